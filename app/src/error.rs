@@ -1,0 +1,42 @@
+//! The error type server functions return.
+//!
+//! Every variant carries only a message that is safe to show a user; the server logs
+//! the real cause before converting (see `api`).
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The server is temporarily unable to answer (for example the database is busy).
+    #[error("Baton is busy right now. Please try again in a moment.")]
+    Unavailable,
+    /// Something failed on the server; details are in the server log.
+    #[error("Something went wrong on the server. The details are in the server log.")]
+    Internal,
+    /// The request never reached the server function or its answer was unreadable.
+    #[error("Could not reach the server: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<backend::Error> for AppError {
+    fn from(e: backend::Error) -> Self {
+        match e {
+            backend::Error::Busy => AppError::Unavailable,
+            other => {
+                tracing::error!(error = ?other, "server function failed");
+                AppError::Internal
+            }
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! Baton's user interface, shared by the server (SSR, feature `ssr`) and the browser
+//! (hydration, feature `hydrate`).
+//!
+//! - `pages/`: one module per page;
+//! - `api/`: server functions, thin wrappers over the `backend` crate;
+//! - `components/`: pieces shared by pages;
+//! - `error`: the error type that crosses the network.
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// The output name cargo-leptos gives the site files (`/pkg/baton.{js,wasm,css}`).
+pub const OUTPUT_NAME: &str = "baton";
+
+/// The whole HTML document. Kept apart from [`App`] so the browser only hydrates the body.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="/favicon.ico" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="baton-css" href="/pkg/baton.css" />
+        <Title text="Baton" />
+        <Router>
+            <components::layout::Layout>
+                <Routes fallback=pages::not_found::NotFound>
+                    <Route path=StaticSegment("") view=pages::home::HomePage />
+                </Routes>
+            </components::layout::Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,153 @@
+//! Opening the SQLite database the way Baton needs it.
+//!
+//! - WAL, so the CLI and readers keep working while the server writes;
+//! - `busy_timeout`, so a second writer waits instead of failing at once;
+//! - foreign keys on every connection (SQLite leaves them off by default);
+//! - `BEGIN IMMEDIATE` for read-then-write transactions: a deferred transaction that
+//!   upgrades from reader to writer fails with SQLITE_BUSY without waiting at all.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::{Error, Result};
+
+/// How long a connection waits for another writer before giving up with SQLITE_BUSY.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The migrations in `migrations/` at the workspace root, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+
+/// The default database: a file under `./data/`, created with its folder on first start.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/baton.db";
+
+/// Opens (creating if needed) the database at `url` and applies pending migrations.
+pub async fn connect(url: &str) -> Result<SqlitePool> {
+    // sqlx would read any other string as a file name, so a typo like `postgres://…`
+    // would quietly create a stray file instead of failing.
+    if !url.starts_with("sqlite:") {
+        return Err(Error::Location(format!(
+            "invalid database URL {url:?}: Baton uses SQLite, e.g. sqlite://data/baton.db"
+        )));
+    }
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| Error::Location(format!("invalid database URL {url:?}: {e}")))?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // FULL fsyncs the WAL on every commit, so a 2xx we return survives power loss.
+        // NORMAL would be faster but may drop the last commits on an OS crash.
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    create_parent_dir(options.get_filename()).await?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    MIGRATOR.run(&pool).await?;
+    Ok(pool)
+}
+
+async fn create_parent_dir(file: &Path) -> Result<()> {
+    // `:memory:` and bare file names have no folder to create.
+    let Some(dir) = file.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| Error::Location(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// Starts a write transaction that takes SQLite's write lock up front.
+pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// Cheap round trip used by `/readyz`.
+pub async fn ping(pool: &SqlitePool) -> Result<()> {
+    sqlx::query("select 1").execute(pool).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn temp_db() -> (tempfile::TempDir, SqlitePool) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join("nested/dir/baton.db").display()
+        );
+        let pool = connect(&url).await.unwrap();
+        (dir, pool)
+    }
+
+    #[tokio::test]
+    async fn creates_folder_and_file_with_wal_and_foreign_keys() {
+        let (dir, pool) = temp_db().await;
+        assert!(dir.path().join("nested/dir/baton.db").is_file());
+        let mode: String = sqlx::query_scalar("pragma journal_mode")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("pragma foreign_keys")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        let timeout: i64 = sqlx::query_scalar("pragma busy_timeout")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert_eq!(timeout, 5000);
+    }
+
+    #[tokio::test]
+    async fn reopening_applies_no_migration_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("b.db").display());
+        let first = connect(&url).await.unwrap();
+        first.close().await;
+        let second = connect(&url).await.unwrap();
+        let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
+            .fetch_one(&second)
+            .await
+            .unwrap();
+        assert_eq!(applied, MIGRATOR.iter().count() as i64);
+    }
+
+    #[tokio::test]
+    async fn begin_write_holds_the_write_lock_from_the_start() {
+        let (_dir, pool) = temp_db().await;
+        let tx = begin_write(&pool).await.unwrap();
+        // A second immediate transaction on another connection must wait for the
+        // lock; with the first still open it times out as Busy, not as a generic error.
+        let mut other = pool.acquire().await.unwrap();
+        sqlx::query("pragma busy_timeout = 50")
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        let err = sqlx::query("begin immediate")
+            .execute(&mut *other)
+            .await
+            .unwrap_err();
+        assert!(matches!(Error::from(err), Error::Busy));
+        tx.rollback().await.unwrap();
+        sqlx::query("begin immediate")
+            .execute(&mut *other)
+            .await
+            .unwrap();
+        sqlx::query("rollback").execute(&mut *other).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn invalid_url_is_a_clear_error() {
+        let err = connect("postgres://nope").await.unwrap_err();
+        assert!(err.to_string().contains("invalid database URL"), "{err}");
+    }
+}

@@ -1,0 +1,46 @@
+import { defineConfig } from "@playwright/test";
+import { existsSync } from "node:fs";
+
+// `cargo xtask test` starts the release server on a free port and passes BASE_URL.
+// Browsers are never downloaded: we drive Debian's Chromium.
+const executablePath =
+  process.env.CHROMIUM_PATH ??
+  ["/usr/bin/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+
+export default defineConfig({
+  testDir: "./tests",
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  forbidOnly: !!process.env.CI,
+  reporter: "list",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  use: {
+    baseURL: process.env.BASE_URL ?? "http://127.0.0.1:3000",
+    trace: "retain-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        browserName: "chromium",
+        headless: true,
+        launchOptions: {
+          executablePath,
+          // Root needs --no-sandbox; the rest keeps Chromium off the (closed) network.
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+          ],
+        },
+      },
+    },
+  ],
+});

@@ -1,0 +1,11 @@
+//! The browser entry point: hydrates the server-rendered page.
+
+use wasm_bindgen::prelude::wasm_bindgen;
+
+#[wasm_bindgen]
+pub fn hydrate() {
+    // Panics show up in the browser console with a readable message instead of
+    // "unreachable executed".
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(app::App);
+}

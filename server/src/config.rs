@@ -1,0 +1,152 @@
+//! Baton's configuration: one clap struct, so `--help`, environment variables and the
+//! README's reference table describe the same settings. Every flag has a `BATON_*`
+//! variable, and each works before or after the subcommand name.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Baton: a self-hosted live-agent inbox for Botpress.",
+    long_about = "Baton: a self-hosted live-agent inbox for Botpress.\n\n\
+        Runs the web server by default (`baton serve`). Every setting below can also be \
+        given as the environment variable shown next to it."
+)]
+pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Address and port the web server listens on. Use 0.0.0.0:PORT to accept
+    /// connections from other machines (normally you put a TLS proxy in front).
+    #[arg(
+        long,
+        env = "BATON_ADDR",
+        default_value = "127.0.0.1:3000",
+        global = true
+    )]
+    pub addr: SocketAddr,
+
+    /// SQLite database URL. The default is an embedded file under ./data/, created
+    /// with its folder on first start. Example: sqlite:///var/lib/baton/baton.db
+    #[arg(
+        long,
+        env = "BATON_DATABASE_URL",
+        default_value = backend::db::DEFAULT_DATABASE_URL,
+        global = true
+    )]
+    pub database_url: String,
+
+    /// The URL at which browsers and Botpress reach Baton, without a trailing slash,
+    /// e.g. https://baton.example.com. Used in links and in the endpoint URL you paste
+    /// into Botpress. Default: http://<addr>.
+    #[arg(long, env = "BATON_PUBLIC_URL", value_parser = parse_public_url, global = true)]
+    pub public_url: Option<String>,
+
+    /// Folder holding the built site (pkg/baton.js, .wasm, .css, favicon). `cargo
+    /// xtask run` builds it into target/site; in production point this at the copy
+    /// you deployed next to the binary.
+    #[arg(
+        long,
+        env = "BATON_SITE_ROOT",
+        default_value = "target/site",
+        global = true
+    )]
+    pub site_root: PathBuf,
+
+    /// Log output: `pretty` for people, `json` for log collectors. Logs go to stderr.
+    #[arg(
+        long,
+        env = "BATON_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Pretty,
+        global = true
+    )]
+    pub log_format: LogFormat,
+
+    /// Log level or filter, e.g. `info`, `debug`, or `info,baton=debug,sqlx=warn`.
+    #[arg(long, env = "BATON_LOG", default_value = "info", global = true)]
+    pub log_level: String,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Config {
+    /// The public URL, defaulting to the listen address.
+    pub fn public_url(&self, bound: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{bound}"))
+    }
+}
+
+/// Accepts only absolute http(s) URLs and drops a trailing slash, so that
+/// `format!("{public_url}/path")` is always well formed.
+fn parse_public_url(raw: &str) -> Result<String, String> {
+    let trimmed = raw.trim().trim_end_matches('/');
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .ok_or_else(|| format!("{raw:?} must start with http:// or https://"))?;
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(format!("{raw:?} has no host name"));
+    }
+    if rest.contains(['?', '#', ' ']) {
+        return Err(format!(
+            "{raw:?} must not contain a query, fragment or space"
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_is_normalised_and_validated() {
+        assert_eq!(
+            parse_public_url("https://baton.example.com/").unwrap(),
+            "https://baton.example.com"
+        );
+        assert_eq!(
+            parse_public_url("http://10.0.0.1:8080/baton").unwrap(),
+            "http://10.0.0.1:8080/baton"
+        );
+        assert!(parse_public_url("baton.example.com").is_err());
+        assert!(parse_public_url("ftp://x").is_err());
+        assert!(parse_public_url("https://").is_err());
+        assert!(parse_public_url("https://x/?a=b").is_err());
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_subcommand() {
+        let before = Config::try_parse_from(["baton", "--addr", "127.0.0.1:9", "serve"]).unwrap();
+        let after = Config::try_parse_from(["baton", "serve", "--addr", "127.0.0.1:9"]).unwrap();
+        assert_eq!(before.addr, after.addr);
+        assert!(matches!(after.command, Some(Command::Serve)));
+        let default = Config::try_parse_from(["baton"]).unwrap();
+        assert!(default.command.is_none());
+        assert_eq!(default.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(default.database_url, "sqlite://data/baton.db");
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Config::command().debug_assert();
+    }
+}

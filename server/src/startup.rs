@@ -1,0 +1,111 @@
+//! Building the application: database, listener, router.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use axum::Router;
+use axum::routing::get;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::http;
+use crate::state::AppState;
+
+/// A bound, ready-to-serve Baton. `build` does all the fallible start-up work, so a
+/// caller (main or a test) knows the port and the public URL before serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    services: backend::Services,
+    local_addr: SocketAddr,
+    public_url: String,
+}
+
+impl Application {
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let db = backend::db::connect(&config.database_url)
+            .await
+            .with_context(|| format!("cannot open the database {}", config.database_url))?;
+        let services = backend::Services::new(db);
+
+        let listener = TcpListener::bind(config.addr)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.addr))?;
+        let local_addr = listener.local_addr()?;
+        let public_url = config.public_url(local_addr);
+
+        let leptos_options = LeptosOptions::builder()
+            .output_name(app::OUTPUT_NAME)
+            .site_root(config.site_root.to_string_lossy().into_owned())
+            .site_pkg_dir("pkg")
+            .site_addr(local_addr)
+            .build();
+        let router = router(AppState {
+            leptos_options,
+            services: services.clone(),
+        });
+        Ok(Self {
+            listener,
+            router,
+            services,
+            local_addr,
+            public_url,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub fn services(&self) -> &backend::Services {
+        &self.services
+    }
+
+    /// Serves until `shutdown` completes, lets in-flight requests finish, then closes
+    /// the database cleanly (checkpointing the WAL).
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("the web server failed")?;
+        self.services.db.close().await;
+        tracing::info!("Baton stopped");
+        Ok(())
+    }
+}
+
+fn router(state: AppState) -> Router {
+    let routes = generate_route_list(app::App);
+    let services = state.services.clone();
+    let provide_services = move || provide_context(services.clone());
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        // Pages and server functions; both get the backend handles as context.
+        .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {
+            app::shell(options.clone())
+        })
+        // Site assets from the site root; anything else renders the 404 page.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_services, app::shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

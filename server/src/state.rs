@@ -1,0 +1,10 @@
+//! The axum router state. Handlers take just the part they need through `FromRef`.
+
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+
+#[derive(Clone, Debug, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: backend::Services,
+}

@@ -1,0 +1,12 @@
+//! Baton's HTTP-level tests: one binary (one link step), one `spawn_app()` helper.
+//! Every test runs the real server on a random port with its own SQLite file.
+
+// Test code: a failed unwrap is a failed test, which is what we want.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod helpers;
+
+mod health;
+mod pages;
+mod process;
+mod server_fns;

@@ -1,0 +1,51 @@
+//! Baton's project commands, run through the cargo alias in `.cargo/config.toml`:
+//!
+//! - `cargo xtask setup`: install every tool the build and the tests need (idempotent);
+//! - `cargo xtask run [-- BATON ARGS]`: set up, build the release site, start Baton;
+//! - `cargo xtask test [STEP…]`: set up, then run every check and test (or only the
+//!   named steps), stopping at the first failure;
+//! - `cargo xtask prepare`: regenerate the committed sqlx offline query data.
+//!
+//! Only the standard library is used, so this compiles before anything else.
+
+mod cmd;
+mod run;
+mod setup;
+mod test;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  setup              install the tools the build and tests need (idempotent)
+  run [-- ARGS]      build the release site and start Baton; ARGS go to `baton serve`
+  test [STEP...]     run every check and test; steps: fmt clippy unit sqlx build e2e
+  prepare            regenerate the sqlx offline query data in backend/.sqlx
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("setup") => setup::run(setup::Needs::Test),
+        Some("run") => run::run(&args[1..]),
+        Some("test") => test::run(&args[1..]),
+        Some("prepare") => test::prepare(),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        _ => {
+            eprint!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! `cargo xtask test`: every check and test, in order of cost, stopping at the first
+//! failure. CI runs exactly this.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::cmd::{Result, Tally, cargo_leptos_env, command, root, step, step_counted};
+use crate::setup::{self, Needs};
+
+const STEPS: &[&str] = &["fmt", "clippy", "unit", "sqlx", "build", "e2e"];
+
+/// Host crates, each named so features are never unified across the workspace.
+const HOST_PACKAGES: &[&str] = &[
+    "-p",
+    "app",
+    "--features",
+    "app/ssr",
+    "-p",
+    "backend",
+    "-p",
+    "baton",
+    "-p",
+    "xtask",
+];
+
+pub fn run(args: &[String]) -> Result {
+    let selected: Vec<&str> = if args.is_empty() {
+        STEPS.to_vec()
+    } else {
+        for a in args {
+            if !STEPS.contains(&a.as_str()) {
+                return Err(format!(
+                    "unknown step {a:?}; steps are: {}",
+                    STEPS.join(" ")
+                ));
+            }
+        }
+        STEPS
+            .iter()
+            .copied()
+            .filter(|s| args.iter().any(|a| a == s))
+            .collect()
+    };
+    setup::run(Needs::Test)?;
+
+    let mut timings = Vec::new();
+    let mut tally = Tally::default();
+    let mut outcome = Ok(());
+    for name in selected {
+        let started = Instant::now();
+        let result = match name {
+            "fmt" => fmt(),
+            "clippy" => clippy(),
+            "unit" => unit(&mut tally),
+            "sqlx" => sqlx_check(),
+            "build" => release_build(),
+            "e2e" => end_to_end(&mut tally),
+            _ => unreachable_step(name),
+        };
+        timings.push((name, started.elapsed()));
+        if result.is_err() {
+            outcome = result;
+            break;
+        }
+    }
+    eprintln!();
+    for (name, took) in timings {
+        eprintln!("    {name:<7} {:>6.1} s", took.as_secs_f64());
+    }
+    // One plain closing line for people and CI, summing every runner's counts.
+    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    outcome
+}
+
+fn unreachable_step(name: &str) -> Result {
+    Err(format!("step {name} has no implementation"))
+}
+
+fn fmt() -> Result {
+    let mut c = command("cargo");
+    c.args(["fmt", "--all", "--check"]);
+    step("cargo fmt --check", c)
+}
+
+fn clippy() -> Result {
+    let mut wasm = cargo_leptos_env();
+    wasm.args([
+        "clippy",
+        "-p",
+        "frontend",
+        "-p",
+        "app",
+        "--features",
+        "app/hydrate",
+    ])
+    .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
+    step("clippy (wasm: frontend, app/hydrate)", wasm)?;
+    let mut host = cargo_leptos_env();
+    host.arg("clippy")
+        .args(HOST_PACKAGES)
+        .args(["--all-targets", "--", "-D", "warnings"]);
+    step("clippy (host: app/ssr, backend, baton, xtask)", host)
+}
+
+fn unit(tally: &mut Tally) -> Result {
+    let mut c = cargo_leptos_env();
+    c.arg("test").args(HOST_PACKAGES);
+    step_counted("unit and integration tests", c, tally)
+}
+
+/// A throwaway database with every migration applied, for sqlx's compile-time checks.
+fn prepare_database() -> Result<String> {
+    let dir = root().join("target/sqlx");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let file = dir.join("prepare.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let url = format!("sqlite://{}", file.display());
+    let mut c = command("cargo");
+    c.args(["sqlx", "database", "setup", "--source", "migrations"])
+        .env("DATABASE_URL", &url);
+    step("create the sqlx check database", c)?;
+    Ok(url)
+}
+
+fn sqlx_check() -> Result {
+    let url = prepare_database()?;
+    let mut c = cargo_leptos_env();
+    c.current_dir(root().join("backend"))
+        .args(["sqlx", "prepare", "--check", "--", "--all-targets"])
+        .env("DATABASE_URL", url);
+    step("sqlx offline data is up to date (backend/.sqlx)", c)
+        .map_err(|e| format!("{e}\n    run `cargo xtask prepare` and commit backend/.sqlx"))
+}
+
+/// `cargo xtask prepare`: regenerate backend/.sqlx after changing a query.
+pub fn prepare() -> Result {
+    setup::run(Needs::Test)?;
+    let url = prepare_database()?;
+    let mut c = cargo_leptos_env();
+    c.current_dir(root().join("backend"))
+        .args(["sqlx", "prepare", "--", "--all-targets"])
+        .env("DATABASE_URL", url);
+    step("regenerate sqlx offline data", c)
+}
+
+fn release_build() -> Result {
+    let mut c = command("cargo");
+    c.args(["leptos", "build", "--release"]);
+    step("release build (cargo leptos build --release)", c)
+}
+
+/// Starts the release binary on a free port with a fresh database and runs the
+/// Playwright suite in headless Chromium against it.
+fn end_to_end(tally: &mut Tally) -> Result {
+    let binary = root().join("target/release/baton");
+    if !binary.is_file() {
+        release_build()?;
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| format!("no free port: {e}"))?
+        .port();
+    let data = root().join("target/e2e");
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+    let base_url = format!("http://127.0.0.1:{port}");
+    let log = std::fs::File::create(data.join("baton.log"))
+        .map_err(|e| format!("cannot create the server log: {e}"))?;
+    let log_err = log
+        .try_clone()
+        .map_err(|e| format!("cannot share the server log: {e}"))?;
+
+    let mut server = command(&binary.to_string_lossy());
+    server
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", data.join("baton.db").display()))
+        .args(["--site-root", "target/site", "--log-level", "info"])
+        .stdout(Stdio::from(log))
+        .stderr(Stdio::from(log_err));
+    let mut child = ServerGuard(
+        server
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
+    );
+    wait_ready(&base_url, &mut child.0, &data.join("baton.log"))?;
+
+    let mut playwright = command("npx");
+    playwright
+        .current_dir(root().join("end2end"))
+        .args(["playwright", "test"])
+        .env("BASE_URL", &base_url)
+        .env("BATON_BIN", &binary)
+        .env(
+            "BATON_DATABASE_URL",
+            format!("sqlite://{}", data.join("baton.db").display()),
+        );
+    if let Some(chromium) = setup::chromium_path() {
+        playwright.env("CHROMIUM_PATH", chromium);
+    }
+    let result = step_counted(
+        "end-to-end tests (Playwright, headless Chromium)",
+        playwright,
+        tally,
+    );
+    drop(child);
+    result.map_err(|e| format!("{e}\n    server log: {}", data.join("baton.log").display()))
+}
+
+/// Stops the e2e server however the step ends.
+struct ServerGuard(Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        for _ in 0..50 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_ready(base_url: &str, child: &mut Child, log: &Path) -> Result {
+    let addr = base_url.trim_start_matches("http://");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!(
+                "baton exited before it was ready ({status}):\n{log}"
+            ));
+        }
+        if http_get_status(addr, "/readyz") == Some(200) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "baton did not answer {base_url}/readyz within 30 s"
+    ))
+}
+
+/// A minimal HTTP/1.0 GET, so xtask needs no HTTP client dependency.
+fn http_get_status(addr: &str, path: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
