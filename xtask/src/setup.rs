@@ -245,7 +245,7 @@ fn apt_install(packages: &[&str], what: &str) -> Result {
     step("apt-get update", update)?;
     let mut install = Command::new("apt-get");
     install
-        .args(["install", "-y", "--no-install-recommends"])
+        .args(["install", "-y"])
         .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive");
     step(&format!("install {what}"), install)
