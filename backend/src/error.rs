@@ -1,14 +1,24 @@
 //! The domain layer's error type.
 //!
-//! Variants say what went wrong in terms a caller can act on. Database internals stay
-//! inside `Database` and are logged by the layer that turns the error into a response;
-//! they are never shown to a user.
+//! Variants say what went wrong in terms a caller can act on. `Invalid` and
+//! `NotFound` carry messages written for the person or program that sent the
+//! request; database internals stay inside `Database` and are logged by the layer
+//! that turns the error into a response, never shown.
 
 /// Result alias for the domain layer.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The request is malformed or breaks a rule; the message says which field.
+    #[error("{0}")]
+    Invalid(String),
+    /// The thing asked for does not exist (or the caller may not know it does).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request conflicts with the current state (e.g. replying to a closed ticket).
+    #[error("{0}")]
+    Conflict(String),
     /// SQLite was locked by another writer for longer than `busy_timeout`.
     /// Callers answer "try again" (503 with `Retry-After`), not a server fault.
     #[error("the database is busy, try again")]
@@ -19,6 +29,15 @@ pub enum Error {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not prepare the database location: {0}")]
     Location(String),
+    /// A fault on our side that is not the database (e.g. no randomness).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
 }
 
 impl From<sqlx::Error> for Error {
@@ -40,4 +59,18 @@ fn is_busy(e: &sqlx::Error) -> bool {
     code.parse::<i64>()
         .map(|c| matches!(c & 0xff, 5 | 6))
         .unwrap_or(false)
+}
+
+/// Turns a UNIQUE violation into a domain error instead of a database error.
+pub trait ResultExt<T> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> ResultExt<T> for std::result::Result<T, sqlx::Error> {
+    fn on_unique(self, message: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| match e.as_database_error() {
+            Some(db) if db.is_unique_violation() => Error::Conflict(message()),
+            _ => Error::from(e),
+        })
+    }
 }

@@ -3,21 +3,89 @@
 //! Everything that touches the database lives here, so that the HTTP handlers in
 //! `server`, the server functions in `app` and the CLI share one implementation, and
 //! so that `cargo sqlx prepare` sees every query without Leptos feature flags.
+//!
+//! - `db`: opening SQLite, migrations, write transactions;
+//! - `connections`, `users`, `tickets`: the domain;
+//! - `botpress`: the five inbound endpoints, close mapping, Botpress API sync;
+//! - `outbox`: durable, ordered delivery of calls to the bots' webhooks.
 
+pub mod botpress;
+pub mod clock;
+pub mod connections;
 pub mod db;
 pub mod error;
+pub mod ids;
+pub mod outbox;
 pub mod status;
+pub mod tickets;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 pub use error::{Error, Result};
+use tokio_util::sync::CancellationToken;
+
+/// Settings the domain needs from the server's configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Base URL of the Botpress Runtime API (`https://api.botpress.cloud`).
+    pub botpress_api_url: String,
+    /// How long a webhook call may take before it counts as "may have landed".
+    pub webhook_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            botpress_api_url: "https://api.botpress.cloud".into(),
+            webhook_timeout: Duration::from_secs(10),
+        }
+    }
+}
 
 /// Shared handles that every request path needs. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: sqlx::SqlitePool,
+    pub settings: Arc<Settings>,
+    pub outbox: outbox::Outbox,
+    pub sync: botpress::sync::Sync,
+    pub api: botpress::api::Api,
+    webhook_client: reqwest::Client,
 }
 
 impl Services {
-    pub fn new(db: sqlx::SqlitePool) -> Self {
-        Self { db }
+    pub fn new(db: sqlx::SqlitePool, settings: Settings) -> Result<Self> {
+        let http_error = |e: reqwest::Error| Error::Internal(format!("HTTP client: {e}"));
+        let api = botpress::api::Api::new(&settings.botpress_api_url, Duration::from_secs(10))
+            .map_err(http_error)?;
+        // No redirects: a redirected POST may be replayed as a GET without its body.
+        let webhook_client = reqwest::Client::builder()
+            .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(http_error)?;
+        Ok(Self {
+            db,
+            settings: Arc::new(settings),
+            outbox: outbox::Outbox::default(),
+            sync: botpress::sync::Sync::default(),
+            api,
+            webhook_client,
+        })
+    }
+
+    /// Starts the outbox and Botpress sync workers; they stop when `cancel` fires.
+    pub fn spawn_workers(&self, cancel: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            tokio::spawn(outbox::worker::run(
+                self.clone(),
+                self.webhook_client.clone(),
+                cancel.clone(),
+            )),
+            tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
+        ]
     }
 }

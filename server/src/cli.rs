@@ -1,12 +1,19 @@
 //! The subcommands. Each one opens the same database as the server, so they also work
-//! while the server runs (SQLite in WAL mode allows that).
+//! while the server runs (SQLite in WAL mode allows that). Results go to stdout, logs
+//! to stderr.
 
-use crate::config::{Command, Config};
+use std::io::Read;
+
+use anyhow::Context;
+use backend::connections::{self, NewConnection};
+
+use crate::config::{Command, Config, ConnectionCommand};
 use crate::startup::Application;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     match config.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
+        Command::Connection(command) => connection(&config, command).await,
     }
 }
 
@@ -19,4 +26,114 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         app.public_url()
     );
     app.run_until_stopped(crate::shutdown::signal()).await
+}
+
+fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
+    let mut raw = String::new();
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .with_context(|| format!("cannot read the {what} from standard input"))?;
+    let secret = raw.trim().to_owned();
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "the {what} read from standard input is empty"
+    );
+    Ok(secret)
+}
+
+async fn connection(config: &Config, command: ConnectionCommand) -> anyhow::Result<()> {
+    let db = backend::db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_url))?;
+    let public_url = config.public_url(config.addr);
+    match command {
+        ConnectionCommand::Create {
+            name,
+            webhook_url,
+            botpress_bot_id,
+            botpress_token_stdin,
+        } => {
+            let botpress_token = if botpress_token_stdin {
+                Some(read_secret_stdin("Botpress access token")?)
+            } else {
+                None
+            };
+            let keyed = connections::create(
+                &db,
+                NewConnection {
+                    name,
+                    webhook_url,
+                    botpress_bot_id,
+                    botpress_token,
+                },
+            )
+            .await?;
+            let c = &keyed.connection;
+            println!("Created connection {:?} (id {}).", c.name, c.id);
+            println!(
+                "Botpress API credentials: {}",
+                if c.has_api_token && c.botpress_bot_id.is_some() {
+                    "set"
+                } else {
+                    "not set"
+                }
+            );
+            println!("Paste this endpoint URL into the Human in the Loop API integration:");
+            println!("{}", keyed.endpoint_url(&public_url));
+        }
+        ConnectionCommand::List => {
+            let all = connections::list(&db).await?;
+            if all.is_empty() {
+                println!(
+                    "No connections yet: baton connection create --name NAME --webhook-url URL"
+                );
+            }
+            for c in all {
+                let token = connections::endpoint_token(&db, c.id).await?;
+                println!(
+                    "{}\t{}\tapi:{}\tlast inbound:{}\tlast outbound error:{}",
+                    c.name,
+                    connections::endpoint_url(&public_url, &token),
+                    if c.has_api_token && c.botpress_bot_id.is_some() {
+                        "yes"
+                    } else {
+                        "no"
+                    },
+                    c.last_inbound_at.map_or("never".into(), |t| t.to_string()),
+                    c.last_outbound_error.as_deref().unwrap_or("none"),
+                );
+            }
+        }
+        ConnectionCommand::RotateToken { name } => {
+            let c = connections::find_by_name(&db, &name).await?;
+            let keyed = connections::rotate_token(&db, c.id).await?;
+            println!(
+                "New endpoint URL for {:?}; the old one no longer works:",
+                c.name
+            );
+            println!("{}", keyed.endpoint_url(&public_url));
+        }
+        ConnectionCommand::SetApi {
+            name,
+            botpress_bot_id,
+            botpress_token_stdin,
+        } => {
+            let c = connections::find_by_name(&db, &name).await?;
+            let token = if botpress_token_stdin {
+                Some(read_secret_stdin("Botpress access token")?)
+            } else {
+                None
+            };
+            let complete =
+                connections::set_api_credentials(&db, c.id, botpress_bot_id, token).await?;
+            if complete {
+                backend::botpress::sync::credentials_added_db(&db, c.id).await?;
+                println!("Botpress API credentials set for {:?}.", c.name);
+            } else {
+                println!("Botpress API credentials cleared for {:?}.", c.name);
+            }
+        }
+    }
+    db.close().await;
+    Ok(())
 }

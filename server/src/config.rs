@@ -70,12 +70,76 @@ pub struct Config {
     /// Log level or filter, e.g. `info`, `debug`, or `info,baton=debug,sqlx=warn`.
     #[arg(long, env = "BATON_LOG", default_value = "info", global = true)]
     pub log_level: String,
+
+    /// Base URL of the Botpress Runtime API, used with a connection's bot id and access
+    /// token to map closed tickets and import bot transcripts.
+    #[arg(
+        long,
+        env = "BATON_BOTPRESS_API_URL",
+        default_value = "https://api.botpress.cloud",
+        value_parser = parse_public_url,
+        global = true
+    )]
+    pub botpress_api_url: String,
+
+    /// Seconds a call to a bot's webhook may take. A call that times out may still have
+    /// arrived, so it is marked failed (for a person to resend) instead of retried.
+    #[arg(
+        long,
+        env = "BATON_WEBHOOK_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300),
+        global = true
+    )]
+    pub webhook_timeout: u64,
 }
 
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Run the web server (the default when no command is given).
     Serve,
+    /// Manage Botpress connections (one per bot).
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConnectionCommand {
+    /// Create a connection. The last line printed is the endpoint URL to paste into
+    /// the bot's "Human in the Loop API" integration.
+    Create {
+        /// A name for people, e.g. the bot's name.
+        #[arg(long)]
+        name: String,
+        /// The integration's webhook URL, https://webhook.botpress.cloud/<id>.
+        #[arg(long)]
+        webhook_url: String,
+        /// The Botpress bot id (optional; with an access token it lets Baton map closed
+        /// tickets reliably and import the bot transcript).
+        #[arg(long)]
+        botpress_bot_id: Option<String>,
+        /// Read a Botpress personal access token from standard input.
+        #[arg(long)]
+        botpress_token_stdin: bool,
+    },
+    /// List connections with their endpoint URLs and health.
+    List,
+    /// Issue a new endpoint token; the old endpoint URL stops working at once.
+    RotateToken {
+        /// The connection's name.
+        name: String,
+    },
+    /// Set or clear the Botpress bot id and access token of a connection.
+    SetApi {
+        /// The connection's name.
+        name: String,
+        /// The Botpress bot id; omit it (and the token) to clear both.
+        #[arg(long)]
+        botpress_bot_id: Option<String>,
+        /// Read a Botpress personal access token from standard input.
+        #[arg(long)]
+        botpress_token_stdin: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -90,6 +154,14 @@ impl Config {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{bound}"))
+    }
+
+    /// What the domain layer needs from this configuration.
+    pub fn backend_settings(&self) -> backend::Settings {
+        backend::Settings {
+            botpress_api_url: self.botpress_api_url.clone(),
+            webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
+        }
     }
 }
 

@@ -5,11 +5,12 @@ use std::net::SocketAddr;
 
 use anyhow::Context;
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
@@ -31,7 +32,7 @@ impl Application {
         let db = backend::db::connect(&config.database_url)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        let services = backend::Services::new(db);
+        let services = backend::Services::new(db, config.backend_settings())?;
 
         let listener = TcpListener::bind(config.addr)
             .await
@@ -76,14 +77,24 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let cancel = CancellationToken::new();
+        let workers = self.services.spawn_workers(&cancel);
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, service)
+        let served = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await
-            .context("the web server failed")?;
+            .context("the web server failed");
+        // Workers finish the deliveries in flight, then stop; the database goes last.
+        cancel.cancel();
+        for worker in workers {
+            if let Err(e) = worker.await {
+                tracing::error!(error = %e, "a background worker panicked");
+            }
+        }
         self.services.db.close().await;
+        served?;
         tracing::info!("Baton stopped");
         Ok(())
     }
@@ -96,6 +107,7 @@ fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(http::health::healthz))
+        .route("/botpress/{*rest}", post(http::botpress::endpoint))
         .route("/readyz", get(http::health::readyz))
         // Pages and server functions; both get the backend handles as context.
         .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {

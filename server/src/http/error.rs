@@ -7,6 +7,16 @@ use axum::response::{IntoResponse, Response};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
+    /// The request is wrong; the message says how (naming the field).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Nothing here. Sent with an empty body: a wrong token must learn nothing.
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the body is larger than {0} KB")]
+    TooLarge(usize),
     /// The database is locked or unreachable for now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
@@ -17,6 +27,9 @@ pub enum HttpError {
 impl From<backend::Error> for HttpError {
     fn from(e: backend::Error) -> Self {
         match e {
+            backend::Error::Invalid(m) => HttpError::BadRequest(m),
+            backend::Error::NotFound(_) => HttpError::NotFound,
+            backend::Error::Conflict(m) => HttpError::Conflict(m),
             backend::Error::Busy => HttpError::Unavailable("the database is busy, retry".into()),
             other => HttpError::Internal(other.into()),
         }
@@ -25,17 +38,22 @@ impl From<backend::Error> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let (status, message) = match &self {
-            HttpError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m.clone()),
+        let status = match &self {
+            HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            HttpError::NotFound => return StatusCode::NOT_FOUND.into_response(),
+            HttpError::Conflict(_) => StatusCode::CONFLICT,
+            HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
-                (
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal error".to_owned(),
-                )
+                StatusCode::INTERNAL_SERVER_ERROR
             }
         };
-        let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
+        let mut response = (
+            status,
+            Json(serde_json::json!({ "error": self.to_string() })),
+        )
+            .into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

@@ -1,11 +1,16 @@
-//! `spawn_app()`: the real application on 127.0.0.1:0 with a temporary SQLite file and
-//! a temporary site root, plus a reqwest client pointed at it.
+//! `spawn_app()`: the real application on 127.0.0.1:0 with a temporary SQLite file, a
+//! temporary site root and a fake Botpress (webhook and Runtime API) on its own random
+//! port, plus a reqwest client pointed at Baton.
 
+use std::future::Future;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use baton::config::{Config, LogFormat};
 use baton::startup::Application;
+use serde_json::Value;
 use tokio::sync::oneshot;
+use wiremock::MockServer;
 
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`
@@ -14,16 +19,23 @@ pub struct TestApp {
     pub db: sqlx::SqlitePool,
     pub db_path: PathBuf,
     pub site_root: PathBuf,
+    pub services: backend::Services,
+    /// The fake Botpress: bots' webhooks live under `/hook/<name>`, the API under `/v1`.
+    pub botpress: MockServer,
     /// Dropping it deletes the database and site files.
     pub _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// Webhook timeout in tests: short, so timeout behaviour is quick to observe.
+pub const WEBHOOK_TIMEOUT_SECS: u64 = 2;
+
 /// The CSS the fake site root serves, to check static file serving.
 pub const SITE_CSS: &str = "body{color:rebeccapurple}";
 
 pub async fn spawn_app() -> TestApp {
+    let botpress = MockServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("data").join("baton.db");
     let site_root = dir.path().join("site");
@@ -38,12 +50,15 @@ pub async fn spawn_app() -> TestApp {
         site_root: site_root.clone(),
         log_format: LogFormat::Pretty,
         log_level: "warn".into(),
+        botpress_api_url: botpress.uri(),
+        webhook_timeout: WEBHOOK_TIMEOUT_SECS,
     };
     let app = Application::build(&config)
         .await
         .expect("application builds");
     let address = format!("http://{}", app.local_addr());
     let db = app.services().db.clone();
+    let services = app.services().clone();
 
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -60,6 +75,8 @@ pub async fn spawn_app() -> TestApp {
         db,
         db_path,
         site_root,
+        services,
+        botpress,
         _dir: dir,
         stop: Some(stop),
         server: Some(server),
@@ -95,5 +112,156 @@ impl TestApp {
             Some(handle) => handle.await.expect("server task panicked"),
             None => Ok(()),
         }
+    }
+}
+
+/// A Botpress connection created for a test.
+pub struct TestConnection {
+    pub id: i64,
+    /// `http://127.0.0.1:<port>/botpress/<token>`: what the bot owner pastes into Botpress.
+    pub endpoint: String,
+    pub token: String,
+    /// Path prefix of this bot's webhook on the fake Botpress, e.g. `/hook/support`.
+    pub webhook_path: String,
+}
+
+impl TestApp {
+    /// A connection whose webhook is the fake Botpress; with `api`, also a bot id and
+    /// access token for the fake Runtime API.
+    pub async fn connection(&self, name: &str, api: bool) -> TestConnection {
+        let webhook_path = format!("/hook/{name}");
+        let keyed = backend::connections::create(
+            &self.db,
+            backend::connections::NewConnection {
+                name: name.into(),
+                webhook_url: format!("{}{webhook_path}", self.botpress.uri()),
+                botpress_bot_id: api.then(|| "bot_test".to_owned()),
+                botpress_token: api.then(|| "bp_pat_test".to_owned()),
+            },
+        )
+        .await
+        .unwrap();
+        TestConnection {
+            id: keyed.connection.id,
+            endpoint: keyed.endpoint_url(&self.address),
+            token: keyed.endpoint_token,
+            webhook_path,
+        }
+    }
+
+    /// POSTs a JSON body to one of the five Botpress routes of `conn`.
+    pub async fn botpress_call(
+        &self,
+        conn: &TestConnection,
+        route: &str,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(format!("{}/{route}", conn.endpoint))
+            .json(body)
+            .send()
+            .await
+            .expect("botpress call")
+    }
+
+    /// `/createRemoteConversation` with a title, returning the ticket's remote id.
+    pub async fn escalate(&self, conn: &TestConnection, title: &str) -> String {
+        let response = self
+            .botpress_call(
+                conn,
+                "createRemoteConversation",
+                &serde_json::json!({"type": "createRemoteConversation",
+                                    "payload": {"title": title, "description": "from a test"}}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().expect("id is a string").to_owned()
+    }
+
+    /// `/createRemoteUser`, returning the customer's remote id.
+    pub async fn remote_user(&self, conn: &TestConnection, name: &str, email: &str) -> String {
+        let response = self
+            .botpress_call(
+                conn,
+                "createRemoteUser",
+                &serde_json::json!({"type": "createRemoteUser",
+                                    "payload": {"role": "end-user", "name": name, "email": email}}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        body["id"].as_str().expect("id is a string").to_owned()
+    }
+
+    /// `/botSendsMessage` with `payload` from `remote_user` (a customer id or "BOT").
+    pub async fn user_says(
+        &self,
+        conn: &TestConnection,
+        ticket: &str,
+        remote_user: &str,
+        payload: Value,
+    ) {
+        let response = self
+            .botpress_call(
+                conn,
+                "botSendsMessage",
+                &serde_json::json!({"type": "botSendsMessage", "remoteConversationId": ticket,
+                                    "remoteUserId": remote_user, "payload": payload}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            200,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+    }
+
+    /// The ticket row id for a remote id.
+    pub async fn ticket_id(&self, conn: &TestConnection, remote_id: &str) -> i64 {
+        sqlx::query_scalar("select id from tickets where connection_id = ? and remote_id = ?")
+            .bind(conn.id)
+            .bind(remote_id)
+            .fetch_one(&self.db)
+            .await
+            .unwrap()
+    }
+
+    pub async fn agent(&self, email: &str, name: &str) -> backend::users::User {
+        backend::users::create(&self.db, email, name, backend::users::Role::Agent)
+            .await
+            .unwrap()
+    }
+
+    /// Requests the fake Botpress received on `path`, bodies parsed as JSON.
+    pub async fn webhook_calls(&self, path: &str) -> Vec<Value> {
+        self.botpress
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|r| r.url.path() == path)
+            .map(|r| serde_json::from_slice(&r.body).unwrap_or(Value::Null))
+            .collect()
+    }
+}
+
+/// Polls `check` until it returns `Some`, for up to `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

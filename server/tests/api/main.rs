@@ -1,11 +1,16 @@
 //! Baton's HTTP-level tests: one binary (one link step), one `spawn_app()` helper.
-//! Every test runs the real server on a random port with its own SQLite file.
+//! Every test runs the real server on a random port with its own SQLite file, and a
+//! fake Botpress on another random port.
 
 // Test code: a failed unwrap is a failed test, which is what we want.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod helpers;
 
+mod botpress_inbound;
+mod botpress_outbound;
+mod botpress_sync;
+mod cli;
 mod health;
 mod pages;
 mod process;

@@ -1,0 +1,354 @@
+//! What Baton does for each of the five calls plus/hitl-api makes.
+//!
+//! Each operation is one `BEGIN IMMEDIATE` transaction that is committed before the
+//! caller answers 2xx, so a 2xx always means the data is stored. Background work
+//! (webhook deliveries, Botpress API lookups) is woken only after the commit.
+
+use serde_json::Value;
+use sqlx::{Sqlite, Transaction};
+
+use super::wire::{BotSendsMessage, CloseRemoteTicket, RemoteConversation, RemoteUser};
+use crate::clock::now_ms;
+use crate::{Result, Services, connections, db, ids};
+
+/// How long after an end notice a `closeRemoteTicket` is still attributed to it
+/// (protocol §9.3: the plugin sends the notice, then closes, seconds apart).
+pub const END_NOTICE_WINDOW_MS: i64 = 120_000;
+
+/// Delay before asking the Botpress API about a new ticket: Botpress creates its
+/// conversation only after our createRemoteConversation answer (protocol §9.2).
+pub const SYNC_DELAY_MS: i64 = 3_000;
+
+async fn touch(tx: &mut Transaction<'static, Sqlite>, connection: i64, now: i64) -> Result<()> {
+    sqlx::query!(
+        "update connections set last_inbound_at = ? where id = ?",
+        now,
+        connection
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// `/ping`: records that the bot can reach us.
+pub async fn ping(services: &Services, connection: i64) -> Result<()> {
+    let mut tx = db::begin_write(&services.db).await?;
+    touch(&mut tx, connection, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// `/createRemoteUser`: the same email within a connection is the same customer
+/// (protocol §4.3: duplicates happen after retries and re-links).
+pub async fn create_remote_user(
+    services: &Services,
+    connection: i64,
+    user: RemoteUser,
+) -> Result<String> {
+    let now = now_ms();
+    let email = user
+        .email
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty());
+    let mut tx = db::begin_write(&services.db).await?;
+    touch(&mut tx, connection, now).await?;
+    if let Some(email) = &email {
+        let existing = sqlx::query_scalar!(
+            "update customers
+             set name = coalesce(?, name), picture_url = coalesce(?, picture_url), updated_at = ?
+             where connection_id = ? and email = ?
+             returning public_id",
+            user.name,
+            user.picture_url,
+            now,
+            connection,
+            email
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(public_id) = existing {
+            tx.commit().await?;
+            return Ok(public_id);
+        }
+    }
+    let public_id = ids::new_id(ids::CUSTOMER)?;
+    sqlx::query!(
+        "insert into customers
+            (public_id, connection_id, name, email, picture_url, created_at, updated_at)
+         values (?, ?, ?, ?, ?, ?, ?)",
+        public_id,
+        connection,
+        user.name,
+        email,
+        user.picture_url,
+        now,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(public_id)
+}
+
+/// `/createRemoteConversation`: a new queued ticket. The customer is not known yet; the
+/// first message binds them (protocol §5).
+pub async fn create_remote_conversation(
+    services: &Services,
+    connection: i64,
+    conversation: RemoteConversation,
+) -> Result<String> {
+    let now = now_ms();
+    let remote_id = ids::new_id(ids::TICKET)?;
+    let title = conversation.title.unwrap_or_default();
+    let description = conversation.description.unwrap_or_default();
+    let mut tx = db::begin_write(&services.db).await?;
+    touch(&mut tx, connection, now).await?;
+    let can_sync = connections::secrets(&mut *tx, connection)
+        .await?
+        .api_credentials()
+        .is_some();
+    let (sync_state, sync_next_at) = if can_sync {
+        ("pending", Some(now + SYNC_DELAY_MS))
+    } else {
+        ("none", None)
+    };
+    sqlx::query!(
+        "insert into tickets
+            (connection_id, remote_id, title, description, created_at, updated_at,
+             sync_state, sync_next_at)
+         values (?, ?, ?, ?, ?, ?, ?, ?)",
+        connection,
+        remote_id,
+        title,
+        description,
+        now,
+        now,
+        sync_state,
+        sync_next_at
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if can_sync {
+        services.sync.wake();
+    }
+    Ok(remote_id)
+}
+
+/// `/botSendsMessage`: stores the message whole. Never drops one: an unknown ticket id
+/// becomes a recovered ticket, an unknown customer id a recovered customer.
+pub async fn bot_sends_message(
+    services: &Services,
+    connection: i64,
+    message: BotSendsMessage,
+) -> Result<()> {
+    message.validate()?;
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    touch(&mut tx, connection, now).await?;
+
+    let ticket =
+        ticket_for_message(&mut tx, connection, &message.remote_conversation_id, now).await?;
+    let (origin, customer) = if message.is_from_bot() {
+        ("system", None)
+    } else {
+        let customer =
+            customer_for_message(&mut tx, connection, &message.remote_user_id, now).await?;
+        ("customer", Some(customer))
+    };
+    let kind = message.message_type().to_owned();
+    let payload = Value::Object(message.payload.clone()).to_string();
+    sqlx::query!(
+        "insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
+         values (?, ?, ?, ?, ?, ?)",
+        ticket,
+        origin,
+        kind,
+        payload,
+        customer,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    // The first message from the customer binds them to the ticket (protocol §11 #10).
+    // Any message proves the Botpress session is live, which releases held webhook calls.
+    sqlx::query!(
+        "update tickets
+         set customer_id = coalesce(customer_id, ?),
+             first_inbound_at = coalesce(first_inbound_at, ?),
+             updated_at = ?
+         where id = ?",
+        customer,
+        now,
+        now,
+        ticket
+    )
+    .execute(&mut *tx)
+    .await?;
+
+    if message.is_from_bot() && is_end_notice(&mut tx, connection, &message).await? {
+        crate::tickets::close_in(&mut tx, ticket, "customer_ended", now).await?;
+        sqlx::query!(
+            "update tickets set end_notice_at = ? where id = ?",
+            now,
+            ticket
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    services.outbox.wake();
+    Ok(())
+}
+
+async fn is_end_notice(
+    tx: &mut Transaction<'static, Sqlite>,
+    connection: i64,
+    message: &BotSendsMessage,
+) -> Result<bool> {
+    if message.message_type() != "text" {
+        return Ok(false);
+    }
+    let Some(text) = message.payload.get("text").and_then(Value::as_str) else {
+        return Ok(false);
+    };
+    let notice = sqlx::query_scalar!(
+        "select end_notice_text from connections where id = ?",
+        connection
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(text.trim() == notice.trim())
+}
+
+async fn ticket_for_message(
+    tx: &mut Transaction<'static, Sqlite>,
+    connection: i64,
+    remote_id: &str,
+    now: i64,
+) -> Result<i64> {
+    let found = sqlx::query_scalar!(
+        r#"select id as "id!" from tickets where connection_id = ? and remote_id = ?"#,
+        connection,
+        remote_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    // Botpress knows a conversation we do not (a restored backup, a deleted ticket, a
+    // second Baton): keep the message in a ticket flagged for a person to look at.
+    tracing::warn!(
+        connection,
+        remote_id,
+        "message for an unknown ticket; recovering it"
+    );
+    let description = "Botpress sent a message for a conversation Baton did not know. \
+                       The messages from then on are here.";
+    Ok(sqlx::query_scalar!(
+        r#"insert into tickets
+            (connection_id, remote_id, title, description, recovered, created_at, updated_at)
+         values (?, ?, 'Recovered conversation', ?, 1, ?, ?)
+         returning id as "id!""#,
+        connection,
+        remote_id,
+        description,
+        now,
+        now
+    )
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+async fn customer_for_message(
+    tx: &mut Transaction<'static, Sqlite>,
+    connection: i64,
+    public_id: &str,
+    now: i64,
+) -> Result<i64> {
+    let found = sqlx::query_scalar!(
+        r#"select id as "id!" from customers where connection_id = ? and public_id = ?"#,
+        connection,
+        public_id
+    )
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some(id) = found {
+        return Ok(id);
+    }
+    tracing::warn!(
+        connection,
+        public_id,
+        "message from an unknown customer id; recovering it"
+    );
+    Ok(sqlx::query_scalar!(
+        r#"insert into customers (public_id, connection_id, recovered, created_at, updated_at)
+         values (?, ?, 1, ?, ?)
+         returning id as "id!""#,
+        public_id,
+        connection,
+        now,
+        now
+    )
+    .fetch_one(&mut **tx)
+    .await?)
+}
+
+/// `/closeRemoteTicket`: always accepted. The request is stored, then mapped to a
+/// ticket by what we already know, else by the Botpress API (in the background),
+/// else by the end-notice heuristic; what stays unmapped is kept for admins.
+pub async fn close_remote_ticket(
+    services: &Services,
+    connection: i64,
+    request: CloseRemoteTicket,
+) -> Result<()> {
+    request.validate()?;
+    let conversation = request.payload.botpress_conversation_id;
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    touch(&mut tx, connection, now).await?;
+    let request_id = sqlx::query_scalar!(
+        r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
+         values (?, ?, ?)
+         returning id as "id!""#,
+        connection,
+        conversation,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let known = sqlx::query_scalar!(
+        r#"select id as "id!" from tickets where connection_id = ? and botpress_conversation_id = ?"#,
+        connection,
+        conversation
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let mut wake_sync = false;
+    if let Some(ticket) = known {
+        super::mapping::resolve_in(&mut tx, request_id, ticket, "known", now).await?;
+    } else if connections::secrets(&mut *tx, connection)
+        .await?
+        .api_credentials()
+        .is_some()
+    {
+        sqlx::query!(
+            "update close_requests set next_attempt_at = ? where id = ?",
+            now,
+            request_id
+        )
+        .execute(&mut *tx)
+        .await?;
+        wake_sync = true;
+    } else {
+        super::mapping::by_end_notice_in(&mut tx, request_id, connection, now).await?;
+    }
+    tx.commit().await?;
+    if wake_sync {
+        services.sync.wake();
+    }
+    services.outbox.wake();
+    Ok(())
+}

@@ -1,0 +1,386 @@
+//! Background work against the Botpress API, for connections that have a bot id and an
+//! access token:
+//!
+//! - map each `closeRemoteTicket` to its ticket by reading the conversation's tags,
+//!   falling back to the end-notice heuristic when the API cannot tell (protocol §9);
+//! - a few seconds after a ticket is created, find its Botpress conversation (so
+//!   closes map instantly later) and import the customer's conversation with the bot
+//!   as the ticket's transcript: hitl-api strips `messageHistory`, so this is the only
+//!   way an agent sees what happened before the handoff.
+//!
+//! State lives in the database (`close_requests`, `tickets.sync_*`), so a restart
+//! resumes where it stopped. Woken on demand; sleeps until the next due item.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::api::{ApiError, Credentials, parse_timestamp};
+use super::mapping;
+use crate::clock::now_ms;
+use crate::{Result, Services, connections, db};
+
+/// How often an idle worker looks for work another process (the CLI) queued.
+const IDLE_LOOK: Duration = Duration::from_secs(30);
+
+/// Attempts before a lookup that keeps failing transiently is given up.
+const MAX_ATTEMPTS: i64 = 8;
+
+#[derive(Clone, Debug, Default)]
+pub struct Sync {
+    notify: Arc<Notify>,
+}
+
+impl Sync {
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+fn retry_delay_ms(attempts: i64) -> i64 {
+    let exponent = u32::try_from(attempts.clamp(0, 10)).unwrap_or(10);
+    (3_000_i64 << exponent).min(300_000)
+}
+
+pub async fn run(services: Services, cancel: CancellationToken) {
+    loop {
+        let woken = services.sync.notify.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        if let Err(e) = run_due(&services).await {
+            tracing::error!(error = ?e, "botpress sync: pass failed");
+        }
+        let wait = match next_due(&services).await {
+            Ok(Some(at)) => {
+                Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0))
+            }
+            Ok(None) => IDLE_LOOK,
+            Err(e) => {
+                tracing::error!(error = ?e, "botpress sync: cannot read the next due time");
+                Duration::from_secs(5)
+            }
+        };
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = &mut woken => {}
+            () = tokio::time::sleep(wait.clamp(Duration::from_millis(10), IDLE_LOOK)) => {}
+        }
+    }
+}
+
+async fn next_due(services: &Services) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar!(
+        r#"select min(at) as "at: i64" from (
+             select next_attempt_at as at from close_requests
+               where state = 'pending' and next_attempt_at is not null
+             union all
+             select sync_next_at as at from tickets where sync_state = 'pending')"#
+    )
+    .fetch_one(&services.db)
+    .await?)
+}
+
+async fn run_due(services: &Services) -> Result<()> {
+    let now = now_ms();
+    let closes = sqlx::query!(
+        r#"select id as "id!", connection_id, botpress_conversation_id, attempts from close_requests
+         where state = 'pending' and next_attempt_at <= ? order by id limit 50"#,
+        now
+    )
+    .fetch_all(&services.db)
+    .await?;
+    for c in closes {
+        map_close(
+            services,
+            c.id,
+            c.connection_id,
+            &c.botpress_conversation_id,
+            c.attempts,
+        )
+        .await?;
+    }
+    let tickets = sqlx::query!(
+        r#"select id as "id!", connection_id, remote_id, botpress_conversation_id, sync_attempts
+         from tickets where sync_state = 'pending' and sync_next_at <= ? order by id limit 50"#,
+        now
+    )
+    .fetch_all(&services.db)
+    .await?;
+    for t in tickets {
+        sync_ticket(
+            services,
+            t.id,
+            t.connection_id,
+            &t.remote_id,
+            t.botpress_conversation_id.as_deref(),
+            t.sync_attempts,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn map_close(
+    services: &Services,
+    request: i64,
+    connection: i64,
+    conversation: &str,
+    attempts: i64,
+) -> Result<()> {
+    let secrets = connections::secrets(&services.db, connection).await?;
+    let found = match secrets.api_credentials() {
+        Some((bot_id, token)) => {
+            let creds = Credentials { bot_id, token };
+            services.api.conversation(creds, conversation).await
+        }
+        None => Err(ApiError::Refused(
+            "the connection has no Botpress API credentials".into(),
+        )),
+    };
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let error = match found {
+        Ok(Some(conv)) => {
+            let ticket = match conv.external_id() {
+                Some(remote_id) => sqlx::query_scalar!(
+                    r#"select id as "id!" from tickets where connection_id = ? and remote_id = ?"#,
+                    connection,
+                    remote_id
+                )
+                .fetch_optional(&mut *tx)
+                .await?,
+                None => None,
+            };
+            if let Some(ticket) = ticket {
+                if let Some(upstream) = conv.upstream() {
+                    sqlx::query!(
+                        "update tickets set upstream_conversation_id =
+                             coalesce(upstream_conversation_id, ?) where id = ?",
+                        upstream,
+                        ticket
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                mapping::resolve_in(&mut tx, request, ticket, "api", now).await?;
+                tx.commit().await?;
+                services.outbox.wake();
+                return Ok(());
+            }
+            "the Botpress conversation carries no ticket id Baton knows".to_owned()
+        }
+        Ok(None) => "Botpress does not know this conversation".to_owned(),
+        Err(ApiError::Transient(e)) if attempts + 1 < MAX_ATTEMPTS => {
+            let next = now + retry_delay_ms(attempts);
+            sqlx::query!(
+                "update close_requests set attempts = attempts + 1, next_attempt_at = ?,
+                        last_error = ?
+                 where id = ?",
+                next,
+                e,
+                request
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        Err(e) => e.to_string(),
+    };
+    // The API could not say; the end notice may still tell.
+    let mapped = mapping::by_end_notice_in(&mut tx, request, connection, now).await?;
+    if !mapped {
+        sqlx::query!(
+            "update close_requests set attempts = attempts + 1, last_error = ? where id = ?",
+            error,
+            request
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    services.outbox.wake();
+    Ok(())
+}
+
+async fn sync_ticket(
+    services: &Services,
+    ticket: i64,
+    connection: i64,
+    remote_id: &str,
+    known_conversation: Option<&str>,
+    attempts: i64,
+) -> Result<()> {
+    let secrets = connections::secrets(&services.db, connection).await?;
+    let Some((bot_id, token)) = secrets.api_credentials() else {
+        sqlx::query!(
+            "update tickets set sync_state = 'none', sync_next_at = null where id = ?",
+            ticket
+        )
+        .execute(&services.db)
+        .await?;
+        return Ok(());
+    };
+    let creds = Credentials { bot_id, token };
+    let conversation = match known_conversation {
+        Some(id) => services.api.conversation(creds, id).await,
+        None => services.api.conversation_for_ticket(creds, remote_id).await,
+    };
+    let conversation = match conversation {
+        Ok(Some(c)) => c,
+        // Not there yet (Botpress creates it after our answer) or a passing fault.
+        Ok(None) => {
+            return sync_retry(
+                services,
+                ticket,
+                attempts,
+                "Botpress has no conversation for this ticket yet",
+            )
+            .await;
+        }
+        Err(ApiError::Transient(e)) => return sync_retry(services, ticket, attempts, &e).await,
+        Err(ApiError::Refused(e)) => return sync_fail(services, ticket, &e).await,
+    };
+    let upstream = conversation.upstream().map(str::to_owned);
+    let transcript = match &upstream {
+        Some(up) => match services.api.messages(creds, up).await {
+            Ok(messages) => messages,
+            Err(ApiError::Transient(e)) => return sync_retry(services, ticket, attempts, &e).await,
+            Err(ApiError::Refused(e)) => return sync_fail(services, ticket, &e).await,
+        },
+        None => Vec::new(),
+    };
+
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let taken = sqlx::query_scalar!(
+        r#"select id as "id!" from tickets
+         where connection_id = ? and botpress_conversation_id = ? and id != ?"#,
+        connection,
+        conversation.id,
+        ticket
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if taken.is_none() {
+        sqlx::query!(
+            "update tickets set botpress_conversation_id = coalesce(botpress_conversation_id, ?),
+                    upstream_conversation_id = coalesce(upstream_conversation_id, ?)
+             where id = ?",
+            conversation.id,
+            upstream,
+            ticket
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let customer = sqlx::query_scalar!("select customer_id from tickets where id = ?", ticket)
+        .fetch_one(&mut *tx)
+        .await?;
+    for m in &transcript {
+        let incoming = m.direction.as_deref() == Some("incoming");
+        let origin = if incoming {
+            "transcript_customer"
+        } else {
+            "transcript_bot"
+        };
+        let customer_id = if incoming { customer } else { None };
+        let kind = m.kind.clone().unwrap_or_else(|| "unknown".into());
+        let payload = if m.payload.is_object() {
+            m.payload.to_string()
+        } else {
+            "{}".to_owned()
+        };
+        let sent_at = m.created_at.as_deref().and_then(parse_timestamp);
+        sqlx::query!(
+            "insert into messages
+                (ticket_id, origin, type, payload, customer_id, external_id, sent_at, created_at)
+             values (?, ?, ?, ?, ?, ?, ?, ?)
+             on conflict (ticket_id, external_id) where external_id is not null do nothing",
+            ticket,
+            origin,
+            kind,
+            payload,
+            customer_id,
+            m.id,
+            sent_at,
+            now
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::query!(
+        "update tickets set sync_state = 'done', sync_next_at = null, sync_error = null
+         where id = ?",
+        ticket
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn sync_retry(services: &Services, ticket: i64, attempts: i64, error: &str) -> Result<()> {
+    if attempts + 1 >= MAX_ATTEMPTS {
+        return sync_fail(services, ticket, error).await;
+    }
+    let next = now_ms() + retry_delay_ms(attempts);
+    sqlx::query!(
+        "update tickets set sync_attempts = sync_attempts + 1, sync_next_at = ?, sync_error = ?
+         where id = ?",
+        next,
+        error,
+        ticket
+    )
+    .execute(&services.db)
+    .await?;
+    Ok(())
+}
+
+async fn sync_fail(services: &Services, ticket: i64, error: &str) -> Result<()> {
+    tracing::warn!(ticket, error, "botpress sync gave up");
+    sqlx::query!(
+        "update tickets set sync_state = 'failed', sync_next_at = null, sync_error = ?
+         where id = ?",
+        error,
+        ticket
+    )
+    .execute(&services.db)
+    .await?;
+    Ok(())
+}
+
+/// After a connection gains API credentials: retry its unmapped closes and sync its
+/// open tickets that never were.
+pub async fn credentials_added(services: &Services, connection: i64) -> Result<()> {
+    credentials_added_db(&services.db, connection).await?;
+    services.sync.wake();
+    Ok(())
+}
+
+/// [`credentials_added`] for another process (the CLI): the server's worker picks the
+/// work up on its next periodic look.
+pub async fn credentials_added_db(pool: &sqlx::SqlitePool, connection: i64) -> Result<()> {
+    let now = now_ms();
+    let mut tx = db::begin_write(pool).await?;
+    sqlx::query!(
+        "update close_requests set state = 'pending', next_attempt_at = ?, attempts = 0
+         where connection_id = ? and state = 'unmapped'",
+        now,
+        connection
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update tickets set sync_state = 'pending', sync_next_at = ?, sync_attempts = 0
+         where connection_id = ? and status != 'closed' and sync_state in ('none', 'failed')",
+        now,
+        connection
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,335 @@
+//! Botpress connections: one per bot.
+//!
+//! A connection's public face ([`Connection`]) carries no secret. The webhook URL and
+//! the Botpress access token live in [`Secrets`], which is not `Serialize`, so the type
+//! system keeps them out of anything sent to a browser.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use subtle::ConstantTimeEq;
+
+use crate::clock::now_ms;
+use crate::error::ResultExt;
+use crate::{Error, Result, ids};
+
+/// What anyone allowed to see connections may see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Connection {
+    pub id: i64,
+    pub name: String,
+    pub botpress_bot_id: Option<String>,
+    /// Whether an access token is stored (the token itself never leaves the server).
+    pub has_api_token: bool,
+    pub end_notice_text: String,
+    pub created_at: i64,
+    pub last_inbound_at: Option<i64>,
+    pub last_outbound_ok_at: Option<i64>,
+    pub last_outbound_error_at: Option<i64>,
+    pub last_outbound_error: Option<String>,
+}
+
+/// Server-only: what it takes to call the bot.
+#[derive(Clone)]
+pub struct Secrets {
+    pub webhook_url: String,
+    pub botpress_bot_id: Option<String>,
+    pub botpress_token: Option<String>,
+}
+
+impl Secrets {
+    /// Bot id and access token, when both are configured.
+    pub fn api_credentials(&self) -> Option<(&str, &str)> {
+        match (&self.botpress_bot_id, &self.botpress_token) {
+            (Some(bot), Some(token)) if !bot.is_empty() && !token.is_empty() => {
+                Some((bot.as_str(), token.as_str()))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Secrets")
+            .field("webhook_url", &"<redacted>")
+            .field("botpress_bot_id", &self.botpress_bot_id)
+            .field(
+                "botpress_token",
+                &self.botpress_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+pub struct NewConnection {
+    pub name: String,
+    pub webhook_url: String,
+    pub botpress_bot_id: Option<String>,
+    pub botpress_token: Option<String>,
+}
+
+/// A connection just created or re-keyed, with the token to paste into Botpress.
+#[derive(Debug, Clone)]
+pub struct Keyed {
+    pub connection: Connection,
+    pub endpoint_token: String,
+}
+
+impl Keyed {
+    /// The endpoint base URL the bot owner pastes into plus/hitl-api.
+    pub fn endpoint_url(&self, public_url: &str) -> String {
+        endpoint_url(public_url, &self.endpoint_token)
+    }
+}
+
+pub fn endpoint_url(public_url: &str, token: &str) -> String {
+    format!("{}/botpress/{token}", public_url.trim_end_matches('/'))
+}
+
+/// Checks a webhook URL: absolute http(s), no query or fragment (Botpress routes on
+/// the exact path, and we append `/message-from-agent` etc. to it).
+pub fn validate_webhook_url(raw: &str) -> Result<String> {
+    let url = reqwest::Url::parse(raw.trim())
+        .map_err(|e| Error::invalid(format!("webhook URL {raw:?} is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::invalid(format!(
+            "webhook URL {raw:?} must be an http(s) URL such as https://webhook.botpress.cloud/<id>"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid(format!(
+            "webhook URL {raw:?} must not have a query string or fragment"
+        )));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+fn validate_name(raw: &str) -> Result<String> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid(
+            "connection name must be 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+pub async fn create(db: &SqlitePool, new: NewConnection) -> Result<Keyed> {
+    let name = validate_name(&new.name)?;
+    let webhook_url = validate_webhook_url(&new.webhook_url)?;
+    let bot_id = non_empty(new.botpress_bot_id);
+    let api_token = non_empty(new.botpress_token);
+    let token = ids::new_token()?;
+    let digest = ids::token_digest(&token);
+    let now = now_ms();
+    let id = sqlx::query_scalar!(
+        r#"insert into connections
+            (name, endpoint_token, endpoint_token_sha256, webhook_url, botpress_bot_id,
+             botpress_token, created_at)
+         values (?, ?, ?, ?, ?, ?, ?)
+         returning id as "id!""#,
+        name,
+        token,
+        digest,
+        webhook_url,
+        bot_id,
+        api_token,
+        now
+    )
+    .fetch_one(db)
+    .await
+    .on_unique(|| format!("a connection named {name:?} already exists"))?;
+    Ok(Keyed {
+        connection: get(db, id).await?,
+        endpoint_token: token,
+    })
+}
+
+pub async fn get(db: &SqlitePool, id: i64) -> Result<Connection> {
+    sqlx::query_as!(
+        Connection,
+        r#"select id as "id!", name, botpress_bot_id,
+                  (botpress_token is not null) as "has_api_token!: bool",
+                  end_notice_text, created_at, last_inbound_at, last_outbound_ok_at,
+                  last_outbound_error_at, last_outbound_error
+           from connections where id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("connection"))
+}
+
+pub async fn list(db: &SqlitePool) -> Result<Vec<Connection>> {
+    Ok(sqlx::query_as!(
+        Connection,
+        r#"select id as "id!", name, botpress_bot_id,
+                  (botpress_token is not null) as "has_api_token!: bool",
+                  end_notice_text, created_at, last_inbound_at, last_outbound_ok_at,
+                  last_outbound_error_at, last_outbound_error
+           from connections order by name"#
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn find_by_name(db: &SqlitePool, name: &str) -> Result<Connection> {
+    let id = sqlx::query_scalar!(
+        r#"select id as "id!" from connections where name = ?"#,
+        name
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("connection"))?;
+    get(db, id).await
+}
+
+/// The connection a Botpress request is for, by its endpoint token.
+///
+/// The lookup is by the token's SHA-256, so index timing reveals nothing about the
+/// token; the final comparison is constant-time. `None` for any wrong token.
+pub async fn authenticate(db: &SqlitePool, token: &str) -> Result<Option<i64>> {
+    let digest = ids::token_digest(token);
+    let row = sqlx::query!(
+        r#"select id as "id!", endpoint_token from connections where endpoint_token_sha256 = ?"#,
+        digest
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|r| {
+        bool::from(r.endpoint_token.as_bytes().ct_eq(token.as_bytes())).then_some(r.id)
+    }))
+}
+
+pub async fn secrets<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> Result<Secrets> {
+    sqlx::query_as!(
+        Secrets,
+        "select webhook_url, botpress_bot_id, botpress_token from connections where id = ?",
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("connection"))
+}
+
+/// Issues a new endpoint token; the old one stops working at once.
+pub async fn rotate_token(db: &SqlitePool, id: i64) -> Result<Keyed> {
+    let token = ids::new_token()?;
+    let digest = ids::token_digest(&token);
+    let done = sqlx::query!(
+        "update connections set endpoint_token = ?, endpoint_token_sha256 = ? where id = ?",
+        token,
+        digest,
+        id
+    )
+    .execute(db)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("connection"));
+    }
+    Ok(Keyed {
+        connection: get(db, id).await?,
+        endpoint_token: token,
+    })
+}
+
+/// The endpoint URL for an existing connection (admins may look it up again).
+pub async fn endpoint_token(db: &SqlitePool, id: i64) -> Result<String> {
+    sqlx::query_scalar!("select endpoint_token from connections where id = ?", id)
+        .fetch_optional(db)
+        .await?
+        .ok_or(Error::NotFound("connection"))
+}
+
+/// Sets or clears the Botpress API credentials. Returns whether both are now set.
+pub async fn set_api_credentials(
+    db: &SqlitePool,
+    id: i64,
+    bot_id: Option<String>,
+    token: Option<String>,
+) -> Result<bool> {
+    let bot_id = non_empty(bot_id);
+    let token = non_empty(token);
+    let complete = bot_id.is_some() && token.is_some();
+    let done = sqlx::query!(
+        "update connections set botpress_bot_id = ?, botpress_token = ? where id = ?",
+        bot_id,
+        token,
+        id
+    )
+    .execute(db)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("connection"));
+    }
+    Ok(complete)
+}
+
+pub async fn record_outbound(db: &SqlitePool, id: i64, error: Option<&str>) -> Result<()> {
+    let now = now_ms();
+    match error {
+        None => {
+            sqlx::query!(
+                "update connections set last_outbound_ok_at = ? where id = ?",
+                now,
+                id
+            )
+            .execute(db)
+            .await?;
+        }
+        Some(e) => {
+            sqlx::query!(
+                "update connections set last_outbound_error_at = ?, last_outbound_error = ?
+                 where id = ?",
+                now,
+                e,
+                id
+            )
+            .execute(db)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_urls_are_checked() {
+        assert_eq!(
+            validate_webhook_url("https://webhook.botpress.cloud/abc/").unwrap(),
+            "https://webhook.botpress.cloud/abc"
+        );
+        assert!(validate_webhook_url("webhook.botpress.cloud/abc").is_err());
+        assert!(validate_webhook_url("ftp://x/abc").is_err());
+        assert!(validate_webhook_url("https://x/abc?token=1").is_err());
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secrets {
+            webhook_url: "https://webhook.botpress.cloud/secret-id".into(),
+            botpress_bot_id: Some("bot".into()),
+            botpress_token: Some("bp_pat_secret".into()),
+        };
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("secret-id") && !shown.contains("bp_pat_secret"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn endpoint_url_joins_cleanly() {
+        assert_eq!(
+            endpoint_url("https://b.example/", "t"),
+            "https://b.example/botpress/t"
+        );
+    }
+}

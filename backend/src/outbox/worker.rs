@@ -1,0 +1,396 @@
+//! Delivers outbox rows to the bots' webhooks.
+//!
+//! One loop claims the head row of every ticket that is due, sends each on its own
+//! task (one slow bot does not hold up the others), and sleeps until it is woken, a
+//! send finishes, or the next retry or hold expires. No polling: an enqueue wakes it.
+//!
+//! Rules (protocol §6, §11):
+//! - per ticket, one call at a time, in enqueue order;
+//! - a ticket's calls wait until Botpress surely has the session: its first
+//!   botSendsMessage, or 2 s after creation (calling earlier can split the ticket);
+//! - retried with capped exponential backoff when the request surely did not land or
+//!   was refused for load: connection failures, 429, 502, 503, 504 (first retry after
+//!   1 s, cap 60 s, given up after 24 h);
+//! - not retried when it may have landed (a timeout after sending) or was refused for
+//!   good (other 4xx/5xx): failed with the reason, for a person to resend. `/stop-hitl`
+//!   is the exception: Botpress ignores repeats, so it is retried on timeouts too.
+
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::Route;
+use crate::clock::now_ms;
+use crate::{Result, Services, connections, db};
+
+pub const HOLD_MS: i64 = 2_000;
+const FIRST_RETRY_MS: i64 = 1_000;
+const MAX_RETRY_MS: i64 = 60_000;
+const GIVE_UP_MS: i64 = 24 * 60 * 60 * 1000;
+/// Calls in flight at once, across all tickets.
+const MAX_IN_FLIGHT: i64 = 32;
+
+struct Claimed {
+    id: i64,
+    connection_id: i64,
+    ticket_id: i64,
+    message_id: Option<i64>,
+    route: String,
+    body: String,
+    attempts: i64,
+    created_at: i64,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Sent,
+    /// Surely not processed; try again after at least this long.
+    Retry(String, Option<Duration>),
+    Failed(String),
+}
+
+/// Runs until `cancel` fires, then lets in-flight calls finish.
+pub async fn run(services: Services, client: reqwest::Client, cancel: CancellationToken) {
+    if let Err(e) = recover_interrupted(&services).await {
+        tracing::error!(error = ?e, "outbox: cannot recover interrupted deliveries");
+    }
+    let mut in_flight: JoinSet<()> = JoinSet::new();
+    loop {
+        let free = MAX_IN_FLIGHT - i64::try_from(in_flight.len()).unwrap_or(MAX_IN_FLIGHT);
+        // Register for wake-ups before looking, so an enqueue that commits while we
+        // query is not missed.
+        let woken = services.outbox.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        match claim(&services, free).await {
+            Ok(rows) => {
+                for row in rows {
+                    let services = services.clone();
+                    let client = client.clone();
+                    in_flight.spawn(async move { deliver(&services, &client, row).await });
+                }
+            }
+            Err(e) => tracing::error!(error = ?e, "outbox: cannot claim deliveries"),
+        }
+        let wait = match next_due(&services).await {
+            Ok(Some(at)) => {
+                Duration::from_millis(u64::try_from((at - now_ms()).max(0)).unwrap_or(0))
+            }
+            Ok(None) => Duration::from_secs(3600),
+            Err(e) => {
+                tracing::error!(error = ?e, "outbox: cannot read the next due time");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = &mut woken => {}
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+            () = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
+        }
+    }
+    while in_flight.join_next().await.is_some() {}
+}
+
+/// A crash or stop during a send leaves rows in `sending`: we cannot know whether the
+/// bot got them. Messages become failed for a person to check and resend; the
+/// idempotent or harmless calls are retried.
+async fn recover_interrupted(services: &Services) -> Result<()> {
+    let now = now_ms();
+    let reason = "Baton stopped while delivering this; it may or may not have arrived";
+    let mut tx = db::begin_write(&services.db).await?;
+    sqlx::query!(
+        "update messages set delivery = 'failed', delivery_error = ?
+         where id in (select message_id from outbox
+                      where state = 'sending' and route = 'message-from-agent')",
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "update outbox set state = 'failed', last_error = ?, finished_at = ?
+         where state = 'sending' and route = 'message-from-agent'",
+        reason,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!("update outbox set state = 'pending' where state = 'sending'")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks up to `limit` due head-of-ticket rows as `sending` and returns them.
+async fn claim(services: &Services, limit: i64) -> Result<Vec<Claimed>> {
+    if limit <= 0 {
+        return Ok(Vec::new());
+    }
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let rows = sqlx::query_as!(
+        Claimed,
+        r#"select o.id as "id!", o.connection_id, o.ticket_id, o.message_id, o.route, o.body,
+                  o.attempts + 1 as "attempts!: i64", o.created_at
+           from outbox o join tickets t on t.id = o.ticket_id
+           where o.state = 'pending' and o.next_attempt_at <= ?1
+             and o.id = (select min(h.id) from outbox h
+                         where h.ticket_id = o.ticket_id and h.state in ('pending', 'sending'))
+             and (t.first_inbound_at is not null or t.created_at + ?2 <= ?1)
+           order by o.id
+           limit ?3"#,
+        now,
+        HOLD_MS,
+        limit
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for row in &rows {
+        sqlx::query!(
+            "update outbox set state = 'sending', attempts = attempts + 1 where id = ?",
+            row.id
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// When the earliest waiting head row becomes due (retry time or end of its hold).
+async fn next_due(services: &Services) -> Result<Option<i64>> {
+    Ok(sqlx::query_scalar!(
+        r#"select min(max(o.next_attempt_at,
+                          case when t.first_inbound_at is null then t.created_at + ?1 else 0 end))
+               as "due: i64"
+           from outbox o join tickets t on t.id = o.ticket_id
+           where o.state = 'pending'
+             and o.id = (select min(h.id) from outbox h
+                         where h.ticket_id = o.ticket_id and h.state in ('pending', 'sending'))"#,
+        HOLD_MS
+    )
+    .fetch_one(&services.db)
+    .await?)
+}
+
+async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
+    let outcome = match connections::secrets(&services.db, row.connection_id).await {
+        Ok(secrets) => {
+            let url = format!("{}/{}", secrets.webhook_url, row.route);
+            post(
+                client,
+                &url,
+                row.body.clone(),
+                services.settings.webhook_timeout,
+            )
+            .await
+        }
+        Err(e) => Outcome::Retry(format!("cannot read the connection: {e}"), None),
+    };
+    let outcome = match outcome {
+        Outcome::Failed(reason) if row.route == Route::StopHitl.path() && is_timeout(&reason) => {
+            Outcome::Retry(reason, None)
+        }
+        other => other,
+    };
+    if let Err(e) = record(services, &row, &outcome).await {
+        tracing::error!(error = ?e, outbox = row.id, "outbox: cannot record a delivery result");
+    }
+}
+
+const TIMEOUT_REASON: &str = "the bot's webhook did not answer in time";
+
+fn is_timeout(reason: &str) -> bool {
+    reason.starts_with(TIMEOUT_REASON)
+}
+
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: String,
+    timeout: Duration,
+) -> Outcome {
+    let sent = client
+        .post(url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .body(body)
+        .timeout(timeout)
+        .send()
+        .await;
+    match sent {
+        Ok(response) => classify_status(response.status(), retry_after(&response)),
+        Err(e) if e.is_connect() => {
+            Outcome::Retry(format!("cannot connect to the bot's webhook: {e}"), None)
+        }
+        Err(e) if e.is_timeout() => Outcome::Failed(format!(
+            "{TIMEOUT_REASON} ({} s); it may have been delivered",
+            timeout.as_secs()
+        )),
+        Err(e) => Outcome::Failed(format!(
+            "the connection to the bot's webhook broke; it may have been delivered: {e}"
+        )),
+    }
+}
+
+fn classify_status(status: reqwest::StatusCode, retry_after: Option<Duration>) -> Outcome {
+    match status.as_u16() {
+        200..=299 => Outcome::Sent,
+        429 | 502 | 503 | 504 => {
+            Outcome::Retry(format!("the bot's webhook answered {status}"), retry_after)
+        }
+        _ => Outcome::Failed(format!("the bot's webhook refused it with {status}")),
+    }
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .map(Duration::from_secs)
+}
+
+/// Delay before attempt `attempts + 1`: 1 s, 2 s, 4 s, … capped at 60 s.
+pub(crate) fn backoff_ms(attempts: i64, retry_after: Option<Duration>) -> i64 {
+    let exponent = u32::try_from((attempts - 1).clamp(0, 16)).unwrap_or(16);
+    let base = FIRST_RETRY_MS
+        .saturating_mul(1_i64 << exponent)
+        .min(MAX_RETRY_MS);
+    let asked = retry_after
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(MAX_RETRY_MS))
+        .unwrap_or(0);
+    base.max(asked).min(MAX_RETRY_MS)
+}
+
+async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result<()> {
+    let now = now_ms();
+    let outcome = match outcome {
+        Outcome::Retry(reason, _) if now - row.created_at >= GIVE_UP_MS => {
+            Outcome::Failed(format!("gave up after 24 h of retries: {reason}"))
+        }
+        Outcome::Retry(reason, after) => Outcome::Retry(reason.clone(), *after),
+        Outcome::Failed(reason) => Outcome::Failed(reason.clone()),
+        Outcome::Sent => Outcome::Sent,
+    };
+    let mut tx = db::begin_write(&services.db).await?;
+    // The customer or the bot may have ended the session while this call was in
+    // flight; retrying into an ended session would only be dropped by Botpress.
+    let ended = sqlx::query_scalar!(
+        r#"select closed_reason in ('customer_ended', 'bot_closed') as "ended!: bool"
+           from tickets where id = ?"#,
+        row.ticket_id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let outcome = match outcome {
+        Outcome::Retry(..) if ended => {
+            Outcome::Failed("the conversation ended before this was delivered".into())
+        }
+        other => other,
+    };
+    match &outcome {
+        Outcome::Sent => {
+            sqlx::query!(
+                "update outbox set state = 'sent', last_error = null, finished_at = ? where id = ?",
+                now,
+                row.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "update messages set delivery = 'sent', delivery_error = null, sent_at = ?
+                 where id = ?",
+                now,
+                row.message_id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Outcome::Retry(reason, after) => {
+            let next = now + backoff_ms(row.attempts, *after);
+            tracing::warn!(
+                outbox = row.id,
+                attempts = row.attempts,
+                reason,
+                "webhook call will be retried"
+            );
+            sqlx::query!(
+                "update outbox set state = 'pending', last_error = ?, next_attempt_at = ?
+                 where id = ?",
+                reason,
+                next,
+                row.id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        Outcome::Failed(reason) => {
+            tracing::warn!(outbox = row.id, reason, "webhook call failed");
+            sqlx::query!(
+                "update outbox set state = 'failed', last_error = ?, finished_at = ? where id = ?",
+                reason,
+                now,
+                row.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!(
+                "update messages set delivery = 'failed', delivery_error = ? where id = ?",
+                reason,
+                row.message_id
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    tx.commit().await?;
+    let error = match &outcome {
+        Outcome::Sent => None,
+        Outcome::Retry(reason, _) | Outcome::Failed(reason) => Some(reason.as_str()),
+    };
+    connections::record_outbound(&services.db, row.connection_id, error).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_starts_within_two_seconds_and_caps_at_a_minute() {
+        assert_eq!(backoff_ms(1, None), 1_000);
+        assert_eq!(backoff_ms(2, None), 2_000);
+        assert_eq!(backoff_ms(7, None), 60_000);
+        assert_eq!(backoff_ms(40, None), 60_000);
+        assert_eq!(backoff_ms(1, Some(Duration::from_secs(5))), 5_000);
+        assert_eq!(backoff_ms(1, Some(Duration::from_secs(600))), 60_000);
+    }
+
+    #[test]
+    fn only_load_refusals_are_retried() {
+        use reqwest::StatusCode as S;
+        assert_eq!(classify_status(S::OK, None), Outcome::Sent);
+        for s in [
+            S::TOO_MANY_REQUESTS,
+            S::BAD_GATEWAY,
+            S::SERVICE_UNAVAILABLE,
+            S::GATEWAY_TIMEOUT,
+        ] {
+            assert!(
+                matches!(classify_status(s, None), Outcome::Retry(..)),
+                "{s}"
+            );
+        }
+        for s in [S::BAD_REQUEST, S::NOT_FOUND, S::INTERNAL_SERVER_ERROR] {
+            assert!(
+                matches!(classify_status(s, None), Outcome::Failed(..)),
+                "{s}"
+            );
+        }
+    }
+}

@@ -1,0 +1,329 @@
+//! Ticket state changes made by people: take, transfer, reply, hand back, resend.
+//!
+//! Each change and the webhook call that announces it to Botpress are written in one
+//! transaction (the outbox), so neither can happen without the other.
+
+use serde::Serialize;
+use serde_json::{Value, json};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+
+use crate::clock::now_ms;
+use crate::outbox::{self, Route};
+use crate::{Error, Result, Services, db};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ticket {
+    pub id: i64,
+    pub connection_id: i64,
+    pub remote_id: String,
+    pub customer_id: Option<i64>,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub assignee_id: Option<i64>,
+    pub recovered: bool,
+    pub botpress_conversation_id: Option<String>,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub closed_reason: Option<String>,
+}
+
+pub async fn get(db: &SqlitePool, id: i64) -> Result<Ticket> {
+    sqlx::query_as!(
+        Ticket,
+        r#"select id as "id!", connection_id, remote_id, customer_id, title, description, status,
+                  assignee_id, recovered as "recovered: bool", botpress_conversation_id,
+                  created_at, closed_at, closed_reason
+           from tickets where id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("ticket"))
+}
+
+/// Closes a ticket if it is open. When the Botpress side ended the session, calls still
+/// waiting to be delivered are pointless (Botpress would drop them silently), so they
+/// are marked failed with the reason instead of being sent.
+pub async fn close_in(
+    tx: &mut Transaction<'static, Sqlite>,
+    ticket: i64,
+    reason: &str,
+    now: i64,
+) -> Result<bool> {
+    let closed = sqlx::query!(
+        "update tickets set status = 'closed', closed_at = ?, closed_reason = ?, updated_at = ?
+         where id = ? and status != 'closed'",
+        now,
+        reason,
+        now,
+        ticket
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected()
+        > 0;
+    if closed && matches!(reason, "customer_ended" | "bot_closed") {
+        outbox::cancel_pending_in(
+            tx,
+            ticket,
+            "the conversation ended before this was delivered",
+        )
+        .await?;
+    }
+    Ok(closed)
+}
+
+struct Open {
+    connection_id: i64,
+    remote_id: String,
+    status: String,
+    assignee_id: Option<i64>,
+}
+
+async fn open_ticket(tx: &mut Transaction<'static, Sqlite>, ticket: i64) -> Result<Open> {
+    let t = sqlx::query_as!(
+        Open,
+        "select connection_id, remote_id, status, assignee_id from tickets where id = ?",
+        ticket
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound("ticket"))?;
+    if t.status == "closed" {
+        return Err(Error::Conflict("the ticket is closed".into()));
+    }
+    Ok(t)
+}
+
+async fn active_agent(tx: &mut Transaction<'static, Sqlite>, user: i64) -> Result<String> {
+    let row = sqlx::query!(
+        r#"select public_id, active as "active: bool" from users where id = ?"#,
+        user
+    )
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(Error::NotFound("agent"))?;
+    if !row.active {
+        return Err(Error::Conflict("that agent is deactivated".into()));
+    }
+    Ok(row.public_id)
+}
+
+/// Assigns the ticket to `agent` (taking it from the queue, or a transfer). Botpress is
+/// told once per real change of hands: assigning to the current holder does nothing.
+pub async fn assign(services: &Services, ticket: i64, agent: i64) -> Result<bool> {
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let t = open_ticket(&mut tx, ticket).await?;
+    if t.assignee_id == Some(agent) {
+        return Ok(false);
+    }
+    let agent_id = active_agent(&mut tx, agent).await?;
+    sqlx::query!(
+        "update tickets set status = 'assigned', assignee_id = ?, updated_at = ? where id = ?",
+        agent,
+        now,
+        ticket
+    )
+    .execute(&mut *tx)
+    .await?;
+    let body = json!({ "remoteConversationId": t.remote_id, "remoteUserId": agent_id });
+    outbox::enqueue_in(
+        &mut tx,
+        t.connection_id,
+        ticket,
+        None,
+        Route::AgentAssigned,
+        &body,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    services.outbox.wake();
+    Ok(true)
+}
+
+/// The message types an agent may send: exactly those the HITL plugin relays to the
+/// end user (protocol §7; `bloc` is composed by bots, not agents).
+pub const AGENT_TYPES: [&str; 5] = ["text", "image", "audio", "video", "file"];
+
+/// Checks an agent's message and returns the payload Botpress gets: only the fields of
+/// its type, never `type` or `userId` (protocol §7).
+pub fn agent_payload(kind: &str, payload: &Value) -> Result<Value> {
+    let field = |name: &str| -> Result<String> {
+        match payload.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+            _ => Err(Error::invalid(format!(
+                "a {kind} message needs a non-empty {name}"
+            ))),
+        }
+    };
+    let body = match kind {
+        "text" => json!({ "text": field("text")? }),
+        "image" => json!({ "imageUrl": field("imageUrl")? }),
+        "audio" => json!({ "audioUrl": field("audioUrl")? }),
+        "video" => json!({ "videoUrl": field("videoUrl")? }),
+        "file" => match payload.get("title") {
+            Some(Value::String(t)) if !t.trim().is_empty() => {
+                json!({ "fileUrl": field("fileUrl")?, "title": t })
+            }
+            _ => json!({ "fileUrl": field("fileUrl")? }),
+        },
+        other => {
+            return Err(Error::invalid(format!(
+                "agents can send {}, not {other:?}: the Botpress plugin relays nothing else",
+                AGENT_TYPES.join(", ")
+            )));
+        }
+    };
+    Ok(body)
+}
+
+/// An agent's reply. Only the ticket's holder may write, and only while it is open.
+/// Returns the new message id; its delivery state starts as `pending`.
+pub async fn send_message(
+    services: &Services,
+    ticket: i64,
+    agent: i64,
+    kind: &str,
+    payload: &Value,
+) -> Result<i64> {
+    let body_payload = agent_payload(kind, payload)?;
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let t = open_ticket(&mut tx, ticket).await?;
+    if t.assignee_id != Some(agent) {
+        return Err(Error::Conflict(
+            "take the ticket before replying: it is not assigned to you".into(),
+        ));
+    }
+    let agent_id = active_agent(&mut tx, agent).await?;
+    let stored = body_payload.to_string();
+    let message = sqlx::query_scalar!(
+        r#"insert into messages (ticket_id, origin, type, payload, author_id, delivery, created_at)
+         values (?, 'agent', ?, ?, ?, 'pending', ?)
+         returning id as "id!""#,
+        ticket,
+        kind,
+        stored,
+        agent,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let body = json!({
+        "remoteConversationId": t.remote_id,
+        "remoteUserId": agent_id,
+        "messageType": kind,
+        "payload": body_payload,
+    });
+    outbox::enqueue_in(
+        &mut tx,
+        t.connection_id,
+        ticket,
+        Some(message),
+        Route::MessageFromAgent,
+        &body,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    services.outbox.wake();
+    Ok(message)
+}
+
+/// Queues a failed agent message again (the agent's *Resend*).
+pub async fn resend(services: &Services, message: i64, agent: i64) -> Result<()> {
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let m = sqlx::query!(
+        "select ticket_id, author_id, delivery from messages where id = ? and origin = 'agent'",
+        message
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("message"))?;
+    if m.delivery.as_deref() != Some("failed") {
+        return Err(Error::Conflict(
+            "only a failed message can be resent".into(),
+        ));
+    }
+    let t = open_ticket(&mut tx, m.ticket_id).await?;
+    if t.assignee_id != Some(agent) {
+        return Err(Error::Conflict("the ticket is not assigned to you".into()));
+    }
+    let body = sqlx::query_scalar!(
+        "select body from outbox where message_id = ? order by id desc limit 1",
+        message
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let body: Value = serde_json::from_str(&body)
+        .map_err(|e| Error::Internal(format!("stored outbox body is not JSON: {e}")))?;
+    sqlx::query!(
+        "update messages set delivery = 'pending', delivery_error = null where id = ?",
+        message
+    )
+    .execute(&mut *tx)
+    .await?;
+    outbox::enqueue_in(
+        &mut tx,
+        t.connection_id,
+        m.ticket_id,
+        Some(message),
+        Route::MessageFromAgent,
+        &body,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    services.outbox.wake();
+    Ok(())
+}
+
+/// Hands the conversation back to the bot and closes the ticket (`/stop-hitl`; the v12
+/// module's "unpause"). Botpress does not call closeRemoteTicket back for this.
+pub async fn hand_back(services: &Services, ticket: i64) -> Result<()> {
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let t = open_ticket(&mut tx, ticket).await?;
+    close_in(&mut tx, ticket, "handed_back", now).await?;
+    let body = json!({ "remoteConversationId": t.remote_id });
+    outbox::enqueue_in(
+        &mut tx,
+        t.connection_id,
+        ticket,
+        None,
+        Route::StopHitl,
+        &body,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    services.outbox.wake();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_payloads_carry_only_their_fields() {
+        let p = agent_payload(
+            "text",
+            &json!({"text": "hi", "type": "text", "userId": "u"}),
+        )
+        .unwrap();
+        assert_eq!(p, json!({"text": "hi"}));
+        let p =
+            agent_payload("file", &json!({"fileUrl": "https://f/x.pdf", "title": "X"})).unwrap();
+        assert_eq!(p, json!({"fileUrl": "https://f/x.pdf", "title": "X"}));
+        assert!(agent_payload("text", &json!({"text": "  "})).is_err());
+        assert!(agent_payload("image", &json!({"text": "x"})).is_err());
+        for bad in ["card", "markdown", "location", "bloc", "choice"] {
+            assert!(agent_payload(bad, &json!({"text": "x"})).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Agents and admins as the ticket and Botpress code needs them. Sign-in and
+//! account management build on this table.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::clock::now_ms;
+use crate::error::ResultExt;
+use crate::{Error, Result, ids};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Agent,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Agent => "agent",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self> {
+        match raw {
+            "admin" => Ok(Role::Admin),
+            "agent" => Ok(Role::Agent),
+            other => Err(Error::invalid(format!(
+                "role must be admin or agent, not {other:?}"
+            ))),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub id: i64,
+    /// What Botpress sees as the agent's `remoteUserId`.
+    pub public_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+}
+
+pub async fn create(db: &SqlitePool, email: &str, name: &str, role: Role) -> Result<User> {
+    let email = email.trim();
+    if !email.contains('@') || email.len() > 254 {
+        return Err(Error::invalid(format!("{email:?} is not an email address")));
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name must be 1 to 100 characters"));
+    }
+    let public_id = ids::new_id(ids::AGENT)?;
+    let role = role.as_str();
+    let now = now_ms();
+    let id = sqlx::query_scalar!(
+        r#"insert into users (public_id, email, name, role, created_at) values (?, ?, ?, ?, ?)
+         returning id as "id!""#,
+        public_id,
+        email,
+        name,
+        role,
+        now
+    )
+    .fetch_one(db)
+    .await
+    .on_unique(|| format!("a user with email {email:?} already exists"))?;
+    get(db, id).await
+}
+
+pub async fn get(db: &SqlitePool, id: i64) -> Result<User> {
+    sqlx::query_as!(
+        User,
+        r#"select id as "id!", public_id, email, name, role, active as "active: bool"
+           from users where id = ?"#,
+        id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("user"))
+}
