@@ -269,6 +269,28 @@ pub async fn set_api_credentials(
     Ok(complete)
 }
 
+/// Sets the plugin's end-of-session notice text (protocol §9.3: configurable by the
+/// bot builder; `NULL` there disables it, and then only the API can map closes).
+pub async fn set_end_notice(db: &SqlitePool, id: i64, text: &str) -> Result<()> {
+    let text = text.trim();
+    if text.is_empty() || text.chars().count() > 1000 {
+        return Err(Error::invalid(
+            "the end notice must be 1 to 1000 characters",
+        ));
+    }
+    let done = sqlx::query!(
+        "update connections set end_notice_text = ? where id = ?",
+        text,
+        id
+    )
+    .execute(db)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(Error::NotFound("connection"));
+    }
+    Ok(())
+}
+
 pub async fn record_outbound(db: &SqlitePool, id: i64, error: Option<&str>) -> Result<()> {
     let now = now_ms();
     match error {

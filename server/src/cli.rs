@@ -113,6 +113,11 @@ async fn connection(config: &Config, command: ConnectionCommand) -> anyhow::Resu
             );
             println!("{}", keyed.endpoint_url(&public_url));
         }
+        ConnectionCommand::SetEndNotice { name, text } => {
+            let c = connections::find_by_name(&db, &name).await?;
+            connections::set_end_notice(&db, c.id, &text).await?;
+            println!("End notice for {:?} set to {:?}.", c.name, text.trim());
+        }
         ConnectionCommand::SetApi {
             name,
             botpress_bot_id,

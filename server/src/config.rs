@@ -129,6 +129,15 @@ pub enum ConnectionCommand {
         /// The connection's name.
         name: String,
     },
+    /// Set the text of the HITL plugin's "user ended the session" notice, if the bot
+    /// changed it (its onUserHitlCancelledMessage setting). Baton closes a ticket when
+    /// this notice arrives.
+    SetEndNotice {
+        /// The connection's name.
+        name: String,
+        /// The notice text exactly as the bot sends it.
+        text: String,
+    },
     /// Set or clear the Botpress bot id and access token of a connection.
     SetApi {
         /// The connection's name.

@@ -108,6 +108,7 @@ fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/botpress/{*rest}", post(http::botpress::endpoint))
+        .route("/api/openapi.json", get(http::botpress::openapi))
         .route("/readyz", get(http::health::readyz))
         // Pages and server functions; both get the backend handles as context.
         .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {

@@ -6,6 +6,7 @@
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::{Error, Result};
 
@@ -47,12 +48,27 @@ impl Route {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /ping`: sent when the integration is installed or its settings saved.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Ping {
+    /// Always `ping`.
+    #[serde(rename = "type")]
+    #[schema(example = "ping")]
+    pub kind: String,
+}
+
+/// `POST /createRemoteUser`: the end user, once per person (retries may repeat it).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRemoteUser {
+    /// Always `createRemoteUser`.
+    #[serde(rename = "type")]
+    #[schema(example = "createRemoteUser")]
+    pub kind: String,
     pub payload: RemoteUser,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The end user. Other keys (such as `role`) are accepted and ignored.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RemoteUser {
     #[serde(default)]
@@ -63,14 +79,19 @@ pub struct RemoteUser {
     pub picture_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /createRemoteConversation`: a new handoff. Carries no customer identity.
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRemoteConversation {
+    /// Always `createRemoteConversation`.
+    #[serde(rename = "type")]
+    #[schema(example = "createRemoteConversation")]
+    pub kind: String,
     /// Missing, `null` and `{}` all mean "no title, no description".
     #[serde(default)]
     pub payload: Option<RemoteConversation>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RemoteConversation {
     #[serde(default)]
     pub title: Option<String>,
@@ -78,13 +99,24 @@ pub struct RemoteConversation {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /botSendsMessage`: a message in the handoff, from the customer or a plugin
+/// notice (`remoteUserId` = `BOT`).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BotSendsMessage {
+    /// Always `botSendsMessage`.
+    #[serde(rename = "type")]
+    #[schema(example = "botSendsMessage")]
+    pub kind: String,
+    /// The ticket id Baton returned from createRemoteConversation.
+    #[schema(example = "tkt_3f9a0c1e2d4b5a697887766554433221")]
     pub remote_conversation_id: String,
+    /// The customer id Baton returned from createRemoteUser, or `BOT`.
+    #[schema(example = "cus_1b22e0aa000000000000000000000000")]
     pub remote_user_id: String,
     /// The Botpress message payload, kept whole: `type`, its fields, `userId`, and
     /// whatever else the user's channel added.
+    #[schema(value_type = Object, example = json!({"type": "text", "text": "It still hasn't arrived", "userId": "user_01J"}))]
     pub payload: Map<String, Value>,
 }
 
@@ -103,16 +135,35 @@ impl BotSendsMessage {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /closeRemoteTicket`: Botpress ended the session (user typed `/end`, agent
+/// assignment timed out, or the bot ran Stop HITL).
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CloseRemoteTicket {
+    /// Always `closeRemoteTicket`.
+    #[serde(rename = "type")]
+    #[schema(example = "closeRemoteTicket")]
+    pub kind: String,
     pub payload: CloseTicketPayload,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CloseTicketPayload {
+    /// The downstream Botpress conversation id; no other call carries it.
+    #[schema(example = "conv_01JAXAMPLE0000000000000000")]
     pub botpress_conversation_id: String,
 }
+
+/// The answer to the two create calls: Baton's id, always a JSON string.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Created {
+    #[schema(example = "tkt_3f9a0c1e2d4b5a697887766554433221")]
+    pub id: String,
+}
+
+/// The answer to the calls whose answer Botpress ignores.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Accepted {}
 
 /// Parses a request body for `route`: JSON object, matching `type`, typed fields.
 pub fn parse<T: DeserializeOwned>(route: Route, body: &[u8]) -> Result<T> {

@@ -1,26 +1,30 @@
 //! The five endpoints plus/hitl-api calls, under `/botpress/<endpoint token>/`.
 //!
 //! - A wrong token, like a wrong route, is a bare 404: enumeration learns nothing.
-//! - A doubled slash (a base URL pasted with a trailing slash) is tolerated.
+//! - A doubled slash (a base URL pasted with a trailing slash) is tolerated, which is
+//!   why one wildcard route dispatches to the five handlers below.
 //! - Bodies are read up to 256 KB (Botpress payloads are at most 128 KB) and parsed
 //!   whatever the content type; bad input is a 400 naming the field.
 //! - A 2xx is sent only after the change is committed.
+//!
+//! The `#[utoipa::path]` annotations are the OpenAPI description (`/api/openapi.json`).
 
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use backend::Services;
 use backend::botpress::inbound;
-use backend::botpress::wire::{self, Route};
-use serde_json::json;
+use backend::botpress::wire::{self, Accepted, Created, Route};
 
-use super::error::HttpError;
+use super::error::{ErrorBody, HttpError};
 
 /// Largest body accepted on these routes.
 pub const MAX_BODY: usize = 256 * 1024;
 
+/// `POST /botpress/{*rest}`: finds the connection and the route, then dispatches.
 pub async fn endpoint(
-    State(services): State<backend::Services>,
+    State(services): State<Services>,
     Path(rest): Path<String>,
     body: Body,
 ) -> Result<Response, HttpError> {
@@ -36,35 +40,116 @@ pub async fn endpoint(
         return Err(HttpError::NotFound);
     };
     let body = read_body(body).await?;
-    let answer = match route {
-        Route::Ping => {
-            wire::parse_object(route, &body)?;
-            inbound::ping(&services, connection).await?;
-            json!({})
-        }
-        Route::CreateRemoteUser => {
-            let request: wire::CreateRemoteUser = wire::parse(route, &body)?;
-            let id = inbound::create_remote_user(&services, connection, request.payload).await?;
-            json!({ "id": id })
-        }
-        Route::CreateRemoteConversation => {
-            let request: wire::CreateRemoteConversation = wire::parse(route, &body)?;
-            let payload = request.payload.unwrap_or_default();
-            let id = inbound::create_remote_conversation(&services, connection, payload).await?;
-            json!({ "id": id })
-        }
-        Route::BotSendsMessage => {
-            let request: wire::BotSendsMessage = wire::parse(route, &body)?;
-            inbound::bot_sends_message(&services, connection, request).await?;
-            json!({})
-        }
-        Route::CloseRemoteTicket => {
-            let request: wire::CloseRemoteTicket = wire::parse(route, &body)?;
-            inbound::close_remote_ticket(&services, connection, request).await?;
-            json!({})
-        }
+    let call = Call {
+        services: &services,
+        connection,
+        body: &body,
     };
-    Ok(Json(answer).into_response())
+    Ok(match route {
+        Route::Ping => ping(call).await?.into_response(),
+        Route::CreateRemoteUser => create_remote_user(call).await?.into_response(),
+        Route::CreateRemoteConversation => create_remote_conversation(call).await?.into_response(),
+        Route::BotSendsMessage => bot_sends_message(call).await?.into_response(),
+        Route::CloseRemoteTicket => close_remote_ticket(call).await?.into_response(),
+    })
+}
+
+/// An authenticated call: the connection its token names and its raw body.
+struct Call<'a> {
+    services: &'a Services,
+    connection: i64,
+    body: &'a [u8],
+}
+
+/// Answers 2xx once the bot can reach Baton; Botpress shows an error on saving the
+/// integration until it does.
+#[utoipa::path(
+    post, path = "/botpress/{token}/ping", tag = "botpress",
+    params(("token" = String, Path, description = "The connection's secret endpoint token")),
+    request_body = wire::Ping,
+    responses(
+        (status = 200, description = "Reachable", body = Accepted),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 404, description = "Unknown token or route (empty body)"),
+    )
+)]
+async fn ping(call: Call<'_>) -> Result<Json<Accepted>, HttpError> {
+    let _: wire::Ping = wire::parse(Route::Ping, call.body)?;
+    inbound::ping(call.services, call.connection).await?;
+    Ok(Json(Accepted {}))
+}
+
+/// The same email within a connection returns the same customer id.
+#[utoipa::path(
+    post, path = "/botpress/{token}/createRemoteUser", tag = "botpress",
+    params(("token" = String, Path, description = "The connection's secret endpoint token")),
+    request_body = wire::CreateRemoteUser,
+    responses(
+        (status = 200, description = "The customer's id (`cus_…`)", body = Created),
+        (status = 400, description = "Malformed body; the message names the field", body = ErrorBody),
+        (status = 404, description = "Unknown token or route (empty body)"),
+        (status = 413, description = "Body over 256 KB", body = ErrorBody),
+    )
+)]
+async fn create_remote_user(call: Call<'_>) -> Result<Json<Created>, HttpError> {
+    let request: wire::CreateRemoteUser = wire::parse(Route::CreateRemoteUser, call.body)?;
+    let id = inbound::create_remote_user(call.services, call.connection, request.payload).await?;
+    Ok(Json(Created { id }))
+}
+
+/// Creates a queued ticket; an empty payload is legal. The id is never reused.
+#[utoipa::path(
+    post, path = "/botpress/{token}/createRemoteConversation", tag = "botpress",
+    params(("token" = String, Path, description = "The connection's secret endpoint token")),
+    request_body = wire::CreateRemoteConversation,
+    responses(
+        (status = 200, description = "The ticket's id (`tkt_…`)", body = Created),
+        (status = 400, description = "Malformed body; the message names the field", body = ErrorBody),
+        (status = 404, description = "Unknown token or route (empty body)"),
+        (status = 413, description = "Body over 256 KB", body = ErrorBody),
+    )
+)]
+async fn create_remote_conversation(call: Call<'_>) -> Result<Json<Created>, HttpError> {
+    let request: wire::CreateRemoteConversation =
+        wire::parse(Route::CreateRemoteConversation, call.body)?;
+    let payload = request.payload.unwrap_or_default();
+    let id = inbound::create_remote_conversation(call.services, call.connection, payload).await?;
+    Ok(Json(Created { id }))
+}
+
+/// Stores the message whole. An unknown ticket id is recovered into a new ticket.
+#[utoipa::path(
+    post, path = "/botpress/{token}/botSendsMessage", tag = "botpress",
+    params(("token" = String, Path, description = "The connection's secret endpoint token")),
+    request_body = wire::BotSendsMessage,
+    responses(
+        (status = 200, description = "Stored", body = Accepted),
+        (status = 400, description = "Malformed body; the message names the field", body = ErrorBody),
+        (status = 404, description = "Unknown token or route (empty body)"),
+        (status = 413, description = "Body over 256 KB", body = ErrorBody),
+    )
+)]
+async fn bot_sends_message(call: Call<'_>) -> Result<Json<Accepted>, HttpError> {
+    let request: wire::BotSendsMessage = wire::parse(Route::BotSendsMessage, call.body)?;
+    inbound::bot_sends_message(call.services, call.connection, request).await?;
+    Ok(Json(Accepted {}))
+}
+
+/// Always accepted: mapped to a ticket now or in the background, or kept for admins.
+#[utoipa::path(
+    post, path = "/botpress/{token}/closeRemoteTicket", tag = "botpress",
+    params(("token" = String, Path, description = "The connection's secret endpoint token")),
+    request_body = wire::CloseRemoteTicket,
+    responses(
+        (status = 200, description = "Recorded", body = Accepted),
+        (status = 400, description = "Malformed body; the message names the field", body = ErrorBody),
+        (status = 404, description = "Unknown token or route (empty body)"),
+    )
+)]
+async fn close_remote_ticket(call: Call<'_>) -> Result<Json<Accepted>, HttpError> {
+    let request: wire::CloseRemoteTicket = wire::parse(Route::CloseRemoteTicket, call.body)?;
+    inbound::close_remote_ticket(call.services, call.connection, request).await?;
+    Ok(Json(Accepted {}))
 }
 
 async fn read_body(body: Body) -> Result<Bytes, HttpError> {
@@ -80,4 +165,28 @@ async fn read_body(body: Body) -> Result<Bytes, HttpError> {
             HttpError::BadRequest(format!("could not read the body: {e}"))
         }
     })
+}
+
+/// The Botpress-facing API, as OpenAPI 3.1.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Baton: Botpress Human in the Loop API endpoints",
+        description = "The five endpoints the plus/hitl-api integration calls. Paste \
+            `<public URL>/botpress/<token>` as the integration's endpoint base URL.",
+    ),
+    paths(
+        ping,
+        create_remote_user,
+        create_remote_conversation,
+        bot_sends_message,
+        close_remote_ticket
+    ),
+    components(schemas(ErrorBody))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(<ApiDoc as utoipa::OpenApi>::openapi())
 }

@@ -5,6 +5,14 @@ use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// The body of every error answer.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// What is wrong, for the person or program that sent the request.
+    #[schema(example = "payload.title: invalid type: integer `5`, expected a string")]
+    pub error: String,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The request is wrong; the message says how (naming the field).

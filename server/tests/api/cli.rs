@@ -154,3 +154,26 @@ async fn set_api_stores_credentials_read_from_stdin() {
         .unwrap();
     assert_eq!(secrets.api_credentials(), Some(("bot_9", "bp_pat_new")));
 }
+
+#[tokio::test]
+async fn set_end_notice_changes_what_closes_a_ticket() {
+    let app = spawn_app().await;
+    let conn = app.connection("support", false).await;
+    let (ok, _, err) = baton(
+        &app,
+        &["connection", "set-end-notice", "support", "Bye for now."],
+        None,
+    )
+    .await;
+    assert!(ok, "{err}");
+    let c = backend::connections::get(&app.db, conn.id).await.unwrap();
+    assert_eq!(c.end_notice_text, "Bye for now.");
+    let (ok, _, err) = baton(
+        &app,
+        &["connection", "set-end-notice", "support", "  "],
+        None,
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("1 to 1000 characters"), "{err}");
+}

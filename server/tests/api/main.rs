@@ -9,9 +9,11 @@ mod helpers;
 
 mod botpress_inbound;
 mod botpress_outbound;
+mod botpress_sequences;
 mod botpress_sync;
 mod cli;
 mod health;
+mod openapi;
 mod pages;
 mod process;
 mod server_fns;

@@ -16,6 +16,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("--site-root", "BATON_SITE_ROOT"),
     ("--log-format", "BATON_LOG_FORMAT"),
     ("--log-level", "BATON_LOG"),
+    ("--botpress-api-url", "BATON_BOTPRESS_API_URL"),
+    ("--webhook-timeout", "BATON_WEBHOOK_TIMEOUT"),
 ];
 
 fn baton(cwd: &Path) -> Command {
