@@ -33,6 +33,8 @@ pub struct Settings {
     pub botpress_api_url: String,
     /// How long a webhook call may take before it counts as "may have landed".
     pub webhook_timeout: Duration,
+    /// How long a queued ticket without a single message stays open.
+    pub abandon_after: Duration,
 }
 
 impl Default for Settings {
@@ -40,6 +42,7 @@ impl Default for Settings {
         Self {
             botpress_api_url: "https://api.botpress.cloud".into(),
             webhook_timeout: Duration::from_secs(10),
+            abandon_after: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -77,7 +80,8 @@ impl Services {
         })
     }
 
-    /// Starts the outbox and Botpress sync workers; they stop when `cancel` fires.
+    /// Starts the outbox, Botpress sync and housekeeping workers; they stop when
+    /// `cancel` fires.
     pub fn spawn_workers(&self, cancel: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             tokio::spawn(outbox::worker::run(
@@ -86,6 +90,7 @@ impl Services {
                 cancel.clone(),
             )),
             tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
+            tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
         ]
     }
 }

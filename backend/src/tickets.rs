@@ -305,6 +305,48 @@ pub async fn hand_back(services: &Services, ticket: i64) -> Result<()> {
     Ok(())
 }
 
+/// Closes queued tickets that never saw a message since `cutoff` (ms): a create
+/// retried by Botpress leaves such a twin behind (protocol §11 #14). Returns how many.
+pub async fn close_abandoned(services: &Services, cutoff: i64) -> Result<u64> {
+    let now = now_ms();
+    let mut tx = db::begin_write(&services.db).await?;
+    let closed = sqlx::query!(
+        "update tickets
+         set status = 'closed', closed_reason = 'abandoned', closed_at = ?, updated_at = ?
+         where status = 'queued' and first_inbound_at is null and created_at < ?
+           and not exists (select 1 from messages m where m.ticket_id = tickets.id)",
+        now,
+        now,
+        cutoff
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    if closed > 0 {
+        tracing::info!(
+            closed,
+            "closed queued tickets that never received a message"
+        );
+    }
+    Ok(closed)
+}
+
+/// Periodic upkeep: closes abandoned tickets every ten minutes.
+pub async fn housekeeping(services: Services, cancel: tokio_util::sync::CancellationToken) {
+    let every = std::time::Duration::from_secs(600);
+    loop {
+        let age = i64::try_from(services.settings.abandon_after.as_millis()).unwrap_or(i64::MAX);
+        if let Err(e) = close_abandoned(&services, now_ms().saturating_sub(age)).await {
+            tracing::error!(error = ?e, "housekeeping failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

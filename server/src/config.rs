@@ -92,6 +92,17 @@ pub struct Config {
         global = true
     )]
     pub webhook_timeout: u64,
+
+    /// Hours after which a queued ticket that never received a message is closed as
+    /// abandoned (Botpress may create a twin when it retries a create).
+    #[arg(
+        long,
+        env = "BATON_ABANDON_AFTER_HOURS",
+        default_value_t = 24,
+        value_parser = clap::value_parser!(u64).range(1..=8760),
+        global = true
+    )]
+    pub abandon_after_hours: u64,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -170,6 +181,7 @@ impl Config {
         backend::Settings {
             botpress_api_url: self.botpress_api_url.clone(),
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
+            abandon_after: std::time::Duration::from_secs(self.abandon_after_hours * 3600),
         }
     }
 }

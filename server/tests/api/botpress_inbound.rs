@@ -461,3 +461,52 @@ async fn other_methods_are_refused() {
         .unwrap();
     assert_eq!(response.status(), 405);
 }
+
+#[tokio::test]
+async fn a_twin_ticket_that_never_sees_traffic_is_closed_as_abandoned() {
+    let app = spawn_app().await;
+    let conn = app.connection("support", false).await;
+    let customer = app.remote_user(&conn, "Dana", "dana@example.org").await;
+    // Botpress retried the create: two tickets, only one gets the conversation.
+    let twin = app.escalate(&conn, "Refund").await;
+    let real = app.escalate(&conn, "Refund").await;
+    app.user_says(
+        &conn,
+        &real,
+        &customer,
+        json!({"type": "text", "text": "hi"}),
+    )
+    .await;
+    sqlx::query("update tickets set created_at = created_at - 90000000")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let cutoff = backend::clock::now_ms() - 24 * 3600 * 1000;
+    let closed = backend::tickets::close_abandoned(&app.services, cutoff)
+        .await
+        .unwrap();
+    assert_eq!(closed, 1);
+    let twin = backend::tickets::get(&app.db, app.ticket_id(&conn, &twin).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        (twin.status.as_str(), twin.closed_reason.as_deref()),
+        ("closed", Some("abandoned"))
+    );
+    let real = backend::tickets::get(&app.db, app.ticket_id(&conn, &real).await)
+        .await
+        .unwrap();
+    assert_eq!(real.status, "queued");
+    // A fresh ticket is left alone too.
+    let fresh = app.escalate(&conn, "New").await;
+    assert_eq!(
+        backend::tickets::close_abandoned(&app.services, cutoff)
+            .await
+            .unwrap(),
+        0
+    );
+    let fresh = backend::tickets::get(&app.db, app.ticket_id(&conn, &fresh).await)
+        .await
+        .unwrap();
+    assert_eq!(fresh.status, "queued");
+}

@@ -52,6 +52,7 @@ pub async fn spawn_app() -> TestApp {
         log_level: "warn".into(),
         botpress_api_url: botpress.uri(),
         webhook_timeout: WEBHOOK_TIMEOUT_SECS,
+        abandon_after_hours: 24,
     };
     let app = Application::build(&config)
         .await

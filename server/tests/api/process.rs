@@ -18,6 +18,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("--log-level", "BATON_LOG"),
     ("--botpress-api-url", "BATON_BOTPRESS_API_URL"),
     ("--webhook-timeout", "BATON_WEBHOOK_TIMEOUT"),
+    ("--abandon-after-hours", "BATON_ABANDON_AFTER_HOURS"),
 ];
 
 fn baton(cwd: &Path) -> Command {
