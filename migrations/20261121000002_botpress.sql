@@ -156,5 +156,5 @@ create table close_requests (
     next_attempt_at           integer,
     last_error                text
 ) strict;
-create index close_requests_open on close_requests (state, next_attempt_at)
-    where state != 'mapped';
+create index close_requests_pending on close_requests (next_attempt_at)
+    where state = 'pending';

@@ -9,6 +9,7 @@
 //! - `botpress`: the five inbound endpoints, close mapping, Botpress API sync;
 //! - `outbox`: durable, ordered delivery of calls to the bots' webhooks.
 
+pub mod accounts;
 pub mod botpress;
 pub mod clock;
 pub mod connections;
@@ -24,6 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::{Error, Result};
+pub use sqlx::SqlitePool;
 use tokio_util::sync::CancellationToken;
 
 /// Settings the domain needs from the server's configuration.
@@ -64,9 +66,12 @@ impl Services {
         let api = botpress::api::Api::new(&settings.botpress_api_url, Duration::from_secs(10))
             .map_err(http_error)?;
         // No redirects: a redirected POST may be replayed as a GET without its body.
+        // Connecting must fail before the whole call times out: a call that never
+        // connected surely did not arrive and is retried, a timed-out one may have.
+        let connect_timeout = (settings.webhook_timeout / 2).min(Duration::from_secs(5));
         let webhook_client = reqwest::Client::builder()
             .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(5))
+            .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(http_error)?;

@@ -306,23 +306,39 @@ pub async fn hand_back(services: &Services, ticket: i64) -> Result<()> {
 }
 
 /// Closes queued tickets that never saw a message since `cutoff` (ms): a create
-/// retried by Botpress leaves such a twin behind (protocol §11 #14). Returns how many.
+/// retried by Botpress leaves such a twin behind (protocol §11 #14). Each is handed
+/// back with `/stop-hitl` (protocol §9.4): for a twin Botpress ignores it; for a real
+/// session whose customer never wrote, it frees them from waiting. Returns how many.
 pub async fn close_abandoned(services: &Services, cutoff: i64) -> Result<u64> {
     let now = now_ms();
     let mut tx = db::begin_write(&services.db).await?;
-    let closed = sqlx::query!(
-        "update tickets
-         set status = 'closed', closed_reason = 'abandoned', closed_at = ?, updated_at = ?
-         where status = 'queued' and first_inbound_at is null and created_at < ?
-           and not exists (select 1 from messages m where m.ticket_id = tickets.id)",
-        now,
-        now,
+    let abandoned = sqlx::query!(
+        r#"select id as "id!", connection_id, remote_id from tickets
+           where status = 'queued' and first_inbound_at is null and created_at < ?
+             and not exists (select 1 from messages m where m.ticket_id = tickets.id)"#,
         cutoff
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *tx)
+    .await?;
+    for t in &abandoned {
+        close_in(&mut tx, t.id, "abandoned", now).await?;
+        let body = json!({ "remoteConversationId": t.remote_id });
+        outbox::enqueue_in(
+            &mut tx,
+            t.connection_id,
+            t.id,
+            None,
+            Route::StopHitl,
+            &body,
+            now,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    let closed = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
+    if closed > 0 {
+        services.outbox.wake();
+    }
     if closed > 0 {
         tracing::info!(
             closed,

@@ -7,14 +7,97 @@ use std::io::Read;
 use anyhow::Context;
 use backend::connections::{self, NewConnection};
 
-use crate::config::{Command, Config, ConnectionCommand};
+use backend::accounts::{self, Actor};
+use backend::users::Role;
+use serde_json::json;
+
+use crate::config::{Command, Config, ConnectionCommand, TokenCommand, UserCommand};
 use crate::startup::Application;
 
 pub async fn run(config: Config) -> anyhow::Result<()> {
     match config.command.clone().unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Connection(command) => connection(&config, command).await,
+        Command::User(command) => user(&config, command).await,
+        Command::Token(command) => token(&config, command).await,
     }
+}
+
+async fn open(config: &Config) -> anyhow::Result<backend::SqlitePool> {
+    backend::db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_url))
+}
+
+async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    match command {
+        UserCommand::Create {
+            email,
+            name,
+            role,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                Some(read_secret_stdin("password")?)
+            } else {
+                None
+            };
+            anyhow::ensure!(
+                password.is_some(),
+                "give the initial password with --password-stdin (invitation links come \
+                 with the admin pages)"
+            );
+            let role = Role::parse(&role)?;
+            let user = accounts::create_user(&db, &email, &name, role, password).await?;
+            accounts::audit(
+                &db,
+                &Actor::cli(),
+                "user.create",
+                json!({"user": user.id, "email": user.email, "role": user.role}),
+            )
+            .await?;
+            println!("{}", user.id);
+        }
+        UserCommand::Deactivate { email } => {
+            let user = accounts::find_by_email(&db, &email).await?;
+            let services = backend::Services::new(db.clone(), config.backend_settings())?;
+            let requeued = accounts::deactivate(&services, user.id).await?;
+            accounts::audit(
+                &db,
+                &Actor::cli(),
+                "user.deactivate",
+                json!({"user": user.id, "email": user.email, "requeued": requeued}),
+            )
+            .await?;
+            println!(
+                "Deactivated {}; {requeued} open ticket(s) returned to the queue.",
+                user.email
+            );
+        }
+    }
+    db.close().await;
+    Ok(())
+}
+
+async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    match command {
+        TokenCommand::Create { email, label } => {
+            let user = accounts::find_by_email(&db, &email).await?;
+            let (id, token) = accounts::create_token(&db, user.id, &label).await?;
+            accounts::audit(
+                &db,
+                &Actor::cli(),
+                "token.create",
+                json!({"user": user.id, "token": id, "label": label}),
+            )
+            .await?;
+            println!("{token}");
+        }
+    }
+    db.close().await;
+    Ok(())
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -42,9 +125,7 @@ fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
 }
 
 async fn connection(config: &Config, command: ConnectionCommand) -> anyhow::Result<()> {
-    let db = backend::db::connect(&config.database_url)
-        .await
-        .with_context(|| format!("cannot open the database {}", config.database_url))?;
+    let db = open(config).await?;
     let public_url = config.public_url(config.addr);
     match command {
         ConnectionCommand::Create {

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+// Subcommand inputs are not settings: they have flags but no environment variables.
+
 #[derive(Debug, Clone, Parser)]
 #[command(
     name = "baton",
@@ -112,6 +114,49 @@ pub enum Command {
     /// Manage Botpress connections (one per bot).
     #[command(subcommand)]
     Connection(ConnectionCommand),
+    /// Manage agent and admin accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create an account. Prints the new user's id.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The name agents and customers see.
+        #[arg(long)]
+        name: String,
+        /// `admin` manages agents and connections; `agent` answers conversations.
+        #[arg(long, value_parser = ["admin", "agent"])]
+        role: String,
+        /// Read the initial password from standard input (at least 10 characters).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Deactivate an account: its sessions and tokens end at once and its open
+    /// tickets return to the queue. Accounts are never deleted.
+    Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal API token for an account and print it (it is shown once;
+    /// only a hash is stored). Use it as `Authorization: Bearer <token>`.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. the name of the script using it.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

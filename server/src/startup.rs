@@ -100,6 +100,19 @@ impl Application {
     }
 }
 
+/// The request span, without the Botpress endpoint token (a secret) in its path.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let path = request.uri().path();
+    let shown = match path.strip_prefix("/botpress/") {
+        Some(rest) => {
+            let route = rest.rsplit('/').next().unwrap_or_default();
+            format!("/botpress/<token>/{route}")
+        }
+        None => path.to_owned(),
+    };
+    tracing::debug_span!("request", method = %request.method(), path = %shown)
+}
+
 fn router(state: AppState) -> Router {
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
@@ -119,6 +132,6 @@ fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide_services, app::shell))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

@@ -145,7 +145,12 @@ impl Api {
             .query(query)
             .send()
             .await
-            .map_err(|e| ApiError::Transient(format!("cannot reach the Botpress API: {e}")))?;
+            .map_err(|e| {
+                ApiError::Transient(format!(
+                    "cannot reach the Botpress API: {}",
+                    e.without_url()
+                ))
+            })?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
@@ -165,11 +170,12 @@ impl Api {
                 "the Botpress API answered {status}"
             )));
         }
-        response
-            .json::<T>()
-            .await
-            .map(Some)
-            .map_err(|e| ApiError::Refused(format!("unexpected answer from the Botpress API: {e}")))
+        response.json::<T>().await.map(Some).map_err(|e| {
+            ApiError::Refused(format!(
+                "unexpected answer from the Botpress API: {}",
+                e.without_url()
+            ))
+        })
     }
 
     /// `GET /v1/chat/conversations/{id}`; `None` when Botpress does not know it.

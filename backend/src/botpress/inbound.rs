@@ -186,6 +186,9 @@ pub async fn bot_sends_message(
     .execute(&mut *tx)
     .await?;
 
+    if !message.is_from_bot() {
+        reopen_if_closed(&mut tx, ticket, now).await?;
+    }
     if message.is_from_bot() && is_end_notice(&mut tx, connection, &message).await? {
         crate::tickets::close_in(&mut tx, ticket, "customer_ended", now).await?;
         sqlx::query!(
@@ -198,6 +201,32 @@ pub async fn bot_sends_message(
     }
     tx.commit().await?;
     services.outbox.wake();
+    Ok(())
+}
+
+/// The customer wrote in a ticket we closed: Botpress still relays, so the session is
+/// live on its side (a lost `/stop-hitl`, an abandoned ticket whose customer came
+/// back). Back to the queue, where someone will see it, rather than unread in a closed
+/// ticket.
+async fn reopen_if_closed(
+    tx: &mut Transaction<'static, Sqlite>,
+    ticket: i64,
+    now: i64,
+) -> Result<()> {
+    let reopened = sqlx::query!(
+        "update tickets
+         set status = 'queued', assignee_id = null, closed_at = null, closed_reason = null,
+             updated_at = ?
+         where id = ? and status = 'closed'",
+        now,
+        ticket
+    )
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if reopened > 0 {
+        tracing::info!(ticket, "customer wrote in a closed ticket; reopened it");
+    }
     Ok(())
 }
 
@@ -343,7 +372,7 @@ pub async fn close_remote_ticket(
         .await?;
         wake_sync = true;
     } else {
-        super::mapping::by_end_notice_in(&mut tx, request_id, connection, now).await?;
+        super::mapping::by_end_notice_in(&mut tx, request_id, connection, now, now).await?;
     }
     tx.commit().await?;
     if wake_sync {

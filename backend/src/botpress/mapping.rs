@@ -4,6 +4,9 @@
 use sqlx::{Sqlite, Transaction};
 
 use super::inbound::END_NOTICE_WINDOW_MS;
+
+/// Requests that raced ahead of their notice (concurrent deliveries) still pair up.
+const END_NOTICE_SLACK_MS: i64 = 10_000;
 use crate::Result;
 
 /// Marks `request` as mapped to `ticket`, remembers the Botpress conversation id on the
@@ -26,9 +29,14 @@ pub async fn resolve_in(
     )
     .fetch_one(&mut **tx)
     .await?;
+    // Remember the id for next time, unless another ticket already holds it (then the
+    // earlier mapping stands; a unique index guards it).
     sqlx::query!(
-        "update tickets set botpress_conversation_id = coalesce(botpress_conversation_id, ?)
-         where id = ?",
+        "update tickets set botpress_conversation_id = coalesce(botpress_conversation_id, ?1)
+         where id = ?2
+           and not exists (select 1 from tickets o
+                           where o.connection_id = tickets.connection_id
+                             and o.botpress_conversation_id = ?1 and o.id != ?2)",
         conversation,
         ticket
     )
@@ -39,22 +47,29 @@ pub async fn resolve_in(
 }
 
 /// The fallback heuristic (protocol §9.3): the plugin posts its end notice to a ticket
-/// seconds before it sends closeRemoteTicket. Maps to the most recent such ticket
-/// that has no Botpress conversation id yet; otherwise marks the request unmapped.
+/// seconds before it sends that ticket's closeRemoteTicket. Maps the request to the
+/// oldest ticket whose notice came in the window before the request *arrived* (not
+/// before now: the API may have been tried for minutes first) and that has no Botpress
+/// conversation id yet; otherwise marks the request unmapped. Oldest first, so that
+/// interleaved endings (notice A, notice B, close A, close B) pair up correctly.
 pub async fn by_end_notice_in(
     tx: &mut Transaction<'static, Sqlite>,
     request: i64,
     connection: i64,
+    received_at: i64,
     now: i64,
 ) -> Result<bool> {
-    let since = now - END_NOTICE_WINDOW_MS;
+    let since = received_at - END_NOTICE_WINDOW_MS;
+    let until = received_at + END_NOTICE_SLACK_MS;
     let candidate = sqlx::query_scalar!(
         r#"select id as "id!" from tickets
-         where connection_id = ? and end_notice_at >= ? and botpress_conversation_id is null
-         order by end_notice_at desc, id desc
+         where connection_id = ? and end_notice_at between ? and ?
+           and botpress_conversation_id is null
+         order by end_notice_at, id
          limit 1"#,
         connection,
-        since
+        since,
+        until
     )
     .fetch_optional(&mut **tx)
     .await?;

@@ -85,21 +85,33 @@ async fn next_due(services: &Services) -> Result<Option<i64>> {
 async fn run_due(services: &Services) -> Result<()> {
     let now = now_ms();
     let closes = sqlx::query!(
-        r#"select id as "id!", connection_id, botpress_conversation_id, attempts from close_requests
-         where state = 'pending' and next_attempt_at <= ? order by id limit 50"#,
+        r#"select id as "id!", connection_id, botpress_conversation_id, attempts, received_at
+           from close_requests
+           where state = 'pending' and next_attempt_at <= ? order by id limit 50"#,
         now
     )
     .fetch_all(&services.db)
     .await?;
     for c in closes {
-        map_close(
-            services,
-            c.id,
-            c.connection_id,
-            &c.botpress_conversation_id,
-            c.attempts,
-        )
-        .await?;
+        let request = CloseRequest {
+            id: c.id,
+            connection: c.connection_id,
+            conversation: c.botpress_conversation_id,
+            attempts: c.attempts,
+            received_at: c.received_at,
+        };
+        // One row's failure must not stop the others, nor make the loop spin on it.
+        if let Err(e) = map_close(services, &request).await {
+            tracing::error!(error = ?e, request = request.id, "botpress sync: close mapping failed");
+            let later = now_ms() + 60_000;
+            sqlx::query!(
+                "update close_requests set next_attempt_at = ? where id = ?",
+                later,
+                request.id
+            )
+            .execute(&services.db)
+            .await?;
+        }
     }
     let tickets = sqlx::query!(
         r#"select id as "id!", connection_id, remote_id, botpress_conversation_id, sync_attempts
@@ -109,7 +121,7 @@ async fn run_due(services: &Services) -> Result<()> {
     .fetch_all(&services.db)
     .await?;
     for t in tickets {
-        sync_ticket(
+        let synced = sync_ticket(
             services,
             t.id,
             t.connection_id,
@@ -117,18 +129,36 @@ async fn run_due(services: &Services) -> Result<()> {
             t.botpress_conversation_id.as_deref(),
             t.sync_attempts,
         )
-        .await?;
+        .await;
+        if let Err(e) = synced {
+            tracing::error!(error = ?e, ticket = t.id, "botpress sync: ticket sync failed");
+            sync_retry(
+                services,
+                t.id,
+                t.sync_attempts,
+                "internal error; see the server log",
+            )
+            .await?;
+        }
     }
     Ok(())
 }
 
-async fn map_close(
-    services: &Services,
-    request: i64,
+struct CloseRequest {
+    id: i64,
     connection: i64,
-    conversation: &str,
+    conversation: String,
     attempts: i64,
-) -> Result<()> {
+    received_at: i64,
+}
+
+async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
+    let (request, connection, conversation, attempts) = (
+        close.id,
+        close.connection,
+        close.conversation.as_str(),
+        close.attempts,
+    );
     let secrets = connections::secrets(&services.db, connection).await?;
     let found = match secrets.api_credentials() {
         Some((bot_id, token)) => {
@@ -190,7 +220,8 @@ async fn map_close(
         Err(e) => e.to_string(),
     };
     // The API could not say; the end notice may still tell.
-    let mapped = mapping::by_end_notice_in(&mut tx, request, connection, now).await?;
+    let mapped =
+        mapping::by_end_notice_in(&mut tx, request, connection, close.received_at, now).await?;
     if !mapped {
         sqlx::query!(
             "update close_requests set attempts = attempts + 1, last_error = ? where id = ?",
@@ -276,10 +307,22 @@ async fn sync_ticket(
         .execute(&mut *tx)
         .await?;
     }
-    let customer = sqlx::query_scalar!("select customer_id from tickets where id = ?", ticket)
-        .fetch_one(&mut *tx)
-        .await?;
-    for m in &transcript {
+    let row = sqlx::query!(
+        "select customer_id, created_at from tickets where id = ?",
+        ticket
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let customer = row.customer_id;
+    // Only what came before the handoff: the customer's conversation also holds the
+    // messages relayed during it (already in the ticket) and, later, after it.
+    let before_handoff = transcript.iter().filter(|m| {
+        m.created_at
+            .as_deref()
+            .and_then(parse_timestamp)
+            .is_some_and(|at| at <= row.created_at)
+    });
+    for m in before_handoff {
         let incoming = m.direction.as_deref() == Some("incoming");
         let origin = if incoming {
             "transcript_customer"

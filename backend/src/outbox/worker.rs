@@ -94,8 +94,8 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
 }
 
 /// A crash or stop during a send leaves rows in `sending`: we cannot know whether the
-/// bot got them. Messages become failed for a person to check and resend; the
-/// idempotent or harmless calls are retried.
+/// bot got them. Messages and assignments become failed (the bot shows both to the
+/// customer, so a repeat would be visible); `/stop-hitl` is idempotent and retried.
 async fn recover_interrupted(services: &Services) -> Result<()> {
     let now = now_ms();
     let reason = "Baton stopped while delivering this; it may or may not have arrived";
@@ -110,7 +110,7 @@ async fn recover_interrupted(services: &Services) -> Result<()> {
     .await?;
     sqlx::query!(
         "update outbox set state = 'failed', last_error = ?, finished_at = ?
-         where state = 'sending' and route = 'message-from-agent'",
+         where state = 'sending' and route != 'stop-hitl'",
         reason,
         now
     )
@@ -195,8 +195,16 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
         }
         other => other,
     };
-    if let Err(e) = record(services, &row, &outcome).await {
-        tracing::error!(error = ?e, outbox = row.id, "outbox: cannot record a delivery result");
+    // A result that cannot be written leaves the row `sending`, which holds up the
+    // ticket's later calls; the database is rarely busy for long, so try again.
+    for attempt in 0..6_u32 {
+        match record(services, &row, &outcome).await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = ?e, outbox = row.id, attempt, "outbox: cannot record a delivery result");
+                tokio::time::sleep(Duration::from_millis(250 << attempt)).await;
+            }
+        }
     }
 }
 
@@ -221,15 +229,19 @@ pub(crate) async fn post(
         .await;
     match sent {
         Ok(response) => classify_status(response.status(), retry_after(&response)),
-        Err(e) if e.is_connect() => {
-            Outcome::Retry(format!("cannot connect to the bot's webhook: {e}"), None)
-        }
+        // `without_url`: the webhook URL is a secret, and these reasons are shown to
+        // agents and admins.
+        Err(e) if e.is_connect() => Outcome::Retry(
+            format!("cannot connect to the bot's webhook: {}", e.without_url()),
+            None,
+        ),
         Err(e) if e.is_timeout() => Outcome::Failed(format!(
             "{TIMEOUT_REASON} ({} s); it may have been delivered",
             timeout.as_secs()
         )),
         Err(e) => Outcome::Failed(format!(
-            "the connection to the bot's webhook broke; it may have been delivered: {e}"
+            "the connection to the bot's webhook broke; it may have been delivered: {}",
+            e.without_url()
         )),
     }
 }
@@ -282,7 +294,7 @@ async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result
     // The customer or the bot may have ended the session while this call was in
     // flight; retrying into an ended session would only be dropped by Botpress.
     let ended = sqlx::query_scalar!(
-        r#"select closed_reason in ('customer_ended', 'bot_closed') as "ended!: bool"
+        r#"select coalesce(closed_reason in ('customer_ended', 'bot_closed'), 0) as "ended!: bool"
            from tickets where id = ?"#,
         row.ticket_id
     )

@@ -510,3 +510,82 @@ async fn a_twin_ticket_that_never_sees_traffic_is_closed_as_abandoned() {
         .unwrap();
     assert_eq!(fresh.status, "queued");
 }
+
+#[tokio::test]
+async fn a_customer_writing_in_a_closed_ticket_reopens_it() {
+    let app = spawn_app().await;
+    let conn = app.connection("support", false).await;
+    let customer = app.remote_user(&conn, "Dana", "dana@example.org").await;
+    let remote = app.escalate(&conn, "Help").await;
+    let id = app.ticket_id(&conn, &remote).await;
+    let ana = app.agent("ana@example.com", "Ana").await;
+    backend::tickets::assign(&app.services, id, ana.id)
+        .await
+        .unwrap();
+    backend::tickets::hand_back(&app.services, id)
+        .await
+        .unwrap();
+    assert_eq!(
+        backend::tickets::get(&app.db, id).await.unwrap().status,
+        "closed"
+    );
+    // The /stop-hitl was lost, so Botpress still relays: the customer must be seen.
+    app.user_says(
+        &conn,
+        &remote,
+        &customer,
+        json!({"type": "text", "text": "still there?"}),
+    )
+    .await;
+    let t = backend::tickets::get(&app.db, id).await.unwrap();
+    assert_eq!(
+        (t.status.as_str(), t.assignee_id, t.closed_reason),
+        ("queued", None, None)
+    );
+    // A bot notice does not reopen.
+    app.user_says(
+        &conn,
+        &remote,
+        "BOT",
+        json!({"type": "text", "text": "( The user has ended the session. )"}),
+    )
+    .await;
+    app.user_says(
+        &conn,
+        &remote,
+        "BOT",
+        json!({"type": "text", "text": "some other notice"}),
+    )
+    .await;
+    assert_eq!(
+        backend::tickets::get(&app.db, id).await.unwrap().status,
+        "closed"
+    );
+}
+
+#[tokio::test]
+async fn interleaved_endings_pair_each_close_with_its_own_notice() {
+    let app = spawn_app().await;
+    let conn = app.connection("support", false).await;
+    let a = app.escalate(&conn, "A").await;
+    let b = app.escalate(&conn, "B").await;
+    let notice = json!({"type": "text", "text": "( The user has ended the session. )"});
+    app.user_says(&conn, &a, "BOT", notice.clone()).await;
+    app.user_says(&conn, &b, "BOT", notice).await;
+    for conv in ["conv_a", "conv_b"] {
+        app.botpress_call(
+            &conn,
+            "closeRemoteTicket",
+            &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": conv}}),
+        )
+        .await;
+    }
+    let a = backend::tickets::get(&app.db, app.ticket_id(&conn, &a).await)
+        .await
+        .unwrap();
+    let b = backend::tickets::get(&app.db, app.ticket_id(&conn, &b).await)
+        .await
+        .unwrap();
+    assert_eq!(a.botpress_conversation_id.as_deref(), Some("conv_a"));
+    assert_eq!(b.botpress_conversation_id.as_deref(), Some("conv_b"));
+}

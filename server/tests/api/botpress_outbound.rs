@@ -513,3 +513,58 @@ async fn agents_send_only_what_the_plugin_relays_and_only_on_their_tickets() {
         .unwrap();
     assert_eq!(stored, 0);
 }
+
+#[tokio::test]
+async fn the_webhook_url_never_appears_in_stored_errors() {
+    let app = spawn_app().await;
+    // A webhook nobody listens on: every call fails to connect and is retried.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let keyed = backend::connections::create(
+        &app.db,
+        backend::connections::NewConnection {
+            name: "down".into(),
+            webhook_url: format!("http://127.0.0.1:{port}/secret-webhook-id"),
+            botpress_bot_id: None,
+            botpress_token: None,
+        },
+    )
+    .await
+    .unwrap();
+    let conn = TestConnection {
+        id: keyed.connection.id,
+        endpoint: keyed.endpoint_url(&app.address),
+        token: keyed.endpoint_token,
+        webhook_path: String::new(),
+    };
+    let (_, ticket) = live_ticket(&app, &conn).await;
+    let ana = app.agent("ana@example.com", "Ana").await;
+    backend::tickets::assign(&app.services, ticket, ana.id)
+        .await
+        .unwrap();
+    let error = eventually(10, "a recorded connection error", || async {
+        backend::connections::get(&app.db, conn.id)
+            .await
+            .unwrap()
+            .last_outbound_error
+    })
+    .await;
+    assert!(error.contains("cannot connect"), "{error}");
+    let stored: Vec<String> = sqlx::query_scalar(
+        "select last_error from outbox where last_error is not null
+         union all select last_outbound_error from connections where last_outbound_error is not null",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert!(!stored.is_empty());
+    for text in stored {
+        assert!(
+            !text.contains("secret-webhook-id") && !text.contains(&port.to_string()),
+            "{text}"
+        );
+    }
+}

@@ -177,7 +177,12 @@ async fn a_new_ticket_gets_its_botpress_conversation_and_the_bot_transcript() {
                  "userId": "user_up", "conversationId": "conv_up", "tags": {}},
                 {"id": "m3", "createdAt": "2026-03-02T14:00:09.000Z", "type": "choice",
                  "payload": {"text": "Talk to a human?", "options": [{"label": "Yes", "value": "y"}]},
-                 "direction": "outgoing", "userId": "bot", "conversationId": "conv_up", "tags": {}}],
+                 "direction": "outgoing", "userId": "bot", "conversationId": "conv_up", "tags": {}},
+                // Relayed during the handoff (after the ticket was created): already in
+                // the ticket, so not part of the transcript.
+                {"id": "m4", "createdAt": "2099-01-01T00:00:00.000Z", "type": "text",
+                 "payload": {"text": "hello agent"}, "direction": "incoming",
+                 "userId": "user_up", "conversationId": "conv_up", "tags": {}}],
             "meta": {}})))
         .mount(&app.botpress)
         .await;
@@ -239,4 +244,61 @@ async fn a_new_ticket_gets_its_botpress_conversation_and_the_bot_transcript() {
     .await;
     let (state, by, _) = close_state(&app).await;
     assert_eq!((state.as_str(), by.as_deref()), ("mapped", Some("known")));
+}
+
+#[tokio::test]
+async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
+    let app = spawn_app().await;
+    let conn = app.connection("support", false).await;
+    app.botpress_call(
+        &conn,
+        "closeRemoteTicket",
+        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_old"}}),
+    )
+    .await;
+    assert_eq!(close_state(&app).await.0, "unmapped");
+    // An hour later another ticket ends, then credentials are added; the API does not
+    // know the old conversation, and the fresh notice must not be taken for its.
+    sqlx::query("update close_requests set received_at = received_at - 3600000")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let fresh = app.escalate(&conn, "Fresh").await;
+    app.user_says(
+        &conn,
+        &fresh,
+        "BOT",
+        json!({"type": "text", "text": "( The user has ended the session. )"}),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/chat/conversations/conv_old"))
+        .respond_with(ResponseTemplate::new(404))
+        .mount(&app.botpress)
+        .await;
+    backend::connections::set_api_credentials(
+        &app.db,
+        conn.id,
+        Some("bot_test".into()),
+        Some("bp_pat_test".into()),
+    )
+    .await
+    .unwrap();
+    backend::botpress::sync::credentials_added(&app.services, conn.id)
+        .await
+        .unwrap();
+    let (state, _, ticket) = eventually(10, "the retry", || async {
+        let s = close_state(&app).await;
+        let attempts: i64 = sqlx::query_scalar("select attempts from close_requests")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        (s.0 != "pending" && attempts > 0).then_some(s)
+    })
+    .await;
+    assert_eq!((state.as_str(), ticket), ("unmapped", None));
+    let fresh = backend::tickets::get(&app.db, app.ticket_id(&conn, &fresh).await)
+        .await
+        .unwrap();
+    assert_eq!(fresh.botpress_conversation_id, None);
 }

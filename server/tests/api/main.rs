@@ -7,6 +7,7 @@
 
 mod helpers;
 
+mod accounts;
 mod botpress_inbound;
 mod botpress_outbound;
 mod botpress_sequences;

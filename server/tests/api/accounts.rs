@@ -1,0 +1,277 @@
+//! Accounts through the CLI and the domain: passwords, deactivation, API tokens.
+
+use std::process::Stdio;
+
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+use crate::helpers::{TestApp, spawn_app};
+
+async fn baton(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
+        .args(args)
+        .arg("--database-url")
+        .arg(format!("sqlite://{}", app.db_path.display()))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let out = child.wait_with_output().await.unwrap();
+    (
+        out.status.success(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+async fn create(app: &TestApp, email: &str, role: &str) -> i64 {
+    let (ok, out, err) = baton(
+        app,
+        &[
+            "user",
+            "create",
+            "--email",
+            email,
+            "--name",
+            "Someone",
+            "--role",
+            role,
+            "--password-stdin",
+        ],
+        "a long enough password\n",
+    )
+    .await;
+    assert!(ok, "{err}");
+    out.trim()
+        .parse()
+        .expect("the last line is the new user's id")
+}
+
+#[tokio::test]
+async fn user_create_prints_the_id_and_the_password_works() {
+    let app = spawn_app().await;
+    let id = create(&app, "ana@example.com", "agent").await;
+    let user = backend::users::get(&app.db, id).await.unwrap();
+    assert_eq!(
+        (user.email.as_str(), user.role.as_str()),
+        ("ana@example.com", "agent")
+    );
+    let ok = backend::accounts::authenticate(
+        &app.db,
+        "ana@example.com",
+        "a long enough password".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.map(|c| c.user.id), Some(id));
+    for (email, password) in [
+        ("ana@example.com", "the wrong password"),
+        ("nobody@example.com", "a long enough password"),
+    ] {
+        let none = backend::accounts::authenticate(&app.db, email, password.into())
+            .await
+            .unwrap();
+        assert!(none.is_none(), "{email}");
+    }
+    let hash: String = sqlx::query_scalar("select password_hash from users where id = ?")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(hash.starts_with("$argon2id$") && !hash.contains("a long enough password"));
+    let action: String = sqlx::query_scalar("select action from audit_log")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(action, "user.create");
+}
+
+#[tokio::test]
+async fn user_create_refuses_bad_input_clearly() {
+    let app = spawn_app().await;
+    let (ok, _, err) = baton(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        "short",
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("at least 10 characters"), "{err}");
+    let (ok, _, err) = baton(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--name",
+            "A",
+            "--role",
+            "boss",
+            "--password-stdin",
+        ],
+        "long enough password",
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("boss"), "{err}");
+    create(&app, "a@example.com", "agent").await;
+    let (ok, _, err) = baton(
+        &app,
+        &[
+            "user",
+            "create",
+            "--email",
+            "A@example.com",
+            "--name",
+            "A",
+            "--role",
+            "agent",
+            "--password-stdin",
+        ],
+        "long enough password",
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("already exists"), "{err}");
+}
+
+#[tokio::test]
+async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
+    let app = spawn_app().await;
+    let admin = create(&app, "admin@example.com", "admin").await;
+    let agent = create(&app, "ana@example.com", "agent").await;
+    let (ok, token, _) = baton(
+        &app,
+        &[
+            "token",
+            "create",
+            "--email",
+            "ana@example.com",
+            "--label",
+            "script",
+        ],
+        "",
+    )
+    .await;
+    assert!(ok);
+    let token = token.trim().to_owned();
+    assert!(token.starts_with("baton_"));
+    let who = backend::accounts::authenticate_token(&app.db, &token)
+        .await
+        .unwrap();
+    assert_eq!(who.map(|u| u.id), Some(agent));
+
+    let conn = app.connection("support", false).await;
+    let remote = app.escalate(&conn, "Help").await;
+    let ticket = app.ticket_id(&conn, &remote).await;
+    backend::tickets::assign(&app.services, ticket, agent)
+        .await
+        .unwrap();
+
+    let (ok, out, err) = baton(
+        &app,
+        &["user", "deactivate", "--email", "ana@example.com"],
+        "",
+    )
+    .await;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("1 open ticket(s) returned to the queue"),
+        "{out}"
+    );
+    let t = backend::tickets::get(&app.db, ticket).await.unwrap();
+    assert_eq!((t.status.as_str(), t.assignee_id), ("queued", None));
+    assert!(
+        backend::accounts::authenticate_token(&app.db, &token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let signed_in = backend::accounts::authenticate(
+        &app.db,
+        "ana@example.com",
+        "a long enough password".into(),
+    )
+    .await
+    .unwrap();
+    assert!(signed_in.is_none(), "a deactivated account cannot sign in");
+
+    let (ok, _, err) = baton(
+        &app,
+        &["user", "deactivate", "--email", "admin@example.com"],
+        "",
+    )
+    .await;
+    assert!(!ok);
+    assert!(err.contains("last active admin"), "{err}");
+    assert!(backend::users::get(&app.db, admin).await.unwrap().active);
+}
+
+#[tokio::test]
+async fn a_password_change_voids_every_token_and_revocation_is_per_token() {
+    let app = spawn_app().await;
+    let id = create(&app, "ana@example.com", "agent").await;
+    let (first_id, first) = backend::accounts::create_token(&app.db, id, "one")
+        .await
+        .unwrap();
+    let (_, second) = backend::accounts::create_token(&app.db, id, "two")
+        .await
+        .unwrap();
+    backend::accounts::revoke_token(&app.db, id, first_id)
+        .await
+        .unwrap();
+    assert!(
+        backend::accounts::authenticate_token(&app.db, &first)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        backend::accounts::authenticate_token(&app.db, &second)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let listed = backend::accounts::list_tokens(&app.db, id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(),
+        ["two"]
+    );
+
+    backend::accounts::set_password(&app.db, id, "another long password".into())
+        .await
+        .unwrap();
+    assert!(
+        backend::accounts::authenticate_token(&app.db, &second)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        backend::accounts::list_tokens(&app.db, id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stored: i64 = sqlx::query_scalar("select count(*) from api_tokens where token_sha256 = ?")
+        .bind(backend::ids::token_digest(&second))
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "only the hash is stored");
+}
