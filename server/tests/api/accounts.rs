@@ -1,50 +1,24 @@
 //! Accounts through the CLI and the domain: passwords, deactivation, API tokens.
 
-use std::process::Stdio;
-
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
-
 use crate::helpers::{TestApp, spawn_app};
 
-async fn baton(app: &TestApp, args: &[&str], stdin: &str) -> (bool, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_baton"))
-        .args(args)
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", app.db_path.display()))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    input.write_all(stdin.as_bytes()).await.unwrap();
-    drop(input);
-    let out = child.wait_with_output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 async fn create(app: &TestApp, email: &str, role: &str) -> i64 {
-    let (ok, out, err) = baton(
-        app,
-        &[
-            "user",
-            "create",
-            "--email",
-            email,
-            "--name",
-            "Someone",
-            "--role",
-            role,
-            "--password-stdin",
-        ],
-        "a long enough password\n",
-    )
-    .await;
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Someone",
+                "--role",
+                role,
+                "--password-stdin",
+            ],
+            Some("a long enough password\n"),
+        )
+        .await;
     assert!(ok, "{err}");
     out.trim()
         .parse()
@@ -93,59 +67,59 @@ async fn user_create_prints_the_id_and_the_password_works() {
 #[tokio::test]
 async fn user_create_refuses_bad_input_clearly() {
     let app = spawn_app().await;
-    let (ok, _, err) = baton(
-        &app,
-        &[
-            "user",
-            "create",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "agent",
-            "--password-stdin",
-        ],
-        "short",
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                "a@example.com",
+                "--name",
+                "A",
+                "--role",
+                "agent",
+                "--password-stdin",
+            ],
+            Some("short"),
+        )
+        .await;
     assert!(!ok);
     assert!(err.contains("at least 10 characters"), "{err}");
-    let (ok, _, err) = baton(
-        &app,
-        &[
-            "user",
-            "create",
-            "--email",
-            "a@example.com",
-            "--name",
-            "A",
-            "--role",
-            "boss",
-            "--password-stdin",
-        ],
-        "long enough password",
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                "a@example.com",
+                "--name",
+                "A",
+                "--role",
+                "boss",
+                "--password-stdin",
+            ],
+            Some("long enough password"),
+        )
+        .await;
     assert!(!ok);
     assert!(err.contains("boss"), "{err}");
     create(&app, "a@example.com", "agent").await;
-    let (ok, _, err) = baton(
-        &app,
-        &[
-            "user",
-            "create",
-            "--email",
-            "A@example.com",
-            "--name",
-            "A",
-            "--role",
-            "agent",
-            "--password-stdin",
-        ],
-        "long enough password",
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(
+            &[
+                "user",
+                "create",
+                "--email",
+                "A@example.com",
+                "--name",
+                "A",
+                "--role",
+                "agent",
+                "--password-stdin",
+            ],
+            Some("long enough password"),
+        )
+        .await;
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
 }
@@ -155,19 +129,19 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
     let app = spawn_app().await;
     let admin = create(&app, "admin@example.com", "admin").await;
     let agent = create(&app, "ana@example.com", "agent").await;
-    let (ok, token, _) = baton(
-        &app,
-        &[
-            "token",
-            "create",
-            "--email",
-            "ana@example.com",
-            "--label",
-            "script",
-        ],
-        "",
-    )
-    .await;
+    let (ok, token, _) = app
+        .cli(
+            &[
+                "token",
+                "create",
+                "--email",
+                "ana@example.com",
+                "--label",
+                "script",
+            ],
+            None,
+        )
+        .await;
     assert!(ok);
     let token = token.trim().to_owned();
     assert!(token.starts_with("baton_"));
@@ -183,12 +157,9 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
         .await
         .unwrap();
 
-    let (ok, out, err) = baton(
-        &app,
-        &["user", "deactivate", "--email", "ana@example.com"],
-        "",
-    )
-    .await;
+    let (ok, out, err) = app
+        .cli(&["user", "deactivate", "--email", "ana@example.com"], None)
+        .await;
     assert!(ok, "{err}");
     assert!(
         out.contains("1 open ticket(s) returned to the queue"),
@@ -211,12 +182,12 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
     .unwrap();
     assert!(signed_in.is_none(), "a deactivated account cannot sign in");
 
-    let (ok, _, err) = baton(
-        &app,
-        &["user", "deactivate", "--email", "admin@example.com"],
-        "",
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(
+            &["user", "deactivate", "--email", "admin@example.com"],
+            None,
+        )
+        .await;
     assert!(!ok);
     assert!(err.contains("last active admin"), "{err}");
     assert!(backend::users::get(&app.db, admin).await.unwrap().active);

@@ -254,13 +254,7 @@ async fn the_end_notice_closes_the_ticket_as_ended_by_the_customer() {
         json!({"type": "text", "text": "/end"}),
     )
     .await;
-    app.user_says(
-        &conn,
-        &ticket,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    app.end_notice(&conn, &ticket).await;
     let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
         .await
         .unwrap();
@@ -319,20 +313,8 @@ async fn close_remote_ticket_is_mapped_by_the_end_notice_without_api_credentials
         json!({"type": "text", "text": "hi"}),
     )
     .await;
-    app.user_says(
-        &conn,
-        &ticket,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
-    let response = app
-        .botpress_call(
-            &conn,
-            "closeRemoteTicket",
-            &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_01JA"}}),
-        )
-        .await;
+    app.end_notice(&conn, &ticket).await;
+    let response = app.close_remote(&conn, "conv_01JA").await;
     assert_eq!(response.status(), 200);
     let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
         .await
@@ -353,12 +335,7 @@ async fn close_remote_ticket_is_mapped_by_the_end_notice_without_api_credentials
     assert_eq!(other.status, "queued", "the other ticket is untouched");
 
     // A repeat of the same close now maps instantly by the recorded id.
-    app.botpress_call(
-        &conn,
-        "closeRemoteTicket",
-        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_01JA"}}),
-    )
-    .await;
+    app.close_remote(&conn, "conv_01JA").await;
     let by: Vec<String> = sqlx::query_scalar("select mapped_by from close_requests order by id")
         .fetch_all(&app.db)
         .await
@@ -371,13 +348,7 @@ async fn an_unmappable_close_is_still_2xx_and_kept_for_admins() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
     let ticket = app.escalate(&conn, "Help").await;
-    let response = app
-        .botpress_call(
-            &conn,
-            "closeRemoteTicket",
-            &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_nobody"}}),
-        )
-        .await;
+    let response = app.close_remote(&conn, "conv_nobody").await;
     assert_eq!(response.status(), 200);
     let state: String = sqlx::query_scalar("select state from close_requests")
         .fetch_one(&app.db)
@@ -543,13 +514,7 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it() {
         ("queued", None, None)
     );
     // A bot notice does not reopen.
-    app.user_says(
-        &conn,
-        &remote,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    app.end_notice(&conn, &remote).await;
     app.user_says(
         &conn,
         &remote,
@@ -573,12 +538,7 @@ async fn interleaved_endings_pair_each_close_with_its_own_notice() {
     app.user_says(&conn, &a, "BOT", notice.clone()).await;
     app.user_says(&conn, &b, "BOT", notice).await;
     for conv in ["conv_a", "conv_b"] {
-        app.botpress_call(
-            &conn,
-            "closeRemoteTicket",
-            &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": conv}}),
-        )
-        .await;
+        app.close_remote(&conn, conv).await;
     }
     let a = backend::tickets::get(&app.db, app.ticket_id(&conn, &a).await)
         .await

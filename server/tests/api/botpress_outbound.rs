@@ -36,6 +36,29 @@ async fn live_ticket(app: &TestApp, conn: &TestConnection) -> (String, i64) {
     (remote, id)
 }
 
+/// A live ticket taken by the agent Ana.
+async fn taken_ticket(app: &TestApp, conn: &TestConnection) -> (String, i64, backend::users::User) {
+    let (remote, ticket) = live_ticket(app, conn).await;
+    let ana = app.agent("ana@example.com", "Ana").await;
+    backend::tickets::assign(&app.services, ticket, ana.id)
+        .await
+        .unwrap();
+    (remote, ticket, ana)
+}
+
+/// A text reply from `agent`; returns the message id.
+async fn reply(
+    app: &TestApp,
+    ticket: i64,
+    agent: &backend::users::User,
+    text: impl Into<String>,
+) -> i64 {
+    let payload = json!({ "text": text.into() });
+    backend::tickets::send_message(&app.services, ticket, agent.id, "text", &payload)
+        .await
+        .unwrap()
+}
+
 async fn delivery(app: &TestApp, message: i64) -> (Option<String>, Option<String>) {
     sqlx::query_as("select delivery, delivery_error from messages where id = ?")
         .bind(message)
@@ -70,15 +93,11 @@ async fn take_reply_and_hand_back_send_exactly_the_protocol_bodies() {
             .await
             .unwrap()
     );
-    let message = backend::tickets::send_message(
-        &app.services,
-        ticket,
-        ana.id,
-        "text",
-        &json!({"text": "Hi Dana, checking now.", "type": "text", "userId": "sneaky"}),
-    )
-    .await
-    .unwrap();
+    // Extra keys an agent's client might add must not travel to Botpress.
+    let sneaky = json!({"text": "Hi Dana, checking now.", "type": "text", "userId": "sneaky"});
+    let message = backend::tickets::send_message(&app.services, ticket, ana.id, "text", &sneaky)
+        .await
+        .unwrap();
     wait_delivery(&app, message, "sent").await;
     backend::tickets::hand_back(&app.services, ticket)
         .await
@@ -239,11 +258,7 @@ async fn replies_arrive_in_order() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
     webhook_answers(&app, &conn, 200).await;
-    let (_, ticket) = live_ticket(&app, &conn).await;
-    let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
-        .await
-        .unwrap();
+    let (_, ticket, ana) = taken_ticket(&app, &conn).await;
     let mut last = 0;
     for i in 0..10 {
         last = backend::tickets::send_message(
@@ -280,11 +295,7 @@ async fn an_outage_is_ridden_out_and_everything_arrives_once_in_order() {
         .mount(&app.botpress)
         .await;
     webhook_answers(&app, &conn, 200).await;
-    let (_, ticket) = live_ticket(&app, &conn).await;
-    let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
-        .await
-        .unwrap();
+    let (_, ticket, ana) = taken_ticket(&app, &conn).await;
     let mut ids = Vec::new();
     for i in 0..3 {
         ids.push(
@@ -343,20 +354,8 @@ async fn a_refused_message_fails_with_the_reason_and_can_be_resent() {
         .mount(&app.botpress)
         .await;
     webhook_answers(&app, &conn, 200).await;
-    let (_, ticket) = live_ticket(&app, &conn).await;
-    let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
-        .await
-        .unwrap();
-    let message = backend::tickets::send_message(
-        &app.services,
-        ticket,
-        ana.id,
-        "text",
-        &json!({"text": "hi"}),
-    )
-    .await
-    .unwrap();
+    let (_, ticket, ana) = taken_ticket(&app, &conn).await;
+    let message = reply(&app, ticket, &ana, "hi").await;
     let error = wait_delivery(&app, message, "failed").await;
     assert!(error.unwrap().contains("400"));
     let calls = format!("{}/message-from-agent", conn.webhook_path);
@@ -391,20 +390,8 @@ async fn a_timeout_after_sending_is_failed_not_retried() {
         .mount(&app.botpress)
         .await;
     webhook_answers(&app, &conn, 200).await;
-    let (_, ticket) = live_ticket(&app, &conn).await;
-    let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
-        .await
-        .unwrap();
-    let message = backend::tickets::send_message(
-        &app.services,
-        ticket,
-        ana.id,
-        "text",
-        &json!({"text": "slow"}),
-    )
-    .await
-    .unwrap();
+    let (_, ticket, ana) = taken_ticket(&app, &conn).await;
+    let message = reply(&app, ticket, &ana, "slow").await;
     let error = wait_delivery(&app, message, "failed").await.unwrap();
     assert!(error.contains("may have been delivered"), "{error}");
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -422,27 +409,9 @@ async fn replies_still_queued_when_the_customer_leaves_are_failed_with_the_reaso
         .respond_with(ResponseTemplate::new(503))
         .mount(&app.botpress)
         .await;
-    let (remote, ticket) = live_ticket(&app, &conn).await;
-    let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
-        .await
-        .unwrap();
-    let message = backend::tickets::send_message(
-        &app.services,
-        ticket,
-        ana.id,
-        "text",
-        &json!({"text": "hello?"}),
-    )
-    .await
-    .unwrap();
-    app.user_says(
-        &conn,
-        &remote,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    let (remote, ticket, ana) = taken_ticket(&app, &conn).await;
+    let message = reply(&app, ticket, &ana, "hello?").await;
+    app.end_notice(&conn, &remote).await;
     let (state, error) = delivery(&app, message).await;
     assert_eq!(state.as_deref(), Some("failed"));
     assert!(error.unwrap().contains("ended"));
@@ -540,11 +509,7 @@ async fn the_webhook_url_never_appears_in_stored_errors() {
         token: keyed.endpoint_token,
         webhook_path: String::new(),
     };
-    let (_, ticket) = live_ticket(&app, &conn).await;
-    let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
-        .await
-        .unwrap();
+    taken_ticket(&app, &conn).await;
     let error = eventually(10, "a recorded connection error", || async {
         backend::connections::get(&app.db, conn.id)
             .await

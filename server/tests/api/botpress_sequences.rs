@@ -84,17 +84,8 @@ async fn escalation_conversation_and_the_user_typing_end() {
         json!({"type": "text", "text": "/end", "userId": "user_d"}),
     )
     .await;
-    app.user_says(
-        &conn,
-        &ticket,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
-    let response = app
-        .botpress_call(&conn, "closeRemoteTicket",
-            &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_dana"}}))
-        .await;
+    app.end_notice(&conn, &ticket).await;
+    let response = app.close_remote(&conn, "conv_dana").await;
     assert_eq!(response.status(), 200);
 
     let t = backend::tickets::get(&app.db, id).await.unwrap();
@@ -149,19 +140,8 @@ async fn nobody_takes_it_before_the_assignment_timeout() {
     )
     .await;
     // The plugin's agent-assignment timeout: the same notice, then closeRemoteTicket.
-    app.user_says(
-        &conn,
-        &ticket,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
-    app.botpress_call(
-        &conn,
-        "closeRemoteTicket",
-        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_lee"}}),
-    )
-    .await;
+    app.end_notice(&conn, &ticket).await;
+    app.close_remote(&conn, "conv_lee").await;
     let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
         .await
         .unwrap();
@@ -189,13 +169,7 @@ async fn a_custom_end_notice_text_is_honoured() {
         .await
         .unwrap();
     let ticket = app.escalate(&conn, "x").await;
-    app.user_says(
-        &conn,
-        &ticket,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    app.end_notice(&conn, &ticket).await;
     let id = app.ticket_id(&conn, &ticket).await;
     assert_eq!(
         backend::tickets::get(&app.db, id).await.unwrap().status,

@@ -38,13 +38,7 @@ async fn close_remote_ticket_is_mapped_through_the_botpress_api() {
         json!({"type": "text", "text": "bye"}),
     )
     .await;
-    app.user_says(
-        &conn,
-        &decoy,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    app.end_notice(&conn, &decoy).await;
     Mock::given(method("GET"))
         .and(path("/v1/chat/conversations/conv_real"))
         .and(header("authorization", "Bearer bp_pat_test"))
@@ -54,13 +48,7 @@ async fn close_remote_ticket_is_mapped_through_the_botpress_api() {
         .mount(&app.botpress)
         .await;
 
-    let response = app
-        .botpress_call(
-            &conn,
-            "closeRemoteTicket",
-            &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_real"}}),
-        )
-        .await;
+    let response = app.close_remote(&conn, "conv_real").await;
     assert_eq!(response.status(), 200, "answered before the lookup");
     let ticket = app.ticket_id(&conn, &remote).await;
     let (state, by, mapped) = eventually(10, "the API mapping", || async {
@@ -83,24 +71,13 @@ async fn an_unknown_conversation_falls_back_to_the_end_notice() {
     let app = spawn_app().await;
     let conn = app.connection("support", true).await;
     let remote = app.escalate(&conn, "Help").await;
-    app.user_says(
-        &conn,
-        &remote,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    app.end_notice(&conn, &remote).await;
     Mock::given(method("GET"))
         .and(path("/v1/chat/conversations/conv_gone"))
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"code": 404})))
         .mount(&app.botpress)
         .await;
-    app.botpress_call(
-        &conn,
-        "closeRemoteTicket",
-        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_gone"}}),
-    )
-    .await;
+    app.close_remote(&conn, "conv_gone").await;
     let (_, by, ticket) = eventually(10, "the fallback mapping", || async {
         let s = close_state(&app).await;
         (s.0 != "pending").then_some(s)
@@ -115,12 +92,7 @@ async fn unmapped_closes_are_retried_when_credentials_arrive() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
     let remote = app.escalate(&conn, "Help").await;
-    app.botpress_call(
-        &conn,
-        "closeRemoteTicket",
-        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_late"}}),
-    )
-    .await;
+    app.close_remote(&conn, "conv_late").await;
     assert_eq!(close_state(&app).await.0, "unmapped");
 
     Mock::given(method("GET"))
@@ -236,12 +208,7 @@ async fn a_new_ticket_gets_its_botpress_conversation_and_the_bot_transcript() {
     );
 
     // Knowing the conversation, a later close maps at once without asking again.
-    app.botpress_call(
-        &conn,
-        "closeRemoteTicket",
-        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_mine"}}),
-    )
-    .await;
+    app.close_remote(&conn, "conv_mine").await;
     let (state, by, _) = close_state(&app).await;
     assert_eq!((state.as_str(), by.as_deref()), ("mapped", Some("known")));
 }
@@ -250,12 +217,7 @@ async fn a_new_ticket_gets_its_botpress_conversation_and_the_bot_transcript() {
 async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
-    app.botpress_call(
-        &conn,
-        "closeRemoteTicket",
-        &json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": "conv_old"}}),
-    )
-    .await;
+    app.close_remote(&conn, "conv_old").await;
     assert_eq!(close_state(&app).await.0, "unmapped");
     // An hour later another ticket ends, then credentials are added; the API does not
     // know the old conversation, and the fresh notice must not be taken for its.
@@ -264,13 +226,7 @@ async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
         .await
         .unwrap();
     let fresh = app.escalate(&conn, "Fresh").await;
-    app.user_says(
-        &conn,
-        &fresh,
-        "BOT",
-        json!({"type": "text", "text": "( The user has ended the session. )"}),
-    )
-    .await;
+    app.end_notice(&conn, &fresh).await;
     Mock::given(method("GET"))
         .and(path("/v1/chat/conversations/conv_old"))
         .respond_with(ResponseTemplate::new(404))

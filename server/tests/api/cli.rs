@@ -1,36 +1,8 @@
 //! `baton connection …` against the database of a running server.
 
-use std::process::Stdio;
-
 use serde_json::json;
-use tokio::io::AsyncWriteExt;
-use tokio::process::Command;
 
 use crate::helpers::{TestApp, spawn_app};
-
-/// Runs `baton` with the app's database and public URL; returns stdout.
-async fn baton(app: &TestApp, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_baton"));
-    cmd.args(args)
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", app.db_path.display()))
-        .args(["--public-url", &app.address])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(text) = stdin {
-        input.write_all(text.as_bytes()).await.unwrap();
-    }
-    drop(input);
-    let out = child.wait_with_output().await.unwrap();
-    (
-        out.status.success(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 async fn ping(app: &TestApp, endpoint: &str) -> u16 {
     app.client
@@ -46,22 +18,22 @@ async fn ping(app: &TestApp, endpoint: &str) -> u16 {
 #[tokio::test]
 async fn create_prints_the_endpoint_last_and_the_running_server_accepts_it() {
     let app = spawn_app().await;
-    let (ok, out, err) = baton(
-        &app,
-        &[
-            "connection",
-            "create",
-            "--name",
-            "Support bot",
-            "--webhook-url",
-            "https://webhook.botpress.cloud/3f0e-secret",
-            "--botpress-bot-id",
-            "bot_123",
-            "--botpress-token-stdin",
-        ],
-        Some("bp_pat_secret\n"),
-    )
-    .await;
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "connection",
+                "create",
+                "--name",
+                "Support bot",
+                "--webhook-url",
+                "https://webhook.botpress.cloud/3f0e-secret",
+                "--botpress-bot-id",
+                "bot_123",
+                "--botpress-token-stdin",
+            ],
+            Some("bp_pat_secret\n"),
+        )
+        .await;
     assert!(ok, "{err}");
     let endpoint = out.lines().last().unwrap().to_owned();
     assert!(
@@ -72,7 +44,7 @@ async fn create_prints_the_endpoint_last_and_the_running_server_accepts_it() {
     assert!(!out.contains("bp_pat_secret"), "the token is never echoed");
     assert_eq!(ping(&app, &endpoint).await, 200);
 
-    let (ok, list, _) = baton(&app, &["connection", "list"], None).await;
+    let (ok, list, _) = app.cli(&["connection", "list"], None).await;
     assert!(ok);
     assert!(
         list.contains("Support bot") && list.contains(&endpoint),
@@ -83,7 +55,9 @@ async fn create_prints_the_endpoint_last_and_the_running_server_accepts_it() {
         "the webhook URL stays secret: {list}"
     );
 
-    let (ok, rotated, _) = baton(&app, &["connection", "rotate-token", "Support bot"], None).await;
+    let (ok, rotated, _) = app
+        .cli(&["connection", "rotate-token", "Support bot"], None)
+        .await;
     assert!(ok);
     let new_endpoint = rotated.lines().last().unwrap();
     assert_ne!(new_endpoint, endpoint);
@@ -98,22 +72,24 @@ async fn create_prints_the_endpoint_last_and_the_running_server_accepts_it() {
 #[tokio::test]
 async fn bad_connection_input_is_a_clear_error() {
     let app = spawn_app().await;
-    let (ok, _, err) = baton(
-        &app,
-        &[
-            "connection",
-            "create",
-            "--name",
-            "x",
-            "--webhook-url",
-            "not a url",
-        ],
-        None,
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(
+            &[
+                "connection",
+                "create",
+                "--name",
+                "x",
+                "--webhook-url",
+                "not a url",
+            ],
+            None,
+        )
+        .await;
     assert!(!ok);
     assert!(err.contains("webhook URL"), "{err}");
-    let (ok, _, err) = baton(&app, &["connection", "rotate-token", "nobody"], None).await;
+    let (ok, _, err) = app
+        .cli(&["connection", "rotate-token", "nobody"], None)
+        .await;
     assert!(!ok);
     assert!(err.contains("connection not found"), "{err}");
     let args = [
@@ -124,8 +100,8 @@ async fn bad_connection_input_is_a_clear_error() {
         "--webhook-url",
         "https://w.example/1",
     ];
-    assert!(baton(&app, &args, None).await.0);
-    let (ok, _, err) = baton(&app, &args, None).await;
+    assert!(app.cli(&args, None).await.0);
+    let (ok, _, err) = app.cli(&args, None).await;
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
 }
@@ -134,19 +110,19 @@ async fn bad_connection_input_is_a_clear_error() {
 async fn set_api_stores_credentials_read_from_stdin() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
-    let (ok, out, err) = baton(
-        &app,
-        &[
-            "connection",
-            "set-api",
-            "support",
-            "--botpress-bot-id",
-            "bot_9",
-            "--botpress-token-stdin",
-        ],
-        Some("bp_pat_new"),
-    )
-    .await;
+    let (ok, out, err) = app
+        .cli(
+            &[
+                "connection",
+                "set-api",
+                "support",
+                "--botpress-bot-id",
+                "bot_9",
+                "--botpress-token-stdin",
+            ],
+            Some("bp_pat_new"),
+        )
+        .await;
     assert!(ok, "{err}");
     assert!(out.contains("credentials set"), "{out}");
     let secrets = backend::connections::secrets(&app.db, conn.id)
@@ -159,21 +135,18 @@ async fn set_api_stores_credentials_read_from_stdin() {
 async fn set_end_notice_changes_what_closes_a_ticket() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
-    let (ok, _, err) = baton(
-        &app,
-        &["connection", "set-end-notice", "support", "Bye for now."],
-        None,
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(
+            &["connection", "set-end-notice", "support", "Bye for now."],
+            None,
+        )
+        .await;
     assert!(ok, "{err}");
     let c = backend::connections::get(&app.db, conn.id).await.unwrap();
     assert_eq!(c.end_notice_text, "Bye for now.");
-    let (ok, _, err) = baton(
-        &app,
-        &["connection", "set-end-notice", "support", "  "],
-        None,
-    )
-    .await;
+    let (ok, _, err) = app
+        .cli(&["connection", "set-end-notice", "support", "  "], None)
+        .await;
     assert!(!ok);
     assert!(err.contains("1 to 1000 characters"), "{err}");
 }

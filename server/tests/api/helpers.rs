@@ -229,6 +229,60 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The HITL plugin's default "user ended the session" notice, sent as `BOT`.
+    pub async fn end_notice(&self, conn: &TestConnection, ticket: &str) {
+        let text = "( The user has ended the session. )";
+        self.user_says(
+            conn,
+            ticket,
+            "BOT",
+            serde_json::json!({"type": "text", "text": text}),
+        )
+        .await;
+    }
+
+    /// `/closeRemoteTicket` for a Botpress conversation id.
+    pub async fn close_remote(
+        &self,
+        conn: &TestConnection,
+        conversation: &str,
+    ) -> reqwest::Response {
+        self.botpress_call(
+            conn,
+            "closeRemoteTicket",
+            &serde_json::json!({"type": "closeRemoteTicket",
+                                "payload": {"botpressConversationId": conversation}}),
+        )
+        .await
+    }
+
+    /// Runs the `baton` binary against this app's database (as an admin would while
+    /// the server runs), feeding `stdin`. Returns (success, stdout, stderr).
+    pub async fn cli(&self, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+        use tokio::io::AsyncWriteExt;
+        let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_baton"))
+            .args(args)
+            .arg("--database-url")
+            .arg(format!("sqlite://{}", self.db_path.display()))
+            .args(["--public-url", &self.address])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        if let Some(text) = stdin {
+            input.write_all(text.as_bytes()).await.unwrap();
+        }
+        drop(input);
+        let out = child.wait_with_output().await.unwrap();
+        (
+            out.status.success(),
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    }
+
     pub async fn agent(&self, email: &str, name: &str) -> backend::users::User {
         backend::users::create(&self.db, email, name, backend::users::Role::Agent)
             .await
