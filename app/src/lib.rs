@@ -10,6 +10,7 @@ pub mod api;
 pub mod components;
 pub mod error;
 pub mod pages;
+pub mod security;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -23,6 +24,8 @@ pub const OUTPUT_NAME: &str = "baton";
 
 /// The whole HTML document. Kept apart from [`App`] so the browser only hydrates the body.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">

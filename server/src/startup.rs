@@ -46,10 +46,13 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
-        let router = router(AppState {
-            leptos_options,
-            services: services.clone(),
-        });
+        let router = router(
+            AppState {
+                leptos_options,
+                services: services.clone(),
+            },
+            http::security::PublicOrigin::from_public_url(&public_url),
+        );
         Ok(Self {
             listener,
             router,
@@ -113,11 +116,12 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), path = %shown)
 }
 
-fn router(state: AppState) -> Router {
+fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
     let provide_services = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
+    let headers = http::security::header_layers();
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/botpress/{*rest}", post(http::botpress::endpoint))
@@ -132,6 +136,14 @@ fn router(state: AppState) -> Router {
             AppState,
             _,
         >(provide_services, app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            origin,
+            http::security::reject_cross_site,
+        ))
+        .layer(headers[0].clone())
+        .layer(headers[1].clone())
+        .layer(headers[2].clone())
+        .layer(headers[3].clone())
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

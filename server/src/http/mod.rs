@@ -2,8 +2,10 @@
 //!
 //! - `botpress`: the five endpoints plus/hitl-api calls;
 //! - `health`: liveness and readiness probes;
+//! - `security`: security headers and the cross-site request check;
 //! - `error`: the JSON error type they share.
 
 pub mod botpress;
 pub mod error;
 pub mod health;
+pub mod security;

@@ -17,4 +17,5 @@ mod health;
 mod openapi;
 mod pages;
 mod process;
+mod security;
 mod server_fns;

@@ -1,0 +1,101 @@
+//! Security headers, the page's CSP, and the cross-site request check.
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn pages_carry_a_nonce_csp_that_matches_their_inline_scripts() {
+    let app = spawn_app().await;
+    let response = app.get("/").await;
+    let headers = response.headers().clone();
+    let csp = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy")
+        .to_owned();
+    assert!(nonce.len() >= 16, "{nonce}");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    let html = response.text().await.unwrap();
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0);
+    assert_eq!(
+        html.matches(&format!("nonce=\"{nonce}\"")).count(),
+        html.matches("<script").count(),
+        "every inline script carries this response's nonce:\n{html}"
+    );
+    let other = app.get("/").await.headers()["content-security-policy"].clone();
+    assert_ne!(other.to_str().unwrap(), csp, "a fresh nonce per response");
+}
+
+#[tokio::test]
+async fn other_responses_get_a_deny_all_policy() {
+    let app = spawn_app().await;
+    let response = app.get("/healthz").await;
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn cross_site_state_changes_are_refused() {
+    let app = spawn_app().await;
+    let call = |headers: Vec<(&'static str, String)>| {
+        let mut request = app
+            .client
+            .post(app.url("/api/status"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("");
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        request.send()
+    };
+    let refused = [
+        vec![("origin", "https://evil.example".to_owned())],
+        vec![("sec-fetch-site", "cross-site".to_owned())],
+        vec![
+            ("sec-fetch-site", "same-site".to_owned()),
+            ("origin", app.address.clone()),
+        ],
+    ];
+    for headers in refused {
+        let response = call(headers.clone()).await.unwrap();
+        assert_eq!(response.status(), 403, "{headers:?}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "cross-site request refused");
+    }
+    let allowed = [
+        vec![],
+        vec![("origin", app.address.clone())],
+        vec![
+            ("sec-fetch-site", "same-origin".to_owned()),
+            ("origin", app.address.clone()),
+        ],
+    ];
+    for headers in allowed {
+        let response = call(headers.clone()).await.unwrap();
+        assert_eq!(response.status(), 200, "{headers:?}");
+    }
+    // Reading is never refused: a link from elsewhere must open the page.
+    let page = app
+        .client
+        .get(app.url("/"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
