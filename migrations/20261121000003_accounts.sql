@@ -46,10 +46,11 @@ create table audit_log (
 ) strict;
 create index audit_log_at on audit_log (at);
 
--- Browser sessions (tower-sessions' SQLite store layout, under our migrations).
+-- Browser sessions: the layout tower-sessions' SQLite store expects, under our
+-- migrations. Not STRICT: the store writes expiry_date as an RFC 3339 text value.
 create table tower_sessions (
     id           text primary key not null,
     data         blob not null,
     expiry_date  integer not null
-) strict;
+);
 create index tower_sessions_expiry on tower_sessions (expiry_date);

@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 pub enum AppError {
+    /// Sign-in failed. Deliberately vague: it must not tell which part was wrong.
+    #[error("Wrong email or password.")]
+    BadCredentials,
+    /// The request needs a signed-in account.
+    #[error("Please sign in.")]
+    Unauthorized,
     /// The server is temporarily unable to answer (for example the database is busy).
     #[error("Baton is busy right now. Please try again in a moment.")]
     Unavailable,
@@ -25,6 +31,21 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status a server function answers with this error: bad input and
+    /// missing sign-in are 4xx, never 500.
+    pub fn status(&self) -> http::StatusCode {
+        use http::StatusCode;
+        match self {
+            AppError::BadCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Transport(_) => StatusCode::BAD_REQUEST,
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! - `outbox`: durable, ordered delivery of calls to the bots' webhooks.
 
 pub mod accounts;
+pub mod auth;
 pub mod botpress;
 pub mod clock;
 pub mod connections;

@@ -52,7 +52,11 @@ impl Application {
                 services: services.clone(),
             },
             http::security::PublicOrigin::from_public_url(&public_url),
-        );
+        )
+        .layer(sign_in_layer(
+            &services.db,
+            public_url.starts_with("https://"),
+        ));
         Ok(Self {
             listener,
             router,
@@ -102,6 +106,31 @@ impl Application {
         Ok(())
     }
 }
+
+/// Sessions in SQLite and sign-in on top of them. The cookie is HttpOnly, SameSite
+/// Strict, and Secure when Baton is served over https; a session ends after a week
+/// without use.
+fn sign_in_layer(
+    db: &backend::SqlitePool,
+    secure: bool,
+) -> axum_login::AuthManagerLayer<backend::auth::AuthBackend, tower_sessions_sqlx_store::SqliteStore>
+{
+    use tower_sessions::cookie::SameSite;
+    use tower_sessions::{Expiry, SessionManagerLayer};
+
+    let store = tower_sessions_sqlx_store::SqliteStore::new(db.clone());
+    let sessions = SessionManagerLayer::new(store)
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Strict)
+        .with_secure(secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
+    axum_login::AuthManagerLayerBuilder::new(backend::auth::AuthBackend::new(db.clone()), sessions)
+        .build()
+}
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "baton_session";
 
 /// The request span, without the Botpress endpoint token (a secret) in its path.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {

@@ -4,12 +4,43 @@
 //! Every function names an explicit `endpoint`, so its URL (`/api/<endpoint>`) is
 //! stable for tests and tools instead of carrying a build hash.
 
+pub mod auth;
 pub mod status;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod ssr {
     use crate::error::AppError;
     use leptos::prelude::use_context;
+
+    /// The sign-in state of this request (set up by the server's auth layer).
+    pub async fn auth() -> Result<backend::auth::AuthSession, AppError> {
+        leptos_axum::extract::<backend::auth::AuthSession>()
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "no auth session on the request");
+                AppError::Internal
+            })
+    }
+
+    /// Sets the response status from the error, so a failed server function answers
+    /// 401/503/… instead of a blanket 500. Use on every server function's result.
+    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result
+            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+        {
+            response.set_status(e.status());
+        }
+        result
+    }
+
+    /// The client's address, for the audit log and rate limits.
+    pub async fn client_ip() -> Option<String> {
+        use std::net::SocketAddr;
+        leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+            .await
+            .ok()
+            .map(|info| info.0.ip().to_string())
+    }
 
     /// The backend handles the server provides to every server function and SSR render.
     pub fn services() -> Result<backend::Services, AppError> {

@@ -19,3 +19,4 @@ mod pages;
 mod process;
 mod security;
 mod server_fns;
+mod sessions;

@@ -1,0 +1,107 @@
+//! Signing in and out.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// The signed-in account, as the browser may know it (no secrets, no hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentUser {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+}
+
+#[cfg(feature = "ssr")]
+impl From<&backend::users::User> for CurrentUser {
+    fn from(u: &backend::users::User) -> Self {
+        CurrentUser {
+            id: u.id,
+            name: u.name.clone(),
+            email: u.email.clone(),
+            role: u.role.clone(),
+        }
+    }
+}
+
+/// Who is signed in on this browser, if anyone.
+#[server(endpoint = "auth/me")]
+pub async fn me() -> Result<Option<CurrentUser>, AppError> {
+    super::ssr::with_status(
+        async {
+            let auth = super::ssr::auth().await?;
+            Ok(auth.user.as_ref().map(|u| CurrentUser::from(&u.user)))
+        }
+        .await,
+    )
+}
+
+/// Signs in. The session id is always replaced (no fixation), and the attempt is
+/// audited.
+#[server(endpoint = "auth/login")]
+pub async fn login(email: String, password: String) -> Result<CurrentUser, AppError> {
+    super::ssr::with_status(sign_in(email, password).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppError> {
+    use backend::accounts::{self, Actor};
+    use serde_json::json;
+
+    let services = super::ssr::services()?;
+    let mut auth = super::ssr::auth().await?;
+    let ip = super::ssr::client_ip().await;
+    let credentials = backend::auth::Credentials {
+        email: email.clone(),
+        password,
+    };
+    let user = auth.authenticate(credentials).await.map_err(|e| {
+        tracing::error!(error = %e, "sign-in check failed");
+        AppError::Internal
+    })?;
+    let Some(user) = user else {
+        let actor = Actor {
+            id: None,
+            label: email.trim().to_owned(),
+            ip,
+        };
+        accounts::audit(&services.db, &actor, "login.failed", json!({})).await?;
+        return Err(AppError::BadCredentials);
+    };
+    // A new session id at every sign-in. axum-login cycles it only when the session
+    // is not signed in yet, which would let an attacker who planted a cookie of their
+    // own signed-in session keep knowing the id after the victim signs in.
+    auth.session.cycle_id().await.map_err(|e| {
+        tracing::error!(error = %e, "cannot renew the session id");
+        AppError::Internal
+    })?;
+    auth.login(&user).await.map_err(|e| {
+        tracing::error!(error = %e, "cannot start the session");
+        AppError::Internal
+    })?;
+    let actor = Actor {
+        id: Some(user.user.id),
+        label: user.user.email.clone(),
+        ip,
+    };
+    accounts::audit(&services.db, &actor, "login", json!({})).await?;
+    Ok(CurrentUser::from(&user.user))
+}
+
+/// Signs out: the session is deleted on the server, not just forgotten by the browser.
+#[server(endpoint = "auth/logout")]
+pub async fn logout() -> Result<(), AppError> {
+    super::ssr::with_status(
+        async {
+            let mut auth = super::ssr::auth().await?;
+            auth.logout().await.map_err(|e| {
+                tracing::error!(error = %e, "cannot end the session");
+                AppError::Internal
+            })?;
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,173 @@
+//! Signing in and out through the server functions, as the browser does.
+
+use backend::users::Role;
+use serde_json::Value;
+
+use crate::helpers::{TestApp, spawn_app};
+
+const PASSWORD: &str = "a long enough password";
+const COOKIE: &str = "baton_session";
+
+async fn account(app: &TestApp, email: &str, role: Role) -> backend::users::User {
+    backend::accounts::create_user(&app.db, email, "Someone", role, Some(PASSWORD.into()))
+        .await
+        .unwrap()
+}
+
+/// Signs in with an optional forced cookie; returns (status, body, new session cookie).
+async fn sign_in(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+    cookie: Option<&str>,
+) -> (u16, Value, Option<String>) {
+    let mut request = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .form(&[("email", email), ("password", password)]);
+    if let Some(c) = cookie {
+        request = request.header("cookie", format!("{COOKIE}={c}"));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let set_cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .find(|v| v.starts_with(&format!("{COOKIE}=")));
+    let body = response.json().await.unwrap_or(Value::Null);
+    (status, body, set_cookie)
+}
+
+fn cookie_value(set_cookie: &str) -> String {
+    set_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .unwrap()
+}
+
+/// Who `/api/auth/me` says is signed in with `cookie`.
+async fn me(app: &TestApp, cookie: &str) -> Value {
+    let response = app
+        .client
+        .post(app.url("/api/auth/me"))
+        .header("cookie", format!("{COOKIE}={cookie}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_session_cookie() {
+    let app = spawn_app().await;
+    let ana = account(&app, "ana@example.com", Role::Agent).await;
+    let (status, body, cookie) = sign_in(&app, "ana@example.com", PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["email"], "ana@example.com");
+    let cookie = cookie.expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http here; Secure comes with an https public URL"
+    );
+    let who = me(&app, &cookie_value(&cookie)).await;
+    assert_eq!(who["id"], ana.id);
+    assert!(who.get("password_hash").is_none());
+    let audit: Vec<(String, Option<String>)> =
+        sqlx::query_as("select action, ip from audit_log where action like 'login%'")
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(audit, [("login".to_owned(), Some("127.0.0.1".to_owned()))]);
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_email_look_the_same() {
+    let app = spawn_app().await;
+    account(&app, "ana@example.com", Role::Agent).await;
+    let (s1, b1, c1) = sign_in(&app, "ana@example.com", "not the password", None).await;
+    let (s2, b2, c2) = sign_in(&app, "nobody@example.com", PASSWORD, None).await;
+    assert_eq!((s1, s2), (401, 401));
+    assert_eq!(b1, b2, "no hint which part was wrong");
+    assert_eq!(b1, serde_json::json!("BadCredentials"));
+    assert!(
+        c1.is_none() && c2.is_none(),
+        "no session for a failed sign-in"
+    );
+    let failed: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'login.failed'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(failed, 2);
+}
+
+#[tokio::test]
+async fn a_planted_session_id_is_replaced_at_sign_in() {
+    let app = spawn_app().await;
+    account(&app, "ana@example.com", Role::Agent).await;
+    let planted = "AAAAAAAAAAAAAAAAAAAAAA";
+    let (status, body, cookie) = sign_in(&app, "ana@example.com", PASSWORD, Some(planted)).await;
+    let fresh = cookie_value(&cookie.unwrap_or_else(|| panic!("{status} {body}")));
+    assert_ne!(fresh, planted);
+    assert_eq!(
+        me(&app, planted).await,
+        Value::Null,
+        "the planted id gives no access"
+    );
+    // Signing in on a live session (say, the attacker's own, planted in the victim's
+    // browser) also gets a new id.
+    let (_, _, again) = sign_in(&app, "ana@example.com", PASSWORD, Some(&fresh)).await;
+    let again = cookie_value(&again.unwrap());
+    assert_ne!(again, fresh);
+    assert_eq!(me(&app, &fresh).await, Value::Null, "the old id is dead");
+    assert_eq!(me(&app, &again).await["email"], "ana@example.com");
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_session_on_the_server() {
+    let app = spawn_app().await;
+    account(&app, "ana@example.com", Role::Agent).await;
+    let (_, _, cookie) = sign_in(&app, "ana@example.com", PASSWORD, None).await;
+    let session = cookie_value(&cookie.unwrap());
+    let out = app
+        .client
+        .post(app.url("/api/auth/logout"))
+        .header("cookie", format!("{COOKIE}={session}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 200);
+    // A copy of the cookie kept by an attacker is worth nothing now.
+    assert_eq!(me(&app, &session).await, Value::Null);
+}
+
+#[tokio::test]
+async fn deactivation_and_password_changes_end_sessions_at_once() {
+    let app = spawn_app().await;
+    let ana = account(&app, "ana@example.com", Role::Agent).await;
+    let ben = account(&app, "ben@example.com", Role::Agent).await;
+    let (_, _, a) = sign_in(&app, "ana@example.com", PASSWORD, None).await;
+    let (_, _, b) = sign_in(&app, "ben@example.com", PASSWORD, None).await;
+    let (a, b) = (cookie_value(&a.unwrap()), cookie_value(&b.unwrap()));
+    backend::accounts::deactivate(&app.services, ana.id)
+        .await
+        .unwrap();
+    assert_eq!(me(&app, &a).await, Value::Null);
+    backend::accounts::set_password(&app.db, ben.id, "a brand new password".into())
+        .await
+        .unwrap();
+    assert_eq!(me(&app, &b).await, Value::Null);
+    let (status, _, _) = sign_in(&app, "ana@example.com", PASSWORD, None).await;
+    assert_eq!(status, 401, "a deactivated account cannot sign in");
+}
