@@ -15,7 +15,7 @@ pub mod security;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -53,7 +53,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::layout::Layout>
                 <Routes fallback=pages::not_found::NotFound>
-                    <Route path=StaticSegment("") view=pages::home::HomePage />
+                    // Pages that need a signed-in person render fully on the server
+                    // first (`Async`), so "not signed in" is a real 302 to /login.
+                    <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Layout>
         </Router>

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { test as base, expect, Page } from "@playwright/test";
 
 type Fixtures = {
@@ -33,3 +35,27 @@ export async function waitForHydration(page: Page) {
 }
 
 export { expect };
+
+export const PASSWORD = "a long enough password";
+
+/** Runs the real `baton` CLI against the e2e server's database (set up by `cargo xtask test`). */
+export function baton(args: string[], input = ""): string {
+  const bin = process.env.BATON_BIN;
+  if (!bin) throw new Error("BATON_BIN is not set: run the suite with `cargo xtask test e2e`");
+  return execFileSync(bin, args, { input, env: process.env, encoding: "utf8" });
+}
+
+/** Creates an account with a fresh email and returns the email. */
+export function createAccount(role: "admin" | "agent", name = "Test Person"): string {
+  const email = `${role}-${randomBytes(6).toString("hex")}@example.com`;
+  baton(["user", "create", "--email", email, "--name", name, "--role", role, "--password-stdin"], PASSWORD);
+  return email;
+}
+
+export async function signIn(page: Page, email: string, password = PASSWORD) {
+  await page.goto("/login");
+  await waitForHydration(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

@@ -1,21 +1,35 @@
-import { test, expect, waitForHydration } from "./fixtures";
+import { test, expect, waitForHydration, createAccount, signIn, baton } from "./fixtures";
 
-test("home page is server-rendered, hydrates and calls a server function", async ({ page }) => {
-  const response = await page.goto("/");
-  expect(response?.status()).toBe(200);
+test("anonymous visitors are sent to sign in, and only the right password lets them in", async ({
+  page,
+  allowedConsoleErrors,
+}) => {
+  // The wrong password is answered 401, which Chromium logs.
+  allowedConsoleErrors.push(/\/api\/auth\/login$/);
+  const email = createAccount("agent", "Ana Agent");
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
 
-  // Server-rendered content is there before any script runs.
-  const html = await response!.text();
-  expect(html).toContain("Baton is running");
-  expect(html).toContain("reachable, schema");
+  await signIn(page, email, "not the password");
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
+  await expect(page).toHaveURL(/\/login$/);
 
-  await expect(page).toHaveTitle("Baton");
+  await page.getByLabel("Password").fill("a long enough password");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByTestId("signed-in-as")).toHaveText("Ana Agent");
+});
+
+test("the home page hydrates and calls a server function", async ({ page }) => {
+  await signIn(page, createAccount("agent"));
   await expect(page.getByRole("heading", { name: "Baton is running" })).toBeVisible();
-  await expect(page.getByTestId("database")).toContainText("reachable, schema");
-
+  // Server-rendered on a direct visit, before any script runs.
+  const response = await page.goto("/");
+  const html = await response!.text();
+  expect(html).toContain("reachable, schema");
   await waitForHydration(page);
 
-  // A click handled by the wasm calls the status server function over HTTP.
   const checkCount = page.getByTestId("check-count");
   await expect(checkCount).toHaveText("");
   const call = page.waitForResponse(
@@ -26,14 +40,36 @@ test("home page is server-rendered, hydrates and calls a server function", async
   expect(reply.status()).toBe(200);
   const status = await reply.json();
   expect(status.migrations).toBeGreaterThan(0);
-
-  // The page shows what the server answered.
   await expect(checkCount).toHaveText("Checked once from this page");
   await expect(page.getByTestId("database-time")).toHaveText(status.database_time);
-  await expect(page.getByTestId("version")).toHaveText(status.version);
-
   await page.getByRole("button", { name: "Check again" }).click();
   await expect(checkCount).toHaveText("Checked 2 times from this page");
+});
+
+test("signing out ends the session", async ({ page }) => {
+  await signIn(page, createAccount("agent"));
+  await expect(page.getByRole("heading", { name: "Baton is running" })).toBeVisible();
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.goto("/");
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test("a deactivated agent's next action is refused and they land on the sign-in page", async ({
+  page,
+  allowedConsoleErrors,
+}) => {
+  // The refused call and the refused sign-in are 401s, which Chromium logs.
+  allowedConsoleErrors.push(/\/api\/status$/, /\/api\/auth\/login$/);
+  const email = createAccount("agent");
+  await signIn(page, email);
+  await expect(page.getByRole("heading", { name: "Baton is running" })).toBeVisible();
+  await waitForHydration(page);
+  baton(["user", "deactivate", "--email", email]);
+  await page.getByRole("button", { name: "Check again" }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  await signIn(page, email);
+  await expect(page.getByRole("alert")).toHaveText("Wrong email or password.");
 });
 
 test("unknown pages show a 404 page with a way back", async ({ page, allowedConsoleErrors }) => {
@@ -44,6 +80,6 @@ test("unknown pages show a 404 page with a way back", async ({ page, allowedCons
   await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
   await waitForHydration(page);
   await page.getByRole("link", { name: "Back to the start page" }).click();
-  await expect(page).toHaveURL(/\/$/);
-  await expect(page.getByRole("heading", { name: "Baton is running" })).toBeVisible();
+  // The start page needs a signed-in person, so an anonymous visitor ends at sign-in.
+  await expect(page).toHaveURL(/\/login$/);
 });

@@ -102,6 +102,12 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(&config).await?;
+    if !accounts::any_user(&app.services().db).await? {
+        tracing::warn!(
+            "no accounts yet; create the first admin with: baton user create --email \
+             YOU@EXAMPLE.COM --name \"YOUR NAME\" --role admin --password-stdin"
+        );
+    }
     tracing::info!(
         listen = %app.local_addr(),
         url = %app.public_url(),

@@ -22,6 +22,12 @@ pub(crate) mod ssr {
             })
     }
 
+    /// The signed-in account, or `Unauthorized`. Every server function that is not
+    /// public starts with this (or with an admin check built on it).
+    pub async fn signed_in() -> Result<backend::auth::SessionUser, AppError> {
+        auth().await?.user.ok_or(AppError::Unauthorized)
+    }
+
     /// Sets the response status from the error, so a failed server function answers
     /// 401/503/… instead of a blanket 500. Use on every server function's result.
     pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {

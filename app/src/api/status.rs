@@ -19,6 +19,7 @@ pub struct ServerStatus {
 pub async fn get_status() -> Result<ServerStatus, AppError> {
     super::ssr::with_status(
         async {
+            super::ssr::signed_in().await?;
             let services = super::ssr::services()?;
             let db = backend::status::database(&services.db).await?;
             Ok(ServerStatus {

@@ -55,6 +55,15 @@ pub async fn find_by_email(pool: &SqlitePool, email: &str) -> Result<User> {
     crate::users::get(pool, id).await
 }
 
+/// Whether any account exists yet (a fresh install has none).
+pub async fn any_user(pool: &SqlitePool) -> Result<bool> {
+    Ok(
+        sqlx::query_scalar!(r#"select exists(select 1 from users) as "any!: bool""#)
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
 /// Checks an email and password. `None` for a wrong password, an unknown email, an
 /// account without a password, or a deactivated account; all take the same time.
 pub async fn authenticate(

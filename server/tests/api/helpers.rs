@@ -28,6 +28,9 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The password of accounts made by [`TestApp::signed_in`].
+pub const PASSWORD: &str = "a long enough password";
+
 /// Webhook timeout in tests: short, so timeout behaviour is quick to observe.
 pub const WEBHOOK_TIMEOUT_SECS: u64 = 2;
 
@@ -89,14 +92,22 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// GET as a browser would ask for a page (`Accept: text/html`).
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(self.url(path)).send().await.expect("GET")
+        self.client
+            .get(self.url(path))
+            .header("accept", "text/html,*/*")
+            .send()
+            .await
+            .expect("GET")
     }
 
-    /// Calls a server function the way the browser does (form-encoded POST).
-    pub async fn call_server_fn(&self, endpoint: &str) -> reqwest::Response {
+    /// Calls a server function the way the browser does (form-encoded POST), with an
+    /// optional session cookie.
+    pub async fn call_server_fn(&self, endpoint: &str, cookie: Option<&str>) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/api/{endpoint}")))
+            .header("cookie", cookie.unwrap_or_default())
             .header("content-type", "application/x-www-form-urlencoded")
             .body("")
             .send()
@@ -281,6 +292,38 @@ impl TestApp {
             String::from_utf8(out.stdout).unwrap(),
             String::from_utf8(out.stderr).unwrap(),
         )
+    }
+
+    /// Creates an account with [`PASSWORD`], signs it in, and returns the `Cookie`
+    /// header value of its session.
+    pub async fn signed_in(&self, email: &str, role: backend::users::Role) -> String {
+        backend::accounts::create_user(&self.db, email, "Someone", role, Some(PASSWORD.into()))
+            .await
+            .unwrap();
+        let response = self
+            .client
+            .post(self.url("/api/auth/login"))
+            .form(&[("email", email), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let set_cookie = response.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        set_cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// GET with a session cookie.
+    pub async fn get_as(&self, cookie: &str, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("accept", "text/html,*/*")
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("GET")
     }
 
     pub async fn agent(&self, email: &str, name: &str) -> backend::users::User {

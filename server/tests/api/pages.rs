@@ -1,9 +1,27 @@
 use crate::helpers::{SITE_CSS, spawn_app};
 
 #[tokio::test]
-async fn home_page_is_server_rendered_with_live_status() {
+async fn the_home_page_sends_anonymous_visitors_to_sign_in() {
     let app = spawn_app().await;
     let response = app.get("/").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/login");
+    let login = app.get("/login").await;
+    assert_eq!(login.status(), 200);
+    let html = login.text().await.unwrap();
+    assert!(
+        html.contains("Sign in") && html.contains("name=\"password\""),
+        "{html}"
+    );
+}
+
+#[tokio::test]
+async fn home_page_is_server_rendered_with_live_status() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let response = app.get_as(&cookie, "/").await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -13,6 +31,7 @@ async fn home_page_is_server_rendered_with_live_status() {
     );
     let html = response.text().await.unwrap();
     assert!(html.contains("Baton is running"), "{html}");
+    assert!(html.contains("Signed in as"), "{html}");
     // The status card is resolved on the server, so the first paint has real data.
     assert!(html.contains("reachable, schema"), "{html}");
     assert!(html.contains(env!("CARGO_PKG_VERSION")));
@@ -60,4 +79,15 @@ async fn path_traversal_does_not_leave_the_site_root() {
         let body = response.text().await.unwrap();
         assert!(!body.contains("secret"), "{path} leaked a file: {status}");
     }
+}
+
+#[tokio::test]
+async fn signed_in_people_skip_the_sign_in_page() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let response = app.get_as(&cookie, "/login").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/");
 }

@@ -3,7 +3,10 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn status_server_fn_reports_version_schema_and_database_time() {
     let app = spawn_app().await;
-    let response = app.call_server_fn("status").await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let response = app.call_server_fn("status", Some(&cookie)).await;
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
@@ -22,12 +25,25 @@ async fn status_server_fn_reports_version_schema_and_database_time() {
 }
 
 #[tokio::test]
-async fn a_failing_database_gives_a_typed_error_without_internals() {
+async fn server_functions_refuse_anonymous_callers_with_401() {
     let app = spawn_app().await;
-    app.db.close().await;
-    let response = app.call_server_fn("status").await;
-    assert_eq!(response.status(), 500);
-    // The wire carries only the error variant; the browser shows its safe message.
+    let response = app.call_server_fn("status", None).await;
+    assert_eq!(response.status(), 401);
     let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(body, serde_json::json!("Internal"));
+    assert_eq!(body, serde_json::json!("Unauthorized"));
+}
+
+#[tokio::test]
+async fn a_failing_database_gives_an_error_without_internals() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    app.db.close().await;
+    let response = app.call_server_fn("status", Some(&cookie)).await;
+    assert_eq!(response.status(), 500);
+    let text = response.text().await.unwrap().to_lowercase();
+    for internal in ["pool", "sqlx", "sqlite", "closed"] {
+        assert!(!text.contains(internal), "{text}");
+    }
 }

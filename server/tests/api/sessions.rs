@@ -3,9 +3,8 @@
 use backend::users::Role;
 use serde_json::Value;
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
-const PASSWORD: &str = "a long enough password";
 const COOKIE: &str = "baton_session";
 
 async fn account(app: &TestApp, email: &str, role: Role) -> backend::users::User {
