@@ -12,6 +12,9 @@ pub enum AppError {
     /// Sign-in failed. Deliberately vague: it must not tell which part was wrong.
     #[error("Wrong email or password.")]
     BadCredentials,
+    /// Too many failed sign-ins; the number is the seconds to wait.
+    #[error("Too many attempts. Try again in {0} s.")]
+    RateLimited(u64),
     /// The request needs a signed-in account.
     #[error("Please sign in.")]
     Unauthorized,
@@ -42,6 +45,7 @@ impl AppError {
         use http::StatusCode;
         match self {
             AppError::BadCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,

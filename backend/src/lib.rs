@@ -58,6 +58,7 @@ pub struct Services {
     pub outbox: outbox::Outbox,
     pub sync: botpress::sync::Sync,
     pub api: botpress::api::Api,
+    pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
     webhook_client: reqwest::Client,
 }
 
@@ -82,6 +83,7 @@ impl Services {
             outbox: outbox::Outbox::default(),
             sync: botpress::sync::Sync::default(),
             api,
+            login_throttle: Arc::default(),
             webhook_client,
         })
     }

@@ -53,6 +53,23 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
     let services = super::ssr::services()?;
     let mut auth = super::ssr::auth().await?;
     let ip = super::ssr::client_ip().await;
+    let throttle = services.login_throttle.clone();
+    if let Err(wait) = throttle.check(&email, ip.as_deref()) {
+        let actor = Actor {
+            id: None,
+            label: email.trim().to_owned(),
+            ip,
+        };
+        accounts::audit(
+            &services.db,
+            &actor,
+            "login.limited",
+            json!({ "wait": wait }),
+        )
+        .await?;
+        super::ssr::retry_after(wait);
+        return Err(AppError::RateLimited(wait));
+    }
     let credentials = backend::auth::Credentials {
         email: email.clone(),
         password,
@@ -62,6 +79,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         AppError::Internal
     })?;
     let Some(user) = user else {
+        throttle.failed(&email, ip.as_deref());
         let actor = Actor {
             id: None,
             label: email.trim().to_owned(),
@@ -70,6 +88,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         accounts::audit(&services.db, &actor, "login.failed", json!({})).await?;
         return Err(AppError::BadCredentials);
     };
+    throttle.succeeded(&email);
     // A new session id at every sign-in. axum-login cycles it only when the session
     // is not signed in yet, which would let an attacker who planted a cookie of their
     // own signed-in session keep knowing the id after the victim signs in.

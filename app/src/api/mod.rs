@@ -39,6 +39,15 @@ pub(crate) mod ssr {
         result
     }
 
+    /// Tells the client when to try again (with a 429 or 503).
+    pub fn retry_after(seconds: u64) {
+        if let Some(response) = use_context::<leptos_axum::ResponseOptions>()
+            && let Ok(value) = http::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.insert_header(http::header::RETRY_AFTER, value);
+        }
+    }
+
     /// The client's address, for the audit log and rate limits.
     pub async fn client_ip() -> Option<String> {
         use std::net::SocketAddr;

@@ -170,3 +170,40 @@ async fn deactivation_and_password_changes_end_sessions_at_once() {
     let (status, _, _) = sign_in(&app, "ana@example.com", PASSWORD, None).await;
     assert_eq!(status, 401, "a deactivated account cannot sign in");
 }
+
+#[tokio::test]
+async fn repeated_failures_are_limited_with_a_clear_wait() {
+    let app = spawn_app().await;
+    account(&app, "ana@example.com", Role::Agent).await;
+    account(&app, "ben@example.com", Role::Agent).await;
+    for _ in 0..5 {
+        let (status, _, _) = sign_in(&app, "ana@example.com", "not the password", None).await;
+        assert_eq!(status, 401);
+    }
+    // Even the right password waits now, and the answer says how long.
+    let response = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429);
+    let wait: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 800 && wait <= 900, "{wait}");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["RateLimited"], wait);
+    // Another account is not locked out by Ana's attacker.
+    let (status, _, _) = sign_in(&app, "ben@example.com", PASSWORD, None).await;
+    assert_eq!(status, 200);
+    let limited: i64 =
+        sqlx::query_scalar("select count(*) from audit_log where action = 'login.limited'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(limited, 1);
+}
