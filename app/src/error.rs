@@ -12,6 +12,12 @@ pub enum AppError {
     /// Sign-in failed. Deliberately vague: it must not tell which part was wrong.
     #[error("Wrong email or password.")]
     BadCredentials,
+    /// The input breaks a rule; the message says which (safe to show).
+    #[error("{0}")]
+    Invalid(String),
+    /// The request conflicts with the current state (safe to show).
+    #[error("{0}")]
+    Conflict(String),
     /// Too many failed sign-ins; the number is the seconds to wait.
     #[error("Too many attempts. Try again in {0} s.")]
     RateLimited(u64),
@@ -46,6 +52,8 @@ impl AppError {
         match self {
             AppError::BadCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
@@ -58,6 +66,9 @@ impl From<backend::Error> for AppError {
     fn from(e: backend::Error) -> Self {
         match e {
             backend::Error::Busy => AppError::Unavailable,
+            backend::Error::Invalid(m) => AppError::Invalid(m),
+            backend::Error::Conflict(m) => AppError::Conflict(m),
+            backend::Error::NotFound(what) => AppError::Invalid(format!("{what} not found")),
             other => {
                 tracing::error!(error = ?other, "server function failed");
                 AppError::Internal

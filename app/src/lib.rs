@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     // first (`Async`), so "not signed in" is a real 302 to /login.
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("setup") view=pages::setup::SetupPage />
                 </Routes>
             </components::layout::Layout>
         </Router>

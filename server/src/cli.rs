@@ -103,9 +103,11 @@ async fn token(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(&config).await?;
     if !accounts::any_user(&app.services().db).await? {
+        let token = accounts::setup::issue(&app.services().db).await?;
         tracing::warn!(
-            "no accounts yet; create the first admin with: baton user create --email \
-             YOU@EXAMPLE.COM --name \"YOUR NAME\" --role admin --password-stdin"
+            "no accounts yet: open {}/setup?token={token} to create the first admin \
+             (valid 24 h, once), or use `baton user create --role admin`",
+            app.public_url()
         );
     }
     tracing::info!(

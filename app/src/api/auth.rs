@@ -109,6 +109,41 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
     Ok(CurrentUser::from(&user.user))
 }
 
+/// First run: creates the first admin from the one-time setup link and signs them in.
+#[server(endpoint = "auth/setup")]
+pub async fn setup(
+    token: String,
+    email: String,
+    name: String,
+    password: String,
+) -> Result<CurrentUser, AppError> {
+    super::ssr::with_status(first_admin(token, email, name, password).await)
+}
+
+#[cfg(feature = "ssr")]
+async fn first_admin(
+    token: String,
+    email: String,
+    name: String,
+    password: String,
+) -> Result<CurrentUser, AppError> {
+    use backend::accounts::{self, Actor};
+    use serde_json::json;
+
+    let services = super::ssr::services()?;
+    let user =
+        accounts::setup::complete(&services.db, &token, &email, &name, password.clone()).await?;
+    let ip = super::ssr::client_ip().await;
+    let actor = Actor {
+        id: Some(user.id),
+        label: user.email.clone(),
+        ip,
+    };
+    accounts::audit(&services.db, &actor, "setup.first_admin", json!({})).await?;
+    // Straight in, through the ordinary sign-in (new session id, audited).
+    sign_in(user.email, password).await
+}
+
 /// Signs out: the session is deleted on the server, not just forgotten by the browser.
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {

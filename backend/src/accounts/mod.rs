@@ -5,6 +5,7 @@
 //! all of them stop working at once without having to be found and deleted.
 
 pub mod password;
+pub mod setup;
 pub mod throttle;
 
 use serde::Serialize;

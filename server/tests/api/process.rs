@@ -152,3 +152,52 @@ async fn sigterm_stops_the_server_gracefully() {
 async fn sigint_stops_the_server_gracefully() {
     serve_then_signal("INT").await;
 }
+
+#[tokio::test]
+async fn a_fresh_install_prints_a_working_setup_link() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = baton(dir.path())
+        .args([
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--log-format",
+            "json",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let link = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(start) = line.find("/setup?token=") {
+                let rest = &line[start..];
+                let end = rest.find([' ', '"']).unwrap_or(rest.len());
+                return rest[..end].to_owned();
+            }
+        }
+        panic!("baton exited without printing a setup link");
+    })
+    .await
+    .expect("a setup link within 30 s");
+    wait_ready(port, &mut child).await;
+    let token = link.trim_start_matches("/setup?token=");
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/api/auth/setup"))
+        .form(&[
+            ("token", token),
+            ("email", "me@example.com"),
+            ("name", "Me"),
+            ("password", "a long enough password"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let page = reqwest::get(format!("http://127.0.0.1:{port}{link}"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}

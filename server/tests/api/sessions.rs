@@ -207,3 +207,53 @@ async fn repeated_failures_are_limited_with_a_clear_wait() {
             .unwrap();
     assert_eq!(limited, 1);
 }
+
+async fn setup_call(app: &TestApp, token: &str, email: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/auth/setup"))
+        .form(&[
+            ("token", token),
+            ("email", email),
+            ("name", "First Admin"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
+    let app = spawn_app().await;
+    let token = backend::accounts::setup::issue(&app.db).await.unwrap();
+    let wrong = setup_call(&app, "not-the-token", "x@example.com").await;
+    assert_eq!(wrong.status(), 400);
+    let body: Value = wrong.json().await.unwrap();
+    assert!(
+        body["Invalid"].as_str().unwrap().contains("not valid"),
+        "{body}"
+    );
+
+    let ok = setup_call(&app, &token, "first@example.com").await;
+    assert_eq!(ok.status(), 200);
+    let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let who = me(&app, &cookie_value(&cookie)).await;
+    assert_eq!(
+        (who["email"].as_str(), who["role"].as_str()),
+        (Some("first@example.com"), Some("admin"))
+    );
+
+    let again = setup_call(&app, &token, "second@example.com").await;
+    assert_eq!(again.status(), 400, "single use");
+    let admins: i64 = sqlx::query_scalar("select count(*) from users")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(admins, 1);
+    // Once accounts exist, even a fresh link is refused.
+    let late = backend::accounts::setup::issue(&app.db).await.unwrap();
+    assert_eq!(
+        setup_call(&app, &late, "third@example.com").await.status(),
+        400
+    );
+}

@@ -1,0 +1,45 @@
+//! First run: create the first admin from the one-time link the server printed.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+
+use crate::api::auth::Setup;
+
+#[component]
+pub fn SetupPage() -> impl IntoView {
+    let setup = ServerAction::<Setup>::new();
+    let token = move || use_query_map().read().get("token").unwrap_or_default();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = setup.value().get() {
+            navigate("/", Default::default());
+        }
+    });
+    let error = move || match setup.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Welcome to Baton"</h1>
+            <p>"Create the first admin account. This link works once."</p>
+            <ActionForm action=setup attr:class="form">
+                <input type="hidden" name="token" value=token />
+                <label>"Your name" <input type="text" name="name" autocomplete="name" required /></label>
+                <label>
+                    "Email" <input type="email" name="email" autocomplete="username" required />
+                </label>
+                <label>
+                    "Password (at least 10 characters)"
+                    <input type="password" name="password" autocomplete="new-password" minlength="10" required />
+                </label>
+                <p class="error" role="alert">
+                    {error}
+                </p>
+                <button class="button" type="submit" disabled=move || setup.pending().get()>
+                    "Create admin account"
+                </button>
+            </ActionForm>
+        </section>
+    }
+}
