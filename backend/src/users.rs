@@ -45,7 +45,8 @@ pub struct User {
     pub active: bool,
 }
 
-pub async fn create(db: &SqlitePool, email: &str, name: &str, role: Role) -> Result<User> {
+/// Checks an email and a display name, returning them trimmed.
+pub fn validate<'a>(email: &'a str, name: &'a str) -> Result<(&'a str, &'a str)> {
     let email = email.trim();
     if !email.contains('@') || email.len() > 254 {
         return Err(Error::invalid(format!("{email:?} is not an email address")));
@@ -54,6 +55,11 @@ pub async fn create(db: &SqlitePool, email: &str, name: &str, role: Role) -> Res
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("name must be 1 to 100 characters"));
     }
+    Ok((email, name))
+}
+
+pub async fn create(db: &SqlitePool, email: &str, name: &str, role: Role) -> Result<User> {
+    let (email, name) = validate(email, name)?;
     let public_id = ids::new_id(ids::AGENT)?;
     let role = role.as_str();
     let now = now_ms();

@@ -31,10 +31,22 @@ pub async fn create_user(
     role: Role,
     password: Option<String>,
 ) -> Result<User> {
+    crate::users::validate(email, name)?;
     let hash = match password {
         Some(p) => Some(password::hash(p).await?),
         None => None,
     };
+    create_with_hash(pool, email, name, role, hash).await
+}
+
+/// [`create_user`] with the password already hashed.
+pub(crate) async fn create_with_hash(
+    pool: &SqlitePool,
+    email: &str,
+    name: &str,
+    role: Role,
+    hash: Option<String>,
+) -> Result<User> {
     let user = crate::users::create(pool, email, name, role).await?;
     if let Some(hash) = hash {
         sqlx::query!(

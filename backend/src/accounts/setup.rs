@@ -42,6 +42,8 @@ pub async fn complete(
     name: &str,
     password: String,
 ) -> Result<User> {
+    // Check everything the person typed before spending the link on it.
+    crate::users::validate(email, name)?;
     let hash = super::password::hash(password).await?;
     let digest = ids::token_digest(token);
     let now = now_ms();
@@ -71,13 +73,5 @@ pub async fn complete(
     .await?;
     tx.commit().await?;
     // The link is spent first, so a second submission cannot make a second admin.
-    let user = crate::users::create(pool, email, name, Role::Admin).await?;
-    sqlx::query!(
-        "update users set password_hash = ? where id = ?",
-        hash,
-        user.id
-    )
-    .execute(pool)
-    .await?;
-    Ok(user)
+    super::create_with_hash(pool, email, name, Role::Admin, Some(hash)).await
 }

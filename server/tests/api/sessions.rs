@@ -234,6 +234,9 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
         "{body}"
     );
 
+    // A typo does not burn the link.
+    let typo = setup_call(&app, &token, "not an email").await;
+    assert_eq!(typo.status(), 400);
     let ok = setup_call(&app, &token, "first@example.com").await;
     assert_eq!(ok.status(), 200);
     let cookie = ok.headers()["set-cookie"].to_str().unwrap().to_owned();
