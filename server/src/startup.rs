@@ -85,7 +85,11 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let cancel = CancellationToken::new();
-        let workers = self.services.spawn_workers(&cancel);
+        let mut workers = self.services.spawn_workers(&cancel);
+        workers.push(tokio::spawn(delete_expired_sessions(
+            self.services.db.clone(),
+            cancel.clone(),
+        )));
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -129,6 +133,22 @@ fn sign_in_layer(
         .build()
 }
 
+/// Removes sessions past their expiry, hourly: an expired session no longer signs
+/// anyone in, but its row would otherwise stay forever.
+pub async fn delete_expired_sessions(db: backend::SqlitePool, cancel: CancellationToken) {
+    use tower_sessions::session_store::ExpiredDeletion;
+    let store = tower_sessions_sqlx_store::SqliteStore::new(db);
+    loop {
+        if let Err(e) = store.delete_expired().await {
+            tracing::warn!(error = %e, "cannot delete expired sessions");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
+        }
+    }
+}
+
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "baton_session";
 
@@ -155,6 +175,7 @@ fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
         .route("/healthz", get(http::health::healthz))
         .route("/botpress/{*rest}", post(http::botpress::endpoint))
         .route("/api/openapi.json", get(http::botpress::openapi))
+        .route("/api/v1/me", get(http::api::me))
         .route("/readyz", get(http::health::readyz))
         // Pages and server functions; both get the backend handles as context.
         .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {

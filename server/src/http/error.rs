@@ -21,6 +21,10 @@ pub enum HttpError {
     /// Nothing here. Sent with an empty body: a wrong token must learn nothing.
     #[error("not found")]
     NotFound,
+    /// No credentials, or credentials that do not work (answered with
+    /// `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the body is larger than {0} KB")]
@@ -49,6 +53,7 @@ impl IntoResponse for HttpError {
         let status = match &self {
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound => return StatusCode::NOT_FOUND.into_response(),
+            HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             HttpError::Conflict(_) => StatusCode::CONFLICT,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -62,6 +67,11 @@ impl IntoResponse for HttpError {
             Json(serde_json::json!({ "error": self.to_string() })),
         )
             .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

@@ -1,10 +1,12 @@
 //! Plain HTTP handlers (everything that is not a Leptos page or server function).
 //!
+//! - `api`: the REST API for programs, with bearer tokens;
 //! - `botpress`: the five endpoints plus/hitl-api calls;
 //! - `health`: liveness and readiness probes;
 //! - `security`: security headers and the cross-site request check;
 //! - `error`: the JSON error type they share.
 
+pub mod api;
 pub mod botpress;
 pub mod error;
 pub mod health;

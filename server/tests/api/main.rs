@@ -17,6 +17,7 @@ mod health;
 mod openapi;
 mod pages;
 mod process;
+mod rest;
 mod security;
 mod server_fns;
 mod sessions;

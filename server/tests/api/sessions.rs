@@ -260,3 +260,30 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
         400
     );
 }
+
+#[tokio::test]
+async fn expired_sessions_are_deleted() {
+    let app = spawn_app().await;
+    let cookie = app.signed_in("ana@example.com", Role::Agent).await;
+    let live = cookie.split_once('=').unwrap().1.to_owned();
+    // One live session, and one that expired long ago.
+    sqlx::query("insert into tower_sessions (id, data, expiry_date) values ('old', x'80', ?)")
+        .bind("2026-01-01T00:00:00Z")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    cancel.cancel();
+    baton::startup::delete_expired_sessions(app.db.clone(), cancel).await;
+    let ids: Vec<String> = sqlx::query_scalar("select id from tower_sessions")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_ne!(ids[0], "old");
+    assert_eq!(
+        me(&app, &live).await["email"],
+        "ana@example.com",
+        "the live one still works"
+    );
+}
