@@ -46,7 +46,8 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl AppError {
     /// The HTTP status a server function answers with this error: bad input and
-    /// missing sign-in are 4xx, never 500.
+    /// missing sign-in are 4xx, never 500. Applied to every server-function error
+    /// response by the server (server functions themselves always answer 500).
     pub fn status(&self) -> http::StatusCode {
         use http::StatusCode;
         match self {

@@ -186,6 +186,7 @@ fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
             AppState,
             _,
         >(provide_services, app::shell))
+        .layer(axum::middleware::from_fn(http::server_fns::error_status))
         .layer(axum::middleware::from_fn_with_state(
             origin,
             http::security::reject_cross_site,

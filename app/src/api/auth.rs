@@ -29,20 +29,15 @@ impl From<&backend::users::User> for CurrentUser {
 /// Who is signed in on this browser, if anyone.
 #[server(endpoint = "auth/me")]
 pub async fn me() -> Result<Option<CurrentUser>, AppError> {
-    super::ssr::with_status(
-        async {
-            let auth = super::ssr::auth().await?;
-            Ok(auth.user.as_ref().map(|u| CurrentUser::from(&u.user)))
-        }
-        .await,
-    )
+    let auth = super::ssr::auth().await?;
+    Ok(auth.user.as_ref().map(|u| CurrentUser::from(&u.user)))
 }
 
 /// Signs in. The session id is always replaced (no fixation), and the attempt is
 /// audited.
 #[server(endpoint = "auth/login")]
 pub async fn login(email: String, password: String) -> Result<CurrentUser, AppError> {
-    super::ssr::with_status(sign_in(email, password).await)
+    sign_in(email, password).await
 }
 
 #[cfg(feature = "ssr")]
@@ -117,7 +112,7 @@ pub async fn setup(
     name: String,
     password: String,
 ) -> Result<CurrentUser, AppError> {
-    super::ssr::with_status(first_admin(token, email, name, password).await)
+    first_admin(token, email, name, password).await
 }
 
 #[cfg(feature = "ssr")]
@@ -147,15 +142,10 @@ async fn first_admin(
 /// Signs out: the session is deleted on the server, not just forgotten by the browser.
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
-    super::ssr::with_status(
-        async {
-            let mut auth = super::ssr::auth().await?;
-            auth.logout().await.map_err(|e| {
-                tracing::error!(error = %e, "cannot end the session");
-                AppError::Internal
-            })?;
-            Ok(())
-        }
-        .await,
-    )
+    let mut auth = super::ssr::auth().await?;
+    auth.logout().await.map_err(|e| {
+        tracing::error!(error = %e, "cannot end the session");
+        AppError::Internal
+    })?;
+    Ok(())
 }

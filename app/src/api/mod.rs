@@ -28,17 +28,6 @@ pub(crate) mod ssr {
         auth().await?.user.ok_or(AppError::Unauthorized)
     }
 
-    /// Sets the response status from the error, so a failed server function answers
-    /// 401/503/… instead of a blanket 500. Use on every server function's result.
-    pub fn with_status<T>(result: Result<T, AppError>) -> Result<T, AppError> {
-        if let Err(e) = &result
-            && let Some(response) = use_context::<leptos_axum::ResponseOptions>()
-        {
-            response.set_status(e.status());
-        }
-        result
-    }
-
     /// Tells the client when to try again (with a 429 or 503).
     pub fn retry_after(seconds: u64) {
         if let Some(response) = use_context::<leptos_axum::ResponseOptions>()

@@ -17,18 +17,13 @@ pub struct ServerStatus {
 
 #[server(endpoint = "status")]
 pub async fn get_status() -> Result<ServerStatus, AppError> {
-    super::ssr::with_status(
-        async {
-            super::ssr::signed_in().await?;
-            let services = super::ssr::services()?;
-            let db = backend::status::database(&services.db).await?;
-            Ok(ServerStatus {
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                schema_version: db.schema_version,
-                migrations: db.migrations,
-                database_time: db.now,
-            })
-        }
-        .await,
-    )
+    super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    let db = backend::status::database(&services.db).await?;
+    Ok(ServerStatus {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        schema_version: db.schema_version,
+        migrations: db.migrations,
+        database_time: db.now,
+    })
 }

@@ -4,6 +4,7 @@
 //! - `botpress`: the five endpoints plus/hitl-api calls;
 //! - `health`: liveness and readiness probes;
 //! - `security`: security headers and the cross-site request check;
+//! - `server_fns`: the right HTTP status for server-function errors;
 //! - `error`: the JSON error type they share.
 
 pub mod api;
@@ -11,3 +12,4 @@ pub mod botpress;
 pub mod error;
 pub mod health;
 pub mod security;
+pub mod server_fns;

@@ -47,3 +47,21 @@ async fn a_failing_database_gives_an_error_without_internals() {
         assert!(!text.contains(internal), "{text}");
     }
 }
+
+#[tokio::test]
+async fn malformed_server_function_calls_are_400_not_500() {
+    let app = spawn_app().await;
+    for body in ["email=ana@example.com", "garbage%%%", ""] {
+        let response = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{body:?}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert!(error["Transport"].as_str().is_some(), "{error}");
+    }
+}
