@@ -24,6 +24,9 @@ pub enum AppError {
     /// The request needs a signed-in account.
     #[error("Please sign in.")]
     Unauthorized,
+    /// Signed in, but this needs the admin role.
+    #[error("Only admins can do this.")]
+    Forbidden,
     /// The server is temporarily unable to answer (for example the database is busy).
     #[error("Baton is busy right now. Please try again in a moment.")]
     Unavailable,
@@ -52,6 +55,7 @@ impl AppError {
         use http::StatusCode;
         match self {
             AppError::BadCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,

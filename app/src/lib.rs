@@ -17,6 +17,7 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
     components::{Route, Router, Routes},
+    path,
 };
 
 /// The output name cargo-leptos gives the site files (`/pkg/baton.{js,wasm,css}`).
@@ -58,6 +59,11 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("setup") view=pages::setup::SetupPage />
+                    <Route path=StaticSegment("welcome") view=pages::welcome::WelcomePage />
+                    <Route path=StaticSegment("profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/agents") view=pages::admin::agents::AgentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/connections") view=pages::admin::connections::ConnectionsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Layout>
         </Router>

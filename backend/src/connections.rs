@@ -291,6 +291,138 @@ pub async fn set_end_notice(db: &SqlitePool, id: i64, text: &str) -> Result<()> 
     Ok(())
 }
 
+/// An admin's edit of a connection. The secret fields are write-only: `None` (or a
+/// blank) keeps what is stored, so the form never needs to show them.
+#[derive(Debug, Default)]
+pub struct Edit {
+    pub name: String,
+    pub webhook_url: Option<String>,
+    pub botpress_bot_id: Option<String>,
+    pub botpress_token: Option<String>,
+    /// Removes the stored bot id and access token.
+    pub clear_api_credentials: bool,
+    pub end_notice_text: String,
+}
+
+/// Applies an [`Edit`]. Returns whether API credentials are now complete and were
+/// just changed (the caller then wakes the Botpress sync).
+pub async fn update(db: &SqlitePool, id: i64, edit: Edit) -> Result<bool> {
+    let name = validate_name(&edit.name)?;
+    let webhook_url = non_empty(edit.webhook_url)
+        .map(|u| validate_webhook_url(&u))
+        .transpose()?;
+    let end_notice = edit.end_notice_text.trim().to_owned();
+    if end_notice.is_empty() || end_notice.chars().count() > 1000 {
+        return Err(Error::invalid(
+            "the end notice must be 1 to 1000 characters",
+        ));
+    }
+    let current = secrets(db, id).await?;
+    let (bot_id, token) = if edit.clear_api_credentials {
+        (None, None)
+    } else {
+        (
+            non_empty(edit.botpress_bot_id).or(current.botpress_bot_id.clone()),
+            non_empty(edit.botpress_token).or(current.botpress_token.clone()),
+        )
+    };
+    let credentials_changed = bot_id != current.botpress_bot_id || token != current.botpress_token;
+    let webhook_url = webhook_url.unwrap_or(current.webhook_url);
+    sqlx::query!(
+        "update connections set name = ?, webhook_url = ?, botpress_bot_id = ?,
+                botpress_token = ?, end_notice_text = ?
+         where id = ?",
+        name,
+        webhook_url,
+        bot_id,
+        token,
+        end_notice,
+        id
+    )
+    .execute(db)
+    .await
+    .on_unique(|| format!("a connection named {name:?} already exists"))?;
+    Ok(credentials_changed && bot_id.is_some() && token.is_some())
+}
+
+/// A `closeRemoteTicket` Baton could not (yet) match to a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnmappedClose {
+    pub botpress_conversation_id: String,
+    pub received_at: i64,
+    /// `pending` (still being tried) or `unmapped` (given up until credentials change).
+    pub state: String,
+    pub last_error: Option<String>,
+}
+
+/// The close requests of a connection that are not matched to a ticket, newest first.
+pub async fn unmapped_closes(db: &SqlitePool, id: i64) -> Result<Vec<UnmappedClose>> {
+    Ok(sqlx::query_as!(
+        UnmappedClose,
+        r#"select botpress_conversation_id, received_at, state, last_error
+           from close_requests
+           where connection_id = ? and state in ('pending', 'unmapped')
+           order by id desc limit 100"#,
+        id
+    )
+    .fetch_all(db)
+    .await?)
+}
+
+/// The answer to "Test connection".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckResult {
+    pub ok: bool,
+    pub message: String,
+}
+
+/// Tests a connection without side effects on the bot. With API credentials, one
+/// read-only Botpress API call proves the bot id and token. Without, the webhook's
+/// host must resolve and accept a TCP connection: the webhook itself is never
+/// called, because every call to it acts on a conversation.
+pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
+    let secrets = secrets(&services.db, id).await?;
+    if let Some((bot_id, token)) = secrets.api_credentials() {
+        let creds = crate::botpress::api::Credentials { bot_id, token };
+        return Ok(match services.api.check(creds).await {
+            Ok(()) => CheckResult {
+                ok: true,
+                message: "The Botpress API accepted the bot id and access token.".into(),
+            },
+            Err(e) => CheckResult {
+                ok: false,
+                message: format!("{e}."),
+            },
+        });
+    }
+    let url = reqwest::Url::parse(&secrets.webhook_url)
+        .map_err(|_| Error::invalid("the stored webhook URL is not valid; set it again"))?;
+    let host = url.host_str().unwrap_or_default().to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let connect = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await;
+    Ok(match connect {
+        Ok(Ok(_)) => CheckResult {
+            ok: true,
+            message: format!(
+                "The webhook host {host} is reachable. Add the bot id and an access token \
+                 to check them too."
+            ),
+        },
+        Ok(Err(e)) => CheckResult {
+            ok: false,
+            message: format!("Cannot reach the webhook host {host}: {e}."),
+        },
+        Err(_) => CheckResult {
+            ok: false,
+            message: format!("The webhook host {host} did not answer within 5 s."),
+        },
+    })
+}
+
 pub async fn record_outbound(db: &SqlitePool, id: i64, error: Option<&str>) -> Result<()> {
     let now = now_ms();
     match error {

@@ -32,6 +32,8 @@ use tokio_util::sync::CancellationToken;
 /// Settings the domain needs from the server's configuration.
 #[derive(Clone, Debug)]
 pub struct Settings {
+    /// The address people and Botpress reach Baton at (links are built on it).
+    pub public_url: String,
     /// Base URL of the Botpress Runtime API (`https://api.botpress.cloud`).
     pub botpress_api_url: String,
     /// How long a webhook call may take before it counts as "may have landed".
@@ -43,6 +45,7 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Self {
+            public_url: "http://127.0.0.1:3000".into(),
             botpress_api_url: "https://api.botpress.cloud".into(),
             webhook_timeout: Duration::from_secs(10),
             abandon_after: Duration::from_secs(24 * 3600),
@@ -59,6 +62,7 @@ pub struct Services {
     pub sync: botpress::sync::Sync,
     pub api: botpress::api::Api,
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
+    pub last_seen: Arc<accounts::people::LastSeen>,
     webhook_client: reqwest::Client,
 }
 
@@ -84,12 +88,18 @@ impl Services {
             sync: botpress::sync::Sync::default(),
             api,
             login_throttle: Arc::default(),
+            last_seen: Arc::default(),
             webhook_client,
         })
     }
 
     /// Starts the outbox, Botpress sync and housekeeping workers; they stop when
     /// `cancel` fires.
+    /// An absolute URL for a path of ours (`/welcome?token=…`).
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.settings.public_url.trim_end_matches('/'))
+    }
+
     pub fn spawn_workers(&self, cancel: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             tokio::spawn(outbox::worker::run(

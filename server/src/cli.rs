@@ -7,7 +7,7 @@ use std::io::Read;
 use anyhow::Context;
 use backend::connections::{self, NewConnection};
 
-use backend::accounts::{self, Actor};
+use backend::accounts::{self, Actor, links};
 use backend::users::Role;
 use serde_json::json;
 
@@ -31,6 +31,7 @@ async fn open(config: &Config) -> anyhow::Result<backend::SqlitePool> {
 
 async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     let db = open(config).await?;
+    let public_url = config.public_url(config.addr);
     match command {
         UserCommand::Create {
             email,
@@ -43,11 +44,7 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             } else {
                 None
             };
-            anyhow::ensure!(
-                password.is_some(),
-                "give the initial password with --password-stdin (invitation links come \
-                 with the admin pages)"
-            );
+            let invite = password.is_none();
             let role = Role::parse(&role)?;
             let user = accounts::create_user(&db, &email, &name, role, password).await?;
             accounts::audit(
@@ -58,10 +55,19 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
             )
             .await?;
             println!("{}", user.id);
+            if invite {
+                let token = links::issue(&db, user.id).await?;
+                eprintln!(
+                    "Send this invitation link to {} (valid 7 days, once):",
+                    user.email
+                );
+                println!("{}{}", public_url, links::path(&token));
+            }
         }
         UserCommand::Deactivate { email } => {
             let user = accounts::find_by_email(&db, &email).await?;
-            let services = backend::Services::new(db.clone(), config.backend_settings())?;
+            let services =
+                backend::Services::new(db.clone(), config.backend_settings(public_url.clone()))?;
             let requeued = accounts::deactivate(&services, user.id).await?;
             accounts::audit(
                 &db,
@@ -74,6 +80,31 @@ async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                 "Deactivated {}; {requeued} open ticket(s) returned to the queue.",
                 user.email
             );
+        }
+        UserCommand::Reactivate { email } => {
+            let user = accounts::find_by_email(&db, &email).await?;
+            accounts::reactivate(&db, user.id).await?;
+            accounts::audit(
+                &db,
+                &Actor::cli(),
+                "user.reactivate",
+                json!({"user": user.id, "email": user.email}),
+            )
+            .await?;
+            println!("Reactivated {}.", user.email);
+        }
+        UserCommand::ResetPassword { email } => {
+            let user = accounts::find_by_email(&db, &email).await?;
+            let token = links::issue(&db, user.id).await?;
+            accounts::audit(
+                &db,
+                &Actor::cli(),
+                "user.reset_link",
+                json!({"user": user.id, "email": user.email}),
+            )
+            .await?;
+            eprintln!("Send this link to {} (valid 24 h, once):", user.email);
+            println!("{}{}", public_url, links::path(&token));
         }
     }
     db.close().await;

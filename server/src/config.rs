@@ -135,12 +135,24 @@ pub enum UserCommand {
         #[arg(long, value_parser = ["admin", "agent"])]
         role: String,
         /// Read the initial password from standard input (at least 10 characters).
+        /// Without it, an invitation link is printed instead (valid 7 days, once).
         #[arg(long)]
         password_stdin: bool,
     },
     /// Deactivate an account: its sessions and tokens end at once and its open
     /// tickets return to the queue. Accounts are never deleted.
     Deactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Let a deactivated account sign in again (with its old password).
+    Reactivate {
+        #[arg(long)]
+        email: String,
+    },
+    /// Print a one-time link that sets a new password (valid 24 h). Earlier links of
+    /// the account stop working; its sessions end when the link is used.
+    ResetPassword {
         #[arg(long)]
         email: String,
     },
@@ -222,8 +234,9 @@ impl Config {
     }
 
     /// What the domain layer needs from this configuration.
-    pub fn backend_settings(&self) -> backend::Settings {
+    pub fn backend_settings(&self, public_url: String) -> backend::Settings {
         backend::Settings {
+            public_url,
             botpress_api_url: self.botpress_api_url.clone(),
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
             abandon_after: std::time::Duration::from_secs(self.abandon_after_hours * 3600),

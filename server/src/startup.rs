@@ -32,13 +32,12 @@ impl Application {
         let db = backend::db::connect(&config.database_url)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        let services = backend::Services::new(db, config.backend_settings())?;
-
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         let local_addr = listener.local_addr()?;
         let public_url = config.public_url(local_addr);
+        let services = backend::Services::new(db, config.backend_settings(public_url.clone()))?;
 
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
@@ -165,6 +164,14 @@ fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     tracing::debug_span!("request", method = %request.method(), path = %shown)
 }
 
+/// The path of every page the app renders (for tests that must cover them all).
+pub fn page_paths() -> Vec<String> {
+    generate_route_list(app::App)
+        .iter()
+        .map(|route| route.path().to_owned())
+        .collect()
+}
+
 fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
@@ -175,7 +182,7 @@ fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
         .route("/healthz", get(http::health::healthz))
         .route("/botpress/{*rest}", post(http::botpress::endpoint))
         .route("/api/openapi.json", get(http::botpress::openapi))
-        .route("/api/v1/me", get(http::api::me))
+        .merge(http::api::routes().router)
         .route("/readyz", get(http::health::readyz))
         // Pages and server functions; both get the backend handles as context.
         .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {
@@ -187,6 +194,10 @@ fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
             _,
         >(provide_services, app::shell))
         .layer(axum::middleware::from_fn(http::server_fns::error_status))
+        .layer(axum::middleware::from_fn_with_state(
+            state.services.clone(),
+            http::last_seen::touch,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             origin,
             http::security::reject_cross_site,

@@ -149,3 +149,49 @@ pub async fn logout() -> Result<(), AppError> {
     })?;
     Ok(())
 }
+
+/// Whom an invitation or reset link is for (public: the link itself is the key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkInfo {
+    /// `invite` or `reset`.
+    pub purpose: String,
+    pub name: String,
+    pub email: String,
+}
+
+#[server(endpoint = "auth/link")]
+pub async fn describe_link(token: String) -> Result<LinkInfo, AppError> {
+    use backend::accounts::links::{self, Purpose};
+    let services = super::ssr::services()?;
+    let info = links::peek(&services.db, &token).await?;
+    Ok(LinkInfo {
+        purpose: match info.purpose {
+            Purpose::Invite => "invite",
+            Purpose::Reset => "reset",
+        }
+        .to_owned(),
+        name: info.name,
+        email: info.email,
+    })
+}
+
+/// Sets the password through an invitation or reset link, then signs in.
+#[server(endpoint = "auth/link/use")]
+pub async fn use_link(token: String, password: String) -> Result<CurrentUser, AppError> {
+    use backend::accounts::{self, Actor, links};
+    let services = super::ssr::services()?;
+    let email = links::complete(&services.db, &token, password.clone()).await?;
+    let actor = Actor {
+        id: None,
+        label: email.clone(),
+        ip: super::ssr::client_ip().await,
+    };
+    accounts::audit(
+        &services.db,
+        &actor,
+        "link.password_set",
+        serde_json::json!({}),
+    )
+    .await?;
+    sign_in(email, password).await
+}

@@ -4,7 +4,11 @@
 //! Every function names an explicit `endpoint`, so its URL (`/api/<endpoint>`) is
 //! stable for tests and tools instead of carrying a build hash.
 
+pub mod agents;
+pub mod audit;
 pub mod auth;
+pub mod connections;
+pub mod profile;
 pub mod status;
 
 #[cfg(feature = "ssr")]
@@ -26,6 +30,37 @@ pub(crate) mod ssr {
     /// public starts with this (or with an admin check built on it).
     pub async fn signed_in() -> Result<backend::auth::SessionUser, AppError> {
         auth().await?.user.ok_or(AppError::Unauthorized)
+    }
+
+    /// The signed-in admin, or `Unauthorized` / `Forbidden`. Every admin server
+    /// function starts with this; it also names the admin for the audit log.
+    pub async fn admin() -> Result<(backend::auth::SessionUser, backend::accounts::Actor), AppError>
+    {
+        let user = signed_in().await?;
+        if !user.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        let actor = actor(&user.user).await;
+        Ok((user, actor))
+    }
+
+    /// `user`, acting from this request's address, for the audit log.
+    pub async fn actor(user: &backend::users::User) -> backend::accounts::Actor {
+        backend::accounts::Actor {
+            id: Some(user.id),
+            label: user.email.clone(),
+            ip: client_ip().await,
+        }
+    }
+
+    /// Records an admin action in the audit log.
+    pub async fn audit(
+        actor: &backend::accounts::Actor,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        backend::accounts::audit(&services()?.db, actor, action, detail).await?;
+        Ok(())
     }
 
     /// Tells the client when to try again (with a 429 or 503).

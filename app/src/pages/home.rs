@@ -3,34 +3,19 @@
 //! redirect, before any content is sent).
 
 use leptos::prelude::*;
-use leptos_router::components::Redirect;
-use leptos_router::hooks::use_navigate;
 
-use crate::api::auth::{CurrentUser, Logout, me};
+use crate::api::auth::CurrentUser;
 use crate::api::status::{ServerStatus, get_status};
+use crate::components::guard::{Guard, on_signed_out};
 use crate::error::AppError;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let user = Resource::new(|| (), |_| me());
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || {
-                user.get()
-                    .map(|result| match result {
-                        Ok(Some(user)) => view! { <SignedIn user /> }.into_any(),
-                        Ok(None) | Err(AppError::Unauthorized) => {
-                            view! { <Redirect path="/login" /> }.into_any()
-                        }
-                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                    })
-            }}
-        </Suspense>
-    }
+    view! { <Guard page=|user| view! { <Home user /> } /> }
 }
 
 #[component]
-fn SignedIn(user: CurrentUser) -> impl IntoView {
+fn Home(user: CurrentUser) -> impl IntoView {
     // Rendered on the server first (the status is in the HTML), then refreshed from the
     // browser through the same server function.
     let refresh = Action::new(|_: &()| get_status());
@@ -40,34 +25,20 @@ fn SignedIn(user: CurrentUser) -> impl IntoView {
         Some(latest) => Some(latest),
         None => initial.get(),
     };
-    let logout = ServerAction::<Logout>::new();
-    let navigate = use_navigate();
-    // Signed out here, or the server refused us (deactivated, session ended): the
-    // sign-in page is the only useful place to be.
-    Effect::new(move |_| {
-        let signed_out = matches!(logout.value().get(), Some(Ok(())));
-        let refused = matches!(refresh.value().get(), Some(Err(AppError::Unauthorized)));
-        if signed_out || refused {
-            navigate("/login", Default::default());
-        }
-    });
+    // The server refused us (deactivated, session ended): sign in again.
+    on_signed_out(move || refresh.value().get());
 
     view! {
         <section class="card">
             <h1>"Baton is running"</h1>
             <p>
-                "Signed in as " <strong data-testid="signed-in-as">{user.name.clone()}</strong>
-                " (" {user.email.clone()} ", " {user.role.clone()} ")."
+                "Signed in as " <strong>{user.name.clone()}</strong> " (" {user.email.clone()}
+                ", " {user.role.clone()} ")."
             </p>
             <p>
                 "Baton receives conversations that your Botpress bot hands to a human, "
                 "and lets your agents answer them from this browser."
             </p>
-            <ActionForm action=logout>
-                <button class="button secondary" type="submit">
-                    "Sign out"
-                </button>
-            </ActionForm>
         </section>
         <section class="card status" aria-live="polite">
             <h2>"Server status"</h2>

@@ -1,6 +1,9 @@
 //! One module per page.
 
+pub mod admin;
 pub mod home;
 pub mod login;
 pub mod not_found;
+pub mod profile;
 pub mod setup;
+pub mod welcome;

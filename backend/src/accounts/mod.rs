@@ -4,7 +4,10 @@
 //! `auth_epoch`, and every session and token carries the epoch it was issued under, so
 //! all of them stop working at once without having to be found and deleted.
 
+pub mod audit_log;
+pub mod links;
 pub mod password;
+pub mod people;
 pub mod setup;
 pub mod throttle;
 
@@ -312,6 +315,74 @@ pub async fn audit(pool: &SqlitePool, actor: &Actor, action: &str, detail: Value
         actor.ip,
         action,
         detail
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Changes one's own password. The current password is checked first, so a session
+/// left open on a shared computer cannot lock its owner out. Every session and token
+/// of the account ends, the caller's included (the caller signs in again).
+pub async fn change_own_password(
+    pool: &SqlitePool,
+    user: i64,
+    current: String,
+    new_password: String,
+) -> Result<()> {
+    password::validate(&new_password)?;
+    let stored = sqlx::query_scalar!("select password_hash from users where id = ?", user)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if !password::verify(current, stored).await? {
+        return Err(Error::invalid("the current password is not right"));
+    }
+    set_password(pool, user, new_password).await
+}
+
+/// An agent's alert preferences (the inbox reads them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct NotificationSettings {
+    /// Play a sound when a ticket is queued.
+    pub sound: bool,
+    /// Show a browser notification when a ticket is queued.
+    pub desktop: bool,
+    /// Alert even while the Baton tab is the one in front.
+    pub when_focused: bool,
+}
+
+impl Default for NotificationSettings {
+    fn default() -> Self {
+        Self {
+            sound: true,
+            desktop: true,
+            when_focused: false,
+        }
+    }
+}
+
+pub async fn notification_settings(pool: &SqlitePool, user: i64) -> Result<NotificationSettings> {
+    let raw = sqlx::query_scalar!("select notification_settings from users where id = ?", user)
+        .fetch_optional(pool)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    // Settings written by an older version may lack newer keys: defaults fill them.
+    Ok(serde_json::from_str(&raw).unwrap_or_default())
+}
+
+pub async fn set_notification_settings(
+    pool: &SqlitePool,
+    user: i64,
+    settings: NotificationSettings,
+) -> Result<()> {
+    let raw = serde_json::to_string(&settings)
+        .map_err(|e| Error::Internal(format!("cannot encode settings: {e}")))?;
+    sqlx::query!(
+        "update users set notification_settings = ? where id = ?",
+        raw,
+        user
     )
     .execute(pool)
     .await?;

@@ -229,6 +229,18 @@ impl Api {
         Ok(None)
     }
 
+    /// Checks a bot id and access token with the cheapest authenticated call (one
+    /// page of one hitl conversation).
+    pub async fn check(&self, creds: Credentials<'_>) -> ApiResult<()> {
+        self.get::<serde_json::Value>(
+            creds,
+            "/v1/chat/conversations",
+            &[("channel", "hitl"), ("limit", "1")],
+        )
+        .await?;
+        Ok(())
+    }
+
     /// Messages of a conversation, oldest first.
     pub async fn messages(
         &self,

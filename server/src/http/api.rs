@@ -1,14 +1,73 @@
 //! Baton's REST API for programs, authenticated with a personal API token:
 //! `Authorization: Bearer <token>` (see `baton token create`). Tokens follow the
 //! browser's rules: a deactivated account or a password change voids them at once.
+//!
+//! Every route is registered through [`Routes`], which records who may call it, so
+//! the authorization tests walk the same list the router is built from.
 
 use axum::Json;
-use axum::extract::{FromRef, FromRequestParts};
+use axum::extract::{FromRef, FromRequestParts, Query};
+use axum::handler::Handler;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::routing::MethodRouter;
 use serde::Serialize;
 
-use super::error::HttpError;
+use super::error::{ErrorBody, HttpError};
+use crate::state::AppState;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Any active account with a valid token.
+    Account,
+    /// Admins only; agents get 403.
+    Admin,
+}
+
+/// One registered REST route.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// The REST router together with the list of what it serves.
+pub struct Routes {
+    pub router: axum::Router<AppState>,
+    pub list: Vec<RouteInfo>,
+}
+
+impl Routes {
+    fn new() -> Self {
+        Self {
+            router: axum::Router::new(),
+            list: Vec::new(),
+        }
+    }
+
+    fn get<H, T>(mut self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.list.push(RouteInfo {
+            method: "GET",
+            path,
+            access,
+        });
+        self.router = self.router.route(path, MethodRouter::new().get(handler));
+        self
+    }
+}
+
+/// Every REST route. Handlers of `Admin` routes take [`ApiAdmin`].
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/api/v1/me", Access::Account, me)
+        .get("/api/v1/audit", Access::Admin, audit)
+}
 
 /// The account a request's bearer token belongs to.
 pub struct ApiUser(pub backend::users::User);
@@ -38,15 +97,35 @@ where
             .ok_or_else(|| {
                 HttpError::Unauthorized("use the header Authorization: Bearer <token>".into())
             })?;
-        backend::accounts::authenticate_token(&services.db, token)
+        let user = backend::accounts::authenticate_token(&services.db, token)
             .await?
-            .map(ApiUser)
-            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))
+            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
+        services.last_seen.touch(&services.db, user.id).await?;
+        Ok(ApiUser(user))
+    }
+}
+
+/// An [`ApiUser`] who is an admin; an agent's token gets 403.
+pub struct ApiAdmin(pub backend::users::User);
+
+impl<S> FromRequestParts<S> for ApiAdmin
+where
+    S: Send + Sync,
+    backend::Services: FromRef<S>,
+{
+    type Rejection = HttpError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
+        let ApiUser(user) = ApiUser::from_request_parts(parts, state).await?;
+        if user.role != backend::users::Role::Admin.as_str() {
+            return Err(HttpError::Forbidden("this needs an admin's token".into()));
+        }
+        Ok(ApiAdmin(user))
     }
 }
 
 /// The token's account, as programs see it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Account {
     pub id: i64,
     /// The id Botpress sees for this person (`remoteUserId`).
@@ -56,7 +135,15 @@ pub struct Account {
     pub role: String,
 }
 
-/// `GET /api/v1/me`: who this token belongs to.
+/// Who this token belongs to.
+#[utoipa::path(
+    get, path = "/api/v1/me", tag = "rest",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The token's account", body = Account),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+    )
+)]
 pub async fn me(ApiUser(user): ApiUser) -> Json<Account> {
     Json(Account {
         id: user.id,
@@ -65,4 +152,55 @@ pub async fn me(ApiUser(user): ApiUser) -> Json<Account> {
         name: user.name,
         role: user.role,
     })
+}
+
+/// An audit log entry.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    /// UTC milliseconds since the Unix epoch.
+    pub at: i64,
+    /// The email of who acted, or `cli`.
+    pub actor: String,
+    pub ip: Option<String>,
+    pub action: String,
+    /// What the action was about.
+    #[schema(value_type = Object)]
+    pub detail: serde_json::Value,
+}
+
+/// The audit log, newest first, 100 entries a page; page back with `before`.
+#[utoipa::path(
+    get, path = "/api/v1/audit", tag = "rest",
+    security(("bearer" = [])),
+    params(
+        ("actor" = Option<String>, Query, description = "Part of the actor's email"),
+        ("action" = Option<String>, Query, description = "The start of an action name, e.g. `login`"),
+        ("before" = Option<i64>, Query, description = "Only entries with a smaller id"),
+    ),
+    responses(
+        (status = 200, description = "Entries", body = [AuditEntry]),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+    )
+)]
+pub async fn audit(
+    ApiAdmin(_): ApiAdmin,
+    axum::extract::State(services): axum::extract::State<backend::Services>,
+    Query(filter): Query<backend::accounts::audit_log::Filter>,
+) -> Result<Json<Vec<AuditEntry>>, HttpError> {
+    let entries = backend::accounts::audit_log::list(&services.db, &filter).await?;
+    Ok(Json(
+        entries
+            .into_iter()
+            .map(|e| AuditEntry {
+                id: e.id,
+                at: e.at,
+                actor: e.actor,
+                ip: e.ip,
+                action: e.action,
+                detail: serde_json::from_str(&e.detail).unwrap_or_default(),
+            })
+            .collect(),
+    ))
 }

@@ -171,20 +171,39 @@ async fn read_body(body: Body) -> Result<Bytes, HttpError> {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
-        title = "Baton: Botpress Human in the Loop API endpoints",
-        description = "The five endpoints the plus/hitl-api integration calls. Paste \
-            `<public URL>/botpress/<token>` as the integration's endpoint base URL.",
+        title = "Baton API",
+        description = "The five endpoints the plus/hitl-api integration calls (tag \
+            `botpress`; paste `<public URL>/botpress/<token>` as the integration's \
+            endpoint base URL), and the REST API for programs (tag `rest`; \
+            `Authorization: Bearer <personal API token>`).",
     ),
+    modifiers(&BearerAuth),
     paths(
         ping,
         create_remote_user,
         create_remote_conversation,
         bot_sends_message,
-        close_remote_ticket
+        close_remote_ticket,
+        super::api::me,
+        super::api::audit
     ),
     components(schemas(ErrorBody))
 )]
 pub struct ApiDoc;
+
+/// Declares the `bearer` scheme the REST routes use.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
 
 /// `GET /api/openapi.json`
 pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {

@@ -25,6 +25,9 @@ pub enum HttpError {
     /// `WWW-Authenticate: Bearer`).
     #[error("{0}")]
     Unauthorized(String),
+    /// Signed in, but not allowed (an agent calling an admin route).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Conflict(String),
     #[error("the body is larger than {0} KB")]
@@ -54,6 +57,7 @@ impl IntoResponse for HttpError {
             HttpError::BadRequest(_) => StatusCode::BAD_REQUEST,
             HttpError::NotFound => return StatusCode::NOT_FOUND.into_response(),
             HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            HttpError::Forbidden(_) => StatusCode::FORBIDDEN,
             HttpError::Conflict(_) => StatusCode::CONFLICT,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 //! - `api`: the REST API for programs, with bearer tokens;
 //! - `botpress`: the five endpoints plus/hitl-api calls;
 //! - `health`: liveness and readiness probes;
+//! - `last_seen`: when each signed-in person was last active;
 //! - `security`: security headers and the cross-site request check;
 //! - `server_fns`: the right HTTP status for server-function errors;
 //! - `error`: the JSON error type they share.
@@ -11,5 +12,6 @@ pub mod api;
 pub mod botpress;
 pub mod error;
 pub mod health;
+pub mod last_seen;
 pub mod security;
 pub mod server_fns;

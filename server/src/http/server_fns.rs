@@ -29,3 +29,13 @@ pub async fn error_status(request: Request, next: Next) -> Response {
     }
     Response::from_parts(parts, Body::from(bytes))
 }
+
+/// The URL of every server function compiled in, for tests that must cover them all
+/// (the authorization matrix): a new one cannot be forgotten.
+pub fn registered() -> Vec<String> {
+    let mut paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _method)| path.to_owned())
+        .collect();
+    paths.sort();
+    paths
+}

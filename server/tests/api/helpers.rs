@@ -105,11 +105,21 @@ impl TestApp {
     /// Calls a server function the way the browser does (form-encoded POST), with an
     /// optional session cookie.
     pub async fn call_server_fn(&self, endpoint: &str, cookie: Option<&str>) -> reqwest::Response {
+        self.call_fn(endpoint, cookie, "").await
+    }
+
+    /// [`Self::call_server_fn`] with a form-encoded body (`a=1&b=2`).
+    pub async fn call_fn(
+        &self,
+        endpoint: &str,
+        cookie: Option<&str>,
+        body: &str,
+    ) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/api/{endpoint}")))
             .header("cookie", cookie.unwrap_or_default())
             .header("content-type", "application/x-www-form-urlencoded")
-            .body("")
+            .body(body.to_owned())
             .send()
             .await
             .expect("server fn POST")

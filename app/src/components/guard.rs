@@ -1,0 +1,103 @@
+//! Pages for signed-in people. [`Guard`] loads who is signed in (on the server first,
+//! so "not signed in" is a redirect before any content), refuses non-admins on admin
+//! pages with a 403, and draws the navigation bar.
+
+use leptos::prelude::*;
+use leptos_router::components::Redirect;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::auth::{CurrentUser, Logout, me};
+use crate::error::AppError;
+
+#[component]
+pub fn Guard<F, V>(
+    /// Only admins may see this page.
+    #[prop(optional)]
+    admin: bool,
+    /// The page, given the signed-in person.
+    page: F,
+) -> impl IntoView
+where
+    F: Fn(CurrentUser) -> V + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let user = Resource::new(|| (), |_| me());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                user.get()
+                    .map(|result| match result {
+                        Ok(Some(user)) if admin && user.role != "admin" => {
+                            forbidden_status();
+                            view! {
+                                <Nav user />
+                                <section class="card">
+                                    <h1>"Admins only"</h1>
+                                    <p>"This page is for admins. Ask an admin if you need access."</p>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                        Ok(Some(user)) => view! { <Nav user=user.clone() /> {page(user)} }.into_any(),
+                        Ok(None) | Err(AppError::Unauthorized) => {
+                            view! { <Redirect path="/login" /> }.into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+fn forbidden_status() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::FORBIDDEN);
+    }
+}
+
+#[component]
+fn Nav(user: CurrentUser) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if logout.value().get().is_some() {
+            navigate("/login", Default::default());
+        }
+    });
+    let is_admin = user.role == "admin";
+    view! {
+        <nav class="nav" aria-label="Main">
+            <a href="/">"Home"</a>
+            {is_admin
+                .then(|| {
+                    view! {
+                        <a href="/admin/agents">"Agents"</a>
+                        <a href="/admin/connections">"Connections"</a>
+                        <a href="/admin/audit">"Audit log"</a>
+                    }
+                })}
+            <span class="spacer"></span>
+            <a href="/profile" data-testid="signed-in-as">
+                {user.name}
+            </a>
+            <ActionForm action=logout attr:class="inline">
+                <button class="button secondary" type="submit">
+                    "Sign out"
+                </button>
+            </ActionForm>
+        </nav>
+    }
+}
+
+/// Sends the browser to the sign-in page when `result` says the session is gone:
+/// signed out, deactivated, or the password changed elsewhere. Every page with
+/// actions calls this for each of them.
+pub fn on_signed_out<T>(result: impl Fn() -> Option<Result<T, AppError>> + 'static) {
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if matches!(result(), Some(Err(AppError::Unauthorized))) {
+            navigate("/login", Default::default());
+        }
+    });
+}

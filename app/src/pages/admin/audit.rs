@@ -1,0 +1,99 @@
+//! Admin: the audit log, filterable by actor and action. The filter lives in the URL
+//! (`?actor=…&action=…`), so a filtered view can be bookmarked or shared.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::audit::list_audit;
+use crate::components::guard::Guard;
+use crate::components::time::format_utc;
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    view! { <Guard admin=true page=|_| view! { <Audit /> } /> }
+}
+
+#[component]
+fn Audit() -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || {
+        let q = query.read();
+        (
+            q.get("actor").unwrap_or_default(),
+            q.get("action").unwrap_or_default(),
+            q.get("before").and_then(|b| b.parse::<i64>().ok()),
+        )
+    };
+    let entries = Resource::new(filter, |(actor, action, before)| {
+        list_audit(actor, action, before)
+    });
+    view! {
+        <section class="card">
+            <h1>"Audit log"</h1>
+            <Form method="GET" action="" attr:class="form inline-form">
+                <label>"Who (part of the email)" <input type="search" name="actor" value=move || filter().0 /></label>
+                <label>
+                    "Action starts with"
+                    <input type="search" name="action" list="audit-actions" value=move || filter().1 />
+                </label>
+                <datalist id="audit-actions">
+                    {["login", "login.failed", "user.", "connection.", "token.", "profile."]
+                        .map(|a| view! { <option value=a></option> })}
+                </datalist>
+                <button class="button" type="submit">"Filter"</button>
+            </Form>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    entries.get().map(|result| match result {
+                        Ok(rows) => {
+                            let (actor, action, _) = filter();
+                            let older = (rows.len() as i64 >= 100)
+                                .then(|| rows.last().map(|e| e.id))
+                                .flatten()
+                                .map(|last| {
+                                    format!("?actor={}&action={}&before={last}", encode(&actor), encode(&action))
+                                });
+                            view! {
+                                <table class="table" data-testid="audit">
+                                    <thead>
+                                        <tr><th>"When"</th><th>"Who"</th><th>"From"</th><th>"Action"</th><th>"Details"</th></tr>
+                                    </thead>
+                                    <tbody>
+                                        {rows
+                                            .into_iter()
+                                            .map(|e| view! {
+                                                <tr>
+                                                    <td>{format_utc(e.at)}</td>
+                                                    <td>{e.actor}</td>
+                                                    <td>{e.ip.unwrap_or_default()}</td>
+                                                    <td><code>{e.action}</code></td>
+                                                    <td><code>{e.detail}</code></td>
+                                                </tr>
+                                            })
+                                            .collect_view()}
+                                    </tbody>
+                                </table>
+                                {older.map(|href| view! { <a href=href>"Older entries"</a> })}
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,266 @@
+//! Admin: Botpress connections. Create one (and get the endpoint URL with setup
+//! steps), edit it (secrets are write-only), rotate its token, test it, and watch its
+//! health.
+
+use leptos::prelude::*;
+
+use crate::api::connections::{
+    ConnectionRow, CreateConnection, Endpoint, RotateConnection, ShowEndpoint, TestResult,
+    UpdateConnection, list_connections, test_connection,
+};
+use crate::components::guard::{Guard, on_signed_out};
+use crate::components::time::{format_optional, format_utc};
+use crate::error::AppError;
+
+#[component]
+pub fn ConnectionsPage() -> impl IntoView {
+    view! { <Guard admin=true page=|_| view! { <Connections /> } /> }
+}
+
+#[component]
+fn Connections() -> impl IntoView {
+    let create = ServerAction::<CreateConnection>::new();
+    let update = ServerAction::<UpdateConnection>::new();
+    let rotate = ServerAction::<RotateConnection>::new();
+    let show = ServerAction::<ShowEndpoint>::new();
+    let test = Action::new(|id: &i64| {
+        let id = *id;
+        async move { (id, test_connection(id).await) }
+    });
+    let list = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                rotate.version().get(),
+            )
+        },
+        |_| list_connections(),
+    );
+    on_signed_out(move || create.value().get());
+    on_signed_out(move || update.value().get());
+    on_signed_out(move || rotate.value().get());
+    on_signed_out(move || show.value().get());
+    on_signed_out(move || test.value().get().map(|(_, r)| r));
+
+    // The endpoint URL, from whichever action revealed it last.
+    let endpoint = move || {
+        let latest = [
+            create.value().get(),
+            rotate.value().get(),
+            show.value().get(),
+        ];
+        latest.into_iter().flatten().find_map(|r| r.ok())
+    };
+    let failure = move || {
+        [
+            update.value().get().and_then(|r| r.err()),
+            rotate.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+    };
+
+    view! {
+        <section class="card">
+            <h1>"Botpress connections"</h1>
+            <p class="muted">
+                "One connection per bot. Botpress calls Baton at the connection's endpoint URL; "
+                "Baton calls the bot back at its webhook URL."
+            </p>
+            {failure}
+            {move || endpoint().map(|e| view! { <SetupSteps endpoint=e /> })}
+        </section>
+        <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            {move || {
+                list.get()
+                    .map(|result| match result {
+                        Ok(rows) if rows.is_empty() => {
+                            view! { <p class="card muted">"No connections yet: add your first bot below."</p> }.into_any()
+                        }
+                        Ok(rows) => {
+                            rows.into_iter()
+                                .map(|row| view! { <ConnectionCard row update rotate show test /> })
+                                .collect_view()
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    })
+            }}
+        </Transition>
+        <CreateForm create />
+    }
+}
+
+#[component]
+fn SetupSteps(endpoint: Endpoint) -> impl IntoView {
+    view! {
+        <div class="notice" role="status" data-testid="endpoint">
+            <p>
+                "Endpoint URL for " <strong>{endpoint.name.clone()}</strong>
+                ". It is a secret: anyone who has it can post conversations to Baton."
+            </p>
+            <input class="copy" type="text" readonly value=endpoint.url aria-label="Endpoint URL" />
+            <ol>
+                <li>"In Botpress Studio, open your bot's Integrations and install "<strong>"Human in the Loop API"</strong>" (plus/hitl-api)."</li>
+                <li>"Paste the endpoint URL above as the integration's endpoint base URL and save. Botpress checks it with a ping; "<em>"Last call from Botpress"</em>" below shows when it arrived."</li>
+                <li>"Copy the integration's webhook URL from the same page into this connection (Edit), if you have not yet."</li>
+                <li>"Optional but recommended: add the bot id and a personal access token, so Baton can import the bot conversation and match every close reliably."</li>
+                <li>"Turn on the HITL plugin in your bot and test a handoff: it appears in the inbox."</li>
+            </ol>
+        </div>
+    }
+}
+
+#[component]
+fn ConnectionCard(
+    row: ConnectionRow,
+    update: ServerAction<UpdateConnection>,
+    rotate: ServerAction<RotateConnection>,
+    show: ServerAction<ShowEndpoint>,
+    test: Action<i64, (i64, Result<TestResult, AppError>)>,
+) -> impl IntoView {
+    let id = row.id;
+    let name = row.name.clone();
+    let api = if row.has_api_token && row.botpress_bot_id.is_some() {
+        "set"
+    } else {
+        "not set (closes are matched by the end notice only)"
+    };
+    let tested = move || {
+        test.value().get().filter(|(tested, _)| *tested == id).map(|(_, r)| match r {
+            Ok(t) => view! { <p class=if t.ok { "ok" } else { "error" } role="status" data-testid="test-result">{t.message}</p> }.into_any(),
+            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+        })
+    };
+    let unmapped = row.unmapped_closes.clone();
+    let token_placeholder = if row.has_api_token {
+        "stored, unchanged"
+    } else {
+        "none"
+    };
+    let (edit_name, edit_bot, edit_notice) = (
+        row.name.clone(),
+        row.botpress_bot_id.clone().unwrap_or_default(),
+        row.end_notice_text.clone(),
+    );
+    view! {
+        <section class="card" data-connection=row.name.clone()>
+            <h2>{row.name.clone()}</h2>
+            <dl class="facts">
+                <dt>"Bot id"</dt>
+                <dd>{row.botpress_bot_id.clone().unwrap_or_else(|| "not set".into())}</dd>
+                <dt>"Botpress API credentials"</dt>
+                <dd>{api}</dd>
+                <dt>"End notice"</dt>
+                <dd>{row.end_notice_text.clone()}</dd>
+                <dt>"Created"</dt>
+                <dd>{format_utc(row.created_at)}</dd>
+                <dt>"Last call from Botpress"</dt>
+                <dd data-testid="last-inbound">{format_optional(row.last_inbound_at, "never")}</dd>
+                <dt>"Last delivery to the bot"</dt>
+                <dd>{format_optional(row.last_outbound_ok_at, "never")}</dd>
+                <dt>"Last failed delivery"</dt>
+                <dd>
+                    {match (row.last_outbound_error_at, row.last_outbound_error.clone()) {
+                        (Some(at), Some(e)) => format!("{}: {e}", format_utc(at)),
+                        _ => "none".to_owned(),
+                    }}
+                </dd>
+                <dt>"Unmatched close requests"</dt>
+                <dd data-testid="unmapped">{unmapped.len()}</dd>
+            </dl>
+            {(!unmapped.is_empty())
+                .then(|| {
+                    view! {
+                        <details>
+                            <summary>"Close requests Baton could not match to a ticket"</summary>
+                            <table class="table">
+                                <thead><tr><th>"Botpress conversation"</th><th>"Received"</th><th>"State"</th><th>"Last error"</th></tr></thead>
+                                <tbody>
+                                    {unmapped
+                                        .into_iter()
+                                        .map(|u| view! {
+                                            <tr>
+                                                <td><code>{u.botpress_conversation_id}</code></td>
+                                                <td>{format_utc(u.received_at)}</td>
+                                                <td>{u.state}</td>
+                                                <td>{u.last_error.unwrap_or_default()}</td>
+                                            </tr>
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </details>
+                    }
+                })}
+            <div class="actions">
+                <button class="button" on:click=move |_| { test.dispatch(id); } disabled=move || test.pending().get()>
+                    "Test connection"
+                </button>
+                <button class="button secondary" on:click=move |_| { show.dispatch(ShowEndpoint { id }); }>
+                    "Show endpoint URL"
+                </button>
+                <button
+                    class="button secondary"
+                    on:click=move |_| {
+                        if crate::components::confirm(&format!("Rotate the token of {name}? The current endpoint URL stops working at once; paste the new one into Botpress.")) {
+                            rotate.dispatch(RotateConnection { id });
+                        }
+                    }
+                >
+                    "Rotate token"
+                </button>
+            </div>
+            {tested}
+            <details>
+                <summary>"Edit"</summary>
+                <ActionForm action=update attr:class="form">
+                    <input type="hidden" name="id" value=id />
+                    <label>"Name" <input type="text" name="name" value=edit_name required /></label>
+                    <label>
+                        "Webhook URL (leave blank to keep the stored one)"
+                        <input type="url" name="webhook_url" placeholder="unchanged" autocomplete="off" />
+                    </label>
+                    <label>"Bot id" <input type="text" name="botpress_bot_id" value=edit_bot /></label>
+                    <label>
+                        "Personal access token (leave blank to keep the stored one)"
+                        <input type="password" name="botpress_token" placeholder=token_placeholder autocomplete="off" />
+                    </label>
+                    <label class="choice"><input type="checkbox" name="clear_api_credentials" value="on" />"Remove the bot id and access token"</label>
+                    <label>"End notice" <input type="text" name="end_notice_text" value=edit_notice required /></label>
+                    <button class="button" type="submit">"Save"</button>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}
+
+#[component]
+fn CreateForm(create: ServerAction<CreateConnection>) -> impl IntoView {
+    let error = move || match create.value().get() {
+        Some(Err(e)) => Some(e.to_string()),
+        _ => None,
+    };
+    view! {
+        <section class="card">
+            <h2>"Add a connection"</h2>
+            <ActionForm action=create attr:class="form">
+                <label>"Name (e.g. the bot's name)" <input type="text" name="name" required /></label>
+                <label>
+                    "Webhook URL (from the integration's page in Botpress Studio)"
+                    <input type="url" name="webhook_url" placeholder="https://webhook.botpress.cloud/…" autocomplete="off" required />
+                </label>
+                <label>"Bot id (optional)" <input type="text" name="botpress_bot_id" autocomplete="off" /></label>
+                <label>
+                    "Personal access token (optional)"
+                    <input type="password" name="botpress_token" autocomplete="off" />
+                </label>
+                <p class="error" role="alert">{error}</p>
+                <button class="button" type="submit" disabled=move || create.pending().get()>"Add connection"</button>
+            </ActionForm>
+        </section>
+    }
+}

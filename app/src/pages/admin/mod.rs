@@ -1,0 +1,5 @@
+//! Pages only admins may open (the server functions behind them check too).
+
+pub mod agents;
+pub mod audit;
+pub mod connections;

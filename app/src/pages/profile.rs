@@ -1,0 +1,168 @@
+//! One's own account: password, personal API tokens (shown once), alert settings.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+use crate::api::auth::CurrentUser;
+use crate::api::profile::{
+    ChangePassword, CreateToken, RevokeToken, SaveAlerts, get_alerts, list_tokens,
+};
+use crate::components::guard::{Guard, on_signed_out};
+use crate::components::time::{format_optional, format_utc};
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    view! { <Guard page=|user| view! { <Profile user /> } /> }
+}
+
+#[component]
+fn Profile(user: CurrentUser) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h1>"Your profile"</h1>
+            <dl class="facts">
+                <dt>"Name"</dt>
+                <dd>{user.name}</dd>
+                <dt>"Email"</dt>
+                <dd>{user.email}</dd>
+                <dt>"Role"</dt>
+                <dd>{user.role}</dd>
+            </dl>
+        </section>
+        <PasswordForm />
+        <Tokens />
+        <AlertSettings />
+    }
+}
+
+#[component]
+fn PasswordForm() -> impl IntoView {
+    let change = ServerAction::<ChangePassword>::new();
+    on_signed_out(move || change.value().get());
+    let navigate = use_navigate();
+    // Every session ends with a password change, this one too: sign in again.
+    Effect::new(move |_| {
+        if let Some(Ok(())) = change.value().get() {
+            navigate("/login", Default::default());
+        }
+    });
+    let error = move || {
+        change
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
+    view! {
+        <section class="card">
+            <h2>"Change password"</h2>
+            <p class="muted">"You will be signed out everywhere, here too, and sign in again with the new password."</p>
+            <ActionForm action=change attr:class="form">
+                <label>"Current password" <input type="password" name="current" autocomplete="current-password" required /></label>
+                <label>
+                    "New password (at least 10 characters)"
+                    <input type="password" name="new_password" autocomplete="new-password" minlength="10" required />
+                </label>
+                <p class="error" role="alert">{error}</p>
+                <button class="button" type="submit">"Change password"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Tokens() -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    on_signed_out(move || create.value().get());
+    on_signed_out(move || revoke.value().get());
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_tokens(),
+    );
+    let created = move || {
+        match create.value().get() {
+        Some(Ok(t)) => Some(view! {
+            <div class="notice" role="status">
+                <p>{format!("Token \u{201c}{}\u{201d} created. Copy it now: it is shown only this once.", t.label)}</p>
+                <input class="copy" type="text" readonly value=t.token data-testid="new-token" aria-label="New token" />
+            </div>
+        }.into_any()),
+        Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()),
+        None => None,
+    }
+    };
+    view! {
+        <section class="card">
+            <h2>"API tokens"</h2>
+            <p class="muted">"For scripts and tools: send " <code>"Authorization: Bearer <token>"</code> ". A token acts as you."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || tokens.get().map(|result| match result {
+                    Ok(rows) if rows.is_empty() => view! { <p class="muted">"No tokens."</p> }.into_any(),
+                    Ok(rows) => view! {
+                        <table class="table" data-testid="tokens">
+                            <thead><tr><th>"Label"</th><th>"Created"</th><th>"Last used"</th><th></th></tr></thead>
+                            <tbody>
+                                {rows.into_iter().map(|t| {
+                                    let id = t.id;
+                                    view! {
+                                        <tr>
+                                            <td>{t.label}</td>
+                                            <td>{format_utc(t.created_at)}</td>
+                                            <td>{format_optional(t.last_used_at, "never")}</td>
+                                            <td>
+                                                <button class="button secondary" on:click=move |_| { revoke.dispatch(RevokeToken { id }); }>
+                                                    "Revoke"
+                                                </button>
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+            <ActionForm action=create attr:class="form inline-form">
+                <label>"Label" <input type="text" name="label" placeholder="e.g. reporting script" required /></label>
+                <button class="button" type="submit">"Create token"</button>
+            </ActionForm>
+            {created}
+        </section>
+    }
+}
+
+#[component]
+fn AlertSettings() -> impl IntoView {
+    let save = ServerAction::<SaveAlerts>::new();
+    on_signed_out(move || save.value().get());
+    let alerts = Resource::new(|| (), |_| get_alerts());
+    let saved = move || match save.value().get() {
+        Some(Ok(())) => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
+        Some(Err(e)) => {
+            Some(view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any())
+        }
+        None => None,
+    };
+    view! {
+        <section class="card">
+            <h2>"Alerts"</h2>
+            <p class="muted">"How the inbox tells you that a customer is waiting."</p>
+            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+                {move || alerts.get().map(|result| match result {
+                    Ok(a) => view! {
+                        <ActionForm action=save attr:class="form">
+                            <label class="choice"><input type="checkbox" name="sound" value="on" checked=a.sound />"Play a sound"</label>
+                            <label class="choice"><input type="checkbox" name="desktop" value="on" checked=a.desktop />"Show a browser notification"</label>
+                            <label class="choice"><input type="checkbox" name="when_focused" value="on" checked=a.when_focused />"Alert me even while Baton is the tab I am looking at"</label>
+                            <button class="button" type="submit">"Save"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+            {saved}
+        </section>
+    }
+}

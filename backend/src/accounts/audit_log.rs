@@ -1,0 +1,60 @@
+//! Reading the audit log (writing is [`super::audit`]).
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqlitePool;
+
+use crate::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Entry {
+    pub id: i64,
+    pub at: i64,
+    /// The email of the person who acted, or `cli`.
+    pub actor: String,
+    pub ip: Option<String>,
+    pub action: String,
+    /// JSON: what the action was about (ids, emails, counts; never a secret).
+    pub detail: String,
+}
+
+/// What to show. Empty strings mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filter {
+    /// Part of the actor's email (or `cli`).
+    #[serde(default)]
+    pub actor: String,
+    /// The start of an action name: `login` matches `login`, `login.failed`, ….
+    #[serde(default)]
+    pub action: String,
+    /// Only entries older than this id (the next page).
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
+/// Entries per page.
+pub const PAGE: i64 = 100;
+
+/// Newest first, one page.
+pub async fn list(pool: &SqlitePool, filter: &Filter) -> Result<Vec<Entry>> {
+    let actor = format!("%{}%", escape_like(filter.actor.trim()));
+    let action = format!("{}%", escape_like(filter.action.trim()));
+    let before = filter.before.unwrap_or(i64::MAX);
+    Ok(sqlx::query_as!(
+        Entry,
+        r#"select id as "id!", at, actor, ip, action, detail from audit_log
+           where id < ? and actor like ? escape '\' and action like ? escape '\'
+           order by id desc limit ?"#,
+        before,
+        actor,
+        action,
+        PAGE
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+fn escape_like(raw: &str) -> String {
+    raw.replace('\\', r"\\")
+        .replace('%', r"\%")
+        .replace('_', r"\_")
+}

@@ -1,0 +1,179 @@
+//! The people admins manage: the agent list, edits, and "last seen".
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::clock::now_ms;
+use crate::users::Role;
+use crate::{Error, Result, db};
+
+/// Online within this long of the last request; away for a while after.
+const ONLINE_FOR_MS: i64 = 2 * 60 * 1000;
+const AWAY_FOR_MS: i64 = 15 * 60 * 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Presence {
+    Online,
+    Away,
+    Offline,
+}
+
+impl Presence {
+    pub fn from_last_seen(now: i64, last_seen: Option<i64>) -> Self {
+        match last_seen.map(|at| now - at) {
+            Some(ago) if ago <= ONLINE_FOR_MS => Presence::Online,
+            Some(ago) if ago <= AWAY_FOR_MS => Presence::Away,
+            _ => Presence::Offline,
+        }
+    }
+}
+
+/// A row of the admin's agent list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub id: i64,
+    pub public_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub active: bool,
+    /// False while an invitation is pending.
+    pub has_password: bool,
+    pub last_seen_at: Option<i64>,
+    pub presence: Presence,
+    pub open_tickets: i64,
+}
+
+/// Everyone, active first, then by name.
+pub async fn list(pool: &SqlitePool) -> Result<Vec<Person>> {
+    let now = now_ms();
+    let rows = sqlx::query!(
+        r#"select u.id as "id!", u.public_id, u.email, u.name, u.role,
+                  u.active as "active: bool",
+                  (u.password_hash is not null) as "has_password!: bool",
+                  u.last_seen_at,
+                  (select count(*) from tickets t
+                    where t.assignee_id = u.id and t.status = 'assigned') as "open!: i64"
+           from users u
+           order by u.active desc, u.name collate nocase, u.id"#
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Person {
+            presence: if r.active {
+                Presence::from_last_seen(now, r.last_seen_at)
+            } else {
+                Presence::Offline
+            },
+            id: r.id,
+            public_id: r.public_id,
+            email: r.email,
+            name: r.name,
+            role: r.role,
+            active: r.active,
+            has_password: r.has_password,
+            last_seen_at: r.last_seen_at,
+            open_tickets: r.open,
+        })
+        .collect())
+}
+
+/// Renames an account and sets its role. The last active admin cannot be demoted, or
+/// nobody could manage Baton any more.
+pub async fn update(pool: &SqlitePool, user: i64, name: &str, role: Role) -> Result<()> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Error::invalid("name must be 1 to 100 characters"));
+    }
+    let mut tx = db::begin_write(pool).await?;
+    let current = sqlx::query!(
+        r#"select role, active as "active: bool" from users where id = ?"#,
+        user
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("user"))?;
+    if current.active && current.role == Role::Admin.as_str() && role != Role::Admin {
+        let admins = sqlx::query_scalar!(
+            r#"select count(*) as "n!: i64" from users where role = 'admin' and active = 1"#
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if admins <= 1 {
+            return Err(Error::Conflict(
+                "this is the last active admin; make someone else admin first".into(),
+            ));
+        }
+    }
+    let role = role.as_str();
+    sqlx::query!(
+        "update users set name = ?, role = ? where id = ?",
+        name,
+        role,
+        user
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Remembers when each account was last active, writing to the database at most once
+/// a minute per account, so that a busy agent does not turn every request into a
+/// write.
+#[derive(Debug, Default)]
+pub struct LastSeen {
+    written: Mutex<HashMap<i64, i64>>,
+}
+
+const WRITE_EVERY_MS: i64 = 60 * 1000;
+
+impl LastSeen {
+    pub async fn touch(&self, pool: &SqlitePool, user: i64) -> Result<()> {
+        let now = now_ms();
+        {
+            let Ok(mut written) = self.written.lock() else {
+                return Ok(());
+            };
+            match written.get(&user) {
+                Some(at) if now - at < WRITE_EVERY_MS => return Ok(()),
+                _ => {
+                    written.insert(user, now);
+                }
+            }
+        }
+        sqlx::query!("update users set last_seen_at = ? where id = ?", now, user)
+            .execute(pool)
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_follows_the_last_request() {
+        let now = 10 * AWAY_FOR_MS;
+        assert_eq!(
+            Presence::from_last_seen(now, Some(now - 1000)),
+            Presence::Online
+        );
+        assert_eq!(
+            Presence::from_last_seen(now, Some(now - ONLINE_FOR_MS - 1)),
+            Presence::Away
+        );
+        assert_eq!(
+            Presence::from_last_seen(now, Some(now - AWAY_FOR_MS - 1)),
+            Presence::Offline
+        );
+        assert_eq!(Presence::from_last_seen(now, None), Presence::Offline);
+    }
+}

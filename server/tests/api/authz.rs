@@ -1,0 +1,274 @@
+//! The authorization matrix: every server function, REST route and page, called by an
+//! anonymous visitor, an agent, an admin and a deactivated agent. The lists under test
+//! come from what the server registers, so a new route without an entry here fails.
+
+use baton::http::api::Access;
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, spawn_app};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    /// Anyone (sign-in, first run, invitation links).
+    Public,
+    /// Any active account.
+    Account,
+    /// Admins only.
+    Admin,
+}
+
+/// Every server function with who may call it and a well-formed body, so that the
+/// answer is about access and not about decoding.
+const SERVER_FNS: &[(&str, Who, &str)] = &[
+    ("auth/me", Who::Public, ""),
+    (
+        "auth/login",
+        Who::Public,
+        "email=nobody@example.com&password=not+the+password",
+    ),
+    (
+        "auth/setup",
+        Who::Public,
+        "token=x&email=a@example.com&name=A&password=0123456789",
+    ),
+    ("auth/link", Who::Public, "token=x"),
+    ("auth/link/use", Who::Public, "token=x&password=0123456789"),
+    ("status", Who::Account, ""),
+    (
+        "profile/password",
+        Who::Account,
+        "current=wrong+password&new_password=0123456789ab",
+    ),
+    ("profile/tokens", Who::Account, ""),
+    ("profile/tokens/create", Who::Account, "label=matrix"),
+    ("profile/tokens/revoke", Who::Account, "id=999999"),
+    ("profile/alerts", Who::Account, ""),
+    ("profile/alerts/save", Who::Account, "sound=on"),
+    ("admin/agents", Who::Admin, ""),
+    (
+        "admin/agents/create",
+        Who::Admin,
+        "email=made@example.com&name=Made&role=agent&access=invite",
+    ),
+    (
+        "admin/agents/update",
+        Who::Admin,
+        "id=999999&name=N&role=agent",
+    ),
+    ("admin/agents/deactivate", Who::Admin, "id=999999"),
+    ("admin/agents/reactivate", Who::Admin, "id=999999"),
+    ("admin/agents/reset-link", Who::Admin, "id=999999"),
+    ("admin/connections", Who::Admin, ""),
+    (
+        "admin/connections/create",
+        Who::Admin,
+        "name=matrix&webhook_url=http%3A%2F%2F127.0.0.1%3A9%2Fhook",
+    ),
+    (
+        "admin/connections/update",
+        Who::Admin,
+        "id=999999&name=x&end_notice_text=x",
+    ),
+    ("admin/connections/rotate", Who::Admin, "id=999999"),
+    ("admin/connections/endpoint", Who::Admin, "id=999999"),
+    ("admin/connections/test", Who::Admin, "id=999999"),
+    ("admin/audit", Who::Admin, ""),
+    // Last: it ends the caller's session.
+    ("auth/logout", Who::Public, ""),
+];
+
+/// Every page and who may see it.
+const PAGES: &[(&str, Who)] = &[
+    ("/", Who::Account),
+    ("/login", Who::Public),
+    ("/setup", Who::Public),
+    ("/welcome", Who::Public),
+    ("/profile", Who::Account),
+    ("/admin/agents", Who::Admin),
+    ("/admin/connections", Who::Admin),
+    ("/admin/audit", Who::Admin),
+];
+
+/// Sessions and tokens for the four kinds of caller.
+struct Callers {
+    agent: (String, String),
+    admin: (String, String),
+    deactivated: (String, String),
+}
+
+async fn callers(app: &TestApp) -> Callers {
+    use backend::users::Role;
+    async fn token(app: &TestApp, email: &str) -> String {
+        let user = backend::accounts::find_by_email(&app.db, email)
+            .await
+            .unwrap();
+        backend::accounts::create_token(&app.db, user.id, "matrix")
+            .await
+            .unwrap()
+            .1
+    }
+    let agent = app.signed_in("agent@example.com", Role::Agent).await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+    let gone = app.signed_in("gone@example.com", Role::Agent).await;
+    let callers = Callers {
+        agent: (agent, token(app, "agent@example.com").await),
+        admin: (admin, token(app, "admin@example.com").await),
+        deactivated: (gone, token(app, "gone@example.com").await),
+    };
+    let gone = backend::accounts::find_by_email(&app.db, "gone@example.com")
+        .await
+        .unwrap();
+    backend::accounts::deactivate(&app.services, gone.id)
+        .await
+        .unwrap();
+    callers
+}
+
+#[test]
+fn the_matrix_lists_every_registered_server_function_and_page() {
+    let listed: Vec<String> = SERVER_FNS
+        .iter()
+        .map(|(p, ..)| format!("/api/{p}"))
+        .collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        baton::http::server_fns::registered(),
+        "add new server functions to SERVER_FNS"
+    );
+    let mut pages: Vec<String> = PAGES.iter().map(|(p, _)| (*p).to_owned()).collect();
+    pages.sort();
+    let mut registered = baton::startup::page_paths();
+    registered.sort();
+    assert_eq!(pages, registered, "add new pages to PAGES");
+}
+
+#[tokio::test]
+async fn every_server_function_checks_who_calls_it() {
+    let app = spawn_app().await;
+    let who = callers(&app).await;
+    for &(endpoint, access, body) in SERVER_FNS {
+        let anonymous = app.call_fn(endpoint, None, body).await.status();
+        let deactivated = app
+            .call_fn(endpoint, Some(&who.deactivated.0), body)
+            .await
+            .status();
+        let agent = app
+            .call_fn(endpoint, Some(&who.agent.0), body)
+            .await
+            .status();
+        let admin = app
+            .call_fn(endpoint, Some(&who.admin.0), body)
+            .await
+            .status();
+        for (caller, status) in [
+            ("anonymous", anonymous),
+            ("deactivated", deactivated),
+            ("agent", agent),
+            ("admin", admin),
+        ] {
+            assert!(
+                !status.is_server_error(),
+                "{endpoint} as {caller}: {status}"
+            );
+        }
+        let denied = |s: StatusCode| s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN;
+        match access {
+            Who::Public => {}
+            Who::Account => {
+                assert_eq!(anonymous, 401, "{endpoint} anonymous");
+                assert_eq!(deactivated, 401, "{endpoint} deactivated");
+                assert!(!denied(agent), "{endpoint} agent: {agent}");
+                assert!(!denied(admin), "{endpoint} admin: {admin}");
+            }
+            Who::Admin => {
+                assert_eq!(anonymous, 401, "{endpoint} anonymous");
+                assert_eq!(deactivated, 401, "{endpoint} deactivated");
+                assert_eq!(agent, 403, "{endpoint} agent");
+                assert!(!denied(admin), "{endpoint} admin: {admin}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_rest_route_checks_the_token_and_the_role() {
+    let app = spawn_app().await;
+    let who = callers(&app).await;
+    let routes = baton::http::api::routes().list;
+    assert!(!routes.is_empty());
+    for route in routes {
+        assert_eq!(route.method, "GET", "extend this test for {}", route.method);
+        let call = |token: Option<String>| {
+            let mut request = app.client.get(app.url(route.path));
+            if let Some(t) = token {
+                request = request.bearer_auth(t);
+            }
+            request.send()
+        };
+        for (caller, token, expected) in [
+            ("anonymous", None, 401),
+            ("bad token", Some("baton_not_a_token".to_owned()), 401),
+            ("deactivated", Some(who.deactivated.1.clone()), 401),
+            (
+                "agent",
+                Some(who.agent.1.clone()),
+                if route.access == Access::Admin {
+                    403
+                } else {
+                    200
+                },
+            ),
+            ("admin", Some(who.admin.1.clone()), 200),
+        ] {
+            let response = call(token).await.unwrap();
+            assert_eq!(response.status(), expected, "{} as {caller}", route.path);
+            if expected != 200 {
+                let body: serde_json::Value = response.json().await.unwrap();
+                assert!(
+                    body["error"].as_str().is_some_and(|e| !e.is_empty()),
+                    "{body}"
+                );
+            }
+        }
+        // A browser session is not an API token.
+        let with_cookie = app.get_as(&who.admin.0, route.path).await;
+        assert_eq!(with_cookie.status(), 401, "{} with a cookie", route.path);
+    }
+}
+
+#[tokio::test]
+async fn every_page_checks_who_opens_it() {
+    let app = spawn_app().await;
+    let who = callers(&app).await;
+    for &(path, access) in PAGES {
+        let anonymous = app.get(path).await;
+        let deactivated = app.get_as(&who.deactivated.0, path).await;
+        let agent = app.get_as(&who.agent.0, path).await;
+        let admin = app.get_as(&who.admin.0, path).await;
+        match access {
+            Who::Public => {
+                assert!(
+                    anonymous.status().is_success(),
+                    "{path}: {}",
+                    anonymous.status()
+                );
+            }
+            Who::Account | Who::Admin => {
+                for (caller, response) in [("anonymous", &anonymous), ("deactivated", &deactivated)]
+                {
+                    assert_eq!(response.status(), 302, "{path} as {caller}");
+                    assert_eq!(
+                        response.headers()["location"],
+                        "/login",
+                        "{path} as {caller}"
+                    );
+                }
+                let expected_agent = if access == Who::Admin { 403 } else { 200 };
+                assert_eq!(agent.status(), expected_agent, "{path} as agent");
+                assert_eq!(admin.status(), 200, "{path} as admin");
+            }
+        }
+    }
+}
