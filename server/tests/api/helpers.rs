@@ -108,6 +108,26 @@ impl TestApp {
         self.call_fn(endpoint, cookie, "").await
     }
 
+    /// Calls a server function with form fields and returns the status and JSON body.
+    pub async fn call_form(
+        &self,
+        endpoint: &str,
+        cookie: &str,
+        fields: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .header("cookie", cookie)
+            .form(fields)
+            .send()
+            .await
+            .expect("server fn POST");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
     /// [`Self::call_server_fn`] with a form-encoded body (`a=1&b=2`).
     pub async fn call_fn(
         &self,

@@ -8,6 +8,7 @@
 mod helpers;
 
 mod accounts;
+mod admin;
 mod authz;
 mod botpress_inbound;
 mod botpress_outbound;
