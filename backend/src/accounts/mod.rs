@@ -154,16 +154,7 @@ pub async fn deactivate(services: &Services, user: i64) -> Result<u64> {
         return Ok(0);
     }
     if target.role == Role::Admin.as_str() {
-        let admins = sqlx::query_scalar!(
-            r#"select count(*) as "n!: i64" from users where role = 'admin' and active = 1"#
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if admins <= 1 {
-            return Err(Error::Conflict(
-                "this is the last active admin; make someone else admin first".into(),
-            ));
-        }
+        ensure_another_admin(&mut tx).await?;
     }
     sqlx::query!(
         "update users set active = 0, auth_epoch = auth_epoch + 1 where id = ?",
@@ -182,6 +173,22 @@ pub async fn deactivate(services: &Services, user: i64) -> Result<u64> {
     .rows_affected();
     tx.commit().await?;
     Ok(requeued)
+}
+
+/// Refuses to take away the last active admin (inside the write transaction that
+/// would do it), or nobody could manage Baton any more.
+pub(crate) async fn ensure_another_admin(tx: &mut sqlx::SqliteConnection) -> Result<()> {
+    let admins = sqlx::query_scalar!(
+        r#"select count(*) as "n!: i64" from users where role = 'admin' and active = 1"#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if admins <= 1 {
+        return Err(Error::Conflict(
+            "this is the last active admin; make someone else admin first".into(),
+        ));
+    }
+    Ok(())
 }
 
 pub async fn reactivate(pool: &SqlitePool, user: i64) -> Result<()> {

@@ -84,8 +84,7 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<Person>> {
         .collect())
 }
 
-/// Renames an account and sets its role. The last active admin cannot be demoted, or
-/// nobody could manage Baton any more.
+/// Renames an account and sets its role. The last active admin cannot be demoted.
 pub async fn update(pool: &SqlitePool, user: i64, name: &str, role: Role) -> Result<()> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -100,16 +99,7 @@ pub async fn update(pool: &SqlitePool, user: i64, name: &str, role: Role) -> Res
     .await?
     .ok_or(Error::NotFound("user"))?;
     if current.active && current.role == Role::Admin.as_str() && role != Role::Admin {
-        let admins = sqlx::query_scalar!(
-            r#"select count(*) as "n!: i64" from users where role = 'admin' and active = 1"#
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if admins <= 1 {
-            return Err(Error::Conflict(
-                "this is the last active admin; make someone else admin first".into(),
-            ));
-        }
+        super::ensure_another_admin(&mut tx).await?;
     }
     let role = role.as_str();
     sqlx::query!(

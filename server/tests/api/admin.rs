@@ -221,13 +221,7 @@ async fn deactivating_signs_out_at_once_and_reactivating_lets_back_in() {
         .call_form("admin/agents/reactivate", &admin, &[("id", &id)])
         .await;
     assert_eq!(status, 200);
-    let response = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = app.login("ana@example.com", PASSWORD).await;
     assert_eq!(response.status(), 200);
 }
 
@@ -403,15 +397,7 @@ async fn the_audit_log_records_sign_ins_and_admin_actions_and_filters_them() {
     let app = spawn_app().await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     for _ in 0..2 {
-        app.client
-            .post(app.url("/api/auth/login"))
-            .form(&[
-                ("email", "admin@example.com"),
-                ("password", "wrong password"),
-            ])
-            .send()
-            .await
-            .unwrap();
+        app.login("admin@example.com", "wrong password").await;
     }
     app.call_form(
         "admin/agents/create",
@@ -548,16 +534,7 @@ async fn the_profile_changes_the_password_manages_tokens_and_keeps_alert_setting
         app.call_server_fn("status", Some(&agent)).await.status(),
         401
     );
-    let login = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .form(&[
-            ("email", "ana@example.com"),
-            ("password", "a new long password"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let login = app.login("ana@example.com", "a new long password").await;
     assert_eq!(login.status(), 200);
 }
 

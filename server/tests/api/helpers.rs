@@ -330,19 +330,23 @@ impl TestApp {
         backend::accounts::create_user(&self.db, email, "Someone", role, Some(PASSWORD.into()))
             .await
             .unwrap();
-        let response = self
-            .client
-            .post(self.url("/api/auth/login"))
-            .form(&[("email", email), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap();
+        let response = self.login(email, PASSWORD).await;
         assert_eq!(response.status(), 200);
         let set_cookie = response.headers()["set-cookie"]
             .to_str()
             .unwrap()
             .to_owned();
         set_cookie.split(';').next().unwrap().to_owned()
+    }
+
+    /// Posts the sign-in form without a cookie.
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.client
+            .post(self.url("/api/auth/login"))
+            .form(&[("email", email), ("password", password)])
+            .send()
+            .await
+            .expect("sign-in POST")
     }
 
     /// GET with a session cookie.

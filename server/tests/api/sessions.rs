@@ -181,13 +181,7 @@ async fn repeated_failures_are_limited_with_a_clear_wait() {
         assert_eq!(status, 401);
     }
     // Even the right password waits now, and the answer says how long.
-    let response = app
-        .client
-        .post(app.url("/api/auth/login"))
-        .form(&[("email", "ana@example.com"), ("password", PASSWORD)])
-        .send()
-        .await
-        .unwrap();
+    let response = app.login("ana@example.com", PASSWORD).await;
     assert_eq!(response.status(), 429);
     let wait: u64 = response.headers()["retry-after"]
         .to_str()
