@@ -43,6 +43,9 @@ pub fn LoginPage() -> impl IntoView {
                     "Sign in"
                 </button>
             </ActionForm>
+            <p class="muted">
+                "Forgot your password? Ask an admin for a reset link (Agents, Reset password)."
+            </p>
         </section>
     }
 }
