@@ -17,6 +17,7 @@ pub mod connections;
 pub mod db;
 pub mod error;
 pub mod ids;
+pub mod inbox;
 pub mod outbox;
 pub mod status;
 pub mod tickets;

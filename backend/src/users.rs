@@ -89,3 +89,15 @@ pub async fn get(db: &SqlitePool, id: i64) -> Result<User> {
     .await?
     .ok_or(Error::NotFound("user"))
 }
+
+/// The account Botpress and programs know as `agt_…`.
+pub async fn find_by_public_id(db: &SqlitePool, public_id: &str) -> Result<User> {
+    let id = sqlx::query_scalar!(
+        r#"select id as "id!" from users where public_id = ?"#,
+        public_id
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("agent"))?;
+    get(db, id).await
+}

@@ -24,7 +24,6 @@ pub struct AgentRow {
 #[cfg(feature = "ssr")]
 impl From<backend::accounts::people::Person> for AgentRow {
     fn from(p: backend::accounts::people::Person) -> Self {
-        use backend::accounts::people::Presence;
         AgentRow {
             id: p.id,
             email: p.email,
@@ -32,12 +31,7 @@ impl From<backend::accounts::people::Person> for AgentRow {
             role: p.role,
             active: p.active,
             invited: !p.has_password,
-            presence: match p.presence {
-                Presence::Online => "online",
-                Presence::Away => "away",
-                Presence::Offline => "offline",
-            }
-            .to_owned(),
+            presence: p.presence.as_str().to_owned(),
             last_seen_at: p.last_seen_at,
             open_tickets: p.open_tickets,
         }

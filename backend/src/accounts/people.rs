@@ -23,6 +23,14 @@ pub enum Presence {
 }
 
 impl Presence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Online => "online",
+            Presence::Away => "away",
+            Presence::Offline => "offline",
+        }
+    }
+
     pub fn from_last_seen(now: i64, last_seen: Option<i64>) -> Self {
         match last_seen.map(|at| now - at) {
             Some(ago) if ago <= ONLINE_FOR_MS => Presence::Online,

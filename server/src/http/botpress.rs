@@ -185,7 +185,13 @@ async fn read_body(body: Body) -> Result<Bytes, HttpError> {
         bot_sends_message,
         close_remote_ticket,
         super::api::me,
-        super::api::audit
+        super::api::audit,
+        super::api::tickets::list,
+        super::api::tickets::get,
+        super::api::tickets::assign,
+        super::api::tickets::reply,
+        super::api::tickets::close,
+        super::api::tickets::agents
     ),
     components(schemas(ErrorBody))
 )]

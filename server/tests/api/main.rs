@@ -20,6 +20,7 @@ mod openapi;
 mod pages;
 mod process;
 mod rest;
+mod rest_tickets;
 mod security;
 mod server_fns;
 mod sessions;

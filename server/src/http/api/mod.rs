@@ -5,6 +5,8 @@
 //! Every route is registered through [`Routes`], which records who may call it, so
 //! the authorization tests walk the same list the router is built from.
 
+pub mod tickets;
+
 use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, Query};
 use axum::handler::Handler;
@@ -47,17 +49,35 @@ impl Routes {
         }
     }
 
-    fn get<H, T>(mut self, path: &'static str, access: Access, handler: H) -> Self
+    fn get<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
     where
         H: Handler<T, AppState>,
         T: 'static,
     {
+        self.add("GET", path, access, MethodRouter::new().get(handler))
+    }
+
+    fn post<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("POST", path, access, MethodRouter::new().post(handler))
+    }
+
+    fn add(
+        mut self,
+        method: &'static str,
+        path: &'static str,
+        access: Access,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
         self.list.push(RouteInfo {
-            method: "GET",
+            method,
             path,
             access,
         });
-        self.router = self.router.route(path, MethodRouter::new().get(handler));
+        self.router = self.router.route(path, handler);
         self
     }
 }
@@ -67,6 +87,24 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/api/v1/me", Access::Account, me)
         .get("/api/v1/audit", Access::Admin, audit)
+        .get("/api/v1/tickets", Access::Account, tickets::list)
+        .get("/api/v1/tickets/{id}", Access::Account, tickets::get)
+        .post(
+            "/api/v1/tickets/{id}/assign",
+            Access::Account,
+            tickets::assign,
+        )
+        .post(
+            "/api/v1/tickets/{id}/messages",
+            Access::Account,
+            tickets::reply,
+        )
+        .post(
+            "/api/v1/tickets/{id}/close",
+            Access::Account,
+            tickets::close,
+        )
+        .get("/api/v1/agents", Access::Account, tickets::agents)
 }
 
 /// The account a request's bearer token belongs to.

@@ -1,0 +1,363 @@
+//! The REST API for tickets and agents: what the v12 HITL module offered "by
+//! performing an API request" (take over, reply, hand back), for any program with a
+//! personal API token. Tickets are named by the id Baton returned to Botpress.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use backend::inbox::{self, Cursor, View};
+use serde::{Deserialize, Serialize};
+
+use super::ApiUser;
+use crate::http::error::{ErrorBody, HttpError};
+
+/// A ticket as programs see it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Ticket {
+    /// The id Baton returned to Botpress (`tkt_…`).
+    pub id: String,
+    /// `queued`, `assigned` or `closed`.
+    pub status: String,
+    pub title: String,
+    pub description: String,
+    /// The Botpress connection's name.
+    pub connection: String,
+    pub customer_name: Option<String>,
+    pub customer_email: Option<String>,
+    /// The assigned agent's id (`agt_…`).
+    pub assignee_id: Option<String>,
+    pub assignee_name: Option<String>,
+    /// UTC milliseconds since the Unix epoch.
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub last_message: Option<String>,
+    pub last_message_at: Option<i64>,
+    /// Customer messages the token's owner has not read.
+    pub unread: i64,
+}
+
+async fn ticket(services: &backend::Services, row: inbox::Row) -> Result<Ticket, HttpError> {
+    let assignee_id = match row.assignee_id {
+        Some(id) => Some(backend::users::get(&services.db, id).await?.public_id),
+        None => None,
+    };
+    Ok(Ticket {
+        id: row.remote_id,
+        status: row.status,
+        title: row.title,
+        description: row.description,
+        connection: row.connection,
+        customer_name: row.customer_name,
+        customer_email: row.customer_email,
+        assignee_id,
+        assignee_name: row.assignee_name,
+        created_at: row.created_at,
+        closed_at: row.closed_at,
+        last_message: row.last_preview,
+        last_message_at: row.last_at,
+        unread: row.unread,
+    })
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// `queued` (oldest first), `assigned`, `closed` (newest first) or `all`.
+    #[serde(default = "all")]
+    pub status: String,
+    /// `me`: only tickets assigned to the token's owner (with `status=assigned`).
+    pub assignee: Option<String>,
+    /// The `next` value of the previous page.
+    pub cursor: Option<String>,
+    /// Rows per page, 1 to 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+fn all() -> String {
+    "all".into()
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TicketPage {
+    pub tickets: Vec<Ticket>,
+    /// Pass as `cursor` for the next page; absent on the last page.
+    pub next: Option<String>,
+}
+
+/// Lists tickets, a page at a time.
+#[utoipa::path(
+    get, path = "/api/v1/tickets", tag = "rest",
+    security(("bearer" = [])),
+    params(ListQuery),
+    responses(
+        (status = 200, description = "One page", body = TicketPage),
+        (status = 400, description = "Unknown status, bad cursor", body = ErrorBody),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+    )
+)]
+pub async fn list(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<TicketPage>, HttpError> {
+    let mine = match query.assignee.as_deref() {
+        None => false,
+        Some("me") => true,
+        Some(other) => {
+            return Err(HttpError::BadRequest(format!(
+                "assignee must be \"me\", not {other:?}"
+            )));
+        }
+    };
+    let view = match (query.status.as_str(), mine) {
+        ("assigned", true) => View::Mine,
+        ("assigned", false) => View::Assigned,
+        ("queued" | "closed" | "all", true) => {
+            return Err(HttpError::BadRequest(
+                "assignee=me goes with status=assigned".into(),
+            ));
+        }
+        ("queued" | "closed" | "all", false) => View::parse(&query.status)?,
+        (other, _) => {
+            return Err(HttpError::BadRequest(format!(
+                "status must be queued, assigned, closed or all, not {other:?}"
+            )));
+        }
+    };
+    let after = query.cursor.as_deref().map(Cursor::parse).transpose()?;
+    let page = inbox::list(
+        &services.db,
+        view,
+        user.id,
+        after,
+        query.limit.unwrap_or(inbox::PAGE),
+    )
+    .await?;
+    let mut tickets = Vec::with_capacity(page.rows.len());
+    for row in page.rows {
+        tickets.push(ticket(&services, row).await?);
+    }
+    Ok(Json(TicketPage {
+        tickets,
+        next: page.next,
+    }))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub id: i64,
+    /// `customer`, `agent`, `system` (Botpress notices), `transcript_customer`,
+    /// `transcript_bot` (the bot conversation before the handoff).
+    pub origin: String,
+    /// The Botpress message type (`text`, `image`, `file`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The message exactly as Botpress sent it.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    pub author_name: Option<String>,
+    /// Agent messages: `pending`, `sent` or `failed`.
+    pub delivery: Option<String>,
+    pub delivery_error: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TicketWithMessages {
+    #[serde(flatten)]
+    pub ticket: Ticket,
+    pub messages: Vec<Message>,
+}
+
+/// A ticket with every message, oldest first (the imported bot transcript leads).
+#[utoipa::path(
+    get, path = "/api/v1/tickets/{id}", tag = "rest",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket id Baton returned to Botpress")),
+    responses(
+        (status = 200, description = "The ticket", body = TicketWithMessages),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 404, description = "No such ticket"),
+    )
+)]
+pub async fn get(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    Path(id): Path<String>,
+) -> Result<Json<TicketWithMessages>, HttpError> {
+    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    let row = inbox::row(&services.db, user.id, ticket_id).await?;
+    let messages = inbox::messages(&services.db, ticket_id)
+        .await?
+        .into_iter()
+        .map(|m| Message {
+            id: m.id,
+            origin: m.origin,
+            kind: m.kind,
+            payload: m.payload,
+            author_name: m.author_name,
+            delivery: m.delivery,
+            delivery_error: m.delivery_error,
+            at: m.at,
+        })
+        .collect();
+    Ok(Json(TicketWithMessages {
+        ticket: ticket(&services, row).await?,
+        messages,
+    }))
+}
+
+/// The body of an assignment: empty for oneself.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Assign {
+    /// The agent to transfer to (`agt_…`); absent to take the ticket yourself.
+    pub agent_id: Option<String>,
+}
+
+/// Takes a ticket (the v12 module's "pause") or transfers it. Botpress hears
+/// `/agent-assigned` once per change of hands.
+#[utoipa::path(
+    post, path = "/api/v1/tickets/{id}/assign", tag = "rest",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket id Baton returned to Botpress")),
+    request_body = Assign,
+    responses(
+        (status = 200, description = "Assigned; the ticket as it is now", body = Ticket),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 404, description = "No such ticket or agent"),
+        (status = 409, description = "The ticket is closed, or the agent deactivated", body = ErrorBody),
+    )
+)]
+pub async fn assign(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    Path(id): Path<String>,
+    body: Result<Json<Assign>, JsonRejection>,
+) -> Result<Json<Ticket>, HttpError> {
+    let Json(body) = body.map_err(|e| HttpError::BadRequest(e.body_text()))?;
+    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    let agent = match body.agent_id {
+        Some(public_id) => {
+            backend::users::find_by_public_id(&services.db, &public_id)
+                .await?
+                .id
+        }
+        None => user.id,
+    };
+    backend::tickets::assign(&services, ticket_id, agent).await?;
+    let row = inbox::row(&services.db, user.id, ticket_id).await?;
+    Ok(Json(ticket(&services, row).await?))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reply {
+    pub text: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Sent {
+    pub id: i64,
+    /// `pending` until the bot's webhook accepts it.
+    pub delivery: String,
+}
+
+/// Replies to the customer. The ticket must be assigned to the token's owner.
+#[utoipa::path(
+    post, path = "/api/v1/tickets/{id}/messages", tag = "rest",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket id Baton returned to Botpress")),
+    request_body = Reply,
+    responses(
+        (status = 201, description = "Queued for delivery to the bot", body = Sent),
+        (status = 400, description = "Malformed body or empty text", body = ErrorBody),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 404, description = "No such ticket"),
+        (status = 409, description = "The ticket is closed or not yours", body = ErrorBody),
+    )
+)]
+pub async fn reply(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    Path(id): Path<String>,
+    body: Result<Json<Reply>, JsonRejection>,
+) -> Result<(StatusCode, Json<Sent>), HttpError> {
+    let Json(body) = body.map_err(|e| HttpError::BadRequest(e.body_text()))?;
+    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    let payload = serde_json::json!({ "text": body.text });
+    let message =
+        backend::tickets::send_message(&services, ticket_id, user.id, "text", &payload).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Sent {
+            id: message,
+            delivery: "pending".into(),
+        }),
+    ))
+}
+
+/// Hands the conversation back to the bot and closes the ticket (the v12 module's
+/// "unpause"; Botpress hears `/stop-hitl`).
+#[utoipa::path(
+    post, path = "/api/v1/tickets/{id}/close", tag = "rest",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket id Baton returned to Botpress")),
+    responses(
+        (status = 200, description = "Closed; the ticket as it is now", body = Ticket),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 404, description = "No such ticket"),
+        (status = 409, description = "Already closed", body = ErrorBody),
+    )
+)]
+pub async fn close(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    Path(id): Path<String>,
+) -> Result<Json<Ticket>, HttpError> {
+    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    backend::tickets::hand_back(&services, ticket_id).await?;
+    let row = inbox::row(&services.db, user.id, ticket_id).await?;
+    Ok(Json(ticket(&services, row).await?))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Agent {
+    /// The id Botpress sees (`agt_…`); use it to transfer.
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    /// `online`, `away` or `offline`.
+    pub presence: String,
+}
+
+/// The active agents and admins, to transfer tickets to.
+#[utoipa::path(
+    get, path = "/api/v1/agents", tag = "rest",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Active accounts", body = [Agent]),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+    )
+)]
+pub async fn agents(
+    ApiUser(_): ApiUser,
+    State(services): State<backend::Services>,
+) -> Result<Json<Vec<Agent>>, HttpError> {
+    let people = backend::accounts::people::list(&services.db).await?;
+    Ok(Json(
+        people
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| Agent {
+                id: p.public_id,
+                name: p.name,
+                email: p.email,
+                role: p.role,
+                presence: p.presence.as_str().into(),
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,278 @@
+//! The REST API for tickets: what a program does with a personal API token, checked
+//! against the fake Botpress.
+
+use serde_json::{Value, json};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{TestApp, TestConnection, eventually, spawn_app};
+
+/// A token for a fresh account.
+async fn token(app: &TestApp, email: &str, role: backend::users::Role) -> (String, String) {
+    let user = backend::accounts::create_user(&app.db, email, email, role, None)
+        .await
+        .unwrap();
+    let (_, token) = backend::accounts::create_token(&app.db, user.id, "rest")
+        .await
+        .unwrap();
+    (token, user.public_id)
+}
+
+async fn call(
+    app: &TestApp,
+    token: &str,
+    verb: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = app.url(path);
+    let mut request = match verb {
+        "GET" => app.client.get(url),
+        _ => app.client.post(url),
+    }
+    .bearer_auth(token);
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// A ticket whose customer has written (so the Botpress session is live).
+async fn live_ticket(app: &TestApp, conn: &TestConnection, title: &str) -> String {
+    let customer = app.remote_user(conn, "Dana", "dana@example.org").await;
+    let remote = app.escalate(conn, title).await;
+    app.user_says(
+        conn,
+        &remote,
+        &customer,
+        json!({"type": "text", "text": "I need a human", "userId": "user_1"}),
+    )
+    .await;
+    remote
+}
+
+#[tokio::test]
+async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/hook/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&app.botpress)
+        .await;
+    let conn = app.connection("bot", false).await;
+    let (ana, ana_id) = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let (_, ben_id) = token(&app, "ben@example.com", backend::users::Role::Agent).await;
+    let remote = live_ticket(&app, &conn, "Where is my parcel?").await;
+
+    let (status, queued) = call(&app, &ana, "GET", "/api/v1/tickets?status=queued", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(queued["tickets"][0]["id"], remote.as_str());
+    assert_eq!(queued["tickets"][0]["status"], "queued");
+    assert_eq!(queued["tickets"][0]["customer_email"], "dana@example.org");
+    assert_eq!(queued["tickets"][0]["last_message"], "I need a human");
+    assert_eq!(queued["tickets"][0]["unread"], 1);
+
+    let (status, taken) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200, "{taken}");
+    assert_eq!(
+        (taken["status"].as_str(), taken["assignee_id"].as_str()),
+        (Some("assigned"), Some(ana_id.as_str()))
+    );
+    let assigned = format!("{}/agent-assigned", conn.webhook_path);
+    eventually(5, "agent-assigned for Ana", || async {
+        let calls = app.webhook_calls(&assigned).await;
+        (calls.len() == 1).then_some(calls)
+    })
+    .await;
+    let (_, mine) = call(
+        &app,
+        &ana,
+        "GET",
+        "/api/v1/tickets?status=assigned&assignee=me",
+        None,
+    )
+    .await;
+    assert_eq!(mine["tickets"].as_array().unwrap().len(), 1);
+
+    let (status, sent) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/messages"),
+        Some(json!({"text": "On its way!"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{sent}");
+    let replied = format!("{}/message-from-agent", conn.webhook_path);
+    let calls = eventually(5, "the reply reaches the bot", || async {
+        let calls = app.webhook_calls(&replied).await;
+        (!calls.is_empty()).then_some(calls)
+    })
+    .await;
+    assert_eq!(calls[0]["payload"], json!({"text": "On its way!"}));
+    assert_eq!(calls[0]["remoteUserId"], ana_id.as_str());
+
+    let (status, moved) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/assign"),
+        Some(json!({"agent_id": ben_id})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(moved["assignee_id"], ben_id.as_str());
+    eventually(5, "agent-assigned for Ben", || async {
+        let calls = app.webhook_calls(&assigned).await;
+        (calls.len() == 2 && calls[1]["remoteUserId"] == ben_id.as_str()).then_some(())
+    })
+    .await;
+    let (status, refused) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/messages"),
+        Some(json!({"text": "still me"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{refused}");
+
+    let (status, closed) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(closed["status"], "closed");
+    let stopped = format!("{}/stop-hitl", conn.webhook_path);
+    eventually(5, "stop-hitl", || async {
+        (app.webhook_calls(&stopped).await.len() == 1).then_some(())
+    })
+    .await;
+    let (status, _) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "closing twice is a conflict");
+
+    let (status, full) = call(
+        &app,
+        &ana,
+        "GET",
+        &format!("/api/v1/tickets/{remote}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let said: Vec<(&str, &str)> = full["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["origin"].as_str().unwrap(), m["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(said, [("customer", "text"), ("agent", "text")]);
+    assert_eq!(full["messages"][1]["author_name"], "ana@example.com");
+    let (_, agents) = call(&app, &ana, "GET", "/api/v1/agents", None).await;
+    let ids: Vec<&str> = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&ana_id.as_str()) && ids.contains(&ben_id.as_str()),
+        "{agents}"
+    );
+}
+
+#[tokio::test]
+async fn ticket_lists_page_with_a_cursor_and_refuse_bad_filters_clearly() {
+    let app = spawn_app().await;
+    let conn = app.connection("bot", false).await;
+    let (ana, _) = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let mut remotes = Vec::new();
+    for n in 0..3 {
+        remotes.push(app.escalate(&conn, &format!("Ticket {n}")).await);
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/tickets?status=queued&limit=2&cursor={c}"),
+            None => "/api/v1/tickets?status=queued&limit=2".to_owned(),
+        };
+        let (status, page) = call(&app, &ana, "GET", &path, None).await;
+        assert_eq!(status, 200, "{page}");
+        for t in page["tickets"].as_array().unwrap() {
+            seen.push(t["id"].as_str().unwrap().to_owned());
+        }
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, remotes, "oldest first, each once");
+
+    for (path, needle) in [
+        ("/api/v1/tickets?status=bogus", "status must be"),
+        ("/api/v1/tickets?status=queued&assignee=you", "assignee"),
+        ("/api/v1/tickets?status=queued&assignee=me", "assignee=me"),
+        ("/api/v1/tickets?cursor=nonsense", "cursor"),
+    ] {
+        let (status, body) = call(&app, &ana, "GET", path, None).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error"].as_str().unwrap().contains(needle),
+            "{path}: {body}"
+        );
+    }
+    let remote = &remotes[0];
+    for body in [json!({"agent_id": 5}), json!({"agent": "x"}), json!([1])] {
+        let (status, error) = call(
+            &app,
+            &ana,
+            "POST",
+            &format!("/api/v1/tickets/{remote}/assign"),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(status, 400, "{body}: {error}");
+        assert!(error["error"].as_str().is_some(), "{error}");
+    }
+    let (status, _) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/messages"),
+        Some(json!({"text": 5})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/assign"),
+        Some(json!({"agent_id": "agt_nobody"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(&app, &ana, "GET", "/api/v1/tickets/tkt_nobody", None).await;
+    assert_eq!(status, 404);
+}
