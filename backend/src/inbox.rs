@@ -184,6 +184,18 @@ async fn rows_for(db: &SqlitePool, viewer: i64, order: &[i64]) -> Result<Vec<Row
     Ok(rows)
 }
 
+/// Runs a page query whose rows are `key` and `id`.
+macro_rules! keyed {
+    ($db:expr, $query:expr) => {
+        $query
+            .fetch_all($db)
+            .await?
+            .into_iter()
+            .map(|r| (r.key, r.id))
+            .collect()
+    };
+}
+
 /// The (sort key, id) pairs of one page, one index-backed query per view.
 async fn page_ids(
     db: &SqlitePool,
@@ -198,88 +210,76 @@ async fn page_ids(
     });
     let (k, i) = (ascending.key, ascending.id);
     let rows: Vec<(i64, i64)> = match view {
-        View::Queued => sqlx::query!(
-            r#"select created_at as "key!", id as "id!" from tickets
+        View::Queued => keyed!(
+            db,
+            sqlx::query!(
+                r#"select created_at as "key!", id as "id!" from tickets
                where status = 'queued' and (created_at, id) > (?, ?)
                order by created_at, id limit ?"#,
-            k,
-            i,
-            limit
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.key, r.id))
-        .collect(),
-        View::Mine => sqlx::query!(
-            r#"select created_at as "key!", id as "id!" from tickets
+                k,
+                i,
+                limit
+            )
+        ),
+        View::Mine => keyed!(
+            db,
+            sqlx::query!(
+                r#"select created_at as "key!", id as "id!" from tickets
                where assignee_id = ? and status = 'assigned' and (created_at, id) > (?, ?)
                order by created_at, id limit ?"#,
-            viewer,
-            k,
-            i,
-            limit
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.key, r.id))
-        .collect(),
-        View::Assigned => sqlx::query!(
-            r#"select created_at as "key!", id as "id!" from tickets
+                viewer,
+                k,
+                i,
+                limit
+            )
+        ),
+        View::Assigned => keyed!(
+            db,
+            sqlx::query!(
+                r#"select created_at as "key!", id as "id!" from tickets
                where status = 'assigned' and (created_at, id) > (?, ?)
                order by created_at, id limit ?"#,
-            k,
-            i,
-            limit
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.key, r.id))
-        .collect(),
-        View::Open => sqlx::query!(
-            r#"select created_at as "key!", id as "id!" from tickets
+                k,
+                i,
+                limit
+            )
+        ),
+        View::Open => keyed!(
+            db,
+            sqlx::query!(
+                r#"select created_at as "key!", id as "id!" from tickets
                where status != 'closed' and (created_at, id) > (?, ?)
                order by created_at, id limit ?"#,
-            k,
-            i,
-            limit
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.key, r.id))
-        .collect(),
-        View::All => sqlx::query!(
-            r#"select id as "key!", id as "id!" from tickets where id > ? order by id limit ?"#,
-            i,
-            limit
-        )
-        .fetch_all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.key, r.id))
-        .collect(),
+                k,
+                i,
+                limit
+            )
+        ),
+        View::All => keyed!(
+            db,
+            sqlx::query!(
+                r#"select id as "key!", id as "id!" from tickets where id > ? order by id limit ?"#,
+                i,
+                limit
+            )
+        ),
         View::Closed => {
             // Newest first: the cursor bounds from above.
             let before = after.unwrap_or(Cursor {
                 key: i64::MAX,
                 id: i64::MAX,
             });
-            sqlx::query!(
-                r#"select closed_at as "key!", id as "id!" from tickets
-                   where status = 'closed' and (closed_at, id) < (?, ?)
-                   order by closed_at desc, id desc limit ?"#,
-                before.key,
-                before.id,
-                limit
+            keyed!(
+                db,
+                sqlx::query!(
+                    r#"select closed_at as "key!", id as "id!" from tickets
+                       where status = 'closed' and (closed_at, id) < (?, ?)
+                       order by closed_at desc, id desc limit ?"#,
+                    before.key,
+                    before.id,
+                    limit
+                )
             )
-            .fetch_all(db)
-            .await?
-            .into_iter()
-            .map(|r| (r.key, r.id))
-            .collect()
         }
     };
     Ok(rows)
