@@ -80,6 +80,8 @@ pub struct Row {
     pub customer_email: Option<String>,
     pub assignee_id: Option<i64>,
     pub assignee_name: Option<String>,
+    /// The assignee's id as Botpress and programs know it (`agt_…`).
+    pub assignee_public_id: Option<String>,
     pub created_at: i64,
     pub closed_at: Option<i64>,
     /// The latest message: who wrote it (`customer`, `agent`, `system`, …) and its text,
@@ -136,7 +138,8 @@ async fn rows_for(db: &SqlitePool, viewer: i64, order: &[i64]) -> Result<Vec<Row
     let mut rows = sqlx::query!(
         r#"select t.id as "id!", t.remote_id, t.title, t.description, t.status, c.name as connection,
                   cu.name as customer_name, cu.email as customer_email,
-                  t.assignee_id, u.name as "assignee_name?", t.created_at, t.closed_at,
+                  t.assignee_id, u.name as "assignee_name?", u.public_id as "assignee_public_id?",
+                  t.created_at, t.closed_at,
                   m.origin as "last_origin?", m.type as "last_type?",
                   m.payload as "last_payload?", m.created_at as "last_at?",
                   (select count(*) from messages x
@@ -173,6 +176,7 @@ async fn rows_for(db: &SqlitePool, viewer: i64, order: &[i64]) -> Result<Vec<Row
         customer_email: r.customer_email,
         assignee_id: r.assignee_id,
         assignee_name: r.assignee_name,
+        assignee_public_id: r.assignee_public_id,
         created_at: r.created_at,
         closed_at: r.closed_at,
         last_origin: r.last_origin,

@@ -234,6 +234,7 @@ async fn ticket_lists_page_with_a_cursor_and_refuse_bad_filters_clearly() {
         ("/api/v1/tickets?status=queued&assignee=you", "assignee"),
         ("/api/v1/tickets?status=queued&assignee=me", "assignee=me"),
         ("/api/v1/tickets?cursor=nonsense", "cursor"),
+        ("/api/v1/tickets?limit=lots", "limit"),
     ] {
         let (status, body) = call(&app, &ana, "GET", path, None).await;
         assert_eq!(status, 400, "{path}: {body}");

@@ -8,6 +8,7 @@
 pub mod tickets;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRef, FromRequestParts, Query};
 use axum::handler::Handler;
 use axum::http::header::AUTHORIZATION;
@@ -225,8 +226,9 @@ pub struct AuditEntry {
 pub async fn audit(
     ApiAdmin(_): ApiAdmin,
     axum::extract::State(services): axum::extract::State<backend::Services>,
-    Query(filter): Query<backend::accounts::audit_log::Filter>,
+    filter: Result<Query<backend::accounts::audit_log::Filter>, QueryRejection>,
 ) -> Result<Json<Vec<AuditEntry>>, HttpError> {
+    let Query(filter) = filter.map_err(|e| HttpError::BadRequest(e.body_text()))?;
     let entries = backend::accounts::audit_log::list(&services.db, &filter).await?;
     Ok(Json(
         entries

@@ -3,7 +3,7 @@
 //! personal API token. Tickets are named by the id Baton returned to Botpress.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use backend::inbox::{self, Cursor, View};
@@ -37,12 +37,8 @@ pub struct Ticket {
     pub unread: i64,
 }
 
-async fn ticket(services: &backend::Services, row: inbox::Row) -> Result<Ticket, HttpError> {
-    let assignee_id = match row.assignee_id {
-        Some(id) => Some(backend::users::get(&services.db, id).await?.public_id),
-        None => None,
-    };
-    Ok(Ticket {
+fn ticket(row: inbox::Row) -> Ticket {
+    Ticket {
         id: row.remote_id,
         status: row.status,
         title: row.title,
@@ -50,14 +46,14 @@ async fn ticket(services: &backend::Services, row: inbox::Row) -> Result<Ticket,
         connection: row.connection,
         customer_name: row.customer_name,
         customer_email: row.customer_email,
-        assignee_id,
+        assignee_id: row.assignee_public_id,
         assignee_name: row.assignee_name,
         created_at: row.created_at,
         closed_at: row.closed_at,
         last_message: row.last_preview,
         last_message_at: row.last_at,
         unread: row.unread,
-    })
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -98,8 +94,9 @@ pub struct TicketPage {
 pub async fn list(
     ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
-    Query(query): Query<ListQuery>,
+    query: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<TicketPage>, HttpError> {
+    let Query(query) = query.map_err(|e| HttpError::BadRequest(e.body_text()))?;
     let mine = match query.assignee.as_deref() {
         None => false,
         Some("me") => true,
@@ -133,12 +130,8 @@ pub async fn list(
         query.limit.unwrap_or(inbox::PAGE),
     )
     .await?;
-    let mut tickets = Vec::with_capacity(page.rows.len());
-    for row in page.rows {
-        tickets.push(ticket(&services, row).await?);
-    }
     Ok(Json(TicketPage {
-        tickets,
+        tickets: page.rows.into_iter().map(ticket).collect(),
         next: page.next,
     }))
 }
@@ -202,7 +195,7 @@ pub async fn get(
         })
         .collect();
     Ok(Json(TicketWithMessages {
-        ticket: ticket(&services, row).await?,
+        ticket: ticket(row),
         messages,
     }))
 }
@@ -248,7 +241,7 @@ pub async fn assign(
     };
     backend::tickets::assign(&services, ticket_id, agent).await?;
     let row = inbox::row(&services.db, user.id, ticket_id).await?;
-    Ok(Json(ticket(&services, row).await?))
+    Ok(Json(ticket(row)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -319,7 +312,7 @@ pub async fn close(
     let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
     backend::tickets::hand_back(&services, ticket_id).await?;
     let row = inbox::row(&services.db, user.id, ticket_id).await?;
-    Ok(Json(ticket(&services, row).await?))
+    Ok(Json(ticket(row)))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
