@@ -376,6 +376,8 @@ pub struct Message {
     pub delivery_error: Option<String>,
     /// When it was said: Botpress's time for the imported transcript, ours otherwise.
     pub at: i64,
+    /// Markdown messages: the text rendered to sanitised HTML.
+    pub html: Option<String>,
 }
 
 /// Every message of a ticket: the imported bot transcript first, then the handoff.
@@ -393,15 +395,23 @@ pub async fn messages(db: &SqlitePool, ticket: i64) -> Result<Vec<Message>> {
     .fetch_all(db)
     .await?
     .into_iter()
-    .map(|r| Message {
+    .map(|r| {
+        let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+        let html = (r.kind == "markdown")
+            .then(|| payload.get("markdown").and_then(Value::as_str))
+            .flatten()
+            .map(crate::markdown::to_html);
+        Message {
         id: r.id,
         origin: r.origin,
         kind: r.kind,
-        payload: serde_json::from_str(&r.payload).unwrap_or(Value::Null),
+        payload,
+        html,
         author_name: r.author_name,
         delivery: r.delivery,
         delivery_error: r.delivery_error,
         at: r.at,
+    }
     })
     .collect())
 }

@@ -7,18 +7,24 @@
 //! - `db`: opening SQLite, migrations, write transactions;
 //! - `connections`, `users`, `tickets`: the domain;
 //! - `botpress`: the five inbound endpoints, close mapping, Botpress API sync;
-//! - `outbox`: durable, ordered delivery of calls to the bots' webhooks.
+//! - `outbox`: durable, ordered delivery of calls to the bots' webhooks;
+//! - `realtime`: numbered change events for websockets, presence, revocation.
 
 pub mod accounts;
+pub mod alerts;
+pub mod attachments;
 pub mod auth;
 pub mod botpress;
 pub mod clock;
 pub mod connections;
+pub mod conversation;
 pub mod db;
 pub mod error;
 pub mod ids;
 pub mod inbox;
+pub mod markdown;
 pub mod outbox;
+pub mod realtime;
 pub mod status;
 pub mod tickets;
 pub mod users;
@@ -41,6 +47,8 @@ pub struct Settings {
     pub webhook_timeout: Duration,
     /// How long a queued ticket without a single message stays open.
     pub abandon_after: Duration,
+    /// Where agents' attachments are kept, and what is accepted.
+    pub attachments: attachments::Limits,
 }
 
 impl Default for Settings {
@@ -50,6 +58,7 @@ impl Default for Settings {
             botpress_api_url: "https://api.botpress.cloud".into(),
             webhook_timeout: Duration::from_secs(10),
             abandon_after: Duration::from_secs(24 * 3600),
+            attachments: attachments::Limits::default(),
         }
     }
 }
@@ -64,6 +73,7 @@ pub struct Services {
     pub api: botpress::api::Api,
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
     pub last_seen: Arc<accounts::people::LastSeen>,
+    pub hub: realtime::Hub,
     webhook_client: reqwest::Client,
 }
 
@@ -90,17 +100,18 @@ impl Services {
             api,
             login_throttle: Arc::default(),
             last_seen: Arc::default(),
+            hub: realtime::Hub::new()?,
             webhook_client,
         })
     }
 
-    /// Starts the outbox, Botpress sync and housekeeping workers; they stop when
-    /// `cancel` fires.
     /// An absolute URL for a path of ours (`/welcome?token=…`).
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.settings.public_url.trim_end_matches('/'))
     }
 
+    /// Starts the outbox, Botpress sync, housekeeping and socket revocation workers;
+    /// they stop when `cancel` fires.
     pub fn spawn_workers(&self, cancel: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
             tokio::spawn(outbox::worker::run(
@@ -110,6 +121,7 @@ impl Services {
             )),
             tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
+            tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
         ]
     }
 }

@@ -9,6 +9,7 @@ use sqlx::{Sqlite, SqlitePool, Transaction};
 
 use crate::clock::now_ms;
 use crate::outbox::{self, Route};
+use crate::realtime::TicketChange;
 use crate::{Error, Result, Services, db};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -141,6 +142,10 @@ pub async fn assign(services: &Services, ticket: i64, agent: i64) -> Result<bool
     .await?;
     tx.commit().await?;
     services.outbox.wake();
+    services
+        .hub
+        .ticket(&services.db, ticket, TicketChange::Assigned)
+        .await;
     Ok(true)
 }
 
@@ -230,6 +235,17 @@ pub async fn send_message(
     .await?;
     tx.commit().await?;
     services.outbox.wake();
+    services
+        .hub
+        .ticket(
+            &services.db,
+            ticket,
+            TicketChange::Message {
+                id: message,
+                origin: "agent",
+            },
+        )
+        .await;
     Ok(message)
 }
 
@@ -279,6 +295,14 @@ pub async fn resend(services: &Services, message: i64, agent: i64) -> Result<()>
     .await?;
     tx.commit().await?;
     services.outbox.wake();
+    services
+        .hub
+        .ticket(
+            &services.db,
+            m.ticket_id,
+            TicketChange::Delivery { message },
+        )
+        .await;
     Ok(())
 }
 
@@ -302,6 +326,10 @@ pub async fn hand_back(services: &Services, ticket: i64) -> Result<()> {
     .await?;
     tx.commit().await?;
     services.outbox.wake();
+    services
+        .hub
+        .ticket(&services.db, ticket, TicketChange::Closed)
+        .await;
     Ok(())
 }
 
@@ -338,8 +366,12 @@ pub async fn close_abandoned(services: &Services, cutoff: i64) -> Result<u64> {
     let closed = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
     if closed > 0 {
         services.outbox.wake();
-    }
-    if closed > 0 {
+        for t in &abandoned {
+            services
+                .hub
+                .ticket(&services.db, t.id, TicketChange::Closed)
+                .await;
+        }
         tracing::info!(
             closed,
             "closed queued tickets that never received a message"

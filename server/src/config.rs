@@ -105,6 +105,31 @@ pub struct Config {
         global = true
     )]
     pub abandon_after_hours: u64,
+
+    /// Folder for files agents send. Default: `attachments` beside the database file.
+    #[arg(long, env = "BATON_ATTACHMENTS_DIR", global = true)]
+    pub attachments_dir: Option<PathBuf>,
+
+    /// Largest file an agent may send, in megabytes.
+    #[arg(
+        long,
+        env = "BATON_ATTACHMENT_MAX_MB",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=100),
+        global = true
+    )]
+    pub attachment_max_mb: u64,
+
+    /// File types agents may send, comma separated; `image/*` allows a family. HTML
+    /// and SVG are best left out: they can carry script.
+    #[arg(
+        long,
+        env = "BATON_ATTACHMENT_TYPES",
+        default_value = backend::attachments::DEFAULT_TYPES,
+        value_delimiter = ',',
+        global = true
+    )]
+    pub attachment_types: Vec<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -240,7 +265,35 @@ impl Config {
             botpress_api_url: self.botpress_api_url.clone(),
             webhook_timeout: std::time::Duration::from_secs(self.webhook_timeout),
             abandon_after: std::time::Duration::from_secs(self.abandon_after_hours * 3600),
+            attachments: backend::attachments::Limits {
+                dir: self.attachments_dir(),
+                max_bytes: usize::try_from(self.attachment_max_mb * 1024 * 1024)
+                    .unwrap_or(usize::MAX),
+                types: self
+                    .attachment_types
+                    .iter()
+                    .map(|t| t.trim().to_ascii_lowercase())
+                    .filter(|t| !t.is_empty())
+                    .collect(),
+            },
         }
+    }
+
+    /// The attachments folder: as set, else beside the SQLite file.
+    pub fn attachments_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.attachments_dir {
+            return dir.clone();
+        }
+        let file = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .unwrap_or(&self.database_url);
+        let file = file.split('?').next().unwrap_or(file);
+        PathBuf::from(file).parent().map_or_else(
+            || PathBuf::from("attachments"),
+            |dir| dir.join("attachments"),
+        )
     }
 }
 

@@ -45,13 +45,12 @@ impl Application {
             .site_pkg_dir("pkg")
             .site_addr(local_addr)
             .build();
-        let router = router(
-            AppState {
-                leptos_options,
-                services: services.clone(),
-            },
-            http::security::PublicOrigin::from_public_url(&public_url),
-        )
+        let origin = http::security::PublicOrigin::from_public_url(&public_url);
+        let router = router(AppState {
+            leptos_options,
+            services: services.clone(),
+            origin,
+        })
         .layer(sign_in_layer(
             &services.db,
             public_url.starts_with("https://"),
@@ -172,7 +171,8 @@ pub fn page_paths() -> Vec<String> {
         .collect()
 }
 
-fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
+fn router(state: AppState) -> Router {
+    let origin = state.origin.clone();
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
     let provide_services = move || provide_context(services.clone());
@@ -184,6 +184,8 @@ fn router(state: AppState, origin: http::security::PublicOrigin) -> Router {
         .route("/api/openapi.json", get(http::botpress::openapi))
         .merge(http::api::routes().router)
         .route("/readyz", get(http::health::readyz))
+        .route("/ws", get(http::realtime::socket))
+        .route("/files/{key}/{name}", get(http::files::download))
         // Pages and server functions; both get the backend handles as context.
         .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {
             app::shell(options.clone())

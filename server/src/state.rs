@@ -7,4 +7,6 @@ use leptos::config::LeptosOptions;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: backend::Services,
+    /// Our origin, for the websocket's Origin check.
+    pub origin: crate::http::security::PublicOrigin,
 }

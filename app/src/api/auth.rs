@@ -143,6 +143,13 @@ async fn first_admin(
 #[server(endpoint = "auth/logout")]
 pub async fn logout() -> Result<(), AppError> {
     let mut auth = super::ssr::auth().await?;
+    // This session's open tabs stop receiving updates at once.
+    if let Some(id) = auth.session.id() {
+        super::ssr::services()?
+            .hub
+            .sockets()
+            .close_session(&id.to_string());
+    }
     auth.logout().await.map_err(|e| {
         tracing::error!(error = %e, "cannot end the session");
         AppError::Internal

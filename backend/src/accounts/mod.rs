@@ -162,17 +162,28 @@ pub async fn deactivate(services: &Services, user: i64) -> Result<u64> {
     )
     .execute(&mut *tx)
     .await?;
-    let requeued = sqlx::query!(
-        "update tickets set status = 'queued', assignee_id = null, updated_at = ?
-         where assignee_id = ? and status = 'assigned'",
+    let requeued = sqlx::query_scalar!(
+        r#"update tickets set status = 'queued', assignee_id = null, updated_at = ?
+         where assignee_id = ? and status = 'assigned'
+         returning id as "id!""#,
         now,
         user
     )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(requeued)
+    services.hub.sockets().close_user(user);
+    for ticket in &requeued {
+        services
+            .hub
+            .ticket(
+                &services.db,
+                *ticket,
+                crate::realtime::TicketChange::Assigned,
+            )
+            .await;
+    }
+    Ok(u64::try_from(requeued.len()).unwrap_or(u64::MAX))
 }
 
 /// Refuses to take away the last active admin (inside the write transaction that
@@ -240,6 +251,14 @@ pub async fn create_token(pool: &SqlitePool, user: i64, label: &str) -> Result<(
 /// The account a bearer token belongs to, if the token is live: not revoked, issued
 /// under the account's current epoch, and the account active.
 pub async fn authenticate_token(pool: &SqlitePool, token: &str) -> Result<Option<User>> {
+    Ok(authenticate_token_id(pool, token)
+        .await?
+        .map(|(user, _)| user))
+}
+
+/// [`authenticate_token`], also returning the token's row id (websockets remember it,
+/// so revoking the token closes them).
+pub async fn authenticate_token_id(pool: &SqlitePool, token: &str) -> Result<Option<(User, i64)>> {
     let digest = ids::token_digest(token);
     let row = sqlx::query!(
         r#"select t.id as "id!", t.user_id
@@ -259,7 +278,7 @@ pub async fn authenticate_token(pool: &SqlitePool, token: &str) -> Result<Option
     )
     .execute(pool)
     .await?;
-    Ok(Some(crate::users::get(pool, row.user_id).await?))
+    Ok(Some((crate::users::get(pool, row.user_id).await?, row.id)))
 }
 
 pub async fn list_tokens(pool: &SqlitePool, user: i64) -> Result<Vec<ApiToken>> {

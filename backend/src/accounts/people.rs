@@ -57,7 +57,12 @@ pub struct Person {
 }
 
 /// Everyone, active first, then by name.
-pub async fn list(pool: &SqlitePool) -> Result<Vec<Person>> {
+/// Presence comes from open sockets where there are any (see `realtime::presence`),
+/// else from the last request (programs using the REST API).
+pub async fn list(
+    pool: &SqlitePool,
+    sockets: &crate::realtime::presence::Sockets,
+) -> Result<Vec<Person>> {
     let now = now_ms();
     let rows = sqlx::query!(
         r#"select u.id as "id!", u.public_id, u.email, u.name, u.role,
@@ -75,7 +80,9 @@ pub async fn list(pool: &SqlitePool) -> Result<Vec<Person>> {
         .into_iter()
         .map(|r| Person {
             presence: if r.active {
-                Presence::from_last_seen(now, r.last_seen_at)
+                sockets
+                    .presence(r.id)
+                    .unwrap_or_else(|| Presence::from_last_seen(now, r.last_seen_at))
             } else {
                 Presence::Offline
             },

@@ -9,6 +9,7 @@ use sqlx::{Sqlite, Transaction};
 
 use super::wire::{BotSendsMessage, CloseRemoteTicket, RemoteConversation, RemoteUser};
 use crate::clock::now_ms;
+use crate::realtime::{Change, TicketChange};
 use crate::{Result, Services, connections, db, ids};
 
 /// How long after an end notice a `closeRemoteTicket` is still attributed to it
@@ -132,6 +133,13 @@ pub async fn create_remote_conversation(
     if can_sync {
         services.sync.wake();
     }
+    services.hub.publish(
+        Change::TicketCreated {
+            ticket: remote_id.clone(),
+        },
+        None,
+    );
+    crate::alerts::new_ticket(services, &remote_id, &title);
     Ok(remote_id)
 }
 
@@ -158,9 +166,10 @@ pub async fn bot_sends_message(
     };
     let kind = message.message_type().to_owned();
     let payload = Value::Object(message.payload.clone()).to_string();
-    sqlx::query!(
-        "insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
-         values (?, ?, ?, ?, ?, ?)",
+    let message_id = sqlx::query_scalar!(
+        r#"insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
+         values (?, ?, ?, ?, ?, ?)
+         returning id as "id!""#,
         ticket,
         origin,
         kind,
@@ -168,7 +177,7 @@ pub async fn bot_sends_message(
         customer,
         now
     )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     // The first message from the customer binds them to the ticket (protocol §11 #10).
     // Any message proves the Botpress session is live, which releases held webhook calls.
@@ -186,11 +195,10 @@ pub async fn bot_sends_message(
     .execute(&mut *tx)
     .await?;
 
-    if !message.is_from_bot() {
-        reopen_if_closed(&mut tx, ticket, now).await?;
-    }
+    let reopened = !message.is_from_bot() && reopen_if_closed(&mut tx, ticket, now).await?;
+    let mut ended = false;
     if message.is_from_bot() && is_end_notice(&mut tx, connection, &message).await? {
-        crate::tickets::close_in(&mut tx, ticket, "customer_ended", now).await?;
+        ended = crate::tickets::close_in(&mut tx, ticket, "customer_ended", now).await?;
         sqlx::query!(
             "update tickets set end_notice_at = ? where id = ?",
             now,
@@ -201,6 +209,23 @@ pub async fn bot_sends_message(
     }
     tx.commit().await?;
     services.outbox.wake();
+    let hub = &services.hub;
+    hub.ticket(
+        &services.db,
+        ticket,
+        TicketChange::Message {
+            id: message_id,
+            origin,
+        },
+    )
+    .await;
+    if reopened {
+        hub.ticket(&services.db, ticket, TicketChange::Assigned)
+            .await;
+    }
+    if ended {
+        hub.ticket(&services.db, ticket, TicketChange::Closed).await;
+    }
     Ok(())
 }
 
@@ -212,7 +237,7 @@ async fn reopen_if_closed(
     tx: &mut Transaction<'static, Sqlite>,
     ticket: i64,
     now: i64,
-) -> Result<()> {
+) -> Result<bool> {
     let reopened = sqlx::query!(
         "update tickets
          set status = 'queued', assignee_id = null, closed_at = null, closed_reason = null,
@@ -227,7 +252,7 @@ async fn reopen_if_closed(
     if reopened > 0 {
         tracing::info!(ticket, "customer wrote in a closed ticket; reopened it");
     }
-    Ok(())
+    Ok(reopened > 0)
 }
 
 async fn is_end_notice(
@@ -356,8 +381,10 @@ pub async fn close_remote_ticket(
     .fetch_optional(&mut *tx)
     .await?;
     let mut wake_sync = false;
+    let mut closed = None;
     if let Some(ticket) = known {
         super::mapping::resolve_in(&mut tx, request_id, ticket, "known", now).await?;
+        closed = Some(ticket);
     } else if connections::secrets(&mut *tx, connection)
         .await?
         .api_credentials()
@@ -372,12 +399,19 @@ pub async fn close_remote_ticket(
         .await?;
         wake_sync = true;
     } else {
-        super::mapping::by_end_notice_in(&mut tx, request_id, connection, now, now).await?;
+        closed =
+            super::mapping::by_end_notice_in(&mut tx, request_id, connection, now, now).await?;
     }
     tx.commit().await?;
     if wake_sync {
         services.sync.wake();
     }
     services.outbox.wake();
+    if let Some(ticket) = closed {
+        services
+            .hub
+            .ticket(&services.db, ticket, TicketChange::Closed)
+            .await;
+    }
     Ok(())
 }

@@ -50,7 +50,7 @@ pub async fn resolve_in(
 /// seconds before it sends that ticket's closeRemoteTicket. Maps the request to the
 /// oldest ticket whose notice came in the window before the request *arrived* (not
 /// before now: the API may have been tried for minutes first) and that has no Botpress
-/// conversation id yet; otherwise marks the request unmapped. Oldest first, so that
+/// conversation id yet (and returns it); otherwise marks the request unmapped. Oldest first, so that
 /// interleaved endings (notice A, notice B, close A, close B) pair up correctly.
 pub async fn by_end_notice_in(
     tx: &mut Transaction<'static, Sqlite>,
@@ -58,7 +58,7 @@ pub async fn by_end_notice_in(
     connection: i64,
     received_at: i64,
     now: i64,
-) -> Result<bool> {
+) -> Result<Option<i64>> {
     let since = received_at - END_NOTICE_WINDOW_MS;
     let until = received_at + END_NOTICE_SLACK_MS;
     let candidate = sqlx::query_scalar!(
@@ -76,7 +76,7 @@ pub async fn by_end_notice_in(
     match candidate {
         Some(ticket) => {
             resolve_in(tx, request, ticket, "end_notice", now).await?;
-            Ok(true)
+            Ok(Some(ticket))
         }
         None => {
             sqlx::query!(
@@ -86,7 +86,7 @@ pub async fn by_end_notice_in(
             )
             .execute(&mut **tx)
             .await?;
-            Ok(false)
+            Ok(None)
         }
     }
 }

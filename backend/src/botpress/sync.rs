@@ -11,6 +11,7 @@
 //! State lives in the database (`close_requests`, `tickets.sync_*`), so a restart
 //! resumes where it stopped. Woken on demand; sleeps until the next due item.
 
+use crate::realtime::TicketChange;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -197,6 +198,10 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
                 mapping::resolve_in(&mut tx, request, ticket, "api", now).await?;
                 tx.commit().await?;
                 services.outbox.wake();
+                services
+                    .hub
+                    .ticket(&services.db, ticket, TicketChange::Closed)
+                    .await;
                 return Ok(());
             }
             "the Botpress conversation carries no ticket id Baton knows".to_owned()
@@ -222,7 +227,7 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
     // The API could not say; the end notice may still tell.
     let mapped =
         mapping::by_end_notice_in(&mut tx, request, connection, close.received_at, now).await?;
-    if !mapped {
+    if mapped.is_none() {
         sqlx::query!(
             "update close_requests set attempts = attempts + 1, last_error = ? where id = ?",
             error,
@@ -233,6 +238,12 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
     }
     tx.commit().await?;
     services.outbox.wake();
+    if let Some(ticket) = mapped {
+        services
+            .hub
+            .ticket(&services.db, ticket, TicketChange::Closed)
+            .await;
+    }
     Ok(())
 }
 
@@ -362,6 +373,18 @@ async fn sync_ticket(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    // The imported transcript is new to everyone who has the ticket open.
+    services
+        .hub
+        .ticket(
+            &services.db,
+            ticket,
+            TicketChange::Message {
+                id: 0,
+                origin: "transcript",
+            },
+        )
+        .await;
     Ok(())
 }
 

@@ -199,7 +199,22 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
     // ticket's later calls; the database is rarely busy for long, so try again.
     for attempt in 0..6_u32 {
         match record(services, &row, &outcome).await {
-            Ok(()) => return,
+            Ok(()) => {
+                // A retry leaves the message `pending`: nothing to show yet.
+                if let (Some(message), false) =
+                    (row.message_id, matches!(outcome, Outcome::Retry(..)))
+                {
+                    services
+                        .hub
+                        .ticket(
+                            &services.db,
+                            row.ticket_id,
+                            crate::realtime::TicketChange::Delivery { message },
+                        )
+                        .await;
+                }
+                return;
+            }
             Err(e) => {
                 tracing::error!(error = ?e, outbox = row.id, attempt, "outbox: cannot record a delivery result");
                 tokio::time::sleep(Duration::from_millis(250 << attempt)).await;

@@ -191,7 +191,8 @@ async fn read_body(body: Body) -> Result<Bytes, HttpError> {
         super::api::tickets::assign,
         super::api::tickets::reply,
         super::api::tickets::close,
-        super::api::tickets::agents
+        super::api::tickets::agents,
+        super::files::upload
     ),
     components(schemas(ErrorBody))
 )]

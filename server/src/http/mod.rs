@@ -3,7 +3,9 @@
 //! - `api`: the REST API for programs, with bearer tokens;
 //! - `botpress`: the five endpoints plus/hitl-api calls;
 //! - `health`: liveness and readiness probes;
+//! - `files`: attachments agents send, served at unguessable URLs;
 //! - `last_seen`: when each signed-in person was last active;
+//! - `realtime`: the `/ws` websocket (events, presence);
 //! - `security`: security headers and the cross-site request check;
 //! - `server_fns`: the right HTTP status for server-function errors;
 //! - `error`: the JSON error type they share.
@@ -11,7 +13,9 @@
 pub mod api;
 pub mod botpress;
 pub mod error;
+pub mod files;
 pub mod health;
 pub mod last_seen;
+pub mod realtime;
 pub mod security;
 pub mod server_fns;

@@ -52,7 +52,16 @@ pub async fn reject_cross_site(
 }
 
 fn is_same_site(origin: &PublicOrigin, request: &Request) -> bool {
-    let headers = request.headers();
+    is_same_site_headers(origin, request.headers())
+}
+
+/// For websockets: the Origin a browser sent must be ours. Unlike plain requests, a
+/// websocket handshake carries no `Sec-Fetch-Site`, and a missing Origin is refused.
+pub fn origin_allowed(origin: &PublicOrigin, headers: &axum::http::HeaderMap) -> bool {
+    headers.contains_key(header::ORIGIN) && is_same_site_headers(origin, headers)
+}
+
+fn is_same_site_headers(origin: &PublicOrigin, headers: &axum::http::HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         // `none`: the user typed the address or used a bookmark.
         return matches!(site.as_bytes(), b"same-origin" | b"none");

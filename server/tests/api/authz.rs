@@ -257,13 +257,51 @@ async fn every_rest_route_checks_the_token_and_the_role() {
                 None => allowed(response.status()),
             }
         }
-        // A browser session is not an API token.
+        // A browser session is not an API token, except where a route says so.
         let with_cookie = call(None, Some(&who.admin.0)).await.unwrap();
+        if route.session {
+            allowed(with_cookie.status());
+            let gone = call(None, Some(&who.deactivated.0)).await.unwrap();
+            assert_eq!(
+                gone.status(),
+                401,
+                "{} {path} deactivated session",
+                route.method
+            );
+        } else {
+            assert_eq!(
+                with_cookie.status(),
+                401,
+                "{} {path} with a cookie",
+                route.method
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_websocket_checks_who_opens_it() {
+    use crate::realtime::{Auth, open};
+    let app = spawn_app().await;
+    let who = callers(&app).await;
+    let origin = Some(app.address.as_str());
+    let status = |r: Result<_, tokio_tungstenite::tungstenite::Error>| match r {
+        Ok(_) => 101,
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status().as_u16(),
+        Err(e) => panic!("{e}"),
+    };
+    for (caller, auth, expected) in [
+        ("anonymous", Auth::None, 401),
+        ("deactivated session", Auth::Cookie(&who.deactivated.0), 401),
+        ("deactivated token", Auth::Bearer(&who.deactivated.1), 401),
+        ("agent session", Auth::Cookie(&who.agent.0), 101),
+        ("agent token", Auth::Bearer(&who.agent.1), 101),
+        ("admin session", Auth::Cookie(&who.admin.0), 101),
+    ] {
         assert_eq!(
-            with_cookie.status(),
-            401,
-            "{} {path} with a cookie",
-            route.method
+            status(open(&app, auth, origin, None).await),
+            expected,
+            "/ws as {caller}"
         );
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use baton::config::{Config, LogFormat};
 use baton::startup::Application;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use wiremock::MockServer;
 
@@ -56,6 +56,12 @@ pub async fn spawn_app() -> TestApp {
         botpress_api_url: botpress.uri(),
         webhook_timeout: WEBHOOK_TIMEOUT_SECS,
         abandon_after_hours: 24,
+        attachments_dir: None,
+        attachment_max_mb: 1,
+        attachment_types: backend::attachments::DEFAULT_TYPES
+            .split(',')
+            .map(str::to_owned)
+            .collect(),
     };
     let app = Application::build(&config)
         .await
@@ -396,4 +402,29 @@ where
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+}
+
+/// A token for a fresh account.
+pub async fn token(app: &TestApp, email: &str, role: backend::users::Role) -> (String, String) {
+    let user = backend::accounts::create_user(&app.db, email, email, role, None)
+        .await
+        .unwrap();
+    let (_, token) = backend::accounts::create_token(&app.db, user.id, "rest")
+        .await
+        .unwrap();
+    (token, user.public_id)
+}
+
+/// A ticket whose customer has written (so the Botpress session is live).
+pub async fn live_ticket(app: &TestApp, conn: &TestConnection, title: &str) -> String {
+    let customer = app.remote_user(conn, "Dana", "dana@example.org").await;
+    let remote = app.escalate(conn, title).await;
+    app.user_says(
+        conn,
+        &remote,
+        &customer,
+        json!({"type": "text", "text": "I need a human", "userId": "user_1"}),
+    )
+    .await;
+    remote
 }

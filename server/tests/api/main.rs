@@ -9,6 +9,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod attachments;
 mod authz;
 mod botpress_inbound;
 mod botpress_outbound;
@@ -19,6 +20,7 @@ mod health;
 mod openapi;
 mod pages;
 mod process;
+mod realtime;
 mod rest;
 mod rest_tickets;
 mod security;

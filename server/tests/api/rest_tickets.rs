@@ -5,18 +5,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TestApp, TestConnection, eventually, spawn_app};
-
-/// A token for a fresh account.
-async fn token(app: &TestApp, email: &str, role: backend::users::Role) -> (String, String) {
-    let user = backend::accounts::create_user(&app.db, email, email, role, None)
-        .await
-        .unwrap();
-    let (_, token) = backend::accounts::create_token(&app.db, user.id, "rest")
-        .await
-        .unwrap();
-    (token, user.public_id)
-}
+use crate::helpers::{TestApp, eventually, live_ticket, spawn_app, token};
 
 async fn call(
     app: &TestApp,
@@ -37,20 +26,6 @@ async fn call(
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
-}
-
-/// A ticket whose customer has written (so the Botpress session is live).
-async fn live_ticket(app: &TestApp, conn: &TestConnection, title: &str) -> String {
-    let customer = app.remote_user(conn, "Dana", "dana@example.org").await;
-    let remote = app.escalate(conn, title).await;
-    app.user_says(
-        conn,
-        &remote,
-        &customer,
-        json!({"type": "text", "text": "I need a human", "userId": "user_1"}),
-    )
-    .await;
-    remote
 }
 
 #[tokio::test]

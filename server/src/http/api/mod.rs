@@ -34,6 +34,8 @@ pub struct RouteInfo {
     pub method: &'static str,
     pub path: &'static str,
     pub access: Access,
+    /// Also accepts the browser's session cookie (the composer uses the route).
+    pub session: bool,
 }
 
 /// The REST router together with the list of what it serves.
@@ -66,6 +68,20 @@ impl Routes {
         self.add("POST", path, access, MethodRouter::new().post(handler))
     }
 
+    /// A POST route that browsers call with their session as well as programs with a
+    /// token. Cross-site requests are refused by the Origin check before it runs.
+    fn post_with_session<H, T>(self, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let mut routes = self.post(path, Access::Account, handler);
+        if let Some(last) = routes.list.last_mut() {
+            last.session = true;
+        }
+        routes
+    }
+
     fn add(
         mut self,
         method: &'static str,
@@ -77,6 +93,7 @@ impl Routes {
             method,
             path,
             access,
+            session: false,
         });
         self.router = self.router.route(path, handler);
         self
@@ -106,6 +123,8 @@ pub fn routes() -> Routes {
             tickets::close,
         )
         .get("/api/v1/agents", Access::Account, tickets::agents)
+        // The composer sends files through this route too.
+        .post_with_session("/api/v1/tickets/{id}/attachments", super::files::upload)
 }
 
 /// The account a request's bearer token belongs to.
@@ -120,28 +139,35 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
         let services = backend::Services::from_ref(state);
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
+        let token = bearer_token(&parts.headers)?
             .ok_or_else(|| HttpError::Unauthorized("an API token is required".into()))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| {
-                h.get(..7)
-                    .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-                    .map(|_| h[7..].trim())
-            })
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                HttpError::Unauthorized("use the header Authorization: Bearer <token>".into())
-            })?;
         let user = backend::accounts::authenticate_token(&services.db, token)
             .await?
             .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
         services.last_seen.touch(&services.db, user.id).await?;
         Ok(ApiUser(user))
     }
+}
+
+/// The bearer token of a request: `None` without an `Authorization` header, an
+/// error for one that is not `Bearer <token>`.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<Option<&str>, HttpError> {
+    let Some(header) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    header
+        .to_str()
+        .ok()
+        .and_then(|h| {
+            h.get(..7)
+                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
+                .map(|_| h[7..].trim())
+        })
+        .filter(|t| !t.is_empty())
+        .map(Some)
+        .ok_or_else(|| {
+            HttpError::Unauthorized("use the header Authorization: Bearer <token>".into())
+        })
 }
 
 /// An [`ApiUser`] who is an admin; an agent's token gets 403.

@@ -339,7 +339,7 @@ pub async fn agents(
     ApiUser(_): ApiUser,
     State(services): State<backend::Services>,
 ) -> Result<Json<Vec<Agent>>, HttpError> {
-    let people = backend::accounts::people::list(&services.db).await?;
+    let people = backend::accounts::people::list(&services.db, services.hub.sockets()).await?;
     Ok(Json(
         people
             .into_iter()

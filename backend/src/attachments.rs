@@ -1,0 +1,259 @@
+//! Files agents send: stored under the attachments folder and served at an
+//! unguessable public URL, because Botpress fetches them without credentials.
+//!
+//! Only the types an admin allows are accepted, up to a size limit. What is served
+//! can never run in our origin: media is served inline with its own type, anything
+//! else as a download, and every response carries a sandboxing CSP.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::clock::now_ms;
+use crate::{Error, Result, Services, ids};
+
+/// Limits and place, from the server's configuration.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub dir: PathBuf,
+    pub max_bytes: usize,
+    /// Allowed MIME types, lowercase (`image/png`); `image/*` allows a whole family.
+    pub types: Vec<String>,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("data/attachments"),
+            max_bytes: 10 * 1024 * 1024,
+            types: DEFAULT_TYPES.split(',').map(str::to_owned).collect(),
+        }
+    }
+}
+
+/// Media browsers and Botpress channels display, and common documents. No HTML or
+/// SVG: both can carry script.
+pub const DEFAULT_TYPES: &str = "image/png,image/jpeg,image/gif,image/webp,audio/mpeg,\
+audio/ogg,audio/wav,audio/webm,audio/mp4,video/mp4,video/webm,application/pdf,text/plain,\
+text/csv,application/zip,application/msword,\
+application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
+application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A stored file, as the download route needs it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub path: PathBuf,
+    pub name: String,
+    pub content_type: String,
+}
+
+impl Stored {
+    /// Whether browsers may show it inline (images, audio, video); else a download.
+    pub fn inline(&self) -> bool {
+        ["image/", "audio/", "video/"]
+            .iter()
+            .any(|p| self.content_type.starts_with(p))
+    }
+}
+
+/// `Content-Type` without parameters, lowercase.
+fn essence(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// The Botpress message type a file goes out as.
+pub fn kind_of(content_type: &str) -> &'static str {
+    match content_type.split('/').next() {
+        Some("image") => "image",
+        Some("audio") => "audio",
+        Some("video") => "video",
+        _ => "file",
+    }
+}
+
+impl Limits {
+    fn allows(&self, content_type: &str) -> bool {
+        let family = content_type.split('/').next().unwrap_or_default();
+        self.types
+            .iter()
+            .any(|t| t == content_type || t.strip_suffix("/*").is_some_and(|f| f == family))
+    }
+
+    /// Refuses what is too big or of a type not allowed, with a message for people.
+    pub fn check(&self, content_type: &str, size: usize) -> Result<String> {
+        let content_type = essence(content_type);
+        if size == 0 {
+            return Err(Error::invalid("the file is empty"));
+        }
+        if size > self.max_bytes {
+            return Err(Error::invalid(format!(
+                "the file is {} KB; the limit is {} KB",
+                size.div_ceil(1024),
+                self.max_bytes / 1024
+            )));
+        }
+        if content_type.is_empty() || !self.allows(&content_type) {
+            return Err(Error::invalid(format!(
+                "files of type {:?} cannot be sent; allowed: {}",
+                content_type,
+                self.types.join(", ")
+            )));
+        }
+        Ok(content_type)
+    }
+}
+
+/// A file name safe in a URL path and a `Content-Disposition` header.
+pub fn safe_name(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(100)
+        .collect();
+    let cleaned = cleaned.trim_start_matches('.').to_owned();
+    if cleaned.is_empty() {
+        "file".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// Stores a file and sends it to the ticket's customer as one agent message (image,
+/// audio, video or file by its type). Returns the message id. Only the ticket's
+/// holder may send; on any refusal nothing is kept.
+pub async fn send(
+    services: &Services,
+    ticket: i64,
+    agent: i64,
+    name: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<i64> {
+    let limits = &services.settings.attachments;
+    let content_type = limits.check(content_type, bytes.len())?;
+    let name = safe_name(name);
+    let key = ids::new_token()?;
+    let path = limits.dir.join(&key);
+    write_file(&limits.dir, &path, bytes).await?;
+    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let now = now_ms();
+    let recorded = sqlx::query!(
+        "insert into attachments
+            (key, ticket_id, uploader_id, name, content_type, size, created_at)
+         values (?, ?, ?, ?, ?, ?, ?)",
+        key,
+        ticket,
+        agent,
+        name,
+        content_type,
+        size,
+        now
+    )
+    .execute(&services.db)
+    .await;
+    if let Err(e) = recorded {
+        remove_quietly(&path).await;
+        return Err(e.into());
+    }
+    let url = services.link(&format!("/files/{key}/{name}"));
+    let kind = kind_of(&content_type);
+    let payload = match kind {
+        "image" => json!({ "imageUrl": url }),
+        "audio" => json!({ "audioUrl": url }),
+        "video" => json!({ "videoUrl": url }),
+        _ => json!({ "fileUrl": url, "title": name }),
+    };
+    match crate::tickets::send_message(services, ticket, agent, kind, &payload).await {
+        Ok(message) => Ok(message),
+        Err(e) => {
+            // Not the holder, or closed: the file must not stay reachable.
+            let _ = sqlx::query!("delete from attachments where key = ?", key)
+                .execute(&services.db)
+                .await;
+            remove_quietly(&path).await;
+            Err(e)
+        }
+    }
+}
+
+async fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Internal(format!("cannot store an attachment: {e}"));
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    // Write beside, then rename: a file is either whole or absent.
+    let partial = path.with_extension("partial");
+    tokio::fs::write(&partial, bytes).await.map_err(io)?;
+    tokio::fs::rename(&partial, path).await.map_err(io)
+}
+
+async fn remove_quietly(path: &Path) {
+    if let Err(e) = tokio::fs::remove_file(path).await {
+        tracing::warn!(error = %e, "cannot remove a refused attachment");
+    }
+}
+
+/// The stored file a public URL names. Keys are checked for shape first, so that no
+/// request can name a path outside the folder.
+pub async fn find(services: &Services, key: &str) -> Result<Stored> {
+    if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::NotFound("file"));
+    }
+    let row = sqlx::query!(
+        "select name, content_type from attachments where key = ?",
+        key
+    )
+    .fetch_optional(&services.db)
+    .await?
+    .ok_or(Error::NotFound("file"))?;
+    Ok(Stored {
+        path: services.settings.attachments.dir.join(key),
+        name: row.name,
+        content_type: row.content_type,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_check_size_and_type() {
+        let limits = Limits {
+            max_bytes: 1024,
+            types: vec!["image/*".into(), "application/pdf".into()],
+            ..Limits::default()
+        };
+        assert_eq!(
+            limits.check("image/PNG; charset=x", 10).unwrap(),
+            "image/png"
+        );
+        assert!(limits.check("application/pdf", 1024).is_ok());
+        assert!(limits.check("application/pdf", 1025).is_err());
+        assert!(limits.check("text/html", 10).is_err());
+        assert!(limits.check("", 10).is_err());
+        assert!(limits.check("image/png", 0).is_err());
+        assert!(!Limits::default().allows("image/svg+xml"));
+    }
+
+    #[test]
+    fn names_are_made_safe() {
+        assert_eq!(safe_name("../../etc/passwd"), "passwd");
+        assert_eq!(safe_name("C:\\x\\report 2024.pdf"), "report_2024.pdf");
+        assert_eq!(safe_name(".htaccess"), "htaccess");
+        assert_eq!(safe_name("résumé\".pdf"), "r_sum__.pdf");
+        assert_eq!(safe_name(""), "file");
+        assert_eq!(kind_of("image/png"), "image");
+        assert_eq!(kind_of("application/pdf"), "file");
+    }
+}

@@ -1,0 +1,368 @@
+//! The realtime hub: every change agents must see, numbered, fanned out to the open
+//! websockets, and kept for a while so a socket that reconnects gets what it missed.
+//!
+//! Events are published after the transaction that made the change commits, so a
+//! client that refetches on an event always finds the change. Each event gets the
+//! next sequence number under one lock, together with being appended to the replay
+//! ring and sent to live subscribers; a subscriber that joins under the same lock
+//! therefore sees every event exactly once: from the ring up to its join, live after.
+//!
+//! Sequence numbers restart with the process, so they are qualified by a random
+//! `epoch`: a client that saw another epoch, or fell behind the ring, is told to
+//! resync (refetch what it shows) instead of being sent a partial history.
+//!
+//! - `presence`: which accounts have sockets open, and whether they are active;
+//! - `revocation`: closes the sockets of accounts that lost their access.
+
+pub mod presence;
+pub mod revocation;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+use tokio::sync::broadcast;
+
+use crate::Result;
+
+/// How many past events a reconnecting socket can catch up on.
+const REPLAY_EVENTS: usize = 10_000;
+/// How far a live subscriber may fall behind before it is told to resync.
+const LIVE_BUFFER: usize = 1_024;
+
+/// What changed. Tickets are named by the id Botpress knows them by (as in the REST
+/// API); clients refetch what they show, so events carry no content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Change {
+    TicketCreated {
+        ticket: String,
+    },
+    MessageAdded {
+        ticket: String,
+        message: i64,
+        /// `customer`, `system`, `agent` or `transcript`.
+        origin: String,
+    },
+    DeliveryChanged {
+        ticket: String,
+        message: i64,
+    },
+    /// Taken, transferred, or back in the queue (`agent` is then null).
+    Assigned {
+        ticket: String,
+        agent: Option<String>,
+    },
+    Closed {
+        ticket: String,
+    },
+    /// An account's presence changed: `online`, `away` or `offline`.
+    Presence {
+        agent: String,
+        presence: String,
+    },
+    /// The receiving agent's read state of a ticket changed (on another device).
+    Unread {
+        ticket: String,
+    },
+}
+
+/// A numbered change. `only_for` keeps per-agent events (unread) to that agent.
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub change: Change,
+    #[serde(skip)]
+    pub only_for: Option<i64>,
+}
+
+impl Event {
+    pub fn is_for(&self, user: i64) -> bool {
+        self.only_for.is_none_or(|u| u == user)
+    }
+}
+
+/// Where a reconnecting client left off: the epoch and last sequence number it saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Since {
+    pub epoch: String,
+    pub seq: u64,
+}
+
+impl Since {
+    /// Parses `epoch:seq` as clients send it.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let (epoch, seq) = raw.split_once(':')?;
+        Some(Self {
+            epoch: epoch.to_owned(),
+            seq: seq.parse().ok()?,
+        })
+    }
+}
+
+/// What a new subscriber starts with.
+pub enum Catchup {
+    /// The events after the client's `since` (possibly none).
+    Events(Vec<Arc<Event>>),
+    /// The client's `since` is from another run or older than the ring.
+    Resync,
+}
+
+pub struct Subscription {
+    pub catchup: Catchup,
+    pub live: broadcast::Receiver<Arc<Event>>,
+    pub last_seq: u64,
+}
+
+struct Log {
+    next_seq: u64,
+    ring: VecDeque<Arc<Event>>,
+}
+
+/// Cheap to clone; one per process.
+#[derive(Clone, Debug)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    epoch: String,
+    log: Mutex<Log>,
+    live: broadcast::Sender<Arc<Event>>,
+    presence: presence::Sockets,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub").field("epoch", &self.epoch).finish()
+    }
+}
+
+impl Hub {
+    pub fn new() -> Result<Self> {
+        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                epoch: crate::ids::new_id("")?[..12].to_owned(),
+                log: Mutex::new(Log {
+                    next_seq: 1,
+                    ring: VecDeque::with_capacity(1024),
+                }),
+                live,
+                presence: presence::Sockets::default(),
+            }),
+        })
+    }
+
+    pub fn epoch(&self) -> &str {
+        &self.inner.epoch
+    }
+
+    fn log(&self) -> MutexGuard<'_, Log> {
+        // A panic while holding the lock leaves the log consistent (each step is a
+        // plain push or send), so a poisoned lock is still safe to use.
+        self.inner
+            .log
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Numbers and sends a change. Call after the change is committed.
+    pub fn publish(&self, change: Change, only_for: Option<i64>) -> u64 {
+        let mut log = self.log();
+        let seq = log.next_seq;
+        log.next_seq += 1;
+        let event = Arc::new(Event {
+            seq,
+            change,
+            only_for,
+        });
+        if log.ring.len() == REPLAY_EVENTS {
+            log.ring.pop_front();
+        }
+        log.ring.push_back(event.clone());
+        // No receivers is fine: nobody is watching.
+        let _ = self.inner.live.send(event);
+        seq
+    }
+
+    /// Joins the live stream and returns what the client missed since `since`, and
+    /// the last sequence number given out before joining.
+    pub fn subscribe(&self, since: Option<&Since>) -> Subscription {
+        let log = self.log();
+        let live = self.inner.live.subscribe();
+        let catchup = match since {
+            None => Catchup::Events(Vec::new()),
+            Some(s) if s.epoch != self.inner.epoch || s.seq >= log.next_seq => Catchup::Resync,
+            Some(s) => {
+                let oldest = log.ring.front().map_or(log.next_seq, |e| e.seq);
+                if s.seq + 1 < oldest {
+                    Catchup::Resync
+                } else {
+                    Catchup::Events(log.ring.iter().filter(|e| e.seq > s.seq).cloned().collect())
+                }
+            }
+        };
+        Subscription {
+            catchup,
+            live,
+            last_seq: log.next_seq - 1,
+        }
+    }
+
+    /// The last sequence number given out (0 before the first event).
+    pub fn last_seq(&self) -> u64 {
+        self.log().next_seq - 1
+    }
+
+    pub fn sockets(&self) -> &presence::Sockets {
+        &self.inner.presence
+    }
+
+    /// Publishes a change to a ticket known by its row id, looking up the id Botpress
+    /// knows it by (and, for assignments, the holder's public id).
+    pub async fn ticket(&self, db: &SqlitePool, ticket: i64, kind: TicketChange) {
+        let row = sqlx::query!(
+            r#"select t.remote_id, u.public_id as "agent?"
+               from tickets t left join users u on u.id = t.assignee_id
+               where t.id = ?"#,
+            ticket
+        )
+        .fetch_optional(db)
+        .await;
+        let row = match row {
+            Ok(Some(row)) => row,
+            Ok(None) => return,
+            Err(e) => {
+                // The change is committed; clients see it on their next refetch.
+                tracing::warn!(error = %e, ticket, "cannot publish a ticket change");
+                return;
+            }
+        };
+        let ticket = row.remote_id;
+        let change = match kind {
+            TicketChange::Created => Change::TicketCreated { ticket },
+            TicketChange::Assigned => Change::Assigned {
+                ticket,
+                agent: row.agent,
+            },
+            TicketChange::Closed => Change::Closed { ticket },
+            TicketChange::Message { id, origin } => Change::MessageAdded {
+                ticket,
+                message: id,
+                origin: origin.to_owned(),
+            },
+            TicketChange::Delivery { message } => Change::DeliveryChanged { ticket, message },
+        };
+        self.publish(change, None);
+    }
+}
+
+/// A ticket change for [`Hub::ticket`].
+#[derive(Debug, Clone, Copy)]
+pub enum TicketChange {
+    Created,
+    Assigned,
+    Closed,
+    Message { id: i64, origin: &'static str },
+    Delivery { message: i64 },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed(n: u32) -> Change {
+        Change::Closed {
+            ticket: format!("tkt_{n}"),
+        }
+    }
+
+    #[test]
+    fn a_reconnecting_subscriber_gets_exactly_what_it_missed() {
+        let hub = Hub::new().unwrap();
+        for n in 0..5 {
+            hub.publish(closed(n), None);
+        }
+        let since = Since {
+            epoch: hub.epoch().to_owned(),
+            seq: 3,
+        };
+        let sub = hub.subscribe(Some(&since));
+        let mut live = sub.live;
+        assert_eq!(sub.last_seq, 5);
+        let Catchup::Events(missed) = sub.catchup else {
+            panic!("expected events")
+        };
+        assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), [4, 5]);
+        hub.publish(closed(9), None);
+        assert_eq!(live.try_recv().unwrap().seq, 6);
+    }
+
+    #[test]
+    fn another_epoch_or_a_future_seq_means_resync() {
+        let hub = Hub::new().unwrap();
+        hub.publish(closed(1), None);
+        let other = Since {
+            epoch: "elsewhere".into(),
+            seq: 1,
+        };
+        assert!(matches!(
+            hub.subscribe(Some(&other)).catchup,
+            Catchup::Resync
+        ));
+        let future = Since {
+            epoch: hub.epoch().to_owned(),
+            seq: 7,
+        };
+        assert!(matches!(
+            hub.subscribe(Some(&future)).catchup,
+            Catchup::Resync
+        ));
+    }
+
+    #[test]
+    fn falling_behind_the_ring_means_resync() {
+        let hub = Hub::new().unwrap();
+        for n in 0..(REPLAY_EVENTS as u32 + 10) {
+            hub.publish(closed(n), None);
+        }
+        let old = Since {
+            epoch: hub.epoch().to_owned(),
+            seq: 5,
+        };
+        assert!(matches!(hub.subscribe(Some(&old)).catchup, Catchup::Resync));
+        let recent = Since {
+            epoch: hub.epoch().to_owned(),
+            seq: hub.last_seq() - 2,
+        };
+        let Catchup::Events(missed) = hub.subscribe(Some(&recent)).catchup else {
+            panic!("expected events")
+        };
+        assert_eq!(missed.len(), 2);
+    }
+
+    #[test]
+    fn events_serialise_flat_with_their_sequence_number() {
+        let hub = Hub::new().unwrap();
+        hub.publish(closed(1), None);
+        let mut live = hub.subscribe(None).live;
+        hub.publish(
+            Change::Assigned {
+                ticket: "tkt_1".into(),
+                agent: None,
+            },
+            Some(3),
+        );
+        let event = live.try_recv().unwrap();
+        assert_eq!(
+            serde_json::to_value(&*event).unwrap(),
+            serde_json::json!({"seq": 2, "type": "assigned", "ticket": "tkt_1", "agent": null})
+        );
+        assert!(event.is_for(3) && !event.is_for(4));
+        assert_eq!(Since::parse("abc:12").unwrap().seq, 12);
+        assert!(Since::parse("abc").is_none() && Since::parse("abc:x").is_none());
+    }
+}

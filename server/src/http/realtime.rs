@@ -1,0 +1,212 @@
+//! `/ws`: one websocket per tab, carrying the hub's numbered events.
+//!
+//! Protocol (JSON text frames):
+//! - connect to `/ws?since=<epoch>:<seq>` after a drop (omit `since` the first time);
+//! - the server sends `{"type":"hello","epoch":…,"seq":…}`, then either the events
+//!   missed since `since` or `{"type":"resync","seq":…}` (refetch what you show),
+//!   then live events `{"seq":…,"type":…,…}`;
+//! - `{"type":"heartbeat"}` every 15 s of silence; a client that hears nothing for
+//!   longer than that should reconnect;
+//! - the client may send `{"type":"active"}` or `{"type":"idle"}` (presence).
+//!
+//! Authentication is the session cookie (browsers, whose Origin must be ours) or
+//! `Authorization: Bearer <token>` (programs). Anything else gets 401 before the
+//! upgrade. The socket closes (code 4001) when that access ends.
+
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use backend::realtime::presence::{Credential, Principal};
+use backend::realtime::{Catchup, Change, Since};
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::error::HttpError;
+use super::security::PublicOrigin;
+
+/// Clients only send tiny presence frames; anything bigger is refused.
+pub const MAX_FRAME_BYTES: usize = 4 * 1024;
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Close code for "your access ended": the client sends the person to sign in.
+const SIGNED_OUT: u16 = 4001;
+
+#[derive(Deserialize)]
+pub struct Params {
+    since: Option<String>,
+}
+
+pub async fn socket(
+    State(services): State<backend::Services>,
+    State(origin): State<PublicOrigin>,
+    auth: backend::auth::AuthSession,
+    headers: HeaderMap,
+    Query(params): Query<Params>,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, HttpError> {
+    let principal = authenticate(&services, &auth, &headers).await?;
+    // Browsers always send Origin on a websocket; the SameSite cookie alone does not
+    // stop another site's page from opening one with it.
+    if matches!(principal.credential, Credential::Session(_))
+        && !super::security::origin_allowed(&origin, &headers)
+    {
+        return Err(HttpError::Forbidden(
+            "websocket from another site refused".into(),
+        ));
+    }
+    let upgrade = upgrade.map_err(|e| HttpError::BadRequest(e.body_text()))?;
+    let since = params.since.as_deref().and_then(Since::parse);
+    Ok(upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |ws| serve(services, principal, since, ws))
+        .into_response())
+}
+
+async fn authenticate(
+    services: &backend::Services,
+    auth: &backend::auth::AuthSession,
+    headers: &HeaderMap,
+) -> Result<Principal, HttpError> {
+    if let Some(token) = super::api::bearer_token(headers)? {
+        let (user, token_id) = backend::accounts::authenticate_token_id(&services.db, token)
+            .await?
+            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
+        let epoch = backend::accounts::current_epoch(&services.db, user.id)
+            .await?
+            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
+        return Ok(Principal {
+            user: user.id,
+            public_id: user.public_id,
+            epoch,
+            credential: Credential::Token(token_id),
+        });
+    }
+    let unauthorized = || HttpError::Unauthorized("sign in first".into());
+    let user = auth.user.as_ref().ok_or_else(unauthorized)?;
+    let session = auth.session.id().ok_or_else(unauthorized)?.to_string();
+    let epoch = backend::accounts::current_epoch(&services.db, user.user.id)
+        .await?
+        .ok_or_else(unauthorized)?;
+    Ok(Principal {
+        user: user.user.id,
+        public_id: user.user.public_id.clone(),
+        epoch,
+        credential: Credential::Session(session),
+    })
+}
+
+fn announce(services: &backend::Services, change: backend::realtime::presence::PresenceChange) {
+    if let Some((agent, presence)) = change {
+        services.hub.publish(
+            Change::Presence {
+                agent,
+                presence: presence.as_str().to_owned(),
+            },
+            None,
+        );
+    }
+}
+
+async fn serve(
+    services: backend::Services,
+    principal: Principal,
+    since: Option<Since>,
+    mut ws: WebSocket,
+) {
+    let user = principal.user;
+    let sockets = services.hub.sockets();
+    let (socket_id, closed, change) = sockets.register(principal);
+    announce(&services, change);
+    let reason = run(&services, user, socket_id, since, &closed, &mut ws).await;
+    announce(&services, services.hub.sockets().unregister(socket_id));
+    if let Some((code, reason)) = reason {
+        let _ = ws
+            .send(Message::Close(Some(CloseFrame {
+                code,
+                reason: reason.into(),
+            })))
+            .await;
+    }
+}
+
+/// Relays events until the client leaves (None) or we end the socket (a close code
+/// and reason).
+async fn run(
+    services: &backend::Services,
+    user: i64,
+    socket_id: u64,
+    since: Option<Since>,
+    closed: &tokio_util::sync::CancellationToken,
+    ws: &mut WebSocket,
+) -> Option<(u16, &'static str)> {
+    let backend::realtime::Subscription {
+        catchup,
+        mut live,
+        last_seq,
+    } = services.hub.subscribe(since.as_ref());
+    let hello = json!({"type": "hello", "epoch": services.hub.epoch(), "seq": last_seq});
+    send_json(ws, &hello).await.ok()?;
+    match catchup {
+        Catchup::Resync => send_json(ws, &json!({"type": "resync", "seq": last_seq}))
+            .await
+            .ok()?,
+        Catchup::Events(missed) => {
+            for event in missed.iter().filter(|e| e.is_for(user)) {
+                send_json(ws, &**event).await.ok()?;
+            }
+        }
+    }
+    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    heartbeat.reset();
+    loop {
+        tokio::select! {
+            () = closed.cancelled() => return Some((SIGNED_OUT, "signed out")),
+            event = live.recv() => match event {
+                Ok(event) => {
+                    if event.is_for(user) {
+                        send_json(ws, &*event).await.ok()?;
+                        heartbeat.reset();
+                    }
+                }
+                // Too slow to keep up: rather than skip events, tell it to refetch.
+                Err(RecvError::Lagged(_)) => {
+                    let seq = services.hub.last_seq();
+                    live = live.resubscribe();
+                    send_json(ws, &json!({"type": "resync", "seq": seq})).await.ok()?;
+                }
+                Err(RecvError::Closed) => return Some((close_code::AWAY, "server stopping")),
+            },
+            () = async { heartbeat.tick().await; } => {
+                send_json(ws, &json!({"type": "heartbeat"})).await.ok()?;
+            }
+            frame = ws.recv() => match frame {
+                Some(Ok(Message::Text(text))) => {
+                    let active = match serde_json::from_str::<serde_json::Value>(&text) {
+                        Ok(v) if v["type"] == "active" => Some(true),
+                        Ok(v) if v["type"] == "idle" => Some(false),
+                        _ => None,
+                    };
+                    if let Some(active) = active {
+                        announce(services, services.hub.sockets().set_active(socket_id, active));
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None => return None,
+                Some(Ok(_)) => {}
+                // Includes frames over the size limit: the socket is done.
+                Some(Err(e)) => {
+                    tracing::debug!(error = %e, "websocket ended with an error");
+                    return Some((close_code::SIZE, "frame too large or malformed"));
+                }
+            },
+        }
+    }
+}
+
+async fn send_json<T: serde::Serialize>(ws: &mut WebSocket, value: &T) -> Result<(), ()> {
+    let text = serde_json::to_string(value).map_err(|_| ())?;
+    ws.send(Message::Text(text.into())).await.map_err(|_| ())
+}

@@ -1,0 +1,320 @@
+//! `/ws`: authentication before the upgrade, numbered events, catch-up after a drop,
+//! presence, and sockets closing when access ends.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+use crate::helpers::{TestApp, eventually, live_ticket, spawn_app, token};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+pub enum Auth<'a> {
+    None,
+    Cookie(&'a str),
+    Bearer(&'a str),
+}
+
+pub async fn open(
+    app: &TestApp,
+    auth: Auth<'_>,
+    origin: Option<&str>,
+    since: Option<&str>,
+) -> Result<Ws, WsError> {
+    let base = app.address.replacen("http://", "ws://", 1);
+    let url = match since {
+        Some(s) => format!("{base}/ws?since={s}"),
+        None => format!("{base}/ws"),
+    };
+    let mut request = url.into_client_request().unwrap();
+    let headers = request.headers_mut();
+    match auth {
+        Auth::None => {}
+        Auth::Cookie(c) => {
+            headers.insert("cookie", c.parse().unwrap());
+        }
+        Auth::Bearer(t) => {
+            headers.insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+    }
+    if let Some(o) = origin {
+        headers.insert("origin", o.parse().unwrap());
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(ws, _)| ws)
+}
+
+/// The next JSON frame that is not a heartbeat, within 5 s.
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a frame within 5 s")
+            .expect("the socket is open")
+            .expect("a valid frame");
+        if let Message::Text(text) = frame {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["type"] != "heartbeat" {
+                return v;
+            }
+        }
+    }
+}
+
+/// Reads frames until the server closes; returns the close code.
+async fn closed_with(ws: &mut Ws, within: Duration) -> u16 {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .expect("the server closes the socket in time");
+        match frame {
+            Some(Ok(Message::Close(Some(f)))) => return u16::from(f.code),
+            Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return 0,
+            Some(Ok(_)) => {}
+        }
+    }
+}
+
+fn status_of(e: WsError) -> u16 {
+    match e {
+        WsError::Http(response) => response.status().as_u16(),
+        other => panic!("expected an HTTP refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn strangers_and_other_sites_are_refused_before_the_upgrade() {
+    let app = spawn_app().await;
+    let anonymous = open(&app, Auth::None, Some(&app.address), None).await;
+    assert_eq!(status_of(anonymous.err().unwrap()), 401);
+    let bad_token = open(&app, Auth::Bearer("nope"), None, None).await;
+    assert_eq!(status_of(bad_token.err().unwrap()), 401);
+
+    let cookie = app
+        .signed_in("ann@example.org", backend::users::Role::Agent)
+        .await;
+    let cross_site = open(
+        &app,
+        Auth::Cookie(&cookie),
+        Some("https://evil.example"),
+        None,
+    )
+    .await;
+    assert_eq!(status_of(cross_site.err().unwrap()), 403);
+    let no_origin = open(&app, Auth::Cookie(&cookie), None, None).await;
+    assert_eq!(status_of(no_origin.err().unwrap()), 403);
+
+    let mut ws = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
+        .await
+        .unwrap();
+    let hello = next(&mut ws).await;
+    assert_eq!(hello["type"], "hello");
+    assert!(hello["epoch"].as_str().is_some_and(|e| !e.is_empty()));
+}
+
+#[tokio::test]
+async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
+    let app = spawn_app().await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/hook/"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&app.botpress)
+        .await;
+    let conn = app.connection("Shop", false).await;
+    let cookie = app
+        .signed_in("ann@example.org", backend::users::Role::Agent)
+        .await;
+    let (bearer, agent_id) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+
+    let mut ws = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
+        .await
+        .unwrap();
+    let hello = next(&mut ws).await;
+    let epoch = hello["epoch"].as_str().unwrap().to_owned();
+
+    let ticket = live_ticket(&app, &conn, "Refund").await;
+    let created = next(&mut ws).await;
+    assert_eq!(created["type"], "ticket_created");
+    assert_eq!(created["ticket"], ticket.as_str());
+    let said = next(&mut ws).await;
+    assert_eq!(said["type"], "message_added");
+    assert_eq!(said["origin"], "customer");
+    assert_eq!(said["seq"].as_u64(), created["seq"].as_u64().map(|s| s + 1));
+
+    // A program takes the ticket; the browser hears it, with the new holder.
+    let taken = app
+        .client
+        .post(app.url(&format!("/api/v1/tickets/{ticket}/assign")))
+        .bearer_auth(&bearer)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), 200);
+    let assigned = next(&mut ws).await;
+    assert_eq!(assigned["type"], "assigned");
+    assert_eq!(assigned["agent"], agent_id.as_str());
+    let last_seen = assigned["seq"].as_u64().unwrap();
+
+    // The tab drops; three things happen; it reconnects with the last number it saw.
+    drop(ws);
+    for text in ["one", "two", "three"] {
+        app.user_says(
+            &conn,
+            &ticket,
+            "cus_x",
+            json!({"type": "text", "text": text}),
+        )
+        .await;
+    }
+    let since = format!("{epoch}:{last_seen}");
+    let mut ws = open(
+        &app,
+        Auth::Cookie(&cookie),
+        Some(&app.address),
+        Some(&since),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    // Everything after `last_seen`, in order and without gaps: the three messages
+    // and this agent's own presence going offline while the tab was away.
+    let mut seqs = Vec::new();
+    let mut texts = 0;
+    while texts < 3 {
+        let e = next(&mut ws).await;
+        seqs.push(e["seq"].as_u64().unwrap());
+        if e["type"] == "message_added" {
+            texts += 1;
+        } else {
+            assert_eq!(e["type"], "presence", "{e}");
+        }
+    }
+    let expected: Vec<u64> = (last_seen + 1..=last_seen + seqs.len() as u64).collect();
+    assert_eq!(seqs, expected, "in order, none lost");
+
+    // From another run (the server restarted): told to refetch, not given a partial history.
+    let mut ws = open(
+        &app,
+        Auth::Cookie(&cookie),
+        Some(&app.address),
+        Some("old:3"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    assert_eq!(next(&mut ws).await["type"], "resync");
+}
+
+#[tokio::test]
+async fn presence_follows_open_sockets() {
+    let app = spawn_app().await;
+    let (bearer, agent_id) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let cookie = app
+        .signed_in("ann@example.org", backend::users::Role::Agent)
+        .await;
+    let mut watcher = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
+        .await
+        .unwrap();
+    next(&mut watcher).await;
+
+    let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
+    next(&mut ws).await;
+    let online = next(&mut watcher).await;
+    assert_eq!(
+        (
+            online["type"].as_str(),
+            online["agent"].as_str(),
+            online["presence"].as_str()
+        ),
+        (Some("presence"), Some(agent_id.as_str()), Some("online"))
+    );
+    ws.send(Message::text(r#"{"type":"idle"}"#)).await.unwrap();
+    assert_eq!(next(&mut watcher).await["presence"], "away");
+    let presence_of = |list: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == agent_id.as_str())
+            .map(|a| a["presence"].clone())
+    };
+    let agents: Value = app
+        .client
+        .get(app.url("/api/v1/agents"))
+        .bearer_auth(&bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(presence_of(&agents), Some(json!("away")), "{agents}");
+    ws.close(None).await.unwrap();
+    assert_eq!(next(&mut watcher).await["presence"], "offline");
+}
+
+#[tokio::test]
+async fn sockets_close_within_a_second_when_access_ends() {
+    let app = spawn_app().await;
+    // Sign-out closes that session's socket.
+    let cookie = app
+        .signed_in("ann@example.org", backend::users::Role::Agent)
+        .await;
+    let mut ws = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
+        .await
+        .unwrap();
+    next(&mut ws).await;
+    let out = app.call_fn("auth/logout", Some(&cookie), "").await;
+    assert_eq!(out.status(), 200);
+    assert_eq!(closed_with(&mut ws, Duration::from_secs(1)).await, 4001);
+
+    // A deactivation made elsewhere (the CLI is another process) is found by the sweep.
+    let (bearer, _) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
+    next(&mut ws).await;
+    sqlx::query("update users set active = 0, auth_epoch = auth_epoch + 1 where email = ?")
+        .bind("bob@example.org")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        closed_with(&mut ws, Duration::from_millis(1200)).await,
+        4001
+    );
+
+    // Revoking the token closes what it opened.
+    let (bearer, _) = token(&app, "cy@example.org", backend::users::Role::Agent).await;
+    let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
+    next(&mut ws).await;
+    sqlx::query("update api_tokens set revoked_at = 1")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(
+        closed_with(&mut ws, Duration::from_millis(1200)).await,
+        4001
+    );
+}
+
+#[tokio::test]
+async fn an_oversized_frame_ends_the_socket_and_the_server_keeps_serving() {
+    let app = spawn_app().await;
+    let (bearer, _) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
+    next(&mut ws).await;
+    let _ = ws.send(Message::text("x".repeat(64 * 1024))).await;
+    let code = closed_with(&mut ws, Duration::from_secs(2)).await;
+    assert!(code == 1009 || code == 0, "closed with {code}");
+    eventually(2, "the server still answers", || async {
+        (app.get("/healthz").await.status() == 200).then_some(())
+    })
+    .await;
+}
