@@ -60,6 +60,8 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("setup") view=pages::setup::SetupPage />
                     <Route path=StaticSegment("welcome") view=pages::welcome::WelcomePage />
+                    <Route path=StaticSegment("inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />
+                    <Route path=path!("/inbox/:id") view=pages::inbox::conversation::ConversationPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/agents") view=pages::admin::agents::AgentsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections") view=pages::admin::connections::ConnectionsPage ssr=SsrMode::Async />

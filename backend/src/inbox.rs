@@ -343,6 +343,18 @@ pub fn preview(kind: &str, payload: &str) -> String {
     }
 }
 
+/// Queued tickets that arrived before `cutoff`, oldest first: those waiting too long.
+pub async fn queued_before(db: &SqlitePool, cutoff: i64, limit: i64) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar!(
+        "select remote_id from tickets where status = 'queued' and created_at < ?
+         order by created_at limit ?",
+        cutoff,
+        limit
+    )
+    .fetch_all(db)
+    .await?)
+}
+
 /// The ticket a Botpress-facing id names (the id Baton returned to Botpress).
 pub async fn find_by_remote_id(db: &SqlitePool, remote_id: &str) -> Result<i64> {
     let ids = sqlx::query_scalar!(

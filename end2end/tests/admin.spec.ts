@@ -72,7 +72,7 @@ test("an invited agent opens the link, chooses a password and is signed in", asy
   await waitForHydration(invited);
   await invited.getByLabel("Password").fill(PASSWORD);
   await invited.getByRole("button", { name: "Set password and sign in" }).click();
-  await expect(invited).toHaveURL(/\/$/);
+  await expect(invited).toHaveURL(/\/inbox$/);
   await expect(invited.getByTestId("signed-in-as")).toHaveText("Ivy Invited");
 
   // The link worked once.

@@ -17,7 +17,7 @@ test("anonymous visitors are sent to sign in, and only the right password lets t
 
   await page.getByLabel("Password").fill("a long enough password");
   await page.getByRole("button", { name: "Sign in" }).click();
-  await expect(page).toHaveURL(/\/$/);
+  await expect(page).toHaveURL(/\/inbox$/);
   await expect(page.getByTestId("signed-in-as")).toHaveText("Ana Agent");
 });
 

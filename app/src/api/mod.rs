@@ -8,6 +8,7 @@ pub mod agents;
 pub mod audit;
 pub mod auth;
 pub mod connections;
+pub mod inbox;
 pub mod profile;
 pub mod status;
 

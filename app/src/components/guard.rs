@@ -68,7 +68,8 @@ fn Nav(user: CurrentUser) -> impl IntoView {
     let is_admin = user.role == "admin";
     view! {
         <nav class="nav" aria-label="Main">
-            <a href="/">"Home"</a>
+            <a href="/inbox" data-testid="nav-inbox">"Inbox"</a>
+            <a href="/">"Status"</a>
             {is_admin
                 .then(|| {
                     view! {
@@ -78,6 +79,7 @@ fn Nav(user: CurrentUser) -> impl IntoView {
                     }
                 })}
             <span class="spacer"></span>
+            <super::alerts::Alerts />
             <a href="/profile" data-testid="signed-in-as">
                 {user.name}
             </a>

@@ -1,8 +1,11 @@
 //! Building blocks shared by pages.
 
+pub mod alerts;
 pub mod guard;
 pub mod hydration;
 pub mod layout;
+pub mod live;
+pub mod message;
 pub mod time;
 
 /// Asks the person in front of the screen to confirm a consequential action. On the

@@ -13,7 +13,7 @@ pub fn WelcomePage() -> impl IntoView {
     let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(_)) = submit.value().get() {
-            navigate("/", Default::default());
+            navigate("/inbox", Default::default());
         }
     });
     let error = move || {

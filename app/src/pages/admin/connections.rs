@@ -91,6 +91,52 @@ fn Connections() -> impl IntoView {
             }}
         </Transition>
         <CreateForm create />
+        <AlertSettings />
+    }
+}
+
+/// How long a ticket may wait unclaimed, and the optional outgoing alert webhook.
+#[component]
+fn AlertSettings() -> impl IntoView {
+    use crate::api::inbox::{SaveAlertSettings, alert_settings};
+    let save = ServerAction::<SaveAlertSettings>::new();
+    let current = Resource::new(move || save.version().get(), |_| alert_settings());
+    on_signed_out(move || save.value().get());
+    view! {
+        <section class="card">
+            <h2>"Alerts"</h2>
+            <p class="muted">
+                "Agents are alerted when a conversation is queued, and again when it waits "
+                "unclaimed longer than this. Baton can also post new-ticket alerts to a team "
+                "chat's incoming webhook (it sends JSON with a " <code>"text"</code> " field)."
+            </p>
+            <Transition>
+                {move || current.get().map(|r| match r {
+                    Ok(s) => view! {
+                        <ActionForm action=save attr:class="form">
+                            <label>
+                                "Alert again after (minutes unclaimed)"
+                                <input type="number" name="minutes" min="1" max="1440" required value=s.unclaimed_after_minutes.to_string() />
+                            </label>
+                            <label>
+                                "Alert webhook URL (write-only)"
+                                <input type="url" name="webhook_url" autocomplete="off"
+                                    placeholder=s.webhook_host.clone().map_or_else(|| "none set".to_owned(), |h| format!("set: {h} (leave blank to keep)")) />
+                            </label>
+                            {s.webhook_host.is_some().then(|| view! {
+                                <label class="check"><input type="checkbox" name="remove_webhook" value="on" /> "Remove the alert webhook"</label>
+                            })}
+                            <button class="button" type="submit">"Save alerts"</button>
+                        </ActionForm>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+            {move || save.value().get().map(|r| match r {
+                Ok(()) => view! { <p role="status">"Saved."</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+            })}
+        </section>
     }
 }
 

@@ -1,0 +1,342 @@
+//! The agent inbox: lists, a ticket with its transcript, and what agents do to
+//! tickets. Tickets are named by the id Botpress knows them by, as in the REST API.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+/// A row of an inbox list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketRow {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub connection: String,
+    pub customer_name: Option<String>,
+    pub customer_email: Option<String>,
+    pub assignee_name: Option<String>,
+    /// The assignee is the viewer.
+    pub mine: bool,
+    pub created_at: i64,
+    pub closed_at: Option<i64>,
+    pub last_preview: Option<String>,
+    pub last_origin: Option<String>,
+    pub last_at: Option<i64>,
+    pub unread: i64,
+}
+
+#[cfg(feature = "ssr")]
+impl TicketRow {
+    fn from_row(r: backend::inbox::Row, viewer: i64) -> Self {
+        TicketRow {
+            mine: r.assignee_id == Some(viewer),
+            id: r.remote_id,
+            title: r.title,
+            status: r.status,
+            connection: r.connection,
+            customer_name: r.customer_name,
+            customer_email: r.customer_email,
+            assignee_name: r.assignee_name,
+            created_at: r.created_at,
+            closed_at: r.closed_at,
+            last_preview: r.last_preview,
+            last_origin: r.last_origin,
+            last_at: r.last_at,
+            unread: r.unread,
+        }
+    }
+}
+
+/// How many tickets each view holds, and what needs attention.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub queued: i64,
+    pub mine: i64,
+    pub open: i64,
+    pub closed: i64,
+    /// Queued tickets unclaimed past the threshold (at most 50).
+    pub overdue: Vec<String>,
+    pub threshold_minutes: u32,
+    /// The viewer's alert preferences.
+    pub sound: bool,
+    pub desktop: bool,
+    pub when_focused: bool,
+    /// The server's clock, so waiting times agree between server and browser.
+    pub now: i64,
+}
+
+#[server(endpoint = "inbox/summary")]
+pub async fn inbox_summary() -> Result<Summary, AppError> {
+    let user = super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    let counts = backend::inbox::counts(&services.db, user.user.id).await?;
+    let alerts = backend::alerts::get(&services.db).await?;
+    let prefs = backend::accounts::notification_settings(&services.db, user.user.id).await?;
+    let now = backend::clock::now_ms();
+    let cutoff = now - i64::from(alerts.unclaimed_after_minutes) * 60_000;
+    let overdue = backend::inbox::queued_before(&services.db, cutoff, 50).await?;
+    Ok(Summary {
+        queued: counts.queued,
+        mine: counts.mine,
+        open: counts.open,
+        closed: counts.closed,
+        overdue,
+        threshold_minutes: alerts.unclaimed_after_minutes,
+        sound: prefs.sound,
+        desktop: prefs.desktop,
+        when_focused: prefs.when_focused,
+        now,
+    })
+}
+
+/// A page of a view.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketPage {
+    pub rows: Vec<TicketRow>,
+    pub next: Option<String>,
+}
+
+/// `view`: `queued`, `mine`, `open` or `closed`; `after`: the cursor of the page before.
+#[server(endpoint = "inbox/list")]
+pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPage, AppError> {
+    use backend::inbox::{Cursor, View};
+    let user = super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    let view = View::parse(&view)?;
+    let after = after
+        .filter(|a| !a.is_empty())
+        .map(|a| Cursor::parse(&a))
+        .transpose()?;
+    let page = backend::inbox::list(&services.db, view, user.user.id, after, 50).await?;
+    Ok(TicketPage {
+        rows: page
+            .rows
+            .into_iter()
+            .map(|r| TicketRow::from_row(r, user.user.id))
+            .collect(),
+        next: page.next,
+    })
+}
+
+/// A message as the conversation page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    pub id: i64,
+    pub origin: String,
+    pub kind: String,
+    /// The Botpress payload as JSON text (parsed in the page, which knows the types).
+    pub payload: String,
+    /// Markdown, rendered and sanitised on the server.
+    pub html: Option<String>,
+    pub author_name: Option<String>,
+    pub delivery: Option<String>,
+    pub delivery_error: Option<String>,
+    pub at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtherTicket {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub picture_url: Option<String>,
+    pub others: Vec<OtherTicket>,
+}
+
+/// Everything the conversation page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationData {
+    pub ticket: TicketRow,
+    pub description: String,
+    pub closed_reason: Option<String>,
+    pub waiting_since: Option<i64>,
+    pub customer: Option<CustomerView>,
+    pub messages: Vec<MessageView>,
+    pub now: i64,
+}
+
+#[cfg(feature = "ssr")]
+async fn ticket_of(
+    id: &str,
+) -> Result<(backend::auth::SessionUser, backend::Services, i64), AppError> {
+    let user = super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    let ticket = backend::inbox::find_by_remote_id(&services.db, id).await?;
+    Ok((user, services, ticket))
+}
+
+#[server(endpoint = "inbox/ticket")]
+pub async fn conversation(id: String) -> Result<ConversationData, AppError> {
+    let (user, services, ticket) = ticket_of(&id).await?;
+    let detail = backend::conversation::detail(&services.db, user.user.id, ticket).await?;
+    let messages = backend::inbox::messages(&services.db, ticket).await?;
+    Ok(ConversationData {
+        description: detail.row.description.clone(),
+        ticket: TicketRow::from_row(detail.row, user.user.id),
+        closed_reason: detail.closed_reason,
+        waiting_since: detail.waiting_since,
+        customer: detail.customer.map(|c| CustomerView {
+            name: c.name,
+            email: c.email,
+            picture_url: c.picture_url,
+            others: c
+                .others
+                .into_iter()
+                .map(|o| OtherTicket {
+                    id: o.remote_id,
+                    title: o.title,
+                    status: o.status,
+                    created_at: o.created_at,
+                })
+                .collect(),
+        }),
+        messages: messages
+            .into_iter()
+            .map(|m| MessageView {
+                id: m.id,
+                origin: m.origin,
+                kind: m.kind,
+                payload: m.payload.to_string(),
+                html: m.html,
+                author_name: m.author_name,
+                delivery: m.delivery,
+                delivery_error: m.delivery_error,
+                at: m.at,
+            })
+            .collect(),
+        now: backend::clock::now_ms(),
+    })
+}
+
+/// Marks the ticket read for the viewer (on every device).
+#[server(endpoint = "inbox/read")]
+pub async fn mark_read(id: String) -> Result<(), AppError> {
+    let (user, services, ticket) = ticket_of(&id).await?;
+    backend::conversation::mark_read(&services, user.user.id, ticket).await?;
+    Ok(())
+}
+
+/// Takes the ticket (the v12 module's "pause"): the bot stops answering.
+#[server(endpoint = "inbox/take")]
+pub async fn take_ticket(id: String) -> Result<(), AppError> {
+    let (user, services, ticket) = ticket_of(&id).await?;
+    backend::tickets::assign(&services, ticket, user.user.id).await?;
+    Ok(())
+}
+
+/// Hands the ticket to another active agent, named by their public id.
+#[server(endpoint = "inbox/transfer")]
+pub async fn transfer_ticket(id: String, agent: String) -> Result<(), AppError> {
+    let (_, services, ticket) = ticket_of(&id).await?;
+    let target = backend::users::find_by_public_id(&services.db, &agent).await?;
+    backend::tickets::assign(&services, ticket, target.id).await?;
+    Ok(())
+}
+
+/// Hands the conversation back to the bot and closes the ticket.
+#[server(endpoint = "inbox/close")]
+pub async fn close_ticket(id: String) -> Result<(), AppError> {
+    let (_, services, ticket) = ticket_of(&id).await?;
+    backend::tickets::hand_back(&services, ticket).await?;
+    Ok(())
+}
+
+#[server(endpoint = "inbox/reply")]
+pub async fn send_reply(id: String, text: String) -> Result<(), AppError> {
+    let (user, services, ticket) = ticket_of(&id).await?;
+    let payload = serde_json::json!({ "text": text });
+    backend::tickets::send_message(&services, ticket, user.user.id, "text", &payload).await?;
+    Ok(())
+}
+
+#[server(endpoint = "inbox/resend")]
+pub async fn resend_message(message: i64) -> Result<(), AppError> {
+    let user = super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    backend::tickets::resend(&services, message, user.user.id).await?;
+    Ok(())
+}
+
+/// Someone to transfer a ticket to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Colleague {
+    pub id: String,
+    pub name: String,
+    pub presence: String,
+}
+
+/// Active people, online first, for the transfer menu.
+#[server(endpoint = "inbox/agents")]
+pub async fn colleagues() -> Result<Vec<Colleague>, AppError> {
+    super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    let mut people: Vec<Colleague> =
+        backend::accounts::people::list(&services.db, services.hub.sockets())
+            .await?
+            .into_iter()
+            .filter(|p| p.active)
+            .map(|p| Colleague {
+                id: p.public_id,
+                name: p.name,
+                presence: p.presence.as_str().to_owned(),
+            })
+            .collect();
+    let rank = |p: &str| match p {
+        "online" => 0,
+        "away" => 1,
+        _ => 2,
+    };
+    people.sort_by_key(|c| rank(&c.presence));
+    Ok(people)
+}
+
+/// The instance's alert settings, for admins. The webhook URL itself never leaves
+/// the server; its host tells admins which one is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertSettingsView {
+    pub unclaimed_after_minutes: u32,
+    pub webhook_host: Option<String>,
+}
+
+#[server(endpoint = "admin/alerts")]
+pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
+    super::ssr::admin().await?;
+    let settings = backend::alerts::get(&super::ssr::services()?.db).await?;
+    Ok(AlertSettingsView {
+        webhook_host: settings.webhook_host(),
+        unclaimed_after_minutes: settings.unclaimed_after_minutes,
+    })
+}
+
+/// `webhook_url`: blank keeps the current one; `remove_webhook` drops it.
+#[server(endpoint = "admin/alerts/save")]
+pub async fn save_alert_settings(
+    minutes: u32,
+    #[server(default)] webhook_url: String,
+    #[server(default)] remove_webhook: Option<String>,
+) -> Result<(), AppError> {
+    let (_, actor) = super::ssr::admin().await?;
+    let services = super::ssr::services()?;
+    let url = if remove_webhook.is_some() {
+        Some("")
+    } else if webhook_url.trim().is_empty() {
+        None
+    } else {
+        Some(webhook_url.as_str())
+    };
+    backend::alerts::set(&services.db, minutes, url).await?;
+    super::ssr::audit(
+        &actor,
+        "alerts.update",
+        serde_json::json!({ "unclaimed_after_minutes": minutes, "webhook_changed": url.is_some() }),
+    )
+    .await
+}

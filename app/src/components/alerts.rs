@@ -1,0 +1,169 @@
+//! Telling agents someone is waiting (the v12 module's "alert your agents"): a
+//! sound, a browser notification and a count in the tab title when a ticket is
+//! queued, and again when a queued ticket stays unclaimed past the admin's
+//! threshold. Each agent chooses sound and notification, and whether to be
+//! alerted while the tab is in front (profile page).
+
+use std::collections::HashSet;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use super::live::use_live;
+use crate::api::inbox::{Summary, inbox_summary};
+
+/// The title badge, the alerts, and the notification permission button.
+#[component]
+pub fn Alerts() -> impl IntoView {
+    let live = use_live();
+    // Re-check every 30 s for tickets crossing the threshold.
+    let clock = RwSignal::new(0_u32);
+    let summary = Resource::new(
+        move || (live.changes.get(), clock.get()),
+        |_| inbox_summary(),
+    );
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || clock.update(|n| *n += 1),
+            std::time::Duration::from_secs(30),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    let latest = RwSignal::new(Summary::default());
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = summary.get() {
+            latest.set(s);
+        }
+    });
+    // New tickets.
+    Effect::new(move |seen: Option<u64>| {
+        let created = live.created.get();
+        if seen.is_some_and(|s| created > s) {
+            latest.with_untracked(|s| {
+                alert(s, "A customer is waiting", "A new conversation is queued.")
+            });
+        }
+        created
+    });
+    // Tickets past the threshold, once each.
+    let alerted = StoredValue::new(HashSet::<String>::new());
+    Effect::new(move |_| {
+        let s = latest.get();
+        let fresh: Vec<String> = alerted.with_value(|done| {
+            s.overdue
+                .iter()
+                .filter(|id| !done.contains(*id))
+                .cloned()
+                .collect()
+        });
+        if !fresh.is_empty() {
+            alerted.update_value(|done| done.extend(fresh.iter().cloned()));
+            alert(
+                &s,
+                "Still waiting",
+                &format!(
+                    "{} conversation(s) unclaimed for over {} min.",
+                    fresh.len(),
+                    s.threshold_minutes
+                ),
+            );
+        }
+    });
+    let permission = RwSignal::new(String::from("granted"));
+    Effect::new(move |_| permission.set(notification_permission()));
+    let ask = move |_| request_permission(permission);
+    view! {
+        <Title text=move || match latest.with(|s| s.queued) {
+            0 => "Baton".to_owned(),
+            n => format!("({n}) Baton"),
+        } />
+        <button
+            class="button secondary"
+            data-testid="enable-notifications"
+            hidden=move || permission.get() != "default" || !latest.with(|s| s.desktop)
+            on:click=ask
+        >
+            "Enable notifications"
+        </button>
+    }
+}
+
+fn alert(prefs: &Summary, title: &str, body: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        let focused = document().has_focus().unwrap_or(false);
+        if focused && !prefs.when_focused {
+            return;
+        }
+        if prefs.sound {
+            beep();
+        }
+        if prefs.desktop && notification_permission() == "granted" {
+            let options = web_sys::NotificationOptions::new();
+            options.set_body(body);
+            options.set_tag("baton-queue");
+            let _ = web_sys::Notification::new_with_options(title, &options);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (prefs, title, body);
+}
+
+fn notification_permission() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        use web_sys::NotificationPermission as P;
+        // Absent in some browsers (and in embedded views): treat as refused.
+        let has_api = js_sys::Reflect::has(&window(), &"Notification".into()).unwrap_or(false);
+        if !has_api {
+            return "denied".into();
+        }
+        match web_sys::Notification::permission() {
+            P::Granted => "granted",
+            P::Default => "default",
+            _ => "denied",
+        }
+        .into()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    "granted".into()
+}
+
+/// Browsers only allow asking from a click.
+fn request_permission(permission: RwSignal<String>) {
+    #[cfg(feature = "hydrate")]
+    if let Ok(promise) = web_sys::Notification::request_permission() {
+        leptos::task::spawn_local(async move {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            permission.set(notification_permission());
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = permission;
+}
+
+/// A short two-tone chime, synthesised (no audio file to download).
+#[cfg(feature = "hydrate")]
+fn beep() {
+    let Ok(ctx) = web_sys::AudioContext::new() else {
+        return;
+    };
+    let now = ctx.current_time();
+    for (i, freq) in [880.0_f32, 1320.0].into_iter().enumerate() {
+        let (Ok(osc), Ok(gain)) = (ctx.create_oscillator(), ctx.create_gain()) else {
+            return;
+        };
+        let start = now + 0.15 * i as f64;
+        osc.frequency().set_value(freq);
+        gain.gain().set_value(0.15);
+        let _ = gain.gain().linear_ramp_to_value_at_time(0.0, start + 0.14);
+        let _ = osc.connect_with_audio_node(&gain);
+        let _ = gain.connect_with_audio_node(&ctx.destination());
+        let _ = osc.start_with_when(start);
+        let _ = osc.stop_with_when(start + 0.15);
+    }
+}

@@ -1,0 +1,247 @@
+//! The inbox: the views Queued, Mine, All open and Closed, each with a live count,
+//! 50 rows a page (keyset paging, so it stays fast with tens of thousands of
+//! tickets). The view is in the URL (`?view=mine`). Lists refetch when the realtime
+//! connection reports a change.
+
+pub mod conversation;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::api::inbox::{Summary, TicketRow, inbox_page, inbox_summary};
+use crate::components::guard::{Guard, on_signed_out};
+use crate::components::live::use_live;
+
+#[component]
+pub fn InboxPage() -> impl IntoView {
+    view! { <Guard page=|_| view! { <Inbox /> } /> }
+}
+
+const VIEWS: [(&str, &str); 4] = [
+    ("queued", "Queued"),
+    ("mine", "Mine"),
+    ("open", "All open"),
+    ("closed", "Closed"),
+];
+
+/// "3 min", "2 h 5 min", "4 d".
+pub fn waited(now: i64, since: i64) -> String {
+    let minutes = (now - since).max(0) / 60_000;
+    match minutes {
+        0 => "just now".to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m if m < 24 * 60 => format!("{} h {} min", m / 60, m % 60),
+        m => format!("{} d", m / (24 * 60)),
+    }
+}
+
+/// The server's clock, advanced every 30 s in the browser, so that waiting times
+/// agree with the server-rendered HTML and then keep ticking.
+pub fn ticking_now(start: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Signal<i64> {
+    let offset = RwSignal::new(0_i64);
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(
+            move || offset.update(|o| *o += 30_000),
+            std::time::Duration::from_secs(30),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    Signal::derive(move || start().unwrap_or(0) + offset.get())
+}
+
+#[component]
+fn Inbox() -> impl IntoView {
+    let live = use_live();
+    let query = use_query_map();
+    let view_name = move || {
+        let v = query.read().get("view").unwrap_or_default();
+        if VIEWS.iter().any(|(k, _)| *k == v) {
+            v
+        } else {
+            "queued".to_owned()
+        }
+    };
+    let summary = Resource::new(move || live.changes.get(), |_| inbox_summary());
+    let first = Resource::new(
+        move || (view_name(), live.changes.get()),
+        |(view, _)| inbox_page(view, None),
+    );
+    // Later pages, appended by "Load more"; a change reloads from the first page.
+    let more = RwSignal::new(Vec::<TicketRow>::new());
+    let next = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = first.get() {
+            more.set(Vec::new());
+            next.set(page.next);
+        }
+    });
+    let load_more =
+        Action::new(move |cursor: &String| inbox_page(view_name(), Some(cursor.clone())));
+    Effect::new(move |_| {
+        if let Some(Ok(page)) = load_more.value().get() {
+            more.update(|m| m.extend(page.rows));
+            next.set(page.next);
+        }
+    });
+    on_signed_out(move || first.get());
+    let summary_now = move || summary.get().and_then(Result::ok);
+    let now = ticking_now(move || summary_now().map(|s| s.now));
+
+    view! {
+        <section class="card inbox">
+            <div class="inbox-head">
+                <h1>"Inbox"</h1>
+                <LiveState />
+            </div>
+            <nav class="tabs" aria-label="Views">
+                {VIEWS
+                    .map(|(key, label)| {
+                        let count = move || {
+                            summary_now()
+                                .map(|s: Summary| match key {
+                                    "queued" => s.queued,
+                                    "mine" => s.mine,
+                                    "open" => s.open,
+                                    _ => s.closed,
+                                })
+                                .map(|n| n.to_string())
+                                .unwrap_or_default()
+                        };
+                        view! {
+                            <a
+                                href=format!("/inbox?view={key}")
+                                class=move || if view_name() == key { "tab active" } else { "tab" }
+                                data-testid=format!("tab-{key}")
+                            >
+                                {label}
+                                " "
+                                <span class="count" data-testid=format!("count-{key}")>{count}</span>
+                            </a>
+                        }
+                    })}
+            </nav>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || {
+                    first
+                        .get()
+                        .map(|result| match result {
+                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Ok(page) if page.rows.is_empty() => {
+                                view! { <p class="muted empty" data-testid="empty">{empty_text(&view_name())}</p> }
+                                    .into_any()
+                            }
+                            Ok(page) => {
+                                let threshold = summary_now().map_or(5, |s| s.threshold_minutes);
+                                view! {
+                                    <ul class="tickets" data-testid="tickets">
+                                        {page
+                                            .rows
+                                            .into_iter()
+                                            .map(|row| view! { <Row row now threshold /> })
+                                            .collect_view()}
+                                        <For
+                                            each=move || more.get()
+                                            key=|row| row.id.clone()
+                                            children=move |row| view! { <Row row now threshold /> }
+                                        />
+                                    </ul>
+                                }
+                                    .into_any()
+                            }
+                        })
+                }}
+            </Transition>
+            <div class="actions" hidden=move || next.get().is_none()>
+                <button
+                    class="button secondary"
+                    disabled=move || load_more.pending().get()
+                    on:click=move |_| {
+                        if let Some(cursor) = next.get() {
+                            load_more.dispatch(cursor);
+                        }
+                    }
+                >
+                    "Load more"
+                </button>
+            </div>
+        </section>
+    }
+}
+
+fn empty_text(view: &str) -> &'static str {
+    match view {
+        "queued" => {
+            "Nobody is waiting. New conversations appear here as soon as a bot hands one over."
+        }
+        "mine" => "You hold no tickets. Take one from the queue.",
+        "open" => "No open tickets.",
+        _ => "No closed tickets yet.",
+    }
+}
+
+#[component]
+fn Row(row: TicketRow, now: Signal<i64>, threshold: u32) -> impl IntoView {
+    let customer = row
+        .customer_name
+        .clone()
+        .or_else(|| row.customer_email.clone())
+        .unwrap_or_else(|| "Unknown customer".to_owned());
+    let email = row
+        .customer_email
+        .clone()
+        .filter(|_| row.customer_name.is_some());
+    let title = if row.title.trim().is_empty() {
+        "(no title)".to_owned()
+    } else {
+        row.title.clone()
+    };
+    let created = row.created_at;
+    let queued = row.status == "queued";
+    let overdue = move || queued && now.get() - created > i64::from(threshold) * 60_000;
+    let holder = match (row.status.as_str(), row.mine, row.assignee_name.clone()) {
+        ("closed", ..) => "Closed".to_owned(),
+        (_, true, _) => "You".to_owned(),
+        (_, _, Some(name)) => name,
+        _ => "Unassigned".to_owned(),
+    };
+    let since = if row.status == "closed" {
+        row.closed_at.unwrap_or(created)
+    } else {
+        created
+    };
+    let preview = row.last_preview.clone().unwrap_or_default();
+    let unread = row.unread;
+    view! {
+        <li class=move || if overdue() { "ticket overdue" } else { "ticket" } data-testid="ticket" data-ticket=row.id.clone()>
+            <a href=format!("/inbox/{}", row.id) class="ticket-link">
+                <div class="ticket-top">
+                    <span class="customer">{customer}</span>
+                    {email.map(|e| view! { <span class="muted email">{e}</span> })}
+                    <span class="spacer"></span>
+                    {(unread > 0).then(|| view! { <span class="badge" data-testid="unread" title="Unread messages">{unread}</span> })}
+                    <span class="muted wait" title="Waiting time">{move || waited(now.get(), since)}</span>
+                </div>
+                <div class="ticket-title">{title}</div>
+                <div class="ticket-bottom">
+                    <span class="preview muted">{preview}</span>
+                    <span class="holder" data-testid="holder">{holder}</span>
+                </div>
+            </a>
+        </li>
+    }
+}
+
+/// The realtime connection's state, for the person to see.
+#[component]
+pub fn LiveState() -> impl IntoView {
+    let live = use_live();
+    view! {
+        <span class=move || live.state.get().class() data-testid="live-state" role="status">
+            {move || live.state.get().label()}
+        </span>
+    }
+}
