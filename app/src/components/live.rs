@@ -107,8 +107,14 @@ mod client {
             }
             // Owned by a root of its own: the connection outlives the page that
             // first asked for it.
+            // `new_root` also makes itself the current owner; the page being rendered
+            // must get its own back (it holds the router's context).
+            let page_owner = Owner::current();
             let owner = Owner::new_root(None);
             let live = owner.with(Live::new);
+            if let Some(page_owner) = page_owner {
+                page_owner.set();
+            }
             *cell.borrow_mut() = Some((owner, live));
             start(live);
             live

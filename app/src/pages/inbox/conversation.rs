@@ -239,28 +239,61 @@ fn CustomerPanel(c: ConversationData) -> impl IntoView {
 
 #[component]
 fn TransferMenu(id: String, transfer: ServerAction<TransferTicket>) -> impl IntoView {
-    let people = Resource::new(|| (), |_| colleagues());
+    // Colleagues load when the menu opens (presence is then current), and the whole
+    // <select> renders at once: the HTML parser drops the markers a reactive region
+    // would leave inside a <select>, which breaks hydration.
+    let open = RwSignal::new(false);
+    let people = Resource::new(
+        move || open.get(),
+        |open| async move {
+            if open {
+                colleagues().await
+            } else {
+                Ok(Vec::new())
+            }
+        },
+    );
     let chosen = RwSignal::new(String::new());
-    view! {
-        <span class="transfer">
+    let menu = move || {
+        let list = people.get().and_then(Result::ok).unwrap_or_default();
+        let options = list
+            .into_iter()
+            .map(|p| {
+                let dot = match p.presence.as_str() {
+                    "online" => "●",
+                    "away" => "◐",
+                    _ => "○",
+                };
+                let label = format!("{dot} {} ({})", p.name, p.presence);
+                view! { <option value=p.id>{label}</option> }
+            })
+            .collect::<Vec<_>>();
+        view! {
             <select
                 aria-label="Transfer to"
                 data-testid="transfer-to"
                 on:change=move |e| chosen.set(event_target_value(&e))
             >
                 <option value="">"Transfer to…"</option>
-                <Suspense>
-                    {move || people.get().and_then(Result::ok).map(|list| {
-                        list.into_iter().map(|p| {
-                            let dot = match p.presence.as_str() { "online" => "●", "away" => "◐", _ => "○" };
-                            view! { <option value=p.id.clone()>{format!("{dot} {} ({})", p.name, p.presence)}</option> }
-                        }).collect_view()
-                    })}
-                </Suspense>
+                {options}
             </select>
+        }
+    };
+    view! {
+        <span class="transfer">
+            <button
+                class="button secondary"
+                data-testid="open-transfer"
+                hidden=move || open.get()
+                on:click=move |_| open.set(true)
+            >
+                "Transfer…"
+            </button>
+            {move || open.get().then(menu)}
             <button
                 class="button secondary"
                 data-testid="transfer"
+                hidden=move || !open.get()
                 disabled=move || chosen.get().is_empty() || transfer.pending().get()
                 on:click=move |_| {
                     transfer.dispatch(TransferTicket { id: id.clone(), agent: chosen.get_untracked() });

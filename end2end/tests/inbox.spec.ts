@@ -1,0 +1,255 @@
+import http from "node:http";
+import { AddressInfo } from "node:net";
+import { randomBytes } from "node:crypto";
+import { APIRequestContext, Browser, Page } from "@playwright/test";
+import { test, expect, waitForHydration, createAccount, signIn, baton } from "./fixtures";
+
+type Call = { path: string; body: any };
+
+/** A fake Botpress: records what Baton posts to the bot's webhook. */
+async function fakeBotpress() {
+  const calls: Call[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      calls.push({ path: req.url ?? "", body: body ? JSON.parse(body) : null });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const name = `bot-${randomBytes(4).toString("hex")}`;
+  const out = baton(["connection", "create", "--name", name, "--webhook-url", `http://127.0.0.1:${port}/hook`]);
+  const token = out.trim().split("\n").pop()!.split("/botpress/")[1];
+  return {
+    calls,
+    /** Calls one of Baton's five Botpress endpoints, as the integration does. */
+    post: async (request: APIRequestContext, route: string, data: object) => {
+      const r = await request.post(`/botpress/${token}/${route}`, { data });
+      expect(r.status(), `${route}: ${await r.text()}`).toBe(200);
+      return r.json();
+    },
+    received: (route: string) => calls.filter((c) => c.path === `/hook/${route}`).map((c) => c.body),
+    close: () => server.close(),
+  };
+}
+
+type Bot = Awaited<ReturnType<typeof fakeBotpress>>;
+
+/** Botpress hands a customer's conversation over; returns the ticket id and customer id. */
+async function escalate(bot: Bot, request: APIRequestContext, title: string, customer = "Dana Customer") {
+  const user = await bot.post(request, "createRemoteUser", {
+    type: "createRemoteUser",
+    payload: { role: "end-user", name: customer, email: `dana-${randomBytes(3).toString("hex")}@example.org` },
+  });
+  const ticket = await bot.post(request, "createRemoteConversation", {
+    type: "createRemoteConversation",
+    payload: { title, description: "Escalated by the bot" },
+  });
+  return { ticket: ticket.id as string, customer: user.id as string };
+}
+
+async function says(bot: Bot, request: APIRequestContext, ticket: string, user: string, payload: object) {
+  await bot.post(request, "botSendsMessage", {
+    type: "botSendsMessage",
+    remoteConversationId: ticket,
+    remoteUserId: user,
+    payload,
+  });
+}
+
+async function agentPage(browser: Browser, name: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  name = `${name} ${randomBytes(3).toString("hex")}`;
+  const email = createAccount("agent", name);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId("live-state")).toHaveText("Live");
+  return { context, page, email, name };
+}
+
+const row = (page: Page, ticket: string) => page.locator(`li[data-ticket="${ticket}"]`);
+
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAIAAAUAAen63NgAAAAASUVORK5CYII=",
+  "base64",
+);
+
+test("two agents work a ticket live: take, reply, image, transfer, close", async ({ browser, request }) => {
+  const bot = await fakeBotpress();
+  const a = await agentPage(browser, "Avery Agent");
+  const b = await agentPage(browser, "Blake Agent");
+
+  // Botpress escalates; both inboxes show it without a reload.
+  const { ticket, customer } = await escalate(bot, request, "Refund for order 1234");
+  await expect(row(a.page, ticket)).toBeVisible({ timeout: 1_000 });
+  await expect(row(b.page, ticket)).toBeVisible({ timeout: 1_000 });
+  await says(bot, request, ticket, customer, { type: "text", text: "Hello, I need a human" });
+  await expect(row(a.page, ticket)).toContainText("Hello, I need a human");
+  await expect(row(a.page, ticket).getByTestId("holder")).toHaveText("Unassigned");
+
+  // A takes it over; B's queue drops it.
+  await row(a.page, ticket).getByRole("link").click();
+  await expect(a.page.getByTestId("ticket-title")).toHaveText("Refund for order 1234");
+  await waitForHydration(a.page);
+  await expect(a.page.getByTestId("composer-reason")).toContainText("Take this ticket");
+  await a.page.getByTestId("take").click();
+  await expect(a.page.getByTestId("held-by")).toHaveText("You");
+  await expect(row(b.page, ticket)).toHaveCount(0);
+  await expect.poll(() => bot.received("agent-assigned").length).toBe(1);
+
+  // A replies with Enter; the bot's webhook receives it.
+  const composer = a.page.getByTestId("composer");
+  await composer.fill("Hi Dana, I can help.");
+  await composer.press("Enter");
+  await expect.poll(() => bot.received("message-from-agent").map((m) => m.payload?.text)).toContain("Hi Dana, I can help.");
+  await expect(a.page.locator('[data-origin="agent"]').last().getByTestId("delivery")).toHaveText("Sent");
+
+  // The customer answers; A sees it live.
+  await says(bot, request, ticket, customer, { type: "text", text: "Thanks! Order 1234." });
+  await expect(a.page.locator('[data-origin="customer"]').last()).toContainText("Thanks! Order 1234.");
+
+  // A sends an image; Botpress gets a URL that serves it.
+  await a.page.getByTestId("attach").setInputFiles({ name: "receipt.png", mimeType: "image/png", buffer: PNG });
+  await expect.poll(() => bot.received("message-from-agent").filter((m) => m.messageType === "image").length).toBe(1);
+  const image = bot.received("message-from-agent").find((m) => m.messageType === "image");
+  const fetched = await request.get(image.payload.imageUrl);
+  expect(fetched.status()).toBe(200);
+  expect(fetched.headers()["content-type"]).toBe("image/png");
+  expect(Buffer.from(await fetched.body()).equals(PNG)).toBe(true);
+  await expect(a.page.locator('[data-origin="agent"] img.bp-image')).toHaveCount(1);
+
+  // A transfers to B; Botpress hears who holds it now.
+  await a.page.getByTestId("open-transfer").click();
+  const select = a.page.getByTestId("transfer-to");
+  const option = select.locator("option", { hasText: b.name });
+  const blakeId = await option.getAttribute("value");
+  await select.selectOption(blakeId!);
+  await a.page.getByTestId("transfer").click();
+  await expect(a.page.getByTestId("held-by")).toHaveText(b.name);
+  await expect.poll(() => bot.received("agent-assigned").map((c) => c.remoteUserId)).toContain(blakeId);
+
+  // B finds it under Mine and closes it (after confirming).
+  await b.page.goto("/inbox?view=mine");
+  await row(b.page, ticket).getByRole("link").click();
+  await waitForHydration(b.page);
+  b.page.once("dialog", (d) => d.accept());
+  await b.page.getByTestId("close").click();
+  await expect(b.page.getByTestId("ticket-status")).toHaveText("closed");
+  await expect.poll(() => bot.received("stop-hitl").map((c) => c.remoteConversationId)).toContain(ticket);
+  await expect(b.page.getByTestId("composer")).toBeDisabled();
+
+  await a.context.close();
+  await b.context.close();
+  bot.close();
+});
+
+test("messages that arrive while the connection is down all appear, in order", async ({ browser, request }) => {
+  const bot = await fakeBotpress();
+  const a = await agentPage(browser, "Olive Offline");
+  const { ticket, customer } = await escalate(bot, request, "Flaky wifi");
+  await says(bot, request, ticket, customer, { type: "text", text: "first" });
+  await a.page.goto(`/inbox/${ticket}`);
+  await waitForHydration(a.page);
+  await expect(a.page.getByTestId("live-state")).toHaveText("Live");
+
+  await a.context.setOffline(true);
+  await expect(a.page.getByTestId("live-state")).toHaveText("Offline");
+  for (const text of ["one", "two", "three"]) {
+    await says(bot, request, ticket, customer, { type: "text", text });
+  }
+  await a.context.setOffline(false);
+  await expect(a.page.getByTestId("live-state")).toHaveText("Live");
+  await expect(a.page.locator('[data-origin="customer"] .msg-body')).toHaveText(["first", "one", "two", "three"]);
+  await a.context.close();
+  bot.close();
+});
+
+test("hostile customer content renders inert", async ({ browser, request }) => {
+  const bot = await fakeBotpress();
+  const a = await agentPage(browser, "Sam Secure");
+  const hostile: string[] = [];
+  a.page.on("dialog", (d) => {
+    hostile.push(d.message());
+    d.dismiss();
+  });
+  a.page.on("request", (r) => {
+    if (r.url().includes("evil.example")) hostile.push(r.url());
+  });
+  const payload = `<img src="https://evil.example/x.png" onerror="alert(1)"><script>alert(2)</script>`;
+  const { ticket, customer } = await escalate(bot, request, `<b>title</b><script>alert(3)</script>`, `<svg onload=alert(4)>`);
+  await says(bot, request, ticket, customer, { type: "text", text: payload });
+  await says(bot, request, ticket, "BOT", {
+    type: "markdown",
+    markdown: "[click me](javascript:alert(5)) <iframe src=https://evil.example/></iframe> **bold**",
+  });
+  await says(bot, request, ticket, customer, { type: "image", imageUrl: "javascript:alert(6)" });
+  await a.page.goto(`/inbox/${ticket}`);
+  await waitForHydration(a.page);
+  await expect(a.page.locator('[data-origin="customer"] .msg-body').first()).toHaveText(payload);
+  await expect(a.page.getByTestId("ticket-title")).toHaveText("<b>title</b><script>alert(3)</script>");
+  await expect(a.page.getByTestId("customer")).toContainText("<svg onload=alert(4)>");
+  const markdown = a.page.locator('[data-origin="system"] .markdown');
+  await expect(markdown.locator("strong")).toHaveText("bold");
+  await expect(markdown.locator("iframe")).toHaveCount(0);
+  expect(await markdown.locator("a").count()).toBe(0);
+  await a.page.goto("/inbox");
+  await expect(row(a.page, ticket)).toBeVisible();
+  expect(hostile).toEqual([]);
+  await a.context.close();
+  bot.close();
+});
+
+test("a queued ticket alerts: notification, sound and a count in the title", async ({ browser, request }) => {
+  const bot = await fakeBotpress();
+  const context = await browser.newContext();
+  // The page's Notification and AudioContext are stubs that record what they are asked.
+  await context.addInitScript(() => {
+    const w = window as any;
+    w.__notifications = [];
+    w.__sounds = 0;
+    class FakeNotification {
+      static permission = "granted";
+      static requestPermission() {
+        return Promise.resolve("granted");
+      }
+      constructor(title: string, options: any) {
+        w.__notifications.push({ title, body: options?.body });
+      }
+    }
+    w.Notification = FakeNotification;
+    const node = () => ({ connect() {}, frequency: { setValueAtTime() {}, set value(_v: number) {} }, gain: { value: 0, linearRampToValueAtTime() {} }, start() { w.__sounds++; }, stop() {} });
+    w.AudioContext = class {
+      currentTime = 0;
+      destination = {};
+      createOscillator() { return node(); }
+      createGain() { return node(); }
+    };
+  });
+  const page = await context.newPage();
+  await signIn(page, createAccount("agent", "Nia Notified"));
+  await expect(page).toHaveURL(/\/inbox$/);
+  await waitForHydration(page);
+  // Alert even though this tab is in front (an agent setting).
+  const saved = await page.request.post("/api/profile/alerts/save", {
+    form: { sound: "on", desktop: "on", when_focused: "on" },
+  });
+  expect(saved.status()).toBe(200);
+  await page.reload();
+  await waitForHydration(page);
+  await expect(page.getByTestId("live-state")).toHaveText("Live");
+
+  const { ticket } = await escalate(bot, request, "Alert me");
+  await expect(row(page, ticket)).toBeVisible();
+  await expect.poll(() => page.evaluate(() => (window as any).__notifications.length)).toBeGreaterThan(0);
+  const first = await page.evaluate(() => (window as any).__notifications[0]);
+  expect(first.title).toBe("A customer is waiting");
+  expect(await page.evaluate(() => (window as any).__sounds)).toBeGreaterThan(0);
+  await expect(page).toHaveTitle(/^\(\d+\) Baton$/);
+  await context.close();
+  bot.close();
+});
