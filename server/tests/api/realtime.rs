@@ -318,3 +318,74 @@ async fn an_oversized_frame_ends_the_socket_and_the_server_keeps_serving() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn read_state_is_kept_per_agent_and_follows_them_to_other_tabs() {
+    let app = spawn_app().await;
+    let conn = app.connection("Shop", false).await;
+    let ann = app
+        .signed_in("ann@example.org", backend::users::Role::Agent)
+        .await;
+    let bob = app
+        .signed_in("bob@example.org", backend::users::Role::Agent)
+        .await;
+    let ticket = live_ticket(&app, &conn, "Unread").await;
+    let unread = |cookie: String| {
+        let app = &app;
+        async move {
+            let (status, page) = app
+                .call_form("inbox/list", &cookie, &[("view", "queued")])
+                .await;
+            assert_eq!(status, 200, "{page}");
+            page["rows"][0]["unread"].as_i64().unwrap()
+        }
+    };
+    assert_eq!(
+        (unread(ann.clone()).await, unread(bob.clone()).await),
+        (1, 1)
+    );
+
+    // Ann's other tab hears that she read it; Bob's does not.
+    let mut ann_tab = open(&app, Auth::Cookie(&ann), Some(&app.address), None)
+        .await
+        .unwrap();
+    let mut bob_tab = open(&app, Auth::Cookie(&bob), Some(&app.address), None)
+        .await
+        .unwrap();
+    next(&mut ann_tab).await;
+    next(&mut bob_tab).await;
+    let (status, _) = app.call_form("inbox/read", &ann, &[("id", &ticket)]).await;
+    assert_eq!(status, 200);
+    let event = loop {
+        let e = next(&mut ann_tab).await;
+        if e["type"] != "presence" {
+            break e;
+        }
+    };
+    assert_eq!(
+        (event["type"].as_str(), event["ticket"].as_str()),
+        (Some("unread"), Some(ticket.as_str()))
+    );
+    assert_eq!(
+        (unread(ann.clone()).await, unread(bob.clone()).await),
+        (0, 1)
+    );
+    app.user_says(
+        &conn,
+        &ticket,
+        "cus_x",
+        json!({"type": "text", "text": "more"}),
+    )
+    .await;
+    let seen_by_bob = loop {
+        let e = next(&mut bob_tab).await;
+        if e["type"] != "presence" {
+            break e;
+        }
+    };
+    assert_eq!(
+        seen_by_bob["type"], "message_added",
+        "Bob never gets Ann's unread event"
+    );
+    assert_eq!(unread(ann).await, 1, "a new message is unread again");
+}
