@@ -6,6 +6,9 @@
 //! - `components/`: pieces shared by pages;
 //! - `error`: the error type that crosses the network.
 
+// Leptos view types nest deeply; the release (wasm) build needs room for them.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod components;
 pub mod error;

@@ -19,7 +19,15 @@ pub fn to_html(source: &str) -> String {
     let mut dropped = Vec::new();
     let events = Parser::new_ext(source, options).filter_map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Some(Event::Text(raw)),
+        // Images become links: an inline image would load from any host as soon
+        // as an agent opens the ticket.
         Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        })
+        | Event::Start(Tag::Image {
             link_type,
             dest_url,
             title,
@@ -35,34 +43,8 @@ pub fn to_html(source: &str) -> String {
                 id,
             }))
         }
-        Event::End(TagEnd::Link) => {
-            if dropped.pop().unwrap_or(false) {
-                None
-            } else {
-                Some(Event::End(TagEnd::Link))
-            }
-        }
-        Event::Start(Tag::Image {
-            link_type,
-            dest_url,
-            title,
-            id,
-        }) => {
-            let keep = safe_target(&dest_url);
-            dropped.push(!keep);
-            keep.then_some(Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }))
-        }
-        Event::End(TagEnd::Image) => {
-            if dropped.pop().unwrap_or(false) {
-                None
-            } else {
-                Some(Event::End(TagEnd::Link))
-            }
+        Event::End(TagEnd::Link | TagEnd::Image) => {
+            (!dropped.pop().unwrap_or(false)).then_some(Event::End(TagEnd::Link))
         }
         other => Some(other),
     });

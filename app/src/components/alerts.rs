@@ -22,16 +22,8 @@ pub fn Alerts() -> impl IntoView {
         move || (live.changes.get(), clock.get()),
         |_| inbox_summary(),
     );
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || clock.update(|n| *n += 1),
-            std::time::Duration::from_secs(30),
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
+    super::every(std::time::Duration::from_secs(30), move || {
+        clock.update(|n| *n += 1);
     });
     let latest = RwSignal::new(Summary::default());
     Effect::new(move |_| {

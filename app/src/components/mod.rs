@@ -8,6 +8,20 @@ pub mod live;
 pub mod message;
 pub mod time;
 
+/// Runs `tick` every `period` while the calling component is mounted (in the
+/// browser; effects do not run on the server).
+pub fn every(period: std::time::Duration, tick: impl Fn() + Clone + 'static) {
+    use leptos::prelude::{Effect, on_cleanup, set_interval_with_handle};
+    Effect::new(move |_| {
+        let handle = set_interval_with_handle(tick.clone(), period);
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+}
+
 /// Asks the person in front of the screen to confirm a consequential action. On the
 /// server there is nobody to ask (and no click to answer), so it says no.
 pub fn confirm(question: &str) -> bool {

@@ -2,10 +2,10 @@
 //! serves the file (and nothing that could run in our origin).
 
 use serde_json::json;
-use wiremock::matchers::{method, path, path_regex};
+use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TestApp, eventually, live_ticket, spawn_app, token};
+use crate::helpers::{TestApp, call, eventually, live_ticket, spawn_app, token};
 
 /// A tiny valid PNG (1×1).
 const PNG: &[u8] = &[
@@ -44,21 +44,18 @@ fn stored_files(app: &TestApp) -> usize {
 #[tokio::test]
 async fn an_image_reaches_botpress_at_a_url_that_serves_it() {
     let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path_regex("^/hook/"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.botpress)
-        .await;
+    app.accept_webhooks().await;
     let conn = app.connection("Shop", false).await;
     let (bearer, _) = token(&app, "ann@example.org", backend::users::Role::Agent).await;
     let ticket = live_ticket(&app, &conn, "Broken screen").await;
-    app.client
-        .post(app.url(&format!("/api/v1/tickets/{ticket}/assign")))
-        .bearer_auth(&bearer)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    call(
+        &app,
+        &bearer,
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/assign"),
+        Some(json!({})),
+    )
+    .await;
 
     let (status, sent) = send(
         &app,
@@ -123,13 +120,14 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     // Nobody holds it yet.
     let (status, body) = send(&app, &holder, &ticket, "a.png", "image/png", PNG.to_vec()).await;
     assert_eq!(status, 409, "{body}");
-    app.client
-        .post(app.url(&format!("/api/v1/tickets/{ticket}/assign")))
-        .bearer_auth(&holder)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
+    call(
+        &app,
+        &holder,
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/assign"),
+        Some(json!({})),
+    )
+    .await;
     let (status, _) = send(&app, &other, &ticket, "a.png", "image/png", PNG.to_vec()).await;
     assert_eq!(status, 409, "only the holder may send");
 

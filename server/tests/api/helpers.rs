@@ -373,6 +373,16 @@ impl TestApp {
     }
 
     /// Requests the fake Botpress received on `path`, bodies parsed as JSON.
+    /// Makes every bot webhook answer 200.
+    pub async fn accept_webhooks(&self) {
+        use wiremock::matchers::{method, path_regex};
+        wiremock::Mock::given(method("POST"))
+            .and(path_regex("^/hook/"))
+            .respond_with(wiremock::ResponseTemplate::new(200))
+            .mount(&self.botpress)
+            .await;
+    }
+
     pub async fn webhook_calls(&self, path: &str) -> Vec<Value> {
         self.botpress
             .received_requests()
@@ -427,4 +437,26 @@ pub async fn live_ticket(app: &TestApp, conn: &TestConnection, title: &str) -> S
     )
     .await;
     remote
+}
+
+/// A REST call with a bearer token; the status and the JSON body (null if none).
+pub async fn call(
+    app: &TestApp,
+    token: &str,
+    verb: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let url = app.url(path);
+    let mut request = match verb {
+        "GET" => app.client.get(url),
+        _ => app.client.post(url),
+    }
+    .bearer_auth(token);
+    if let Some(b) = body {
+        request = request.json(&b);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
 }

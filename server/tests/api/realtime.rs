@@ -7,10 +7,8 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TestApp, eventually, live_ticket, spawn_app, token};
+use crate::helpers::{TestApp, call, eventually, live_ticket, spawn_app, token};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -64,6 +62,16 @@ async fn next(ws: &mut Ws) -> Value {
             if v["type"] != "heartbeat" {
                 return v;
             }
+        }
+    }
+}
+
+/// The next event about tickets (presence comes and goes as tabs open and close).
+async fn next_change(ws: &mut Ws) -> Value {
+    loop {
+        let e = next(ws).await;
+        if e["type"] != "presence" {
+            return e;
         }
     }
 }
@@ -123,11 +131,7 @@ async fn strangers_and_other_sites_are_refused_before_the_upgrade() {
 #[tokio::test]
 async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path_regex("^/hook/"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.botpress)
-        .await;
+    app.accept_webhooks().await;
     let conn = app.connection("Shop", false).await;
     let cookie = app
         .signed_in("ann@example.org", backend::users::Role::Agent)
@@ -150,15 +154,15 @@ async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     assert_eq!(said["seq"].as_u64(), created["seq"].as_u64().map(|s| s + 1));
 
     // A program takes the ticket; the browser hears it, with the new holder.
-    let taken = app
-        .client
-        .post(app.url(&format!("/api/v1/tickets/{ticket}/assign")))
-        .bearer_auth(&bearer)
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(taken.status(), 200);
+    let (taken, _) = call(
+        &app,
+        &bearer,
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(taken, 200);
     let assigned = next(&mut ws).await;
     assert_eq!(assigned["type"], "assigned");
     assert_eq!(assigned["agent"], agent_id.as_str());
@@ -356,12 +360,7 @@ async fn read_state_is_kept_per_agent_and_follows_them_to_other_tabs() {
     next(&mut bob_tab).await;
     let (status, _) = app.call_form("inbox/read", &ann, &[("id", &ticket)]).await;
     assert_eq!(status, 200);
-    let event = loop {
-        let e = next(&mut ann_tab).await;
-        if e["type"] != "presence" {
-            break e;
-        }
-    };
+    let event = next_change(&mut ann_tab).await;
     assert_eq!(
         (event["type"].as_str(), event["ticket"].as_str()),
         (Some("unread"), Some(ticket.as_str()))
@@ -377,12 +376,7 @@ async fn read_state_is_kept_per_agent_and_follows_them_to_other_tabs() {
         json!({"type": "text", "text": "more"}),
     )
     .await;
-    let seen_by_bob = loop {
-        let e = next(&mut bob_tab).await;
-        if e["type"] != "presence" {
-            break e;
-        }
-    };
+    let seen_by_bob = next_change(&mut bob_tab).await;
     assert_eq!(
         seen_by_bob["type"], "message_added",
         "Bob never gets Ann's unread event"

@@ -1,41 +1,14 @@
 //! The REST API for tickets: what a program does with a personal API token, checked
 //! against the fake Botpress.
 
-use serde_json::{Value, json};
-use wiremock::matchers::{method, path_regex};
-use wiremock::{Mock, ResponseTemplate};
+use serde_json::json;
 
-use crate::helpers::{TestApp, eventually, live_ticket, spawn_app, token};
-
-async fn call(
-    app: &TestApp,
-    token: &str,
-    verb: &str,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let url = app.url(path);
-    let mut request = match verb {
-        "GET" => app.client.get(url),
-        _ => app.client.post(url),
-    }
-    .bearer_auth(token);
-    if let Some(b) = body {
-        request = request.json(&b);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
+use crate::helpers::{call, eventually, live_ticket, spawn_app, token};
 
 #[tokio::test]
 async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     let app = spawn_app().await;
-    Mock::given(method("POST"))
-        .and(path_regex("^/hook/"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&app.botpress)
-        .await;
+    app.accept_webhooks().await;
     let conn = app.connection("bot", false).await;
     let (ana, ana_id) = token(&app, "ana@example.com", backend::users::Role::Agent).await;
     let (_, ben_id) = token(&app, "ben@example.com", backend::users::Role::Agent).await;

@@ -151,6 +151,55 @@ fn Body(
     let (id_take, id_close, id_transfer) = (id.clone(), id.clone(), id.clone());
     let messages = c.messages.clone();
     let count = messages.len();
+    // Built in parts and type-erased: as one `view!` the page's type is too deep
+    // for the release build.
+    let actions = view! {
+        <div class="actions">
+            {(open && !t.mine).then(|| view! {
+                <button class="button" data-testid="take" disabled=move || take.pending().get()
+                    on:click=move |_| { take.dispatch(TakeTicket { id: id_take.clone() }); }>
+                    "Take over"
+                </button>
+            })}
+            {open.then(|| view! { <TransferMenu id=id_transfer.clone() transfer /> })}
+            {open.then(|| view! {
+                <button class="button danger" data-testid="close" disabled=move || close.pending().get()
+                    on:click=move |_| {
+                        if crate::components::confirm("Hand this conversation back to the bot and close the ticket?") {
+                            close.dispatch(CloseTicket { id: id_close.clone() });
+                        }
+                    }>
+                    "Hand back to bot & close"
+                </button>
+            })}
+        </div>
+    }
+    .into_any();
+    let transcript = view! {
+        <ol class="transcript" data-testid="transcript" data-count=count>
+            {messages
+                .into_iter()
+                .map(|m| view! { <MessageItem message=m on_resend can_resend=mine /> })
+                .collect_view()}
+        </ol>
+    }
+    .into_any();
+    let facts = view! {
+        <section class="card">
+            <h2>"Ticket"</h2>
+            <dl class="facts">
+                <dt>"Description"</dt><dd>{if c.description.is_empty() { "—".to_owned() } else { c.description.clone() }}</dd>
+                <dt>"Bot"</dt><dd>{t.connection.clone()}</dd>
+                <dt>"Created"</dt><dd>{format_utc(t.created_at)}</dd>
+                <dt>"Waiting"</dt>
+                <dd data-testid="waiting">{move || waiting_since.map_or_else(|| "—".to_owned(), |s| format!("{} (since {})", waited(now.get(), s), format_utc(s)))}</dd>
+                <dt>"Held by"</dt><dd data-testid="held-by">{holder}</dd>
+                <dt>"Closed"</dt><dd>{format_optional(t.closed_at, "—")}</dd>
+                <dt>"Ticket id"</dt><dd><code>{t.id.clone()}</code></dd>
+            </dl>
+        </section>
+    }
+    .into_any();
     view! {
         <div class="conversation">
             <section class="card transcript-card">
@@ -158,48 +207,13 @@ fn Body(
                     <h1 data-testid="ticket-title">{title}</h1>
                     <span class=format!("status {}", t.status) data-testid="ticket-status">{t.status.clone()}</span>
                 </header>
-                <div class="actions">
-                    {(open && !t.mine).then(|| view! {
-                        <button class="button" data-testid="take" disabled=move || take.pending().get()
-                            on:click=move |_| { take.dispatch(TakeTicket { id: id_take.clone() }); }>
-                            "Take over"
-                        </button>
-                    })}
-                    {open.then(|| view! { <TransferMenu id=id_transfer.clone() transfer /> })}
-                    {open.then(|| view! {
-                        <button class="button danger" data-testid="close" disabled=move || close.pending().get()
-                            on:click=move |_| {
-                                if crate::components::confirm("Hand this conversation back to the bot and close the ticket?") {
-                                    close.dispatch(CloseTicket { id: id_close.clone() });
-                                }
-                            }>
-                            "Hand back to bot & close"
-                        </button>
-                    })}
-                </div>
+                {actions}
                 {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
-                <ol class="transcript" data-testid="transcript" data-count=count>
-                    {messages
-                        .into_iter()
-                        .map(|m| view! { <MessageItem message=m on_resend can_resend=mine /> })
-                        .collect_view()}
-                </ol>
+                {transcript}
                 <Composer id=id.clone() reply uploads reason=composer_reason />
             </section>
             <aside class="side">
-                <section class="card">
-                    <h2>"Ticket"</h2>
-                    <dl class="facts">
-                        <dt>"Description"</dt><dd>{if c.description.is_empty() { "—".to_owned() } else { c.description.clone() }}</dd>
-                        <dt>"Bot"</dt><dd>{t.connection.clone()}</dd>
-                        <dt>"Created"</dt><dd>{format_utc(t.created_at)}</dd>
-                        <dt>"Waiting"</dt>
-                        <dd data-testid="waiting">{move || waiting_since.map_or_else(|| "—".to_owned(), |s| format!("{} (since {})", waited(now.get(), s), format_utc(s)))}</dd>
-                        <dt>"Held by"</dt><dd data-testid="held-by">{holder}</dd>
-                        <dt>"Closed"</dt><dd>{format_optional(t.closed_at, "—")}</dd>
-                        <dt>"Ticket id"</dt><dd><code>{t.id.clone()}</code></dd>
-                    </dl>
-                </section>
+                {facts}
                 <CustomerPanel c=c.clone() />
             </aside>
         </div>
@@ -364,7 +378,7 @@ fn Composer(
         #[cfg(not(feature = "hydrate"))]
         let _ = (e, &id, uploads);
     };
-    view! {
+    let view = view! {
         <div class="composer">
             {reason.map(|r| view! { <p class="muted" data-testid="composer-reason">{r}</p> })}
             <textarea
@@ -391,7 +405,8 @@ fn Composer(
             {move || reply.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
             {move || upload_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </div>
-    }
+    };
+    view.into_any()
 }
 
 /// Sends a file through the attachments route with the session cookie.

@@ -39,16 +39,8 @@ pub fn waited(now: i64, since: i64) -> String {
 /// agree with the server-rendered HTML and then keep ticking.
 pub fn ticking_now(start: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Signal<i64> {
     let offset = RwSignal::new(0_i64);
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || offset.update(|o| *o += 30_000),
-            std::time::Duration::from_secs(30),
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
+    crate::components::every(std::time::Duration::from_secs(30), move || {
+        offset.update(|o| *o += 30_000);
     });
     Signal::derive(move || start().unwrap_or(0) + offset.get())
 }
