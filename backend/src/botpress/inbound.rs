@@ -210,15 +210,16 @@ pub async fn bot_sends_message(
     tx.commit().await?;
     services.outbox.wake();
     let hub = &services.hub;
-    hub.ticket(
-        &services.db,
-        ticket,
-        TicketChange::Message {
-            id: message_id,
-            origin,
+    // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
+    // too), so the busiest endpoint publishes without another query.
+    hub.publish(
+        Change::MessageAdded {
+            ticket: message.remote_conversation_id.clone(),
+            message: message_id,
+            origin: origin.to_owned(),
         },
-    )
-    .await;
+        None,
+    );
     if reopened {
         hub.ticket(&services.db, ticket, TicketChange::Assigned)
             .await;
