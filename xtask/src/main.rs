@@ -4,10 +4,14 @@
 //! - `cargo xtask run [-- BATON ARGS]`: set up, build the release site, start Baton;
 //! - `cargo xtask test [STEP…]`: set up, then run every check and test (or only the
 //!   named steps), stopping at the first failure;
+//! - `cargo xtask bench [--quick]`: build in release mode and run the benchmarks;
+//! - `cargo xtask audit`: security advisories (needs the RustSec database online);
 //! - `cargo xtask prepare`: regenerate the committed sqlx offline query data.
 //!
 //! Only the standard library is used, so this compiles before anything else.
 
+mod audit;
+mod bench;
 mod cmd;
 mod run;
 mod setup;
@@ -21,7 +25,9 @@ usage: cargo xtask <command>
 commands:
   setup              install the tools the build and tests need (idempotent)
   run [-- ARGS]      build the release site and start Baton; ARGS go to `baton serve`
-  test [STEP...]     run every check and test; steps: fmt clippy unit sqlx build e2e
+  test [STEP...]     run every check and test; steps: fmt deny clippy unit sqlx build e2e bench
+  bench [--quick]    build in release mode and measure; a full run writes BENCHMARKS.md
+  audit              check dependencies against the RustSec advisories (online)
   prepare            regenerate the sqlx offline query data in backend/.sqlx
 ";
 
@@ -31,6 +37,8 @@ fn main() -> ExitCode {
         Some("setup") => setup::run(setup::Needs::Test),
         Some("run") => run::run(&args[1..]),
         Some("test") => test::run(&args[1..]),
+        Some("bench") => bench::run(&args[1..]),
+        Some("audit") => audit::run(),
         Some("prepare") => test::prepare(),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");

@@ -1,16 +1,11 @@
 //! `cargo xtask run`: build the release site and start Baton on the embedded SQLite file.
 
-use crate::cmd::{Result, command, root, step};
+use crate::cmd::{Result, command, root};
 use crate::setup::{self, Needs};
 
 pub fn run(args: &[String]) -> Result {
     setup::run(Needs::Run)?;
-    let mut build = command("cargo");
-    build.args(["leptos", "build", "--release"]);
-    step(
-        "build the release site (cargo leptos build --release)",
-        build,
-    )?;
+    crate::bench::release_site()?;
 
     let binary = root().join("target/release/baton");
     // `--` separates xtask's arguments from Baton's; accept both forms.
@@ -36,5 +31,5 @@ fn exec(mut c: std::process::Command) -> Result {
 
 #[cfg(not(unix))]
 fn exec(c: std::process::Command) -> Result {
-    step("baton serve", c)
+    crate::cmd::step("baton serve", c)
 }

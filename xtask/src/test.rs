@@ -6,10 +6,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::bench;
 use crate::cmd::{Result, Tally, cargo_leptos_env, command, root, step, step_counted};
 use crate::setup::{self, Needs};
 
-const STEPS: &[&str] = &["fmt", "clippy", "unit", "sqlx", "build", "e2e"];
+const STEPS: &[&str] = &[
+    "fmt", "deny", "clippy", "unit", "sqlx", "build", "e2e", "bench",
+];
 
 /// Host crates, each named so features are never unified across the workspace.
 const HOST_PACKAGES: &[&str] = &[
@@ -21,6 +24,8 @@ const HOST_PACKAGES: &[&str] = &[
     "backend",
     "-p",
     "baton",
+    "-p",
+    "bench",
     "-p",
     "xtask",
 ];
@@ -52,11 +57,14 @@ pub fn run(args: &[String]) -> Result {
         let started = Instant::now();
         let result = match name {
             "fmt" => fmt(),
+            "deny" => crate::audit::policy(),
             "clippy" => clippy(),
             "unit" => unit(&mut tally),
             "sqlx" => sqlx_check(),
             "build" => release_build(),
             "e2e" => end_to_end(&mut tally),
+            // Proves the benchmarks still run; timing is not a test, so no budget is checked.
+            "bench" => bench::suite(true),
             _ => unreachable_step(name),
         };
         timings.push((name, started.elapsed()));
@@ -101,7 +109,7 @@ fn clippy() -> Result {
     host.arg("clippy")
         .args(HOST_PACKAGES)
         .args(["--all-targets", "--", "-D", "warnings"]);
-    step("clippy (host: app/ssr, backend, baton, xtask)", host)
+    step("clippy (host: app/ssr, backend, baton, bench, xtask)", host)
 }
 
 fn unit(tally: &mut Tally) -> Result {
@@ -148,9 +156,13 @@ pub fn prepare() -> Result {
 }
 
 fn release_build() -> Result {
+    bench::release_site()?;
     let mut c = command("cargo");
-    c.args(["leptos", "build", "--release"]);
-    step("release build (cargo leptos build --release)", c)
+    c.args(["build", "--release", "-p", "bench"]);
+    step(
+        "build the load generators (cargo build --release -p bench)",
+        c,
+    )
 }
 
 /// Starts the release binary on a free port with a fresh database and runs the

@@ -1,0 +1,80 @@
+//! Start-up time, idle memory, and the bytes a browser downloads on first visit.
+
+use std::time::Duration;
+
+use crate::process::{Baton, scratch};
+use crate::report::Row;
+use crate::stats::{Samples, ms};
+use crate::{Config, Scale};
+
+/// What the first visit loads besides the HTML (the names cargo-leptos gives them).
+const ASSETS: &[&str] = &["/pkg/baton.wasm", "/pkg/baton.js", "/pkg/baton.css"];
+
+pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
+    let mut startup = Samples::default();
+    let mut last = None;
+    for _ in 0..scale.startups {
+        // Each start is on a new, empty database: migrations included.
+        let (dir, database) = scratch()?;
+        let baton = Baton::start(config, dir, database).await?;
+        startup.push(baton.ready_after);
+        last = Some(baton);
+    }
+    let baton = last.ok_or_else(|| anyhow::anyhow!("no start-up measured"))?;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle = baton.rss_mib()?;
+
+    let client = reqwest::Client::new();
+    let mut total = 0usize;
+    let mut parts = Vec::new();
+    for path in ASSETS {
+        let response = client
+            .get(baton.url(path))
+            .header("accept-encoding", "br, gzip")
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        let encoding = response
+            .headers()
+            .get("content-encoding")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("identity")
+            .to_owned();
+        // reqwest is built without decompression, so these are the bytes on the wire.
+        let bytes = response.bytes().await?.len();
+        total += bytes;
+        let name = path.trim_start_matches("/pkg/");
+        parts.push(format!("{name} {:.1} KB {encoding}", bytes as f64 / 1024.0));
+    }
+    let total_kb = total as f64 / 1024.0;
+    let p50 = startup.percentile(50.0);
+    Ok(vec![
+        Row::new(
+            "Start-up",
+            format!(
+                "p50 **{}**, max {} (process start to `/readyz` 200, empty database, {} starts)",
+                ms(p50),
+                ms(startup.percentile(100.0)),
+                startup.len()
+            ),
+            "≤ 200 ms",
+            p50 <= Duration::from_millis(200),
+        ),
+        Row::new(
+            "Memory, idle",
+            format!("RSS **{idle:.1} MB** (2 s after start)"),
+            "≤ 30 MB",
+            idle <= 30.0,
+        ),
+        Row::new(
+            "First load",
+            format!("**{total_kb:.1} KB** ({})", parts.join(", ")),
+            "≤ 300 KB",
+            total_kb <= 300.0,
+        ),
+    ])
+}

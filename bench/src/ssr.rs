@@ -1,0 +1,218 @@
+//! Server-side rendering on a large database: the inbox page and a long conversation.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use backend::users::Role;
+
+use crate::process::{Baton, database_url, scratch};
+use crate::report::Row;
+use crate::seed::{self, PASSWORD};
+use crate::stats::{Samples, ms};
+use crate::{Config, Scale};
+
+const EMAIL: &str = "lead@bench.example";
+/// The first seeded ticket: the oldest in the queue, and the one with the long history.
+const LONG_TICKET: &str = "tkt_bench1";
+
+pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
+    let webhook = crate::webhook::start().await?;
+    let (dir, database) = scratch()?;
+    seed::connection(&database, &webhook.url).await?;
+    let seeding = Instant::now();
+    fill(&database, scale).await?;
+    eprintln!(
+        "bench: seeded {} tickets and {} messages in {:.1} s",
+        scale.tickets,
+        scale.messages,
+        seeding.elapsed().as_secs_f64()
+    );
+    let baton = Baton::start(config, dir, database).await?;
+
+    // A page that never answers fails the run instead of hanging it.
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let login = client
+        .post(baton.url("/api/auth/login"))
+        .form(&[("email", EMAIL), ("password", PASSWORD)])
+        .send()
+        .await?;
+    anyhow::ensure!(login.status().is_success(), "sign-in: {}", login.status());
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("sign-in set no cookie")?
+        .to_owned();
+
+    let mut inbox = page(&client, &baton, &cookie, "/inbox", "Question 1", scale).await?;
+    let mut long = page(
+        &client,
+        &baton,
+        &cookie,
+        &format!("/inbox/{LONG_TICKET}"),
+        "Seeded message",
+        scale,
+    )
+    .await?;
+    let (inbox50, long50) = (inbox.percentile(50.0), long.percentile(50.0));
+    let data = format!("{} tickets, {} messages", scale.tickets, scale.messages);
+    Ok(vec![
+        Row::new(
+            "SSR, inbox page",
+            format!(
+                "p50 **{}**, p99 {} (`GET /inbox`, {data}, {} requests)",
+                ms(inbox50),
+                ms(inbox.percentile(99.0)),
+                inbox.len()
+            ),
+            "p50 ≤ 15 ms",
+            inbox50 <= Duration::from_millis(15),
+        ),
+        Row::new(
+            "SSR, long ticket",
+            format!(
+                "p50 **{}**, p99 {} (`GET /inbox/{LONG_TICKET}`, {} messages in the ticket, \
+                 {} requests)",
+                ms(long50),
+                ms(long.percentile(99.0)),
+                scale.long_ticket,
+                long.len()
+            ),
+            "p50 ≤ 30 ms",
+            long50 <= Duration::from_millis(30),
+        ),
+    ])
+}
+
+/// Times `page_requests` sequential GETs of `path`, after a short warm-up, checking
+/// each answer is the real page (it contains `expect`).
+async fn page(
+    client: &reqwest::Client,
+    baton: &Baton,
+    cookie: &str,
+    path: &str,
+    expect: &str,
+    scale: &Scale,
+) -> anyhow::Result<Samples> {
+    let mut samples = Samples::default();
+    let began = Instant::now();
+    for i in 0..scale.page_requests + 5 {
+        // A slow page would make a full run take hours; a minute of samples is plenty.
+        if began.elapsed() > Duration::from_secs(60) && samples.len() >= 3 {
+            break;
+        }
+        let started = Instant::now();
+        let response = client
+            .get(baton.url(path))
+            .header("cookie", cookie)
+            .header("accept", "text/html")
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.text().await?;
+        let took = started.elapsed();
+        anyhow::ensure!(status.is_success(), "GET {path}: {status}");
+        anyhow::ensure!(body.contains(expect), "GET {path} does not show {expect:?}");
+        if i >= 5 {
+            samples.push(took);
+        }
+    }
+    Ok(samples)
+}
+
+/// Seeds the database in a few set-based statements (recursive CTEs), which is
+/// seconds for a million rows where one INSERT per row would be minutes.
+///
+/// These queries are checked when they run, not at compile time: they are test data,
+/// and the first run against a changed schema fails loudly.
+async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<()> {
+    let db = backend::db::connect(&database_url(database)).await?;
+    let lead = backend::accounts::create_user(
+        &db,
+        EMAIL,
+        "Bench lead",
+        Role::Agent,
+        Some(PASSWORD.into()),
+    )
+    .await?;
+    let now = backend::clock::now_ms();
+    // Ten days ago, a ticket a minute: the queue looks like a real backlog.
+    let start = now - 10 * 24 * 3600 * 1000;
+    let mut tx = db.begin().await?;
+    let connection: i64 = sqlx::query_scalar("select id from connections")
+        .fetch_one(&mut *tx)
+        .await?;
+    let customer: i64 = sqlx::query_scalar(
+        "insert into customers (public_id, connection_id, name, email, created_at, updated_at)
+         values ('usr_bench', ?1, 'Dana Customer', 'dana@example.org', ?2, ?2) returning id",
+    )
+    .bind(connection)
+    .bind(start)
+    .fetch_one(&mut *tx)
+    .await?;
+    // Every fifth ticket is held by the signed-in agent, the rest are queued.
+    sqlx::query(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1)
+         insert into tickets (connection_id, remote_id, customer_id, title, description,
+                              status, assignee_id, created_at, updated_at, first_inbound_at)
+         select ?2, 'tkt_bench' || i, ?3, 'Question ' || i, 'Seeded for the benchmark',
+                case when i % 5 = 0 then 'assigned' else 'queued' end,
+                case when i % 5 = 0 then ?4 end,
+                ?5 + i * 60000, ?5 + i * 60000, ?5 + i * 60000
+         from n",
+    )
+    .bind(scale.tickets)
+    .bind(connection)
+    .bind(customer)
+    .bind(lead.id)
+    .bind(start)
+    .execute(&mut *tx)
+    .await?;
+    let first: i64 = sqlx::query_scalar("select id from tickets where remote_id = 'tkt_bench1'")
+        .fetch_one(&mut *tx)
+        .await?;
+    // The long ticket: customer and agent taking turns.
+    sqlx::query(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1)
+         insert into messages (ticket_id, origin, type, payload, customer_id, author_id,
+                               delivery, created_at)
+         select ?2, case when i % 2 = 0 then 'agent' else 'customer' end, 'text',
+                json_object('type', 'text', 'text',
+                            'Seeded message ' || i || ': could you check my order, please?'),
+                case when i % 2 = 0 then null else ?3 end,
+                case when i % 2 = 0 then ?4 end,
+                case when i % 2 = 0 then 'sent' end,
+                ?5 + i
+         from n",
+    )
+    .bind(scale.long_ticket)
+    .bind(first)
+    .bind(customer)
+    .bind(lead.id)
+    .bind(start)
+    .execute(&mut *tx)
+    .await?;
+    // The rest, spread evenly over the other tickets.
+    sqlx::query(
+        "with recursive n(i) as (select 0 union all select i + 1 from n where i < ?1 - 1)
+         insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
+         select ?2 + 1 + (i % (?3 - 1)), 'customer', 'text',
+                json_object('type', 'text', 'text',
+                            'Seeded message ' || i || ': hello, I have a question'),
+                ?4, ?5 + i
+         from n",
+    )
+    .bind(scale.messages - scale.long_ticket)
+    .bind(first)
+    .bind(scale.tickets)
+    .bind(customer)
+    .bind(start)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    db.close().await;
+    Ok(())
+}
