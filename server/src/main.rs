@@ -5,7 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-#[tokio::main]
+// One worker thread: Leptos 0.8's server-side rendering can deadlock when two threads
+// poll the same page's resources and Suspense at once (an RwLock ordering inversion
+// inside reactive_graph, leptos-rs/leptos#4673; both workers end up blocked and the
+// whole server stops answering). We reproduced it rendering the inbox under load. On
+// one worker every poll is serial, so the inversion cannot happen. SQLite work still
+// runs on its own threads (one per pooled connection), so the second core stays busy.
+#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() -> ExitCode {
     let config = baton::config::Config::parse();
     if let Err(e) = baton::telemetry::init(config.log_format, &config.log_level) {
