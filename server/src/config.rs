@@ -130,6 +130,28 @@ pub struct Config {
         global = true
     )]
     pub attachment_types: Vec<String>,
+
+    /// Sustained requests a minute that one Botpress connection may make. Botpress
+    /// allows a bot 600; the default leaves room for its retries. Above the rate (and
+    /// the burst) calls get 429 with `Retry-After`, which Botpress retries.
+    #[arg(
+        long,
+        env = "BATON_BOTPRESS_RATE_PER_MINUTE",
+        default_value_t = 1200,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub botpress_rate_per_minute: u32,
+
+    /// Requests one Botpress connection may make at once above the sustained rate.
+    #[arg(
+        long,
+        env = "BATON_BOTPRESS_BURST",
+        default_value_t = 600,
+        value_parser = clap::value_parser!(u32).range(1..),
+        global = true
+    )]
+    pub botpress_burst: u32,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -145,6 +167,12 @@ pub enum Command {
     /// Manage personal API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Copy the database, consistently, while the server keeps running. Restore by
+    /// stopping Baton and putting the copy in place of the database file.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -50,6 +50,12 @@ impl Application {
             leptos_options,
             services: services.clone(),
             origin,
+            botpress_limit: crate::state::BotpressLimit(std::sync::Arc::new(
+                http::rate_limit::RateLimit::new(
+                    config.botpress_rate_per_minute,
+                    config.botpress_burst,
+                ),
+            )),
         })
         .layer(sign_in_layer(
             &services.db,

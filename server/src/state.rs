@@ -9,4 +9,9 @@ pub struct AppState {
     pub services: backend::Services,
     /// Our origin, for the websocket's Origin check.
     pub origin: crate::http::security::PublicOrigin,
+    /// Per-connection request rate on the Botpress endpoints.
+    pub botpress_limit: BotpressLimit,
 }
+
+#[derive(Clone, Debug)]
+pub struct BotpressLimit(pub std::sync::Arc<crate::http::rate_limit::RateLimit>);

@@ -18,6 +18,7 @@ use backend::botpress::inbound;
 use backend::botpress::wire::{self, Accepted, Created, Route};
 
 use super::error::{ErrorBody, HttpError};
+use crate::state::BotpressLimit;
 
 /// Largest body accepted on these routes.
 pub const MAX_BODY: usize = 256 * 1024;
@@ -25,6 +26,7 @@ pub const MAX_BODY: usize = 256 * 1024;
 /// `POST /botpress/{*rest}`: finds the connection and the route, then dispatches.
 pub async fn endpoint(
     State(services): State<Services>,
+    State(limit): State<BotpressLimit>,
     Path(rest): Path<String>,
     body: Body,
 ) -> Result<Response, HttpError> {
@@ -39,6 +41,18 @@ pub async fn endpoint(
     let Some(route) = Route::from_path(route) else {
         return Err(HttpError::NotFound);
     };
+    // After authentication, so a stranger cannot spend a real bot's allowance.
+    limit
+        .0
+        .check(connection)
+        .map_err(|retry_after| HttpError::TooManyRequests {
+            message: format!(
+                "too many requests for this connection (more than {} a minute, beyond the \
+                 burst allowance); retry in {retry_after} s",
+                limit.0.per_minute()
+            ),
+            retry_after,
+        })?;
     let body = read_body(body).await?;
     let call = Call {
         services: &services,

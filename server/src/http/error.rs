@@ -32,6 +32,9 @@ pub enum HttpError {
     Conflict(String),
     #[error("the body is larger than {0} KB")]
     TooLarge(usize),
+    /// Over a rate limit; `Retry-After` says when to try again.
+    #[error("{message}")]
+    TooManyRequests { message: String, retry_after: u64 },
     /// The database is locked or unreachable for now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
@@ -61,6 +64,7 @@ impl IntoResponse for HttpError {
             HttpError::Conflict(_) => StatusCode::CONFLICT,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -75,6 +79,11 @@ impl IntoResponse for HttpError {
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let HttpError::TooManyRequests { retry_after, .. } = &self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response

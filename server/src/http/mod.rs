@@ -5,6 +5,7 @@
 //! - `health`: liveness and readiness probes;
 //! - `files`: attachments agents send, served at unguessable URLs;
 //! - `last_seen`: when each signed-in person was last active;
+//! - `rate_limit`: the per-connection request rate of the Botpress endpoints;
 //! - `realtime`: the `/ws` websocket (events, presence);
 //! - `security`: security headers and the cross-site request check;
 //! - `server_fns`: the right HTTP status for server-function errors;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod files;
 pub mod health;
 pub mod last_seen;
+pub mod rate_limit;
 pub mod realtime;
 pub mod security;
 pub mod server_fns;

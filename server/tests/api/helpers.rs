@@ -38,6 +38,11 @@ pub const WEBHOOK_TIMEOUT_SECS: u64 = 2;
 pub const SITE_CSS: &str = "body{color:rebeccapurple}";
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with some settings changed first.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let botpress = MockServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("data").join("baton.db");
@@ -45,7 +50,7 @@ pub async fn spawn_app() -> TestApp {
     std::fs::create_dir_all(site_root.join("pkg")).unwrap();
     std::fs::write(site_root.join("pkg/baton.css"), SITE_CSS).unwrap();
 
-    let config = Config {
+    let mut config = Config {
         command: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", db_path.display()),
@@ -62,7 +67,10 @@ pub async fn spawn_app() -> TestApp {
             .split(',')
             .map(str::to_owned)
             .collect(),
+        botpress_rate_per_minute: 1200,
+        botpress_burst: 600,
     };
+    change(&mut config);
     let app = Application::build(&config)
         .await
         .expect("application builds");

@@ -19,9 +19,14 @@ const SETTINGS: &[(&str, &str)] = &[
     ("--botpress-api-url", "BATON_BOTPRESS_API_URL"),
     ("--webhook-timeout", "BATON_WEBHOOK_TIMEOUT"),
     ("--abandon-after-hours", "BATON_ABANDON_AFTER_HOURS"),
+    (
+        "--botpress-rate-per-minute",
+        "BATON_BOTPRESS_RATE_PER_MINUTE",
+    ),
+    ("--botpress-burst", "BATON_BOTPRESS_BURST"),
 ];
 
-fn baton(cwd: &Path) -> Command {
+pub(crate) fn baton(cwd: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(cwd).kill_on_drop(true);
     for (key, _) in std::env::vars() {
@@ -32,7 +37,7 @@ fn baton(cwd: &Path) -> Command {
     cmd
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -40,7 +45,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn wait_ready(port: u16, child: &mut Child) {
+pub(crate) async fn wait_ready(port: u16, child: &mut Child) {
     let url = format!("http://127.0.0.1:{port}/readyz");
     for _ in 0..300 {
         if let Ok(r) = reqwest::get(&url).await
