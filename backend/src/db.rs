@@ -66,6 +66,18 @@ pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlit
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
+/// Writes a consistent copy of the live database to `file` (which must not exist).
+///
+/// `VACUUM INTO` reads inside one transaction, so the copy is a snapshot even while
+/// the server keeps writing (WAL lets both go on), and it is compacted on the way.
+pub async fn backup(pool: &SqlitePool, file: &Path) -> Result<()> {
+    let target = file
+        .to_str()
+        .ok_or_else(|| Error::invalid("the backup path must be valid UTF-8"))?;
+    sqlx::query!("vacuum into ?", target).execute(pool).await?;
+    Ok(())
+}
+
 /// Cheap round trip used by `/readyz`.
 pub async fn ping(pool: &SqlitePool) -> Result<()> {
     sqlx::query("select 1").execute(pool).await?;

@@ -20,7 +20,28 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         Command::Connection(command) => connection(&config, command).await,
         Command::User(command) => user(&config, command).await,
         Command::Token(command) => token(&config, command).await,
+        Command::Backup { file } => backup(&config, &file).await,
     }
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    // Never overwrite: a typo must not destroy the previous good backup.
+    anyhow::ensure!(
+        !file.exists(),
+        "{} already exists; choose a new file name",
+        file.display()
+    );
+    let db = open(config).await?;
+    backend::db::backup(&db, file)
+        .await
+        .with_context(|| format!("cannot write the backup to {}", file.display()))?;
+    let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "Backed up the database to {} ({bytes} bytes).",
+        file.display()
+    );
+    println!("{}", file.display());
+    Ok(())
 }
 
 async fn open(config: &Config) -> anyhow::Result<backend::SqlitePool> {
