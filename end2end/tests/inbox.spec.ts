@@ -185,9 +185,17 @@ test("hostile customer content renders inert", async ({ browser, request }) => {
   await says(bot, request, ticket, customer, { type: "text", text: payload });
   await says(bot, request, ticket, "BOT", {
     type: "markdown",
-    markdown: "[click me](javascript:alert(5)) <iframe src=https://evil.example/></iframe> **bold**",
+    markdown:
+      "[click me](javascript:alert(5)) <iframe src=https://evil.example/></iframe> **bold** " +
+      "<svg><script>alert(10)</script></svg> [data](data:text/html,<script>alert(11)</script>)",
   });
   await says(bot, request, ticket, customer, { type: "image", imageUrl: "javascript:alert(6)" });
+  // SVG carrying script, as an image and as a file, and a script link as a file.
+  await says(bot, request, ticket, customer, {
+    type: "image",
+    imageUrl: "data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' onload='alert(7)'/>",
+  });
+  await says(bot, request, ticket, customer, { type: "file", fileUrl: "javascript:alert(8)", title: "<svg/onload=alert(9)>" });
   await a.page.goto(`/inbox/${ticket}`);
   await waitForHydration(a.page);
   await expect(a.page.locator('[data-origin="customer"] .msg-body').first()).toHaveText(payload);

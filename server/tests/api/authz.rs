@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use crate::helpers::{TestApp, spawn_app};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(crate) enum Who {
     /// Anyone (sign-in, first run, invitation links).
     Public,
     /// Any active account.
@@ -19,7 +19,7 @@ enum Who {
 
 /// Every server function with who may call it and a well-formed body, so that the
 /// answer is about access and not about decoding.
-const SERVER_FNS: &[(&str, Who, &str)] = &[
+pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("auth/me", Who::Public, ""),
     (
         "auth/login",
@@ -90,7 +90,7 @@ const SERVER_FNS: &[(&str, Who, &str)] = &[
 ];
 
 /// Every page and who may see it.
-const PAGES: &[(&str, Who)] = &[
+pub(crate) const PAGES: &[(&str, Who)] = &[
     ("/", Who::Account),
     ("/login", Who::Public),
     ("/setup", Who::Public),

@@ -1,0 +1,241 @@
+//! A SIGKILL in the middle of an ingest load from many concurrent Botpress clients:
+//! every request that got a 2xx is in the database after a restart, and the outbox
+//! picks up where it stopped.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use crate::helpers::eventually;
+use crate::process::{baton, free_port, wait_ready};
+
+const CLIENTS: usize = 16;
+
+async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+    let mut child = baton(dir)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args([
+            "--database-url",
+            url,
+            "--log-level",
+            "warn",
+            "--webhook-timeout",
+            "2",
+        ])
+        .arg("--site-root")
+        .arg(dir)
+        // A load test, not a rate-limit test.
+        .env("BATON_BOTPRESS_RATE_PER_MINUTE", "1000000")
+        .env("BATON_BOTPRESS_BURST", "100000")
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut child).await;
+    child
+}
+
+fn says(ticket: &str, customer: &str, text: &str) -> Value {
+    json!({"type": "botSendsMessage", "remoteConversationId": ticket,
+           "remoteUserId": customer, "payload": {"type": "text", "text": text}})
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: &Value) -> reqwest::Result<u16> {
+    Ok(client.post(url).json(body).send().await?.status().as_u16())
+}
+
+#[tokio::test]
+async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resumes() {
+    let botpress = MockServer::start().await;
+    // The bot's webhook is down at first, so agent replies wait in the outbox.
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&botpress)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("baton.db").display());
+    let (endpoint_token, agent_token) = {
+        let db = backend::db::connect(&url).await.unwrap();
+        let keyed = backend::connections::create(
+            &db,
+            backend::connections::NewConnection {
+                name: "crash".into(),
+                webhook_url: format!("{}/hook", botpress.uri()),
+                botpress_bot_id: None,
+                botpress_token: None,
+            },
+        )
+        .await
+        .unwrap();
+        let agent = backend::accounts::create_user(
+            &db,
+            "ana@example.com",
+            "Ana",
+            backend::users::Role::Agent,
+            None,
+        )
+        .await
+        .unwrap();
+        let (_, token) = backend::accounts::create_token(&db, agent.id, "crash")
+            .await
+            .unwrap();
+        db.close().await;
+        (keyed.endpoint_token, token)
+    };
+    let port = free_port();
+    let mut server = start(dir.path(), &url, port).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let endpoint = format!("{base}/botpress/{endpoint_token}");
+    let client = reqwest::Client::new();
+
+    let customer: Value = client
+        .post(format!("{endpoint}/createRemoteUser"))
+        .json(&json!({"type": "createRemoteUser", "payload": {"name": "Dana", "email": "d@example.org"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let customer = customer["id"].as_str().unwrap().to_owned();
+    let mut tickets = Vec::new();
+    for i in 0..CLIENTS / 2 {
+        let created: Value = client
+            .post(format!("{endpoint}/createRemoteConversation"))
+            .json(
+                &json!({"type": "createRemoteConversation", "payload": {"title": format!("t{i}")}}),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tickets.push(created["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        post(
+            &client,
+            &format!("{endpoint}/botSendsMessage"),
+            &says(&tickets[0], &customer, "hello")
+        )
+        .await
+        .unwrap(),
+        200
+    );
+    // An agent takes the first ticket and replies; the webhook refuses, so the
+    // replies are still in the outbox when the server dies.
+    let api = |path: String| format!("{base}/api/v1/tickets/{}{path}", tickets[0]);
+    let r = client
+        .post(api("/assign".into()))
+        .bearer_auth(&agent_token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for i in 0..5 {
+        let r = client
+            .post(api("/messages".into()))
+            .bearer_auth(&agent_token)
+            .json(&json!({"text": format!("reply {i}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+
+    // The load: many concurrent clients; every 2xx is noted.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut load = tokio::task::JoinSet::new();
+    for c in 0..CLIENTS {
+        let (client, url) = (client.clone(), format!("{endpoint}/botSendsMessage"));
+        let customer = customer.clone();
+        let ticket = tickets[c % tickets.len()].clone();
+        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+        load.spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::SeqCst) {
+                let text = format!("c{c}-{n}");
+                n += 1;
+                match post(&client, &url, &says(&ticket, &customer, &text)).await {
+                    Ok(200) => acknowledged.lock().unwrap().push(text),
+                    Ok(status) => panic!("{text}: {status} before the crash"),
+                    // The server is gone: what was not acknowledged may be lost.
+                    Err(_) => return,
+                }
+            }
+        });
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    server.start_kill().unwrap(); // SIGKILL: no shutdown handler runs.
+    server.wait().await.unwrap();
+    stop.store(true, Ordering::SeqCst);
+    while load.join_next().await.is_some() {}
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 50,
+        "the load was real: {}",
+        acknowledged.len()
+    );
+
+    // The bot's webhook is back; Baton restarts on the same file.
+    botpress.reset().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&botpress)
+        .await;
+    let mut server = start(dir.path(), &url, port).await;
+
+    let db = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let stored: Vec<String> =
+        sqlx::query_scalar("select payload ->> '$.text' from messages where origin = 'customer'")
+            .fetch_all(&db)
+            .await
+            .unwrap();
+    let stored: std::collections::HashSet<String> = stored.into_iter().collect();
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|t| !stored.contains(*t))
+        .collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+
+    // The outbox resumes: each reply is delivered once, in order (a send cut off by the
+    // kill may have landed, so it is failed for a person to resend instead).
+    let states = eventually(30, "every reply to settle", || async {
+        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+            "select payload ->> '$.text', delivery from messages where origin = 'agent' order by id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
+        rows.iter()
+            .all(|(_, d)| matches!(d.as_deref(), Some("sent" | "failed")))
+            .then_some(rows)
+    })
+    .await;
+    let sent: Vec<&str> = states
+        .iter()
+        .filter(|(_, d)| d.as_deref() == Some("sent"))
+        .map(|(t, _)| t.as_str())
+        .collect();
+    assert!(sent.len() >= 4, "{states:?}");
+    let received: Vec<String> = botpress
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/message-from-agent"))
+        .map(|r| {
+            serde_json::from_slice::<Value>(&r.body).unwrap()["payload"]["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(received, sent, "once each, in order");
+    let _ = server.start_kill();
+}
