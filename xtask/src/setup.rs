@@ -10,6 +10,7 @@ use crate::cmd::{self, Result, command, output, root, step};
 const MIN_RUST: (u32, u32) = (1, 95);
 const CARGO_LEPTOS: &str = "0.3.10";
 const SQLX_CLI: &str = "0.8.6";
+const CARGO_DENY: &str = "0.20.2";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
@@ -29,6 +30,7 @@ pub fn run(needs: Needs) -> Result {
     ensure_npm_packages()?;
     if needs == Needs::Test {
         ensure_sqlx_cli()?;
+        ensure_cargo_deny()?;
         ensure_chromium()?;
     }
     eprintln!("==> setup: all tools present");
@@ -210,6 +212,25 @@ fn ensure_sqlx_cli() -> Result {
     ])
     .args(["--no-default-features", "--features", "sqlite,completions"]);
     step("install sqlx-cli", c)
+}
+
+/// The licence, ban and source checks (and, where reachable, advisories).
+pub fn ensure_cargo_deny() -> Result {
+    let want = format!("cargo-deny {CARGO_DENY}");
+    if output(command("cargo").args(["deny", "--version"])).as_deref() == Some(&want) {
+        ok("cargo-deny", CARGO_DENY);
+        return Ok(());
+    }
+    let mut c = command("cargo");
+    c.args([
+        "install",
+        "cargo-deny",
+        "--version",
+        CARGO_DENY,
+        "--locked",
+        "--force",
+    ]);
+    step("install cargo-deny", c)
 }
 
 /// The Chromium binary Playwright drives: `CHROMIUM_PATH`, else Debian's package.
