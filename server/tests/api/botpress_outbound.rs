@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TestApp, TestConnection, eventually, spawn_app};
+use crate::helpers::{TestApp, TestConnection, eventually, replies_received, spawn_app};
 
 /// Answers every webhook route of `conn` with `status`.
 async fn webhook_answers(app: &TestApp, conn: &TestConnection, status: u16) {
@@ -315,17 +315,7 @@ async fn an_outage_is_ridden_out_and_everything_arrives_once_in_order() {
     for id in &ids {
         wait_delivery(&app, *id, "sent").await;
     }
-    let requests = app.botpress.received_requests().await.unwrap();
-    let delivered: Vec<String> = requests
-        .iter()
-        .filter(|r| r.url.path().ends_with("/message-from-agent"))
-        .map(|r| {
-            serde_json::from_slice::<Value>(&r.body).unwrap()["payload"]["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let delivered = replies_received(&app.botpress).await;
     // Three refused attempts of the first message, then each message once, in order.
     assert_eq!(delivered.len(), 6, "{delivered:?}");
     assert!(delivered[..3].iter().all(|t| t == "r0"), "{delivered:?}");

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::helpers::eventually;
+use crate::helpers::{eventually, replies_received};
 use crate::process::{baton, free_port, wait_ready};
 
 const CLIENTS: usize = 16;
@@ -223,19 +223,7 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
         .map(|(t, _)| t.as_str())
         .collect();
     assert!(sent.len() >= 4, "{states:?}");
-    let received: Vec<String> = botpress
-        .received_requests()
-        .await
-        .unwrap()
-        .iter()
-        .filter(|r| r.url.path().ends_with("/message-from-agent"))
-        .map(|r| {
-            serde_json::from_slice::<Value>(&r.body).unwrap()["payload"]["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let received = replies_received(&botpress).await;
     assert_eq!(received, sent, "once each, in order");
     let _ = server.start_kill();
 }

@@ -403,6 +403,24 @@ impl TestApp {
     }
 }
 
+/// The texts of the agent replies `botpress` received, every attempt, in arrival order.
+pub async fn replies_received(botpress: &MockServer) -> Vec<String> {
+    botpress
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/message-from-agent"))
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+            body["payload"]["text"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
 /// Polls `check` until it returns `Some`, for up to `secs` seconds.
 pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
 where
