@@ -43,6 +43,19 @@ pub struct Config {
     #[arg(long, env = "BENCH_REPORT")]
     pub report: Option<PathBuf>,
 
+    /// Run only this measure (footprint, ingest, outbox, fan-out or ssr), for
+    /// working on one; the report is only written by a run of all of them.
+    #[arg(long, env = "BENCH_ONLY", value_parser = ["footprint", "ingest", "outbox", "fan-out", "ssr"])]
+    pub only: Option<String>,
+
+    /// Baton's log level. `warn,sqlx=debug` logs every query, to count them.
+    #[arg(long, env = "BENCH_BATON_LOG_LEVEL", default_value = "warn")]
+    pub baton_log_level: String,
+
+    /// Keep each Baton's folder (database, log) after the run, and print where.
+    #[arg(long, env = "BENCH_KEEP")]
+    pub keep: bool,
+
     /// The command line recorded in the report, so anyone can reproduce it.
     #[arg(long, env = "BENCH_COMMAND_LINE", default_value = "cargo xtask bench")]
     pub command_line: String,
@@ -130,13 +143,23 @@ async fn run(config: Config) -> anyhow::Result<()> {
     let mut failed = 0;
     // Cheapest first. A measure that cannot finish becomes a row saying why, so one
     // broken measure never hides the others' numbers.
-    for (name, result) in [
-        ("Footprint", footprint::run(&config, &scale).await),
-        ("Ingest", ingest::run(&config, &scale).await),
-        ("Outbox", outbox::run(&config, &scale).await),
-        ("Fan-out", fanout::run(&config, &scale).await),
-        ("SSR", ssr::run(&config, &scale).await),
-    ] {
+    let wanted = |name: &str| {
+        config
+            .only
+            .as_deref()
+            .is_none_or(|only| only.eq_ignore_ascii_case(name))
+    };
+    for name in ["Footprint", "Ingest", "Outbox", "Fan-out", "SSR"] {
+        if !wanted(name) {
+            continue;
+        }
+        let result = match name {
+            "Footprint" => footprint::run(&config, &scale).await,
+            "Ingest" => ingest::run(&config, &scale).await,
+            "Outbox" => outbox::run(&config, &scale).await,
+            "Fan-out" => fanout::run(&config, &scale).await,
+            _ => ssr::run(&config, &scale).await,
+        };
         match result {
             Ok(r) => rows.extend(r),
             Err(e) => {
@@ -150,7 +173,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
             }
         }
     }
-    if let Some(path) = &config.report {
+    if let Some(path) = config.report.as_ref().filter(|_| config.only.is_none()) {
         report::write(path, &config, &rows)?;
         eprintln!("results written to {}", path.display());
     }

@@ -16,8 +16,9 @@ pub struct Baton {
     pub base: String,
     /// Process start to the first `/readyz` 200.
     pub ready_after: Duration,
-    // Kept so the folder (database, attachments, log) outlives the process.
-    _dir: tempfile::TempDir,
+    // Held so the folder (database, attachments, log) outlives the process; `None`
+    // when `--keep` left it on disk for good.
+    _dir: Option<tempfile::TempDir>,
 }
 
 /// A fresh folder and database URL for one Baton instance.
@@ -49,7 +50,13 @@ impl Baton {
         let log = std::fs::File::create(dir.path().join("baton.log"))?;
         let started = Instant::now();
         let child = Command::new(&config.baton)
-            .args(["serve", "--addr", &addr, "--log-level", "warn"])
+            .args([
+                "serve",
+                "--addr",
+                &addr,
+                "--log-level",
+                &config.baton_log_level,
+            ])
             .arg("--database-url")
             .arg(database_url(&database))
             .arg("--site-root")
@@ -68,7 +75,12 @@ impl Baton {
             base: format!("http://{addr}"),
             addr,
             ready_after: Duration::ZERO,
-            _dir: dir,
+            _dir: if config.keep {
+                eprintln!("bench: keeping {}", dir.keep().display());
+                None
+            } else {
+                Some(dir)
+            },
         };
         baton.ready_after = baton.wait_ready(started).await?;
         Ok(baton)

@@ -9,25 +9,44 @@ use std::collections::HashSet;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+use super::guard::Session;
 use super::live::use_live;
 use crate::api::inbox::{Summary, inbox_summary};
+use crate::error::AppError;
+
+/// The queue counts and the agent's alert settings, fetched once per change for
+/// both the navigation bar (title badge, alerts) and the inbox tabs. The guard
+/// creates it outside its `<Suspense>` and provides it as context.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueSummary(pub Resource<Result<Summary, AppError>>);
+
+impl QueueSummary {
+    pub fn load(session: Session) -> Self {
+        let live = use_live();
+        // Re-check every 30 s for tickets crossing the threshold.
+        let clock = RwSignal::new(0_u32);
+        super::every(std::time::Duration::from_secs(30), move || {
+            clock.update(|n| *n += 1);
+        });
+        Self(Resource::new(
+            move || (live.changes.get(), clock.get()),
+            move |_| session.then(inbox_summary()),
+        ))
+    }
+
+    /// The summary, once loaded; `None` while loading or after a failure.
+    pub fn get(&self) -> Option<Summary> {
+        self.0.get().and_then(Result::ok)
+    }
+}
 
 /// The title badge, the alerts, and the notification permission button.
 #[component]
-pub fn Alerts() -> impl IntoView {
+pub fn Alerts(summary: QueueSummary) -> impl IntoView {
     let live = use_live();
-    // Re-check every 30 s for tickets crossing the threshold.
-    let clock = RwSignal::new(0_u32);
-    let summary = Resource::new(
-        move || (live.changes.get(), clock.get()),
-        |_| inbox_summary(),
-    );
-    super::every(std::time::Duration::from_secs(30), move || {
-        clock.update(|n| *n += 1);
-    });
     let latest = RwSignal::new(Summary::default());
     Effect::new(move |_| {
-        if let Some(Ok(s)) = summary.get() {
+        if let Some(s) = summary.get() {
             latest.set(s);
         }
     });

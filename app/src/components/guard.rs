@@ -1,16 +1,53 @@
 //! Pages for signed-in people. [`Guard`] loads who is signed in (on the server first,
 //! so "not signed in" is a redirect before any content), refuses non-admins on admin
 //! pages with a 403, and draws the navigation bar.
+//!
+//! **A page creates its resources before the guard, never inside `page`.** The
+//! guard's `<Suspense>` re-runs its children to discover every resource they read
+//! (on the server, until no load is pending). A resource created in there is a new
+//! resource, with a new load, on every re-run, so the loop feeds itself: the inbox
+//! once ran its queries about 5,000 times per render (leptos-rs/leptos#4866). Each
+//! page's `XPage` component therefore creates its [`Session`], then its resources
+//! (which wait for the session) and the actions they depend on, and hands them to
+//! the part inside the guard.
 
 use leptos::prelude::*;
 use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 
+use super::alerts::{Alerts, QueueSummary};
 use crate::api::auth::{CurrentUser, Logout, me};
 use crate::error::AppError;
 
+/// Who is signed in. A page loads it first, and its other resources wait for it
+/// through [`Session::then`], so a visitor on the way to the sign-in page fetches
+/// nothing else.
+#[derive(Debug, Clone, Copy)]
+pub struct Session(Resource<Result<Option<CurrentUser>, AppError>>);
+
+impl Session {
+    pub fn load() -> Self {
+        Self(Resource::new(|| (), |_| me()))
+    }
+
+    /// `fetch`, once someone is signed in; otherwise the `Unauthorized` that the
+    /// server would have answered.
+    pub async fn then<T>(
+        self,
+        fetch: impl Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        match self.0.await {
+            Ok(Some(_)) => fetch.await,
+            Ok(None) => Err(AppError::Unauthorized),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 #[component]
 pub fn Guard<F, V>(
+    /// Who is signed in, loaded by the page before its own resources.
+    session: Session,
     /// Only admins may see this page.
     #[prop(optional)]
     admin: bool,
@@ -21,7 +58,9 @@ where
     F: Fn(CurrentUser) -> V + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let user = Resource::new(|| (), |_| me());
+    let user = session.0;
+    let summary = QueueSummary::load(session);
+    provide_context(summary);
     view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || {
@@ -30,7 +69,7 @@ where
                         Ok(Some(user)) if admin && user.role != "admin" => {
                             forbidden_status();
                             view! {
-                                <Nav user />
+                                <Nav user summary />
                                 <section class="card">
                                     <h1>"Admins only"</h1>
                                     <p>"This page is for admins. Ask an admin if you need access."</p>
@@ -38,7 +77,7 @@ where
                             }
                                 .into_any()
                         }
-                        Ok(Some(user)) => view! { <Nav user=user.clone() /> {page(user)} }.into_any(),
+                        Ok(Some(user)) => view! { <Nav user=user.clone() summary /> {page(user)} }.into_any(),
                         Ok(None) | Err(AppError::Unauthorized) => {
                             view! { <Redirect path="/login" /> }.into_any()
                         }
@@ -57,7 +96,8 @@ fn forbidden_status() {
 }
 
 #[component]
-fn Nav(user: CurrentUser) -> impl IntoView {
+fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
+    super::live::connect();
     let logout = ServerAction::<Logout>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -79,7 +119,7 @@ fn Nav(user: CurrentUser) -> impl IntoView {
                     }
                 })}
             <span class="spacer"></span>
-            <super::alerts::Alerts />
+            <Alerts summary />
             <a href="/profile" data-testid="signed-in-as">
                 {user.name}
             </a>

@@ -68,7 +68,8 @@ impl Live {
     }
 }
 
-/// The tab's connection, opened on first use. On the server: inert signals.
+/// The tab's connection signals. They stay still until [`connect`] opens the
+/// connection. On the server: inert signals.
 pub fn use_live() -> Live {
     #[cfg(feature = "hydrate")]
     {
@@ -78,6 +79,14 @@ pub fn use_live() -> Live {
     {
         Live::new()
     }
+}
+
+/// Opens the tab's connection, once. The guard calls it when someone is signed in:
+/// pages read the signals before that, and a visitor on the way to the sign-in
+/// page has no business knocking on `/ws`.
+pub fn connect() {
+    #[cfg(feature = "hydrate")]
+    client::connect();
 }
 
 #[cfg(feature = "hydrate")]
@@ -98,6 +107,7 @@ mod client {
 
     thread_local! {
         static SHARED: RefCell<Option<(Owner, Live)>> = const { RefCell::new(None) };
+        static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     }
 
     pub fn shared() -> Live {
@@ -116,9 +126,15 @@ mod client {
                 page_owner.set();
             }
             *cell.borrow_mut() = Some((owner, live));
-            start(live);
             live
         })
+    }
+
+    pub fn connect() {
+        let live = shared();
+        if !STARTED.with(|started| started.replace(true)) {
+            start(live);
+        }
     }
 
     #[derive(Default)]

@@ -6,20 +6,21 @@ use leptos::prelude::*;
 
 use crate::api::auth::CurrentUser;
 use crate::api::status::{ServerStatus, get_status};
-use crate::components::guard::{Guard, on_signed_out};
+use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::error::AppError;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    view! { <Guard page=|user| view! { <Home user /> } /> }
+    // Rendered on the server first (the status is in the HTML), then refreshed from the
+    // browser through the same server function. Created outside the guard (see `Guard`).
+    let session = Session::load();
+    let initial = Resource::new(|| (), move |_| session.then(get_status()));
+    view! { <Guard session page=move |user| view! { <Home user initial /> } /> }
 }
 
 #[component]
-fn Home(user: CurrentUser) -> impl IntoView {
-    // Rendered on the server first (the status is in the HTML), then refreshed from the
-    // browser through the same server function.
+fn Home(user: CurrentUser, initial: Resource<Result<ServerStatus, AppError>>) -> impl IntoView {
     let refresh = Action::new(|_: &()| get_status());
-    let initial = Resource::new(|| (), |_| get_status());
     let checks = move || refresh.version().get();
     let status = move || match refresh.value().get() {
         Some(latest) => Some(latest),

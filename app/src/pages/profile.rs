@@ -5,18 +5,43 @@ use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::CurrentUser;
 use crate::api::profile::{
-    ChangePassword, CreateToken, RevokeToken, SaveAlerts, get_alerts, list_tokens,
+    Alerts, ChangePassword, CreateToken, RevokeToken, SaveAlerts, TokenRow, get_alerts, list_tokens,
 };
-use crate::components::guard::{Guard, on_signed_out};
+use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::components::time::{format_optional, format_utc};
+use crate::error::AppError;
 
-#[component]
-pub fn ProfilePage() -> impl IntoView {
-    view! { <Guard page=|user| view! { <Profile user /> } /> }
+/// What the page loads, and the actions whose results reload it: created by the
+/// route, outside the guard (see `Guard`).
+#[derive(Clone, Copy)]
+struct Loaded {
+    tokens: Resource<Result<Vec<TokenRow>, AppError>>,
+    create: ServerAction<CreateToken>,
+    revoke: ServerAction<RevokeToken>,
+    alerts: Resource<Result<Alerts, AppError>>,
 }
 
 #[component]
-fn Profile(user: CurrentUser) -> impl IntoView {
+pub fn ProfilePage() -> impl IntoView {
+    let session = Session::load();
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let tokens = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        move |_| session.then(list_tokens()),
+    );
+    let alerts = Resource::new(|| (), move |_| session.then(get_alerts()));
+    let loaded = Loaded {
+        tokens,
+        create,
+        revoke,
+        alerts,
+    };
+    view! { <Guard session page=move |user| view! { <Profile user loaded /> } /> }
+}
+
+#[component]
+fn Profile(user: CurrentUser, loaded: Loaded) -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Your profile"</h1>
@@ -30,8 +55,8 @@ fn Profile(user: CurrentUser) -> impl IntoView {
             </dl>
         </section>
         <PasswordForm />
-        <Tokens />
-        <AlertSettings />
+        <Tokens tokens=loaded.tokens create=loaded.create revoke=loaded.revoke />
+        <AlertSettings alerts=loaded.alerts />
     }
 }
 
@@ -71,15 +96,13 @@ fn PasswordForm() -> impl IntoView {
 }
 
 #[component]
-fn Tokens() -> impl IntoView {
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+fn Tokens(
+    tokens: Resource<Result<Vec<TokenRow>, AppError>>,
+    create: ServerAction<CreateToken>,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
     on_signed_out(move || create.value().get());
     on_signed_out(move || revoke.value().get());
-    let tokens = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_tokens(),
-    );
     let created = move || {
         match create.value().get() {
         Some(Ok(t)) => Some(view! {
@@ -134,10 +157,9 @@ fn Tokens() -> impl IntoView {
 }
 
 #[component]
-fn AlertSettings() -> impl IntoView {
+fn AlertSettings(alerts: Resource<Result<Alerts, AppError>>) -> impl IntoView {
     let save = ServerAction::<SaveAlerts>::new();
     on_signed_out(move || save.value().get());
-    let alerts = Resource::new(|| (), |_| get_alerts());
     let saved = move || match save.value().get() {
         Some(Ok(())) => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
         Some(Err(e)) => {

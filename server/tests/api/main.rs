@@ -22,6 +22,7 @@ mod fuzz;
 mod health;
 mod limits;
 mod openapi;
+mod page_queries;
 mod pages;
 mod process;
 mod realtime;

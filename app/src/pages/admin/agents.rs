@@ -7,22 +7,28 @@ use crate::api::agents::{
     AgentRow, CreateAgent, DeactivateAgent, ReactivateAgent, UpdateAgent, agent_reset_link,
     list_agents,
 };
-use crate::components::guard::{Guard, on_signed_out};
+use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::components::time::format_optional;
 use crate::error::AppError;
 
-#[component]
-pub fn AgentsPage() -> impl IntoView {
-    view! { <Guard admin=true page=|_| view! { <Agents /> } /> }
+/// The list, and the actions whose results reload it: created by the route,
+/// outside the guard (see `Guard`).
+#[derive(Clone, Copy)]
+struct Loaded {
+    agents: Resource<Result<Vec<AgentRow>, AppError>>,
+    create: ServerAction<CreateAgent>,
+    update: ServerAction<UpdateAgent>,
+    deactivate: ServerAction<DeactivateAgent>,
+    reactivate: ServerAction<ReactivateAgent>,
 }
 
 #[component]
-fn Agents() -> impl IntoView {
+pub fn AgentsPage() -> impl IntoView {
+    let session = Session::load();
     let create = ServerAction::<CreateAgent>::new();
     let update = ServerAction::<UpdateAgent>::new();
     let deactivate = ServerAction::<DeactivateAgent>::new();
     let reactivate = ServerAction::<ReactivateAgent>::new();
-    let reset = Action::new(|id: &i64| agent_reset_link(*id));
     let agents = Resource::new(
         move || {
             (
@@ -32,8 +38,28 @@ fn Agents() -> impl IntoView {
                 reactivate.version().get(),
             )
         },
-        |_| list_agents(),
+        move |_| session.then(list_agents()),
     );
+    let loaded = Loaded {
+        agents,
+        create,
+        update,
+        deactivate,
+        reactivate,
+    };
+    view! { <Guard session admin=true page=move |_| view! { <Agents loaded /> } /> }
+}
+
+#[component]
+fn Agents(loaded: Loaded) -> impl IntoView {
+    let Loaded {
+        agents,
+        create,
+        update,
+        deactivate,
+        reactivate,
+    } = loaded;
+    let reset = Action::new(|id: &i64| agent_reset_link(*id));
     on_signed_out(move || create.value().get());
     on_signed_out(move || update.value().get());
     on_signed_out(move || deactivate.value().get());

@@ -4,30 +4,39 @@
 use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
+use leptos_router::params::ParamsMap;
 
-use crate::api::audit::list_audit;
-use crate::components::guard::Guard;
+use crate::api::audit::{AuditEntry, list_audit};
+use crate::components::guard::{Guard, Session};
 use crate::components::time::format_utc;
+use crate::error::AppError;
 
-#[component]
-pub fn AuditPage() -> impl IntoView {
-    view! { <Guard admin=true page=|_| view! { <Audit /> } /> }
+/// Actor, action and the entry id to page back from, as the URL says.
+fn filter_of(query: Memo<ParamsMap>) -> (String, String, Option<i64>) {
+    let q = query.read();
+    (
+        q.get("actor").unwrap_or_default(),
+        q.get("action").unwrap_or_default(),
+        q.get("before").and_then(|b| b.parse::<i64>().ok()),
+    )
 }
 
 #[component]
-fn Audit() -> impl IntoView {
+pub fn AuditPage() -> impl IntoView {
+    // Created outside the guard (see `Guard`).
+    let session = Session::load();
     let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
-        (
-            q.get("actor").unwrap_or_default(),
-            q.get("action").unwrap_or_default(),
-            q.get("before").and_then(|b| b.parse::<i64>().ok()),
-        )
-    };
-    let entries = Resource::new(filter, |(actor, action, before)| {
-        list_audit(actor, action, before)
-    });
+    let entries = Resource::new(
+        move || filter_of(query),
+        move |(actor, action, before)| session.then(list_audit(actor, action, before)),
+    );
+    view! { <Guard session admin=true page=move |_| view! { <Audit entries /> } /> }
+}
+
+#[component]
+fn Audit(entries: Resource<Result<Vec<AuditEntry>, AppError>>) -> impl IntoView {
+    let query = use_query_map();
+    let filter = move || filter_of(query);
     view! {
         <section class="card">
             <h1>"Audit log"</h1>

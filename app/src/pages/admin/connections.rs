@@ -8,25 +8,29 @@ use crate::api::connections::{
     ConnectionRow, CreateConnection, Endpoint, RotateConnection, ShowEndpoint, TestResult,
     UpdateConnection, list_connections, test_connection,
 };
-use crate::components::guard::{Guard, on_signed_out};
+use crate::api::inbox::{AlertSettingsView, SaveAlertSettings, alert_settings};
+use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::components::time::{format_optional, format_utc};
 use crate::error::AppError;
 
-#[component]
-pub fn ConnectionsPage() -> impl IntoView {
-    view! { <Guard admin=true page=|_| view! { <Connections /> } /> }
+/// What the page loads, and the actions whose results reload it: created by the
+/// route, outside the guard (see `Guard`).
+#[derive(Clone, Copy)]
+struct Loaded {
+    list: Resource<Result<Vec<ConnectionRow>, AppError>>,
+    create: ServerAction<CreateConnection>,
+    update: ServerAction<UpdateConnection>,
+    rotate: ServerAction<RotateConnection>,
+    alerts: Resource<Result<AlertSettingsView, AppError>>,
+    save_alerts: ServerAction<SaveAlertSettings>,
 }
 
 #[component]
-fn Connections() -> impl IntoView {
+pub fn ConnectionsPage() -> impl IntoView {
+    let session = Session::load();
     let create = ServerAction::<CreateConnection>::new();
     let update = ServerAction::<UpdateConnection>::new();
     let rotate = ServerAction::<RotateConnection>::new();
-    let show = ServerAction::<ShowEndpoint>::new();
-    let test = Action::new(|id: &i64| {
-        let id = *id;
-        async move { (id, test_connection(id).await) }
-    });
     let list = Resource::new(
         move || {
             (
@@ -35,8 +39,39 @@ fn Connections() -> impl IntoView {
                 rotate.version().get(),
             )
         },
-        |_| list_connections(),
+        move |_| session.then(list_connections()),
     );
+    let save_alerts = ServerAction::<SaveAlertSettings>::new();
+    let alerts = Resource::new(
+        move || save_alerts.version().get(),
+        move |_| session.then(alert_settings()),
+    );
+    let loaded = Loaded {
+        list,
+        create,
+        update,
+        rotate,
+        alerts,
+        save_alerts,
+    };
+    view! { <Guard session admin=true page=move |_| view! { <Connections loaded /> } /> }
+}
+
+#[component]
+fn Connections(loaded: Loaded) -> impl IntoView {
+    let Loaded {
+        list,
+        create,
+        update,
+        rotate,
+        alerts,
+        save_alerts,
+    } = loaded;
+    let show = ServerAction::<ShowEndpoint>::new();
+    let test = Action::new(|id: &i64| {
+        let id = *id;
+        async move { (id, test_connection(id).await) }
+    });
     on_signed_out(move || create.value().get());
     on_signed_out(move || update.value().get());
     on_signed_out(move || rotate.value().get());
@@ -91,16 +126,16 @@ fn Connections() -> impl IntoView {
             }}
         </Transition>
         <CreateForm create />
-        <AlertSettings />
+        <AlertSettings current=alerts save=save_alerts />
     }
 }
 
 /// How long a ticket may wait unclaimed, and the optional outgoing alert webhook.
 #[component]
-fn AlertSettings() -> impl IntoView {
-    use crate::api::inbox::{SaveAlertSettings, alert_settings};
-    let save = ServerAction::<SaveAlertSettings>::new();
-    let current = Resource::new(move || save.version().get(), |_| alert_settings());
+fn AlertSettings(
+    current: Resource<Result<AlertSettingsView, AppError>>,
+    save: ServerAction<SaveAlertSettings>,
+) -> impl IntoView {
     on_signed_out(move || save.value().get());
     view! {
         <section class="card">

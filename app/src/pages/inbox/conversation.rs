@@ -10,19 +10,28 @@ use crate::api::inbox::{
     CloseTicket, ConversationData, MarkRead, ResendMessage, SendReply, TakeTicket, TransferTicket,
     colleagues, conversation,
 };
-use crate::components::guard::{Guard, on_signed_out};
+use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::components::live::use_live;
 use crate::components::message::MessageItem;
 use crate::components::time::{format_optional, format_utc};
 use crate::error::AppError;
 
-#[component]
-pub fn ConversationPage() -> impl IntoView {
-    view! { <Guard page=|_| view! { <ConversationView /> } /> }
+/// What the page loads, and the actions whose results reload it: created by the
+/// route, outside the guard (see `Guard`).
+#[derive(Clone, Copy)]
+struct Loaded {
+    data: Resource<Result<ConversationData, AppError>>,
+    take: ServerAction<TakeTicket>,
+    transfer: ServerAction<TransferTicket>,
+    close: ServerAction<CloseTicket>,
+    reply: ServerAction<SendReply>,
+    resend: ServerAction<ResendMessage>,
+    uploads: RwSignal<u32>,
 }
 
 #[component]
-fn ConversationView() -> impl IntoView {
+pub fn ConversationPage() -> impl IntoView {
+    let session = Session::load();
     let live = use_live();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
@@ -39,7 +48,6 @@ fn ConversationView() -> impl IntoView {
     let close = ServerAction::<CloseTicket>::new();
     let reply = ServerAction::<SendReply>::new();
     let resend = ServerAction::<ResendMessage>::new();
-    let read = ServerAction::<MarkRead>::new();
     let uploads = RwSignal::new(0_u32);
     let data = Resource::new(
         move || {
@@ -54,8 +62,32 @@ fn ConversationView() -> impl IntoView {
                 uploads.get(),
             )
         },
-        |(id, ..)| conversation(id),
+        move |(id, ..)| session.then(conversation(id)),
     );
+    let loaded = Loaded {
+        data,
+        take,
+        transfer,
+        close,
+        reply,
+        resend,
+        uploads,
+    };
+    view! { <Guard session page=move |_| view! { <ConversationView loaded /> } /> }
+}
+
+#[component]
+fn ConversationView(loaded: Loaded) -> impl IntoView {
+    let Loaded {
+        data,
+        take,
+        transfer,
+        close,
+        reply,
+        resend,
+        uploads,
+    } = loaded;
+    let read = ServerAction::<MarkRead>::new();
     on_signed_out(move || data.get());
     // Reading the page marks it read (on every device), and keeps it read while open.
     Effect::new(move |_| {
@@ -256,20 +288,18 @@ fn TransferMenu(id: String, transfer: ServerAction<TransferTicket>) -> impl Into
     // Colleagues load when the menu opens (presence is then current), and the whole
     // <select> renders at once: the HTML parser drops the markers a reactive region
     // would leave inside a <select>, which breaks hydration.
+    // An action, not a resource: this component is drawn inside the page's
+    // <Transition>, and a resource created there would be created anew on each of
+    // its re-runs (see `Guard`).
     let open = RwSignal::new(false);
-    let people = Resource::new(
-        move || open.get(),
-        |open| async move {
-            if open {
-                colleagues().await
-            } else {
-                Ok(Vec::new())
-            }
-        },
-    );
+    let people = Action::new(|_: &()| colleagues());
     let chosen = RwSignal::new(String::new());
     let menu = move || {
-        let list = people.get().and_then(Result::ok).unwrap_or_default();
+        let list = people
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .unwrap_or_default();
         let options = list
             .into_iter()
             .map(|p| {
@@ -299,7 +329,10 @@ fn TransferMenu(id: String, transfer: ServerAction<TransferTicket>) -> impl Into
                 class="button secondary"
                 data-testid="open-transfer"
                 hidden=move || open.get()
-                on:click=move |_| open.set(true)
+                on:click=move |_| {
+                    open.set(true);
+                    people.dispatch(());
+                }
             >
                 "Transfer…"
             </button>

@@ -8,13 +8,31 @@ pub mod conversation;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::api::inbox::{Summary, TicketRow, inbox_page, inbox_summary};
-use crate::components::guard::{Guard, on_signed_out};
+use crate::api::inbox::{Summary, TicketPage, TicketRow, inbox_page};
+use crate::components::alerts::QueueSummary;
+use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::components::live::use_live;
+use crate::error::AppError;
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
-    view! { <Guard page=|_| view! { <Inbox /> } /> }
+    // Created here, outside the guard (see `Guard`).
+    let session = Session::load();
+    let live = use_live();
+    let query = use_query_map();
+    let view_name = Memo::new(move |_| {
+        let v = query.read().get("view").unwrap_or_default();
+        if VIEWS.iter().any(|(k, _)| *k == v) {
+            v
+        } else {
+            "queued".to_owned()
+        }
+    });
+    let first = Resource::new(
+        move || (view_name.get(), live.changes.get()),
+        move |(view, _)| session.then(inbox_page(view, None)),
+    );
+    view! { <Guard session page=move |_| view! { <Inbox view_name first /> } /> }
 }
 
 const VIEWS: [(&str, &str); 4] = [
@@ -36,32 +54,25 @@ pub fn waited(now: i64, since: i64) -> String {
 }
 
 /// The server's clock, advanced every 30 s in the browser, so that waiting times
-/// agree with the server-rendered HTML and then keep ticking.
+/// agree with the server-rendered HTML and then keep ticking. Each fresh reading
+/// from the server restarts the count from it.
 pub fn ticking_now(start: impl Fn() -> Option<i64> + Send + Sync + 'static) -> Signal<i64> {
+    let base = Memo::new(move |_| start().unwrap_or(0));
     let offset = RwSignal::new(0_i64);
+    Effect::new(move |_| {
+        base.track();
+        offset.set(0);
+    });
     crate::components::every(std::time::Duration::from_secs(30), move || {
         offset.update(|o| *o += 30_000);
     });
-    Signal::derive(move || start().unwrap_or(0) + offset.get())
+    Signal::derive(move || base.get() + offset.get())
 }
 
 #[component]
-fn Inbox() -> impl IntoView {
-    let live = use_live();
-    let query = use_query_map();
-    let view_name = move || {
-        let v = query.read().get("view").unwrap_or_default();
-        if VIEWS.iter().any(|(k, _)| *k == v) {
-            v
-        } else {
-            "queued".to_owned()
-        }
-    };
-    let summary = Resource::new(move || live.changes.get(), |_| inbox_summary());
-    let first = Resource::new(
-        move || (view_name(), live.changes.get()),
-        |(view, _)| inbox_page(view, None),
-    );
+fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>) -> impl IntoView {
+    let view_name = move || view_name.get();
+    let summary = use_context::<QueueSummary>();
     // Later pages, appended by "Load more"; a change reloads from the first page.
     let more = RwSignal::new(Vec::<TicketRow>::new());
     let next = RwSignal::new(None::<String>);
@@ -80,7 +91,7 @@ fn Inbox() -> impl IntoView {
         }
     });
     on_signed_out(move || first.get());
-    let summary_now = move || summary.get().and_then(Result::ok);
+    let summary_now = move || summary.and_then(|s| s.get());
     let now = ticking_now(move || summary_now().map(|s| s.now));
 
     view! {

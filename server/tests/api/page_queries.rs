@@ -1,0 +1,171 @@
+//! Rendering a page on the server runs each of its queries once.
+//!
+//! Leptos's `<Suspense>` re-runs its children while it waits for what they read. A
+//! resource created in there is created, and fetched, again on every re-run; that
+//! once made the inbox run its queries about 5,000 times per render, and take
+//! seconds. The pages create their resources outside (see `Guard`); this counts the
+//! queries in the real binary's query log to keep it so.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+
+use serde_json::{Value, json};
+
+use crate::process::{baton, free_port, wait_ready};
+
+const PASSWORD: &str = "correct horse battery staple";
+
+/// The statements in the log lines written after byte `from`, with how often each ran.
+fn statements_since(log: &std::path::Path, from: usize) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(log).unwrap();
+    let mut counts = HashMap::new();
+    for line in text[from..].lines().filter(|l| l.contains("sqlx::query")) {
+        let statement = line
+            .split_once("db.statement=")
+            .map_or(line, |(_, s)| s)
+            .split(" rows_affected=")
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        *counts.entry(statement).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn each_page_runs_each_of_its_queries_once_per_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("baton.db").display()
+    );
+    let endpoint_token = {
+        let db = backend::db::connect(&url).await.unwrap();
+        backend::accounts::create_user(
+            &db,
+            "lead@example.com",
+            "Lead",
+            backend::users::Role::Admin,
+            Some(PASSWORD.into()),
+        )
+        .await
+        .unwrap();
+        let keyed = backend::connections::create(
+            &db,
+            backend::connections::NewConnection {
+                name: "queries".into(),
+                webhook_url: "http://127.0.0.1:9/hook".into(),
+                botpress_bot_id: None,
+                botpress_token: None,
+            },
+        )
+        .await
+        .unwrap();
+        db.close().await;
+        keyed.endpoint_token
+    };
+    let log = dir.path().join("baton.log");
+    let port = free_port();
+    let mut server = baton(dir.path())
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+        .args(["--database-url", &url, "--log-level", "warn,sqlx=debug"])
+        .arg("--site-root")
+        .arg(dir.path())
+        .stderr(Stdio::from(std::fs::File::create(&log).unwrap()))
+        .spawn()
+        .unwrap();
+    wait_ready(port, &mut server).await;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // Something in every view: a customer and two conversations with messages.
+    let endpoint = format!("{base}/botpress/{endpoint_token}");
+    let post = |path: &str, body: Value| {
+        let request = client.post(format!("{endpoint}/{path}")).json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let customer = post(
+        "createRemoteUser",
+        json!({"type": "createRemoteUser", "payload": {"name": "Dana"}}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut tickets = Vec::new();
+    for title in ["Refund", "Delivery"] {
+        let ticket = post(
+            "createRemoteConversation",
+            json!({"type": "createRemoteConversation", "payload": {"title": title}}),
+        )
+        .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for text in ["hello", "anyone there?"] {
+            post(
+                "botSendsMessage",
+                json!({"type": "botSendsMessage", "remoteConversationId": ticket,
+                       "remoteUserId": customer, "payload": {"type": "text", "text": text}}),
+            )
+            .await;
+        }
+        tickets.push(ticket);
+    }
+
+    let login = client
+        .post(format!("{base}/api/auth/login"))
+        .form(&[("email", "lead@example.com"), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert!(login.status().is_success(), "{}", login.status());
+    let cookie = login.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+
+    let pages = [
+        "/".to_owned(),
+        "/inbox".to_owned(),
+        "/inbox?view=open".to_owned(),
+        format!("/inbox/{}", tickets[0]),
+        "/profile".to_owned(),
+        "/admin/agents".to_owned(),
+        "/admin/connections".to_owned(),
+        "/admin/audit".to_owned(),
+    ];
+    for page in pages {
+        let before = std::fs::metadata(&log).unwrap().len() as usize;
+        let response = client
+            .get(format!("{base}{page}"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{page}");
+        // The page is rendered in full (async SSR) by the time its body ends.
+        let html = response.text().await.unwrap();
+        assert!(html.contains("</html>"), "{page}: {html}");
+        let counts = statements_since(&log, before);
+        let total: usize = counts.values().sum();
+        assert!(
+            total > 0,
+            "{page}: no query logged; is the log level applied?"
+        );
+        // A statement may legitimately run twice (two server functions both look up
+        // the signed-in user); a re-run loop runs them by the hundred.
+        let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 2).collect();
+        assert!(
+            repeated.is_empty() && total <= 25,
+            "{page} ran {total} queries; repeated: {repeated:#?}"
+        );
+    }
+    server.kill().await.unwrap();
+}
