@@ -67,6 +67,8 @@ impl Default for Settings {
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: sqlx::SqlitePool,
+    /// Group commit for the Botpress endpoints' writes.
+    pub writer: db::writer::Writer,
     pub settings: Arc<Settings>,
     pub outbox: outbox::Outbox,
     pub sync: botpress::sync::Sync,
@@ -93,6 +95,7 @@ impl Services {
             .build()
             .map_err(http_error)?;
         Ok(Self {
+            writer: db::writer::Writer::new(db.clone()),
             db,
             settings: Arc::new(settings),
             outbox: outbox::Outbox::default(),

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::clock::now_ms;
 use crate::outbox::{self, Route};
@@ -47,7 +47,7 @@ pub async fn get(db: &SqlitePool, id: i64) -> Result<Ticket> {
 /// waiting to be delivered are pointless (Botpress would drop them silently), so they
 /// are marked failed with the reason instead of being sent.
 pub async fn close_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     ticket: i64,
     reason: &str,
     now: i64,
@@ -60,13 +60,13 @@ pub async fn close_in(
         now,
         ticket
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected()
         > 0;
     if closed && matches!(reason, "customer_ended" | "bot_closed") {
         outbox::cancel_pending_in(
-            tx,
+            conn,
             ticket,
             "the conversation ended before this was delivered",
         )

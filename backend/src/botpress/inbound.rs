@@ -1,16 +1,17 @@
 //! What Baton does for each of the five calls plus/hitl-api makes.
 //!
-//! Each operation is one `BEGIN IMMEDIATE` transaction that is committed before the
-//! caller answers 2xx, so a 2xx always means the data is stored. Background work
-//! (webhook deliveries, Botpress API lookups) is woken only after the commit.
+//! Each operation's writes go through the group-commit writer (`db::writer`): they
+//! run in their own savepoint, and the operation returns only once that batch is
+//! committed, so a 2xx always means the data is stored. Background work (webhook
+//! deliveries, Botpress API lookups, realtime events) starts only after the commit.
 
 use serde_json::Value;
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use super::wire::{BotSendsMessage, CloseRemoteTicket, RemoteConversation, RemoteUser};
 use crate::clock::now_ms;
 use crate::realtime::{Change, TicketChange};
-use crate::{Result, Services, connections, db, ids};
+use crate::{Result, Services, connections, ids};
 
 /// How long after an end notice a `closeRemoteTicket` is still attributed to it
 /// (protocol §9.3: the plugin sends the notice, then closes, seconds apart).
@@ -20,23 +21,24 @@ pub const END_NOTICE_WINDOW_MS: i64 = 120_000;
 /// conversation only after our createRemoteConversation answer (protocol §9.2).
 pub const SYNC_DELAY_MS: i64 = 3_000;
 
-async fn touch(tx: &mut Transaction<'static, Sqlite>, connection: i64, now: i64) -> Result<()> {
+async fn touch(conn: &mut SqliteConnection, connection: i64, now: i64) -> Result<()> {
     sqlx::query!(
         "update connections set last_inbound_at = ? where id = ?",
         now,
         connection
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
 /// `/ping`: records that the bot can reach us.
 pub async fn ping(services: &Services, connection: i64) -> Result<()> {
-    let mut tx = db::begin_write(&services.db).await?;
-    touch(&mut tx, connection, now_ms()).await?;
-    tx.commit().await?;
-    Ok(())
+    let now = now_ms();
+    services
+        .writer
+        .write(move |conn| Box::pin(touch(conn, connection, now)))
+        .await
 }
 
 /// `/createRemoteUser`: the same email within a connection is the same customer
@@ -49,10 +51,23 @@ pub async fn create_remote_user(
     let now = now_ms();
     let email = user
         .email
+        .clone()
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
-    let mut tx = db::begin_write(&services.db).await?;
-    touch(&mut tx, connection, now).await?;
+    services
+        .writer
+        .write(move |conn| Box::pin(store_customer(conn, connection, user, email, now)))
+        .await
+}
+
+async fn store_customer(
+    conn: &mut SqliteConnection,
+    connection: i64,
+    user: RemoteUser,
+    email: Option<String>,
+    now: i64,
+) -> Result<String> {
+    touch(conn, connection, now).await?;
     if let Some(email) = &email {
         let existing = sqlx::query_scalar!(
             "update customers
@@ -65,10 +80,9 @@ pub async fn create_remote_user(
             connection,
             email
         )
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut *conn)
         .await?;
         if let Some(public_id) = existing {
-            tx.commit().await?;
             return Ok(public_id);
         }
     }
@@ -85,9 +99,8 @@ pub async fn create_remote_user(
         now,
         now
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
     Ok(public_id)
 }
 
@@ -102,9 +115,48 @@ pub async fn create_remote_conversation(
     let remote_id = ids::new_id(ids::TICKET)?;
     let title = conversation.title.unwrap_or_default();
     let description = conversation.description.unwrap_or_default();
-    let mut tx = db::begin_write(&services.db).await?;
-    touch(&mut tx, connection, now).await?;
-    let can_sync = connections::secrets(&mut *tx, connection)
+    let ticket = NewTicket {
+        remote_id: remote_id.clone(),
+        title: title.clone(),
+        description,
+    };
+    let can_sync = services
+        .writer
+        .write(move |conn| Box::pin(store_ticket(conn, connection, ticket, now)))
+        .await?;
+    if can_sync {
+        services.sync.wake();
+    }
+    services.hub.publish(
+        Change::TicketCreated {
+            ticket: remote_id.clone(),
+        },
+        None,
+    );
+    crate::alerts::new_ticket(services, &remote_id, &title);
+    Ok(remote_id)
+}
+
+struct NewTicket {
+    remote_id: String,
+    title: String,
+    description: String,
+}
+
+/// Inserts the ticket; whether Botpress API credentials let us sync it later.
+async fn store_ticket(
+    conn: &mut SqliteConnection,
+    connection: i64,
+    ticket: NewTicket,
+    now: i64,
+) -> Result<bool> {
+    let NewTicket {
+        remote_id,
+        title,
+        description,
+    } = ticket;
+    touch(conn, connection, now).await?;
+    let can_sync = connections::secrets(&mut *conn, connection)
         .await?
         .api_credentials()
         .is_some();
@@ -127,20 +179,9 @@ pub async fn create_remote_conversation(
         sync_state,
         sync_next_at
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
-    tx.commit().await?;
-    if can_sync {
-        services.sync.wake();
-    }
-    services.hub.publish(
-        Change::TicketCreated {
-            ticket: remote_id.clone(),
-        },
-        None,
-    );
-    crate::alerts::new_ticket(services, &remote_id, &title);
-    Ok(remote_id)
+    Ok(can_sync)
 }
 
 /// `/botSendsMessage`: stores the message whole. Never drops one: an unknown ticket id
@@ -152,16 +193,55 @@ pub async fn bot_sends_message(
 ) -> Result<()> {
     message.validate()?;
     let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    touch(&mut tx, connection, now).await?;
+    let remote_id = message.remote_conversation_id.clone();
+    let stored = services
+        .writer
+        .write(move |conn| Box::pin(store_message(conn, connection, message, now)))
+        .await?;
+    services.outbox.wake();
+    let hub = &services.hub;
+    // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
+    // too), so the busiest endpoint publishes without another query.
+    hub.publish(
+        Change::MessageAdded {
+            ticket: remote_id,
+            message: stored.message,
+            origin: stored.origin.to_owned(),
+        },
+        None,
+    );
+    if stored.reopened {
+        hub.ticket(&services.db, stored.ticket, TicketChange::Assigned)
+            .await;
+    }
+    if stored.ended {
+        hub.ticket(&services.db, stored.ticket, TicketChange::Closed)
+            .await;
+    }
+    Ok(())
+}
 
-    let ticket =
-        ticket_for_message(&mut tx, connection, &message.remote_conversation_id, now).await?;
+/// What storing a message did, for the events that follow the commit.
+struct StoredMessage {
+    ticket: i64,
+    message: i64,
+    origin: &'static str,
+    reopened: bool,
+    ended: bool,
+}
+
+async fn store_message(
+    conn: &mut SqliteConnection,
+    connection: i64,
+    message: BotSendsMessage,
+    now: i64,
+) -> Result<StoredMessage> {
+    touch(conn, connection, now).await?;
+    let ticket = ticket_for_message(conn, connection, &message.remote_conversation_id, now).await?;
     let (origin, customer) = if message.is_from_bot() {
         ("system", None)
     } else {
-        let customer =
-            customer_for_message(&mut tx, connection, &message.remote_user_id, now).await?;
+        let customer = customer_for_message(conn, connection, &message.remote_user_id, now).await?;
         ("customer", Some(customer))
     };
     let kind = message.message_type().to_owned();
@@ -177,7 +257,7 @@ pub async fn bot_sends_message(
         customer,
         now
     )
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut *conn)
     .await?;
     // The first message from the customer binds them to the ticket (protocol §11 #10).
     // Any message proves the Botpress session is live, which releases held webhook calls.
@@ -192,53 +272,35 @@ pub async fn bot_sends_message(
         now,
         ticket
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
 
-    let reopened = !message.is_from_bot() && reopen_if_closed(&mut tx, ticket, now).await?;
+    let reopened = !message.is_from_bot() && reopen_if_closed(conn, ticket, now).await?;
     let mut ended = false;
-    if message.is_from_bot() && is_end_notice(&mut tx, connection, &message).await? {
-        ended = crate::tickets::close_in(&mut tx, ticket, "customer_ended", now).await?;
+    if message.is_from_bot() && is_end_notice(conn, connection, &message).await? {
+        ended = crate::tickets::close_in(conn, ticket, "customer_ended", now).await?;
         sqlx::query!(
             "update tickets set end_notice_at = ? where id = ?",
             now,
             ticket
         )
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
-    tx.commit().await?;
-    services.outbox.wake();
-    let hub = &services.hub;
-    // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
-    // too), so the busiest endpoint publishes without another query.
-    hub.publish(
-        Change::MessageAdded {
-            ticket: message.remote_conversation_id.clone(),
-            message: message_id,
-            origin: origin.to_owned(),
-        },
-        None,
-    );
-    if reopened {
-        hub.ticket(&services.db, ticket, TicketChange::Assigned)
-            .await;
-    }
-    if ended {
-        hub.ticket(&services.db, ticket, TicketChange::Closed).await;
-    }
-    Ok(())
+    Ok(StoredMessage {
+        ticket,
+        message: message_id,
+        origin,
+        reopened,
+        ended,
+    })
 }
 
 /// The customer wrote in a ticket we closed: Botpress still relays, so the session is
 /// live on its side (a lost `/stop-hitl`, an abandoned ticket whose customer came
 /// back). Back to the queue, where someone will see it, rather than unread in a closed
 /// ticket.
-async fn reopen_if_closed(
-    tx: &mut Transaction<'static, Sqlite>,
-    ticket: i64,
-    now: i64,
-) -> Result<bool> {
+async fn reopen_if_closed(conn: &mut SqliteConnection, ticket: i64, now: i64) -> Result<bool> {
     let reopened = sqlx::query!(
         "update tickets
          set status = 'queued', assignee_id = null, closed_at = null, closed_reason = null,
@@ -247,7 +309,7 @@ async fn reopen_if_closed(
         now,
         ticket
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
     if reopened > 0 {
@@ -257,7 +319,7 @@ async fn reopen_if_closed(
 }
 
 async fn is_end_notice(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     connection: i64,
     message: &BotSendsMessage,
 ) -> Result<bool> {
@@ -271,13 +333,13 @@ async fn is_end_notice(
         "select end_notice_text from connections where id = ?",
         connection
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(text.trim() == notice.trim())
 }
 
 async fn ticket_for_message(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     connection: i64,
     remote_id: &str,
     now: i64,
@@ -287,7 +349,7 @@ async fn ticket_for_message(
         connection,
         remote_id
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = found {
         return Ok(id);
@@ -312,12 +374,12 @@ async fn ticket_for_message(
         now,
         now
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
 async fn customer_for_message(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     connection: i64,
     public_id: &str,
     now: i64,
@@ -327,7 +389,7 @@ async fn customer_for_message(
         connection,
         public_id
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     if let Some(id) = found {
         return Ok(id);
@@ -346,7 +408,7 @@ async fn customer_for_message(
         now,
         now
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -361,49 +423,10 @@ pub async fn close_remote_ticket(
     request.validate()?;
     let conversation = request.payload.botpress_conversation_id;
     let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    touch(&mut tx, connection, now).await?;
-    let request_id = sqlx::query_scalar!(
-        r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
-         values (?, ?, ?)
-         returning id as "id!""#,
-        connection,
-        conversation,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-
-    let known = sqlx::query_scalar!(
-        r#"select id as "id!" from tickets where connection_id = ? and botpress_conversation_id = ?"#,
-        connection,
-        conversation
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let mut wake_sync = false;
-    let mut closed = None;
-    if let Some(ticket) = known {
-        super::mapping::resolve_in(&mut tx, request_id, ticket, "known", now).await?;
-        closed = Some(ticket);
-    } else if connections::secrets(&mut *tx, connection)
-        .await?
-        .api_credentials()
-        .is_some()
-    {
-        sqlx::query!(
-            "update close_requests set next_attempt_at = ? where id = ?",
-            now,
-            request_id
-        )
-        .execute(&mut *tx)
+    let (wake_sync, closed) = services
+        .writer
+        .write(move |conn| Box::pin(store_close(conn, connection, conversation, now)))
         .await?;
-        wake_sync = true;
-    } else {
-        closed =
-            super::mapping::by_end_notice_in(&mut tx, request_id, connection, now, now).await?;
-    }
-    tx.commit().await?;
     if wake_sync {
         services.sync.wake();
     }
@@ -415,4 +438,55 @@ pub async fn close_remote_ticket(
             .await;
     }
     Ok(())
+}
+
+/// Stores the request and maps it if it can now; whether the sync worker should
+/// look it up, and the ticket it closed.
+async fn store_close(
+    conn: &mut SqliteConnection,
+    connection: i64,
+    conversation: String,
+    now: i64,
+) -> Result<(bool, Option<i64>)> {
+    touch(conn, connection, now).await?;
+    let request_id = sqlx::query_scalar!(
+        r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
+         values (?, ?, ?)
+         returning id as "id!""#,
+        connection,
+        conversation,
+        now
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+
+    let known = sqlx::query_scalar!(
+        r#"select id as "id!" from tickets where connection_id = ? and botpress_conversation_id = ?"#,
+        connection,
+        conversation
+    )
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut wake_sync = false;
+    let mut closed = None;
+    if let Some(ticket) = known {
+        super::mapping::resolve_in(conn, request_id, ticket, "known", now).await?;
+        closed = Some(ticket);
+    } else if connections::secrets(&mut *conn, connection)
+        .await?
+        .api_credentials()
+        .is_some()
+    {
+        sqlx::query!(
+            "update close_requests set next_attempt_at = ? where id = ?",
+            now,
+            request_id
+        )
+        .execute(&mut *conn)
+        .await?;
+        wake_sync = true;
+    } else {
+        closed = super::mapping::by_end_notice_in(conn, request_id, connection, now, now).await?;
+    }
+    Ok((wake_sync, closed))
 }

@@ -1,7 +1,7 @@
 //! Mapping a `closeRemoteTicket` (which carries only the Botpress conversation id) to
 //! one of our tickets (protocol §9).
 
-use sqlx::{Sqlite, Transaction};
+use sqlx::SqliteConnection;
 
 use super::inbound::END_NOTICE_WINDOW_MS;
 
@@ -12,7 +12,7 @@ use crate::Result;
 /// Marks `request` as mapped to `ticket`, remembers the Botpress conversation id on the
 /// ticket for next time, and closes the ticket if it is still open.
 pub async fn resolve_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     request: i64,
     ticket: i64,
     mapped_by: &str,
@@ -27,7 +27,7 @@ pub async fn resolve_in(
         mapped_by,
         request
     )
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *conn)
     .await?;
     // Remember the id for next time, unless another ticket already holds it (then the
     // earlier mapping stands; a unique index guards it).
@@ -40,9 +40,9 @@ pub async fn resolve_in(
         conversation,
         ticket
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
-    crate::tickets::close_in(tx, ticket, "bot_closed", now).await?;
+    crate::tickets::close_in(conn, ticket, "bot_closed", now).await?;
     Ok(())
 }
 
@@ -53,7 +53,7 @@ pub async fn resolve_in(
 /// conversation id yet (and returns it); otherwise marks the request unmapped. Oldest first, so that
 /// interleaved endings (notice A, notice B, close A, close B) pair up correctly.
 pub async fn by_end_notice_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut SqliteConnection,
     request: i64,
     connection: i64,
     received_at: i64,
@@ -71,11 +71,11 @@ pub async fn by_end_notice_in(
         since,
         until
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *conn)
     .await?;
     match candidate {
         Some(ticket) => {
-            resolve_in(tx, request, ticket, "end_notice", now).await?;
+            resolve_in(conn, request, ticket, "end_notice", now).await?;
             Ok(Some(ticket))
         }
         None => {
@@ -84,7 +84,7 @@ pub async fn by_end_notice_in(
                  where id = ?",
                 request
             )
-            .execute(&mut **tx)
+            .execute(&mut *conn)
             .await?;
             Ok(None)
         }

@@ -80,7 +80,7 @@ pub async fn enqueue_in(
 
 /// Marks every undelivered call of a ticket failed, with `reason` on its message.
 pub async fn cancel_pending_in(
-    tx: &mut Transaction<'static, Sqlite>,
+    conn: &mut sqlx::SqliteConnection,
     ticket: i64,
     reason: &str,
 ) -> Result<()> {
@@ -92,7 +92,7 @@ pub async fn cancel_pending_in(
         reason,
         ticket
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     sqlx::query!(
         "update outbox set state = 'failed', last_error = ?, finished_at = ?
@@ -101,7 +101,7 @@ pub async fn cancel_pending_in(
         now,
         ticket
     )
-    .execute(&mut **tx)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

@@ -6,6 +6,8 @@
 //! - `BEGIN IMMEDIATE` for read-then-write transactions: a deferred transaction that
 //!   upgrades from reader to writer fails with SQLITE_BUSY without waiting at all.
 
+pub mod writer;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
