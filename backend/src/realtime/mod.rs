@@ -76,11 +76,20 @@ pub struct Event {
     pub change: Change,
     #[serde(skip)]
     pub only_for: Option<i64>,
+    /// The event as its websocket frame, serialised once when published rather than
+    /// once per socket (a busy hub sends each event to every agent).
+    #[serde(skip)]
+    frame: String,
 }
 
 impl Event {
     pub fn is_for(&self, user: i64) -> bool {
         self.only_for.is_none_or(|u| u == user)
+    }
+
+    /// The JSON text sent to clients.
+    pub fn frame(&self) -> &str {
+        &self.frame
     }
 }
 
@@ -174,11 +183,15 @@ impl Hub {
         let mut log = self.log();
         let seq = log.next_seq;
         log.next_seq += 1;
-        let event = Arc::new(Event {
+        let mut event = Event {
             seq,
             change,
             only_for,
-        });
+            frame: String::new(),
+        };
+        // Serialising a plain enum of strings and numbers cannot fail.
+        event.frame = serde_json::to_string(&event).unwrap_or_default();
+        let event = Arc::new(event);
         if log.ring.len() == REPLAY_EVENTS {
             log.ring.pop_front();
         }

@@ -163,7 +163,7 @@ async fn run(
             .ok()?,
         Catchup::Events(missed) => {
             for event in missed.iter().filter(|e| e.is_for(user)) {
-                send_json(ws, &**event).await.ok()?;
+                send_frame(ws, event).await.ok()?;
             }
         }
     }
@@ -175,7 +175,7 @@ async fn run(
             event = live.recv() => match event {
                 Ok(event) => {
                     if event.is_for(user) {
-                        send_json(ws, &*event).await.ok()?;
+                        send_frame(ws, &event).await.ok()?;
                         heartbeat.reset();
                     }
                 }
@@ -211,6 +211,12 @@ async fn run(
             },
         }
     }
+}
+
+async fn send_frame(ws: &mut WebSocket, event: &backend::realtime::Event) -> Result<(), ()> {
+    ws.send(Message::Text(event.frame().into()))
+        .await
+        .map_err(|_| ())
 }
 
 async fn send_json<T: serde::Serialize>(ws: &mut WebSocket, value: &T) -> Result<(), ()> {
