@@ -392,9 +392,43 @@ pub struct Message {
     pub html: Option<String>,
 }
 
+/// A message row before its payload is parsed.
+struct MessageRow {
+    id: i64,
+    origin: String,
+    kind: String,
+    payload: String,
+    author_name: Option<String>,
+    delivery: Option<String>,
+    delivery_error: Option<String>,
+    at: i64,
+}
+
+impl From<MessageRow> for Message {
+    fn from(r: MessageRow) -> Self {
+        let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
+        let html = (r.kind == "markdown")
+            .then(|| payload.get("markdown").and_then(Value::as_str))
+            .flatten()
+            .map(crate::markdown::to_html);
+        Message {
+            id: r.id,
+            origin: r.origin,
+            kind: r.kind,
+            payload,
+            html,
+            author_name: r.author_name,
+            delivery: r.delivery,
+            delivery_error: r.delivery_error,
+            at: r.at,
+        }
+    }
+}
+
 /// Every message of a ticket: the imported bot transcript first, then the handoff.
 pub async fn messages(db: &SqlitePool, ticket: i64) -> Result<Vec<Message>> {
-    Ok(sqlx::query!(
+    Ok(sqlx::query_as!(
+        MessageRow,
         r#"select m.id as "id!", m.origin, m.type as kind, m.payload, u.name as "author_name?",
                   m.delivery, m.delivery_error, coalesce(m.sent_at, m.created_at) as "at!: i64"
            from messages m left join users u on u.id = m.author_id
@@ -407,25 +441,46 @@ pub async fn messages(db: &SqlitePool, ticket: i64) -> Result<Vec<Message>> {
     .fetch_all(db)
     .await?
     .into_iter()
-    .map(|r| {
-        let payload: Value = serde_json::from_str(&r.payload).unwrap_or(Value::Null);
-        let html = (r.kind == "markdown")
-            .then(|| payload.get("markdown").and_then(Value::as_str))
-            .flatten()
-            .map(crate::markdown::to_html);
-        Message {
-        id: r.id,
-        origin: r.origin,
-        kind: r.kind,
-        payload,
-        html,
-        author_name: r.author_name,
-        delivery: r.delivery,
-        delivery_error: r.delivery_error,
-        at: r.at,
-    }
-    })
+    .map(Message::from)
     .collect())
+}
+
+/// The last `count` messages of a ticket, in the order of [`messages`], and how many
+/// come before them. A long conversation opens at its end, at the cost of `count`
+/// messages, however long it is; the page asks for more when the agent scrolls back.
+pub async fn latest_messages(
+    db: &SqlitePool,
+    ticket: i64,
+    count: u32,
+) -> Result<(Vec<Message>, i64)> {
+    // The order of `messages`, reversed, so that `limit` keeps the end.
+    let mut latest: Vec<Message> = sqlx::query_as!(
+        MessageRow,
+        r#"select m.id as "id!", m.origin, m.type as kind, m.payload, u.name as "author_name?",
+                  m.delivery, m.delivery_error, coalesce(m.sent_at, m.created_at) as "at!: i64"
+           from messages m left join users u on u.id = m.author_id
+           where m.ticket_id = ?
+           order by (m.origin like 'transcript%') asc,
+                    case when m.origin like 'transcript%' then coalesce(m.sent_at, m.created_at) end desc,
+                    m.id desc
+           limit ?"#,
+        ticket,
+        count
+    )
+    .fetch_all(db)
+    .await?
+    .into_iter()
+    .map(Message::from)
+    .collect();
+    latest.reverse();
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!: i64" from messages where ticket_id = ?"#,
+        ticket
+    )
+    .fetch_one(db)
+    .await?;
+    let earlier = (total - latest.len() as i64).max(0);
+    Ok((latest, earlier))
 }
 
 #[cfg(test)]

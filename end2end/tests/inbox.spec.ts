@@ -261,3 +261,31 @@ test("a queued ticket alerts: notification, sound and a count in the title", asy
   await context.close();
   bot.close();
 });
+
+test("a long conversation opens at its end and shows earlier messages on request", async ({ browser, request }) => {
+  const bot = await fakeBotpress();
+  const { ticket, customer } = await escalate(bot, request, "Long story");
+  for (let n = 1; n <= 130; n++) {
+    await says(bot, request, ticket, customer, { type: "text", text: `line ${n}` });
+  }
+  const { context, page } = await agentPage(browser, "Lea Longread");
+  await page.goto(`/inbox/${ticket}`);
+  await waitForHydration(page);
+  const transcript = page.getByTestId("transcript");
+  // The latest hundred, newest last; the first thirty wait behind a button.
+  await expect(transcript).toHaveAttribute("data-count", "100");
+  await expect(transcript.getByText("line 130", { exact: true })).toBeVisible();
+  await expect(transcript.getByText("line 30", { exact: true })).toHaveCount(0);
+  const earlier = page.getByTestId("show-earlier");
+  await expect(earlier).toHaveText("Show earlier messages (30 more)");
+  await earlier.click();
+  await expect(transcript).toHaveAttribute("data-count", "130");
+  await expect(transcript.getByText("line 1", { exact: true })).toBeVisible();
+  await expect(earlier).toHaveCount(0);
+  // A new message refetches the conversation and keeps what the agent opened.
+  await says(bot, request, ticket, customer, { type: "text", text: "line 131" });
+  await expect(transcript).toHaveAttribute("data-count", "131");
+  await expect(transcript.getByText("line 1", { exact: true })).toBeVisible();
+  await context.close();
+  bot.close();
+});

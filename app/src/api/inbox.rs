@@ -159,9 +159,18 @@ pub struct ConversationData {
     pub closed_reason: Option<String>,
     pub waiting_since: Option<i64>,
     pub customer: Option<CustomerView>,
+    /// The latest messages, as many as asked for.
     pub messages: Vec<MessageView>,
+    /// How many messages come before those (the page offers to show them).
+    pub earlier: i64,
     pub now: i64,
 }
+
+/// How many of its latest messages a conversation opens with.
+pub const FIRST_MESSAGES: u32 = 100;
+/// The most a page may ask for at once.
+#[cfg(feature = "ssr")]
+const MOST_MESSAGES: u32 = 10_000;
 
 #[cfg(feature = "ssr")]
 async fn ticket_of(
@@ -174,10 +183,21 @@ async fn ticket_of(
 }
 
 #[server(endpoint = "inbox/ticket")]
-pub async fn conversation(id: String) -> Result<ConversationData, AppError> {
+pub async fn conversation(
+    id: String,
+    /// How many of the latest messages; `FIRST_MESSAGES` when absent.
+    #[server(default)]
+    latest: Option<u32>,
+) -> Result<ConversationData, AppError> {
+    let latest = latest.unwrap_or(FIRST_MESSAGES);
+    if latest == 0 || latest > MOST_MESSAGES {
+        return Err(AppError::Invalid(format!(
+            "latest must be between 1 and {MOST_MESSAGES}"
+        )));
+    }
     let (user, services, ticket) = ticket_of(&id).await?;
     let detail = backend::conversation::detail(&services.db, user.user.id, ticket).await?;
-    let messages = backend::inbox::messages(&services.db, ticket).await?;
+    let (messages, earlier) = backend::inbox::latest_messages(&services.db, ticket, latest).await?;
     Ok(ConversationData {
         description: detail.row.description.clone(),
         ticket: TicketRow::from_row(detail.row, user.user.id),
@@ -212,6 +232,7 @@ pub async fn conversation(id: String) -> Result<ConversationData, AppError> {
                 at: m.at,
             })
             .collect(),
+        earlier,
         now: backend::clock::now_ms(),
     })
 }

@@ -65,3 +65,84 @@ async fn malformed_server_function_calls_are_400_not_500() {
         assert!(error["Transport"].as_str().is_some(), "{error}");
     }
 }
+
+#[tokio::test]
+async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_ones() {
+    let app = spawn_app().await;
+    let conn = app.connection("paging", false).await;
+    let ticket = app.escalate(&conn, "Long one").await;
+    let customer = app.remote_user(&conn, "Dana", "dana@example.org").await;
+    for n in 1..=7 {
+        app.user_says(
+            &conn,
+            &ticket,
+            &customer,
+            serde_json::json!({"type": "text", "text": format!("m{n}")}),
+        )
+        .await;
+    }
+    // Two lines of the bot's transcript, imported later but said earlier: they come
+    // first in the conversation, whatever their row ids.
+    let id = app.ticket_id(&conn, &ticket).await;
+    for (n, at) in [(2, 2_000), (1, 1_000)] {
+        sqlx::query(
+            "insert into messages (ticket_id, origin, type, payload, sent_at, created_at)
+             values (?, 'transcript_bot', 'text', ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(format!(r#"{{"text": "t{n}"}}"#))
+        .bind(at)
+        .bind(backend::clock::now_ms())
+        .execute(&app.db)
+        .await
+        .unwrap();
+    }
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let texts = |body: &serde_json::Value| -> Vec<String> {
+        body["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| {
+                let payload: serde_json::Value =
+                    serde_json::from_str(m["payload"].as_str().unwrap()).unwrap();
+                payload["text"].as_str().unwrap().to_owned()
+            })
+            .collect()
+    };
+
+    let (status, body) = app
+        .call_form("inbox/ticket", &cookie, &[("id", &ticket), ("latest", "3")])
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(texts(&body), ["m5", "m6", "m7"]);
+    assert_eq!(body["earlier"], 6);
+
+    let (_, body) = app
+        .call_form("inbox/ticket", &cookie, &[("id", &ticket), ("latest", "8")])
+        .await;
+    assert_eq!(
+        texts(&body),
+        ["t2", "m1", "m2", "m3", "m4", "m5", "m6", "m7"]
+    );
+    assert_eq!(body["earlier"], 1);
+
+    // Without `latest`, the first screenful: here, everything.
+    let (_, body) = app
+        .call_form("inbox/ticket", &cookie, &[("id", &ticket)])
+        .await;
+    assert_eq!(
+        texts(&body),
+        ["t1", "t2", "m1", "m2", "m3", "m4", "m5", "m6", "m7"]
+    );
+    assert_eq!(body["earlier"], 0);
+
+    for bad in ["0", "10001", "-1", "many"] {
+        let (status, body) = app
+            .call_form("inbox/ticket", &cookie, &[("id", &ticket), ("latest", bad)])
+            .await;
+        assert_eq!(status, 400, "latest={bad}: {body}");
+    }
+}

@@ -7,9 +7,12 @@ use leptos_router::hooks::use_params_map;
 
 use super::{LiveState, ticking_now, waited};
 use crate::api::inbox::{
-    CloseTicket, ConversationData, MarkRead, ResendMessage, SendReply, TakeTicket, TransferTicket,
-    colleagues, conversation,
+    CloseTicket, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage, SendReply, TakeTicket,
+    TransferTicket, colleagues, conversation,
 };
+
+/// How many more messages "Show earlier messages" adds.
+const EARLIER_STEP: u32 = 200;
 use crate::components::guard::{Guard, Session, on_signed_out};
 use crate::components::live::use_live;
 use crate::components::message::MessageItem;
@@ -27,6 +30,9 @@ struct Loaded {
     reply: ServerAction<SendReply>,
     resend: ServerAction<ResendMessage>,
     uploads: RwSignal<u32>,
+    /// How many of the latest messages to show; "Show earlier" raises it, and
+    /// refetches keep it.
+    latest: RwSignal<u32>,
 }
 
 #[component]
@@ -49,6 +55,7 @@ pub fn ConversationPage() -> impl IntoView {
     let reply = ServerAction::<SendReply>::new();
     let resend = ServerAction::<ResendMessage>::new();
     let uploads = RwSignal::new(0_u32);
+    let latest = RwSignal::new(FIRST_MESSAGES);
     let data = Resource::new(
         move || {
             (
@@ -60,9 +67,10 @@ pub fn ConversationPage() -> impl IntoView {
                     + reply.version().get()
                     + resend.version().get(),
                 uploads.get(),
+                latest.get(),
             )
         },
-        move |(id, ..)| session.then(conversation(id)),
+        move |(id, _, _, _, latest)| session.then(conversation(id, Some(latest))),
     );
     let loaded = Loaded {
         data,
@@ -72,6 +80,7 @@ pub fn ConversationPage() -> impl IntoView {
         reply,
         resend,
         uploads,
+        latest,
     };
     view! { <Guard session page=move |_| view! { <ConversationView loaded /> } /> }
 }
@@ -86,6 +95,7 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
         reply,
         resend,
         uploads,
+        latest,
     } = loaded;
     let read = ServerAction::<MarkRead>::new();
     on_signed_out(move || data.get());
@@ -125,7 +135,7 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
                             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                             Ok(c) => {
                                 view! {
-                                    <Body c now take transfer close reply resend uploads action_error=Signal::derive(action_error) />
+                                    <Body c now take transfer close reply resend uploads latest action_error=Signal::derive(action_error) />
                                 }
                                     .into_any()
                             }
@@ -146,6 +156,7 @@ fn Body(
     reply: ServerAction<SendReply>,
     resend: ServerAction<ResendMessage>,
     uploads: RwSignal<u32>,
+    latest: RwSignal<u32>,
     action_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
     let t = c.ticket.clone();
@@ -183,6 +194,7 @@ fn Body(
     let (id_take, id_close, id_transfer) = (id.clone(), id.clone(), id.clone());
     let messages = c.messages.clone();
     let count = messages.len();
+    let earlier = c.earlier;
     // Built in parts and type-erased: as one `view!` the page's type is too deep
     // for the release build.
     let actions = view! {
@@ -208,6 +220,12 @@ fn Body(
     }
     .into_any();
     let transcript = view! {
+        {(earlier > 0).then(|| view! {
+            <button class="button secondary earlier" data-testid="show-earlier"
+                on:click=move |_| latest.update(|n| *n += EARLIER_STEP)>
+                {format!("Show earlier messages ({earlier} more)")}
+            </button>
+        })}
         <ol class="transcript" data-testid="transcript" data-count=count>
             {messages
                 .into_iter()
