@@ -113,7 +113,8 @@ impl Services {
         format!("{}{path}", self.settings.public_url.trim_end_matches('/'))
     }
 
-    /// Starts the outbox, Botpress sync, housekeeping and socket revocation workers;
+    /// Starts the outbox, Botpress sync, housekeeping, socket revocation and WAL
+    /// checkpoint workers;
     /// they stop when `cancel` fires.
     pub fn spawn_workers(&self, cancel: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
         vec![
@@ -125,6 +126,7 @@ impl Services {
             tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
+            tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
         ]
     }
 }

@@ -1,8 +1,9 @@
 //! The baseline for the ingest measure: the least an axum + sqlx server can do for a
 //! `/botSendsMessage`-shaped request, which is parse the JSON and insert one row.
-//! It opens SQLite with exactly Baton's settings (WAL, `synchronous=FULL`, the same
-//! busy timeout, foreign keys, pool size), so the ratio between the two is what
-//! Baton's own work costs, not a difference in durability.
+//! It opens SQLite with Baton's durability settings (WAL, `synchronous=FULL`, the
+//! same busy timeout, foreign keys, pool size), so the ratio between the two is what
+//! Baton's own work costs, not a difference in durability. Checkpointing is SQLite's
+//! default (automatic, inside commits), as a plain server would have it.
 
 use std::net::SocketAddr;
 use std::path::Path;

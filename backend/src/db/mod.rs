@@ -43,7 +43,11 @@ pub async fn connect(url: &str) -> Result<SqlitePool> {
         // NORMAL would be faster but may drop the last commits on an OS crash.
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // SQLite's automatic checkpoint runs inside the commit that crosses the
+        // threshold, and every write goes through one writer (`writer`): each
+        // checkpoint would stall all of them. [`checkpoints`] does it beside them.
+        .pragma("wal_autocheckpoint", "0");
     create_parent_dir(options.get_filename()).await?;
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
@@ -66,6 +70,30 @@ async fn create_parent_dir(file: &Path) -> Result<()> {
 /// Starts a write transaction that takes SQLite's write lock up front.
 pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> {
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// How often [`checkpoints`] copies the WAL back into the database file.
+pub const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
+/// Checkpoints the WAL from a connection of its own until `cancel` fires. PASSIVE:
+/// it copies what it can without waiting for, or blocking, readers and the writer,
+/// so the WAL stays small without a commit ever paying for it. (Without this task,
+/// as in CLI commands, the WAL is checkpointed when the last connection closes.)
+pub async fn checkpoints(pool: SqlitePool, cancel: tokio_util::sync::CancellationToken) {
+    let mut every = tokio::time::interval(CHECKPOINT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(passive)")
+            .execute(&pool)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
+    }
 }
 
 /// Writes a consistent copy of the live database to `file` (which must not exist).
@@ -157,6 +185,36 @@ mod tests {
             .await
             .unwrap();
         sqlx::query("rollback").execute(&mut *other).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_beside_commits_not_inside_them() {
+        let (dir, pool) = temp_db().await;
+        let file = dir.path().join("nested/dir/baton.db");
+        let size = || std::fs::metadata(&file).unwrap().len();
+        sqlx::query("create table t (x text not null)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        // Far past SQLite's default threshold of 1,000 WAL pages, one commit each.
+        for _ in 0..1500 {
+            sqlx::query("insert into t (x) values (hex(randomblob(200)))")
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let before = size();
+        assert!(
+            before < 100_000,
+            "a commit checkpointed: the file grew to {before} bytes"
+        );
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let task = tokio::spawn(checkpoints(pool.clone(), cancel.clone()));
+        tokio::time::sleep(CHECKPOINT_EVERY * 3).await;
+        cancel.cancel();
+        task.await.unwrap();
+        // The rows (about 600 KB) are now in the database file itself.
+        assert!(size() > before + 500_000, "{before} -> {}", size());
     }
 
     #[tokio::test]
