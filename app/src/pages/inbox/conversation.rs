@@ -92,10 +92,8 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
         take,
         transfer,
         close,
-        reply,
         resend,
-        uploads,
-        latest,
+        ..
     } = loaded;
     let read = ServerAction::<MarkRead>::new();
     on_signed_out(move || data.get());
@@ -135,7 +133,7 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
                             Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                             Ok(c) => {
                                 view! {
-                                    <Body c now take transfer close reply resend uploads latest action_error=Signal::derive(action_error) />
+                                    <Body c now loaded action_error=Signal::derive(action_error) />
                                 }
                                     .into_any()
                             }
@@ -150,15 +148,19 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
 fn Body(
     c: ConversationData,
     now: Signal<i64>,
-    take: ServerAction<TakeTicket>,
-    transfer: ServerAction<TransferTicket>,
-    close: ServerAction<CloseTicket>,
-    reply: ServerAction<SendReply>,
-    resend: ServerAction<ResendMessage>,
-    uploads: RwSignal<u32>,
-    latest: RwSignal<u32>,
+    loaded: Loaded,
     action_error: Signal<Option<AppError>>,
 ) -> impl IntoView {
+    let Loaded {
+        take,
+        transfer,
+        close,
+        reply,
+        resend,
+        uploads,
+        latest,
+        ..
+    } = loaded;
     let t = c.ticket.clone();
     let id = t.id.clone();
     let open = t.status != "closed";
