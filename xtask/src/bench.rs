@@ -28,7 +28,8 @@ pub fn release_site() -> Result {
     let mut c = command("cargo");
     c.args(["leptos", "build", "--release", "--precompress"]);
     step(
-        "release build (cargo leptos build --release --precompress)",
+        "release build (cargo leptos build --release --precompress; about 15 min the first \
+         time, optimising the server and the wasm)",
         c,
     )
 }

@@ -59,6 +59,24 @@ pub fn step(what: &str, mut c: Command) -> Result {
     }
 }
 
+/// Downloads every crate `Cargo.lock` names into the local registry (for every
+/// target, so the wasm crates too). Steps that run `--offline` need them there, and
+/// on a new machine the registry is empty. Quick when they are already present.
+pub fn fetch_crates() -> Result {
+    let mut c = command("cargo");
+    c.args(["fetch", "--locked"]);
+    step(
+        "download the crates Cargo.lock names (cargo fetch --locked; about a minute on a new machine)",
+        c,
+    )
+    .map_err(|e| {
+        format!(
+            "{e}\n    check that crates.io is reachable, and that Cargo.lock is committed as is \
+             (--locked refuses to change it)"
+        )
+    })
+}
+
 /// Test counts gathered from the runners' own summary lines.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Tally {

@@ -25,7 +25,8 @@ usage: cargo xtask <command>
 commands:
   setup              install the tools the build and tests need (idempotent)
   run [-- ARGS]      build the release site and start Baton; ARGS go to `baton serve`
-  test [STEP...]     run every check and test; steps: fmt deny clippy unit sqlx build e2e bench
+  test [STEP...]     run every check and test; steps: fmt deny fresh clippy unit sqlx
+                     build e2e bench
   bench [--quick]    build in release mode and measure; a full run writes BENCHMARKS.md
   audit              check dependencies against the RustSec advisories (online)
   prepare            regenerate the sqlx offline query data in backend/.sqlx

@@ -74,7 +74,10 @@ fn ensure_wasm_target() -> Result {
     }
     let mut c = command("rustup");
     c.args(["target", "add", "wasm32-unknown-unknown"]);
-    step("install the wasm32-unknown-unknown target", c)
+    step(
+        "install the wasm32-unknown-unknown target (rustup, under a minute)",
+        c,
+    )
 }
 
 fn ensure_node() -> Result {
@@ -133,7 +136,12 @@ fn ensure_wasm_bindgen() -> Result {
     // Not `--locked`: its lockfile names a crate version the registry mirror lacks.
     let mut c = command("cargo");
     c.args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]);
-    if step("install wasm-bindgen-cli", c).is_ok() {
+    if step(
+        "install wasm-bindgen-cli (builds from source, about 3 min)",
+        c,
+    )
+    .is_ok()
+    {
         return Ok(());
     }
     // A newly published dependency may need a newer rustc than ours. Registry installs
@@ -192,7 +200,10 @@ fn ensure_npm_packages() -> Result {
     }
     let mut c = command("npm");
     c.current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]);
-    step("install npm packages (Playwright, wasm-opt)", c)
+    step(
+        "install npm packages (Playwright, wasm-opt; under a minute)",
+        c,
+    )
 }
 
 fn ensure_sqlx_cli() -> Result {
@@ -211,7 +222,7 @@ fn ensure_sqlx_cli() -> Result {
         "--force",
     ])
     .args(["--no-default-features", "--features", "sqlite,completions"]);
-    step("install sqlx-cli", c)
+    step("install sqlx-cli (builds from source, about 2 min)", c)
 }
 
 /// The licence, ban and source checks (and, where reachable, advisories).
@@ -230,7 +241,7 @@ pub fn ensure_cargo_deny() -> Result {
         "--locked",
         "--force",
     ]);
-    step("install cargo-deny", c)
+    step("install cargo-deny (builds from source, about 4 min)", c)
 }
 
 /// The Chromium binary Playwright drives: `CHROMIUM_PATH`, else Debian's package.
@@ -269,5 +280,8 @@ fn apt_install(packages: &[&str], what: &str) -> Result {
         .args(["install", "-y"])
         .args(packages)
         .env("DEBIAN_FRONTEND", "noninteractive");
-    step(&format!("install {what}"), install)
+    step(
+        &format!("install {what} (apt-get, about a minute)"),
+        install,
+    )
 }

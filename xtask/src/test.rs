@@ -11,8 +11,17 @@ use crate::cmd::{Result, Tally, cargo_leptos_env, command, root, step, step_coun
 use crate::setup::{self, Needs};
 
 const STEPS: &[&str] = &[
-    "fmt", "deny", "clippy", "unit", "sqlx", "build", "e2e", "bench",
+    "fmt", "deny", "fresh", "clippy", "unit", "sqlx", "build", "e2e", "bench",
 ];
+
+/// Steps that read crates from the local registry without the network. The `fresh`
+/// step runs them from an empty cargo home, as on a new machine, because a warm
+/// machine hides a missing download (it did once: `cargo deny --offline` failed on
+/// every new machine while CI stayed green).
+const OFFLINE_STEPS: &[&str] = &["deny"];
+
+/// Set for the `cargo xtask test` that `fresh` starts, so it prints no second tally.
+const NESTED: &str = "BATON_XTASK_NESTED";
 
 /// Host crates, each named so features are never unified across the workspace.
 const HOST_PACKAGES: &[&str] = &[
@@ -49,6 +58,11 @@ pub fn run(args: &[String]) -> Result {
             .collect()
     };
     setup::run(Needs::Test)?;
+    eprintln!(
+        "\n==> steps: {} (stops at the first failure; a first run on a new machine \
+         takes about 45 minutes, most of it compiling; later runs reuse target/)",
+        selected.join(" ")
+    );
 
     let mut timings = Vec::new();
     let mut tally = Tally::default();
@@ -58,6 +72,7 @@ pub fn run(args: &[String]) -> Result {
         let result = match name {
             "fmt" => fmt(),
             "deny" => crate::audit::policy(),
+            "fresh" => fresh_machine(),
             "clippy" => clippy(),
             "unit" => unit(&mut tally),
             "sqlx" => sqlx_check(),
@@ -68,8 +83,8 @@ pub fn run(args: &[String]) -> Result {
             _ => unreachable_step(name),
         };
         timings.push((name, started.elapsed()));
-        if result.is_err() {
-            outcome = result;
+        if let Err(e) = result {
+            outcome = Err(format!("{e}\n    next: {}", next_step(name)));
             break;
         }
     }
@@ -77,9 +92,67 @@ pub fn run(args: &[String]) -> Result {
     for (name, took) in timings {
         eprintln!("    {name:<7} {:>6.1} s", took.as_secs_f64());
     }
-    // One plain closing line for people and CI, summing every runner's counts.
-    println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    if std::env::var_os(NESTED).is_none() {
+        // One plain closing line for people and CI, summing every runner's counts.
+        println!("tests: {} passed, {} failed", tally.passed, tally.failed);
+    }
     outcome
+}
+
+/// What to do when a step fails, for someone who has never run it before.
+fn next_step(name: &str) -> &'static str {
+    match name {
+        "fmt" => "run `cargo fmt --all`, then `cargo xtask test` again",
+        "deny" => {
+            "read cargo deny's message above: a refused licence, source or duplicate means \
+             changing the dependency or deny.toml (with a reason); \"failed to download\" \
+             means crates.io could not be reached to fetch the crates first"
+        }
+        "fresh" => {
+            "an offline step needs something that only a warm machine has: fetch it \
+             before the step runs (see OFFLINE_STEPS in xtask/src/test.rs)"
+        }
+        "clippy" => "fix the warnings above; `cargo xtask test clippy` checks again",
+        "unit" => {
+            "the failing test is named above; rerun it alone with \
+             `cargo test -p baton --test api NAME` (add TEST_LOG=1 for the server's log)"
+        }
+        "sqlx" => "run `cargo xtask prepare` and commit backend/.sqlx",
+        "build" => "read the compiler's message above; `cargo xtask test build` retries",
+        "e2e" => {
+            "the server log is in target/e2e/baton.log and Playwright's traces in \
+             end2end/test-results; `cargo xtask test e2e` reruns only this step"
+        }
+        "bench" => "run `cargo xtask bench --quick` to see the failing measure",
+        _ => "read the message above",
+    }
+}
+
+/// Runs the offline steps again from an empty cargo home (a throwaway `CARGO_HOME`
+/// under target/), with the installed tools still on `PATH`: exactly what a new
+/// machine has after setup. Fails if an offline step runs before its crates are
+/// downloaded.
+fn fresh_machine() -> Result {
+    let home = root().join("target/fresh-cargo-home");
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let mut c = command("cargo");
+    // `command` already put the real cargo home's bin (the tools) on PATH.
+    c.args(["xtask", "test"])
+        .args(OFFLINE_STEPS)
+        .env("CARGO_HOME", &home)
+        .env(NESTED, "1");
+    let result = step(
+        &format!(
+            "{} from an empty cargo registry, as on a new machine (downloads every crate \
+             again: about a minute)",
+            OFFLINE_STEPS.join(" ")
+        ),
+        c,
+    );
+    // About 300 MB of crates; the next run starts empty again anyway.
+    let _ = std::fs::remove_dir_all(&home);
+    result
 }
 
 fn unreachable_step(name: &str) -> Result {
@@ -104,18 +177,29 @@ fn clippy() -> Result {
         "app/hydrate",
     ])
     .args(["--target", "wasm32-unknown-unknown", "--", "-D", "warnings"]);
-    step("clippy (wasm: frontend, app/hydrate)", wasm)?;
+    step(
+        "clippy (wasm: frontend, app/hydrate; first run about 4 min)",
+        wasm,
+    )?;
     let mut host = cargo_leptos_env();
     host.arg("clippy")
         .args(HOST_PACKAGES)
         .args(["--all-targets", "--", "-D", "warnings"]);
-    step("clippy (host: app/ssr, backend, baton, bench, xtask)", host)
+    step(
+        "clippy (host: app/ssr, backend, baton, bench, xtask; first run about 5 min)",
+        host,
+    )
 }
 
 fn unit(tally: &mut Tally) -> Result {
     let mut c = cargo_leptos_env();
     c.arg("test").args(HOST_PACKAGES);
-    step_counted("unit and integration tests", c, tally)
+    step_counted(
+        "unit and integration tests (compiling takes about 7 min the first time; the fuzz \
+         and fault tests then run for about 4 min)",
+        c,
+        tally,
+    )
 }
 
 /// A throwaway database with every migration applied, for sqlx's compile-time checks.
