@@ -2,8 +2,10 @@
 //! temporary site root and a fake Botpress (webhook and Runtime API) on its own random
 //! port, plus a reqwest client pointed at Baton.
 
+use std::cell::Cell;
 use std::future::Future;
 use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use baton::config::{Config, LogFormat};
@@ -26,6 +28,42 @@ pub struct TestApp {
     pub _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _turn: Turn,
+}
+
+/// One in-process Baton at a time. Leptos keeps its reactive state process-wide,
+/// and using it from two threads at once can hang a render or let one render touch
+/// another's disposed signals (leptos-rs/leptos#4673; a loop of the page tests on two
+/// threads hung about one run in five, on the code before this change too). Baton
+/// itself runs one worker thread, so a real server never does that; but the test
+/// harness runs each test on its own thread. So tests that start a server take
+/// turns, whatever runs them (`cargo test`, any number of threads).
+static TURNS: LazyLock<Arc<tokio::sync::Mutex<()>>> = LazyLock::new(Default::default);
+
+thread_local! {
+    /// This thread's test already has the turn (it started a second server).
+    static HAS_TURN: Cell<bool> = const { Cell::new(false) };
+}
+
+struct Turn(Option<tokio::sync::OwnedMutexGuard<()>>);
+
+impl Turn {
+    async fn take() -> Self {
+        if HAS_TURN.with(Cell::get) {
+            return Turn(None);
+        }
+        let guard = TURNS.clone().lock_owned().await;
+        HAS_TURN.with(|t| t.set(true));
+        Turn(Some(guard))
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            HAS_TURN.with(|t| t.set(false));
+        }
+    }
 }
 
 /// The password of accounts made by [`TestApp::signed_in`].
@@ -43,6 +81,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// `spawn_app` with some settings changed first.
 pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
+    let turn = Turn::take().await;
     let botpress = MockServer::start().await;
     let dir = tempfile::tempdir().expect("temp dir");
     let db_path = dir.path().join("data").join("baton.db");
@@ -98,6 +137,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         _dir: dir,
         stop: Some(stop),
         server: Some(server),
+        _turn: turn,
     }
 }
 
