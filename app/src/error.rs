@@ -13,10 +13,10 @@ pub enum AppError {
     #[error("Wrong email or password.")]
     BadCredentials,
     /// The input breaks a rule; the message says which (safe to show).
-    #[error("{0}")]
+    #[error("{}", sentence(.0))]
     Invalid(String),
     /// The request conflicts with the current state (safe to show).
-    #[error("{0}")]
+    #[error("{}", sentence(.0))]
     Conflict(String),
     /// Too many failed sign-ins; the number is the seconds to wait.
     #[error("Too many attempts. Try again in {0} s.")]
@@ -36,6 +36,21 @@ pub enum AppError {
     /// The request never reached the server function or its answer was unreadable.
     #[error("Could not reach the server: {0}")]
     Transport(String),
+}
+
+/// The domain's messages are written as clauses ("a user with email … already
+/// exists"); people read them as sentences: a capital first, a full stop last.
+fn sentence(message: &str) -> String {
+    let message = message.trim();
+    let mut chars = message.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out: String = first.to_uppercase().chain(chars).collect();
+    if !out.ends_with(['.', '!', '?', ')']) {
+        out.push('.');
+    }
+    out
 }
 
 impl FromServerFnError for AppError {
@@ -79,5 +94,23 @@ impl From<backend::Error> for AppError {
                 AppError::Internal
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AppError;
+
+    #[test]
+    fn messages_read_as_sentences() {
+        assert_eq!(
+            AppError::Conflict("a user with email a@b.c already exists".into()).to_string(),
+            "A user with email a@b.c already exists."
+        );
+        assert_eq!(
+            AppError::Invalid("Too long.".into()).to_string(),
+            "Too long."
+        );
+        assert_eq!(AppError::Invalid("é".into()).to_string(), "É.");
     }
 }

@@ -19,7 +19,7 @@ use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
     SsrMode, StaticSegment,
-    components::{Route, Router, Routes},
+    components::{ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -60,11 +60,16 @@ pub fn App() -> impl IntoView {
                     // Pages that need a signed-in person render fully on the server
                     // first (`Async`), so "not signed in" is a real 302 to /login.
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("status") view=pages::status::StatusPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                     <Route path=StaticSegment("setup") view=pages::setup::SetupPage />
                     <Route path=StaticSegment("welcome") view=pages::welcome::WelcomePage />
-                    <Route path=StaticSegment("inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async />
-                    <Route path=path!("/inbox/:id") view=pages::inbox::conversation::ConversationPage ssr=SsrMode::Async />
+                    // One workspace: the list stays mounted (and keeps its scroll) while
+                    // the conversation beside it changes with the URL.
+                    <ParentRoute path=StaticSegment("inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async>
+                        <Route path=StaticSegment("") view=pages::inbox::NoConversation ssr=SsrMode::Async />
+                        <Route path=path!(":id") view=pages::inbox::conversation::ConversationPage ssr=SsrMode::Async />
+                    </ParentRoute>
                     <Route path=StaticSegment("profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
                     <Route path=path!("/admin/agents") view=pages::admin::agents::AgentsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections") view=pages::admin::connections::ConnectionsPage ssr=SsrMode::Async />

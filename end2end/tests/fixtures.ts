@@ -1,6 +1,20 @@
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { test as base, expect, Page } from "@playwright/test";
+import http from "node:http";
+import { AddressInfo } from "node:net";
+import {
+  test as base,
+  expect,
+  APIRequestContext,
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  ConsoleMessage,
+  Page,
+} from "@playwright/test";
+
+/** Something whose console and uncaught errors fail the test: a page, or every page of a context. */
+export type Watch = (target: Page | BrowserContext) => void;
 
 type Fixtures = {
   /**
@@ -8,6 +22,13 @@ type Fixtures = {
    * document as an error). Push to it before navigating.
    */
   allowedConsoleErrors: RegExp[];
+  /**
+   * Watches another page or context (one a test makes itself) the way `page` is
+   * watched: any uncaught error or unexpected console error fails the test.
+   */
+  watch: Watch;
+  /** A fake Botpress, closed when the test ends. */
+  bot: Bot;
 };
 
 /** Fails the test on any uncaught page error or unexpected console error. */
@@ -15,17 +36,32 @@ export const test = base.extend<Fixtures>({
   allowedConsoleErrors: async ({}, use) => {
     await use([]);
   },
-  page: async ({ page, allowedConsoleErrors }, use) => {
+  watch: async ({ allowedConsoleErrors }, use) => {
     const problems: string[] = [];
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => {
+    const onConsole = (m: ConsoleMessage) => {
       if (m.type() !== "error") return;
       const url = m.location().url;
       if (allowedConsoleErrors.some((re) => re.test(url))) return;
       problems.push(`console.error: ${m.text()} (${url})`);
+    };
+    await use((target) => {
+      if ("pages" in target) {
+        target.on("weberror", (e) => problems.push(`pageerror: ${e.error().message}`));
+      } else {
+        target.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+      }
+      target.on("console", onConsole);
     });
-    await use(page);
     expect(problems, "the page logged errors").toEqual([]);
+  },
+  page: async ({ page, watch }, use) => {
+    watch(page);
+    await use(page);
+  },
+  bot: async ({}, use) => {
+    const bot = await fakeBotpress();
+    await use(bot);
+    bot.close();
   },
 });
 
@@ -59,3 +95,84 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
 }
+
+export type Call = { path: string; body: any };
+
+/** A fake Botpress: records what Baton posts to the bot's webhook. */
+export async function fakeBotpress() {
+  const calls: Call[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      calls.push({ path: req.url ?? "", body: body ? JSON.parse(body) : null });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const name = `bot-${randomBytes(4).toString("hex")}`;
+  const out = baton(["connection", "create", "--name", name, "--webhook-url", `http://127.0.0.1:${port}/hook`]);
+  const token = out.trim().split("\n").pop()!.split("/botpress/")[1];
+  return {
+    calls,
+    /** Calls one of Baton's five Botpress endpoints, as the integration does. */
+    post: async (request: APIRequestContext, route: string, data: object) => {
+      const r = await request.post(`/botpress/${token}/${route}`, { data });
+      expect(r.status(), `${route}: ${await r.text()}`).toBe(200);
+      return r.json();
+    },
+    received: (route: string) => calls.filter((c) => c.path === `/hook/${route}`).map((c) => c.body),
+    close: () => server.close(),
+  };
+}
+
+export type Bot = Awaited<ReturnType<typeof fakeBotpress>>;
+
+/** Botpress hands a customer's conversation over; returns the ticket id and customer id. */
+export async function escalate(bot: Bot, request: APIRequestContext, title: string, customer = "Dana Customer") {
+  const user = await bot.post(request, "createRemoteUser", {
+    type: "createRemoteUser",
+    payload: { role: "end-user", name: customer, email: `dana-${randomBytes(3).toString("hex")}@example.org` },
+  });
+  const ticket = await bot.post(request, "createRemoteConversation", {
+    type: "createRemoteConversation",
+    payload: { title, description: "Escalated by the bot" },
+  });
+  return { ticket: ticket.id as string, customer: user.id as string };
+}
+
+export async function says(bot: Bot, request: APIRequestContext, ticket: string, user: string, payload: object) {
+  await bot.post(request, "botSendsMessage", {
+    type: "botSendsMessage",
+    remoteConversationId: ticket,
+    remoteUserId: user,
+    payload,
+  });
+}
+
+export type AgentPageOptions = {
+  /** Options for the agent's browser context (viewport, colorScheme, timezoneId…). */
+  context?: BrowserContextOptions;
+  role?: "agent" | "admin";
+  /** Pass the `watch` fixture to fail the test on the agent's page errors too. */
+  watch?: Watch;
+};
+
+/** An agent signed in, in a browser context of their own, on a live inbox. */
+export async function agentPage(browser: Browser, name: string, options: AgentPageOptions = {}) {
+  const context = await browser.newContext(options.context);
+  options.watch?.(context);
+  const page = await context.newPage();
+  name = `${name} ${randomBytes(3).toString("hex")}`;
+  const email = createAccount(options.role ?? "agent", name);
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/inbox$/);
+  await waitForHydration(page);
+  await expect(page.getByTestId("live-state")).toHaveText("Live");
+  return { context, page, email, name };
+}
+
+/** A ticket's row in the inbox list. */
+export const row = (page: Page, ticket: string) => page.locator(`li[data-ticket="${ticket}"]`);

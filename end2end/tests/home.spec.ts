@@ -21,11 +21,11 @@ test("anonymous visitors are sent to sign in, and only the right password lets t
   await expect(page.getByTestId("signed-in-as")).toHaveText("Ana Agent");
 });
 
-test("the home page hydrates and calls a server function", async ({ page }) => {
+test("the status page hydrates and calls a server function", async ({ page }) => {
   await signIn(page, createAccount("agent"));
   await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
   // Server-rendered on a direct visit, before any script runs.
-  const response = await page.goto("/");
+  const response = await page.goto("/status");
   const html = await response!.text();
   expect(html).toContain("reachable, schema");
   await waitForHydration(page);

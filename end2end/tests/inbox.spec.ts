@@ -1,78 +1,15 @@
-import http from "node:http";
-import { AddressInfo } from "node:net";
-import { randomBytes } from "node:crypto";
-import { APIRequestContext, Browser, Page } from "@playwright/test";
-import { test, expect, waitForHydration, createAccount, signIn, baton } from "./fixtures";
-
-type Call = { path: string; body: any };
-
-/** A fake Botpress: records what Baton posts to the bot's webhook. */
-async function fakeBotpress() {
-  const calls: Call[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      calls.push({ path: req.url ?? "", body: body ? JSON.parse(body) : null });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end("{}");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  const name = `bot-${randomBytes(4).toString("hex")}`;
-  const out = baton(["connection", "create", "--name", name, "--webhook-url", `http://127.0.0.1:${port}/hook`]);
-  const token = out.trim().split("\n").pop()!.split("/botpress/")[1];
-  return {
-    calls,
-    /** Calls one of Baton's five Botpress endpoints, as the integration does. */
-    post: async (request: APIRequestContext, route: string, data: object) => {
-      const r = await request.post(`/botpress/${token}/${route}`, { data });
-      expect(r.status(), `${route}: ${await r.text()}`).toBe(200);
-      return r.json();
-    },
-    received: (route: string) => calls.filter((c) => c.path === `/hook/${route}`).map((c) => c.body),
-    close: () => server.close(),
-  };
-}
-
-type Bot = Awaited<ReturnType<typeof fakeBotpress>>;
-
-/** Botpress hands a customer's conversation over; returns the ticket id and customer id. */
-async function escalate(bot: Bot, request: APIRequestContext, title: string, customer = "Dana Customer") {
-  const user = await bot.post(request, "createRemoteUser", {
-    type: "createRemoteUser",
-    payload: { role: "end-user", name: customer, email: `dana-${randomBytes(3).toString("hex")}@example.org` },
-  });
-  const ticket = await bot.post(request, "createRemoteConversation", {
-    type: "createRemoteConversation",
-    payload: { title, description: "Escalated by the bot" },
-  });
-  return { ticket: ticket.id as string, customer: user.id as string };
-}
-
-async function says(bot: Bot, request: APIRequestContext, ticket: string, user: string, payload: object) {
-  await bot.post(request, "botSendsMessage", {
-    type: "botSendsMessage",
-    remoteConversationId: ticket,
-    remoteUserId: user,
-    payload,
-  });
-}
-
-async function agentPage(browser: Browser, name: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  name = `${name} ${randomBytes(3).toString("hex")}`;
-  const email = createAccount("agent", name);
-  await signIn(page, email);
-  await expect(page).toHaveURL(/\/inbox$/);
-  await waitForHydration(page);
-  await expect(page.getByTestId("live-state")).toHaveText("Live");
-  return { context, page, email, name };
-}
-
-const row = (page: Page, ticket: string) => page.locator(`li[data-ticket="${ticket}"]`);
+import {
+  test,
+  expect,
+  waitForHydration,
+  createAccount,
+  signIn,
+  fakeBotpress,
+  escalate,
+  says,
+  agentPage,
+  row,
+} from "./fixtures";
 
 const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgAAIAAAUAAen63NgAAAAASUVORK5CYII=",
@@ -139,7 +76,7 @@ test("two agents work a ticket live: take, reply, image, transfer, close", async
   await waitForHydration(b.page);
   b.page.once("dialog", (d) => d.accept());
   await b.page.getByTestId("close").click();
-  await expect(b.page.getByTestId("ticket-status")).toHaveText("closed");
+  await expect(b.page.getByTestId("ticket-status")).toHaveText("Closed");
   await expect.poll(() => bot.received("stop-hitl").map((c) => c.remoteConversationId)).toContain(ticket);
   await expect(b.page.getByTestId("composer")).toBeDisabled();
 

@@ -115,6 +115,13 @@ pub async fn setup(
     first_admin(token, email, name, password).await
 }
 
+/// Whether a setup link can still be used (unused, unexpired, no account yet).
+#[server(endpoint = "auth/setup/check")]
+pub async fn setup_link_usable(token: String) -> Result<bool, AppError> {
+    let services = super::ssr::services()?;
+    Ok(backend::accounts::setup::usable(&services.db, &token).await?)
+}
+
 #[cfg(feature = "ssr")]
 async fn first_admin(
     token: String,

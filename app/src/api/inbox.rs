@@ -294,16 +294,16 @@ pub struct Colleague {
     pub presence: String,
 }
 
-/// Active people, online first, for the transfer menu.
+/// Active people other than the viewer, online first, for the transfer menu.
 #[server(endpoint = "inbox/agents")]
 pub async fn colleagues() -> Result<Vec<Colleague>, AppError> {
-    super::ssr::signed_in().await?;
+    let viewer = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
     let mut people: Vec<Colleague> =
         backend::accounts::people::list(&services.db, services.hub.sockets())
             .await?
             .into_iter()
-            .filter(|p| p.active)
+            .filter(|p| p.active && p.id != viewer.user.id)
             .map(|p| Colleague {
                 id: p.public_id,
                 name: p.name,

@@ -7,7 +7,6 @@
 use std::collections::HashSet;
 
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 use super::guard::Session;
 use super::live::use_live;
@@ -87,11 +86,19 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
     let permission = RwSignal::new(String::from("granted"));
     Effect::new(move |_| permission.set(notification_permission()));
     let ask = move |_| request_permission(permission);
-    view! {
-        <Title text=move || match latest.with(|s| s.queued) {
+    // The count in the tab title is set from the browser only. A `<Title>` here
+    // would hand leptos_meta a closure over this component's signals, which the
+    // server evaluates when it writes the <head>, after the guard's re-runs may
+    // have disposed them (a panic in the render, seen under concurrent renders).
+    Effect::new(move |_| {
+        let title = match latest.with(|s| s.queued) {
             0 => "Baton".to_owned(),
             n => format!("({n}) Baton"),
-        } />
+        };
+        set_document_title(&title);
+    });
+    on_cleanup(|| set_document_title("Baton"));
+    view! {
         <button
             class="button secondary"
             data-testid="enable-notifications"
@@ -101,6 +108,13 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
             "Enable notifications"
         </button>
     }
+}
+
+fn set_document_title(title: &str) {
+    #[cfg(feature = "hydrate")]
+    document().set_title(title);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = title;
 }
 
 fn alert(prefs: &Summary, title: &str, body: &str) {

@@ -62,7 +62,11 @@ where
     let summary = QueueSummary::load(session);
     provide_context(summary);
     view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+        // A `<Transition>`, not a `<Suspense>`: the queue summary read in the
+        // navigation refetches on every live change (a message read elsewhere, a new
+        // ticket), and a `<Suspense>` would blank the whole page, navigation included,
+        // until it answered.
+        <Transition fallback=|| view! { <Skeleton /> }>
             {move || {
                 user.get()
                     .map(|result| match result {
@@ -70,21 +74,48 @@ where
                             forbidden_status();
                             view! {
                                 <Nav user summary />
-                                <section class="card">
-                                    <h1>"Admins only"</h1>
-                                    <p>"This page is for admins. Ask an admin if you need access."</p>
-                                </section>
+                                <main id="main" class="page">
+                                    <section class="card">
+                                        <h1>"Admins only"</h1>
+                                        <p>"This page is for admins. Ask an admin if you need access."</p>
+                                    </section>
+                                </main>
                             }
                                 .into_any()
                         }
-                        Ok(Some(user)) => view! { <Nav user=user.clone() summary /> {page(user)} }.into_any(),
+                        Ok(Some(user)) => {
+                            view! {
+                                <Nav user=user.clone() summary />
+                                <main id="main" class="page">{page(user)}</main>
+                            }
+                                .into_any()
+                        }
                         Ok(None) | Err(AppError::Unauthorized) => {
                             view! { <Redirect path="/login" /> }.into_any()
                         }
                         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     })
             }}
-        </Suspense>
+        </Transition>
+    }
+}
+
+/// What shows while the session loads: the frame's shape, not a bare "Loading…",
+/// so the screen does not jump when the page arrives.
+#[component]
+fn Skeleton() -> impl IntoView {
+    view! {
+        <header class="topbar app-bar">
+            <span class="brand">"Baton"</span>
+        </header>
+        <main id="main" class="page" aria-busy="true">
+            <div class="skeleton" role="status">
+                <span class="visually-hidden">"Loading…"</span>
+                <div class="skeleton-line wide"></div>
+                <div class="skeleton-line"></div>
+                <div class="skeleton-line"></div>
+            </div>
+        </main>
     }
 }
 
@@ -107,9 +138,11 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
     });
     let is_admin = user.role == "admin";
     view! {
+        <header class="topbar app-bar">
+        <a class="brand" href="/inbox">"Baton"</a>
         <nav class="nav" aria-label="Main">
             <a href="/inbox" data-testid="nav-inbox">"Inbox"</a>
-            <a href="/">"Status"</a>
+            <a href="/status">"Status"</a>
             {is_admin
                 .then(|| {
                     view! {
@@ -129,6 +162,7 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
                 </button>
             </ActionForm>
         </nav>
+        </header>
     }
 }
 

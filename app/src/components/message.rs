@@ -7,7 +7,8 @@
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::time::format_utc;
+use super::avatar::initials;
+use super::time::Time;
 use crate::api::inbox::MessageView;
 
 fn web_url(v: &Value) -> Option<String> {
@@ -208,24 +209,40 @@ pub fn MessageItem(
     on_resend: Callback<i64>,
     /// The viewer may resend (holds the open ticket).
     can_resend: bool,
+    /// The first of a run by one author: it carries the name and avatar.
+    #[prop(default = true)]
+    first: bool,
+    /// The customer's name, for their bubbles.
+    #[prop(into, default = "Customer".to_owned())]
+    customer: String,
 ) -> impl IntoView {
     let payload: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
+    // Classes are prefixed (`msg-…`) so they cannot collide with other components'.
     let (class, who) = match message.origin.as_str() {
-        "customer" => ("msg customer", "Customer".to_owned()),
+        "customer" => ("msg msg-customer", customer),
         "transcript_customer" => (
-            "msg customer transcript",
-            "Customer (with the bot)".to_owned(),
+            "msg msg-customer msg-imported",
+            format!("{customer} (with the bot)"),
         ),
-        "transcript_bot" => ("msg bot transcript", "Bot".to_owned()),
-        "system" => ("msg system", "Notice".to_owned()),
+        "transcript_bot" => ("msg msg-bot msg-imported", "Bot".to_owned()),
+        "system" => ("msg msg-system", "Notice".to_owned()),
         _ => (
-            "msg agent",
+            "msg msg-agent",
             message
                 .author_name
                 .clone()
                 .unwrap_or_else(|| "Agent".to_owned()),
         ),
     };
+    let class = if first {
+        format!("{class} msg-first")
+    } else {
+        class.to_owned()
+    };
+    let avatar = (first && message.origin != "system").then(|| {
+        let letters = initials(&who);
+        view! { <span class="avatar-initials msg-avatar" aria-hidden="true">{letters}</span> }
+    });
     let delivery = message.delivery.clone();
     let id = message.id;
     let state = delivery.map(|d| {
@@ -245,12 +262,15 @@ pub fn MessageItem(
     });
     view! {
         <li class=class data-testid="message" data-origin=message.origin.clone()>
-            <div class="msg-meta">
-                <span class="who">{who}</span>
-                <time>{format_utc(message.at)}</time>
+            {avatar}
+            <div class="msg-bubble">
+                <div class="msg-meta">
+                    {first.then(|| view! { <span class="msg-who">{who}</span> })}
+                    <Time ms=message.at />
+                </div>
+                <div class="msg-body">{body(&message.kind, &payload, message.html.clone())}</div>
+                {state}
             </div>
-            <div class="msg-body">{body(&message.kind, &payload, message.html.clone())}</div>
-            {state}
         </li>
     }
 }

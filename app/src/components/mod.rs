@@ -1,6 +1,7 @@
 //! Building blocks shared by pages.
 
 pub mod alerts;
+pub mod avatar;
 pub mod guard;
 pub mod hydration;
 pub mod layout;
@@ -19,6 +20,22 @@ pub fn every(period: std::time::Duration, tick: impl Fn() + Clone + 'static) {
                 h.clear();
             }
         });
+    });
+}
+
+/// Empties `form` once its action succeeds, so the next entry starts clean (the
+/// outcome stays on screen beside it).
+pub fn reset_on_success<T, E>(
+    form: leptos::prelude::NodeRef<leptos::html::Form>,
+    value: impl Fn() -> Option<Result<T, E>> + 'static,
+) {
+    use leptos::prelude::{Effect, GetUntracked};
+    Effect::new(move |_| {
+        if matches!(value(), Some(Ok(_)))
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
     });
 }
 

@@ -5,6 +5,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 
 use crate::api::auth::{Login, me};
+use crate::components::layout::PublicHeader;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -23,9 +24,11 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <Suspense>
             {move || {
-                matches!(already.get(), Some(Ok(Some(_)))).then(|| view! { <Redirect path="/" /> })
+                matches!(already.get(), Some(Ok(Some(_)))).then(|| view! { <Redirect path="/inbox" /> })
             }}
         </Suspense>
+        <PublicHeader />
+        <main id="main" class="page">
         <section class="card narrow">
             <h1>"Sign in"</h1>
             <ActionForm action=login attr:class="form">
@@ -47,5 +50,6 @@ pub fn LoginPage() -> impl IntoView {
                 "Forgot your password? Ask an admin for a reset link (Agents, Reset password)."
             </p>
         </section>
+        </main>
     }
 }

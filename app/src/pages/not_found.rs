@@ -10,9 +10,12 @@ pub fn NotFound() -> impl IntoView {
         }
     }
     view! {
-        <section class="card">
-            <h1>"Page not found"</h1>
-            <p>"There is nothing at this address. " <a href="/">"Back to the start page"</a></p>
-        </section>
+        <crate::components::layout::PublicHeader />
+        <main id="main" class="page">
+            <section class="card">
+                <h1>"Page not found"</h1>
+                <p>"There is nothing at this address. " <a href="/">"Back to the start page"</a></p>
+            </section>
+        </main>
     }
 }

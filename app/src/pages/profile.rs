@@ -8,7 +8,7 @@ use crate::api::profile::{
     Alerts, ChangePassword, CreateToken, RevokeToken, SaveAlerts, TokenRow, get_alerts, list_tokens,
 };
 use crate::components::guard::{Guard, Session, on_signed_out};
-use crate::components::time::{format_optional, format_utc};
+use crate::components::time::{Shown, Time, TimeOr};
 use crate::error::AppError;
 
 /// What the page loads, and the actions whose results reload it: created by the
@@ -103,6 +103,8 @@ fn Tokens(
 ) -> impl IntoView {
     on_signed_out(move || create.value().get());
     on_signed_out(move || revoke.value().get());
+    let token_form = NodeRef::<leptos::html::Form>::new();
+    crate::components::reset_on_success(token_form, move || create.value().get());
     let created = move || {
         match create.value().get() {
         Some(Ok(t)) => Some(view! {
@@ -131,8 +133,8 @@ fn Tokens(
                                     view! {
                                         <tr>
                                             <td>{t.label}</td>
-                                            <td>{format_utc(t.created_at)}</td>
-                                            <td>{format_optional(t.last_used_at, "never")}</td>
+                                            <td><Time ms=t.created_at shown=Shown::Full /></td>
+                                            <td><TimeOr ms=t.last_used_at or="never" /></td>
                                             <td>
                                                 <button class="button secondary" on:click=move |_| { revoke.dispatch(RevokeToken { id }); }>
                                                     "Revoke"
@@ -147,7 +149,7 @@ fn Tokens(
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                 })}
             </Transition>
-            <ActionForm action=create attr:class="form inline-form">
+            <ActionForm action=create node_ref=token_form attr:class="form inline-form">
                 <label>"Label" <input type="text" name="label" placeholder="e.g. reporting script" required /></label>
                 <button class="button" type="submit">"Create token"</button>
             </ActionForm>

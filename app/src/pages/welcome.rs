@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
 
 use crate::api::auth::{UseLink, describe_link};
+use crate::components::layout::PublicHeader;
 
 #[component]
 pub fn WelcomePage() -> impl IntoView {
@@ -24,6 +25,8 @@ pub fn WelcomePage() -> impl IntoView {
             .map(|e| e.to_string())
     };
     view! {
+        <PublicHeader />
+        <main id="main" class="page">
         <section class="card narrow">
             <Suspense fallback=|| view! { <p>"Checking the link…"</p> }>
                 {move || link.get().map(|result| match result {
@@ -49,5 +52,6 @@ pub fn WelcomePage() -> impl IntoView {
                 })}
             </Suspense>
         </section>
+        </main>
     }
 }

@@ -34,6 +34,25 @@ pub async fn issue(pool: &SqlitePool) -> Result<String> {
     Ok(token)
 }
 
+/// Whether `token` would still create the first admin: unused, not expired, and no
+/// account exists yet. The setup page asks first, so a spent link says so at once
+/// instead of showing a form that can only fail.
+pub async fn usable(pool: &SqlitePool, token: &str) -> Result<bool> {
+    let digest = ids::token_digest(token);
+    let now = now_ms();
+    let usable = sqlx::query_scalar!(
+        r#"select (exists(select 1 from one_time_links
+                          where purpose = 'setup' and token_sha256 = ? and used_at is null
+                            and expires_at > ?)
+                   and not exists(select 1 from users)) as "usable!: bool""#,
+        digest,
+        now
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(usable)
+}
+
 /// Creates the first admin with a valid, unused setup token.
 pub async fn complete(
     pool: &SqlitePool,

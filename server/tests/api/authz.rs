@@ -15,6 +15,8 @@ pub(crate) enum Who {
     Account,
     /// Admins only.
     Admin,
+    /// The start page: it sends accounts on to the inbox, anyone else to sign in.
+    Start,
 }
 
 /// Every server function with who may call it and a well-formed body, so that the
@@ -31,6 +33,7 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
         Who::Public,
         "token=x&email=a@example.com&name=A&password=0123456789",
     ),
+    ("auth/setup/check", Who::Public, "token=x"),
     ("auth/link", Who::Public, "token=x"),
     ("auth/link/use", Who::Public, "token=x&password=0123456789"),
     ("status", Who::Account, ""),
@@ -91,7 +94,8 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
 
 /// Every page and who may see it.
 pub(crate) const PAGES: &[(&str, Who)] = &[
-    ("/", Who::Account),
+    ("/", Who::Start),
+    ("/status", Who::Account),
     ("/login", Who::Public),
     ("/setup", Who::Public),
     ("/welcome", Who::Public),
@@ -189,7 +193,7 @@ async fn every_server_function_checks_who_calls_it() {
         }
         let denied = |s: StatusCode| s == StatusCode::UNAUTHORIZED || s == StatusCode::FORBIDDEN;
         match access {
-            Who::Public => {}
+            Who::Public | Who::Start => {}
             Who::Account => {
                 assert_eq!(anonymous, 401, "{endpoint} anonymous");
                 assert_eq!(deactivated, 401, "{endpoint} deactivated");
@@ -324,7 +328,11 @@ async fn the_websocket_checks_who_opens_it() {
 async fn every_page_checks_who_opens_it() {
     let app = spawn_app().await;
     let who = callers(&app).await;
+    // A real ticket: an unknown one is a 404 whoever asks.
+    let conn = app.connection("authz-bot", false).await;
+    let ticket = app.escalate(&conn, "Who may open this").await;
     for &(path, access) in PAGES {
+        let path = &path.replace("{id}", &ticket);
         let anonymous = app.get(path).await;
         let deactivated = app.get_as(&who.deactivated.0, path).await;
         let agent = app.get_as(&who.agent.0, path).await;
@@ -336,6 +344,17 @@ async fn every_page_checks_who_opens_it() {
                     "{path}: {}",
                     anonymous.status()
                 );
+            }
+            Who::Start => {
+                for (caller, response, to) in [
+                    ("anonymous", &anonymous, "/login"),
+                    ("deactivated", &deactivated, "/login"),
+                    ("agent", &agent, "/inbox"),
+                    ("admin", &admin, "/inbox"),
+                ] {
+                    assert_eq!(response.status(), 302, "{path} as {caller}");
+                    assert_eq!(response.headers()["location"], to, "{path} as {caller}");
+                }
             }
             Who::Account | Who::Admin => {
                 for (caller, response) in [("anonymous", &anonymous), ("deactivated", &deactivated)]

@@ -132,7 +132,7 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         .to_owned();
 
     let pages = [
-        "/".to_owned(),
+        "/status".to_owned(),
         "/inbox".to_owned(),
         "/inbox?view=open".to_owned(),
         format!("/inbox/{}", tickets[0]),

@@ -16,12 +16,23 @@ async fn the_home_page_sends_anonymous_visitors_to_sign_in() {
 }
 
 #[tokio::test]
-async fn home_page_is_server_rendered_with_live_status() {
+async fn the_home_page_sends_signed_in_people_to_the_inbox() {
     let app = spawn_app().await;
     let cookie = app
         .signed_in("ana@example.com", backend::users::Role::Agent)
         .await;
     let response = app.get_as(&cookie, "/").await;
+    assert_eq!(response.status(), 302);
+    assert_eq!(response.headers()["location"], "/inbox");
+}
+
+#[tokio::test]
+async fn status_page_is_server_rendered_with_live_status() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let response = app.get_as(&cookie, "/status").await;
     assert_eq!(response.status(), 200);
     assert!(
         response.headers()["content-type"]
@@ -47,6 +58,20 @@ async fn unknown_page_is_a_real_404() {
     assert_eq!(response.status(), 404);
     let html = response.text().await.unwrap();
     assert!(html.contains("Page not found"), "{html}");
+}
+
+#[tokio::test]
+async fn an_unknown_conversation_is_a_real_404() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let response = app.get_as(&cookie, "/inbox/tkt_00000000000000000000").await;
+    assert_eq!(response.status(), 404);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("No such conversation"), "{html}");
+    // The workspace around it is still there: the list and the way back.
+    assert!(html.contains("data-testid=\"list-pane\""), "{html}");
 }
 
 #[tokio::test]
@@ -89,5 +114,5 @@ async fn signed_in_people_skip_the_sign_in_page() {
         .await;
     let response = app.get_as(&cookie, "/login").await;
     assert_eq!(response.status(), 302);
-    assert_eq!(response.headers()["location"], "/");
+    assert_eq!(response.headers()["location"], "/inbox");
 }

@@ -220,6 +220,19 @@ async fn setup_call(app: &TestApp, token: &str, email: &str) -> reqwest::Respons
 async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
     let app = spawn_app().await;
     let token = backend::accounts::setup::issue(&app.db).await.unwrap();
+    // The page asks before it shows the form.
+    let usable = |token: String| {
+        let app = &app;
+        async move {
+            let response = app
+                .call_fn("auth/setup/check", None, &format!("token={token}"))
+                .await;
+            assert_eq!(response.status(), 200);
+            response.json::<bool>().await.unwrap()
+        }
+    };
+    assert!(usable(token.clone()).await);
+    assert!(!usable("not-the-token".to_owned()).await);
     let wrong = setup_call(&app, "not-the-token", "x@example.com").await;
     assert_eq!(wrong.status(), 400);
     let body: Value = wrong.json().await.unwrap();
@@ -242,6 +255,7 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
 
     let again = setup_call(&app, &token, "second@example.com").await;
     assert_eq!(again.status(), 400, "single use");
+    assert!(!usable(token.clone()).await, "a used link says so at once");
     let admins: i64 = sqlx::query_scalar("select count(*) from users")
         .fetch_one(&app.db)
         .await
@@ -249,6 +263,7 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
     assert_eq!(admins, 1);
     // Once accounts exist, even a fresh link is refused.
     let late = backend::accounts::setup::issue(&app.db).await.unwrap();
+    assert!(!usable(late.clone()).await);
     assert_eq!(
         setup_call(&app, &late, "third@example.com").await.status(),
         400

@@ -8,7 +8,7 @@ use crate::api::agents::{
     list_agents,
 };
 use crate::components::guard::{Guard, Session, on_signed_out};
-use crate::components::time::format_optional;
+use crate::components::time::TimeOr;
 use crate::error::AppError;
 
 /// The list, and the actions whose results reload it: created by the route,
@@ -160,7 +160,7 @@ fn AgentLine(
             <td>
                 <span class=format!("presence {}", row.presence)>{row.presence.clone()}</span>
             </td>
-            <td>{format_optional(row.last_seen_at, "never")}</td>
+            <td><TimeOr ms=row.last_seen_at or="never" /></td>
             <td>{row.open_tickets}</td>
             <td class="row-actions">
                 <details>
@@ -211,6 +211,14 @@ fn AgentLine(
 #[component]
 fn CreateForm(create: ServerAction<CreateAgent>) -> impl IntoView {
     let (invite, set_invite) = signal(false);
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::components::reset_on_success(form, move || create.value().get());
+    // The reset form shows "password" again.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            set_invite.set(false);
+        }
+    });
     let outcome = move || {
         match create.value().get() {
         Some(Ok(created)) => Some(match created.link {
@@ -230,7 +238,7 @@ fn CreateForm(create: ServerAction<CreateAgent>) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Add an agent"</h2>
-            <ActionForm action=create attr:class="form">
+            <ActionForm action=create node_ref=form attr:class="form">
                 <label>"Name" <input type="text" name="name" required /></label>
                 <label>"Email" <input type="email" name="email" required /></label>
                 <label>

@@ -8,7 +8,7 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::audit::{AuditEntry, list_audit};
 use crate::components::guard::{Guard, Session};
-use crate::components::time::format_utc;
+use crate::components::time::{Shown, Time};
 use crate::error::AppError;
 
 /// Actor, action and the entry id to page back from, as the URL says.
@@ -73,7 +73,7 @@ fn Audit(entries: Resource<Result<Vec<AuditEntry>, AppError>>) -> impl IntoView 
                                             .into_iter()
                                             .map(|e| view! {
                                                 <tr>
-                                                    <td>{format_utc(e.at)}</td>
+                                                    <td><Time ms=e.at shown=Shown::Full /></td>
                                                     <td>{e.actor}</td>
                                                     <td>{e.ip.unwrap_or_default()}</td>
                                                     <td><code>{e.action}</code></td>

@@ -10,7 +10,7 @@ use crate::api::connections::{
 };
 use crate::api::inbox::{AlertSettingsView, SaveAlertSettings, alert_settings};
 use crate::components::guard::{Guard, Session, on_signed_out};
-use crate::components::time::{format_optional, format_utc};
+use crate::components::time::{Shown, Time, TimeOr};
 use crate::error::AppError;
 
 /// What the page loads, and the actions whose results reload it: created by the
@@ -238,16 +238,16 @@ fn ConnectionCard(
                 <dt>"End notice"</dt>
                 <dd>{row.end_notice_text.clone()}</dd>
                 <dt>"Created"</dt>
-                <dd>{format_utc(row.created_at)}</dd>
+                <dd><Time ms=row.created_at shown=Shown::Full /></dd>
                 <dt>"Last call from Botpress"</dt>
-                <dd data-testid="last-inbound">{format_optional(row.last_inbound_at, "never")}</dd>
+                <dd data-testid="last-inbound"><TimeOr ms=row.last_inbound_at or="never" /></dd>
                 <dt>"Last delivery to the bot"</dt>
-                <dd>{format_optional(row.last_outbound_ok_at, "never")}</dd>
+                <dd><TimeOr ms=row.last_outbound_ok_at or="never" /></dd>
                 <dt>"Last failed delivery"</dt>
                 <dd>
                     {match (row.last_outbound_error_at, row.last_outbound_error.clone()) {
-                        (Some(at), Some(e)) => format!("{}: {e}", format_utc(at)),
-                        _ => "none".to_owned(),
+                        (Some(at), Some(e)) => view! { <Time ms=at shown=Shown::Full /> ": " {e} }.into_any(),
+                        _ => "none".into_any(),
                     }}
                 </dd>
                 <dt>"Unmatched close requests"</dt>
@@ -266,7 +266,7 @@ fn ConnectionCard(
                                         .map(|u| view! {
                                             <tr>
                                                 <td><code>{u.botpress_conversation_id}</code></td>
-                                                <td>{format_utc(u.received_at)}</td>
+                                                <td><Time ms=u.received_at shown=Shown::Full /></td>
                                                 <td>{u.state}</td>
                                                 <td>{u.last_error.unwrap_or_default()}</td>
                                             </tr>
@@ -321,6 +321,8 @@ fn ConnectionCard(
 
 #[component]
 fn CreateForm(create: ServerAction<CreateConnection>) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    crate::components::reset_on_success(form, move || create.value().get());
     let error = move || match create.value().get() {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
@@ -328,7 +330,7 @@ fn CreateForm(create: ServerAction<CreateConnection>) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Add a connection"</h2>
-            <ActionForm action=create attr:class="form">
+            <ActionForm action=create node_ref=form attr:class="form">
                 <label>"Name (e.g. the bot's name)" <input type="text" name="name" required /></label>
                 <label>
                     "Webhook URL (from the integration's page in Botpress Studio)"

@@ -1,26 +1,40 @@
-//! One conversation: the transcript (the bot's part first, then the handoff), the
-//! ticket's facts, the customer panel, the actions (take, transfer, hand back) and
-//! the composer. It refetches when the realtime connection names this ticket.
+//! One conversation: the middle and right panes of the workspace.
+//!
+//! The middle pane is a header (the customer, the title, the actions), the
+//! transcript, and the composer, always at the bottom. The transcript follows the
+//! newest message while the agent is at the bottom, and counts what arrives while
+//! they read further up ("2 new messages ↓"). The right pane has the ticket's facts
+//! and the customer with their other tickets, and folds away.
+//!
+//! What the server renders comes from the page's resource, inside `<Transition>`s,
+//! so a refetch keeps the old content until the new arrives. The composer and the
+//! scrolling are not rebuilt on each refetch (that would drop the agent's focus and
+//! scroll position): they read [`Loaded::current`], which the browser keeps, and
+//! which is empty on the server and in the first render, so hydration agrees.
 
+use leptos::html;
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use super::{LiveState, ticking_now, waited};
+use super::{ticking_now, waited};
 use crate::api::inbox::{
-    CloseTicket, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage, SendReply, TakeTicket,
-    TransferTicket, colleagues, conversation,
+    CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage, SendReply,
+    TakeTicket, TransferTicket, colleagues, conversation,
 };
+use crate::components::avatar::initials;
+use crate::components::guard::{Session, on_signed_out};
+use crate::components::live::use_live;
+use crate::components::message::MessageItem;
+use crate::components::time::{Shown, Time};
+use crate::error::AppError;
 
 /// How many more messages "Show earlier messages" adds.
 const EARLIER_STEP: u32 = 200;
-use crate::components::guard::{Guard, Session, on_signed_out};
-use crate::components::live::use_live;
-use crate::components::message::MessageItem;
-use crate::components::time::{format_optional, format_utc};
-use crate::error::AppError;
+/// How close to the newest message (in pixels) still counts as "at the bottom".
+const BOTTOM_SLACK: i32 = 48;
 
 /// What the page loads, and the actions whose results reload it: created by the
-/// route, outside the guard (see `Guard`).
+/// route, before anything that renders (see `Guard`).
 #[derive(Clone, Copy)]
 struct Loaded {
     data: Resource<Result<ConversationData, AppError>>,
@@ -33,11 +47,32 @@ struct Loaded {
     /// How many of the latest messages to show; "Show earlier" raises it, and
     /// refetches keep it.
     latest: RwSignal<u32>,
+    /// The latest data that loaded, kept by the browser (never set on the server).
+    current: RwSignal<Option<ConversationData>>,
+    /// What the agent is typing; survives refetches, cleared for another ticket.
+    draft: RwSignal<String>,
+    /// Set after a take: the composer takes the focus once it is enabled.
+    focus_composer: RwSignal<bool>,
+    /// The right pane: `None` lets the screen width decide.
+    context_open: RwSignal<Option<bool>>,
+    /// The transfer menu's state, kept here so that a refetch (which redraws the
+    /// header) does not close the menu under the agent's pointer.
+    menu: TransferMenuState,
+}
+
+#[derive(Clone, Copy)]
+struct TransferMenuState {
+    open: RwSignal<bool>,
+    chosen: RwSignal<String>,
+    /// An action, not a resource: colleagues load when the menu opens, so their
+    /// presence is current.
+    people: Action<(), Result<Vec<Colleague>, AppError>>,
 }
 
 #[component]
 pub fn ConversationPage() -> impl IntoView {
-    let session = Session::load();
+    // The workspace around this route already knows who is signed in.
+    let session = use_context::<Session>().unwrap_or_else(Session::load);
     let live = use_live();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
@@ -81,8 +116,41 @@ pub fn ConversationPage() -> impl IntoView {
         resend,
         uploads,
         latest,
+        current: RwSignal::new(None),
+        draft: RwSignal::new(String::new()),
+        focus_composer: RwSignal::new(false),
+        context_open: RwSignal::new(None),
+        menu: TransferMenuState {
+            open: RwSignal::new(false),
+            chosen: RwSignal::new(String::new()),
+            people: Action::new(|_: &()| colleagues()),
+        },
     };
-    view! { <Guard session page=move |_| view! { <ConversationView loaded /> } /> }
+    view! { <ConversationView loaded /> }
+}
+
+/// Whether the agent may write, and if not, why (in words for them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum CanWrite {
+    /// Not known yet (the server's HTML, and until the data arrives).
+    Unknown,
+    Yes,
+    No(String),
+}
+
+fn can_write(c: &ConversationData) -> CanWrite {
+    let t = &c.ticket;
+    if t.status == "closed" {
+        CanWrite::No("This conversation is closed.".to_owned())
+    } else if t.mine {
+        CanWrite::Yes
+    } else if let Some(holder) = &t.assignee_name {
+        CanWrite::No(format!(
+            "{holder} holds this conversation. Take it over to reply."
+        ))
+    } else {
+        CanWrite::No("Take this ticket to reply: the bot answers until someone does.".to_owned())
+    }
 }
 
 #[component]
@@ -93,10 +161,40 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
         transfer,
         close,
         resend,
+        current,
+        draft,
+        focus_composer,
+        context_open,
+        menu,
         ..
     } = loaded;
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
     let read = ServerAction::<MarkRead>::new();
     on_signed_out(move || data.get());
+    // The browser keeps the last good data (see the module comment).
+    Effect::new(move |_| {
+        if let Some(Ok(c)) = data.get() {
+            current.set(Some(c));
+        }
+    });
+    // Another ticket: its own draft, nothing stale.
+    Effect::new(move |previous: Option<String>| {
+        let now = id.get();
+        if previous.is_some_and(|p| p != now) {
+            draft.set(String::new());
+            current.set(None);
+            menu.open.set(false);
+            menu.chosen.set(String::new());
+        }
+        now
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = transfer.value().get() {
+            menu.open.set(false);
+            menu.chosen.set(String::new());
+        }
+    });
     // Reading the page marks it read (on every device), and keeps it read while open.
     Effect::new(move |_| {
         if let Some(Ok(c)) = data.get()
@@ -107,6 +205,12 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
             });
         }
     });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = take.value().get() {
+            focus_composer.set(true);
+        }
+    });
+    let notice = taken_notice(current, transfer);
     let action_error = move || {
         [
             take.value().get().and_then(Result::err),
@@ -119,57 +223,416 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
         .next()
     };
     let now = ticking_now(move || data.get().and_then(Result::ok).map(|c| c.now));
+    let query = use_query_map();
+    let back = move || {
+        let view = query.read().get("view").unwrap_or_default();
+        if view.is_empty() {
+            "/inbox".to_owned()
+        } else {
+            format!("/inbox?view={view}")
+        }
+    };
+    let area_class = move || match context_open.get() {
+        None => "conversation-area",
+        Some(true) => "conversation-area context-open",
+        Some(false) => "conversation-area context-closed",
+    };
+
+    let header = view! {
+        <Transition fallback=|| view! { <div class="conv-head skeleton-line wide"></div> }>
+            {move || {
+                data.get()
+                    .map(|result| match result {
+                        Err(AppError::Invalid(m)) if m.contains("not found") => {
+                            not_found_status();
+                            view! {
+                                <div class="not-found">
+                                    <h1>"No such conversation"</h1>
+                                    <p class="muted">"It may have been mistyped, or it belongs to another Baton."</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(c) => view! { <Header c loaded /> }.into_any(),
+                    })
+            }}
+        </Transition>
+    }
+    .into_any();
+    let side = view! {
+        <Transition fallback=|| view! { <div class="skeleton-line"></div> }>
+            {move || {
+                data.get()
+                    .map(|result| {
+                        result
+                            .ok()
+                            .map(|c| {
+                                view! {
+                                    <Facts c=c.clone() now />
+                                    <CustomerPanel c />
+                                }
+                            })
+                    })
+            }}
+        </Transition>
+    }
+    .into_any();
 
     view! {
-        <div class="conversation-page">
-            <p><a href="/inbox">"← Inbox"</a> " " <LiveState /></p>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+        <div class=area_class data-testid="conversation-area">
+            <section class="pane-conversation" data-testid="conversation-pane" aria-label="Conversation">
+                <a class="back-link" href=back data-testid="back-to-list">"← Conversations"</a>
+                {header}
+                {move || action_error().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
+                {move || notice.get().map(|n| view! { <p class="notice" role="status" data-testid="taken-notice">{n}</p> })}
+                <Transcript loaded />
                 {move || {
-                    data.get()
-                        .map(|result| match result {
-                            Err(AppError::Invalid(m)) if m.contains("not found") => {
-                                view! { <section class="card"><h1>"No such conversation"</h1></section> }.into_any()
-                            }
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
-                            Ok(c) => {
-                                view! {
-                                    <Body c now loaded action_error=Signal::derive(action_error) />
-                                }
-                                    .into_any()
-                            }
-                        })
+                    let id = id.get();
+                    view! { <Composer id loaded /> }
                 }}
-            </Transition>
+            </section>
+            <aside class="pane-context" id="context-pane" data-testid="context-pane" aria-label="Details">
+                <button class="button secondary small context-back" on:click=move |_| context_open.set(Some(false))>
+                    "← Back to the conversation"
+                </button>
+                {side}
+            </aside>
         </div>
     }
 }
 
+/// Whether the right pane shows, when the agent has not chosen: on wide screens.
+fn context_shown(choice: Option<bool>) -> bool {
+    choice.unwrap_or_else(wide_screen)
+}
+
+/// At least 1,100 px wide, where the stylesheet shows the right pane by default.
+fn wide_screen() -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        window()
+            .inner_width()
+            .ok()
+            .and_then(|w| w.as_f64())
+            .is_some_and(|w| w >= 1100.0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        true
+    }
+}
+
+fn not_found_status() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+}
+
+/// "Bo took over this conversation": said to the agent who held the open ticket
+/// when someone else takes it (a transfer they made themselves says nothing).
+fn taken_notice(
+    current: RwSignal<Option<ConversationData>>,
+    transfer: ServerAction<TransferTicket>,
+) -> RwSignal<Option<String>> {
+    let notice = RwSignal::new(None::<String>);
+    let transferring = StoredValue::new(false);
+    Effect::new(move |_| {
+        if transfer.pending().get() {
+            transferring.set_value(true);
+        }
+    });
+    Effect::new(move |previous: Option<Option<(String, bool)>>| {
+        let (ticket, mine, holder, closed) = current.with(|c| {
+            c.as_ref().map(|c| {
+                (
+                    c.ticket.id.clone(),
+                    c.ticket.mine,
+                    c.ticket.assignee_name.clone(),
+                    c.ticket.status == "closed",
+                )
+            })
+        })?;
+        match previous.flatten() {
+            Some((before, was_mine)) if before == ticket => {
+                if was_mine && !mine {
+                    if transferring.get_value() {
+                        transferring.set_value(false);
+                    } else if !closed {
+                        notice.set(Some(match holder {
+                            Some(h) => format!(
+                                "{h} took over this conversation. You can no longer reply here."
+                            ),
+                            None => "This conversation went back to the queue.".to_owned(),
+                        }));
+                    }
+                } else if mine {
+                    notice.set(None);
+                }
+            }
+            _ => notice.set(None),
+        }
+        Some((ticket, mine))
+    });
+    notice
+}
+
+/// The middle pane's header: who, what, and the actions.
 #[component]
-fn Body(
-    c: ConversationData,
-    now: Signal<i64>,
-    loaded: Loaded,
-    action_error: Signal<Option<AppError>>,
-) -> impl IntoView {
+fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
     let Loaded {
         take,
         transfer,
         close,
-        reply,
-        resend,
-        uploads,
-        latest,
+        menu,
+        context_open,
         ..
     } = loaded;
     let t = c.ticket.clone();
     let id = t.id.clone();
     let open = t.status != "closed";
-    let mine = t.mine && open;
     let title = if t.title.trim().is_empty() {
         "(no title)".to_owned()
     } else {
         t.title.clone()
     };
+    let customer = c
+        .customer
+        .as_ref()
+        .and_then(|cu| cu.name.clone().or_else(|| cu.email.clone()))
+        .unwrap_or_else(|| "Unknown customer".to_owned());
+    let status = match (t.status.as_str(), t.mine, t.assignee_name.clone()) {
+        ("closed", ..) => "Closed".to_owned(),
+        (_, true, _) => "Yours".to_owned(),
+        (_, _, Some(name)) => format!("Held by {name}"),
+        _ => "Queued".to_owned(),
+    };
+    let holder = t.assignee_name.clone().filter(|_| !t.mine);
+    let (id_take, id_close, id_transfer) = (id.clone(), id.clone(), id.clone());
+    let take_label = match &holder {
+        Some(name) => format!("Take over from {name}"),
+        None => "Take over".to_owned(),
+    };
+    let confirm_take = holder.clone().map(|name| {
+        format!(
+            "{name} is working on this conversation. Take it over? {name} will see that you did."
+        )
+    });
+    view! {
+        <header class="conv-head">
+            <span class="avatar-initials large" aria-hidden="true">{initials(&customer)}</span>
+            <div class="conv-title">
+                <h1 data-testid="ticket-title">{title}</h1>
+                <p class="conv-sub">
+                    <span class="conv-customer">{customer}</span>
+                    " · "
+                    <span class=format!("ticket-state {}", t.status) data-testid="ticket-status">{status}</span>
+                </p>
+            </div>
+            <div class="conv-actions">
+                {(open && !t.mine).then(|| view! {
+                    <button class="button" data-testid="take" disabled=move || take.pending().get()
+                        on:click=move |_| {
+                            let go = confirm_take.as_deref().is_none_or(crate::components::confirm);
+                            if go {
+                                take.dispatch(TakeTicket { id: id_take.clone() });
+                            }
+                        }>
+                        {take_label}
+                    </button>
+                })}
+                {open.then(|| view! { <TransferMenu id=id_transfer.clone() transfer menu /> })}
+                {open.then(|| view! {
+                    <button class="button danger" data-testid="close" disabled=move || close.pending().get()
+                        on:click=move |_| {
+                            if crate::components::confirm("Hand this conversation back to the bot and close the ticket?") {
+                                close.dispatch(CloseTicket { id: id_close.clone() });
+                            }
+                        }>
+                        "Hand back to bot & close"
+                    </button>
+                })}
+                <button
+                    class="button secondary"
+                    data-testid="toggle-context"
+                    aria-controls="context-pane"
+                    on:click=move |_| {
+                        let shown = context_shown(context_open.get_untracked());
+                        context_open.set(Some(!shown));
+                    }
+                >
+                    "Details"
+                </button>
+            </div>
+        </header>
+    }
+}
+
+/// The messages, in a scroll box that follows the newest one.
+#[component]
+fn Transcript(loaded: Loaded) -> impl IntoView {
+    let Loaded {
+        data,
+        resend,
+        latest,
+        current,
+        ..
+    } = loaded;
+    let scroller = NodeRef::<html::Div>::new();
+    // The box lays out bottom-up (`column-reverse`), so it opens at the newest
+    // message and stays there as messages arrive, even before the wasm loads.
+    // There, `scrollTop` is 0 at the bottom and negative above it.
+    let at_bottom = StoredValue::new(true);
+    let height = StoredValue::new(0_i32);
+    let unseen = RwSignal::new(0_usize);
+    let to_bottom = move || {
+        if let Some(el) = scroller.get_untracked() {
+            el.set_scroll_top(0);
+            height.set_value(el.scroll_height());
+        }
+        at_bottom.set_value(true);
+        unseen.set(0);
+    };
+    let on_scroll = move |_| {
+        if let Some(el) = scroller.get_untracked() {
+            let bottom = el.scroll_top() > -BOTTOM_SLACK;
+            at_bottom.set_value(bottom);
+            height.set_value(el.scroll_height());
+            if bottom {
+                unseen.set(0);
+            }
+        }
+    };
+    // After each change: follow the newest, or keep the agent's place and count.
+    Effect::new(move |previous: Option<(String, i64, i64)>| {
+        let Some((ticket, last, total, newest_is_agent)) = current.with(|c| {
+            c.as_ref().map(|c| {
+                (
+                    c.ticket.id.clone(),
+                    c.messages.last().map_or(0, |m| m.id),
+                    c.messages.len() as i64 + c.earlier,
+                    c.messages.last().is_some_and(|m| m.origin == "agent"),
+                )
+            })
+        }) else {
+            return previous.unwrap_or_default();
+        };
+        match &previous {
+            Some((before, last_before, total_before)) if *before == ticket => {
+                if last != *last_before {
+                    if at_bottom.get_value() || newest_is_agent {
+                        request_animation_frame(to_bottom);
+                    } else {
+                        let fresh = (total - total_before).max(1) as usize;
+                        unseen.update(|n| *n += fresh);
+                        // Keep what the agent reads where it was.
+                        request_animation_frame(move || {
+                            if let Some(el) = scroller.get_untracked() {
+                                let grown = el.scroll_height() - height.get_value();
+                                el.set_scroll_top(el.scroll_top() - grown.max(0));
+                                height.set_value(el.scroll_height());
+                            }
+                        });
+                    }
+                }
+            }
+            _ => request_animation_frame(to_bottom),
+        }
+        (ticket, last, total)
+    });
+    let on_resend = Callback::new(move |message: i64| {
+        resend.dispatch(ResendMessage { message });
+    });
+    view! {
+        <div class="transcript-wrap">
+        <div class="transcript-scroll" data-testid="transcript-scroll" node_ref=scroller on:scroll=on_scroll>
+            <div class="transcript-inner">
+                <Transition fallback=|| view! { <TranscriptSkeleton /> }>
+                    {move || {
+                        data.get()
+                            .map(|result| {
+                                result
+                                    .ok()
+                                    .map(|c| {
+                                        let mine = c.ticket.mine && c.ticket.status != "closed";
+                                        let customer = c
+                                            .customer
+                                            .as_ref()
+                                            .and_then(|cu| cu.name.clone().or_else(|| cu.email.clone()))
+                                            .unwrap_or_else(|| "Customer".to_owned());
+                                        let earlier = c.earlier;
+                                        let count = c.messages.len();
+                                        view! {
+                                            {(earlier > 0).then(|| view! {
+                                                <button class="button secondary earlier" data-testid="show-earlier"
+                                                    on:click=move |_| latest.update(|n| *n += EARLIER_STEP)>
+                                                    {format!("Show earlier messages ({earlier} more)")}
+                                                </button>
+                                            })}
+                                            <ol class="transcript-list" data-testid="transcript" data-count=count>
+                                                {group(c.messages)
+                                                    .into_iter()
+                                                    .map(|(m, first)| view! { <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> })
+                                                    .collect_view()}
+                                            </ol>
+                                        }
+                                    })
+                            })
+                    }}
+                </Transition>
+            </div>
+        </div>
+        {move || {
+            let n = unseen.get();
+            (n > 0)
+                .then(|| {
+                    view! {
+                        <button class="new-messages" data-testid="new-messages" on:click=move |_| to_bottom()>
+                            {if n == 1 { "1 new message ↓".to_owned() } else { format!("{n} new messages ↓") }}
+                        </button>
+                    }
+                })
+        }}
+        </div>
+    }
+}
+
+/// Marks the first message of each run by one author, which carries the name and
+/// avatar; the rest of the run sits under it.
+fn group(
+    messages: Vec<crate::api::inbox::MessageView>,
+) -> Vec<(crate::api::inbox::MessageView, bool)> {
+    let mut out = Vec::with_capacity(messages.len());
+    let mut previous: Option<(String, Option<String>, i64)> = None;
+    for m in messages {
+        let key = (m.origin.clone(), m.author_name.clone());
+        // A pause of five minutes starts a new run too.
+        let first = previous
+            .as_ref()
+            .is_none_or(|(o, a, at)| (o, a) != (&key.0, &key.1) || m.at - at > 5 * 60_000);
+        previous = Some((key.0, key.1, m.at));
+        out.push((m, first));
+    }
+    out
+}
+
+#[component]
+fn TranscriptSkeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton" role="status">
+            <span class="visually-hidden">"Loading messages…"</span>
+            <div class="skeleton-bubble"></div>
+            <div class="skeleton-bubble right"></div>
+            <div class="skeleton-bubble"></div>
+        </div>
+    }
+}
+
+/// The ticket's facts, in the right pane.
+#[component]
+fn Facts(c: ConversationData, now: Signal<i64>) -> impl IntoView {
+    let t = c.ticket.clone();
     let holder = match (t.status.as_str(), t.mine, t.assignee_name.clone()) {
         ("closed", ..) => format!(
             "Closed ({})",
@@ -183,106 +646,51 @@ fn Body(
         _ => "Nobody: waiting in the queue".to_owned(),
     };
     let waiting_since = c.waiting_since;
-    let on_resend = Callback::new(move |message: i64| {
-        resend.dispatch(ResendMessage { message });
-    });
-    let composer_reason = if !open {
-        Some("This ticket is closed.")
-    } else if !t.mine {
-        Some("Take this ticket to reply: the bot answers until someone does.")
-    } else {
-        None
-    };
-    let (id_take, id_close, id_transfer) = (id.clone(), id.clone(), id.clone());
-    let messages = c.messages.clone();
-    let count = messages.len();
-    let earlier = c.earlier;
-    // Built in parts and type-erased: as one `view!` the page's type is too deep
-    // for the release build.
-    let actions = view! {
-        <div class="actions">
-            {(open && !t.mine).then(|| view! {
-                <button class="button" data-testid="take" disabled=move || take.pending().get()
-                    on:click=move |_| { take.dispatch(TakeTicket { id: id_take.clone() }); }>
-                    "Take over"
-                </button>
-            })}
-            {open.then(|| view! { <TransferMenu id=id_transfer.clone() transfer /> })}
-            {open.then(|| view! {
-                <button class="button danger" data-testid="close" disabled=move || close.pending().get()
-                    on:click=move |_| {
-                        if crate::components::confirm("Hand this conversation back to the bot and close the ticket?") {
-                            close.dispatch(CloseTicket { id: id_close.clone() });
-                        }
-                    }>
-                    "Hand back to bot & close"
-                </button>
-            })}
-        </div>
-    }
-    .into_any();
-    let transcript = view! {
-        {(earlier > 0).then(|| view! {
-            <button class="button secondary earlier" data-testid="show-earlier"
-                on:click=move |_| latest.update(|n| *n += EARLIER_STEP)>
-                {format!("Show earlier messages ({earlier} more)")}
-            </button>
-        })}
-        <ol class="transcript" data-testid="transcript" data-count=count>
-            {messages
-                .into_iter()
-                .map(|m| view! { <MessageItem message=m on_resend can_resend=mine /> })
-                .collect_view()}
-        </ol>
-    }
-    .into_any();
-    let facts = view! {
-        <section class="card">
+    view! {
+        <section class="context-card">
             <h2>"Ticket"</h2>
             <dl class="facts">
                 <dt>"Description"</dt><dd>{if c.description.is_empty() { "—".to_owned() } else { c.description.clone() }}</dd>
                 <dt>"Bot"</dt><dd>{t.connection.clone()}</dd>
-                <dt>"Created"</dt><dd>{format_utc(t.created_at)}</dd>
+                <dt>"Created"</dt><dd><Time ms=t.created_at shown=Shown::Full /></dd>
                 <dt>"Waiting"</dt>
-                <dd data-testid="waiting">{move || waiting_since.map_or_else(|| "—".to_owned(), |s| format!("{} (since {})", waited(now.get(), s), format_utc(s)))}</dd>
+                <dd data-testid="waiting">
+                    {move || waiting_since.map_or_else(|| "—".to_owned(), |s| waited(now.get(), s))}
+                </dd>
                 <dt>"Held by"</dt><dd data-testid="held-by">{holder}</dd>
-                <dt>"Closed"</dt><dd>{format_optional(t.closed_at, "—")}</dd>
-                <dt>"Ticket id"</dt><dd><code>{t.id.clone()}</code></dd>
+                <dt>"Closed"</dt>
+                <dd>{match t.closed_at {
+                    Some(ms) => view! { <Time ms shown=Shown::Full /> }.into_any(),
+                    None => "—".into_any(),
+                }}</dd>
+                <dt>"Ticket id"</dt><dd><code class="ticket-id">{t.id.clone()}</code></dd>
             </dl>
         </section>
-    }
-    .into_any();
-    view! {
-        <div class="conversation">
-            <section class="card transcript-card">
-                <header class="conv-head">
-                    <h1 data-testid="ticket-title">{title}</h1>
-                    <span class=format!("status {}", t.status) data-testid="ticket-status">{t.status.clone()}</span>
-                </header>
-                {actions}
-                {move || action_error.get().map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
-                {transcript}
-                <Composer id=id.clone() reply uploads reason=composer_reason />
-            </section>
-            <aside class="side">
-                {facts}
-                <CustomerPanel c=c.clone() />
-            </aside>
-        </div>
     }
 }
 
 #[component]
 fn CustomerPanel(c: ConversationData) -> impl IntoView {
     let Some(customer) = c.customer else {
-        return view! { <section class="card"><h2>"Customer"</h2><p class="muted">"Not known yet."</p></section> }.into_any();
+        return view! { <section class="context-card"><h2>"Customer"</h2><p class="muted">"Not known yet."</p></section> }.into_any();
     };
+    let name = customer
+        .name
+        .clone()
+        .unwrap_or_else(|| "Unnamed".to_owned());
     view! {
-        <section class="card customer-panel" data-testid="customer">
+        <section class="context-card customer-panel" data-testid="customer">
             <h2>"Customer"</h2>
-            {customer.picture_url.map(|src| view! { <img class="avatar" src=src alt="" /> })}
-            <p><strong>{customer.name.unwrap_or_else(|| "Unnamed".to_owned())}</strong></p>
-            {customer.email.map(|e| view! { <p><a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+            <div class="customer-id">
+                {match customer.picture_url {
+                    Some(src) => view! { <img class="avatar" src=src alt="" /> }.into_any(),
+                    None => view! { <span class="avatar-initials large" aria-hidden="true">{initials(&name)}</span> }.into_any(),
+                }}
+                <div>
+                    <p class="customer-name">{name.clone()}</p>
+                    {customer.email.map(|e| view! { <p><a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+                </div>
+            </div>
             <h3>"Other tickets"</h3>
             {if customer.others.is_empty() {
                 view! { <p class="muted">"None."</p> }.into_any()
@@ -292,7 +700,7 @@ fn CustomerPanel(c: ConversationData) -> impl IntoView {
                         {customer.others.into_iter().map(|o| view! {
                             <li>
                                 <a href=format!("/inbox/{}", o.id)>{if o.title.is_empty() { "(no title)".to_owned() } else { o.title }}</a>
-                                " " <span class="muted">{format!("{}, {}", o.status, format_utc(o.created_at))}</span>
+                                " " <span class="muted">{o.status} ", " <Time ms=o.created_at shown=Shown::Full /></span>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -304,16 +712,18 @@ fn CustomerPanel(c: ConversationData) -> impl IntoView {
 }
 
 #[component]
-fn TransferMenu(id: String, transfer: ServerAction<TransferTicket>) -> impl IntoView {
-    // Colleagues load when the menu opens (presence is then current), and the whole
-    // <select> renders at once: the HTML parser drops the markers a reactive region
-    // would leave inside a <select>, which breaks hydration.
-    // An action, not a resource: this component is drawn inside the page's
-    // <Transition>, and a resource created there would be created anew on each of
-    // its re-runs (see `Guard`).
-    let open = RwSignal::new(false);
-    let people = Action::new(|_: &()| colleagues());
-    let chosen = RwSignal::new(String::new());
+fn TransferMenu(
+    id: String,
+    transfer: ServerAction<TransferTicket>,
+    menu: TransferMenuState,
+) -> impl IntoView {
+    // The whole <select> renders at once: the HTML parser drops the markers a
+    // reactive region would leave inside a <select>, which breaks hydration.
+    let TransferMenuState {
+        open,
+        chosen,
+        people,
+    } = menu;
     let menu = move || {
         let list = people
             .value()
@@ -329,7 +739,9 @@ fn TransferMenu(id: String, transfer: ServerAction<TransferTicket>) -> impl Into
                     _ => "○",
                 };
                 let label = format!("{dot} {} ({})", p.name, p.presence);
-                view! { <option value=p.id>{label}</option> }
+                // Redrawn after a refetch: keep what the agent picked.
+                let picked = chosen.with_untracked(|c| *c == p.id);
+                view! { <option value=p.id selected=picked>{label}</option> }
             })
             .collect::<Vec<_>>();
         view! {
@@ -368,21 +780,50 @@ fn TransferMenu(id: String, transfer: ServerAction<TransferTicket>) -> impl Into
             >
                 "Transfer"
             </button>
+            <button
+                class="button secondary"
+                hidden=move || !open.get()
+                on:click=move |_| {
+                    open.set(false);
+                    chosen.set(String::new());
+                }
+            >
+                "Cancel"
+            </button>
         </span>
     }
 }
 
 #[component]
-fn Composer(
-    id: String,
-    reply: ServerAction<SendReply>,
-    uploads: RwSignal<u32>,
-    reason: Option<&'static str>,
-) -> impl IntoView {
-    let text = RwSignal::new(String::new());
+fn Composer(id: String, loaded: Loaded) -> impl IntoView {
+    let Loaded {
+        reply,
+        uploads,
+        current,
+        draft,
+        focus_composer,
+        ..
+    } = loaded;
+    let text = draft;
     let upload_error = RwSignal::new(None::<String>);
     let uploading = RwSignal::new(false);
-    let disabled = reason.is_some();
+    let state =
+        Memo::new(move |_| current.with(|c| c.as_ref().map_or(CanWrite::Unknown, can_write)));
+    let disabled = move || state.get() != CanWrite::Yes;
+    let reason = move || match state.get() {
+        CanWrite::No(r) => Some(r),
+        _ => None,
+    };
+    let field = NodeRef::<html::Textarea>::new();
+    // After a take, the agent's next act is to write.
+    Effect::new(move |_| {
+        if focus_composer.get() && state.get() == CanWrite::Yes {
+            focus_composer.set(false);
+            if let Some(el) = field.get_untracked() {
+                let _ = el.focus();
+            }
+        }
+    });
     let send_id = id.clone();
     let send = move || {
         let body = text.get_untracked();
@@ -433,27 +874,32 @@ fn Composer(
     };
     let view = view! {
         <div class="composer">
-            {reason.map(|r| view! { <p class="muted" data-testid="composer-reason">{r}</p> })}
+            <p class="muted composer-reason" data-testid="composer-reason" hidden=move || reason().is_none()>
+                {reason}
+            </p>
+            <label class="visually-hidden" for="composer-text">"Reply"</label>
             <textarea
+                id="composer-text"
                 data-testid="composer"
                 rows="3"
+                node_ref=field
                 placeholder="Write a reply. Enter sends, Shift+Enter adds a line."
                 disabled=disabled
                 prop:value=move || text.get()
                 on:input=move |e| text.set(event_target_value(&e))
                 on:keydown=on_key
             ></textarea>
-            <div class="actions">
-                <button class="button" data-testid="send" disabled=move || disabled || reply.pending().get()
-                    on:click=move |_| send()>
-                    "Send"
-                </button>
-                <label class=if disabled { "button secondary disabled" } else { "button secondary" }>
+            <div class="composer-actions">
+                <label class=move || if disabled() { "button secondary attach disabled" } else { "button secondary attach" }>
                     {move || if uploading.get() { "Uploading…" } else { "Attach file" }}
                     <input type="file" data-testid="attach" class="visually-hidden" disabled=disabled
                         accept="image/*,audio/*,video/*,application/pdf,text/plain,text/csv,.zip,.doc,.docx,.xls,.xlsx"
                         on:change=on_file />
                 </label>
+                <button class="button" data-testid="send" disabled=move || disabled() || reply.pending().get()
+                    on:click=move |_| send()>
+                    "Send"
+                </button>
             </div>
             {move || reply.value().get().and_then(Result::err).map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })}
             {move || upload_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
@@ -470,7 +916,7 @@ async fn upload(ticket: &str, file: &web_sys::File) -> Result<(), String> {
     init.set_method("POST");
     init.set_credentials(web_sys::RequestCredentials::SameOrigin);
     init.set_body(file);
-    let headers = web_sys::Headers::new().map_err(|_| "cannot upload".to_owned())?;
+    let headers = web_sys::Headers::new().map_err(|_| "The file could not be sent.".to_owned())?;
     let kind = if file.type_().is_empty() {
         "application/octet-stream".to_owned()
     } else {
@@ -483,10 +929,10 @@ async fn upload(ticket: &str, file: &web_sys::File) -> Result<(), String> {
     let response =
         wasm_bindgen_futures::JsFuture::from(window().fetch_with_str_and_init(&url, &init))
             .await
-            .map_err(|_| "the upload failed: check your connection".to_owned())?;
+            .map_err(|_| "The upload failed: check your connection.".to_owned())?;
     let response: web_sys::Response = response
         .dyn_into()
-        .map_err(|_| "the upload failed".to_owned())?;
+        .map_err(|_| "The upload failed.".to_owned())?;
     if response.ok() {
         return Ok(());
     }
@@ -500,6 +946,6 @@ async fn upload(ticket: &str, file: &web_sys::File) -> Result<(), String> {
     let message = body
         .and_then(|b| js_sys::Reflect::get(&b, &"error".into()).ok())
         .and_then(|e| e.as_string())
-        .unwrap_or_else(|| format!("the upload failed ({})", response.status()));
+        .unwrap_or_else(|| format!("The upload failed ({}).", response.status()));
     Err(message)
 }

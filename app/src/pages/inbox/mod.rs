@@ -1,4 +1,12 @@
-//! The inbox: the views Queued, Mine, All open and Closed, each with a live count,
+//! The agent's workspace, one screen in three panes: the list of conversations on
+//! the left, the open conversation in the middle, its context on the right.
+//!
+//! `/inbox` and `/inbox/tkt_…` are one parent route: the list (this module) stays
+//! mounted, with its scroll position, while the conversation beside it
+//! (`conversation`) follows the URL, so links and the back button work. Below 900 px
+//! the panes show one at a time (the stylesheet decides).
+//!
+//! The list has the views Queued, Mine, All open and Closed, each with a live count,
 //! 50 rows a page (keyset paging, so it stays fast with tens of thousands of
 //! tickets). The view is in the URL (`?view=mine`). Lists refetch when the realtime
 //! connection reports a change.
@@ -6,7 +14,8 @@
 pub mod conversation;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::components::Outlet;
+use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::inbox::{Summary, TicketPage, TicketRow, inbox_page};
 use crate::components::alerts::QueueSummary;
@@ -32,7 +41,40 @@ pub fn InboxPage() -> impl IntoView {
         move || (view_name.get(), live.changes.get()),
         move |(view, _)| session.then(inbox_page(view, None)),
     );
-    view! { <Guard session page=move |_| view! { <Inbox view_name first /> } /> }
+    // The conversation route inside reuses who is signed in.
+    provide_context(session);
+    view! {
+        <div class="workspace" data-testid="workspace">
+            <Guard session page=move |_| view! { <Inbox view_name first /> } />
+            // Outside the guard: its `<Suspense>` re-runs its children, which would
+            // create the conversation (and its resources) anew each time.
+            <Outlet />
+        </div>
+    }
+}
+
+/// The middle pane while no conversation is open.
+#[component]
+pub fn NoConversation() -> impl IntoView {
+    view! {
+        <section class="pane-empty" data-testid="no-conversation" aria-label="Conversation">
+            <div class="empty-state">
+                <p class="empty-title">"No conversation open"</p>
+                <p class="muted">
+                    "Pick one from the list. New conversations appear there as soon as a bot hands one over."
+                </p>
+            </div>
+        </section>
+    }
+}
+
+/// `?view=…` of the current address, to keep the list's view when opening a ticket.
+fn view_query(view: &str) -> String {
+    if view == "queued" {
+        String::new()
+    } else {
+        format!("?view={view}")
+    }
 }
 
 const VIEWS: [(&str, &str); 4] = [
@@ -93,9 +135,18 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
     on_signed_out(move || first.get());
     let summary_now = move || summary.and_then(|s| s.get());
     let now = ticking_now(move || summary_now().map(|s| s.now));
+    // The open ticket, to mark its row; tabs keep it open.
+    let location = use_location();
+    let path = Memo::new(move |_| location.pathname.get());
+    let open_ticket = Memo::new(move |_| {
+        path.get()
+            .strip_prefix("/inbox/")
+            .map(str::to_owned)
+            .unwrap_or_default()
+    });
 
     view! {
-        <section class="card inbox">
+        <section class="pane-list" data-testid="list-pane" aria-label="Conversations">
             <div class="inbox-head">
                 <h1>"Inbox"</h1>
                 <LiveState />
@@ -116,8 +167,9 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                         };
                         view! {
                             <a
-                                href=format!("/inbox?view={key}")
+                                href=move || format!("{}?view={key}", path.get())
                                 class=move || if view_name() == key { "tab active" } else { "tab" }
+                                aria-current=move || (view_name() == key).then_some("page")
                                 data-testid=format!("tab-{key}")
                             >
                                 {label}
@@ -127,7 +179,7 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                         }
                     })}
             </nav>
-            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+            <Transition fallback=|| view! { <ListSkeleton /> }>
                 {move || {
                     first
                         .get()
@@ -144,12 +196,12 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                                         {page
                                             .rows
                                             .into_iter()
-                                            .map(|row| view! { <Row row now threshold /> })
+                                            .map(|row| view! { <Row row now threshold open_ticket view_name=view_name() /> })
                                             .collect_view()}
                                         <For
                                             each=move || more.get()
                                             key=|row| row.id.clone()
-                                            children=move |row| view! { <Row row now threshold /> }
+                                            children=move |row| view! { <Row row now threshold open_ticket view_name=view_name() /> }
                                         />
                                     </ul>
                                 }
@@ -175,6 +227,20 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
     }
 }
 
+/// Placeholder rows while the first page loads.
+#[component]
+fn ListSkeleton() -> impl IntoView {
+    view! {
+        <div class="skeleton" role="status">
+            <span class="visually-hidden">"Loading conversations…"</span>
+            <div class="skeleton-line wide"></div>
+            <div class="skeleton-line"></div>
+            <div class="skeleton-line wide"></div>
+            <div class="skeleton-line"></div>
+        </div>
+    }
+}
+
 fn empty_text(view: &str) -> &'static str {
     match view {
         "queued" => {
@@ -187,7 +253,13 @@ fn empty_text(view: &str) -> &'static str {
 }
 
 #[component]
-fn Row(row: TicketRow, now: Signal<i64>, threshold: u32) -> impl IntoView {
+fn Row(
+    row: TicketRow,
+    now: Signal<i64>,
+    threshold: u32,
+    open_ticket: Memo<String>,
+    view_name: String,
+) -> impl IntoView {
     let customer = row
         .customer_name
         .clone()
@@ -218,21 +290,40 @@ fn Row(row: TicketRow, now: Signal<i64>, threshold: u32) -> impl IntoView {
     };
     let preview = row.last_preview.clone().unwrap_or_default();
     let unread = row.unread;
+    let id = row.id.clone();
+    let selected = Memo::new(move |_| open_ticket.with(|open| *open == id));
+    let selected = move || selected.get();
+    let initials = crate::components::avatar::initials(&customer);
     view! {
-        <li class=move || if overdue() { "ticket overdue" } else { "ticket" } data-testid="ticket" data-ticket=row.id.clone()>
-            <a href=format!("/inbox/{}", row.id) class="ticket-link">
-                <div class="ticket-top">
-                    <span class="customer">{customer}</span>
-                    {email.map(|e| view! { <span class="muted email">{e}</span> })}
-                    <span class="spacer"></span>
-                    {(unread > 0).then(|| view! { <span class="badge" data-testid="unread" title="Unread messages">{unread}</span> })}
-                    <span class="muted wait" title="Waiting time">{move || waited(now.get(), since)}</span>
-                </div>
-                <div class="ticket-title">{title}</div>
-                <div class="ticket-bottom">
-                    <span class="preview muted">{preview}</span>
-                    <span class="holder" data-testid="holder">{holder}</span>
-                </div>
+        <li
+            class=move || match (overdue(), selected()) {
+                (true, true) => "ticket overdue selected",
+                (true, false) => "ticket overdue",
+                (false, true) => "ticket selected",
+                (false, false) => "ticket",
+            }
+            data-testid="ticket"
+            data-ticket=row.id.clone()
+        >
+            <a
+                href=format!("/inbox/{}{}", row.id, view_query(&view_name))
+                class="ticket-link"
+                aria-current=move || selected().then_some("page")
+            >
+                <span class="avatar-initials" aria-hidden="true">{initials}</span>
+                <span class="ticket-main">
+                    <span class="ticket-top">
+                        <span class="ticket-customer">{customer}</span>
+                        <span class="ticket-wait" title="Waiting time">{move || waited(now.get(), since)}</span>
+                    </span>
+                    <span class="ticket-title">{title}</span>
+                    {email.map(|e| view! { <span class="ticket-email">{e}</span> })}
+                    <span class="ticket-bottom">
+                        <span class="ticket-preview">{preview}</span>
+                        {(unread > 0).then(|| view! { <span class="badge" data-testid="unread" title="Unread messages">{unread}</span> })}
+                    </span>
+                    <span class="ticket-holder" data-testid="holder">{holder}</span>
+                </span>
             </a>
         </li>
     }
