@@ -37,7 +37,7 @@ pub fn command(program: &str) -> Command {
     c
 }
 
-/// `cargo` with the environment cargo-leptos uses for debug builds, so plain cargo
+/// `cargo` with the environment of every build, debug and release, so plain cargo
 /// commands and `cargo leptos` share build artifacts instead of rebuilding each other's.
 pub fn cargo_leptos_env() -> Command {
     let mut c = command("cargo");

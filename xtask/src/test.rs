@@ -76,7 +76,7 @@ pub fn run(args: &[String]) -> Result {
             "clippy" => clippy(),
             "unit" => unit(&mut tally),
             "sqlx" => sqlx_check(),
-            "build" => release_build(),
+            "build" => bench::release_build(),
             "e2e" => end_to_end(&mut tally),
             // Proves the benchmarks still run; timing is not a test, so no budget is checked.
             "bench" => bench::suite(true),
@@ -239,22 +239,12 @@ pub fn prepare() -> Result {
     step("regenerate sqlx offline data", c)
 }
 
-fn release_build() -> Result {
-    bench::release_site()?;
-    let mut c = command("cargo");
-    c.args(["build", "--release", "-p", "bench"]);
-    step(
-        "build the load generators (cargo build --release -p bench)",
-        c,
-    )
-}
-
 /// Starts the release binary on a free port with a fresh database and runs the
 /// Playwright suite in headless Chromium against it.
 fn end_to_end(tally: &mut Tally) -> Result {
     let binary = root().join("target/release/baton");
     if !binary.is_file() {
-        release_build()?;
+        bench::release_build()?;
     }
     let port = TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
