@@ -19,6 +19,8 @@ pub struct Detail {
     /// while nobody holds it, else their oldest message since the last agent reply.
     pub waiting_since: Option<i64>,
     pub customer: Option<Customer>,
+    /// The last message the viewer has read here, if they ever opened it.
+    pub last_read: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -47,9 +49,12 @@ pub async fn detail(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Detail>
                     where m.ticket_id = t.id and m.origin = 'customer'
                       and m.id > coalesce((select max(a.id) from messages a
                                            where a.ticket_id = t.id and a.origin = 'agent'), 0))
-                    as "unanswered_since?: i64"
+                    as "unanswered_since?: i64",
+                  (select r.last_read_message_id from ticket_reads r
+                    where r.user_id = ? and r.ticket_id = t.id) as "last_read?: i64"
            from tickets t left join customers cu on cu.id = t.customer_id
            where t.id = ?"#,
+        viewer,
         ticket
     )
     .fetch_one(db)
@@ -85,6 +90,7 @@ pub async fn detail(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Detail>
         closed_reason: facts.closed_reason,
         waiting_since,
         customer,
+        last_read: facts.last_read,
     })
 }
 

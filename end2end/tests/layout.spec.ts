@@ -513,6 +513,74 @@ test("the transcript follows the newest message, and offers a pill for new ones 
   await a.context.close();
 });
 
+test("a ticket opened again starts at the first unread message, marked", async ({ browser, request, bot, watch }) => {
+  test.setTimeout(90_000);
+  const a = await agentPage(browser, "Uma Unread", { context: { viewport: DESKTOP }, watch });
+  const token = apiToken(a.email);
+  const { ticket, customer } = await seedConversation(bot, request, token, "Read some, then more", 12);
+  const page = a.page;
+  const marker = page.getByTestId("unread-marker");
+  const messages = page.getByTestId("transcript").getByTestId("message");
+  const pill = page.getByTestId("new-messages");
+
+  // A first visit: everything is new, so nothing is marked; reading it marks it read.
+  await open(page, `/inbox/${ticket}`);
+  await expect(messages.last()).toContainText(line(12));
+  await expect(marker).toHaveCount(0);
+  await expect(row(page, ticket).getByTestId("unread")).toHaveCount(0);
+
+  // Away from it, the customer writes thirty times, more than the screen holds.
+  await open(page, "/inbox?view=mine");
+  for (let n = 1; n <= 30; n++) {
+    await says(bot, request, ticket, customer, { type: "text", text: `Later message ${n}` });
+  }
+  await expect(row(page, ticket).getByTestId("unread")).toHaveText("30");
+
+  // Back to it: it opens at the first of them, marked, and the pill counts them.
+  await row(page, ticket).getByRole("link").click();
+  await expect(messages.last()).toContainText("Later message 30");
+  await expect(marker).toHaveCount(1);
+  await expect(marker).toHaveText("New messages");
+  await expect(marker.locator("xpath=following-sibling::li[1]")).toContainText("Later message 1");
+  await expect
+    .poll(() => transcriptPlacement(marker), { message: "the marker is in view", timeout: 5_000 })
+    .toBe("in view");
+  expect(await messagePlacement(page, "last"), "the newest is further down").not.toBe("in view");
+  await expect(pill).toHaveText(/^\s*30 new messages/);
+
+  // Reading marks them read, and the marker stays where it was while the agent reads on.
+  await expect(row(page, ticket).getByTestId("unread")).toHaveCount(0);
+  await expect(marker).toHaveCount(1);
+  await pill.click();
+  await expectNewestInView(page);
+  await expect(pill).toBeHidden();
+
+  // A few new ones fit on the screen: marked, and the newest is in view.
+  await open(page, "/inbox?view=mine");
+  await says(bot, request, ticket, customer, { type: "text", text: "One more thing" });
+  await says(bot, request, ticket, customer, { type: "text", text: "And another" });
+  await expect(row(page, ticket).getByTestId("unread")).toHaveText("2");
+  await row(page, ticket).getByRole("link").click();
+  await expect(messages.last()).toContainText("And another");
+  await expect(marker.locator("xpath=following-sibling::li[1]")).toContainText("One more thing");
+  await expectNewestInView(page);
+  await expect(pill).toBeHidden();
+  await a.context.close();
+});
+
+/** "in view" when the element lies inside the transcript's visible part; otherwise where it is. */
+async function transcriptPlacement(locator: Locator): Promise<string> {
+  return locator.evaluate((el) => {
+    const scroller = el.closest('[data-testid="transcript-scroll"]');
+    if (!scroller) return "not in the transcript";
+    const b = el.getBoundingClientRect();
+    const s = scroller.getBoundingClientRect();
+    return b.top >= s.top - 2 && b.bottom <= s.bottom + 2
+      ? "in view"
+      : `at ${Math.round(b.top)}..${Math.round(b.bottom)}, visible ${Math.round(s.top)}..${Math.round(s.bottom)}`;
+  });
+}
+
 // --- Narrow screens and switching tickets ---------------------------------------------
 
 test("at 390×844 an open ticket takes the whole screen, and the back link returns to the list", async ({

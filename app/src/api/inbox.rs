@@ -163,6 +163,9 @@ pub struct ConversationData {
     pub messages: Vec<MessageView>,
     /// How many messages come before those (the page offers to show them).
     pub earlier: i64,
+    /// The last message the viewer had read when this loaded; `None` if they never
+    /// opened the ticket. The page marks where the unread ones start.
+    pub read_up_to: Option<i64>,
     pub now: i64,
 }
 
@@ -233,6 +236,7 @@ pub async fn conversation(
             })
             .collect(),
         earlier,
+        read_up_to: detail.last_read,
         now: backend::clock::now_ms(),
     })
 }

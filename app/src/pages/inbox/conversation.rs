@@ -58,6 +58,8 @@ struct Loaded {
     /// The transfer menu's state, kept here so that a refetch (which redraws the
     /// header) does not close the menu under the agent's pointer.
     menu: TransferMenuState,
+    /// Where the unread messages started when this ticket opened (see [`marker`]).
+    marker: StoredValue<Option<(String, Option<i64>)>>,
 }
 
 #[derive(Clone, Copy)]
@@ -125,6 +127,7 @@ pub fn ConversationPage() -> impl IntoView {
             chosen: RwSignal::new(String::new()),
             people: Action::new(|_: &()| colleagues()),
         },
+        marker: StoredValue::new(None),
     };
     view! { <ConversationView loaded /> }
 }
@@ -477,6 +480,7 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
         resend,
         latest,
         current,
+        marker: keep,
         ..
     } = loaded;
     let scroller = NodeRef::<html::Div>::new();
@@ -537,7 +541,26 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                     }
                 }
             }
-            _ => request_animation_frame(to_bottom),
+            _ => {
+                // Opening a ticket: at the newest message, or, when the unread ones
+                // do not all fit, at the first of them, with the pill counting them.
+                let unread = current.with_untracked(|c| {
+                    let at = c.as_ref().and_then(|c| marker(keep, c));
+                    c.as_ref().map_or(0, |c| {
+                        c.messages
+                            .iter()
+                            .filter(|m| at.is_some_and(|at| m.id >= at) && m.origin == "customer")
+                            .count()
+                    })
+                });
+                request_animation_frame(move || {
+                    to_bottom();
+                    if unread > 0 && scroll_to_marker(scroller) {
+                        at_bottom.set_value(false);
+                        unseen.set(unread);
+                    }
+                });
+            }
         }
         (ticket, last, total)
     });
@@ -563,6 +586,7 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                                             .unwrap_or_else(|| "Customer".to_owned());
                                         let earlier = c.earlier;
                                         let count = c.messages.len();
+                                        let unread_at = marker(keep, &c);
                                         view! {
                                             {(earlier > 0).then(|| view! {
                                                 <button class="button secondary earlier" data-testid="show-earlier"
@@ -573,7 +597,12 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                                             <ol class="transcript-list" data-testid="transcript" data-count=count>
                                                 {group(c.messages)
                                                     .into_iter()
-                                                    .map(|(m, first)| view! { <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> })
+                                                    .map(|(m, first)| {
+                                                        let new = (Some(m.id) == unread_at).then(|| view! {
+                                                            <li class="unread-marker" data-testid="unread-marker"><span>"New messages"</span></li>
+                                                        });
+                                                        view! { {new} <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> }
+                                                    })
                                                     .collect_view()}
                                             </ol>
                                         }
@@ -598,6 +627,31 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
     }
 }
 
+/// Brings the "New messages" marker to the top of the transcript when it lies above
+/// what shows; true if it did (the agent is then not at the bottom). Only the
+/// browser scrolls (the server's web-sys has no layout types).
+#[cfg(not(feature = "hydrate"))]
+fn scroll_to_marker(_scroller: NodeRef<html::Div>) -> bool {
+    false
+}
+
+#[cfg(feature = "hydrate")]
+fn scroll_to_marker(scroller: NodeRef<html::Div>) -> bool {
+    let Some(el) = scroller.get_untracked() else {
+        return false;
+    };
+    let Ok(Some(marker)) = el.query_selector(".unread-marker") else {
+        return false;
+    };
+    let above = marker.get_bounding_client_rect().top() - el.get_bounding_client_rect().top();
+    if above >= 0.0 {
+        return false;
+    }
+    // A little of the message before stays in sight, for context.
+    el.set_scroll_top(el.scroll_top() + above as i32 - 24);
+    true
+}
+
 /// Marks the first message of each run by one author, which carries the name and
 /// avatar; the rest of the run sits under it.
 fn group(
@@ -615,6 +669,36 @@ fn group(
         out.push((m, first));
     }
     out
+}
+
+/// The first message the viewer had not read when they opened the ticket, which
+/// the transcript marks ("New messages") and opens at. Only for a ticket they have
+/// read before: on a first visit everything is new and a marker says nothing.
+/// Like the unread badge, only the customer's messages count.
+fn first_unread(c: &ConversationData) -> Option<i64> {
+    let read = c.read_up_to?;
+    let seen_before = c.earlier > 0 || c.messages.first().is_some_and(|m| m.id <= read);
+    if !seen_before {
+        return None;
+    }
+    c.messages
+        .iter()
+        .find(|m| m.id > read && m.origin == "customer")
+        .map(|m| m.id)
+}
+
+/// [`first_unread`] as it was when the ticket opened. Reading marks the ticket read
+/// and reloads it; the marker must stay where it was while the agent reads on. The
+/// server and the hydrating browser start from the same data, so they agree.
+fn marker(keep: StoredValue<Option<(String, Option<i64>)>>, c: &ConversationData) -> Option<i64> {
+    if let Some((ticket, at)) = keep.get_value()
+        && ticket == c.ticket.id
+    {
+        return at;
+    }
+    let at = first_unread(c);
+    keep.set_value(Some((c.ticket.id.clone(), at)));
+    at
 }
 
 #[component]
@@ -948,4 +1032,99 @@ async fn upload(ticket: &str, file: &web_sys::File) -> Result<(), String> {
         .and_then(|e| e.as_string())
         .unwrap_or_else(|| format!("The upload failed ({}).", response.status()));
     Err(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_unread;
+    use crate::api::inbox::{ConversationData, MessageView, TicketRow};
+
+    fn conversation(
+        read_up_to: Option<i64>,
+        earlier: i64,
+        origins: &[(i64, &str)],
+    ) -> ConversationData {
+        ConversationData {
+            ticket: TicketRow {
+                id: "tkt_1".to_owned(),
+                title: "Parcel".to_owned(),
+                status: "assigned".to_owned(),
+                connection: "Shop bot".to_owned(),
+                customer_name: None,
+                customer_email: None,
+                assignee_name: None,
+                mine: true,
+                created_at: 0,
+                closed_at: None,
+                last_preview: None,
+                last_origin: None,
+                last_at: None,
+                unread: 0,
+            },
+            description: String::new(),
+            closed_reason: None,
+            waiting_since: None,
+            customer: None,
+            messages: origins
+                .iter()
+                .map(|&(id, origin)| MessageView {
+                    id,
+                    origin: origin.to_owned(),
+                    kind: "text".to_owned(),
+                    payload: "{}".to_owned(),
+                    html: None,
+                    author_name: None,
+                    delivery: None,
+                    delivery_error: None,
+                    at: id,
+                })
+                .collect(),
+            earlier,
+            read_up_to,
+            now: 0,
+        }
+    }
+
+    #[test]
+    fn the_marker_sits_at_the_first_customer_message_after_what_was_read() {
+        let c = conversation(
+            Some(2),
+            0,
+            &[
+                (1, "customer"),
+                (2, "agent"),
+                (3, "agent"),
+                (4, "customer"),
+                (5, "customer"),
+            ],
+        );
+        assert_eq!(first_unread(&c), Some(4));
+    }
+
+    #[test]
+    fn no_marker_on_a_first_visit_or_when_everything_is_read() {
+        let messages = [(1, "customer"), (2, "customer")];
+        assert_eq!(
+            first_unread(&conversation(None, 0, &messages)),
+            None,
+            "never opened"
+        );
+        assert_eq!(
+            first_unread(&conversation(Some(2), 0, &messages)),
+            None,
+            "all read"
+        );
+        assert_eq!(
+            first_unread(&conversation(Some(0), 0, &messages)),
+            None,
+            "nothing shown was read before"
+        );
+    }
+
+    #[test]
+    fn messages_read_before_the_shown_window_still_count_as_a_visit() {
+        // The first shown message is already new, and what was read is further up.
+        let c = conversation(Some(10), 5, &[(11, "customer"), (12, "customer")]);
+        assert_eq!(first_unread(&c), Some(11));
+    }
 }
