@@ -27,6 +27,10 @@ pub enum AppError {
     /// Signed in, but this needs the admin role.
     #[error("Only admins can do this.")]
     Forbidden,
+    /// Signed in, but not allowed to do this to this ticket (it is a colleague's);
+    /// the message says who may.
+    #[error("{}", sentence(.0))]
+    NotAllowed(String),
     /// The server is temporarily unable to answer (for example the database is busy).
     #[error("Baton is busy right now. Please try again in a moment.")]
     Unavailable,
@@ -70,7 +74,7 @@ impl AppError {
         use http::StatusCode;
         match self {
             AppError::BadCredentials | AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -85,9 +89,10 @@ impl AppError {
 impl From<backend::Error> for AppError {
     fn from(e: backend::Error) -> Self {
         match e {
-            backend::Error::Busy => AppError::Unavailable,
+            backend::Error::Busy | backend::Error::Overloaded => AppError::Unavailable,
             backend::Error::Invalid(m) => AppError::Invalid(m),
             backend::Error::Conflict(m) => AppError::Conflict(m),
+            backend::Error::NotAllowed(m) => AppError::NotAllowed(m),
             backend::Error::NotFound(what) => AppError::Invalid(format!("{what} not found")),
             other => {
                 tracing::error!(error = ?other, "server function failed");

@@ -106,7 +106,7 @@ pub fn new_ticket(services: &Services, ticket: &str, title: &str) {
         let shown = if title.trim().is_empty() {
             "A conversation".to_owned()
         } else {
-            format!("\"{}\"", title.trim())
+            format!("\"{}\"", slack_escape(title.trim()))
         };
         // `text` is what Slack, Mattermost, Rocket.Chat and Teams-style incoming
         // webhooks display; the other fields are for programs.
@@ -127,14 +127,33 @@ pub fn new_ticket(services: &Services, ticket: &str, title: &str) {
         match sent {
             Ok(r) if r.status().is_success() => {}
             Ok(r) => tracing::warn!(status = %r.status(), "the alert webhook refused an alert"),
-            Err(e) => tracing::warn!(error = %e, "cannot reach the alert webhook"),
+            // The URL is a secret (it is the webhook's only key), and reqwest's
+            // error text includes it.
+            Err(e) => tracing::warn!(error = %e.without_url(), "cannot reach the alert webhook"),
         }
     });
+}
+
+/// Slack-style `text` is markup: `<…>` makes links and mentions (`<!channel>`), and
+/// `&` starts an entity. A customer-chosen title must show as written, not ping a
+/// channel or become a link.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_cannot_add_slack_markup() {
+        assert_eq!(
+            slack_escape("<!channel> & <https://evil.example|click>"),
+            "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;"
+        );
+    }
 
     #[test]
     fn only_the_host_of_the_webhook_is_shown() {

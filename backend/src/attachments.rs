@@ -76,12 +76,17 @@ pub fn kind_of(content_type: &str) -> &'static str {
     }
 }
 
+const SVG: &str = "image/svg+xml";
+
 impl Limits {
+    /// A family (`image/*`) never admits SVG: it is an image that can carry script,
+    /// so it is allowed only when listed by name (`image/svg+xml`).
     fn allows(&self, content_type: &str) -> bool {
         let family = content_type.split('/').next().unwrap_or_default();
-        self.types
-            .iter()
-            .any(|t| t == content_type || t.strip_suffix("/*").is_some_and(|f| f == family))
+        self.types.iter().any(|t| {
+            t == content_type
+                || (content_type != SVG && t.strip_suffix("/*").is_some_and(|f| f == family))
+        })
     }
 
     /// Refuses what is too big or of a type not allowed, with a message for people.
@@ -244,6 +249,18 @@ mod tests {
         assert!(limits.check("", 10).is_err());
         assert!(limits.check("image/png", 0).is_err());
         assert!(!Limits::default().allows("image/svg+xml"));
+        assert!(
+            limits.check("image/svg+xml", 10).is_err(),
+            "image/* is not SVG"
+        );
+        let listed = Limits {
+            types: vec!["image/*".into(), "image/svg+xml".into()],
+            ..Limits::default()
+        };
+        assert!(
+            listed.check("image/svg+xml", 10).is_ok(),
+            "named, it is allowed"
+        );
     }
 
     #[test]

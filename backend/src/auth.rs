@@ -11,6 +11,11 @@ use sqlx::SqlitePool;
 use crate::users::User;
 use crate::{Error, accounts};
 
+/// The address a request came from: the TCP peer, or the client that a trusted
+/// reverse proxy names. The server works it out once per request and attaches it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// The signed-in account.
 #[derive(Clone, Debug)]
 pub struct SessionUser {
@@ -90,6 +95,12 @@ impl axum_login::AuthnBackend for AuthBackend {
             epoch,
         )))
     }
+}
+
+/// Whether a sign-in check failed only because too many ran at once (the caller
+/// answers "try again", and it is not the person's failure).
+pub fn overloaded(e: &axum_login::Error<AuthBackend>) -> bool {
+    matches!(e, axum_login::Error::Backend(Error::Overloaded))
 }
 
 /// The axum extractor for the current session's sign-in state.

@@ -16,6 +16,10 @@ pub enum Error {
     /// The thing asked for does not exist (or the caller may not know it does).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The caller may not do this to this thing (an agent closing a colleague's
+    /// ticket); the message says who may.
+    #[error("{0}")]
+    NotAllowed(String),
     /// The request conflicts with the current state (e.g. replying to a closed ticket).
     #[error("{0}")]
     Conflict(String),
@@ -23,6 +27,10 @@ pub enum Error {
     /// Callers answer "try again" (503 with `Retry-After`), not a server fault.
     #[error("the database is busy, try again")]
     Busy,
+    /// Too many password checks at once (see `accounts::password`). Callers answer
+    /// 503 with `Retry-After`, like [`Error::Busy`].
+    #[error("too many sign-ins at once, try again in a moment")]
+    Overloaded,
     #[error("database error")]
     Database(#[source] sqlx::Error),
     #[error("database migration failed")]

@@ -127,6 +127,10 @@ impl Services {
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
             tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
+            tokio::spawn(accounts::throttle::pruning(
+                self.login_throttle.clone(),
+                cancel.clone(),
+            )),
         ]
     }
 }

@@ -45,10 +45,13 @@ pub struct User {
     pub active: bool,
 }
 
+/// The longest email address (RFC 5321's limit on a path).
+pub const MAX_EMAIL_LENGTH: usize = 254;
+
 /// Checks an email and a display name, returning them trimmed.
 pub fn validate<'a>(email: &'a str, name: &'a str) -> Result<(&'a str, &'a str)> {
     let email = email.trim();
-    if !email.contains('@') || email.len() > 254 {
+    if !email.contains('@') || email.len() > MAX_EMAIL_LENGTH {
         return Err(Error::invalid(format!("{email:?} is not an email address")));
     }
     let name = name.trim();

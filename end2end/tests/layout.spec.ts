@@ -826,21 +826,31 @@ test("times show in the browser's time zone, with the UTC instant in datetime", 
   await a.context.close();
 });
 
-test("taking over from a colleague asks first, and the colleague sees who has it now", async ({
+test("an admin taking over from a colleague asks first; the colleague sees who has it now, and other agents why they cannot", async ({
   browser,
   request,
   bot,
   watch,
 }) => {
   const a = await agentHolding(browser, request, bot, watch, "Avery Holder", ["Hand it over"]);
-  const b = await agentPage(browser, "Blake Taker", { watch });
+  const b = await agentPage(browser, "Blake Lead", { watch, role: "admin" });
+  const c = await agentPage(browser, "Casey Colleague", { watch });
   const [t] = a.tickets;
-  for (const page of [a.page, b.page]) {
+  for (const page of [a.page, b.page, c.page]) {
     await open(page, `/inbox/${t.ticket}`);
     await expect(page.getByTestId("live-state")).toHaveText("Live");
   }
   await expect(a.page.getByTestId("held-by")).toHaveText("You");
   await expect(a.page.getByTestId("composer")).toBeEnabled();
+  await expect(a.page.getByTestId("activity").last()).toContainText(`${a.name} took this conversation`);
+
+  // Another agent sees the actions, off, and why.
+  const held = c.page.getByTestId("held-note");
+  await expect(held).toHaveText(`Held by ${a.name}: only ${a.name} or an admin can take it over, transfer it or close it.`);
+  for (const action of ["take", "open-transfer", "close"]) {
+    await expect(c.page.getByTestId(action), action).toBeDisabled();
+  }
+  await c.context.close();
 
   const takeOver = b.page.getByTestId("take");
   await expect(takeOver).toHaveText(`Take over from ${a.name}`);
@@ -866,6 +876,8 @@ test("taking over from a colleague asks first, and the colleague sees who has it
   await expect(reason).toContainText(b.name);
   await expect(reason).toHaveText(capitalised);
   await expect(a.page.getByTestId("held-by")).toHaveText(b.name);
+  // And the transcript says so, for anyone who reads it later.
+  await expect(a.page.getByTestId("activity").last()).toContainText(`${b.name} took this conversation over from ${a.name}`);
   await a.context.close();
   await b.context.close();
 });

@@ -152,6 +152,49 @@ pub struct Config {
         global = true
     )]
     pub botpress_burst: u32,
+
+    /// Reverse proxies (addresses or CIDR ranges, comma separated) whose
+    /// `X-Forwarded-For` names the real client. Behind Caddy or nginx on the same
+    /// machine, `127.0.0.1,::1`. Empty: the TCP peer is the client, and the header is
+    /// ignored (anyone could write any address there).
+    #[arg(
+        long,
+        env = "BATON_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        value_parser = parse_proxy,
+        global = true
+    )]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Seconds a connection has to send its request headers; slower clients are cut
+    /// off, so they cannot hold connections open without end.
+    #[arg(
+        long,
+        env = "BATON_HEADER_TIMEOUT",
+        default_value_t = 10,
+        value_parser = clap::value_parser!(u64).range(1..=300),
+        global = true
+    )]
+    pub header_timeout: u64,
+
+    /// Connections open at once (websockets included); more are closed on arrival.
+    /// Keep it below the process's file descriptor limit (`LimitNOFILE`).
+    #[arg(
+        long,
+        env = "BATON_MAX_CONNECTIONS",
+        default_value_t = 4096,
+        value_parser = clap::value_parser!(u64).range(16..=1_000_000),
+        global = true
+    )]
+    pub max_connections: u64,
+}
+
+/// A CIDR range, or one address (a range of one).
+fn parse_proxy(raw: &str) -> Result<ipnet::IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<ipnet::IpNet>()
+        .or_else(|_| raw.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("`{raw}` is not an address or a CIDR range such as 10.0.0.0/8"))
 }
 
 #[derive(Debug, Clone, Subcommand)]

@@ -4,12 +4,14 @@
 //! - `config`: every setting, as flags and `BATON_*` environment variables;
 //! - `cli`: the subcommands (`serve` is the default);
 //! - `startup`: binds the listener and assembles the router;
-//! - `http/`: plain HTTP handlers (health; later the Botpress endpoints and `/ws`);
+//! - `serve`: the connection loop, with header timeouts and a connection cap;
+//! - `http/`: plain HTTP handlers (the Botpress endpoints, REST, `/ws`, health);
 //! - `telemetry`, `shutdown`: logging and signal handling.
 
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod serve;
 pub mod shutdown;
 pub mod startup;
 pub mod state;

@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
@@ -22,6 +23,7 @@ use crate::state::AppState;
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    limits: crate::serve::Limits,
     services: backend::Services,
     local_addr: SocketAddr,
     public_url: String,
@@ -46,17 +48,25 @@ impl Application {
             .site_addr(local_addr)
             .build();
         let origin = http::security::PublicOrigin::from_public_url(&public_url);
-        let router = router(AppState {
-            leptos_options,
-            services: services.clone(),
-            origin,
-            botpress_limit: crate::state::BotpressLimit(std::sync::Arc::new(
-                http::rate_limit::RateLimit::new(
-                    config.botpress_rate_per_minute,
-                    config.botpress_burst,
-                ),
-            )),
-        })
+        // Long enough for "Test connection", which waits for a bot's webhook.
+        let request_timeout = Duration::from_secs(config.webhook_timeout + 30).max(REQUEST_TIMEOUT);
+        let router = router(
+            request_timeout,
+            AppState {
+                leptos_options,
+                services: services.clone(),
+                origin,
+                botpress_limit: crate::state::BotpressLimit(std::sync::Arc::new(
+                    http::rate_limit::RateLimit::new(
+                        config.botpress_rate_per_minute,
+                        config.botpress_burst,
+                    ),
+                )),
+                trusted_proxies: http::client_addr::TrustedProxies(std::sync::Arc::new(
+                    config.trusted_proxies.clone(),
+                )),
+            },
+        )
         .layer(sign_in_layer(
             &services.db,
             public_url.starts_with("https://"),
@@ -64,6 +74,10 @@ impl Application {
         Ok(Self {
             listener,
             router,
+            limits: crate::serve::Limits {
+                header_timeout: Duration::from_secs(config.header_timeout),
+                max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
+            },
             services,
             local_addr,
             public_url,
@@ -94,13 +108,7 @@ impl Application {
             self.services.db.clone(),
             cancel.clone(),
         )));
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("the web server failed");
+        crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         // Workers finish the deliveries in flight, then stop; the database goes last.
         cancel.cancel();
         for worker in workers {
@@ -109,7 +117,6 @@ impl Application {
             }
         }
         self.services.db.close().await;
-        served?;
         tracing::info!("Baton stopped");
         Ok(())
     }
@@ -177,7 +184,13 @@ pub fn page_paths() -> Vec<String> {
         .collect()
 }
 
-fn router(state: AppState) -> Router {
+/// The least time a request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest pause between two parts of a request body (an upload on a slow link
+/// keeps sending; a client that stops does not keep the request open).
+const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn router(request_timeout: Duration, state: AppState) -> Router {
     let origin = state.origin.clone();
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
@@ -214,6 +227,17 @@ fn router(state: AppState) -> Router {
         .layer(headers[1].clone())
         .layer(headers[2].clone())
         .layer(headers[3].clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.trusted_proxies.clone(),
+            http::client_addr::attach,
+        ))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            BODY_IDLE_TIMEOUT,
+        ))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)
 }

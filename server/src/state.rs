@@ -11,6 +11,8 @@ pub struct AppState {
     pub origin: crate::http::security::PublicOrigin,
     /// Per-connection request rate on the Botpress endpoints.
     pub botpress_limit: BotpressLimit,
+    /// Whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::http::client_addr::TrustedProxies,
 }
 
 #[derive(Clone, Debug)]

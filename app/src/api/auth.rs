@@ -45,36 +45,56 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
     use backend::accounts::{self, Actor};
     use serde_json::json;
 
+    // Longer than any address can be: refused before it costs a hash, an audit row
+    // or a throttle entry.
+    if email.len() > backend::users::MAX_EMAIL_LENGTH {
+        return Err(AppError::BadCredentials);
+    }
     let services = super::ssr::services()?;
     let mut auth = super::ssr::auth().await?;
-    let ip = super::ssr::client_ip().await;
+    let addr = super::ssr::client_addr().await;
+    let ip = addr.map(|a| a.to_string());
     let throttle = services.login_throttle.clone();
-    if let Err(wait) = throttle.check(&email, ip.as_deref()) {
-        let actor = Actor {
-            id: None,
-            label: email.trim().to_owned(),
-            ip,
-        };
-        accounts::audit(
-            &services.db,
-            &actor,
-            "login.limited",
-            json!({ "wait": wait }),
-        )
-        .await?;
-        super::ssr::retry_after(wait);
-        return Err(AppError::RateLimited(wait));
-    }
+    // Reserved before the password is checked, so parallel guesses cannot all pass.
+    let attempt = match throttle.begin(&email, addr) {
+        Ok(attempt) => attempt,
+        Err(limited) => {
+            if limited.first {
+                let actor = Actor {
+                    id: None,
+                    label: email.trim().to_owned(),
+                    ip,
+                };
+                accounts::audit(
+                    &services.db,
+                    &actor,
+                    "login.limited",
+                    json!({ "wait": limited.wait }),
+                )
+                .await?;
+            }
+            super::ssr::retry_after(limited.wait);
+            return Err(AppError::RateLimited(limited.wait));
+        }
+    };
     let credentials = backend::auth::Credentials {
         email: email.clone(),
         password,
     };
-    let user = auth.authenticate(credentials).await.map_err(|e| {
-        tracing::error!(error = %e, "sign-in check failed");
-        AppError::Internal
-    })?;
+    let user = match auth.authenticate(credentials).await {
+        Ok(user) => user,
+        // Too many password checks at once: not this person's failure.
+        Err(e) if backend::auth::overloaded(&e) => {
+            attempt.cancelled();
+            return Err(AppError::Unavailable);
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "sign-in check failed");
+            return Err(AppError::Internal);
+        }
+    };
     let Some(user) = user else {
-        throttle.failed(&email, ip.as_deref());
+        drop(attempt);
         let actor = Actor {
             id: None,
             label: email.trim().to_owned(),
@@ -83,7 +103,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         accounts::audit(&services.db, &actor, "login.failed", json!({})).await?;
         return Err(AppError::BadCredentials);
     };
-    throttle.succeeded(&email);
+    attempt.succeeded();
     // A new session id at every sign-in. axum-login cycles it only when the session
     // is not signed in yet, which would let an attacker who planted a cookie of their
     // own signed-in session keep knowing the id after the victim signs in.

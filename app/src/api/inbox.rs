@@ -166,7 +166,19 @@ pub struct ConversationData {
     /// The last message the viewer had read when this loaded; `None` if they never
     /// opened the ticket. The page marks where the unread ones start.
     pub read_up_to: Option<i64>,
+    /// The viewer may transfer, close or take over this ticket: it is queued, theirs,
+    /// or they are an admin (the server checks again on every action).
+    pub can_manage: bool,
+    /// Who did what, over the time the shown messages span, oldest first.
+    pub activity: Vec<ActivityLine>,
     pub now: i64,
+}
+
+/// "Ana took this conversation", at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityLine {
+    pub at: i64,
+    pub text: String,
 }
 
 /// How many of its latest messages a conversation opens with.
@@ -201,6 +213,17 @@ pub async fn conversation(
     let (user, services, ticket) = ticket_of(&id).await?;
     let detail = backend::conversation::detail(&services.db, user.user.id, ticket).await?;
     let (messages, earlier) = backend::inbox::latest_messages(&services.db, ticket, latest).await?;
+    // The activity over the span of the shown messages (all of it when all are shown).
+    let since = if earlier > 0 {
+        messages.first().map_or(0, |m| m.at)
+    } else {
+        0
+    };
+    let activity = backend::tickets::activity::since(&services.db, ticket, since).await?;
+    let can_manage = detail.row.status != "closed"
+        && (detail.row.assignee_id.is_none()
+            || detail.row.assignee_id == Some(user.user.id)
+            || user.is_admin());
     Ok(ConversationData {
         description: detail.row.description.clone(),
         ticket: TicketRow::from_row(detail.row, user.user.id),
@@ -237,6 +260,14 @@ pub async fn conversation(
             .collect(),
         earlier,
         read_up_to: detail.last_read,
+        can_manage,
+        activity: activity
+            .into_iter()
+            .map(|a| ActivityLine {
+                at: a.at,
+                text: a.text,
+            })
+            .collect(),
         now: backend::clock::now_ms(),
     })
 }
@@ -249,29 +280,39 @@ pub async fn mark_read(id: String) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Takes the ticket (the v12 module's "pause"): the bot stops answering.
+/// Takes the ticket (the v12 module's "pause"): the bot stops answering. Taking a
+/// colleague's ticket over is for admins.
 #[server(endpoint = "inbox/take")]
 pub async fn take_ticket(id: String) -> Result<(), AppError> {
     let (user, services, ticket) = ticket_of(&id).await?;
-    backend::tickets::assign(&services, ticket, user.user.id).await?;
+    let by = acting(&user).await;
+    backend::tickets::assign(&services, ticket, user.user.id, &by).await?;
     Ok(())
 }
 
 /// Hands the ticket to another active agent, named by their public id.
 #[server(endpoint = "inbox/transfer")]
 pub async fn transfer_ticket(id: String, agent: String) -> Result<(), AppError> {
-    let (_, services, ticket) = ticket_of(&id).await?;
+    let (user, services, ticket) = ticket_of(&id).await?;
     let target = backend::users::find_by_public_id(&services.db, &agent).await?;
-    backend::tickets::assign(&services, ticket, target.id).await?;
+    let by = acting(&user).await;
+    backend::tickets::assign(&services, ticket, target.id, &by).await?;
     Ok(())
 }
 
 /// Hands the conversation back to the bot and closes the ticket.
 #[server(endpoint = "inbox/close")]
 pub async fn close_ticket(id: String) -> Result<(), AppError> {
-    let (_, services, ticket) = ticket_of(&id).await?;
-    backend::tickets::hand_back(&services, ticket).await?;
+    let (user, services, ticket) = ticket_of(&id).await?;
+    let by = acting(&user).await;
+    backend::tickets::hand_back(&services, ticket, &by).await?;
     Ok(())
+}
+
+/// The signed-in person acting on a ticket, from this request's address.
+#[cfg(feature = "ssr")]
+async fn acting(user: &backend::auth::SessionUser) -> backend::tickets::By {
+    backend::tickets::By::new(&user.user, super::ssr::client_ip().await)
 }
 
 #[server(endpoint = "inbox/reply")]
@@ -286,7 +327,8 @@ pub async fn send_reply(id: String, text: String) -> Result<(), AppError> {
 pub async fn resend_message(message: i64) -> Result<(), AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    backend::tickets::resend(&services, message, user.user.id).await?;
+    let by = acting(&user).await;
+    backend::tickets::resend(&services, message, &by).await?;
     Ok(())
 }
 

@@ -73,13 +73,18 @@ pub(crate) mod ssr {
         }
     }
 
-    /// The client's address, for the audit log and rate limits.
-    pub async fn client_ip() -> Option<String> {
-        use std::net::SocketAddr;
-        leptos_axum::extract::<axum::extract::ConnectInfo<SocketAddr>>()
+    /// The client's address, for rate limits: the TCP peer, or the client a trusted
+    /// proxy names (the server resolves it once per request).
+    pub async fn client_addr() -> Option<std::net::IpAddr> {
+        leptos_axum::extract::<axum::Extension<backend::auth::ClientAddr>>()
             .await
             .ok()
-            .map(|info| info.0.ip().to_string())
+            .map(|axum::Extension(backend::auth::ClientAddr(ip))| ip)
+    }
+
+    /// [`client_addr`] as the audit log writes it.
+    pub async fn client_ip() -> Option<String> {
+        client_addr().await.map(|ip| ip.to_string())
     }
 
     /// The backend handles the server provides to every server function and SSR render.

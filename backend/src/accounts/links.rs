@@ -132,8 +132,10 @@ pub async fn peek(pool: &SqlitePool, token: &str) -> Result<LinkInfo> {
 /// token of the account ends (the epoch moves on). Returns the account's email, for
 /// signing in.
 pub async fn complete(pool: &SqlitePool, token: &str, password: String) -> Result<String> {
-    // Checked and hashed before the link is spent, so a too-short password costs
-    // nothing but a retry.
+    // The link first: a made-up token must not cost a hash (see `password`). Then
+    // the password is checked and hashed before the link is spent, so a too-short
+    // one costs nothing but a retry; the transaction below checks the link again.
+    peek(pool, token).await?;
     let hash = super::password::hash(password).await?;
     let digest = ids::token_digest(token);
     let now = now_ms();

@@ -331,6 +331,17 @@ impl Actor {
 }
 
 pub async fn audit(pool: &SqlitePool, actor: &Actor, action: &str, detail: Value) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    audit_in(&mut conn, actor, action, detail).await
+}
+
+/// [`audit`] inside a transaction, so the entry exists exactly when the change does.
+pub async fn audit_in(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    action: &str,
+    detail: Value,
+) -> Result<()> {
     let now = now_ms();
     let detail = detail.to_string();
     sqlx::query!(
@@ -342,7 +353,7 @@ pub async fn audit(pool: &SqlitePool, actor: &Actor, action: &str, detail: Value
         action,
         detail
     )
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

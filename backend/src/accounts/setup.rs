@@ -53,6 +53,9 @@ pub async fn usable(pool: &SqlitePool, token: &str) -> Result<bool> {
     Ok(usable)
 }
 
+const NOT_USABLE: &str =
+    "this setup link is not valid (used, expired, or Baton already has accounts)";
+
 /// Creates the first admin with a valid, unused setup token.
 pub async fn complete(
     pool: &SqlitePool,
@@ -61,8 +64,12 @@ pub async fn complete(
     name: &str,
     password: String,
 ) -> Result<User> {
-    // Check everything the person typed before spending the link on it.
+    // Check everything the person typed before spending the link on it, and the
+    // link (and that no account exists yet) before the costly hash.
     crate::users::validate(email, name)?;
+    if !usable(pool, token).await? {
+        return Err(Error::invalid(NOT_USABLE));
+    }
     let hash = super::password::hash(password).await?;
     let digest = ids::token_digest(token);
     let now = now_ms();
@@ -79,9 +86,7 @@ pub async fn complete(
         .fetch_one(&mut *tx)
         .await?;
     let Some(link) = link.filter(|_| !any_user) else {
-        return Err(Error::invalid(
-            "this setup link is not valid (used, expired, or Baton already has accounts)",
-        ));
+        return Err(Error::invalid(NOT_USABLE));
     };
     sqlx::query!(
         "update one_time_links set used_at = ? where id = ?",

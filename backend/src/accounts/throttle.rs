@@ -1,91 +1,266 @@
-//! Sign-in rate limits: per account and per client address, over a sliding window.
+//! Sign-in rate limits, over a sliding window.
 //!
-//! Only failures count, so a person who signs in correctly is never slowed down; a
-//! success clears the account's count. Kept in memory: a restart forgets the counts,
-//! which costs an attacker nothing they could not get by waiting, and keeps the
-//! sign-in path free of database writes.
+//! Three counts of failures, each checked before the password is:
+//! - per client address: [`PER_ADDRESS`] per [`WINDOW`] (several people may share one);
+//! - per account from one address: [`PER_ACCOUNT_ADDRESS`] per [`WINDOW`];
+//! - per account from anywhere: after [`ACCOUNT_FREE`] failures, each further attempt
+//!   waits a delay that doubles up to [`MAX_DELAY`]. Rising delays rather than a
+//!   lockout, so a stranger guessing from many addresses slows an admin down but can
+//!   never lock them out.
+//!
+//! An attempt is counted as failed when it *starts* ([`LoginThrottle::begin`]) and the
+//! count is given back when the password was right ([`Attempt::succeeded`]). Counting
+//! only after the check let a burst of parallel guesses all pass "5 per 15 minutes".
+//!
+//! Keys are digests, so a made-up email of any length costs the same small entry;
+//! expired entries are pruned by a timer ([`LoginThrottle::prune`]). Kept in memory: a
+//! restart forgets the counts, which costs an attacker nothing they could not get by
+//! waiting, and keeps the sign-in path free of database writes.
 
 use std::collections::{HashMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Failures allowed per account within [`WINDOW`].
-pub const PER_ACCOUNT: usize = 5;
-/// Failures allowed per client address within [`WINDOW`] (several people may share one).
+use sha2::{Digest, Sha256};
+
+/// Failures allowed per client address within [`WINDOW`].
 pub const PER_ADDRESS: usize = 20;
+/// Failures allowed per account from one address within [`WINDOW`].
+pub const PER_ACCOUNT_ADDRESS: usize = 5;
+/// Failures per account (from any address) within [`WINDOW`] before delays start.
+pub const ACCOUNT_FREE: usize = 10;
+/// The longest delay an account's attempts wait.
+pub const MAX_DELAY: Duration = Duration::from_secs(60);
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Past this many keys, `begin` prunes at once instead of waiting for the timer.
+const MAX_KEYS: usize = 100_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Account([u8; 16]),
+    Address(IpAddr),
+    AccountAddress([u8; 16]),
+}
+
+fn digest(parts: &[&[u8]]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+        h.update([0]);
+    }
+    let full = h.finalize();
+    let mut out = [0; 16];
+    out.copy_from_slice(&full[..16]);
+    out
+}
+
+fn account(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+#[derive(Debug, Default)]
+struct State {
+    failures: HashMap<Key, VecDeque<Instant>>,
+    /// When a refusal for the key was last reported (audited): once per window.
+    reported: HashMap<Key, Instant>,
+}
+
+impl State {
+    fn prune(&mut self, now: Instant) {
+        self.failures.retain(|_, times| {
+            while times
+                .front()
+                .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+            {
+                times.pop_front();
+            }
+            !times.is_empty()
+        });
+        self.reported
+            .retain(|_, at| now.duration_since(*at) < WINDOW);
+    }
+
+    fn recent(&self, key: &Key, now: Instant) -> impl Iterator<Item = &Instant> {
+        self.failures
+            .get(key)
+            .into_iter()
+            .flatten()
+            .filter(move |t| now.duration_since(**t) < WINDOW)
+    }
+
+    /// How long an attempt under `key` must still wait.
+    fn wait(&self, key: &Key, now: Instant) -> Duration {
+        let times: Vec<&Instant> = self.recent(key, now).collect();
+        let expiry = |limit: usize| {
+            if times.len() >= limit {
+                times.first().map_or(Duration::ZERO, |oldest| {
+                    WINDOW.saturating_sub(now.duration_since(**oldest))
+                })
+            } else {
+                Duration::ZERO
+            }
+        };
+        match key {
+            Key::Address(_) => expiry(PER_ADDRESS),
+            Key::AccountAddress(_) => expiry(PER_ACCOUNT_ADDRESS),
+            Key::Account(_) => {
+                let Some(over) = (times.len() + 1).checked_sub(ACCOUNT_FREE + 1) else {
+                    return Duration::ZERO;
+                };
+                let delay = Duration::from_secs(1u64 << over.min(16)).min(MAX_DELAY);
+                let since = times
+                    .last()
+                    .map_or(delay, |newest| now.duration_since(**newest));
+                delay.saturating_sub(since)
+            }
+        }
+    }
+}
+
+/// An attempt refused for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limited {
+    /// Seconds until an attempt may be made (at least 1).
+    pub wait: u64,
+    /// The first refusal of this kind in the window: worth an audit entry. Later
+    /// ones are not, or a flood of refused attempts would fill the audit log.
+    pub first: bool,
+}
 
 #[derive(Debug, Default)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    state: Mutex<State>,
 }
 
-fn account_key(email: &str) -> String {
-    format!("account:{}", email.trim().to_lowercase())
-}
-
-fn address_key(ip: &str) -> String {
-    format!("address:{ip}")
+/// A sign-in attempt that passed the limits and already counts as a failure.
+#[must_use = "call `succeeded` when the password was right; dropping it counts a failure"]
+#[derive(Debug)]
+pub struct Attempt<'a> {
+    throttle: &'a LoginThrottle,
+    keys: Vec<Key>,
+    at: Instant,
 }
 
 impl LoginThrottle {
-    /// `Err(seconds)` when this attempt must wait; checked before the password is.
-    pub fn check(&self, email: &str, ip: Option<&str>) -> Result<(), u64> {
-        let now = Instant::now();
-        let Ok(mut failures) = self.failures.lock() else {
-            return Ok(());
-        };
-        let mut wait = Duration::ZERO;
-        let mut keys = vec![(account_key(email), PER_ACCOUNT)];
+    /// Checks the limits for `email` from `ip` and, if the attempt may go ahead,
+    /// counts it as a failure until [`Attempt::succeeded`] says otherwise.
+    pub fn begin(&self, email: &str, ip: Option<IpAddr>) -> Result<Attempt<'_>, Limited> {
+        self.begin_at(email, ip, Instant::now())
+    }
+
+    fn begin_at(
+        &self,
+        email: &str,
+        ip: Option<IpAddr>,
+        now: Instant,
+    ) -> Result<Attempt<'_>, Limited> {
+        let email = account(email);
+        let mut keys = vec![Key::Account(digest(&[email.as_bytes()]))];
         if let Some(ip) = ip {
-            keys.push((address_key(ip), PER_ADDRESS));
+            keys.push(Key::Address(ip));
+            keys.push(Key::AccountAddress(digest(&[
+                email.as_bytes(),
+                ip.to_string().as_bytes(),
+            ])));
         }
-        for (key, limit) in keys {
-            if let Some(times) = failures.get_mut(&key) {
-                while times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= WINDOW)
-                {
-                    times.pop_front();
-                }
-                if times.len() >= limit
-                    && let Some(oldest) = times.front()
-                {
-                    wait = wait.max(WINDOW.saturating_sub(now.duration_since(*oldest)));
-                }
+        let Ok(mut state) = self.state.lock() else {
+            // A panic while holding the lock; refusing every sign-in would be worse.
+            return Ok(Attempt {
+                throttle: self,
+                keys: Vec::new(),
+                at: now,
+            });
+        };
+        if state.failures.len() > MAX_KEYS {
+            state.prune(now);
+        }
+        let limiting = keys
+            .iter()
+            .map(|k| (k, state.wait(k, now)))
+            .filter(|(_, w)| !w.is_zero())
+            .max_by_key(|(_, w)| *w);
+        if let Some((key, wait)) = limiting {
+            let key = *key;
+            let first = state
+                .reported
+                .get(&key)
+                .is_none_or(|at| now.duration_since(*at) >= WINDOW);
+            if first {
+                state.reported.insert(key, now);
             }
+            return Err(Limited {
+                wait: wait.as_secs_f64().ceil().max(1.0) as u64,
+                first,
+            });
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait.as_secs().max(1))
+        for key in &keys {
+            state.failures.entry(*key).or_default().push_back(now);
+        }
+        Ok(Attempt {
+            throttle: self,
+            keys,
+            at: now,
+        })
+    }
+
+    /// Forgets what has left the window; run by a timer.
+    pub fn prune(&self) {
+        self.prune_at(Instant::now());
+    }
+
+    fn prune_at(&self, now: Instant) {
+        if let Ok(mut state) = self.state.lock() {
+            state.prune(now);
         }
     }
 
-    pub fn failed(&self, email: &str, ip: Option<&str>) {
-        let now = Instant::now();
-        if let Ok(mut failures) = self.failures.lock() {
-            failures
-                .entry(account_key(email))
-                .or_default()
-                .push_back(now);
-            if let Some(ip) = ip {
-                failures.entry(address_key(ip)).or_default().push_back(now);
-            }
-            // Bound the memory an attacker can make us use with made-up emails.
-            if failures.len() > 100_000 {
-                failures.retain(|_, times| {
-                    times
-                        .back()
-                        .is_some_and(|t| now.duration_since(*t) < WINDOW)
-                });
-            }
+    /// How many keys are held (for tests and operators).
+    pub fn keys(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.failures.len())
+    }
+}
+
+/// Prunes the throttle every minute until cancelled, so made-up emails cannot
+/// make it grow between sign-ins.
+pub async fn pruning(
+    throttle: std::sync::Arc<LoginThrottle>,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(Duration::from_secs(60)) => throttle.prune(),
         }
     }
+}
 
-    pub fn succeeded(&self, email: &str) {
-        if let Ok(mut failures) = self.failures.lock() {
-            failures.remove(&account_key(email));
+impl Attempt<'_> {
+    /// The password was right: this attempt was no failure, and the account's
+    /// rising delay starts over. What other addresses tried against the account
+    /// stays counted against them, as do this address's failures on other accounts.
+    pub fn succeeded(self) {
+        self.settle(true);
+    }
+
+    /// The password could not be checked (Baton was too busy): the attempt does not
+    /// count either way.
+    pub fn cancelled(self) {
+        self.settle(false);
+    }
+
+    fn settle(self, forgive: bool) {
+        let Ok(mut state) = self.throttle.state.lock() else {
+            return;
+        };
+        for key in &self.keys {
+            if forgive && !matches!(key, Key::Address(_)) {
+                state.failures.remove(key);
+            } else if let Some(times) = state.failures.get_mut(key)
+                && let Some(i) = times.iter().rposition(|t| *t == self.at)
+            {
+                times.remove(i);
+            }
         }
     }
 }
@@ -94,27 +269,117 @@ impl LoginThrottle {
 mod tests {
     use super::*;
 
+    fn ip(last: u8) -> Option<IpAddr> {
+        Some(IpAddr::from([10, 0, 0, last]))
+    }
+
     #[test]
-    fn an_account_is_limited_after_five_failures_and_freed_by_success() {
+    fn an_account_is_limited_per_address_after_five_failures_and_freed_by_success() {
         let t = LoginThrottle::default();
-        for _ in 0..PER_ACCOUNT {
-            assert!(t.check("Ana@Example.com", Some("10.0.0.1")).is_ok());
-            t.failed("ana@example.com", Some("10.0.0.1"));
+        for _ in 0..PER_ACCOUNT_ADDRESS {
+            drop(t.begin("Ana@Example.com", ip(1)).unwrap());
         }
-        let wait = t.check("ana@example.com", Some("10.0.0.2")).unwrap_err();
-        assert!(wait > 0 && wait <= WINDOW.as_secs());
-        assert!(t.check("ben@example.com", Some("10.0.0.1")).is_ok());
-        t.succeeded("ana@example.com");
-        assert!(t.check("ana@example.com", Some("10.0.0.1")).is_ok());
+        let limited = t.begin("ana@example.com ", ip(1)).unwrap_err();
+        assert!(limited.wait > 0 && limited.wait <= WINDOW.as_secs());
+        assert!(limited.first);
+        assert!(
+            !t.begin("ana@example.com", ip(1)).unwrap_err().first,
+            "reported once"
+        );
+        // Another address, or another account, is not limited by it.
+        t.begin("ana@example.com", ip(2)).unwrap().succeeded();
+        assert!(t.begin("ben@example.com", ip(1)).is_ok());
+        // Ana signing in from .2 does not free whoever guessed from .1.
+        assert!(t.begin("ana@example.com", ip(1)).is_err());
+        assert!(t.begin("ana@example.com", ip(3)).is_ok());
+    }
+
+    #[test]
+    fn an_attempt_that_could_not_be_checked_does_not_count() {
+        let t = LoginThrottle::default();
+        for _ in 0..PER_ACCOUNT_ADDRESS * 3 {
+            t.begin("ana@example.com", ip(1)).unwrap().cancelled();
+        }
+        assert!(t.begin("ana@example.com", ip(1)).is_ok());
+    }
+
+    #[test]
+    fn parallel_attempts_reserve_their_place_before_the_password_is_checked() {
+        let t = LoginThrottle::default();
+        // Fifty at once, none finished yet: only five go ahead.
+        let started: Vec<_> = (0..50).map(|_| t.begin("ana@example.com", ip(1))).collect();
+        assert_eq!(
+            started.iter().filter(|a| a.is_ok()).count(),
+            PER_ACCOUNT_ADDRESS
+        );
     }
 
     #[test]
     fn an_address_is_limited_across_accounts() {
         let t = LoginThrottle::default();
         for i in 0..PER_ADDRESS {
-            t.failed(&format!("user{i}@example.com"), Some("10.0.0.9"));
+            drop(t.begin(&format!("user{i}@example.com"), ip(9)).unwrap());
         }
-        assert!(t.check("new@example.com", Some("10.0.0.9")).is_err());
-        assert!(t.check("new@example.com", Some("10.0.0.8")).is_ok());
+        assert!(t.begin("new@example.com", ip(9)).is_err());
+        assert!(t.begin("new@example.com", ip(8)).is_ok());
+    }
+
+    #[test]
+    fn a_success_gives_the_address_its_attempt_back() {
+        let t = LoginThrottle::default();
+        for i in 0..PER_ADDRESS {
+            t.begin(&format!("user{i}@example.com"), ip(7))
+                .unwrap()
+                .succeeded();
+        }
+        assert!(t.begin("one.more@example.com", ip(7)).is_ok());
+    }
+
+    #[test]
+    fn guesses_from_many_addresses_slow_an_account_down_but_never_lock_it() {
+        let t = LoginThrottle::default();
+        let start = Instant::now();
+        for i in 0..ACCOUNT_FREE {
+            drop(t.begin_at("admin@example.com", ip(i as u8), start).unwrap());
+        }
+        // The next waits a second, then two, then four…
+        let limited = t.begin_at("admin@example.com", ip(100), start).unwrap_err();
+        assert_eq!(limited.wait, 1);
+        let later = start + Duration::from_secs(1);
+        drop(t.begin_at("admin@example.com", ip(101), later).unwrap());
+        assert_eq!(
+            t.begin_at("admin@example.com", ip(102), later)
+                .unwrap_err()
+                .wait,
+            2
+        );
+        // …never more than MAX_DELAY, however many guesses came before: a guesser
+        // who always waits just long enough still leaves the admin a turn a minute.
+        let mut now = later;
+        let mut longest = 0;
+        for i in 0..60u8 {
+            match t.begin_at("admin@example.com", ip(110 + i), now) {
+                Ok(attempt) => drop(attempt),
+                Err(limited) => {
+                    longest = longest.max(limited.wait);
+                    now += Duration::from_secs(limited.wait);
+                }
+            }
+        }
+        assert_eq!(longest, MAX_DELAY.as_secs());
+    }
+
+    #[test]
+    fn expired_keys_are_pruned_and_made_up_emails_cost_a_small_key() {
+        let t = LoginThrottle::default();
+        let start = Instant::now();
+        let long = "x".repeat(100_000);
+        drop(t.begin_at(&long, ip(3), start).unwrap());
+        assert_eq!(t.keys(), 3);
+        let later = start + WINDOW;
+        drop(t.begin_at("recent@example.com", None, later).unwrap());
+        assert_eq!(t.keys(), 4);
+        t.prune_at(later + Duration::from_secs(1));
+        assert_eq!(t.keys(), 1, "only the recent account is left");
     }
 }

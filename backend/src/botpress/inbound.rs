@@ -314,6 +314,23 @@ async fn reopen_if_closed(conn: &mut SqliteConnection, ticket: i64, now: i64) ->
     .rows_affected();
     if reopened > 0 {
         tracing::info!(ticket, "customer wrote in a closed ticket; reopened it");
+        use crate::tickets::activity::{self, Action};
+        activity::record_in(conn, ticket, None, Action::Reopened, None, now).await?;
+        let remote = sqlx::query_scalar!("select remote_id from tickets where id = ?", ticket)
+            .fetch_one(&mut *conn)
+            .await?;
+        let botpress = crate::accounts::Actor {
+            id: None,
+            label: "botpress".into(),
+            ip: None,
+        };
+        crate::accounts::audit_in(
+            conn,
+            &botpress,
+            Action::Reopened.audit_name(),
+            serde_json::json!({ "ticket": remote }),
+        )
+        .await?;
     }
     Ok(reopened > 0)
 }

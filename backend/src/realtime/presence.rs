@@ -92,6 +92,14 @@ impl Sockets {
         (id, close, change(public_id, before, after))
     }
 
+    /// How many sockets `user` has open.
+    pub fn open_for(&self, user: i64) -> usize {
+        self.open()
+            .values()
+            .filter(|e| e.principal.user == user)
+            .count()
+    }
+
     /// The tab reported being in use (`true`) or idle (`false`).
     pub fn set_active(&self, socket: u64, active: bool) -> PresenceChange {
         let mut open = self.open();

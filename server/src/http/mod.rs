@@ -2,6 +2,7 @@
 //!
 //! - `api`: the REST API for programs, with bearer tokens;
 //! - `botpress`: the five endpoints plus/hitl-api calls;
+//! - `client_addr`: the client's address, through trusted reverse proxies;
 //! - `health`: liveness and readiness probes;
 //! - `files`: attachments agents send, served at unguessable URLs;
 //! - `last_seen`: when each signed-in person was last active;
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod botpress;
+pub mod client_addr;
 pub mod error;
 pub mod files;
 pub mod health;

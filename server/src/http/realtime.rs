@@ -34,6 +34,13 @@ const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 /// Clients only send tiny presence frames; anything bigger is refused.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024;
 const HEARTBEAT: Duration = Duration::from_secs(15);
+/// The least time between two presence changes a socket may cause: every change is
+/// published to every socket, so a client flipping active/idle in a loop would
+/// otherwise flood them all.
+const PRESENCE_EVERY: Duration = Duration::from_secs(1);
+/// Sockets one account may have open at once: a person with many tabs and devices
+/// stays far below it; a leaked token opening sockets in a loop does not.
+pub const MAX_SOCKETS_PER_ACCOUNT: usize = 32;
 /// Close code for "your access ended": the client sends the person to sign in.
 const SIGNED_OUT: u16 = 4001;
 
@@ -61,6 +68,14 @@ pub async fn socket(
         ));
     }
     let upgrade = upgrade.map_err(|e| HttpError::BadRequest(e.body_text()))?;
+    if services.hub.sockets().open_for(principal.user) >= MAX_SOCKETS_PER_ACCOUNT {
+        return Err(HttpError::TooManyRequests {
+            message: format!(
+                "this account already has {MAX_SOCKETS_PER_ACCOUNT} live connections; close some tabs"
+            ),
+            retry_after: 5,
+        });
+    }
     let since = params.since.as_deref().and_then(Since::parse);
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
@@ -169,6 +184,7 @@ async fn run(
     }
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.reset();
+    let mut presence = PresenceGate::default();
     loop {
         tokio::select! {
             () = closed.cancelled() => return Some((SIGNED_OUT, "signed out")),
@@ -190,6 +206,12 @@ async fn run(
             () = async { heartbeat.tick().await; } => {
                 send_json(ws, &json!({"type": "heartbeat"})).await.ok()?;
             }
+            // The last flip that arrived too soon, once its second has passed.
+            () = presence.due(), if presence.waiting() => {
+                if let Some(active) = presence.take(tokio::time::Instant::now()) {
+                    announce(services, services.hub.sockets().set_active(socket_id, active));
+                }
+            }
             frame = ws.recv() => match frame {
                 Some(Ok(Message::Text(text))) => {
                     let active = match serde_json::from_str::<serde_json::Value>(&text) {
@@ -197,7 +219,9 @@ async fn run(
                         Ok(v) if v["type"] == "idle" => Some(false),
                         _ => None,
                     };
-                    if let Some(active) = active {
+                    if let Some(active) = active
+                        .and_then(|a| presence.offer(a, tokio::time::Instant::now()))
+                    {
                         announce(services, services.hub.sockets().set_active(socket_id, active));
                     }
                 }
@@ -213,6 +237,43 @@ async fn run(
     }
 }
 
+/// At most one presence change per [`PRESENCE_EVERY`]; a flip that comes sooner
+/// waits, and only the latest waiting one counts.
+#[derive(Debug, Default)]
+struct PresenceGate {
+    last: Option<tokio::time::Instant>,
+    pending: Option<bool>,
+}
+
+impl PresenceGate {
+    /// `Some` to apply now; `None` when it must wait (it is kept).
+    fn offer(&mut self, active: bool, now: tokio::time::Instant) -> Option<bool> {
+        if self.last.is_some_and(|last| now < last + PRESENCE_EVERY) {
+            self.pending = Some(active);
+            return None;
+        }
+        self.last = Some(now);
+        self.pending = None;
+        Some(active)
+    }
+
+    fn waiting(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    async fn due(&self) {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + PRESENCE_EVERY).await;
+        }
+    }
+
+    fn take(&mut self, now: tokio::time::Instant) -> Option<bool> {
+        let active = self.pending.take()?;
+        self.last = Some(now);
+        Some(active)
+    }
+}
+
 async fn send_frame(ws: &mut WebSocket, event: &backend::realtime::Event) -> Result<(), ()> {
     ws.send(Message::Text(event.frame().into()))
         .await
@@ -222,4 +283,29 @@ async fn send_frame(ws: &mut WebSocket, event: &backend::realtime::Event) -> Res
 async fn send_json<T: serde::Serialize>(ws: &mut WebSocket, value: &T) -> Result<(), ()> {
     let text = serde_json::to_string(value).map_err(|_| ())?;
     ws.send(Message::Text(text.into())).await.map_err(|_| ())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presence_flips_are_let_through_once_a_second_and_the_last_one_wins() {
+        let start = tokio::time::Instant::now();
+        let mut gate = PresenceGate::default();
+        assert_eq!(gate.offer(true, start), Some(true));
+        assert_eq!(gate.offer(false, start), None);
+        assert_eq!(gate.offer(true, start), None);
+        assert_eq!(gate.offer(false, start), None);
+        assert!(gate.waiting());
+        let later = start + PRESENCE_EVERY;
+        assert_eq!(gate.take(later), Some(false), "the latest flip, once due");
+        assert!(!gate.waiting());
+        assert_eq!(
+            gate.offer(true, later),
+            None,
+            "a second from the one just applied"
+        );
+        assert_eq!(gate.offer(true, later + PRESENCE_EVERY), Some(true));
+    }
 }

@@ -27,6 +27,13 @@ pub async fn error_status(request: Request, next: Next) -> Response {
     if let Ok(error) = serde_json::from_slice::<AppError>(&bytes) {
         parts.status = error.status();
     }
+    // "Try again later" says when, as the REST API's 503s do.
+    if parts.status == StatusCode::SERVICE_UNAVAILABLE {
+        parts
+            .headers
+            .entry(axum::http::header::RETRY_AFTER)
+            .or_insert(axum::http::HeaderValue::from_static("1"));
+    }
     Response::from_parts(parts, Body::from(bytes))
 }
 

@@ -1,6 +1,6 @@
 //! Accounts through the CLI and the domain: passwords, deactivation, API tokens.
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, by, spawn_app};
 
 async fn create(app: &TestApp, email: &str, role: &str) -> i64 {
     let (ok, out, err) = app
@@ -153,7 +153,7 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
     let conn = app.connection("support", false).await;
     let remote = app.escalate(&conn, "Help").await;
     let ticket = app.ticket_id(&conn, &remote).await;
-    backend::tickets::assign(&app.services, ticket, agent)
+    backend::tickets::assign(&app.services, ticket, agent, &by(&app, agent).await)
         .await
         .unwrap();
 

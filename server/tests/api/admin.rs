@@ -6,7 +6,7 @@ use serde_json::Value;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, by, spawn_app};
 
 /// The token in a `/welcome?token=…` link.
 fn token_of(link: &str) -> &str {
@@ -193,7 +193,7 @@ async fn deactivating_signs_out_at_once_and_reactivating_lets_back_in() {
     let ana = backend::accounts::find_by_email(&app.db, "ana@example.com")
         .await
         .unwrap();
-    backend::tickets::assign(&app.services, ticket, ana.id)
+    backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();
 

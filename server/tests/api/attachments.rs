@@ -129,7 +129,7 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     )
     .await;
     let (status, _) = send(&app, &other, &ticket, "a.png", "image/png", PNG.to_vec()).await;
-    assert_eq!(status, 409, "only the holder may send");
+    assert_eq!(status, 403, "only the holder may send");
 
     let (status, body) = send(
         &app,

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{TestApp, by, spawn_app};
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("select count(*) from {table}"))
@@ -490,10 +490,10 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it() {
     let remote = app.escalate(&conn, "Help").await;
     let id = app.ticket_id(&conn, &remote).await;
     let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, id, ana.id)
+    backend::tickets::assign(&app.services, id, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();
-    backend::tickets::hand_back(&app.services, id)
+    backend::tickets::hand_back(&app.services, id, &by(&app, ana.id).await)
         .await
         .unwrap();
     assert_eq!(

@@ -7,7 +7,7 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TestApp, TestConnection, eventually, replies_received, spawn_app};
+use crate::helpers::{TestApp, TestConnection, by, eventually, replies_received, spawn_app};
 
 /// Answers every webhook route of `conn` with `status`.
 async fn webhook_answers(app: &TestApp, conn: &TestConnection, status: u16) {
@@ -40,7 +40,7 @@ async fn live_ticket(app: &TestApp, conn: &TestConnection) -> (String, i64) {
 async fn taken_ticket(app: &TestApp, conn: &TestConnection) -> (String, i64, backend::users::User) {
     let (remote, ticket) = live_ticket(app, conn).await;
     let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
+    backend::tickets::assign(&app.services, ticket, ana.id, &by(app, ana.id).await)
         .await
         .unwrap();
     (remote, ticket, ana)
@@ -89,7 +89,7 @@ async fn take_reply_and_hand_back_send_exactly_the_protocol_bodies() {
     assert!(ana.public_id.starts_with("agt_"));
 
     assert!(
-        backend::tickets::assign(&app.services, ticket, ana.id)
+        backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
             .await
             .unwrap()
     );
@@ -99,7 +99,7 @@ async fn take_reply_and_hand_back_send_exactly_the_protocol_bodies() {
         .await
         .unwrap();
     wait_delivery(&app, message, "sent").await;
-    backend::tickets::hand_back(&app.services, ticket)
+    backend::tickets::hand_back(&app.services, ticket, &by(&app, ana.id).await)
         .await
         .unwrap();
 
@@ -149,18 +149,18 @@ async fn agent_assigned_is_sent_once_per_real_assignment() {
     let ben = app.agent("ben@example.com", "Ben").await;
 
     assert!(
-        backend::tickets::assign(&app.services, ticket, ana.id)
+        backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
             .await
             .unwrap()
     );
     assert!(
-        !backend::tickets::assign(&app.services, ticket, ana.id)
+        !backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
             .await
             .unwrap(),
         "no-op"
     );
     assert!(
-        backend::tickets::assign(&app.services, ticket, ben.id)
+        backend::tickets::assign(&app.services, ticket, ben.id, &by(&app, ana.id).await)
             .await
             .unwrap(),
         "transfer"
@@ -201,7 +201,7 @@ async fn calls_wait_for_the_session_then_go_out() {
     let ticket = app.ticket_id(&conn, &remote).await;
     let ana = app.agent("ana@example.com", "Ana").await;
     let started = std::time::Instant::now();
-    backend::tickets::assign(&app.services, ticket, ana.id)
+    backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();
 
@@ -230,7 +230,7 @@ async fn the_first_message_releases_held_calls_at_once() {
     let remote = app.escalate(&conn, "Fresh").await;
     let ticket = app.ticket_id(&conn, &remote).await;
     let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, ticket, ana.id)
+    backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();
     let started = std::time::Instant::now();
@@ -356,12 +356,12 @@ async fn a_refused_message_fails_with_the_reason_and_can_be_resent() {
         "a 400 is not retried"
     );
 
-    backend::tickets::resend(&app.services, message, ana.id)
+    backend::tickets::resend(&app.services, message, &by(&app, ana.id).await)
         .await
         .unwrap();
     wait_delivery(&app, message, "sent").await;
     assert_eq!(app.webhook_calls(&calls).await.len(), 2);
-    let err = backend::tickets::resend(&app.services, message, ana.id)
+    let err = backend::tickets::resend(&app.services, message, &by(&app, ana.id).await)
         .await
         .unwrap_err();
     assert!(
@@ -440,7 +440,7 @@ async fn agents_send_only_what_the_plugin_relays_and_only_on_their_tickets() {
         matches!(err, backend::Error::Conflict(_)),
         "not assigned yet"
     );
-    backend::tickets::assign(&app.services, ticket, ana.id)
+    backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();
     for (kind, payload) in [
@@ -463,7 +463,7 @@ async fn agents_send_only_what_the_plugin_relays_and_only_on_their_tickets() {
     .await
     .unwrap_err();
     assert!(
-        matches!(err, backend::Error::Conflict(_)),
+        matches!(err, backend::Error::NotAllowed(_)),
         "only the holder writes"
     );
     let stored: i64 = sqlx::query_scalar("select count(*) from messages where origin = 'agent'")

@@ -5,7 +5,7 @@ use serde_json::json;
 use wiremock::matchers::method;
 use wiremock::{Mock, ResponseTemplate};
 
-use crate::helpers::{TestApp, TestConnection, eventually, spawn_app};
+use crate::helpers::{TestApp, TestConnection, by, eventually, spawn_app};
 
 async fn calls(app: &TestApp, conn: &TestConnection) -> Vec<(String, serde_json::Value)> {
     app.botpress
@@ -53,7 +53,7 @@ async fn escalation_conversation_and_the_user_typing_end() {
     )
     .await;
     let ana = app.agent("ana@example.com", "Ana").await;
-    backend::tickets::assign(&app.services, id, ana.id)
+    backend::tickets::assign(&app.services, id, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();
     let reply = backend::tickets::send_message(
@@ -117,7 +117,7 @@ async fn escalation_conversation_and_the_user_typing_end() {
         .map(|(r, _)| r)
         .collect();
     assert_eq!(routes, ["agent-assigned", "message-from-agent"]);
-    let err = backend::tickets::hand_back(&app.services, id)
+    let err = backend::tickets::hand_back(&app.services, id, &by(&app, ana.id).await)
         .await
         .unwrap_err();
     assert!(
@@ -148,7 +148,7 @@ async fn nobody_takes_it_before_the_assignment_timeout() {
     assert_eq!((t.status.as_str(), t.assignee_id), ("closed", None));
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_lee"));
     let ana = app.agent("ana@example.com", "Ana").await;
-    let err = backend::tickets::assign(&app.services, t.id, ana.id)
+    let err = backend::tickets::assign(&app.services, t.id, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap_err();
     assert!(

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use sqlx::Connection;
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
-use crate::helpers::{WEBHOOK_TIMEOUT_SECS, eventually, live_ticket, spawn_app};
+use crate::helpers::{WEBHOOK_TIMEOUT_SECS, by, eventually, live_ticket, spawn_app};
 
 const DOWN: u8 = 0;
 const HANGING: u8 = 1;
@@ -60,7 +60,7 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
         let remote = live_ticket(&app, &conn, name).await;
         let ticket = app.ticket_id(&conn, &remote).await;
         let agent = app.agent(&format!("{name}@example.com"), name).await;
-        backend::tickets::assign(&app.services, ticket, agent.id)
+        backend::tickets::assign(&app.services, ticket, agent.id, &by(&app, agent.id).await)
             .await
             .unwrap();
         desks.push((ticket, agent.id, name));
@@ -138,7 +138,7 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
     // A reply that may have landed is the agent's call: resending delivers it.
     let (message, _, _) = failed[0];
     let agent = sent.iter().find(|(id, ..)| id == message).unwrap().2;
-    backend::tickets::resend(&app.services, *message, agent)
+    backend::tickets::resend(&app.services, *message, &by(&app, agent).await)
         .await
         .unwrap();
     let text = sent

@@ -108,6 +108,9 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
             .collect(),
         botpress_rate_per_minute: 1200,
         botpress_burst: 600,
+        trusted_proxies: Vec::new(),
+        header_timeout: 10,
+        max_connections: 4096,
     };
     change(&mut config);
     let app = Application::build(&config)
@@ -525,4 +528,10 @@ pub async fn call(
     let response = request.send().await.unwrap();
     let status = response.status().as_u16();
     (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// The account `user` acting on tickets, as the inbox does (without an address).
+pub async fn by(app: &TestApp, user: i64) -> backend::tickets::By {
+    let user = backend::users::get(&app.db, user).await.unwrap();
+    backend::tickets::By::new(&user, None)
 }

@@ -1,9 +1,72 @@
-//! Limits with clear errors: a Botpress connection's request rate. (Body sizes are in
-//! `botpress_inbound`, attachments in `attachments`, websocket frames in `realtime`.)
+//! Limits with clear errors: a Botpress connection's request rate, slow clients,
+//! open connections. (Body sizes are in `botpress_inbound`, attachments in
+//! `attachments`, websocket frames and sockets per account in `realtime`.)
+
+use std::time::Duration;
 
 use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
-use crate::helpers::spawn_app_with;
+use crate::helpers::{eventually, spawn_app_with};
+
+/// Reads until the server closes the connection or `within` passes; what it sent.
+async fn read_until_closed(stream: &mut TcpStream, within: Duration) -> Option<String> {
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Err(_) => return None,
+            Ok(Ok(0)) | Ok(Err(_)) => return Some(String::from_utf8_lossy(&got).into_owned()),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_too_slowly_is_cut_off() {
+    let app = spawn_app_with(|c| c.header_timeout = 1).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = TcpStream::connect(&address).await.unwrap();
+    // Half a request, then nothing (slowloris).
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: baton\r\n")
+        .await
+        .unwrap();
+    let answer = read_until_closed(&mut slow, Duration::from_secs(5)).await;
+    let answer = answer.expect("the server closes the connection within a few seconds");
+    assert!(!answer.contains("200 OK"), "{answer}");
+    // A client that is not slow is served.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}
+
+#[tokio::test]
+async fn connections_past_the_cap_are_closed_at_once_and_service_resumes() {
+    let app = spawn_app_with(|c| c.max_connections = 16).await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        held.push(TcpStream::connect(&address).await.unwrap());
+    }
+    // Give the server a moment to accept them all.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut extra = TcpStream::connect(&address).await.unwrap();
+    extra
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: baton\r\n\r\n")
+        .await
+        .ok();
+    let answer = read_until_closed(&mut extra, Duration::from_secs(2)).await;
+    assert_eq!(answer.as_deref(), Some(""), "closed without an answer");
+    drop(held);
+    eventually(5, "service after the idle connections went", || async {
+        let client = reqwest::Client::new();
+        match client.get(app.url("/healthz")).send().await {
+            Ok(r) if r.status() == 200 => Some(()),
+            _ => None,
+        }
+    })
+    .await;
+}
 
 #[tokio::test]
 async fn a_flooding_bot_gets_429_with_retry_after_and_others_are_unaffected() {

@@ -32,3 +32,4 @@ mod secrets;
 mod security;
 mod server_fns;
 mod sessions;
+mod ticket_rules;

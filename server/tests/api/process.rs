@@ -24,6 +24,9 @@ const SETTINGS: &[(&str, &str)] = &[
         "BATON_BOTPRESS_RATE_PER_MINUTE",
     ),
     ("--botpress-burst", "BATON_BOTPRESS_BURST"),
+    ("--trusted-proxies", "BATON_TRUSTED_PROXIES"),
+    ("--header-timeout", "BATON_HEADER_TIMEOUT"),
+    ("--max-connections", "BATON_MAX_CONNECTIONS"),
 ];
 
 pub(crate) fn baton(cwd: &Path) -> Command {

@@ -11,7 +11,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     app.accept_webhooks().await;
     let conn = app.connection("bot", false).await;
     let (ana, ana_id) = token(&app, "ana@example.com", backend::users::Role::Agent).await;
-    let (_, ben_id) = token(&app, "ben@example.com", backend::users::Role::Agent).await;
+    let (ben, ben_id) = token(&app, "ben@example.com", backend::users::Role::Agent).await;
     let remote = live_ticket(&app, &conn, "Where is my parcel?").await;
 
     let (status, queued) = call(&app, &ana, "GET", "/api/v1/tickets?status=queued", None).await;
@@ -92,11 +92,28 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
         Some(json!({"text": "still me"})),
     )
     .await;
-    assert_eq!(status, 409, "{refused}");
+    assert_eq!(status, 403, "{refused}");
+    // Ben's now: Ana may no longer close it; Ben may.
+    let (status, refused) = call(
+        &app,
+        &ana,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("only they or an admin"),
+        "{refused}"
+    );
 
     let (status, closed) = call(
         &app,
-        &ana,
+        &ben,
         "POST",
         &format!("/api/v1/tickets/{remote}/close"),
         None,

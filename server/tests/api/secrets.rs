@@ -150,3 +150,87 @@ async fn no_page_or_answer_carries_a_secret() {
         secrets.check("a websocket frame", frame);
     }
 }
+
+/// What the server logs, captured for one test (the server runs on the test's thread).
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn failing_webhooks_do_not_write_their_urls_into_the_log() {
+    use crate::helpers::eventually;
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer({
+            let logs = logs.clone();
+            move || logs.clone()
+        })
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let app = spawn_app().await;
+    // Nothing listens on port 9; both webhooks fail to connect.
+    const ALERT: &str = "http://127.0.0.1:9/hooks/ALERT-SECRET-PATH";
+    const BOT: &str = "http://127.0.0.1:9/hooks/BOT-SECRET-PATH";
+    backend::alerts::set(&app.db, 5, Some(ALERT)).await.unwrap();
+    let keyed = backend::connections::create(
+        &app.db,
+        backend::connections::NewConnection {
+            name: "dead".into(),
+            webhook_url: BOT.into(),
+            botpress_bot_id: None,
+            botpress_token: None,
+        },
+    )
+    .await
+    .unwrap();
+    let conn = crate::helpers::TestConnection {
+        id: keyed.connection.id,
+        endpoint: keyed.endpoint_url(&app.address),
+        token: keyed.endpoint_token,
+        webhook_path: "/hooks/BOT-SECRET-PATH".into(),
+    };
+    let remote = live_ticket(&app, &conn, "Logged").await;
+    let (token, _) =
+        crate::helpers::token(&app, "agent@example.com", backend::users::Role::Agent).await;
+    let (status, _) = crate::helpers::call(
+        &app,
+        &token,
+        "POST",
+        &format!("/api/v1/tickets/{remote}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    eventually(10, "both failures in the log", || {
+        let text = logs.text();
+        async move {
+            (text.contains("cannot reach the alert webhook")
+                && text.contains("webhook call will be retried"))
+            .then_some(())
+        }
+    })
+    .await;
+    let text = logs.text();
+    for secret in ["ALERT-SECRET-PATH", "BOT-SECRET-PATH"] {
+        assert!(!text.contains(secret), "the log shows {secret}:\n{text}");
+    }
+}

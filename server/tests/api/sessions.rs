@@ -3,7 +3,7 @@
 use backend::users::Role;
 use serde_json::Value;
 
-use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 
 const COOKIE: &str = "baton_session";
 
@@ -200,6 +200,196 @@ async fn repeated_failures_are_limited_with_a_clear_wait() {
             .await
             .unwrap();
     assert_eq!(limited, 1);
+}
+
+/// Signs in as a client behind a proxy that says it is `client`; returns the status.
+async fn sign_in_from(app: &TestApp, client: &str, email: &str, password: &str) -> u16 {
+    app.client
+        .post(app.url("/api/auth/login"))
+        .header("x-forwarded-for", client)
+        .form(&[("email", email), ("password", password)])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn audit_count(app: &TestApp, action: &str) -> i64 {
+    sqlx::query_scalar("select count(*) from audit_log where action = ?")
+        .bind(action)
+        .fetch_one(&app.db)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn parallel_wrong_guesses_cannot_race_past_the_limit() {
+    let app = spawn_app().await;
+    account(&app, "ana@example.com", Role::Agent).await;
+    let hashed_before = backend::accounts::password::stats().started;
+    let guesses = (0..50).map(|i| {
+        let app = &app;
+        async move {
+            sign_in(app, "ana@example.com", &format!("guess number {i}"), None)
+                .await
+                .0
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!((checked, refused), (5, 45), "{statuses:?}");
+    assert_eq!(audit_count(&app, "login.failed").await, 5);
+    assert_eq!(
+        audit_count(&app, "login.limited").await,
+        1,
+        "audited once, not 45 times"
+    );
+    let hashed = backend::accounts::password::stats().started - hashed_before;
+    assert_eq!(hashed, 5, "only the five allowed guesses were checked");
+}
+
+#[tokio::test]
+async fn bad_links_and_setup_tokens_cost_no_password_hash() {
+    let app = spawn_app().await;
+    let admin = account(&app, "admin@example.com", Role::Admin).await;
+    // A real link exists; the requests below guess at it.
+    backend::accounts::links::issue(&app.db, admin.id)
+        .await
+        .unwrap();
+    let setup = backend::accounts::setup::issue(&app.db).await.unwrap();
+    let before = backend::accounts::password::stats().started;
+    let guesses = (0..64).map(|i| {
+        let app = &app;
+        async move {
+            let token = format!("made-up-{i}");
+            app.call_form(
+                "auth/link/use",
+                "",
+                &[("token", &token), ("password", PASSWORD)],
+            )
+            .await
+            .0
+        }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    assert!(statuses.iter().all(|s| *s == 400), "{statuses:?}");
+    // A real setup link, but Baton already has an account: refused before hashing.
+    assert_eq!(
+        setup_call(&app, &setup, "late@example.com").await.status(),
+        400
+    );
+    assert_eq!(
+        setup_call(&app, "made-up", "x@example.com").await.status(),
+        400
+    );
+    assert_eq!(backend::accounts::password::stats().started, before);
+}
+
+#[tokio::test]
+async fn a_flood_of_sign_ins_is_answered_without_running_more_hashes_than_cores() {
+    // Behind a trusted proxy, so each request is its own client and no limit applies.
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    let flood = (0..120).map(|i| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .post(app.url("/api/auth/login"))
+                .header("x-forwarded-for", format!("203.0.113.{}", i % 250 + 1))
+                .form(&[
+                    ("email", format!("nobody{i}@example.com")),
+                    ("password", PASSWORD.to_owned()),
+                ])
+                .send()
+                .await
+                .unwrap();
+            let retry = response.headers().get("retry-after").is_some();
+            (response.status().as_u16(), retry)
+        }
+    });
+    let answers = futures_util::future::join_all(flood).await;
+    for (status, retry) in &answers {
+        assert!(
+            *status == 401 || (*status == 503 && *retry),
+            "every answer is a wrong password or a 503 with Retry-After: {answers:?}"
+        );
+    }
+    let stats = backend::accounts::password::stats();
+    assert!(stats.peak <= stats.workers, "{stats:?}");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()]).await;
+    account(&app, "ana@example.com", Role::Agent).await;
+    for i in 0..20 {
+        let status = sign_in_from(
+            &app,
+            "203.0.113.7",
+            &format!("guess{i}@example.com"),
+            "wrong",
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(
+        sign_in_from(&app, "203.0.113.7", "other@example.com", "wrong").await,
+        429
+    );
+    // Someone else behind the same proxy is not locked out by them.
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.2", "ana@example.com", PASSWORD).await,
+        200
+    );
+    let ips: Vec<Option<String>> = sqlx::query_scalar(
+        "select distinct ip from audit_log where action like 'login%' order by ip",
+    )
+    .fetch_all(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        ips,
+        [
+            Some("198.51.100.2".to_owned()),
+            Some("203.0.113.7".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let client = format!("203.0.113.{i}");
+        let status = sign_in_from(&app, &client, &format!("guess{i}@example.com"), "wrong").await;
+        assert_eq!(status, 401);
+    }
+    // Writing another address in the header does not escape the limit.
+    assert_eq!(
+        sign_in_from(&app, "198.51.100.2", "other@example.com", "wrong").await,
+        429
+    );
+    let ips: Vec<Option<String>> = sqlx::query_scalar("select distinct ip from audit_log")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(ips, [Some("127.0.0.1".to_owned())]);
+}
+
+#[tokio::test]
+async fn an_overlong_email_is_refused_before_it_is_stored_or_counted() {
+    let app = spawn_app().await;
+    let long = format!("{}@example.com", "a".repeat(300));
+    let (status, _, _) = sign_in(&app, &long, "whatever it is", None).await;
+    assert_eq!(status, 401);
+    let rows: i64 = sqlx::query_scalar("select count(*) from audit_log")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(rows, 0);
+    assert_eq!(app.services.login_throttle.keys(), 0);
 }
 
 async fn setup_call(app: &TestApp, token: &str, email: &str) -> reqwest::Response {

@@ -18,8 +18,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{ticking_now, waited};
 use crate::api::inbox::{
-    CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage, SendReply,
-    TakeTicket, TransferTicket, colleagues, conversation,
+    ActivityLine, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead,
+    ResendMessage, SendReply, TakeTicket, TransferTicket, colleagues, conversation,
 };
 use crate::components::avatar::initials;
 use crate::components::guard::{Session, on_signed_out};
@@ -422,6 +422,13 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
             "{name} is working on this conversation. Take it over? {name} will see that you did."
         )
     });
+    // A colleague's ticket, for an agent: the actions show, off, with the reason.
+    let managed = c.can_manage;
+    let held_note = holder.clone().filter(|_| open && !managed).map(|name| {
+        format!(
+            "Held by {name}: only {name} or an admin can take it over, transfer it or close it."
+        )
+    });
     view! {
         <header class="conv-head">
             <span class="avatar-initials large" aria-hidden="true">{initials(&customer)}</span>
@@ -434,7 +441,7 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                 </p>
             </div>
             <div class="conv-actions">
-                {(open && !t.mine).then(|| view! {
+                {(open && !t.mine && managed).then(|| view! {
                     <button class="button" data-testid="take" disabled=move || take.pending().get()
                         on:click=move |_| {
                             let go = confirm_take.as_deref().is_none_or(crate::components::confirm);
@@ -442,11 +449,16 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                                 take.dispatch(TakeTicket { id: id_take.clone() });
                             }
                         }>
-                        {take_label}
+                        {take_label.clone()}
                     </button>
                 })}
-                {open.then(|| view! { <TransferMenu id=id_transfer.clone() transfer menu /> })}
-                {open.then(|| view! {
+                {(open && managed).then(|| view! { <TransferMenu id=id_transfer.clone() transfer menu /> })}
+                {(open && !managed).then(|| view! {
+                    <button class="button" data-testid="take" disabled aria-describedby="held-note">{take_label}</button>
+                    <button class="button secondary" data-testid="open-transfer" disabled aria-describedby="held-note">"Transfer…"</button>
+                    <button class="button danger" data-testid="close" disabled aria-describedby="held-note">"Hand back to bot & close"</button>
+                })}
+                {(open && managed).then(|| view! {
                     <button class="button danger" data-testid="close" disabled=move || close.pending().get()
                         on:click=move |_| {
                             if crate::components::confirm("Hand this conversation back to the bot and close the ticket?") {
@@ -468,6 +480,7 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                     "Details"
                 </button>
             </div>
+            {held_note.map(|note| view! { <p id="held-note" class="held-note" data-testid="held-note">{note}</p> })}
         </header>
     }
 }
@@ -595,13 +608,22 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                                                 </button>
                                             })}
                                             <ol class="transcript-list" data-testid="transcript" data-count=count>
-                                                {group(c.messages)
+                                                {interleave(group(c.messages), c.activity)
                                                     .into_iter()
-                                                    .map(|(m, first)| {
-                                                        let new = (Some(m.id) == unread_at).then(|| view! {
-                                                            <li class="unread-marker" data-testid="unread-marker"><span>"New messages"</span></li>
-                                                        });
-                                                        view! { {new} <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> }
+                                                    .map(|item| match item {
+                                                        Item::Message(m, first) => {
+                                                            let new = (Some(m.id) == unread_at).then(|| view! {
+                                                                <li class="unread-marker" data-testid="unread-marker"><span>"New messages"</span></li>
+                                                            });
+                                                            view! { {new} <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> }
+                                                                .into_any()
+                                                        }
+                                                        Item::Activity(a) => view! {
+                                                            <li class="activity" data-testid="activity">
+                                                                {a.text}" · "<Time ms=a.at />
+                                                            </li>
+                                                        }
+                                                            .into_any(),
                                                     })
                                                     .collect_view()}
                                             </ol>
@@ -668,6 +690,30 @@ fn group(
         previous = Some((key.0, key.1, m.at));
         out.push((m, first));
     }
+    out
+}
+
+/// One line of the transcript.
+enum Item {
+    /// A message, and whether it starts a run by its author.
+    Message(crate::api::inbox::MessageView, bool),
+    Activity(ActivityLine),
+}
+
+/// Messages and activity lines in time order (both lists are oldest first).
+fn interleave(
+    messages: Vec<(crate::api::inbox::MessageView, bool)>,
+    activity: Vec<ActivityLine>,
+) -> Vec<Item> {
+    let mut activity = activity.into_iter().peekable();
+    let mut out = Vec::with_capacity(messages.len());
+    for (m, first) in messages {
+        while let Some(a) = activity.next_if(|a| a.at <= m.at) {
+            out.push(Item::Activity(a));
+        }
+        out.push(Item::Message(m, first));
+    }
+    out.extend(activity.map(Item::Activity));
     out
 }
 
@@ -1081,6 +1127,8 @@ mod tests {
                 .collect(),
             earlier,
             read_up_to,
+            can_manage: true,
+            activity: Vec::new(),
             now: 0,
         }
     }

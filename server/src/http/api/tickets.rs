@@ -2,10 +2,11 @@
 //! performing an API request" (take over, reply, hand back), for any program with a
 //! personal API token. Tickets are named by the id Baton returned to Botpress.
 
-use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::{Extension, Json};
+use backend::auth::ClientAddr;
 use backend::inbox::{self, Cursor, View};
 use serde::{Deserialize, Serialize};
 
@@ -219,12 +220,14 @@ pub struct Assign {
         (status = 200, description = "Assigned; the ticket as it is now", body = Ticket),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 403, description = "A colleague holds the ticket: only they or an admin may transfer it or take it over", body = ErrorBody),
         (status = 404, description = "No such ticket or agent"),
         (status = 409, description = "The ticket is closed, or the agent deactivated", body = ErrorBody),
     )
 )]
 pub async fn assign(
     ApiUser(user): ApiUser,
+    addr: Option<Extension<ClientAddr>>,
     State(services): State<backend::Services>,
     Path(id): Path<String>,
     body: Result<Json<Assign>, JsonRejection>,
@@ -239,7 +242,8 @@ pub async fn assign(
         }
         None => user.id,
     };
-    backend::tickets::assign(&services, ticket_id, agent).await?;
+    let by = backend::tickets::By::new(&user, client_ip(addr));
+    backend::tickets::assign(&services, ticket_id, agent, &by).await?;
     let row = inbox::row(&services.db, user.id, ticket_id).await?;
     Ok(Json(ticket(row)))
 }
@@ -267,8 +271,9 @@ pub struct Sent {
         (status = 201, description = "Queued for delivery to the bot", body = Sent),
         (status = 400, description = "Malformed body or empty text", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 403, description = "A colleague holds the ticket: only they may reply", body = ErrorBody),
         (status = 404, description = "No such ticket"),
-        (status = 409, description = "The ticket is closed or not yours", body = ErrorBody),
+        (status = 409, description = "The ticket is closed, or nobody holds it yet", body = ErrorBody),
     )
 )]
 pub async fn reply(
@@ -300,19 +305,27 @@ pub async fn reply(
     responses(
         (status = 200, description = "Closed; the ticket as it is now", body = Ticket),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 403, description = "A colleague holds the ticket: only they or an admin may close it", body = ErrorBody),
         (status = 404, description = "No such ticket"),
         (status = 409, description = "Already closed", body = ErrorBody),
     )
 )]
 pub async fn close(
     ApiUser(user): ApiUser,
+    addr: Option<Extension<ClientAddr>>,
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<Ticket>, HttpError> {
     let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
-    backend::tickets::hand_back(&services, ticket_id).await?;
+    let by = backend::tickets::By::new(&user, client_ip(addr));
+    backend::tickets::hand_back(&services, ticket_id, &by).await?;
     let row = inbox::row(&services.db, user.id, ticket_id).await?;
     Ok(Json(ticket(row)))
+}
+
+/// The caller's address, for the audit log.
+fn client_ip(addr: Option<Extension<ClientAddr>>) -> Option<String> {
+    addr.map(|Extension(ClientAddr(ip))| ip.to_string())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

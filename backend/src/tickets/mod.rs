@@ -1,16 +1,49 @@
 //! Ticket state changes made by people: take, transfer, reply, hand back, resend.
 //!
-//! Each change and the webhook call that announces it to Botpress are written in one
-//! transaction (the outbox), so neither can happen without the other.
+//! Each change, the webhook call that announces it to Botpress (the outbox), its
+//! activity line and its audit entry are written in one transaction, so none can
+//! happen without the others.
+//!
+//! Who may act: any active agent may take a queued ticket; once someone holds it,
+//! only they or an admin may transfer it, hand it back, close it or take it over;
+//! only the holder replies and resends.
+
+pub mod activity;
+
+use activity::Action;
 
 use serde::Serialize;
 use serde_json::{Value, json};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+use crate::accounts::{self, Actor};
 use crate::clock::now_ms;
 use crate::outbox::{self, Route};
 use crate::realtime::TicketChange;
 use crate::{Error, Result, Services, db};
+
+/// Who is acting on a ticket: their account, whether they are an admin, and how the
+/// audit log names them.
+#[derive(Debug, Clone)]
+pub struct By {
+    pub user: i64,
+    pub admin: bool,
+    pub actor: Actor,
+}
+
+impl By {
+    pub fn new(user: &crate::users::User, ip: Option<String>) -> Self {
+        By {
+            user: user.id,
+            admin: user.role == crate::users::Role::Admin.as_str(),
+            actor: Actor {
+                id: Some(user.id),
+                label: user.email.clone(),
+                ip,
+            },
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Ticket {
@@ -111,16 +144,69 @@ async fn active_agent(tx: &mut Transaction<'static, Sqlite>, user: i64) -> Resul
     Ok(row.public_id)
 }
 
-/// Assigns the ticket to `agent` (taking it from the queue, or a transfer). Botpress is
-/// told once per real change of hands: assigning to the current holder does nothing.
-pub async fn assign(services: &Services, ticket: i64, agent: i64) -> Result<bool> {
+/// Anyone may change hands of a queued ticket; once held, the holder or an admin.
+async fn may_manage(tx: &mut Transaction<'static, Sqlite>, t: &Open, by: &By) -> Result<()> {
+    let Some(holder) = t.assignee_id else {
+        return Ok(());
+    };
+    if holder == by.user || by.admin {
+        return Ok(());
+    }
+    let name = sqlx::query_scalar!("select name from users where id = ?", holder)
+        .fetch_optional(&mut **tx)
+        .await?
+        .unwrap_or_else(|| "A colleague".to_owned());
+    Err(Error::NotAllowed(format!(
+        "{name} holds this conversation: only they or an admin can take it over, transfer it or close it"
+    )))
+}
+
+/// Writes the activity line and the audit entry of a change, in its transaction.
+async fn record(
+    tx: &mut Transaction<'static, Sqlite>,
+    t: &Open,
+    ticket: i64,
+    by: &By,
+    action: Action,
+    other: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    activity::record_in(tx, ticket, Some(by.user), action, other, now).await?;
+    let other = match other {
+        Some(id) => {
+            sqlx::query_scalar!("select public_id from users where id = ?", id)
+                .fetch_optional(&mut **tx)
+                .await?
+        }
+        None => None,
+    };
+    accounts::audit_in(
+        tx,
+        &by.actor,
+        action.audit_name(),
+        json!({ "ticket": t.remote_id, "agent": other }),
+    )
+    .await
+}
+
+/// Assigns the ticket to `agent`: taking it from the queue, taking it over (an admin),
+/// or a transfer. Botpress is told once per real change of hands: assigning to the
+/// current holder does nothing.
+pub async fn assign(services: &Services, ticket: i64, agent: i64, by: &By) -> Result<bool> {
     let now = now_ms();
     let mut tx = db::begin_write(&services.db).await?;
     let t = open_ticket(&mut tx, ticket).await?;
     if t.assignee_id == Some(agent) {
         return Ok(false);
     }
+    may_manage(&mut tx, &t, by).await?;
     let agent_id = active_agent(&mut tx, agent).await?;
+    let (action, other) = match t.assignee_id {
+        _ if agent != by.user => (Action::Transferred, Some(agent)),
+        Some(holder) => (Action::TookOver, Some(holder)),
+        None => (Action::Took, None),
+    };
+    record(&mut tx, &t, ticket, by, action, other, now).await?;
     sqlx::query!(
         "update tickets set status = 'assigned', assignee_id = ?, updated_at = ? where id = ?",
         agent,
@@ -198,10 +284,18 @@ pub async fn send_message(
     let now = now_ms();
     let mut tx = db::begin_write(&services.db).await?;
     let t = open_ticket(&mut tx, ticket).await?;
-    if t.assignee_id != Some(agent) {
-        return Err(Error::Conflict(
-            "take the ticket before replying: it is not assigned to you".into(),
-        ));
+    match t.assignee_id {
+        Some(holder) if holder == agent => {}
+        Some(_) => {
+            return Err(Error::NotAllowed(
+                "a colleague holds this conversation: only they can reply".into(),
+            ));
+        }
+        None => {
+            return Err(Error::Conflict(
+                "take the ticket before replying: it is not assigned to you".into(),
+            ));
+        }
     }
     let agent_id = active_agent(&mut tx, agent).await?;
     let stored = body_payload.to_string();
@@ -250,7 +344,7 @@ pub async fn send_message(
 }
 
 /// Queues a failed agent message again (the agent's *Resend*).
-pub async fn resend(services: &Services, message: i64, agent: i64) -> Result<()> {
+pub async fn resend(services: &Services, message: i64, by: &By) -> Result<()> {
     let now = now_ms();
     let mut tx = db::begin_write(&services.db).await?;
     let m = sqlx::query!(
@@ -260,15 +354,19 @@ pub async fn resend(services: &Services, message: i64, agent: i64) -> Result<()>
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("message"))?;
+    // Whose it is first: others learn nothing about its messages.
+    let t = open_ticket(&mut tx, m.ticket_id).await?;
+    if t.assignee_id != Some(by.user) {
+        return Err(Error::NotAllowed(
+            "only the agent who holds the ticket can resend its messages".into(),
+        ));
+    }
     if m.delivery.as_deref() != Some("failed") {
         return Err(Error::Conflict(
             "only a failed message can be resent".into(),
         ));
     }
-    let t = open_ticket(&mut tx, m.ticket_id).await?;
-    if t.assignee_id != Some(agent) {
-        return Err(Error::Conflict("the ticket is not assigned to you".into()));
-    }
+    record(&mut tx, &t, m.ticket_id, by, Action::Resent, None, now).await?;
     let body = sqlx::query_scalar!(
         "select body from outbox where message_id = ? order by id desc limit 1",
         message
@@ -308,11 +406,13 @@ pub async fn resend(services: &Services, message: i64, agent: i64) -> Result<()>
 
 /// Hands the conversation back to the bot and closes the ticket (`/stop-hitl`; the v12
 /// module's "unpause"). Botpress does not call closeRemoteTicket back for this.
-pub async fn hand_back(services: &Services, ticket: i64) -> Result<()> {
+pub async fn hand_back(services: &Services, ticket: i64, by: &By) -> Result<()> {
     let now = now_ms();
     let mut tx = db::begin_write(&services.db).await?;
     let t = open_ticket(&mut tx, ticket).await?;
+    may_manage(&mut tx, &t, by).await?;
     close_in(&mut tx, ticket, "handed_back", now).await?;
+    record(&mut tx, &t, ticket, by, Action::HandedBack, None, now).await?;
     let body = json!({ "remoteConversationId": t.remote_id });
     outbox::enqueue_in(
         &mut tx,

@@ -1,0 +1,160 @@
+//! What people did to a ticket, written in the transaction of the change itself, and
+//! read back as the activity lines of the conversation.
+
+use serde::Serialize;
+use sqlx::{SqliteConnection, SqlitePool};
+
+use crate::Result;
+
+/// A thing done to a ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Taken from the queue.
+    Took,
+    /// Taken from the colleague who held it (an admin).
+    TookOver,
+    Transferred,
+    /// Handed back to the bot, which closes the ticket.
+    HandedBack,
+    /// The customer wrote in the closed ticket.
+    Reopened,
+    /// A failed message queued again.
+    Resent,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Took => "took",
+            Action::TookOver => "took_over",
+            Action::Transferred => "transferred",
+            Action::HandedBack => "handed_back",
+            Action::Reopened => "reopened",
+            Action::Resent => "resent",
+        }
+    }
+
+    fn parse(raw: &str) -> Option<Self> {
+        [
+            Action::Took,
+            Action::TookOver,
+            Action::Transferred,
+            Action::HandedBack,
+            Action::Reopened,
+            Action::Resent,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == raw)
+    }
+
+    /// The audit log's name for it (`ticket.…`, so the log filters by the prefix).
+    pub fn audit_name(self) -> &'static str {
+        match self {
+            Action::Took => "ticket.take",
+            Action::TookOver => "ticket.take_over",
+            Action::Transferred => "ticket.transfer",
+            Action::HandedBack => "ticket.hand_back",
+            Action::Reopened => "ticket.reopen",
+            Action::Resent => "ticket.resend",
+        }
+    }
+
+    /// The line agents read, with the names of who acted and of the other person.
+    fn sentence(self, actor: &str, other: &str) -> String {
+        match self {
+            Action::Took => format!("{actor} took this conversation"),
+            Action::TookOver => format!("{actor} took this conversation over from {other}"),
+            Action::Transferred => format!("{actor} transferred it to {other}"),
+            Action::HandedBack => format!("{actor} handed it back to the bot"),
+            Action::Reopened => "The customer wrote again, so it reopened".to_owned(),
+            Action::Resent => format!("{actor} resent a message"),
+        }
+    }
+}
+
+pub(crate) async fn record_in(
+    conn: &mut SqliteConnection,
+    ticket: i64,
+    actor: Option<i64>,
+    action: Action,
+    other: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    let name = action.as_str();
+    sqlx::query!(
+        "insert into ticket_activity (ticket_id, actor_id, action, other_id, at)
+         values (?, ?, ?, ?, ?)",
+        ticket,
+        actor,
+        name,
+        other,
+        now
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// One activity line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line {
+    pub at: i64,
+    pub text: String,
+}
+
+/// The ticket's activity from `since` (ms) on, oldest first.
+pub async fn since(db: &SqlitePool, ticket: i64, since: i64) -> Result<Vec<Line>> {
+    let rows = sqlx::query!(
+        r#"select a.action, a.at, u.name as "actor?", o.name as "other?"
+           from ticket_activity a
+           left join users u on u.id = a.actor_id
+           left join users o on o.id = a.other_id
+           where a.ticket_id = ? and a.at >= ?
+           order by a.at, a.id"#,
+        ticket,
+        since
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let action = Action::parse(&r.action)?;
+            Some(Line {
+                at: r.at,
+                text: action.sentence(
+                    r.actor.as_deref().unwrap_or("Someone"),
+                    r.other.as_deref().unwrap_or("someone"),
+                ),
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Action;
+
+    #[test]
+    fn every_action_reads_as_a_sentence_and_round_trips() {
+        for a in [
+            Action::Took,
+            Action::TookOver,
+            Action::Transferred,
+            Action::HandedBack,
+            Action::Reopened,
+            Action::Resent,
+        ] {
+            assert_eq!(Action::parse(a.as_str()), Some(a));
+            assert!(a.audit_name().starts_with("ticket."));
+        }
+        assert_eq!(
+            Action::TookOver.sentence("Ana", "Bo"),
+            "Ana took this conversation over from Bo"
+        );
+        assert_eq!(
+            Action::Transferred.sentence("Ana", "Bo"),
+            "Ana transferred it to Bo"
+        );
+    }
+}
