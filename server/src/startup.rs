@@ -215,13 +215,18 @@ fn router(request_timeout: Duration, state: AppState) -> Router {
             _,
         >(provide_services, app::shell))
         .layer(axum::middleware::from_fn(http::server_fns::error_status))
+        .layer(axum::middleware::from_fn(http::server_fns::limit_body))
         .layer(axum::middleware::from_fn_with_state(
             state.services.clone(),
             http::last_seen::touch,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            origin,
+            origin.clone(),
             http::security::reject_cross_site,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            origin,
+            http::security::hsts,
         ))
         .layer(headers[0].clone())
         .layer(headers[1].clone())

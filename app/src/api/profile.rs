@@ -11,7 +11,29 @@ use crate::error::AppError;
 pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    backend::accounts::change_own_password(&services.db, me.user.id, current, new_password).await?;
+    // A bad new password is not a guess at the current one: checked first.
+    backend::accounts::password::validate(&new_password)?;
+    // Guessing the current password from an open session is limited like sign-in.
+    let attempt = match services
+        .login_throttle
+        .begin(&me.user.email, super::ssr::client_addr().await)
+    {
+        Ok(attempt) => attempt,
+        Err(limited) => {
+            super::ssr::retry_after(limited.wait);
+            return Err(AppError::RateLimited(limited.wait));
+        }
+    };
+    match backend::accounts::change_own_password(&services.db, me.user.id, current, new_password)
+        .await
+    {
+        Ok(()) => attempt.succeeded(),
+        Err(backend::Error::Overloaded) => {
+            attempt.cancelled();
+            return Err(AppError::Unavailable);
+        }
+        Err(e) => return Err(e.into()),
+    }
     let actor = super::ssr::actor(&me.user).await;
     super::ssr::audit(&actor, "profile.password", serde_json::json!({})).await
 }

@@ -202,13 +202,27 @@ pub(crate) async fn ensure_another_admin(tx: &mut sqlx::SqliteConnection) -> Res
     Ok(())
 }
 
+/// Lets a deactivated account sign in again. Invitation and reset links issued
+/// before are void: whoever had one while the account was off must not get in
+/// through it now.
 pub async fn reactivate(pool: &SqlitePool, user: i64) -> Result<()> {
+    let now = now_ms();
+    let mut tx = db::begin_write(pool).await?;
     let done = sqlx::query!("update users set active = 1 where id = ?", user)
-        .execute(pool)
+        .execute(&mut *tx)
         .await?;
     if done.rows_affected() == 0 {
         return Err(Error::NotFound("user"));
     }
+    sqlx::query!(
+        "update one_time_links set used_at = ?
+         where user_id = ? and used_at is null and purpose in ('invite', 'reset')",
+        now,
+        user
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 

@@ -27,8 +27,8 @@ pub async fn run(services: Services, cancel: CancellationToken) {
     }
 }
 
-/// Closes every socket whose account is deactivated, whose auth epoch moved on, or
-/// whose API token was revoked. Returns how many it closed.
+/// Closes every socket whose account is deactivated, whose auth epoch moved on,
+/// whose API token was revoked, or whose session expired. Returns how many it closed.
 pub async fn sweep(services: &Services) -> Result<usize> {
     let sockets = services.hub.sockets();
     let open = sockets.principals();
@@ -68,11 +68,36 @@ pub async fn sweep(services: &Services) -> Result<usize> {
         .into_iter()
         .collect()
     };
+    // Sessions that ended without a sign-out (expired after a week unused, or
+    // deleted) close their sockets too.
+    let sessions: BTreeSet<&str> = open
+        .iter()
+        .filter_map(|(_, p)| match &p.credential {
+            Credential::Session(s) => Some(s.as_str()),
+            Credential::Token(_) => None,
+        })
+        .collect();
+    let live_sessions: BTreeSet<String> = if sessions.is_empty() {
+        BTreeSet::new()
+    } else {
+        let sessions = serde_json::to_string(&sessions).unwrap_or_default();
+        sqlx::query_scalar!(
+            r#"select id as "id!" from tower_sessions
+               where id in (select value from json_each(?))
+                 and julianday(expiry_date) > julianday('now')"#,
+            sessions
+        )
+        .fetch_all(&services.db)
+        .await?
+        .into_iter()
+        .collect()
+    };
     let doomed: Vec<u64> = open
         .iter()
         .filter(|(_, p)| {
             live.get(&p.user) != Some(&p.epoch)
                 || matches!(p.credential, Credential::Token(t) if revoked.contains(&t))
+                || matches!(&p.credential, Credential::Session(s) if !live_sessions.contains(s))
         })
         .map(|(id, _)| *id)
         .collect();

@@ -106,6 +106,23 @@ pub fn header_layers() -> [SetResponseHeaderLayer<HeaderValue>; 4] {
     ]
 }
 
+/// `Strict-Transport-Security` when Baton is served over https: browsers then never
+/// try plain http for it again (a year), so nobody on the path can strip TLS.
+pub async fn hsts(
+    axum::extract::State(origin): axum::extract::State<PublicOrigin>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    if origin.0.starts_with("https://") {
+        response.headers_mut().insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

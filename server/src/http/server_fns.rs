@@ -14,6 +14,34 @@ use leptos::server_fn::error::SERVER_FN_ERROR_HEADER;
 /// Error bodies are a JSON-encoded [`AppError`]: small.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
+/// The largest body a server function accepts. They take small forms (a reply is a
+/// few KB; files go to the attachments route, which has its own limit), and
+/// leptos_axum reads a body whole, whatever its size.
+pub const MAX_BODY: usize = 256 * 1024;
+
+/// Refuses server-function bodies over [`MAX_BODY`] with 413 before any of them is
+/// decoded. Only `/api/…` outside the REST API (`/api/v1/…`) is a server function.
+pub async fn limit_body(request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if !path.starts_with("/api/") || path.starts_with("/api/v1/") || path == "/api/openapi.json" {
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        let error = AppError::Invalid(format!("the request is larger than {} KB", MAX_BODY / 1024));
+        let body = serde_json::to_vec(&error).unwrap_or_default();
+        let mut response = Response::new(Body::from(body));
+        *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+        response.headers_mut().insert(
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderValue::from_static("application/json"),
+        );
+        return response;
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
 pub async fn error_status(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     if !response.headers().contains_key(SERVER_FN_ERROR_HEADER) {

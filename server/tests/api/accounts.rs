@@ -246,3 +246,33 @@ async fn a_password_change_voids_every_token_and_revocation_is_per_token() {
         .unwrap();
     assert_eq!(stored, 1, "only the hash is stored");
 }
+
+#[tokio::test]
+async fn reactivating_an_account_voids_links_issued_before() {
+    let app = spawn_app().await;
+    let ana = app.agent("ana@example.com", "Ana").await;
+    let link = backend::accounts::links::issue(&app.db, ana.id)
+        .await
+        .unwrap();
+    assert!(backend::accounts::links::peek(&app.db, &link).await.is_ok());
+    backend::accounts::deactivate(&app.services, ana.id)
+        .await
+        .unwrap();
+    backend::accounts::reactivate(&app.db, ana.id)
+        .await
+        .unwrap();
+    assert!(
+        backend::accounts::links::peek(&app.db, &link)
+            .await
+            .is_err(),
+        "a link from before the deactivation no longer works"
+    );
+    let fresh = backend::accounts::links::issue(&app.db, ana.id)
+        .await
+        .unwrap();
+    assert!(
+        backend::accounts::links::peek(&app.db, &fresh)
+            .await
+            .is_ok()
+    );
+}

@@ -447,3 +447,21 @@ async fn read_state_is_kept_per_agent_and_follows_them_to_other_tabs() {
     );
     assert_eq!(unread(ann).await, 1, "a new message is unread again");
 }
+
+#[tokio::test]
+async fn a_socket_closes_when_its_session_expires() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ann@example.org", backend::users::Role::Agent)
+        .await;
+    let mut ws = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
+        .await
+        .unwrap();
+    next(&mut ws).await;
+    // A week without use ends the session, even with the tab still open.
+    sqlx::query("update tower_sessions set expiry_date = '2026-01-01T00:00:00Z'")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(closed_with(&mut ws, Duration::from_secs(3)).await, 4001);
+}

@@ -1,6 +1,6 @@
 //! Security headers, the page's CSP, and the cross-site request check.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn pages_carry_a_nonce_csp_that_matches_their_inline_scripts() {
@@ -100,4 +100,28 @@ async fn cross_site_state_changes_are_refused() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+}
+
+#[tokio::test]
+async fn https_deployments_send_strict_transport_security() {
+    let plain = spawn_app().await;
+    let response = plain.get("/healthz").await;
+    assert!(
+        response
+            .headers()
+            .get("strict-transport-security")
+            .is_none()
+    );
+    drop(plain);
+    let tls = spawn_app_with(|c| c.public_url = Some("https://baton.example.com".into())).await;
+    let response = tls.get("/healthz").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let page = tls.get("/login").await;
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
 }

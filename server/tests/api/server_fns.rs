@@ -146,3 +146,26 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
         assert_eq!(status, 400, "latest={bad}: {body}");
     }
 }
+
+#[tokio::test]
+async fn server_function_bodies_over_the_limit_are_refused_with_413() {
+    let app = spawn_app().await;
+    let cookie = app
+        .signed_in("ana@example.com", backend::users::Role::Agent)
+        .await;
+    let big = format!(
+        "id=tkt_x&text={}",
+        "a".repeat(baton::http::server_fns::MAX_BODY)
+    );
+    let response = app.call_fn("inbox/reply", Some(&cookie), &big).await;
+    assert_eq!(response.status(), 413);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert!(
+        body["Invalid"].as_str().unwrap().contains("larger than"),
+        "{body}"
+    );
+    // Just under it is decoded as usual (here: no such ticket).
+    let small = format!("id=tkt_x&text={}", "a".repeat(1000));
+    let response = app.call_fn("inbox/reply", Some(&cookie), &small).await;
+    assert_eq!(response.status(), 400);
+}

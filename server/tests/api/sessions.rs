@@ -486,3 +486,45 @@ async fn expired_sessions_are_deleted() {
         "the live one still works"
     );
 }
+
+#[tokio::test]
+async fn guessing_the_current_password_from_an_open_session_is_limited() {
+    let app = spawn_app().await;
+    let cookie = app.signed_in("ana@example.com", Role::Agent).await;
+    // A too-short new password is no guess, and does not count.
+    for _ in 0..10 {
+        let (status, _) = app
+            .call_form(
+                "profile/password",
+                &cookie,
+                &[("current", PASSWORD), ("new_password", "short")],
+            )
+            .await;
+        assert_eq!(status, 400);
+    }
+    for i in 0..5 {
+        let guess = format!("guess number {i}");
+        let (status, _) = app
+            .call_form(
+                "profile/password",
+                &cookie,
+                &[
+                    ("current", &guess),
+                    ("new_password", "a brand new password"),
+                ],
+            )
+            .await;
+        assert_eq!(status, 400);
+    }
+    let (status, body) = app
+        .call_form(
+            "profile/password",
+            &cookie,
+            &[
+                ("current", PASSWORD),
+                ("new_password", "a brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(status, 429, "{body}");
+}

@@ -137,6 +137,22 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
     .await;
     assert_eq!(status, 200, "reading is for everyone");
 
+    // The page says why the actions are off, and that the email is the bot's word.
+    let html = app
+        .get_as(&ana, &format!("/inbox/{remote}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Held by Bo: only Bo or an admin can take it over"),
+        "held note"
+    );
+    assert!(
+        html.contains("From the bot, not verified"),
+        "unverified email"
+    );
+
     assert_eq!(state(&app, ticket).await, before, "nothing changed");
     assert_eq!(before.1, Some(bo.id));
     let ana_actions: i64 = sqlx::query_scalar(

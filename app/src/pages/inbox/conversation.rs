@@ -818,7 +818,14 @@ fn CustomerPanel(c: ConversationData) -> impl IntoView {
                 }}
                 <div>
                     <p class="customer-name">{name.clone()}</p>
-                    {customer.email.map(|e| view! { <p><a href=format!("mailto:{e}")>{e.clone()}</a></p> })}
+                    // The bot says who the customer is; Baton cannot check it, and
+                    // tickets with the same email count as one customer's.
+                    {customer.email.map(|e| view! {
+                        <p>
+                            <a href=format!("mailto:{e}")>{e.clone()}</a>
+                            <br/><span class="muted unverified" data-testid="email-unverified">"From the bot, not verified"</span>
+                        </p>
+                    })}
                 </div>
             </div>
             <h3>"Other tickets"</h3>
