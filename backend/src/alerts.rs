@@ -102,6 +102,12 @@ pub fn new_ticket(services: &Services, ticket: &str, title: &str) {
         let Some(url) = settings.webhook_url else {
             return;
         };
+        if let Err(e) =
+            crate::webhook_guard::check_url(&url, services.settings.allow_private_webhooks)
+        {
+            tracing::warn!(error = %e, "the alert webhook was not called");
+            return;
+        }
         let link = services.link(&format!("/inbox/{ticket}"));
         let shown = if title.trim().is_empty() {
             "A conversation".to_owned()

@@ -399,11 +399,34 @@ pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
         .map_err(|_| Error::invalid("the stored webhook URL is not valid; set it again"))?;
     let host = url.host_str().unwrap_or_default().to_owned();
     let port = url.port_or_known_default().unwrap_or(443);
+    let allow_private = services.settings.allow_private_webhooks;
+    let refused = |e: Error| CheckResult {
+        ok: false,
+        message: format!("{e}."),
+    };
+    if let Err(e) = crate::webhook_guard::check_url(&secrets.webhook_url, allow_private) {
+        return Ok(refused(e));
+    }
+    // The same rule as the webhook calls: only public addresses, unless allowed.
+    let target = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .ok()
+        .and_then(|mut found| {
+            found.find(|a| allow_private || crate::webhook_guard::is_public(a.ip()))
+        });
+    let Some(target) = target else {
+        return Ok(refused(Error::invalid(format!(
+            "{host} does not resolve to a public address; Baton sends webhooks only to \
+             public addresses unless it is started with --allow-private-webhooks"
+        ))));
+    };
     let connect = tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        tokio::net::TcpStream::connect((host.as_str(), port)),
+        tokio::net::TcpStream::connect(target),
     )
     .await;
+    // The outcome only, not the system's error text: what a refused or filtered
+    // port says is nobody's business.
     Ok(match connect {
         Ok(Ok(_)) => CheckResult {
             ok: true,
@@ -412,9 +435,9 @@ pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
                  to check them too."
             ),
         },
-        Ok(Err(e)) => CheckResult {
+        Ok(Err(_)) => CheckResult {
             ok: false,
-            message: format!("Cannot reach the webhook host {host}: {e}."),
+            message: format!("Cannot reach the webhook host {host}."),
         },
         Err(_) => CheckResult {
             ok: false,

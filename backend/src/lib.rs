@@ -28,6 +28,7 @@ pub mod realtime;
 pub mod status;
 pub mod tickets;
 pub mod users;
+pub mod webhook_guard;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,6 +50,8 @@ pub struct Settings {
     pub abandon_after: Duration,
     /// Where agents' attachments are kept, and what is accepted.
     pub attachments: attachments::Limits,
+    /// Webhooks may go to loopback and private addresses (see `webhook_guard`).
+    pub allow_private_webhooks: bool,
 }
 
 impl Default for Settings {
@@ -59,6 +62,7 @@ impl Default for Settings {
             webhook_timeout: Duration::from_secs(10),
             abandon_after: Duration::from_secs(24 * 3600),
             attachments: attachments::Limits::default(),
+            allow_private_webhooks: false,
         }
     }
 }
@@ -88,12 +92,14 @@ impl Services {
         // Connecting must fail before the whole call times out: a call that never
         // connected surely did not arrive and is retried, a timed-out one may have.
         let connect_timeout = (settings.webhook_timeout / 2).min(Duration::from_secs(5));
-        let webhook_client = reqwest::Client::builder()
+        let mut webhook_client = reqwest::Client::builder()
             .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(connect_timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(http_error)?;
+            .redirect(reqwest::redirect::Policy::none());
+        if !settings.allow_private_webhooks {
+            webhook_client = webhook_client.dns_resolver(webhook_guard::PublicOnly);
+        }
+        let webhook_client = webhook_client.build().map_err(http_error)?;
         Ok(Self {
             writer: db::writer::Writer::new(db.clone()),
             db,

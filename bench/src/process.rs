@@ -65,6 +65,8 @@ impl Baton {
             // which would otherwise (rightly) answer most of it with 429.
             .env("BATON_BOTPRESS_RATE_PER_MINUTE", "100000000")
             .env("BATON_BOTPRESS_BURST", "1000000")
+            // The fake bot webhook listens on 127.0.0.1.
+            .env("BATON_ALLOW_PRIVATE_WEBHOOKS", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::from(log))
             .kill_on_drop(true)

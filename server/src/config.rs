@@ -187,6 +187,13 @@ pub struct Config {
         global = true
     )]
     pub max_connections: u64,
+
+    /// Let webhooks (bots' and the alert webhook) go to loopback, private and
+    /// link-local addresses. Off by default, so an admin cannot point Baton at the
+    /// cloud metadata service or the internal network; turn it on when the bots run
+    /// on the same private network (on-premise Botpress) and for tests.
+    #[arg(long, env = "BATON_ALLOW_PRIVATE_WEBHOOKS", global = true)]
+    pub allow_private_webhooks: bool,
 }
 
 /// A CIDR range, or one address (a range of one).
@@ -347,6 +354,7 @@ impl Config {
                     .filter(|t| !t.is_empty())
                     .collect(),
             },
+            allow_private_webhooks: self.allow_private_webhooks,
         }
     }
 

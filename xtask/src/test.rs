@@ -266,6 +266,8 @@ fn end_to_end(tally: &mut Tally) -> Result {
         .arg("--database-url")
         .arg(format!("sqlite://{}", data.join("baton.db").display()))
         .args(["--site-root", "target/site", "--log-level", "info"])
+        // The fake Botpress of the browser tests listens on 127.0.0.1.
+        .arg("--allow-private-webhooks")
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log_err));
     let mut child = ServerGuard(

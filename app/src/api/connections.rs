@@ -83,6 +83,11 @@ pub async fn create_connection(
     use backend::connections::{self, NewConnection};
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
+    // Said now, rather than when the first call fails.
+    backend::webhook_guard::check_url(
+        webhook_url.trim(),
+        services.settings.allow_private_webhooks,
+    )?;
     let keyed = connections::create(
         &services.db,
         NewConnection {
@@ -121,6 +126,12 @@ pub async fn update_connection(
     use backend::connections::{self, Edit};
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
+    if !webhook_url.trim().is_empty() {
+        backend::webhook_guard::check_url(
+            webhook_url.trim(),
+            services.settings.allow_private_webhooks,
+        )?;
+    }
     let edit = Edit {
         name,
         webhook_url: Some(webhook_url.clone()),

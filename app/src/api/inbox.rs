@@ -399,6 +399,9 @@ pub async fn save_alert_settings(
     } else {
         Some(webhook_url.as_str())
     };
+    if let Some(url) = url.filter(|u| !u.is_empty()) {
+        backend::webhook_guard::check_url(url.trim(), services.settings.allow_private_webhooks)?;
+    }
     backend::alerts::set(&services.db, minutes, url).await?;
     super::ssr::audit(
         &actor,

@@ -179,13 +179,19 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
     let outcome = match connections::secrets(&services.db, row.connection_id).await {
         Ok(secrets) => {
             let url = format!("{}/{}", secrets.webhook_url, row.route);
-            post(
-                client,
-                &url,
-                row.body.clone(),
-                services.settings.webhook_timeout,
-            )
-            .await
+            match crate::webhook_guard::check_url(&url, services.settings.allow_private_webhooks) {
+                // Never sent, so never landed: failed, with the reason for the admin.
+                Err(e) => Outcome::Failed(e.to_string()),
+                Ok(()) => {
+                    post(
+                        client,
+                        &url,
+                        row.body.clone(),
+                        services.settings.webhook_timeout,
+                    )
+                    .await
+                }
+            }
         }
         Err(e) => Outcome::Retry(format!("cannot read the connection: {e}"), None),
     };

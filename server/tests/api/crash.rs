@@ -31,6 +31,8 @@ async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::C
         // A load test, not a rate-limit test.
         .env("BATON_BOTPRESS_RATE_PER_MINUTE", "1000000")
         .env("BATON_BOTPRESS_BURST", "100000")
+        // The fake Botpress listens on 127.0.0.1.
+        .env("BATON_ALLOW_PRIVATE_WEBHOOKS", "true")
         .spawn()
         .unwrap();
     wait_ready(port, &mut child).await;

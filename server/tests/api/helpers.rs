@@ -111,6 +111,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         trusted_proxies: Vec::new(),
         header_timeout: 10,
         max_connections: 4096,
+        // The fake Botpress listens on 127.0.0.1.
+        allow_private_webhooks: true,
     };
     change(&mut config);
     let app = Application::build(&config)

@@ -27,6 +27,7 @@ const SETTINGS: &[(&str, &str)] = &[
     ("--trusted-proxies", "BATON_TRUSTED_PROXIES"),
     ("--header-timeout", "BATON_HEADER_TIMEOUT"),
     ("--max-connections", "BATON_MAX_CONNECTIONS"),
+    ("--allow-private-webhooks", "BATON_ALLOW_PRIVATE_WEBHOOKS"),
 ];
 
 pub(crate) fn baton(cwd: &Path) -> Command {

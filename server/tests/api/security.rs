@@ -125,3 +125,87 @@ async fn https_deployments_send_strict_transport_security() {
         "max-age=31536000"
     );
 }
+
+#[tokio::test]
+async fn webhooks_to_private_addresses_are_refused_unless_allowed() {
+    use backend::users::Role;
+    let app = spawn_app_with(|c| c.allow_private_webhooks = false).await;
+    app.accept_webhooks().await;
+    let admin = app.signed_in("admin@example.com", Role::Admin).await;
+
+    // Typed by an admin: refused at once, saying how to allow it.
+    for url in [
+        "http://169.254.169.254/latest/meta-data",
+        "http://127.0.0.1:22/",
+        "http://[::1]/hook",
+    ] {
+        let (status, body) = app
+            .call_form(
+                "admin/connections/create",
+                &admin,
+                &[("name", "sneaky"), ("webhook_url", url)],
+            )
+            .await;
+        assert_eq!(status, 400, "{url}: {body}");
+        assert!(
+            body["Invalid"]
+                .as_str()
+                .unwrap()
+                .contains("--allow-private-webhooks"),
+            "{body}"
+        );
+    }
+    let (status, _) = app
+        .call_form(
+            "admin/alerts/save",
+            &admin,
+            &[("minutes", "5"), ("webhook_url", "http://10.0.0.1/alerts")],
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // One stored before (the fake Botpress, on 127.0.0.1): "Test connection" says
+    // why, without the system's error text, and no call reaches it.
+    let conn = app.connection("local", false).await;
+    let (status, tested) = app
+        .call_form(
+            "admin/connections/test",
+            &admin,
+            &[("id", &conn.id.to_string())],
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(tested["ok"], false);
+    assert!(
+        tested["message"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-private-webhooks"),
+        "{tested}"
+    );
+    let ticket = crate::helpers::live_ticket(&app, &conn, "Local").await;
+    let (token, _) = crate::helpers::token(&app, "agent@example.com", Role::Agent).await;
+    let (status, _) = crate::helpers::call(
+        &app,
+        &token,
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/assign"),
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let reason: String = crate::helpers::eventually(5, "the call is refused", || async {
+        sqlx::query_scalar::<_, Option<String>>("select last_error from outbox")
+            .fetch_one(&app.db)
+            .await
+            .ok()
+            .flatten()
+    })
+    .await;
+    assert!(reason.contains("--allow-private-webhooks"), "{reason}");
+    assert!(
+        app.webhook_calls(&format!("{}/agent-assigned", conn.webhook_path))
+            .await
+            .is_empty()
+    );
+}
