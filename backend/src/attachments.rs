@@ -193,7 +193,7 @@ pub async fn send(
     }
 }
 
-async fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) async fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Internal(format!("cannot store an attachment: {e}"));
     tokio::fs::create_dir_all(dir).await.map_err(io)?;
     // Write beside, then rename: a file is either whole or absent.
@@ -214,8 +214,13 @@ pub async fn find(services: &Services, key: &str) -> Result<Stored> {
     if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(Error::NotFound("file"));
     }
+    // Agents' attachments, and the copies of customers' media (see `media`).
     let row = sqlx::query!(
-        "select name, content_type from attachments where key = ?",
+        r#"select name as "name!", content_type as "content_type!" from attachments where key = ?
+           union all
+           select name as "name!", content_type as "content_type!" from media
+           where key = ? and state = 'stored'"#,
+        key,
         key
     )
     .fetch_optional(&services.db)

@@ -8,6 +8,7 @@
 //! - `connections`, `users`, `tickets`: the domain;
 //! - `botpress`: the five inbound endpoints, close mapping, Botpress API sync;
 //! - `outbox`: durable, ordered delivery of calls to the bots' webhooks;
+//! - `media`: copies of the media customers send, so pages load them from Baton;
 //! - `realtime`: numbered change events for websockets, presence, revocation.
 
 pub mod accounts;
@@ -23,6 +24,7 @@ pub mod error;
 pub mod ids;
 pub mod inbox;
 pub mod markdown;
+pub mod media;
 pub mod outbox;
 pub mod realtime;
 pub mod status;
@@ -75,6 +77,8 @@ pub struct Services {
     pub writer: db::writer::Writer,
     pub settings: Arc<Settings>,
     pub outbox: outbox::Outbox,
+    /// Wakes the worker that copies customers' media.
+    pub media: media::Queue,
     pub sync: botpress::sync::Sync,
     pub api: botpress::api::Api,
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
@@ -105,6 +109,7 @@ impl Services {
             db,
             settings: Arc::new(settings),
             outbox: outbox::Outbox::default(),
+            media: media::Queue::default(),
             sync: botpress::sync::Sync::default(),
             api,
             login_throttle: Arc::default(),
@@ -133,6 +138,11 @@ impl Services {
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
             tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
+            tokio::spawn(media::run(
+                self.clone(),
+                self.webhook_client.clone(),
+                cancel.clone(),
+            )),
             tokio::spawn(accounts::throttle::pruning(
                 self.login_throttle.clone(),
                 cancel.clone(),

@@ -220,6 +220,8 @@ pub async fn conversation(
         0
     };
     let activity = backend::tickets::activity::since(&services.db, ticket, since).await?;
+    let shown: Vec<i64> = messages.iter().map(|m| m.id).collect();
+    let copies = backend::media::copies(&services.db, &shown).await?;
     let can_manage = detail.row.status != "closed"
         && (detail.row.assignee_id.is_none()
             || detail.row.assignee_id == Some(user.user.id)
@@ -246,11 +248,19 @@ pub async fn conversation(
         }),
         messages: messages
             .into_iter()
-            .map(|m| MessageView {
+            .map(|mut m| MessageView {
                 id: m.id,
+                payload: {
+                    // The browser loads media from Baton's copies only.
+                    backend::media::localise(
+                        &mut m.payload,
+                        &copies,
+                        &services.settings.public_url,
+                    );
+                    m.payload.to_string()
+                },
                 origin: m.origin,
                 kind: m.kind,
-                payload: m.payload.to_string(),
                 html: m.html,
                 author_name: m.author_name,
                 delivery: m.delivery,

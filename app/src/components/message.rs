@@ -14,7 +14,32 @@ use crate::api::inbox::MessageView;
 fn web_url(v: &Value) -> Option<String> {
     let url = v.as_str()?.trim();
     let lower = url.to_ascii_lowercase();
-    (lower.starts_with("https://") || lower.starts_with("http://")).then(|| url.to_owned())
+    (lower.starts_with("https://") || lower.starts_with("http://") || own(url))
+        .then(|| url.to_owned())
+}
+
+/// A file Baton serves itself (an agent's attachment, or its copy of a customer's
+/// media): only those show inline; anything else is a link (see `backend::media`).
+fn own(url: &str) -> bool {
+    url.starts_with("/files/")
+}
+
+/// An inline view of our own file, or a link to a file elsewhere.
+fn inline_or_link(
+    src: Option<String>,
+    what: &str,
+    inline: impl FnOnce(String) -> AnyView,
+) -> AnyView {
+    match src {
+        Some(src) if own(&src) => inline(src),
+        Some(src) => view! {
+            <a href=src rel="noopener noreferrer" target="_blank" data-testid="media-link">
+                {format!("Open the {what} (on another site)")}
+            </a>
+        }
+        .into_any(),
+        None => format!("[{what}]").into_any(),
+    }
 }
 
 fn text_of(v: &Value, key: &str) -> String {
@@ -74,7 +99,7 @@ fn card(p: &Value) -> AnyView {
         .unwrap_or_default();
     view! {
         <div class="bp-card">
-            {image.map(|src| view! { <img src=src alt="" loading="lazy" /> })}
+            {image.map(|src| inline_or_link(Some(src), "image", |src| view! { <img src=src alt="" loading="lazy" /> }.into_any()))}
             <strong>{title}</strong>
             {(!subtitle.is_empty()).then(|| view! { <p class="muted">{subtitle}</p> })}
             <div class="bp-options">
@@ -94,29 +119,25 @@ pub fn body(kind: &str, p: &Value, html: Option<String>) -> AnyView {
             Some(h) => view! { <div class="markdown" inner_html=h></div> }.into_any(),
             None => view! { <RichText text=text_of(p, "markdown") /> }.into_any(),
         },
-        "image" => match p.get("imageUrl").and_then(web_url) {
-            Some(src) => {
+        "image" => {
+            let alt = text_of(p, "title");
+            inline_or_link(p.get("imageUrl").and_then(web_url), "image", move |src| {
                 let href = src.clone();
                 view! {
-                <a href=href rel="noopener noreferrer" target="_blank">
-                    <img class="bp-image" src=src alt=text_of(p, "title") loading="lazy" />
-                </a>
+                    <a href=href rel="noopener noreferrer" target="_blank">
+                        <img class="bp-image" src=src alt=alt loading="lazy" />
+                    </a>
                 }
                 .into_any()
-            }
-            None => "[image]".into_any(),
-        },
-        "audio" => match p.get("audioUrl").and_then(web_url) {
-            Some(src) => view! { <audio controls=true preload="none" src=src></audio> }.into_any(),
-            None => "[audio]".into_any(),
-        },
-        "video" => match p.get("videoUrl").and_then(web_url) {
-            Some(src) => {
-                view! { <video controls=true preload="none" src=src class="bp-video"></video> }
-                    .into_any()
-            }
-            None => "[video]".into_any(),
-        },
+            })
+        }
+        "audio" => inline_or_link(p.get("audioUrl").and_then(web_url), "audio", |src| {
+            view! { <audio controls=true preload="none" src=src></audio> }.into_any()
+        }),
+        "video" => inline_or_link(p.get("videoUrl").and_then(web_url), "video", |src| {
+            view! { <video controls=true preload="none" src=src class="bp-video"></video> }
+                .into_any()
+        }),
         "file" => {
             let title = match text_of(p, "title") {
                 t if t.is_empty() => "Download file".to_owned(),

@@ -199,6 +199,9 @@ pub async fn bot_sends_message(
         .write(move |conn| Box::pin(store_message(conn, connection, message, now)))
         .await?;
     services.outbox.wake();
+    if stored.media {
+        services.media.wake();
+    }
     let hub = &services.hub;
     // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
     // too), so the busiest endpoint publishes without another query.
@@ -228,6 +231,8 @@ struct StoredMessage {
     origin: &'static str,
     reopened: bool,
     ended: bool,
+    /// It brought media to copy.
+    media: bool,
 }
 
 async fn store_message(
@@ -245,7 +250,8 @@ async fn store_message(
         ("customer", Some(customer))
     };
     let kind = message.message_type().to_owned();
-    let payload = Value::Object(message.payload.clone()).to_string();
+    let payload_value = Value::Object(message.payload.clone());
+    let payload = payload_value.to_string();
     let message_id = sqlx::query_scalar!(
         r#"insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
          values (?, ?, ?, ?, ?, ?)
@@ -259,6 +265,8 @@ async fn store_message(
     )
     .fetch_one(&mut *conn)
     .await?;
+    let media =
+        crate::media::queue_in(conn, ticket, message_id, &kind, &payload_value, now).await?;
     // The first message from the customer binds them to the ticket (protocol §11 #10).
     // Any message proves the Botpress session is live, which releases held webhook calls.
     sqlx::query!(
@@ -293,6 +301,7 @@ async fn store_message(
         origin,
         reopened,
         ended,
+        media,
     })
 }
 

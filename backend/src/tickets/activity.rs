@@ -34,17 +34,17 @@ impl Action {
         }
     }
 
+    const ALL: [Action; 6] = [
+        Action::Took,
+        Action::TookOver,
+        Action::Transferred,
+        Action::HandedBack,
+        Action::Reopened,
+        Action::Resent,
+    ];
+
     fn parse(raw: &str) -> Option<Self> {
-        [
-            Action::Took,
-            Action::TookOver,
-            Action::Transferred,
-            Action::HandedBack,
-            Action::Reopened,
-            Action::Resent,
-        ]
-        .into_iter()
-        .find(|a| a.as_str() == raw)
+        Self::ALL.into_iter().find(|a| a.as_str() == raw)
     }
 
     /// The audit log's name for it (`ticket.…`, so the log filters by the prefix).
@@ -137,14 +137,7 @@ mod tests {
 
     #[test]
     fn every_action_reads_as_a_sentence_and_round_trips() {
-        for a in [
-            Action::Took,
-            Action::TookOver,
-            Action::Transferred,
-            Action::HandedBack,
-            Action::Reopened,
-            Action::Resent,
-        ] {
+        for a in Action::ALL {
             assert_eq!(Action::parse(a.as_str()), Some(a));
             assert!(a.audit_name().starts_with("ticket."));
         }

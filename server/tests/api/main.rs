@@ -21,6 +21,7 @@ mod faults;
 mod fuzz;
 mod health;
 mod limits;
+mod media;
 mod openapi;
 mod page_queries;
 mod pages;

@@ -566,13 +566,10 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                             .count()
                     })
                 });
-                request_animation_frame(move || {
-                    to_bottom();
-                    if unread > 0 && scroll_to_marker(scroller) {
-                        at_bottom.set_value(false);
-                        unseen.set(unread);
-                    }
-                });
+                request_animation_frame(to_bottom);
+                if unread > 0 {
+                    open_at_marker(scroller, at_bottom, unseen, unread, MARKER_FRAMES);
+                }
             }
         }
         (ticket, last, total)
@@ -649,29 +646,63 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
     }
 }
 
+/// How many frames opening a ticket waits for the marker to be drawn: the data can
+/// arrive a frame or two before the transcript that shows it.
+const MARKER_FRAMES: u32 = 30;
+
+/// Where the "New messages" marker is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Marker {
+    /// Not drawn yet.
+    Missing,
+    /// On screen with the newest message: nothing to do.
+    InView,
+    /// It was above what shows, and is now at the top.
+    Scrolled,
+}
+
+/// Opens the transcript at the marker once it is drawn, and counts the unread below.
+fn open_at_marker(
+    scroller: NodeRef<html::Div>,
+    at_bottom: StoredValue<bool>,
+    unseen: RwSignal<usize>,
+    unread: usize,
+    frames: u32,
+) {
+    request_animation_frame(move || match scroll_to_marker(scroller) {
+        Marker::Scrolled => {
+            at_bottom.set_value(false);
+            unseen.set(unread);
+        }
+        Marker::Missing if frames > 0 => {
+            open_at_marker(scroller, at_bottom, unseen, unread, frames - 1);
+        }
+        Marker::Missing | Marker::InView => {}
+    });
+}
+
 /// Brings the "New messages" marker to the top of the transcript when it lies above
-/// what shows; true if it did (the agent is then not at the bottom). Only the
-/// browser scrolls (the server's web-sys has no layout types).
+/// what shows. Only the browser scrolls (the server's web-sys has no layout types).
 #[cfg(not(feature = "hydrate"))]
-fn scroll_to_marker(_scroller: NodeRef<html::Div>) -> bool {
-    false
+fn scroll_to_marker(_scroller: NodeRef<html::Div>) -> Marker {
+    Marker::InView
 }
 
 #[cfg(feature = "hydrate")]
-fn scroll_to_marker(scroller: NodeRef<html::Div>) -> bool {
+fn scroll_to_marker(scroller: NodeRef<html::Div>) -> Marker {
     let Some(el) = scroller.get_untracked() else {
-        return false;
+        return Marker::Missing;
     };
     let Ok(Some(marker)) = el.query_selector(".unread-marker") else {
-        return false;
+        return Marker::Missing;
     };
     let above = marker.get_bounding_client_rect().top() - el.get_bounding_client_rect().top();
     if above >= 0.0 {
-        return false;
+        return Marker::InView;
     }
     // A little of the message before stays in sight, for context.
     el.set_scroll_top(el.scroll_top() + above as i32 - 24);
-    true
+    Marker::Scrolled
 }
 
 /// Marks the first message of each run by one author, which carries the name and
@@ -812,10 +843,9 @@ fn CustomerPanel(c: ConversationData) -> impl IntoView {
         <section class="context-card customer-panel" data-testid="customer">
             <h2>"Customer"</h2>
             <div class="customer-id">
-                {match customer.picture_url {
-                    Some(src) => view! { <img class="avatar" src=src alt="" /> }.into_any(),
-                    None => view! { <span class="avatar-initials large" aria-hidden="true">{initials(&name)}</span> }.into_any(),
-                }}
+                // Initials, not the bot's picture URL: a picture from elsewhere would
+                // tell its host who opened the ticket.
+                <span class="avatar-initials large" aria-hidden="true">{initials(&name)}</span>
                 <div>
                     <p class="customer-name">{name.clone()}</p>
                     // The bot says who the customer is; Baton cannot check it, and
