@@ -45,8 +45,8 @@ async fn media_server() -> MockServer {
     media
 }
 
-/// A ticket whose customer sent an image at `url`; (ticket, a signed-in agent).
-async fn image_from_customer(app: &TestApp, url: &str) -> (String, String) {
+/// A ticket whose customer sent an image at `url`, just answered to Botpress.
+async fn image_from_customer(app: &TestApp, url: &str) -> String {
     let conn = app.connection("shop", false).await;
     let customer = app.remote_user(&conn, "Dana", "dana@example.org").await;
     let remote = app.escalate(&conn, "Receipt").await;
@@ -57,8 +57,7 @@ async fn image_from_customer(app: &TestApp, url: &str) -> (String, String) {
         json!({"type": "image", "imageUrl": url, "userId": "user_1"}),
     )
     .await;
-    let cookie = app.signed_in("ana@example.com", Role::Agent).await;
-    (remote, cookie)
+    remote
 }
 
 async fn media_state(app: &TestApp) -> (String, Option<String>) {
@@ -85,9 +84,10 @@ async fn customer_media_are_copied_and_served_from_baton() {
     let app = spawn_app().await;
     let media = media_server().await;
     let url = format!("{}/media/receipt.png", media.uri());
-    let (ticket, cookie) = image_from_customer(&app, &url).await;
+    let ticket = image_from_customer(&app, &url).await;
     // Botpress had its answer while the host was still sending the file.
     assert_eq!(media_state(&app).await.0, "pending");
+    let cookie = app.signed_in("ana@example.com", Role::Agent).await;
     eventually(10, "the copy", || async {
         (media_state(&app).await.0 == "stored").then_some(())
     })
@@ -132,7 +132,8 @@ async fn media_that_cannot_be_copied_stay_links() {
         let app = spawn_app().await;
         let media = media_server().await;
         let url = format!("{}/media/{file}", media.uri());
-        let (ticket, cookie) = image_from_customer(&app, &url).await;
+        let ticket = image_from_customer(&app, &url).await;
+        let cookie = app.signed_in("ana@example.com", Role::Agent).await;
         let (_, error) = eventually(10, "the attempt", || async {
             let state = media_state(&app).await;
             (state.0 == "failed").then_some(state)

@@ -652,6 +652,8 @@ const MARKER_FRAMES: u32 = 30;
 
 /// Where the "New messages" marker is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// The server never scrolls (see `scroll_to_marker`), so there only one is built.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 enum Marker {
     /// Not drawn yet.
     Missing,
