@@ -67,6 +67,16 @@ async fn media_state(app: &TestApp) -> (String, Option<String>) {
         .unwrap()
 }
 
+/// The conversation page's HTML and its Content-Security-Policy.
+async fn page(app: &TestApp, cookie: &str, ticket: &str) -> (String, String) {
+    let response = app.get_as(cookie, &format!("/inbox/{ticket}")).await;
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (response.text().await.unwrap(), csp)
+}
+
 /// The last message's payload as the conversation page gets it.
 async fn shown_payload(app: &TestApp, cookie: &str, ticket: &str) -> Value {
     let data: Value = app
@@ -101,21 +111,9 @@ async fn customer_media_are_copied_and_served_from_baton() {
     assert_eq!(served.headers()["content-type"], "image/png");
     assert_eq!(served.bytes().await.unwrap().as_ref(), PNG);
     // The page loads it from Baton, and names no other host.
-    let html = app
-        .get_as(&cookie, &format!("/inbox/{ticket}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let (html, csp) = page(&app, &cookie, &ticket).await;
     assert!(html.contains(&local), "the copy is shown");
     assert!(!html.contains(&media.uri()), "the original host is not");
-    let csp = app
-        .get_as(&cookie, &format!("/inbox/{ticket}"))
-        .await
-        .headers()["content-security-policy"]
-        .to_str()
-        .unwrap()
-        .to_owned();
     assert!(
         csp.contains("img-src 'self' data:;") && csp.contains("media-src 'self';"),
         "{csp}"
@@ -144,12 +142,7 @@ async fn media_that_cannot_be_copied_stay_links() {
         // The original link, as a link: nothing loads from that host by itself.
         let payload = shown_payload(&app, &cookie, &ticket).await;
         assert_eq!(payload["imageUrl"], url.as_str());
-        let html = app
-            .get_as(&cookie, &format!("/inbox/{ticket}"))
-            .await
-            .text()
-            .await
-            .unwrap();
+        let (html, _) = page(&app, &cookie, &ticket).await;
         assert!(html.contains("Open the image (on another site)"), "{file}");
         assert!(
             !html.contains(&format!("src=\"{url}\"")),
