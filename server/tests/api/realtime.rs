@@ -218,8 +218,9 @@ async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     assert_eq!(next(&mut ws).await["type"], "resync");
 }
 
-#[tokio::test]
-async fn presence_follows_open_sockets() {
+/// Ann, watching in a browser, and the API token of Bob, whose presence she sees;
+/// (app, Bob's token, Bob's agent id, Ann's socket).
+async fn watched_agent() -> (TestApp, String, String, Ws) {
     let app = spawn_app().await;
     let (bearer, agent_id) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
     let cookie = app
@@ -229,7 +230,12 @@ async fn presence_follows_open_sockets() {
         .await
         .unwrap();
     next(&mut watcher).await;
+    (app, bearer, agent_id, watcher)
+}
 
+#[tokio::test]
+async fn presence_follows_open_sockets() {
+    let (app, bearer, agent_id, mut watcher) = watched_agent().await;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
     let online = next(&mut watcher).await;
@@ -267,15 +273,7 @@ async fn presence_follows_open_sockets() {
 
 #[tokio::test]
 async fn a_flood_of_presence_flips_reaches_others_at_most_once_a_second() {
-    let app = spawn_app().await;
-    let (bearer, agent_id) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
-    let cookie = app
-        .signed_in("ann@example.org", backend::users::Role::Agent)
-        .await;
-    let mut watcher = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
-        .await
-        .unwrap();
-    next(&mut watcher).await;
+    let (app, bearer, agent_id, mut watcher) = watched_agent().await;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
     assert_eq!(next(&mut watcher).await["presence"], "online");
