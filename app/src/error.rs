@@ -15,6 +15,10 @@ pub enum AppError {
     /// The input breaks a rule; the message says which (safe to show).
     #[error("{}", sentence(.0))]
     Invalid(String),
+    /// What was asked for does not exist, or the caller may not know it does; the
+    /// message names it ("ticket not found").
+    #[error("{}", sentence(.0))]
+    NotFound(String),
     /// The request conflicts with the current state (safe to show).
     #[error("{}", sentence(.0))]
     Conflict(String),
@@ -77,6 +81,7 @@ impl AppError {
             AppError::Forbidden | AppError::NotAllowed(_) => StatusCode::FORBIDDEN,
             AppError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Invalid(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -93,7 +98,8 @@ impl From<backend::Error> for AppError {
             backend::Error::Invalid(m) => AppError::Invalid(m),
             backend::Error::Conflict(m) => AppError::Conflict(m),
             backend::Error::NotAllowed(m) => AppError::NotAllowed(m),
-            backend::Error::NotFound(what) => AppError::Invalid(format!("{what} not found")),
+            backend::Error::Unauthenticated(_) => AppError::Unauthorized,
+            backend::Error::NotFound(what) => AppError::NotFound(format!("{what} not found")),
             other => {
                 tracing::error!(error = ?other, "server function failed");
                 AppError::Internal

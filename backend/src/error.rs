@@ -16,6 +16,9 @@ pub enum Error {
     /// The thing asked for does not exist (or the caller may not know it does).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// No valid credentials came with the request; the message says what to send.
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The caller may not do this to this thing (an agent closing a colleague's
     /// ticket); the message says who may.
     #[error("{0}")]

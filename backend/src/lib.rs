@@ -4,12 +4,22 @@
 //! `server`, the server functions in `app` and the CLI share one implementation, and
 //! so that `cargo sqlx prepare` sees every query without Leptos feature flags.
 //!
-//! - `db`: opening SQLite, migrations, write transactions;
-//! - `connections`, `users`, `tickets`: the domain;
-//! - `botpress`: the five inbound endpoints, close mapping, Botpress API sync;
-//! - `outbox`: durable, ordered delivery of calls to the bots' webhooks;
+//! - `db`: opening SQLite, migrations, write transactions, the group-commit writer;
+//! - `auth`: who is calling (session or API token), for every entry point;
+//! - `accounts`, `users`: people, passwords, tokens, the audit log;
+//! - `tickets`: the lifecycle, the commands people give, the views, read state;
+//! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
+//!   Botpress API sync;
+//! - `outbox`: durable, ordered delivery of typed webhook calls to the bots;
 //! - `media`: copies of the media customers send, so pages load them from Baton;
+//! - `effects`: what a committed write caused (events, wake-ups), applied in one place;
 //! - `realtime`: numbered change events for websockets, presence, revocation.
+//!
+//! **The `_in` suffix.** A function named `…_in` runs inside its caller's write
+//! transaction: it takes `&mut SqliteConnection` (a transaction or a writer
+//! savepoint) and never commits. What it causes beyond the database (an event, a
+//! worker to wake) goes into the caller's [`effects::Effects`], applied after the
+//! commit.
 
 pub mod accounts;
 pub mod alerts;
@@ -18,11 +28,10 @@ pub mod auth;
 pub mod botpress;
 pub mod clock;
 pub mod connections;
-pub mod conversation;
 pub mod db;
+pub mod effects;
 pub mod error;
 pub mod ids;
-pub mod inbox;
 pub mod markdown;
 pub mod media;
 pub mod outbox;
@@ -76,10 +85,8 @@ pub struct Services {
     /// Group commit for the Botpress endpoints' writes.
     pub writer: db::writer::Writer,
     pub settings: Arc<Settings>,
-    pub outbox: outbox::Outbox,
-    /// Wakes the worker that copies customers' media.
-    pub media: media::Queue,
-    pub sync: botpress::sync::Sync,
+    /// Wake the outbox, media and Botpress sync workers (see `effects`).
+    pub wakers: effects::Wakers,
     pub api: botpress::api::Api,
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
     pub last_seen: Arc<accounts::people::LastSeen>,
@@ -108,9 +115,7 @@ impl Services {
             writer: db::writer::Writer::new(db.clone()),
             db,
             settings: Arc::new(settings),
-            outbox: outbox::Outbox::default(),
-            media: media::Queue::default(),
-            sync: botpress::sync::Sync::default(),
+            wakers: effects::Wakers::default(),
             api,
             login_throttle: Arc::default(),
             last_seen: Arc::default(),

@@ -7,16 +7,15 @@
 //! internet, a timeout, and the attachment size and type limits. A copy that cannot
 //! be made stays a plain link: the page shows inline only what Baton serves itself.
 
-use std::sync::Arc;
 use std::time::Duration;
 
+use protocol::realtime::Change;
 use serde_json::Value;
 use sqlx::SqliteConnection;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ms;
-use crate::realtime::TicketChange;
+use crate::effects::{Effects, Worker};
 use crate::{Error, Result, Services, attachments, ids};
 
 /// Media fetched at once; more wait their turn.
@@ -27,18 +26,6 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
 const MOST_PER_MESSAGE: usize = 10;
 /// Longer URLs are not fetched (they stay links).
 const LONGEST_URL: usize = 2048;
-
-/// Wakes the worker when a message brought media.
-#[derive(Debug, Clone, Default)]
-pub struct Queue {
-    notify: Arc<Notify>,
-}
-
-impl Queue {
-    pub fn wake(&self) {
-        self.notify.notify_one();
-    }
-}
 
 /// The media URLs of a Botpress payload of type `kind`.
 pub fn urls(kind: &str, payload: &Value) -> Vec<String> {
@@ -65,15 +52,17 @@ pub fn urls(kind: &str, payload: &Value) -> Vec<String> {
     found
 }
 
-/// Queues a message's media, in the transaction that stores it. True if any.
+/// Queues a message's media, in the transaction that stores it, and wakes the
+/// worker once that commits.
 pub(crate) async fn queue_in(
     conn: &mut SqliteConnection,
+    effects: &mut Effects,
     ticket: i64,
     message: i64,
     kind: &str,
     payload: &Value,
     now: i64,
-) -> Result<bool> {
+) -> Result<()> {
     let urls = urls(kind, payload);
     for url in &urls {
         sqlx::query!(
@@ -86,7 +75,10 @@ pub(crate) async fn queue_in(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(!urls.is_empty())
+    if !urls.is_empty() {
+        effects.wake(Worker::Media);
+    }
+    Ok(())
 }
 
 /// Fetches queued media until cancelled.
@@ -104,7 +96,7 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
         }
         tokio::select! {
             () = cancel.cancelled() => break,
-            () = services.media.notify.notified() => {}
+            () = services.wakers.media.notified() => {}
             () = tokio::time::sleep(Duration::from_secs(30)) => {}
         }
     }
@@ -112,7 +104,8 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
 
 struct Pending {
     id: i64,
-    ticket: i64,
+    /// The id Botpress knows the ticket by (for the event).
+    ticket: String,
     message: i64,
     url: String,
 }
@@ -120,8 +113,9 @@ struct Pending {
 async fn next_batch(services: &Services) -> Result<Vec<Pending>> {
     Ok(sqlx::query_as!(
         Pending,
-        r#"select id as "id!", ticket_id as ticket, message_id as message, url
-           from media where state = 'pending' order by id limit ?"#,
+        r#"select m.id as "id!", t.remote_id as ticket, m.message_id as message, m.url
+           from media m join tickets t on t.id = m.ticket_id
+           where m.state = 'pending' order by m.id limit ?"#,
         BATCH
     )
     .fetch_all(&services.db)
@@ -163,16 +157,12 @@ async fn copy(services: &Services, client: &reqwest::Client, item: Pending) {
     match written {
         // The open conversation reloads and shows the copy.
         Ok(_) => {
-            services
-                .hub
-                .ticket(
-                    &services.db,
-                    item.ticket,
-                    TicketChange::Delivery {
-                        message: item.message,
-                    },
-                )
-                .await;
+            let mut effects = Effects::new();
+            effects.publish(Change::MediaCopied {
+                ticket: item.ticket,
+                message: item.message,
+            });
+            services.apply(effects);
         }
         Err(e) => tracing::error!(error = ?e, media = item.id, "media: cannot record the outcome"),
     }

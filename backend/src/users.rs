@@ -8,30 +8,13 @@ use crate::clock::now_ms;
 use crate::error::ResultExt;
 use crate::{Error, Result, ids};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Agent,
-}
+pub use protocol::account::Role;
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Agent => "agent",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Result<Self> {
-        match raw {
-            "admin" => Ok(Role::Admin),
-            "agent" => Ok(Role::Agent),
-            other => Err(Error::invalid(format!(
-                "role must be admin or agent, not {other:?}"
-            ))),
-        }
-    }
+/// Reads a role as people and programs type it, with a message that says what is
+/// allowed.
+pub fn parse_role(raw: &str) -> Result<Role> {
+    raw.parse()
+        .map_err(|_| Error::invalid(format!("role must be admin or agent, not {raw:?}")))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,7 +24,7 @@ pub struct User {
     pub public_id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
 }
 
@@ -64,7 +47,6 @@ pub fn validate<'a>(email: &'a str, name: &'a str) -> Result<(&'a str, &'a str)>
 pub async fn create(db: &SqlitePool, email: &str, name: &str, role: Role) -> Result<User> {
     let (email, name) = validate(email, name)?;
     let public_id = ids::new_id(ids::AGENT)?;
-    let role = role.as_str();
     let now = now_ms();
     let id = sqlx::query_scalar!(
         r#"insert into users (public_id, email, name, role, created_at) values (?, ?, ?, ?, ?)
@@ -84,7 +66,7 @@ pub async fn create(db: &SqlitePool, email: &str, name: &str, role: Role) -> Res
 pub async fn get(db: &SqlitePool, id: i64) -> Result<User> {
     sqlx::query_as!(
         User,
-        r#"select id as "id!", public_id, email, name, role, active as "active: bool"
+        r#"select id as "id!", public_id, email, name, role as "role: Role", active as "active: bool"
            from users where id = ?"#,
         id
     )

@@ -5,9 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
-
-// Subcommand inputs are not settings: they have flags but no environment variables.
+use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -20,7 +18,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 )]
 pub struct Config {
     #[command(subcommand)]
-    pub command: Option<Command>,
+    pub command: Option<crate::cli::Command>,
 
     /// Address and port the web server listens on. Use 0.0.0.0:PORT to accept
     /// connections from other machines (normally you put a TLS proxy in front).
@@ -204,124 +202,6 @@ fn parse_proxy(raw: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("`{raw}` is not an address or a CIDR range such as 10.0.0.0/8"))
 }
 
-#[derive(Debug, Clone, Subcommand)]
-pub enum Command {
-    /// Run the web server (the default when no command is given).
-    Serve,
-    /// Manage Botpress connections (one per bot).
-    #[command(subcommand)]
-    Connection(ConnectionCommand),
-    /// Manage agent and admin accounts.
-    #[command(subcommand)]
-    User(UserCommand),
-    /// Manage personal API tokens.
-    #[command(subcommand)]
-    Token(TokenCommand),
-    /// Copy the database, consistently, while the server keeps running. Restore by
-    /// stopping Baton and putting the copy in place of the database file.
-    Backup {
-        /// Where to write the copy; must not exist yet.
-        file: PathBuf,
-    },
-}
-
-#[derive(Debug, Clone, Subcommand)]
-pub enum UserCommand {
-    /// Create an account. Prints the new user's id.
-    Create {
-        #[arg(long)]
-        email: String,
-        /// The name agents and customers see.
-        #[arg(long)]
-        name: String,
-        /// `admin` manages agents and connections; `agent` answers conversations.
-        #[arg(long, value_parser = ["admin", "agent"])]
-        role: String,
-        /// Read the initial password from standard input (at least 10 characters).
-        /// Without it, an invitation link is printed instead (valid 7 days, once).
-        #[arg(long)]
-        password_stdin: bool,
-    },
-    /// Deactivate an account: its sessions and tokens end at once and its open
-    /// tickets return to the queue. Accounts are never deleted.
-    Deactivate {
-        #[arg(long)]
-        email: String,
-    },
-    /// Let a deactivated account sign in again (with its old password).
-    Reactivate {
-        #[arg(long)]
-        email: String,
-    },
-    /// Print a one-time link that sets a new password (valid 24 h). Earlier links of
-    /// the account stop working; its sessions end when the link is used.
-    ResetPassword {
-        #[arg(long)]
-        email: String,
-    },
-}
-
-#[derive(Debug, Clone, Subcommand)]
-pub enum TokenCommand {
-    /// Create a personal API token for an account and print it (it is shown once;
-    /// only a hash is stored). Use it as `Authorization: Bearer <token>`.
-    Create {
-        #[arg(long)]
-        email: String,
-        /// What the token is for, e.g. the name of the script using it.
-        #[arg(long, default_value = "cli")]
-        label: String,
-    },
-}
-
-#[derive(Debug, Clone, Subcommand)]
-pub enum ConnectionCommand {
-    /// Create a connection. The last line printed is the endpoint URL to paste into
-    /// the bot's "Human in the Loop API" integration.
-    Create {
-        /// A name for people, e.g. the bot's name.
-        #[arg(long)]
-        name: String,
-        /// The integration's webhook URL, https://webhook.botpress.cloud/<id>.
-        #[arg(long)]
-        webhook_url: String,
-        /// The Botpress bot id (optional; with an access token it lets Baton map closed
-        /// tickets reliably and import the bot transcript).
-        #[arg(long)]
-        botpress_bot_id: Option<String>,
-        /// Read a Botpress personal access token from standard input.
-        #[arg(long)]
-        botpress_token_stdin: bool,
-    },
-    /// List connections with their endpoint URLs and health.
-    List,
-    /// Issue a new endpoint token; the old endpoint URL stops working at once.
-    RotateToken {
-        /// The connection's name.
-        name: String,
-    },
-    /// Set the text of the HITL plugin's "user ended the session" notice, if the bot
-    /// changed it (its onUserHitlCancelledMessage setting). Baton closes a ticket when
-    /// this notice arrives.
-    SetEndNotice {
-        /// The connection's name.
-        name: String,
-        /// The notice text exactly as the bot sends it.
-        text: String,
-    },
-    /// Set or clear the Botpress bot id and access token of a connection.
-    SetApi {
-        /// The connection's name.
-        name: String,
-        /// The Botpress bot id; omit it (and the token) to clear both.
-        #[arg(long)]
-        botpress_bot_id: Option<String>,
-        /// Read a Botpress personal access token from standard input.
-        #[arg(long)]
-        botpress_token_stdin: bool,
-    },
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
     Pretty,
@@ -420,7 +300,7 @@ mod tests {
         let before = Config::try_parse_from(["baton", "--addr", "127.0.0.1:9", "serve"]).unwrap();
         let after = Config::try_parse_from(["baton", "serve", "--addr", "127.0.0.1:9"]).unwrap();
         assert_eq!(before.addr, after.addr);
-        assert!(matches!(after.command, Some(Command::Serve)));
+        assert!(matches!(after.command, Some(crate::cli::Command::Serve)));
         let default = Config::try_parse_from(["baton"]).unwrap();
         assert!(default.command.is_none());
         assert_eq!(default.addr.to_string(), "127.0.0.1:3000");

@@ -36,6 +36,8 @@ const HOST_PACKAGES: &[&str] = &[
     "-p",
     "bench",
     "-p",
+    "protocol",
+    "-p",
     "xtask",
 ];
 
@@ -186,7 +188,7 @@ fn clippy() -> Result {
         .args(HOST_PACKAGES)
         .args(["--all-targets", "--", "-D", "warnings"]);
     step(
-        "clippy (host: app/ssr, backend, baton, bench, xtask; first run about 5 min)",
+        "clippy (host: app/ssr, backend, baton, bench, protocol, xtask; first run about 5 min)",
         host,
     )
 }

@@ -1,6 +1,7 @@
 //! Admin: managing the people who use Baton.
 
 use leptos::prelude::*;
+pub use protocol::account::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -11,7 +12,7 @@ pub struct AgentRow {
     pub id: i64,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     /// Invited, and has not chosen a password yet.
     pub invited: bool,
@@ -67,7 +68,7 @@ pub async fn create_agent(
     use backend::accounts::{self, links};
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let role = backend::users::Role::parse(&role)?;
+    let role = backend::users::parse_role(&role)?;
     let password = match access.as_str() {
         "password" => Some(password),
         "invite" => None,
@@ -103,7 +104,7 @@ pub async fn create_agent(
 pub async fn update_agent(id: i64, name: String, role: String) -> Result<(), AppError> {
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let role = backend::users::Role::parse(&role)?;
+    let role = backend::users::parse_role(&role)?;
     backend::accounts::people::update(&services.db, id, &name, role).await?;
     super::ssr::audit(
         &actor,

@@ -1,6 +1,7 @@
 //! Signing in and out.
 
 use leptos::prelude::*;
+pub use protocol::account::Role;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -11,7 +12,7 @@ pub struct CurrentUser {
     pub id: i64,
     pub name: String,
     pub email: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[cfg(feature = "ssr")]
@@ -21,7 +22,7 @@ impl From<&backend::users::User> for CurrentUser {
             id: u.id,
             name: u.name.clone(),
             email: u.email.clone(),
-            role: u.role.clone(),
+            role: u.role,
         }
     }
 }

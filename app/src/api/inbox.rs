@@ -2,6 +2,7 @@
 //! tickets. Tickets are named by the id Botpress knows them by, as in the REST API.
 
 use leptos::prelude::*;
+pub use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -11,7 +12,7 @@ use crate::error::AppError;
 pub struct TicketRow {
     pub id: String,
     pub title: String,
-    pub status: String,
+    pub status: Status,
     pub connection: String,
     pub customer_name: Option<String>,
     pub customer_email: Option<String>,
@@ -21,14 +22,14 @@ pub struct TicketRow {
     pub created_at: i64,
     pub closed_at: Option<i64>,
     pub last_preview: Option<String>,
-    pub last_origin: Option<String>,
+    pub last_origin: Option<Origin>,
     pub last_at: Option<i64>,
     pub unread: i64,
 }
 
 #[cfg(feature = "ssr")]
 impl TicketRow {
-    fn from_row(r: backend::inbox::Row, viewer: i64) -> Self {
+    fn from_row(r: backend::tickets::views::Row, viewer: i64) -> Self {
         TicketRow {
             mine: r.assignee_id == Some(viewer),
             id: r.remote_id,
@@ -70,12 +71,12 @@ pub struct Summary {
 pub async fn inbox_summary() -> Result<Summary, AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let counts = backend::inbox::counts(&services.db, user.user.id).await?;
+    let counts = backend::tickets::views::counts(&services.db, user.user.id).await?;
     let alerts = backend::alerts::get(&services.db).await?;
     let prefs = backend::accounts::notification_settings(&services.db, user.user.id).await?;
     let now = backend::clock::now_ms();
     let cutoff = now - i64::from(alerts.unclaimed_after_minutes) * 60_000;
-    let overdue = backend::inbox::queued_before(&services.db, cutoff, 50).await?;
+    let overdue = backend::tickets::views::queued_before(&services.db, cutoff, 50).await?;
     Ok(Summary {
         queued: counts.queued,
         mine: counts.mine,
@@ -100,7 +101,7 @@ pub struct TicketPage {
 /// `view`: `queued`, `mine`, `open` or `closed`; `after`: the cursor of the page before.
 #[server(endpoint = "inbox/list")]
 pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPage, AppError> {
-    use backend::inbox::{Cursor, View};
+    use backend::tickets::views::{Cursor, View};
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
     let view = View::parse(&view)?;
@@ -108,7 +109,7 @@ pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPag
         .filter(|a| !a.is_empty())
         .map(|a| Cursor::parse(&a))
         .transpose()?;
-    let page = backend::inbox::list(&services.db, view, user.user.id, after, 50).await?;
+    let page = backend::tickets::views::list(&services.db, view, user.user.id, after, 50).await?;
     Ok(TicketPage {
         rows: page
             .rows
@@ -123,14 +124,14 @@ pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPag
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MessageView {
     pub id: i64,
-    pub origin: String,
+    pub origin: Origin,
     pub kind: String,
     /// The Botpress payload as JSON text (parsed in the page, which knows the types).
     pub payload: String,
     /// Markdown, rendered and sanitised on the server.
     pub html: Option<String>,
     pub author_name: Option<String>,
-    pub delivery: Option<String>,
+    pub delivery: Option<Delivery>,
     pub delivery_error: Option<String>,
     pub at: i64,
 }
@@ -139,7 +140,7 @@ pub struct MessageView {
 pub struct OtherTicket {
     pub id: String,
     pub title: String,
-    pub status: String,
+    pub status: Status,
     pub created_at: i64,
 }
 
@@ -156,7 +157,7 @@ pub struct CustomerView {
 pub struct ConversationData {
     pub ticket: TicketRow,
     pub description: String,
-    pub closed_reason: Option<String>,
+    pub closed_reason: Option<ClosedReason>,
     pub waiting_since: Option<i64>,
     pub customer: Option<CustomerView>,
     /// The latest messages, as many as asked for.
@@ -188,12 +189,10 @@ pub const FIRST_MESSAGES: u32 = 100;
 const MOST_MESSAGES: u32 = 10_000;
 
 #[cfg(feature = "ssr")]
-async fn ticket_of(
-    id: &str,
-) -> Result<(backend::auth::SessionUser, backend::Services, i64), AppError> {
+async fn ticket_of(id: &str) -> Result<(backend::auth::Caller, backend::Services, i64), AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let ticket = backend::inbox::find_by_remote_id(&services.db, id).await?;
+    let ticket = backend::tickets::views::find_by_remote_id(&services.db, id).await?;
     Ok((user, services, ticket))
 }
 
@@ -211,8 +210,9 @@ pub async fn conversation(
         )));
     }
     let (user, services, ticket) = ticket_of(&id).await?;
-    let detail = backend::conversation::detail(&services.db, user.user.id, ticket).await?;
-    let (messages, earlier) = backend::inbox::latest_messages(&services.db, ticket, latest).await?;
+    let detail = backend::tickets::conversation::detail(&services.db, user.user.id, ticket).await?;
+    let (messages, earlier) =
+        backend::tickets::views::latest_messages(&services.db, ticket, latest).await?;
     // The activity over the span of the shown messages (all of it when all are shown).
     let since = if earlier > 0 {
         messages.first().map_or(0, |m| m.at)
@@ -222,7 +222,7 @@ pub async fn conversation(
     let activity = backend::tickets::activity::since(&services.db, ticket, since).await?;
     let shown: Vec<i64> = messages.iter().map(|m| m.id).collect();
     let copies = backend::media::copies(&services.db, &shown).await?;
-    let can_manage = detail.row.status != "closed"
+    let can_manage = detail.row.status != Status::Closed
         && (detail.row.assignee_id.is_none()
             || detail.row.assignee_id == Some(user.user.id)
             || user.is_admin());
@@ -286,7 +286,7 @@ pub async fn conversation(
 #[server(endpoint = "inbox/read")]
 pub async fn mark_read(id: String) -> Result<(), AppError> {
     let (user, services, ticket) = ticket_of(&id).await?;
-    backend::conversation::mark_read(&services, user.user.id, ticket).await?;
+    backend::tickets::reads::mark_read(&services, user.user.id, ticket).await?;
     Ok(())
 }
 
@@ -321,7 +321,7 @@ pub async fn close_ticket(id: String) -> Result<(), AppError> {
 
 /// The signed-in person acting on a ticket, from this request's address.
 #[cfg(feature = "ssr")]
-async fn acting(user: &backend::auth::SessionUser) -> backend::tickets::By {
+async fn acting(user: &backend::auth::Caller) -> backend::tickets::By {
     backend::tickets::By::new(&user.user, super::ssr::client_ip().await)
 }
 

@@ -28,15 +28,15 @@ pub(crate) mod ssr {
     }
 
     /// The signed-in account, or `Unauthorized`. Every server function that is not
-    /// public starts with this (or with an admin check built on it).
-    pub async fn signed_in() -> Result<backend::auth::SessionUser, AppError> {
-        auth().await?.user.ok_or(AppError::Unauthorized)
+    /// public starts with this (or with an admin check built on it). The answer
+    /// comes from `backend::auth`, as for the REST API and the websocket.
+    pub async fn signed_in() -> Result<backend::auth::Caller, AppError> {
+        backend::auth::session_caller(&auth().await?).ok_or(AppError::Unauthorized)
     }
 
     /// The signed-in admin, or `Unauthorized` / `Forbidden`. Every admin server
     /// function starts with this; it also names the admin for the audit log.
-    pub async fn admin() -> Result<(backend::auth::SessionUser, backend::accounts::Actor), AppError>
-    {
+    pub async fn admin() -> Result<(backend::auth::Caller, backend::accounts::Actor), AppError> {
         let user = signed_in().await?;
         if !user.is_admin() {
             return Err(AppError::Forbidden);

@@ -8,8 +8,8 @@ use std::collections::HashSet;
 
 use leptos::prelude::*;
 
-use super::guard::Session;
-use super::live::use_live;
+use super::realtime::use_realtime;
+use super::session::Session;
 use crate::api::inbox::{Summary, inbox_summary};
 use crate::error::AppError;
 
@@ -21,14 +21,14 @@ pub struct QueueSummary(pub Resource<Result<Summary, AppError>>);
 
 impl QueueSummary {
     pub fn load(session: Session) -> Self {
-        let live = use_live();
+        let realtime = use_realtime();
         // Re-check every 30 s for tickets crossing the threshold.
         let clock = RwSignal::new(0_u32);
         super::every(std::time::Duration::from_secs(30), move || {
             clock.update(|n| *n += 1);
         });
         Self(Resource::new(
-            move || (live.changes.get(), clock.get()),
+            move || (realtime.changes.get(), clock.get()),
             move |_| session.then(inbox_summary()),
         ))
     }
@@ -42,7 +42,7 @@ impl QueueSummary {
 /// The title badge, the alerts, and the notification permission button.
 #[component]
 pub fn Alerts(summary: QueueSummary) -> impl IntoView {
-    let live = use_live();
+    let realtime = use_realtime();
     let latest = RwSignal::new(Summary::default());
     Effect::new(move |_| {
         if let Some(s) = summary.get() {
@@ -51,7 +51,7 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
     });
     // New tickets.
     Effect::new(move |seen: Option<u64>| {
-        let created = live.created.get();
+        let created = realtime.created.get();
         if seen.is_some_and(|s| created > s) {
             latest.with_untracked(|s| {
                 alert(s, "A customer is waiting", "A new conversation is queued.")

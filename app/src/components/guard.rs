@@ -7,7 +7,7 @@
 //! (on the server, until no load is pending). A resource created in there is a new
 //! resource, with a new load, on every re-run, so the loop feeds itself: the inbox
 //! once ran its queries about 5,000 times per render (leptos-rs/leptos#4866). Each
-//! page's `XPage` component therefore creates its [`Session`], then its resources
+//! page's `XPage` component therefore creates its `Session`, then its resources
 //! (which wait for the session) and the actions they depend on, and hands them to
 //! the part inside the guard.
 
@@ -16,33 +16,9 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_navigate;
 
 use super::alerts::{Alerts, QueueSummary};
-use crate::api::auth::{CurrentUser, Logout, me};
+use super::session::Session;
+use crate::api::auth::{CurrentUser, Logout, Role};
 use crate::error::AppError;
-
-/// Who is signed in. A page loads it first, and its other resources wait for it
-/// through [`Session::then`], so a visitor on the way to the sign-in page fetches
-/// nothing else.
-#[derive(Debug, Clone, Copy)]
-pub struct Session(Resource<Result<Option<CurrentUser>, AppError>>);
-
-impl Session {
-    pub fn load() -> Self {
-        Self(Resource::new(|| (), |_| me()))
-    }
-
-    /// `fetch`, once someone is signed in; otherwise the `Unauthorized` that the
-    /// server would have answered.
-    pub async fn then<T>(
-        self,
-        fetch: impl Future<Output = Result<T, AppError>>,
-    ) -> Result<T, AppError> {
-        match self.0.await {
-            Ok(Some(_)) => fetch.await,
-            Ok(None) => Err(AppError::Unauthorized),
-            Err(e) => Err(e),
-        }
-    }
-}
 
 #[component]
 pub fn Guard<F, V>(
@@ -70,7 +46,7 @@ where
             {move || {
                 user.get()
                     .map(|result| match result {
-                        Ok(Some(user)) if admin && user.role != "admin" => {
+                        Ok(Some(user)) if admin && user.role != Role::Admin => {
                             forbidden_status();
                             view! {
                                 <Nav user summary />
@@ -128,7 +104,7 @@ fn forbidden_status() {
 
 #[component]
 fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
-    super::live::connect();
+    super::realtime::connect();
     let logout = ServerAction::<Logout>::new();
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -136,7 +112,7 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
             navigate("/login", Default::default());
         }
     });
-    let is_admin = user.role == "admin";
+    let is_admin = user.role == Role::Admin;
     view! {
         <header class="topbar app-bar">
         <a class="brand" href="/inbox">"Baton"</a>
@@ -164,16 +140,4 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
         </nav>
         </header>
     }
-}
-
-/// Sends the browser to the sign-in page when `result` says the session is gone:
-/// signed out, deactivated, or the password changed elsewhere. Every page with
-/// actions calls this for each of them.
-pub fn on_signed_out<T>(result: impl Fn() -> Option<Result<T, AppError>> + 'static) {
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if matches!(result(), Some(Err(AppError::Unauthorized))) {
-            navigate("/login", Default::default());
-        }
-    });
 }

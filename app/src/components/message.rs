@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::avatar::initials;
 use super::time::Time;
-use crate::api::inbox::MessageView;
+use crate::api::inbox::{Delivery, MessageView, Origin};
 
 fn web_url(v: &Value) -> Option<String> {
     let url = v.as_str()?.trim();
@@ -239,15 +239,15 @@ pub fn MessageItem(
 ) -> impl IntoView {
     let payload: Value = serde_json::from_str(&message.payload).unwrap_or(Value::Null);
     // Classes are prefixed (`msg-…`) so they cannot collide with other components'.
-    let (class, who) = match message.origin.as_str() {
-        "customer" => ("msg msg-customer", customer),
-        "transcript_customer" => (
+    let (class, who) = match message.origin {
+        Origin::Customer => ("msg msg-customer", customer),
+        Origin::TranscriptCustomer => (
             "msg msg-customer msg-imported",
             format!("{customer} (with the bot)"),
         ),
-        "transcript_bot" => ("msg msg-bot msg-imported", "Bot".to_owned()),
-        "system" => ("msg msg-system", "Notice".to_owned()),
-        _ => (
+        Origin::TranscriptBot => ("msg msg-bot msg-imported", "Bot".to_owned()),
+        Origin::System => ("msg msg-system", "Notice".to_owned()),
+        Origin::Agent => (
             "msg msg-agent",
             message
                 .author_name
@@ -260,29 +260,29 @@ pub fn MessageItem(
     } else {
         class.to_owned()
     };
-    let avatar = (first && message.origin != "system").then(|| {
+    let avatar = (first && message.origin != Origin::System).then(|| {
         let letters = initials(&who);
         view! { <span class="avatar-initials msg-avatar" aria-hidden="true">{letters}</span> }
     });
-    let delivery = message.delivery.clone();
+    let delivery = message.delivery;
     let id = message.id;
     let state = delivery.map(|d| {
         let error = message.delivery_error.clone().unwrap_or_default();
-        let label = match d.as_str() {
-            "pending" => "Sending…".to_owned(),
-            "sent" => "Sent".to_owned(),
-            _ => format!("Not delivered: {error}"),
+        let label = match d {
+            Delivery::Pending => "Sending…".to_owned(),
+            Delivery::Sent => "Sent".to_owned(),
+            Delivery::Failed => format!("Not delivered: {error}"),
         };
-        let failed = d == "failed";
+        let failed = d == Delivery::Failed;
         view! {
-            <span class=format!("delivery {d}") data-testid="delivery">{label}</span>
+            <span class=format!("delivery {}", d.as_str()) data-testid="delivery">{label}</span>
             {(failed && can_resend).then(|| view! {
                 <button class="link-button" on:click=move |_| on_resend.run(id)>"Resend"</button>
             })}
         }
     });
     view! {
-        <li class=class data-testid="message" data-origin=message.origin.clone()>
+        <li class=class data-testid="message" data-origin=message.origin.as_str()>
             {avatar}
             <div class="msg-bubble">
                 <div class="msg-meta">

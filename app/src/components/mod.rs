@@ -5,8 +5,9 @@ pub mod avatar;
 pub mod guard;
 pub mod hydration;
 pub mod layout;
-pub mod live;
 pub mod message;
+pub mod realtime;
+pub mod session;
 pub mod time;
 
 /// Runs `tick` every `period` while the calling component is mounted (in the

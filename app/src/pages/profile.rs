@@ -7,7 +7,8 @@ use crate::api::auth::CurrentUser;
 use crate::api::profile::{
     Alerts, ChangePassword, CreateToken, RevokeToken, SaveAlerts, TokenRow, get_alerts, list_tokens,
 };
-use crate::components::guard::{Guard, Session, on_signed_out};
+use crate::components::guard::Guard;
+use crate::components::session::{Session, on_signed_out};
 use crate::components::time::{Shown, Time, TimeOr};
 use crate::error::AppError;
 
@@ -51,7 +52,7 @@ fn Profile(user: CurrentUser, loaded: Loaded) -> impl IntoView {
                 <dt>"Email"</dt>
                 <dd>{user.email}</dd>
                 <dt>"Role"</dt>
-                <dd>{user.role}</dd>
+                <dd>{user.role.as_str()}</dd>
             </dl>
         </section>
         <PasswordForm />

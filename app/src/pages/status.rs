@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use crate::api::auth::CurrentUser;
 use crate::api::status::{ServerStatus, get_status};
-use crate::components::guard::{Guard, Session, on_signed_out};
+use crate::components::guard::Guard;
+use crate::components::session::{Session, on_signed_out};
 use crate::error::AppError;
 
 #[component]
@@ -34,7 +35,7 @@ fn Status(user: CurrentUser, initial: Resource<Result<ServerStatus, AppError>>) 
             <h1>"Baton is running"</h1>
             <p>
                 "Signed in as " <strong>{user.name.clone()}</strong> " (" {user.email.clone()}
-                ", " {user.role.clone()} ")."
+                ", " {user.role.as_str()} ")."
             </p>
             <p>
                 "Baton receives conversations that your Botpress bot hands to a human, "

@@ -16,6 +16,7 @@ use serde_json::Value;
 use sqlx::SqlitePool;
 
 use crate::clock::now_ms;
+use crate::effects::Effects;
 use crate::users::{Role, User};
 use crate::{Error, Result, Services, db, ids};
 
@@ -142,9 +143,10 @@ pub async fn set_password(pool: &SqlitePool, user: i64, new_password: String) ->
 /// number of tickets returned to the queue.
 pub async fn deactivate(services: &Services, user: i64) -> Result<u64> {
     let now = now_ms();
+    let mut effects = Effects::new();
     let mut tx = db::begin_write(&services.db).await?;
     let target = sqlx::query!(
-        r#"select role, active as "active: bool" from users where id = ?"#,
+        r#"select role as "role: Role", active as "active: bool" from users where id = ?"#,
         user
     )
     .fetch_optional(&mut *tx)
@@ -153,7 +155,7 @@ pub async fn deactivate(services: &Services, user: i64) -> Result<u64> {
     if !target.active {
         return Ok(0);
     }
-    if target.role == Role::Admin.as_str() {
+    if target.role == Role::Admin {
         ensure_another_admin(&mut tx).await?;
     }
     sqlx::query!(
@@ -162,28 +164,11 @@ pub async fn deactivate(services: &Services, user: i64) -> Result<u64> {
     )
     .execute(&mut *tx)
     .await?;
-    let requeued = sqlx::query_scalar!(
-        r#"update tickets set status = 'queued', assignee_id = null, updated_at = ?
-         where assignee_id = ? and status = 'assigned'
-         returning id as "id!""#,
-        now,
-        user
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    services.hub.sockets().close_user(user);
-    for ticket in &requeued {
-        services
-            .hub
-            .ticket(
-                &services.db,
-                *ticket,
-                crate::realtime::TicketChange::Assigned,
-            )
-            .await;
-    }
-    Ok(u64::try_from(requeued.len()).unwrap_or(u64::MAX))
+    let requeued =
+        crate::tickets::lifecycle::requeue_held_by_in(&mut tx, &mut effects, user, now).await?;
+    effects.sign_out(user);
+    services.commit(tx, effects).await?;
+    Ok(requeued)
 }
 
 /// Refuses to take away the last active admin (inside the write transaction that

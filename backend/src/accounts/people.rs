@@ -14,29 +14,15 @@ use crate::{Error, Result, db};
 const ONLINE_FOR_MS: i64 = 2 * 60 * 1000;
 const AWAY_FOR_MS: i64 = 15 * 60 * 1000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Presence {
-    Online,
-    Away,
-    Offline,
-}
+pub use protocol::account::Presence;
 
-impl Presence {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Presence::Online => "online",
-            Presence::Away => "away",
-            Presence::Offline => "offline",
-        }
-    }
-
-    pub fn from_last_seen(now: i64, last_seen: Option<i64>) -> Self {
-        match last_seen.map(|at| now - at) {
-            Some(ago) if ago <= ONLINE_FOR_MS => Presence::Online,
-            Some(ago) if ago <= AWAY_FOR_MS => Presence::Away,
-            _ => Presence::Offline,
-        }
+/// Presence for someone without a socket (a program using the REST API): from their
+/// last request.
+pub fn presence_from_last_seen(now: i64, last_seen: Option<i64>) -> Presence {
+    match last_seen.map(|at| now - at) {
+        Some(ago) if ago <= ONLINE_FOR_MS => Presence::Online,
+        Some(ago) if ago <= AWAY_FOR_MS => Presence::Away,
+        _ => Presence::Offline,
     }
 }
 
@@ -47,7 +33,7 @@ pub struct Person {
     pub public_id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: Role,
     pub active: bool,
     /// False while an invitation is pending.
     pub has_password: bool,
@@ -65,7 +51,7 @@ pub async fn list(
 ) -> Result<Vec<Person>> {
     let now = now_ms();
     let rows = sqlx::query!(
-        r#"select u.id as "id!", u.public_id, u.email, u.name, u.role,
+        r#"select u.id as "id!", u.public_id, u.email, u.name, u.role as "role: Role",
                   u.active as "active: bool",
                   (u.password_hash is not null) as "has_password!: bool",
                   u.last_seen_at,
@@ -82,7 +68,7 @@ pub async fn list(
             presence: if r.active {
                 sockets
                     .presence(r.id)
-                    .unwrap_or_else(|| Presence::from_last_seen(now, r.last_seen_at))
+                    .unwrap_or_else(|| presence_from_last_seen(now, r.last_seen_at))
             } else {
                 Presence::Offline
             },
@@ -107,16 +93,15 @@ pub async fn update(pool: &SqlitePool, user: i64, name: &str, role: Role) -> Res
     }
     let mut tx = db::begin_write(pool).await?;
     let current = sqlx::query!(
-        r#"select role, active as "active: bool" from users where id = ?"#,
+        r#"select role as "role: Role", active as "active: bool" from users where id = ?"#,
         user
     )
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(Error::NotFound("user"))?;
-    if current.active && current.role == Role::Admin.as_str() && role != Role::Admin {
+    if current.active && current.role == Role::Admin && role != Role::Admin {
         super::ensure_another_admin(&mut tx).await?;
     }
-    let role = role.as_str();
     sqlx::query!(
         "update users set name = ?, role = ? where id = ?",
         name,
@@ -168,17 +153,17 @@ mod tests {
     fn presence_follows_the_last_request() {
         let now = 10 * AWAY_FOR_MS;
         assert_eq!(
-            Presence::from_last_seen(now, Some(now - 1000)),
+            presence_from_last_seen(now, Some(now - 1000)),
             Presence::Online
         );
         assert_eq!(
-            Presence::from_last_seen(now, Some(now - ONLINE_FOR_MS - 1)),
+            presence_from_last_seen(now, Some(now - ONLINE_FOR_MS - 1)),
             Presence::Away
         );
         assert_eq!(
-            Presence::from_last_seen(now, Some(now - AWAY_FOR_MS - 1)),
+            presence_from_last_seen(now, Some(now - AWAY_FOR_MS - 1)),
             Presence::Offline
         );
-        assert_eq!(Presence::from_last_seen(now, None), Presence::Offline);
+        assert_eq!(presence_from_last_seen(now, None), Presence::Offline);
     }
 }

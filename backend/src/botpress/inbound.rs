@@ -2,23 +2,23 @@
 //!
 //! Each operation's writes go through the group-commit writer (`db::writer`): they
 //! run in their own savepoint, and the operation returns only once that batch is
-//! committed, so a 2xx always means the data is stored. Background work (webhook
-//! deliveries, Botpress API lookups, realtime events) starts only after the commit.
+//! committed, so a 2xx always means the data is stored. Each operation returns its
+//! effects (webhook deliveries, Botpress API lookups, realtime events), applied only
+//! after the commit.
 
+use protocol::realtime::Change;
+use protocol::ticket::{ClosedReason, Origin};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
 use super::wire::{BotSendsMessage, CloseRemoteTicket, RemoteConversation, RemoteUser};
 use crate::clock::now_ms;
-use crate::realtime::{Change, TicketChange};
+use crate::effects::{Effects, NewTicket, Worker};
+use crate::tickets::lifecycle;
 use crate::{Result, Services, connections, ids};
 
-/// How long after an end notice a `closeRemoteTicket` is still attributed to it
-/// (protocol §9.3: the plugin sends the notice, then closes, seconds apart).
-pub const END_NOTICE_WINDOW_MS: i64 = 120_000;
-
 /// Delay before asking the Botpress API about a new ticket: Botpress creates its
-/// conversation only after our createRemoteConversation answer (protocol §9.2).
+/// conversation only after our createRemoteConversation answer (docs/botpress.md §9.2).
 pub const SYNC_DELAY_MS: i64 = 3_000;
 
 async fn touch(conn: &mut SqliteConnection, connection: i64, now: i64) -> Result<()> {
@@ -42,7 +42,7 @@ pub async fn ping(services: &Services, connection: i64) -> Result<()> {
 }
 
 /// `/createRemoteUser`: the same email within a connection is the same customer
-/// (protocol §4.3: duplicates happen after retries and re-links).
+/// (docs/botpress.md §4.3: duplicates happen after retries and re-links).
 pub async fn create_remote_user(
     services: &Services,
     connection: i64,
@@ -105,7 +105,7 @@ async fn store_customer(
 }
 
 /// `/createRemoteConversation`: a new queued ticket. The customer is not known yet; the
-/// first message binds them (protocol §5).
+/// first message binds them (docs/botpress.md §5).
 pub async fn create_remote_conversation(
     services: &Services,
     connection: i64,
@@ -115,42 +115,34 @@ pub async fn create_remote_conversation(
     let remote_id = ids::new_id(ids::TICKET)?;
     let title = conversation.title.unwrap_or_default();
     let description = conversation.description.unwrap_or_default();
-    let ticket = NewTicket {
+    let ticket = Created {
         remote_id: remote_id.clone(),
-        title: title.clone(),
+        title,
         description,
     };
-    let can_sync = services
+    let effects = services
         .writer
         .write(move |conn| Box::pin(store_ticket(conn, connection, ticket, now)))
         .await?;
-    if can_sync {
-        services.sync.wake();
-    }
-    services.hub.publish(
-        Change::TicketCreated {
-            ticket: remote_id.clone(),
-        },
-        None,
-    );
-    crate::alerts::new_ticket(services, &remote_id, &title);
+    services.apply(effects);
     Ok(remote_id)
 }
 
-struct NewTicket {
+struct Created {
     remote_id: String,
     title: String,
     description: String,
 }
 
-/// Inserts the ticket; whether Botpress API credentials let us sync it later.
+/// Inserts the ticket; its effects: the event, the alert, and a Botpress API sync
+/// when the connection has credentials for one.
 async fn store_ticket(
     conn: &mut SqliteConnection,
     connection: i64,
-    ticket: NewTicket,
+    ticket: Created,
     now: i64,
-) -> Result<bool> {
-    let NewTicket {
+) -> Result<Effects> {
+    let Created {
         remote_id,
         title,
         description,
@@ -181,7 +173,18 @@ async fn store_ticket(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(can_sync)
+    let mut effects = Effects::new();
+    if can_sync {
+        effects.wake(Worker::Sync);
+    }
+    effects.publish(Change::TicketCreated {
+        ticket: remote_id.clone(),
+    });
+    effects.alert(NewTicket {
+        ticket: remote_id,
+        title,
+    });
+    Ok(effects)
 }
 
 /// `/botSendsMessage`: stores the message whole. Never drops one: an unknown ticket id
@@ -193,46 +196,12 @@ pub async fn bot_sends_message(
 ) -> Result<()> {
     message.validate()?;
     let now = now_ms();
-    let remote_id = message.remote_conversation_id.clone();
-    let stored = services
+    let effects = services
         .writer
         .write(move |conn| Box::pin(store_message(conn, connection, message, now)))
         .await?;
-    services.outbox.wake();
-    if stored.media {
-        services.media.wake();
-    }
-    let hub = &services.hub;
-    // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
-    // too), so the busiest endpoint publishes without another query.
-    hub.publish(
-        Change::MessageAdded {
-            ticket: remote_id,
-            message: stored.message,
-            origin: stored.origin.to_owned(),
-        },
-        None,
-    );
-    if stored.reopened {
-        hub.ticket(&services.db, stored.ticket, TicketChange::Assigned)
-            .await;
-    }
-    if stored.ended {
-        hub.ticket(&services.db, stored.ticket, TicketChange::Closed)
-            .await;
-    }
+    services.apply(effects);
     Ok(())
-}
-
-/// What storing a message did, for the events that follow the commit.
-struct StoredMessage {
-    ticket: i64,
-    message: i64,
-    origin: &'static str,
-    reopened: bool,
-    ended: bool,
-    /// It brought media to copy.
-    media: bool,
 }
 
 async fn store_message(
@@ -240,14 +209,15 @@ async fn store_message(
     connection: i64,
     message: BotSendsMessage,
     now: i64,
-) -> Result<StoredMessage> {
+) -> Result<Effects> {
+    let mut effects = Effects::new();
     touch(conn, connection, now).await?;
     let ticket = ticket_for_message(conn, connection, &message.remote_conversation_id, now).await?;
     let (origin, customer) = if message.is_from_bot() {
-        ("system", None)
+        (Origin::System, None)
     } else {
         let customer = customer_for_message(conn, connection, &message.remote_user_id, now).await?;
-        ("customer", Some(customer))
+        (Origin::Customer, Some(customer))
     };
     let kind = message.message_type().to_owned();
     let payload_value = Value::Object(message.payload.clone());
@@ -265,9 +235,24 @@ async fn store_message(
     )
     .fetch_one(&mut *conn)
     .await?;
-    let media =
-        crate::media::queue_in(conn, ticket, message_id, &kind, &payload_value, now).await?;
-    // The first message from the customer binds them to the ticket (protocol §11 #10).
+    // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
+    // too), so the busiest endpoint needs no query for its event.
+    effects.publish(Change::MessageAdded {
+        ticket: message.remote_conversation_id.clone(),
+        message: message_id,
+        origin,
+    });
+    crate::media::queue_in(
+        conn,
+        &mut effects,
+        ticket,
+        message_id,
+        &kind,
+        &payload_value,
+        now,
+    )
+    .await?;
+    // The first message from the customer binds them to the ticket (docs/botpress.md §11 #10).
     // Any message proves the Botpress session is live, which releases held webhook calls.
     sqlx::query!(
         "update tickets
@@ -283,10 +268,13 @@ async fn store_message(
     .execute(&mut *conn)
     .await?;
 
-    let reopened = !message.is_from_bot() && reopen_if_closed(conn, ticket, now).await?;
-    let mut ended = false;
+    // A message releases calls held until Botpress had the session.
+    effects.wake(Worker::Outbox);
+    if !message.is_from_bot() {
+        lifecycle::reopen_in(conn, &mut effects, ticket, now).await?;
+    }
     if message.is_from_bot() && is_end_notice(conn, connection, &message).await? {
-        ended = crate::tickets::close_in(conn, ticket, "customer_ended", now).await?;
+        lifecycle::close_in(conn, &mut effects, ticket, ClosedReason::CustomerEnded, now).await?;
         sqlx::query!(
             "update tickets set end_notice_at = ? where id = ?",
             now,
@@ -295,53 +283,7 @@ async fn store_message(
         .execute(&mut *conn)
         .await?;
     }
-    Ok(StoredMessage {
-        ticket,
-        message: message_id,
-        origin,
-        reopened,
-        ended,
-        media,
-    })
-}
-
-/// The customer wrote in a ticket we closed: Botpress still relays, so the session is
-/// live on its side (a lost `/stop-hitl`, an abandoned ticket whose customer came
-/// back). Back to the queue, where someone will see it, rather than unread in a closed
-/// ticket.
-async fn reopen_if_closed(conn: &mut SqliteConnection, ticket: i64, now: i64) -> Result<bool> {
-    let reopened = sqlx::query!(
-        "update tickets
-         set status = 'queued', assignee_id = null, closed_at = null, closed_reason = null,
-             updated_at = ?
-         where id = ? and status = 'closed'",
-        now,
-        ticket
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    if reopened > 0 {
-        tracing::info!(ticket, "customer wrote in a closed ticket; reopened it");
-        use crate::tickets::activity::{self, Action};
-        activity::record_in(conn, ticket, None, Action::Reopened, None, now).await?;
-        let remote = sqlx::query_scalar!("select remote_id from tickets where id = ?", ticket)
-            .fetch_one(&mut *conn)
-            .await?;
-        let botpress = crate::accounts::Actor {
-            id: None,
-            label: "botpress".into(),
-            ip: None,
-        };
-        crate::accounts::audit_in(
-            conn,
-            &botpress,
-            Action::Reopened.audit_name(),
-            serde_json::json!({ "ticket": remote }),
-        )
-        .await?;
-    }
-    Ok(reopened > 0)
+    Ok(effects)
 }
 
 async fn is_end_notice(
@@ -449,31 +391,23 @@ pub async fn close_remote_ticket(
     request.validate()?;
     let conversation = request.payload.botpress_conversation_id;
     let now = now_ms();
-    let (wake_sync, closed) = services
+    let effects = services
         .writer
         .write(move |conn| Box::pin(store_close(conn, connection, conversation, now)))
         .await?;
-    if wake_sync {
-        services.sync.wake();
-    }
-    services.outbox.wake();
-    if let Some(ticket) = closed {
-        services
-            .hub
-            .ticket(&services.db, ticket, TicketChange::Closed)
-            .await;
-    }
+    services.apply(effects);
     Ok(())
 }
 
-/// Stores the request and maps it if it can now; whether the sync worker should
-/// look it up, and the ticket it closed.
+/// Stores the request and maps it if it can now, else asks the sync worker to look
+/// it up.
 async fn store_close(
     conn: &mut SqliteConnection,
     connection: i64,
     conversation: String,
     now: i64,
-) -> Result<(bool, Option<i64>)> {
+) -> Result<Effects> {
+    let mut effects = Effects::new();
     touch(conn, connection, now).await?;
     let request_id = sqlx::query_scalar!(
         r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
@@ -493,11 +427,8 @@ async fn store_close(
     )
     .fetch_optional(&mut *conn)
     .await?;
-    let mut wake_sync = false;
-    let mut closed = None;
     if let Some(ticket) = known {
-        super::mapping::resolve_in(conn, request_id, ticket, "known", now).await?;
-        closed = Some(ticket);
+        super::mapping::resolve_in(conn, &mut effects, request_id, ticket, "known", now).await?;
     } else if connections::secrets(&mut *conn, connection)
         .await?
         .api_credentials()
@@ -510,9 +441,10 @@ async fn store_close(
         )
         .execute(&mut *conn)
         .await?;
-        wake_sync = true;
+        effects.wake(Worker::Sync);
     } else {
-        closed = super::mapping::by_end_notice_in(conn, request_id, connection, now, now).await?;
+        super::mapping::by_end_notice_in(conn, &mut effects, request_id, connection, now, now)
+            .await?;
     }
-    Ok((wake_sync, closed))
+    Ok(effects)
 }

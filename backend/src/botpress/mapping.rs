@@ -1,18 +1,25 @@
 //! Mapping a `closeRemoteTicket` (which carries only the Botpress conversation id) to
-//! one of our tickets (protocol §9).
+//! one of our tickets (docs/botpress.md §9).
 
+use protocol::ticket::ClosedReason;
 use sqlx::SqliteConnection;
 
-use super::inbound::END_NOTICE_WINDOW_MS;
+use crate::Result;
+use crate::effects::Effects;
+use crate::tickets::lifecycle;
+
+/// How long after an end notice a `closeRemoteTicket` is still attributed to it
+/// (docs/botpress.md §9.3: the plugin sends the notice, then closes, seconds apart).
+pub const END_NOTICE_WINDOW_MS: i64 = 120_000;
 
 /// Requests that raced ahead of their notice (concurrent deliveries) still pair up.
 const END_NOTICE_SLACK_MS: i64 = 10_000;
-use crate::Result;
 
 /// Marks `request` as mapped to `ticket`, remembers the Botpress conversation id on the
 /// ticket for next time, and closes the ticket if it is still open.
 pub async fn resolve_in(
     conn: &mut SqliteConnection,
+    effects: &mut Effects,
     request: i64,
     ticket: i64,
     mapped_by: &str,
@@ -42,11 +49,11 @@ pub async fn resolve_in(
     )
     .execute(&mut *conn)
     .await?;
-    crate::tickets::close_in(conn, ticket, "bot_closed", now).await?;
+    lifecycle::close_in(conn, effects, ticket, ClosedReason::BotClosed, now).await?;
     Ok(())
 }
 
-/// The fallback heuristic (protocol §9.3): the plugin posts its end notice to a ticket
+/// The fallback heuristic (docs/botpress.md §9.3): the plugin posts its end notice to a ticket
 /// seconds before it sends that ticket's closeRemoteTicket. Maps the request to the
 /// oldest ticket whose notice came in the window before the request *arrived* (not
 /// before now: the API may have been tried for minutes first) and that has no Botpress
@@ -54,6 +61,7 @@ pub async fn resolve_in(
 /// interleaved endings (notice A, notice B, close A, close B) pair up correctly.
 pub async fn by_end_notice_in(
     conn: &mut SqliteConnection,
+    effects: &mut Effects,
     request: i64,
     connection: i64,
     received_at: i64,
@@ -75,7 +83,7 @@ pub async fn by_end_notice_in(
     .await?;
     match candidate {
         Some(ticket) => {
-            resolve_in(conn, request, ticket, "end_notice", now).await?;
+            resolve_in(conn, effects, request, ticket, "end_notice", now).await?;
             Ok(Some(ticket))
         }
         None => {

@@ -2,7 +2,7 @@
 //! access token:
 //!
 //! - map each `closeRemoteTicket` to its ticket by reading the conversation's tags,
-//!   falling back to the end-notice heuristic when the API cannot tell (protocol §9);
+//!   falling back to the end-notice heuristic when the API cannot tell (docs/botpress.md §9);
 //! - a few seconds after a ticket is created, find its Botpress conversation (so
 //!   closes map instantly later) and import the customer's conversation with the bot
 //!   as the ticket's transcript: hitl-api strips `messageHistory`, so this is the only
@@ -11,16 +11,15 @@
 //! State lives in the database (`close_requests`, `tickets.sync_*`), so a restart
 //! resumes where it stopped. Woken on demand; sleeps until the next due item.
 
-use crate::realtime::TicketChange;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use protocol::realtime::Change;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{ApiError, Credentials, parse_timestamp};
 use super::mapping;
 use crate::clock::now_ms;
+use crate::effects::Effects;
 use crate::{Result, Services, connections, db};
 
 /// How often an idle worker looks for work another process (the CLI) queued.
@@ -29,17 +28,6 @@ const IDLE_LOOK: Duration = Duration::from_secs(30);
 /// Attempts before a lookup that keeps failing transiently is given up.
 const MAX_ATTEMPTS: i64 = 8;
 
-#[derive(Clone, Debug, Default)]
-pub struct Sync {
-    notify: Arc<Notify>,
-}
-
-impl Sync {
-    pub fn wake(&self) {
-        self.notify.notify_one();
-    }
-}
-
 fn retry_delay_ms(attempts: i64) -> i64 {
     let exponent = u32::try_from(attempts.clamp(0, 10)).unwrap_or(10);
     (3_000_i64 << exponent).min(300_000)
@@ -47,7 +35,7 @@ fn retry_delay_ms(attempts: i64) -> i64 {
 
 pub async fn run(services: Services, cancel: CancellationToken) {
     loop {
-        let woken = services.sync.notify.notified();
+        let woken = services.wakers.sync.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
         if let Err(e) = run_due(&services).await {
@@ -171,6 +159,7 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
         )),
     };
     let now = now_ms();
+    let mut effects = Effects::new();
     let mut tx = db::begin_write(&services.db).await?;
     let error = match found {
         Ok(Some(conv)) => {
@@ -195,14 +184,8 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
                     .execute(&mut *tx)
                     .await?;
                 }
-                mapping::resolve_in(&mut tx, request, ticket, "api", now).await?;
-                tx.commit().await?;
-                services.outbox.wake();
-                services
-                    .hub
-                    .ticket(&services.db, ticket, TicketChange::Closed)
-                    .await;
-                return Ok(());
+                mapping::resolve_in(&mut tx, &mut effects, request, ticket, "api", now).await?;
+                return services.commit(tx, effects).await;
             }
             "the Botpress conversation carries no ticket id Baton knows".to_owned()
         }
@@ -225,8 +208,15 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
         Err(e) => e.to_string(),
     };
     // The API could not say; the end notice may still tell.
-    let mapped =
-        mapping::by_end_notice_in(&mut tx, request, connection, close.received_at, now).await?;
+    let mapped = mapping::by_end_notice_in(
+        &mut tx,
+        &mut effects,
+        request,
+        connection,
+        close.received_at,
+        now,
+    )
+    .await?;
     if mapped.is_none() {
         sqlx::query!(
             "update close_requests set attempts = attempts + 1, last_error = ? where id = ?",
@@ -236,15 +226,7 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
         .execute(&mut *tx)
         .await?;
     }
-    tx.commit().await?;
-    services.outbox.wake();
-    if let Some(ticket) = mapped {
-        services
-            .hub
-            .ticket(&services.db, ticket, TicketChange::Closed)
-            .await;
-    }
-    Ok(())
+    services.commit(tx, effects).await
 }
 
 async fn sync_ticket(
@@ -372,20 +354,12 @@ async fn sync_ticket(
     )
     .execute(&mut *tx)
     .await?;
-    tx.commit().await?;
     // The imported transcript is new to everyone who has the ticket open.
-    services
-        .hub
-        .ticket(
-            &services.db,
-            ticket,
-            TicketChange::Message {
-                id: 0,
-                origin: "transcript",
-            },
-        )
-        .await;
-    Ok(())
+    let mut effects = Effects::new();
+    effects.publish(Change::TranscriptImported {
+        ticket: remote_id.to_owned(),
+    });
+    services.commit(tx, effects).await
 }
 
 async fn sync_retry(services: &Services, ticket: i64, attempts: i64, error: &str) -> Result<()> {
@@ -422,7 +396,7 @@ async fn sync_fail(services: &Services, ticket: i64, error: &str) -> Result<()> 
 /// open tickets that never were.
 pub async fn credentials_added(services: &Services, connection: i64) -> Result<()> {
     credentials_added_db(&services.db, connection).await?;
-    services.sync.wake();
+    services.wakers.sync.wake();
     Ok(())
 }
 

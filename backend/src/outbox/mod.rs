@@ -8,16 +8,18 @@
 
 pub mod worker;
 
-use std::sync::Arc;
-
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::{Sqlite, Transaction};
-use tokio::sync::Notify;
+use sqlx::SqliteConnection;
 
 use crate::Result;
+use crate::effects::{Effects, Worker};
 
-/// The three webhook routes (protocol §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The three webhook routes (docs/botpress.md §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[derive(sqlx::Type)]
+#[sqlx(rename_all = "kebab-case")]
 pub enum Route {
     MessageFromAgent,
     AgentAssigned,
@@ -32,59 +34,155 @@ impl Route {
             Route::StopHitl => "stop-hitl",
         }
     }
-}
 
-/// Wakes the worker. Cheap to clone; wake after committing, never before.
-#[derive(Clone, Debug, Default)]
-pub struct Outbox {
-    notify: Arc<Notify>,
-}
-
-impl Outbox {
-    pub fn wake(&self) {
-        self.notify.notify_one();
-    }
-
-    pub(crate) fn notified(&self) -> tokio::sync::futures::Notified<'_> {
-        self.notify.notified()
+    /// Botpress ignores a repeat of this call, so one that may have landed can be
+    /// sent again (docs/botpress.md §6.6). The others show the customer something.
+    pub fn repeatable(self) -> bool {
+        self == Route::StopHitl
     }
 }
 
+/// One call to a bot's webhook: its route and its body, as Botpress expects them
+/// (docs/botpress.md §6, §7). Ids are the strings Botpress knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookCall {
+    /// An agent's message, relayed to the end user.
+    MessageFromAgent {
+        conversation: String,
+        agent: String,
+        /// `text`, `image`, `audio`, `video` or `file`.
+        kind: String,
+        /// Only the fields of its type (see `tickets::agent_payload`).
+        payload: Value,
+        /// Our row, whose delivery state follows the call.
+        message: i64,
+    },
+    /// A person took the conversation (or it changed hands).
+    AgentAssigned { conversation: String, agent: String },
+    /// The conversation goes back to the bot.
+    Stop { conversation: String },
+}
+
+/// The bodies, field for field as on the wire.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageBody {
+    remote_conversation_id: String,
+    remote_user_id: String,
+    message_type: String,
+    payload: Value,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AssignedBody<'a> {
+    remote_conversation_id: &'a str,
+    remote_user_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StopBody<'a> {
+    remote_conversation_id: &'a str,
+}
+
+impl WebhookCall {
+    pub fn route(&self) -> Route {
+        match self {
+            WebhookCall::MessageFromAgent { .. } => Route::MessageFromAgent,
+            WebhookCall::AgentAssigned { .. } => Route::AgentAssigned,
+            WebhookCall::Stop { .. } => Route::StopHitl,
+        }
+    }
+
+    /// The agent message whose delivery state this call decides.
+    pub fn message(&self) -> Option<i64> {
+        match self {
+            WebhookCall::MessageFromAgent { message, .. } => Some(*message),
+            _ => None,
+        }
+    }
+
+    /// The JSON body.
+    pub fn body(&self) -> String {
+        let body = match self {
+            WebhookCall::MessageFromAgent {
+                conversation,
+                agent,
+                kind,
+                payload,
+                ..
+            } => serde_json::to_string(&MessageBody {
+                remote_conversation_id: conversation.clone(),
+                remote_user_id: agent.clone(),
+                message_type: kind.clone(),
+                payload: payload.clone(),
+            }),
+            WebhookCall::AgentAssigned {
+                conversation,
+                agent,
+            } => serde_json::to_string(&AssignedBody {
+                remote_conversation_id: conversation,
+                remote_user_id: agent,
+            }),
+            WebhookCall::Stop { conversation } => serde_json::to_string(&StopBody {
+                remote_conversation_id: conversation,
+            }),
+        };
+        // Strings and JSON values always serialise.
+        body.unwrap_or_default()
+    }
+
+    /// An agent message's call as it was stored, to send it again (*Resend*).
+    pub fn message_from_stored(body: &str, message: i64) -> Result<Self> {
+        let stored: MessageBody = serde_json::from_str(body).map_err(|e| {
+            crate::Error::Internal(format!("a stored agent message call is malformed: {e}"))
+        })?;
+        Ok(WebhookCall::MessageFromAgent {
+            conversation: stored.remote_conversation_id,
+            agent: stored.remote_user_id,
+            kind: stored.message_type,
+            payload: stored.payload,
+            message,
+        })
+    }
+}
+
+/// Queues `call` for `ticket` (the worker is woken once the write commits).
 pub async fn enqueue_in(
-    tx: &mut Transaction<'static, Sqlite>,
-    connection: i64,
+    conn: &mut SqliteConnection,
+    effects: &mut Effects,
     ticket: i64,
-    message: Option<i64>,
-    route: Route,
-    body: &Value,
+    call: &WebhookCall,
     now: i64,
-) -> Result<i64> {
-    let route = route.path();
-    let body = body.to_string();
-    Ok(sqlx::query_scalar!(
-        r#"insert into outbox
+) -> Result<()> {
+    let route = call.route();
+    let message = call.message();
+    let body = call.body();
+    sqlx::query!(
+        "insert into outbox
             (connection_id, ticket_id, message_id, route, body, next_attempt_at, created_at)
-         values (?, ?, ?, ?, ?, ?, ?)
-         returning id as "id!""#,
-        connection,
-        ticket,
+         select connection_id, id, ?, ?, ?, ?, ? from tickets where id = ?",
         message,
         route,
         body,
         now,
-        now
+        now,
+        ticket
     )
-    .fetch_one(&mut **tx)
-    .await?)
+    .execute(&mut *conn)
+    .await?;
+    effects.wake(Worker::Outbox);
+    Ok(())
 }
 
 /// Marks every undelivered call of a ticket failed, with `reason` on its message.
 pub async fn cancel_pending_in(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut SqliteConnection,
     ticket: i64,
     reason: &str,
+    now: i64,
 ) -> Result<()> {
-    let now = crate::clock::now_ms();
     sqlx::query!(
         "update messages set delivery = 'failed', delivery_error = ?
          where id in (select message_id from outbox
@@ -104,4 +202,46 @@ pub async fn cancel_pending_in(
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn calls_carry_their_route_and_exact_body() {
+        let reply = WebhookCall::MessageFromAgent {
+            conversation: "tkt_1".into(),
+            agent: "usr_2".into(),
+            kind: "text".into(),
+            payload: json!({"text": "hi"}),
+            message: 7,
+        };
+        assert_eq!(reply.route().path(), "message-from-agent");
+        let body: Value = serde_json::from_str(&reply.body()).unwrap();
+        assert_eq!(
+            body,
+            json!({"remoteConversationId": "tkt_1", "remoteUserId": "usr_2",
+                   "messageType": "text", "payload": {"text": "hi"}})
+        );
+        assert_eq!(
+            WebhookCall::message_from_stored(&reply.body(), 7).unwrap(),
+            reply
+        );
+        let assigned = WebhookCall::AgentAssigned {
+            conversation: "tkt_1".into(),
+            agent: "usr_2".into(),
+        };
+        assert_eq!(
+            serde_json::from_str::<Value>(&assigned.body()).unwrap(),
+            json!({"remoteConversationId": "tkt_1", "remoteUserId": "usr_2"})
+        );
+        let stop = WebhookCall::Stop {
+            conversation: "tkt_1".into(),
+        };
+        assert_eq!(stop.body(), r#"{"remoteConversationId":"tkt_1"}"#);
+        assert!(stop.route().repeatable() && !assigned.route().repeatable());
+        assert_eq!(assigned.message(), None);
+    }
 }

@@ -20,8 +20,11 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use protocol::realtime::Change;
+
 use super::Route;
 use crate::clock::now_ms;
+use crate::effects::Effects;
 use crate::{Result, Services, connections, db};
 
 pub const HOLD_MS: i64 = 2_000;
@@ -35,19 +38,62 @@ struct Claimed {
     id: i64,
     connection_id: i64,
     ticket_id: i64,
+    /// The id Botpress knows the ticket by, for the event a delivery causes.
+    remote_id: String,
     message_id: Option<i64>,
-    route: String,
+    route: Route,
     body: String,
     attempts: i64,
     created_at: i64,
 }
 
+/// What became of one attempt, by whether the bot may have acted on it.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     Sent,
-    /// Surely not processed; try again after at least this long.
-    Retry(String, Option<Duration>),
+    /// Surely not processed (never connected, or refused for load): safe to send
+    /// again, after at least `retry_after` when the bot asked for that.
+    NotLanded {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// The request went out and no answer came back: the bot may have acted on it.
+    MayHaveLanded(String),
+    /// Refused for good, or never sendable (a webhook URL that is not allowed).
+    Refused(String),
+}
+
+/// What to do with the row after an attempt.
+#[derive(Debug, PartialEq, Eq)]
+enum Decision {
+    Sent,
+    Retry {
+        reason: String,
+        after: Option<Duration>,
+    },
     Failed(String),
+}
+
+impl Decision {
+    /// Retries only what cannot reach the customer twice: a call that surely did not
+    /// land, or a repeatable one (`/stop-hitl`) that may have.
+    fn of(outcome: Outcome, route: Route) -> Self {
+        match outcome {
+            Outcome::Sent => Decision::Sent,
+            Outcome::NotLanded {
+                reason,
+                retry_after,
+            } => Decision::Retry {
+                reason,
+                after: retry_after,
+            },
+            Outcome::MayHaveLanded(reason) if route.repeatable() => Decision::Retry {
+                reason,
+                after: None,
+            },
+            Outcome::MayHaveLanded(reason) | Outcome::Refused(reason) => Decision::Failed(reason),
+        }
+    }
 }
 
 /// Runs until `cancel` fires, then lets in-flight calls finish.
@@ -60,7 +106,7 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
         let free = MAX_IN_FLIGHT - i64::try_from(in_flight.len()).unwrap_or(MAX_IN_FLIGHT);
         // Register for wake-ups before looking, so an enqueue that commits while we
         // query is not missed.
-        let woken = services.outbox.notified();
+        let woken = services.wakers.outbox.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
         match claim(&services, free).await {
@@ -132,7 +178,8 @@ async fn claim(services: &Services, limit: i64) -> Result<Vec<Claimed>> {
     let mut tx = db::begin_write(&services.db).await?;
     let rows = sqlx::query_as!(
         Claimed,
-        r#"select o.id as "id!", o.connection_id, o.ticket_id, o.message_id, o.route, o.body,
+        r#"select o.id as "id!", o.connection_id, o.ticket_id, t.remote_id, o.message_id,
+                  o.route as "route: Route", o.body,
                   o.attempts + 1 as "attempts!: i64", o.created_at
            from outbox o join tickets t on t.id = o.ticket_id
            where o.state = 'pending' and o.next_attempt_at <= ?1
@@ -178,10 +225,10 @@ async fn next_due(services: &Services) -> Result<Option<i64>> {
 async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
     let outcome = match connections::secrets(&services.db, row.connection_id).await {
         Ok(secrets) => {
-            let url = format!("{}/{}", secrets.webhook_url, row.route);
+            let url = format!("{}/{}", secrets.webhook_url, row.route.path());
             match crate::webhook_guard::check_url(&url, services.settings.allow_private_webhooks) {
                 // Never sent, so never landed: failed, with the reason for the admin.
-                Err(e) => Outcome::Failed(e.to_string()),
+                Err(e) => Outcome::Refused(e.to_string()),
                 Ok(()) => {
                     post(
                         client,
@@ -193,32 +240,18 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
                 }
             }
         }
-        Err(e) => Outcome::Retry(format!("cannot read the connection: {e}"), None),
+        Err(e) => Outcome::NotLanded {
+            reason: format!("cannot read the connection: {e}"),
+            retry_after: None,
+        },
     };
-    let outcome = match outcome {
-        Outcome::Failed(reason) if row.route == Route::StopHitl.path() && is_timeout(&reason) => {
-            Outcome::Retry(reason, None)
-        }
-        other => other,
-    };
+    let decision = Decision::of(outcome, row.route);
     // A result that cannot be written leaves the row `sending`, which holds up the
     // ticket's later calls; the database is rarely busy for long, so try again.
     for attempt in 0..6_u32 {
-        match record(services, &row, &outcome).await {
-            Ok(()) => {
-                // A retry leaves the message `pending`: nothing to show yet.
-                if let (Some(message), false) =
-                    (row.message_id, matches!(outcome, Outcome::Retry(..)))
-                {
-                    services
-                        .hub
-                        .ticket(
-                            &services.db,
-                            row.ticket_id,
-                            crate::realtime::TicketChange::Delivery { message },
-                        )
-                        .await;
-                }
+        match record(services, &row, &decision).await {
+            Ok(effects) => {
+                services.apply(effects);
                 return;
             }
             Err(e) => {
@@ -227,12 +260,6 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
             }
         }
     }
-}
-
-const TIMEOUT_REASON: &str = "the bot's webhook did not answer in time";
-
-fn is_timeout(reason: &str) -> bool {
-    reason.starts_with(TIMEOUT_REASON)
 }
 
 pub(crate) async fn post(
@@ -252,15 +279,15 @@ pub(crate) async fn post(
         Ok(response) => classify_status(response.status(), retry_after(&response)),
         // `without_url`: the webhook URL is a secret, and these reasons are shown to
         // agents and admins.
-        Err(e) if e.is_connect() => Outcome::Retry(
-            format!("cannot connect to the bot's webhook: {}", e.without_url()),
-            None,
-        ),
-        Err(e) if e.is_timeout() => Outcome::Failed(format!(
-            "{TIMEOUT_REASON} ({} s); it may have been delivered",
+        Err(e) if e.is_connect() => Outcome::NotLanded {
+            reason: format!("cannot connect to the bot's webhook: {}", e.without_url()),
+            retry_after: None,
+        },
+        Err(e) if e.is_timeout() => Outcome::MayHaveLanded(format!(
+            "the bot's webhook did not answer in time ({} s); it may have been delivered",
             timeout.as_secs()
         )),
-        Err(e) => Outcome::Failed(format!(
+        Err(e) => Outcome::MayHaveLanded(format!(
             "the connection to the bot's webhook broke; it may have been delivered: {}",
             e.without_url()
         )),
@@ -270,10 +297,11 @@ pub(crate) async fn post(
 fn classify_status(status: reqwest::StatusCode, retry_after: Option<Duration>) -> Outcome {
     match status.as_u16() {
         200..=299 => Outcome::Sent,
-        429 | 502 | 503 | 504 => {
-            Outcome::Retry(format!("the bot's webhook answered {status}"), retry_after)
-        }
-        _ => Outcome::Failed(format!("the bot's webhook refused it with {status}")),
+        429 | 502 | 503 | 504 => Outcome::NotLanded {
+            reason: format!("the bot's webhook answered {status}"),
+            retry_after,
+        },
+        _ => Outcome::Refused(format!("the bot's webhook refused it with {status}")),
     }
 }
 
@@ -301,15 +329,20 @@ pub(crate) fn backoff_ms(attempts: i64, retry_after: Option<Duration>) -> i64 {
     base.max(asked).min(MAX_RETRY_MS)
 }
 
-async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result<()> {
+/// Writes the result; what it caused (the message's new delivery state) is applied
+/// by the caller.
+async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Result<Effects> {
     let now = now_ms();
-    let outcome = match outcome {
-        Outcome::Retry(reason, _) if now - row.created_at >= GIVE_UP_MS => {
-            Outcome::Failed(format!("gave up after 24 h of retries: {reason}"))
+    let decision = match decision {
+        Decision::Retry { reason, .. } if now - row.created_at >= GIVE_UP_MS => {
+            Decision::Failed(format!("gave up after 24 h of retries: {reason}"))
         }
-        Outcome::Retry(reason, after) => Outcome::Retry(reason.clone(), *after),
-        Outcome::Failed(reason) => Outcome::Failed(reason.clone()),
-        Outcome::Sent => Outcome::Sent,
+        Decision::Retry { reason, after } => Decision::Retry {
+            reason: reason.clone(),
+            after: *after,
+        },
+        Decision::Failed(reason) => Decision::Failed(reason.clone()),
+        Decision::Sent => Decision::Sent,
     };
     let mut tx = db::begin_write(&services.db).await?;
     // The customer or the bot may have ended the session while this call was in
@@ -321,14 +354,14 @@ async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result
     )
     .fetch_one(&mut *tx)
     .await?;
-    let outcome = match outcome {
-        Outcome::Retry(..) if ended => {
-            Outcome::Failed("the conversation ended before this was delivered".into())
+    let decision = match decision {
+        Decision::Retry { .. } if ended => {
+            Decision::Failed("the conversation ended before this was delivered".into())
         }
         other => other,
     };
-    match &outcome {
-        Outcome::Sent => {
+    match &decision {
+        Decision::Sent => {
             sqlx::query!(
                 "update outbox set state = 'sent', last_error = null, finished_at = ? where id = ?",
                 now,
@@ -345,7 +378,7 @@ async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result
             .execute(&mut *tx)
             .await?;
         }
-        Outcome::Retry(reason, after) => {
+        Decision::Retry { reason, after } => {
             let next = now + backoff_ms(row.attempts, *after);
             tracing::warn!(
                 outbox = row.id,
@@ -363,7 +396,7 @@ async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result
             .execute(&mut *tx)
             .await?;
         }
-        Outcome::Failed(reason) => {
+        Decision::Failed(reason) => {
             tracing::warn!(outbox = row.id, reason, "webhook call failed");
             sqlx::query!(
                 "update outbox set state = 'failed', last_error = ?, finished_at = ? where id = ?",
@@ -383,11 +416,20 @@ async fn record(services: &Services, row: &Claimed, outcome: &Outcome) -> Result
         }
     }
     tx.commit().await?;
-    let error = match &outcome {
-        Outcome::Sent => None,
-        Outcome::Retry(reason, _) | Outcome::Failed(reason) => Some(reason.as_str()),
+    let error = match &decision {
+        Decision::Sent => None,
+        Decision::Retry { reason, .. } | Decision::Failed(reason) => Some(reason.as_str()),
     };
-    connections::record_outbound(&services.db, row.connection_id, error).await
+    connections::record_outbound(&services.db, row.connection_id, error).await?;
+    let mut effects = Effects::new();
+    // A retry leaves the message `pending`: nothing to show yet.
+    if let (Some(message), false) = (row.message_id, matches!(decision, Decision::Retry { .. })) {
+        effects.publish(Change::DeliveryChanged {
+            ticket: row.remote_id.clone(),
+            message,
+        });
+    }
+    Ok(effects)
 }
 
 #[cfg(test)]
@@ -415,15 +457,48 @@ mod tests {
             S::GATEWAY_TIMEOUT,
         ] {
             assert!(
-                matches!(classify_status(s, None), Outcome::Retry(..)),
+                matches!(classify_status(s, None), Outcome::NotLanded { .. }),
                 "{s}"
             );
         }
         for s in [S::BAD_REQUEST, S::NOT_FOUND, S::INTERNAL_SERVER_ERROR] {
             assert!(
-                matches!(classify_status(s, None), Outcome::Failed(..)),
+                matches!(classify_status(s, None), Outcome::Refused(..)),
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn what_may_have_landed_is_retried_only_when_repeatable() {
+        let timeout = || Outcome::MayHaveLanded("no answer".into());
+        assert_eq!(
+            Decision::of(timeout(), Route::MessageFromAgent),
+            Decision::Failed("no answer".into())
+        );
+        assert_eq!(
+            Decision::of(timeout(), Route::AgentAssigned),
+            Decision::Failed("no answer".into())
+        );
+        assert!(matches!(
+            Decision::of(timeout(), Route::StopHitl),
+            Decision::Retry { .. }
+        ));
+        let refused = Outcome::Refused("400".into());
+        assert!(matches!(
+            Decision::of(refused, Route::StopHitl),
+            Decision::Failed(_)
+        ));
+        let down = Outcome::NotLanded {
+            reason: "refused".into(),
+            retry_after: Some(Duration::from_secs(3)),
+        };
+        assert_eq!(
+            Decision::of(down, Route::MessageFromAgent),
+            Decision::Retry {
+                reason: "refused".into(),
+                after: Some(Duration::from_secs(3))
+            }
+        );
     }
 }

@@ -20,8 +20,8 @@ pub mod revocation;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde::Serialize;
-use sqlx::SqlitePool;
+pub use protocol::realtime::{Change, Since};
+use protocol::realtime::{Event as Numbered, ServerFrame};
 use tokio::sync::broadcast;
 
 use crate::Result;
@@ -31,54 +31,14 @@ const REPLAY_EVENTS: usize = 10_000;
 /// How far a live subscriber may fall behind before it is told to resync.
 const LIVE_BUFFER: usize = 1_024;
 
-/// What changed. Tickets are named by the id Botpress knows them by (as in the REST
-/// API); clients refetch what they show, so events carry no content.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum Change {
-    TicketCreated {
-        ticket: String,
-    },
-    MessageAdded {
-        ticket: String,
-        message: i64,
-        /// `customer`, `system`, `agent` or `transcript`.
-        origin: String,
-    },
-    DeliveryChanged {
-        ticket: String,
-        message: i64,
-    },
-    /// Taken, transferred, or back in the queue (`agent` is then null).
-    Assigned {
-        ticket: String,
-        agent: Option<String>,
-    },
-    Closed {
-        ticket: String,
-    },
-    /// An account's presence changed: `online`, `away` or `offline`.
-    Presence {
-        agent: String,
-        presence: String,
-    },
-    /// The receiving agent's read state of a ticket changed (on another device).
-    Unread {
-        ticket: String,
-    },
-}
-
 /// A numbered change. `only_for` keeps per-agent events (unread) to that agent.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Event {
     pub seq: u64,
-    #[serde(flatten)]
     pub change: Change,
-    #[serde(skip)]
     pub only_for: Option<i64>,
     /// The event as its websocket frame, serialised once when published rather than
     /// once per socket (a busy hub sends each event to every agent).
-    #[serde(skip)]
     frame: String,
 }
 
@@ -90,24 +50,6 @@ impl Event {
     /// The JSON text sent to clients.
     pub fn frame(&self) -> &str {
         &self.frame
-    }
-}
-
-/// Where a reconnecting client left off: the epoch and last sequence number it saw.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Since {
-    pub epoch: String,
-    pub seq: u64,
-}
-
-impl Since {
-    /// Parses `epoch:seq` as clients send it.
-    pub fn parse(raw: &str) -> Option<Self> {
-        let (epoch, seq) = raw.split_once(':')?;
-        Some(Self {
-            epoch: epoch.to_owned(),
-            seq: seq.parse().ok()?,
-        })
     }
 }
 
@@ -183,15 +125,18 @@ impl Hub {
         let mut log = self.log();
         let seq = log.next_seq;
         log.next_seq += 1;
-        let mut event = Event {
+        let numbered = ServerFrame::Event(Numbered { seq, change });
+        // Serialising a plain enum of strings and numbers cannot fail.
+        let frame = serde_json::to_string(&numbered).unwrap_or_default();
+        let ServerFrame::Event(Numbered { change, .. }) = numbered else {
+            unreachable!("built as an event just above")
+        };
+        let event = Arc::new(Event {
             seq,
             change,
             only_for,
-            frame: String::new(),
-        };
-        // Serialising a plain enum of strings and numbers cannot fail.
-        event.frame = serde_json::to_string(&event).unwrap_or_default();
-        let event = Arc::new(event);
+            frame,
+        });
         if log.ring.len() == REPLAY_EVENTS {
             log.ring.pop_front();
         }
@@ -233,54 +178,6 @@ impl Hub {
     pub fn sockets(&self) -> &presence::Sockets {
         &self.inner.presence
     }
-
-    /// Publishes a change to a ticket known by its row id, looking up the id Botpress
-    /// knows it by (and, for assignments, the holder's public id).
-    pub async fn ticket(&self, db: &SqlitePool, ticket: i64, kind: TicketChange) {
-        let row = sqlx::query!(
-            r#"select t.remote_id, u.public_id as "agent?"
-               from tickets t left join users u on u.id = t.assignee_id
-               where t.id = ?"#,
-            ticket
-        )
-        .fetch_optional(db)
-        .await;
-        let row = match row {
-            Ok(Some(row)) => row,
-            Ok(None) => return,
-            Err(e) => {
-                // The change is committed; clients see it on their next refetch.
-                tracing::warn!(error = %e, ticket, "cannot publish a ticket change");
-                return;
-            }
-        };
-        let ticket = row.remote_id;
-        let change = match kind {
-            TicketChange::Created => Change::TicketCreated { ticket },
-            TicketChange::Assigned => Change::Assigned {
-                ticket,
-                agent: row.agent,
-            },
-            TicketChange::Closed => Change::Closed { ticket },
-            TicketChange::Message { id, origin } => Change::MessageAdded {
-                ticket,
-                message: id,
-                origin: origin.to_owned(),
-            },
-            TicketChange::Delivery { message } => Change::DeliveryChanged { ticket, message },
-        };
-        self.publish(change, None);
-    }
-}
-
-/// A ticket change for [`Hub::ticket`].
-#[derive(Debug, Clone, Copy)]
-pub enum TicketChange {
-    Created,
-    Assigned,
-    Closed,
-    Message { id: i64, origin: &'static str },
-    Delivery { message: i64 },
 }
 
 #[cfg(test)]
@@ -371,11 +268,9 @@ mod tests {
         );
         let event = live.try_recv().unwrap();
         assert_eq!(
-            serde_json::to_value(&*event).unwrap(),
+            serde_json::from_str::<serde_json::Value>(event.frame()).unwrap(),
             serde_json::json!({"seq": 2, "type": "assigned", "ticket": "tkt_1", "agent": null})
         );
         assert!(event.is_for(3) && !event.is_for(4));
-        assert_eq!(Since::parse("abc:12").unwrap().seq, 12);
-        assert!(Since::parse("abc").is_none() && Since::parse("abc:x").is_none());
     }
 }

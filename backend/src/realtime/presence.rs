@@ -9,30 +9,12 @@ use std::sync::{Mutex, MutexGuard};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::accounts::people::Presence;
+use protocol::account::Presence;
 
-/// How a socket authenticated, so revocation can tell when that stops being valid.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// A browser session (its id, for sign-out).
-    Session(String),
-    /// A personal API token (its row id, for revocation).
-    Token(i64),
-}
-
-/// Who is on the other end of a socket.
-#[derive(Debug, Clone)]
-pub struct Principal {
-    pub user: i64,
-    /// The agent's public id (`agt_…`), as presence events name them.
-    pub public_id: String,
-    /// The account's auth epoch when the socket opened; a bump voids the socket.
-    pub epoch: i64,
-    pub credential: Credential,
-}
+use crate::auth::{Caller, Credential};
 
 struct Entry {
-    principal: Principal,
+    caller: Caller,
     active: bool,
     close: CancellationToken,
 }
@@ -53,9 +35,9 @@ impl Sockets {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    fn presence_in(open: &HashMap<u64, Entry>, user: i64) -> Option<Presence> {
+    fn presence_of(open: &HashMap<u64, Entry>, user: i64) -> Option<Presence> {
         let mut any = false;
-        for entry in open.values().filter(|e| e.principal.user == user) {
+        for entry in open.values().filter(|e| e.caller.user.id == user) {
             if entry.active {
                 return Some(Presence::Online);
             }
@@ -66,7 +48,7 @@ impl Sockets {
 
     /// Registers a socket; returns its id, the token that closes it, and the
     /// presence change to announce, if any.
-    pub fn register(&self, principal: Principal) -> (u64, CancellationToken, PresenceChange) {
+    pub fn register(&self, caller: Caller) -> (u64, CancellationToken, PresenceChange) {
         let id = {
             let mut next = self
                 .next_id
@@ -77,18 +59,18 @@ impl Sockets {
         };
         let close = CancellationToken::new();
         let mut open = self.open();
-        let before = Self::presence_in(&open, principal.user);
-        let user = principal.user;
-        let public_id = principal.public_id.clone();
+        let before = Self::presence_of(&open, caller.user.id);
+        let user = caller.user.id;
+        let public_id = caller.user.public_id.clone();
         open.insert(
             id,
             Entry {
-                principal,
+                caller,
                 active: true,
                 close: close.clone(),
             },
         );
-        let after = Self::presence_in(&open, user);
+        let after = Self::presence_of(&open, user);
         (id, close, change(public_id, before, after))
     }
 
@@ -96,7 +78,7 @@ impl Sockets {
     pub fn open_for(&self, user: i64) -> usize {
         self.open()
             .values()
-            .filter(|e| e.principal.user == user)
+            .filter(|e| e.caller.user.id == user)
             .count()
     }
 
@@ -104,38 +86,38 @@ impl Sockets {
     pub fn set_active(&self, socket: u64, active: bool) -> PresenceChange {
         let mut open = self.open();
         let (user, public_id) = match open.get(&socket) {
-            Some(e) => (e.principal.user, e.principal.public_id.clone()),
+            Some(e) => (e.caller.user.id, e.caller.user.public_id.clone()),
             None => return None,
         };
-        let before = Self::presence_in(&open, user);
+        let before = Self::presence_of(&open, user);
         if let Some(entry) = open.get_mut(&socket) {
             entry.active = active;
         }
-        change(public_id, before, Self::presence_in(&open, user))
+        change(public_id, before, Self::presence_of(&open, user))
     }
 
     pub fn unregister(&self, socket: u64) -> PresenceChange {
         let mut open = self.open();
-        let user = open.get(&socket)?.principal.user;
-        let before = Self::presence_in(&open, user);
+        let user = open.get(&socket)?.caller.user.id;
+        let before = Self::presence_of(&open, user);
         let entry = open.remove(&socket)?;
         change(
-            entry.principal.public_id,
+            entry.caller.user.public_id,
             before,
-            Self::presence_in(&open, user),
+            Self::presence_of(&open, user),
         )
     }
 
     /// An account's presence from its sockets; `None` without any.
     pub fn presence(&self, user: i64) -> Option<Presence> {
-        Self::presence_in(&self.open(), user)
+        Self::presence_of(&self.open(), user)
     }
 
-    /// Every open socket's principal, for the revocation sweep.
-    pub fn principals(&self) -> Vec<(u64, Principal)> {
+    /// Every open socket's caller, for the revocation sweep.
+    pub fn callers(&self) -> Vec<(u64, Caller)> {
         self.open()
             .iter()
-            .map(|(id, e)| (*id, e.principal.clone()))
+            .map(|(id, e)| (*id, e.caller.clone()))
             .collect()
     }
 
@@ -152,7 +134,7 @@ impl Sockets {
     /// Closes every socket opened with this browser session (on sign-out).
     pub fn close_session(&self, session: &str) {
         for entry in self.open().values() {
-            if entry.principal.credential == Credential::Session(session.to_owned()) {
+            if entry.caller.credential == Credential::Session(session.to_owned()) {
                 entry.close.cancel();
             }
         }
@@ -161,7 +143,7 @@ impl Sockets {
     /// Closes every socket of an account (deactivation, password change).
     pub fn close_user(&self, user: i64) {
         for entry in self.open().values() {
-            if entry.principal.user == user {
+            if entry.caller.user.id == user {
                 entry.close.cancel();
             }
         }
@@ -185,10 +167,16 @@ fn change(public_id: String, before: Option<Presence>, after: Option<Presence>) 
 mod tests {
     use super::*;
 
-    fn agent(user: i64, session: &str) -> Principal {
-        Principal {
-            user,
-            public_id: format!("agt_{user}"),
+    fn agent(user: i64, session: &str) -> Caller {
+        Caller {
+            user: crate::users::User {
+                id: user,
+                public_id: format!("agt_{user}"),
+                email: format!("{user}@example.com"),
+                name: format!("Agent {user}"),
+                role: crate::users::Role::Agent,
+                active: true,
+            },
             epoch: 0,
             credential: Credential::Session(session.into()),
         }

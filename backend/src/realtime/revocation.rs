@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::presence::Credential;
+use crate::auth::Credential;
 use crate::{Result, Services};
 
 const EVERY: Duration = Duration::from_millis(500);
@@ -31,11 +31,11 @@ pub async fn run(services: Services, cancel: CancellationToken) {
 /// whose API token was revoked, or whose session expired. Returns how many it closed.
 pub async fn sweep(services: &Services) -> Result<usize> {
     let sockets = services.hub.sockets();
-    let open = sockets.principals();
+    let open = sockets.callers();
     if open.is_empty() {
         return Ok(0);
     }
-    let users: BTreeSet<i64> = open.iter().map(|(_, p)| p.user).collect();
+    let users: BTreeSet<i64> = open.iter().map(|(_, p)| p.user.id).collect();
     let users = serde_json::to_string(&users).unwrap_or_default();
     let live: HashMap<i64, i64> = sqlx::query!(
         r#"select id as "id!", auth_epoch from users
@@ -95,7 +95,7 @@ pub async fn sweep(services: &Services) -> Result<usize> {
     let doomed: Vec<u64> = open
         .iter()
         .filter(|(_, p)| {
-            live.get(&p.user) != Some(&p.epoch)
+            live.get(&p.user.id) != Some(&p.epoch)
                 || matches!(p.credential, Credential::Token(t) if revoked.contains(&t))
                 || matches!(&p.credential, Credential::Session(s) if !live_sessions.contains(s))
         })

@@ -49,6 +49,7 @@ impl From<backend::Error> for HttpError {
             backend::Error::NotFound(_) => HttpError::NotFound,
             backend::Error::Conflict(m) => HttpError::Conflict(m),
             backend::Error::NotAllowed(m) => HttpError::Forbidden(m),
+            backend::Error::Unauthenticated(m) => HttpError::Unauthorized(m),
             backend::Error::Busy => HttpError::Unavailable("the database is busy, retry".into()),
             backend::Error::Overloaded => {
                 HttpError::Unavailable("too many sign-ins at once, retry in a moment".into())

@@ -1,13 +1,5 @@
-//! `/ws`: one websocket per tab, carrying the hub's numbered events.
-//!
-//! Protocol (JSON text frames):
-//! - connect to `/ws?since=<epoch>:<seq>` after a drop (omit `since` the first time);
-//! - the server sends `{"type":"hello","epoch":…,"seq":…}`, then either the events
-//!   missed since `since` or `{"type":"resync","seq":…}` (refetch what you show),
-//!   then live events `{"seq":…,"type":…,…}`;
-//! - `{"type":"heartbeat"}` every 15 s of silence; a client that hears nothing for
-//!   longer than that should reconnect;
-//! - the client may send `{"type":"active"}` or `{"type":"idle"}` (presence).
+//! `/ws`: one websocket per tab, carrying the hub's numbered events. The frames,
+//! event kinds and close codes are `protocol::realtime`'s, shared with the browser.
 //!
 //! Authentication is the session cookie (browsers, whose Origin must be ours) or
 //! `Authorization: Bearer <token>` (programs). Anything else gets 401 before the
@@ -15,17 +7,19 @@
 
 use std::time::Duration;
 
+use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use backend::realtime::presence::{Credential, Principal};
+use backend::auth::Caller;
 use backend::realtime::{Catchup, Change, Since};
+use protocol::realtime::{ClientFrame, HEARTBEAT_SECS, ServerFrame, close};
 use serde::Deserialize;
-use serde_json::json;
 use tokio::sync::broadcast::error::RecvError;
 
+use super::auth::AnyCaller;
 use super::error::HttpError;
+use super::extract::ApiQuery;
 use super::security::PublicOrigin;
 
 /// Read and write buffer of each socket (see `socket`).
@@ -33,7 +27,7 @@ const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 
 /// Clients only send tiny presence frames; anything bigger is refused.
 pub const MAX_FRAME_BYTES: usize = 4 * 1024;
-const HEARTBEAT: Duration = Duration::from_secs(15);
+const HEARTBEAT: Duration = Duration::from_secs(HEARTBEAT_SECS);
 /// The least time between two presence changes a socket may cause: every change is
 /// published to every socket, so a client flipping active/idle in a loop would
 /// otherwise flood them all.
@@ -41,8 +35,6 @@ const PRESENCE_EVERY: Duration = Duration::from_secs(1);
 /// Sockets one account may have open at once: a person with many tabs and devices
 /// stays far below it; a leaked token opening sockets in a loop does not.
 pub const MAX_SOCKETS_PER_ACCOUNT: usize = 32;
-/// Close code for "your access ended": the client sends the person to sign in.
-const SIGNED_OUT: u16 = 4001;
 
 #[derive(Deserialize)]
 pub struct Params {
@@ -52,23 +44,20 @@ pub struct Params {
 pub async fn socket(
     State(services): State<backend::Services>,
     State(origin): State<PublicOrigin>,
-    auth: backend::auth::AuthSession,
+    AnyCaller(caller): AnyCaller,
     headers: HeaderMap,
-    Query(params): Query<Params>,
+    ApiQuery(params): ApiQuery<Params>,
     upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, HttpError> {
-    let principal = authenticate(&services, &auth, &headers).await?;
     // Browsers always send Origin on a websocket; the SameSite cookie alone does not
     // stop another site's page from opening one with it.
-    if matches!(principal.credential, Credential::Session(_))
-        && !super::security::origin_allowed(&origin, &headers)
-    {
+    if caller.by_session() && !super::security::origin_allowed(&origin, &headers) {
         return Err(HttpError::Forbidden(
             "websocket from another site refused".into(),
         ));
     }
     let upgrade = upgrade.map_err(|e| HttpError::BadRequest(e.body_text()))?;
-    if services.hub.sockets().open_for(principal.user) >= MAX_SOCKETS_PER_ACCOUNT {
+    if services.hub.sockets().open_for(caller.user.id) >= MAX_SOCKETS_PER_ACCOUNT {
         return Err(HttpError::TooManyRequests {
             message: format!(
                 "this account already has {MAX_SOCKETS_PER_ACCOUNT} live connections; close some tabs"
@@ -84,64 +73,27 @@ pub async fn socket(
         // thousand agents that alone was 128 MB. Our frames are small both ways.
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .on_upgrade(move |ws| serve(services, principal, since, ws))
+        .on_upgrade(move |ws| serve(services, caller, since, ws))
         .into_response())
-}
-
-async fn authenticate(
-    services: &backend::Services,
-    auth: &backend::auth::AuthSession,
-    headers: &HeaderMap,
-) -> Result<Principal, HttpError> {
-    if let Some(token) = super::api::bearer_token(headers)? {
-        let (user, token_id) = backend::accounts::authenticate_token_id(&services.db, token)
-            .await?
-            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
-        let epoch = backend::accounts::current_epoch(&services.db, user.id)
-            .await?
-            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
-        return Ok(Principal {
-            user: user.id,
-            public_id: user.public_id,
-            epoch,
-            credential: Credential::Token(token_id),
-        });
-    }
-    let unauthorized = || HttpError::Unauthorized("sign in first".into());
-    let user = auth.user.as_ref().ok_or_else(unauthorized)?;
-    let session = auth.session.id().ok_or_else(unauthorized)?.to_string();
-    let epoch = backend::accounts::current_epoch(&services.db, user.user.id)
-        .await?
-        .ok_or_else(unauthorized)?;
-    Ok(Principal {
-        user: user.user.id,
-        public_id: user.user.public_id.clone(),
-        epoch,
-        credential: Credential::Session(session),
-    })
 }
 
 fn announce(services: &backend::Services, change: backend::realtime::presence::PresenceChange) {
     if let Some((agent, presence)) = change {
-        services.hub.publish(
-            Change::Presence {
-                agent,
-                presence: presence.as_str().to_owned(),
-            },
-            None,
-        );
+        services
+            .hub
+            .publish(Change::Presence { agent, presence }, None);
     }
 }
 
 async fn serve(
     services: backend::Services,
-    principal: Principal,
+    caller: Caller,
     since: Option<Since>,
     mut ws: WebSocket,
 ) {
-    let user = principal.user;
+    let user = caller.user.id;
     let sockets = services.hub.sockets();
-    let (socket_id, closed, change) = sockets.register(principal);
+    let (socket_id, closed, change) = sockets.register(caller);
     announce(&services, change);
     let reason = run(&services, user, socket_id, since, &closed, &mut ws).await;
     announce(&services, services.hub.sockets().unregister(socket_id));
@@ -170,10 +122,13 @@ async fn run(
         mut live,
         last_seq,
     } = services.hub.subscribe(since.as_ref());
-    let hello = json!({"type": "hello", "epoch": services.hub.epoch(), "seq": last_seq});
-    send_json(ws, &hello).await.ok()?;
+    let hello = ServerFrame::Hello {
+        epoch: services.hub.epoch().to_owned(),
+        seq: last_seq,
+    };
+    send(ws, &hello).await.ok()?;
     match catchup {
-        Catchup::Resync => send_json(ws, &json!({"type": "resync", "seq": last_seq}))
+        Catchup::Resync => send(ws, &ServerFrame::Resync { seq: last_seq })
             .await
             .ok()?,
         Catchup::Events(missed) => {
@@ -187,7 +142,7 @@ async fn run(
     let mut presence = PresenceGate::default();
     loop {
         tokio::select! {
-            () = closed.cancelled() => return Some((SIGNED_OUT, "signed out")),
+            () = closed.cancelled() => return Some((close::SIGNED_OUT, "signed out")),
             event = live.recv() => match event {
                 Ok(event) => {
                     if event.is_for(user) {
@@ -199,12 +154,12 @@ async fn run(
                 Err(RecvError::Lagged(_)) => {
                     let seq = services.hub.last_seq();
                     live = live.resubscribe();
-                    send_json(ws, &json!({"type": "resync", "seq": seq})).await.ok()?;
+                    send(ws, &ServerFrame::Resync { seq }).await.ok()?;
                 }
                 Err(RecvError::Closed) => return Some((close_code::AWAY, "server stopping")),
             },
             () = async { heartbeat.tick().await; } => {
-                send_json(ws, &json!({"type": "heartbeat"})).await.ok()?;
+                send(ws, &ServerFrame::Heartbeat).await.ok()?;
             }
             // The last flip that arrived too soon, once its second has passed.
             () = presence.due(), if presence.waiting() => {
@@ -214,10 +169,11 @@ async fn run(
             }
             frame = ws.recv() => match frame {
                 Some(Ok(Message::Text(text))) => {
-                    let active = match serde_json::from_str::<serde_json::Value>(&text) {
-                        Ok(v) if v["type"] == "active" => Some(true),
-                        Ok(v) if v["type"] == "idle" => Some(false),
-                        _ => None,
+                    // Anything else a client sends is ignored.
+                    let active = match serde_json::from_str::<ClientFrame>(&text) {
+                        Ok(ClientFrame::Active) => Some(true),
+                        Ok(ClientFrame::Idle) => Some(false),
+                        Err(_) => None,
                     };
                     if let Some(active) = active
                         .and_then(|a| presence.offer(a, tokio::time::Instant::now()))
@@ -280,8 +236,8 @@ async fn send_frame(ws: &mut WebSocket, event: &backend::realtime::Event) -> Res
         .map_err(|_| ())
 }
 
-async fn send_json<T: serde::Serialize>(ws: &mut WebSocket, value: &T) -> Result<(), ()> {
-    let text = serde_json::to_string(value).map_err(|_| ())?;
+async fn send(ws: &mut WebSocket, frame: &ServerFrame) -> Result<(), ()> {
+    let text = serde_json::to_string(frame).map_err(|_| ())?;
     ws.send(Message::Text(text.into())).await.map_err(|_| ())
 }
 

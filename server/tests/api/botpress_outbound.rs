@@ -130,7 +130,7 @@ async fn take_reply_and_hand_back_send_exactly_the_protocol_bodies() {
 
     let t = backend::tickets::get(&app.db, ticket).await.unwrap();
     assert_eq!(
-        (t.status.as_str(), t.closed_reason.as_deref()),
+        (t.status.as_str(), t.closed_reason.map(|r| r.as_str())),
         ("closed", Some("handed_back"))
     );
     // Every call carried a JSON body with the JSON content type.

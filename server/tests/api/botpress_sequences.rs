@@ -89,8 +89,8 @@ async fn escalation_conversation_and_the_user_typing_end() {
     assert_eq!(response.status(), 200);
 
     let t = backend::tickets::get(&app.db, id).await.unwrap();
-    assert_eq!(t.status, "closed");
-    assert_eq!(t.closed_reason.as_deref(), Some("customer_ended"));
+    assert_eq!(t.status.as_str(), "closed");
+    assert_eq!(t.closed_reason.map(|r| r.as_str()), Some("customer_ended"));
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_dana"));
     let transcript: Vec<(String, String)> =
         sqlx::query_as("select origin, type from messages where ticket_id = ? order by id")
@@ -172,7 +172,11 @@ async fn a_custom_end_notice_text_is_honoured() {
     app.end_notice(&conn, &ticket).await;
     let id = app.ticket_id(&conn, &ticket).await;
     assert_eq!(
-        backend::tickets::get(&app.db, id).await.unwrap().status,
+        backend::tickets::get(&app.db, id)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
         "queued"
     );
     app.user_says(
@@ -183,7 +187,11 @@ async fn a_custom_end_notice_text_is_honoured() {
     )
     .await;
     assert_eq!(
-        backend::tickets::get(&app.db, id).await.unwrap().status,
+        backend::tickets::get(&app.db, id)
+            .await
+            .unwrap()
+            .status
+            .as_str(),
         "closed"
     );
 }

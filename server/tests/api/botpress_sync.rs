@@ -61,8 +61,8 @@ async fn close_remote_ticket_is_mapped_through_the_botpress_api() {
         ("mapped", Some("api"), Some(ticket))
     );
     let t = backend::tickets::get(&app.db, ticket).await.unwrap();
-    assert_eq!(t.status, "closed");
-    assert_eq!(t.closed_reason.as_deref(), Some("bot_closed"));
+    assert_eq!(t.status.as_str(), "closed");
+    assert_eq!(t.closed_reason.map(|r| r.as_str()), Some("bot_closed"));
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_real"));
 }
 

@@ -14,7 +14,7 @@ async fn the_api_description_covers_every_route_and_is_stable() {
         let method = route.method.to_ascii_lowercase();
         assert!(
             paths
-                .get(route.path)
+                .get(&route.path)
                 .is_some_and(|p| p.get(&method).is_some()),
             "{} {} is not in the OpenAPI description",
             route.method,

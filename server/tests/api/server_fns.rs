@@ -145,6 +145,13 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
             .await;
         assert_eq!(status, 400, "latest={bad}: {body}");
     }
+
+    // An unknown ticket is its own kind of error, so the page can say so (and 404).
+    let (status, body) = app
+        .call_form("inbox/ticket", &cookie, &[("id", "tkt_nope")])
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["NotFound"], "ticket not found");
 }
 
 #[tokio::test]
@@ -167,5 +174,5 @@ async fn server_function_bodies_over_the_limit_are_refused_with_413() {
     // Just under it is decoded as usual (here: no such ticket).
     let small = format!("id=tkt_x&text={}", "a".repeat(1000));
     let response = app.call_fn("inbox/reply", Some(&cookie), &small).await;
-    assert_eq!(response.status(), 400);
+    assert_eq!(response.status(), 404);
 }

@@ -64,7 +64,7 @@ async fn state(app: &TestApp, ticket: i64) -> (String, Option<i64>, i64, i64) {
         .fetch_one(&app.db)
         .await
         .unwrap();
-    (t.status, t.assignee_id, outbox, messages)
+    (t.status.to_string(), t.assignee_id, outbox, messages)
 }
 
 #[test]

@@ -4,10 +4,11 @@
 use leptos::prelude::*;
 
 use crate::api::agents::{
-    AgentRow, CreateAgent, DeactivateAgent, ReactivateAgent, UpdateAgent, agent_reset_link,
+    AgentRow, CreateAgent, DeactivateAgent, ReactivateAgent, Role, UpdateAgent, agent_reset_link,
     list_agents,
 };
-use crate::components::guard::{Guard, Session, on_signed_out};
+use crate::components::guard::Guard;
+use crate::components::session::{Session, on_signed_out};
 use crate::components::time::TimeOr;
 use crate::error::AppError;
 
@@ -150,12 +151,12 @@ fn AgentLine(
         "Active"
     };
     let name_for_confirm = row.name.clone();
-    let is_admin = row.role == "admin";
+    let is_admin = row.role == Role::Admin;
     view! {
         <tr data-email=row.email.clone()>
             <td>{row.name.clone()}</td>
             <td>{row.email.clone()}</td>
-            <td>{row.role.clone()}</td>
+            <td>{row.role.as_str()}</td>
             <td data-testid="status">{status}</td>
             <td>
                 <span class=format!("presence {}", row.presence)>{row.presence.clone()}</span>

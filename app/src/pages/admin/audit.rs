@@ -7,7 +7,8 @@ use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
 use crate::api::audit::{AuditEntry, list_audit};
-use crate::components::guard::{Guard, Session};
+use crate::components::guard::Guard;
+use crate::components::session::Session;
 use crate::components::time::{Shown, Time};
 use crate::error::AppError;
 

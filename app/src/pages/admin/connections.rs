@@ -9,7 +9,8 @@ use crate::api::connections::{
     UpdateConnection, list_connections, test_connection,
 };
 use crate::api::inbox::{AlertSettingsView, SaveAlertSettings, alert_settings};
-use crate::components::guard::{Guard, Session, on_signed_out};
+use crate::components::guard::Guard;
+use crate::components::session::{Session, on_signed_out};
 use crate::components::time::{Shown, Time, TimeOr};
 use crate::error::AppError;
 

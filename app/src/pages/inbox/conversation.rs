@@ -18,13 +18,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::{ticking_now, waited};
 use crate::api::inbox::{
-    ActivityLine, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead,
-    ResendMessage, SendReply, TakeTicket, TransferTicket, colleagues, conversation,
+    ActivityLine, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, Origin,
+    ResendMessage, SendReply, Status, TakeTicket, TransferTicket, colleagues, conversation,
 };
 use crate::components::avatar::initials;
-use crate::components::guard::{Session, on_signed_out};
-use crate::components::live::use_live;
 use crate::components::message::MessageItem;
+use crate::components::realtime::use_realtime;
+use crate::components::session::{Session, on_signed_out};
 use crate::components::time::{Shown, Time};
 use crate::error::AppError;
 
@@ -75,14 +75,14 @@ struct TransferMenuState {
 pub fn ConversationPage() -> impl IntoView {
     // The workspace around this route already knows who is signed in.
     let session = use_context::<Session>().unwrap_or_else(Session::load);
-    let live = use_live();
+    let realtime = use_realtime();
     let params = use_params_map();
     let id = move || params.read().get("id").unwrap_or_default();
     // Refetch when an event names this ticket (or after a resync).
     let version = Memo::new(move |previous: Option<&u64>| {
-        let changes = live.changes.get();
+        let changes = realtime.changes.get();
         match previous {
-            Some(&p) if !live.touches(&id()) => p,
+            Some(&p) if !realtime.touches(&id()) => p,
             _ => changes,
         }
     });
@@ -143,7 +143,7 @@ enum CanWrite {
 
 fn can_write(c: &ConversationData) -> CanWrite {
     let t = &c.ticket;
-    if t.status == "closed" {
+    if t.status == Status::Closed {
         CanWrite::No("This conversation is closed.".to_owned())
     } else if t.mine {
         CanWrite::Yes
@@ -246,7 +246,7 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
             {move || {
                 data.get()
                     .map(|result| match result {
-                        Err(AppError::Invalid(m)) if m.contains("not found") => {
+                        Err(AppError::NotFound(_)) => {
                             not_found_status();
                             view! {
                                 <div class="not-found">
@@ -353,7 +353,7 @@ fn taken_notice(
                     c.ticket.id.clone(),
                     c.ticket.mine,
                     c.ticket.assignee_name.clone(),
-                    c.ticket.status == "closed",
+                    c.ticket.status == Status::Closed,
                 )
             })
         })?;
@@ -394,7 +394,7 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
     } = loaded;
     let t = c.ticket.clone();
     let id = t.id.clone();
-    let open = t.status != "closed";
+    let open = t.status != Status::Closed;
     let title = if t.title.trim().is_empty() {
         "(no title)".to_owned()
     } else {
@@ -405,8 +405,8 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
         .as_ref()
         .and_then(|cu| cu.name.clone().or_else(|| cu.email.clone()))
         .unwrap_or_else(|| "Unknown customer".to_owned());
-    let status = match (t.status.as_str(), t.mine, t.assignee_name.clone()) {
-        ("closed", ..) => "Closed".to_owned(),
+    let status = match (t.status, t.mine, t.assignee_name.clone()) {
+        (Status::Closed, ..) => "Closed".to_owned(),
         (_, true, _) => "Yours".to_owned(),
         (_, _, Some(name)) => format!("Held by {name}"),
         _ => "Queued".to_owned(),
@@ -437,7 +437,7 @@ fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                 <p class="conv-sub">
                     <span class="conv-customer">{customer}</span>
                     " · "
-                    <span class=format!("ticket-state {}", t.status) data-testid="ticket-status">{status}</span>
+                    <span class=format!("ticket-state {}", t.status.as_str()) data-testid="ticket-status">{status}</span>
                 </p>
             </div>
             <div class="conv-actions">
@@ -529,7 +529,7 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                     c.ticket.id.clone(),
                     c.messages.last().map_or(0, |m| m.id),
                     c.messages.len() as i64 + c.earlier,
-                    c.messages.last().is_some_and(|m| m.origin == "agent"),
+                    c.messages.last().is_some_and(|m| m.origin == Origin::Agent),
                 )
             })
         }) else {
@@ -562,7 +562,9 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                     c.as_ref().map_or(0, |c| {
                         c.messages
                             .iter()
-                            .filter(|m| at.is_some_and(|at| m.id >= at) && m.origin == "customer")
+                            .filter(|m| {
+                                at.is_some_and(|at| m.id >= at) && m.origin == Origin::Customer
+                            })
                             .count()
                     })
                 });
@@ -588,7 +590,7 @@ fn Transcript(loaded: Loaded) -> impl IntoView {
                                 result
                                     .ok()
                                     .map(|c| {
-                                        let mine = c.ticket.mine && c.ticket.status != "closed";
+                                        let mine = c.ticket.mine && c.ticket.status != Status::Closed;
                                         let customer = c
                                             .customer
                                             .as_ref()
@@ -713,9 +715,9 @@ fn group(
     messages: Vec<crate::api::inbox::MessageView>,
 ) -> Vec<(crate::api::inbox::MessageView, bool)> {
     let mut out = Vec::with_capacity(messages.len());
-    let mut previous: Option<(String, Option<String>, i64)> = None;
+    let mut previous: Option<(Origin, Option<String>, i64)> = None;
     for m in messages {
-        let key = (m.origin.clone(), m.author_name.clone());
+        let key = (m.origin, m.author_name.clone());
         // A pause of five minutes starts a new run too.
         let first = previous
             .as_ref()
@@ -762,7 +764,7 @@ fn first_unread(c: &ConversationData) -> Option<i64> {
     }
     c.messages
         .iter()
-        .find(|m| m.id > read && m.origin == "customer")
+        .find(|m| m.id > read && m.origin == Origin::Customer)
         .map(|m| m.id)
 }
 
@@ -796,14 +798,11 @@ fn TranscriptSkeleton() -> impl IntoView {
 #[component]
 fn Facts(c: ConversationData, now: Signal<i64>) -> impl IntoView {
     let t = c.ticket.clone();
-    let holder = match (t.status.as_str(), t.mine, t.assignee_name.clone()) {
-        ("closed", ..) => format!(
-            "Closed ({})",
-            c.closed_reason
-                .clone()
-                .unwrap_or_default()
-                .replace('_', " ")
-        ),
+    let holder = match (t.status, t.mine, t.assignee_name.clone()) {
+        (Status::Closed, ..) => match c.closed_reason {
+            Some(reason) => format!("Closed ({})", reason.label()),
+            None => "Closed".to_owned(),
+        },
         (_, true, _) => "You".to_owned(),
         (_, _, Some(name)) => name,
         _ => "Nobody: waiting in the queue".to_owned(),
@@ -869,7 +868,7 @@ fn CustomerPanel(c: ConversationData) -> impl IntoView {
                         {customer.others.into_iter().map(|o| view! {
                             <li>
                                 <a href=format!("/inbox/{}", o.id)>{if o.title.is_empty() { "(no title)".to_owned() } else { o.title }}</a>
-                                " " <span class="muted">{o.status} ", " <Time ms=o.created_at shown=Shown::Full /></span>
+                                " " <span class="muted">{o.status.as_str()} ", " <Time ms=o.created_at shown=Shown::Full /></span>
                             </li>
                         }).collect_view()}
                     </ul>
@@ -1122,7 +1121,7 @@ async fn upload(ticket: &str, file: &web_sys::File) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::first_unread;
-    use crate::api::inbox::{ConversationData, MessageView, TicketRow};
+    use crate::api::inbox::{ConversationData, MessageView, Status, TicketRow};
 
     fn conversation(
         read_up_to: Option<i64>,
@@ -1133,7 +1132,7 @@ mod tests {
             ticket: TicketRow {
                 id: "tkt_1".to_owned(),
                 title: "Parcel".to_owned(),
-                status: "assigned".to_owned(),
+                status: Status::Assigned,
                 connection: "Shop bot".to_owned(),
                 customer_name: None,
                 customer_email: None,
@@ -1154,7 +1153,7 @@ mod tests {
                 .iter()
                 .map(|&(id, origin)| MessageView {
                     id,
-                    origin: origin.to_owned(),
+                    origin: origin.parse().unwrap(),
                     kind: "text".to_owned(),
                     payload: "{}".to_owned(),
                     html: None,

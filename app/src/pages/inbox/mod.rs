@@ -17,17 +17,18 @@ use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::inbox::{Summary, TicketPage, TicketRow, inbox_page};
+use crate::api::inbox::{Status, Summary, TicketPage, TicketRow, inbox_page};
 use crate::components::alerts::QueueSummary;
-use crate::components::guard::{Guard, Session, on_signed_out};
-use crate::components::live::use_live;
+use crate::components::guard::Guard;
+use crate::components::realtime::use_realtime;
+use crate::components::session::{Session, on_signed_out};
 use crate::error::AppError;
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
     // Created here, outside the guard (see `Guard`).
     let session = Session::load();
-    let live = use_live();
+    let realtime = use_realtime();
     let query = use_query_map();
     let view_name = Memo::new(move |_| {
         let v = query.read().get("view").unwrap_or_default();
@@ -38,7 +39,7 @@ pub fn InboxPage() -> impl IntoView {
         }
     });
     let first = Resource::new(
-        move || (view_name.get(), live.changes.get()),
+        move || (view_name.get(), realtime.changes.get()),
         move |(view, _)| session.then(inbox_page(view, None)),
     );
     // The conversation route inside reuses who is signed in.
@@ -275,15 +276,15 @@ fn Row(
         row.title.clone()
     };
     let created = row.created_at;
-    let queued = row.status == "queued";
+    let queued = row.status == Status::Queued;
     let overdue = move || queued && now.get() - created > i64::from(threshold) * 60_000;
-    let holder = match (row.status.as_str(), row.mine, row.assignee_name.clone()) {
-        ("closed", ..) => "Closed".to_owned(),
+    let holder = match (row.status, row.mine, row.assignee_name.clone()) {
+        (Status::Closed, ..) => "Closed".to_owned(),
         (_, true, _) => "You".to_owned(),
         (_, _, Some(name)) => name,
         _ => "Unassigned".to_owned(),
     };
-    let since = if row.status == "closed" {
+    let since = if row.status == Status::Closed {
         row.closed_at.unwrap_or(created)
     } else {
         created
@@ -332,10 +333,10 @@ fn Row(
 /// The realtime connection's state, for the person to see.
 #[component]
 pub fn LiveState() -> impl IntoView {
-    let live = use_live();
+    let realtime = use_realtime();
     view! {
-        <span class=move || live.state.get().class() data-testid="live-state" role="status">
-            {move || live.state.get().label()}
+        <span class=move || realtime.state.get().class() data-testid="live-state" role="status">
+            {move || realtime.state.get().label()}
         </span>
     }
 }

@@ -2,21 +2,21 @@
 //! `Authorization: Bearer <token>` (see `baton token create`). Tokens follow the
 //! browser's rules: a deactivated account or a password change voids them at once.
 //!
-//! Every route is registered through [`Routes`], which records who may call it, so
-//! the authorization tests walk the same list the router is built from.
+//! Every route is registered once through [`Routes`], which takes its path and method
+//! from the handler's OpenAPI annotation and records who may call it, so the router,
+//! `/api/openapi.json` and the authorization tests share one list.
 
+pub mod attachments;
 pub mod tickets;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRef, FromRequestParts, Query};
-use axum::handler::Handler;
-use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
-use axum::routing::MethodRouter;
 use serde::Serialize;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
+use super::auth::{ApiAdmin, ApiUser};
 use super::error::{ErrorBody, HttpError};
+use super::extract::ApiQuery;
 use crate::state::AppState;
 
 /// Who may call a route.
@@ -28,165 +28,75 @@ pub enum Access {
     Admin,
 }
 
-/// One registered REST route.
+/// One registered REST route, as its OpenAPI description names it.
 #[derive(Debug, Clone)]
 pub struct RouteInfo {
+    /// `GET` or `POST`.
     pub method: &'static str,
-    pub path: &'static str,
+    pub path: String,
     pub access: Access,
     /// Also accepts the browser's session cookie (the composer uses the route).
     pub session: bool,
 }
 
-/// The REST router together with the list of what it serves.
+/// The REST router with its OpenAPI description, and the list of what it serves.
+/// Each route is registered once, from its handler's `#[utoipa::path]`, so the
+/// router, the description and the authorization tests cannot drift apart.
 pub struct Routes {
-    pub router: axum::Router<AppState>,
+    pub router: OpenApiRouter<AppState>,
     pub list: Vec<RouteInfo>,
 }
 
 impl Routes {
     fn new() -> Self {
         Self {
-            router: axum::Router::new(),
+            router: OpenApiRouter::new(),
             list: Vec::new(),
         }
     }
 
-    fn get<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("GET", path, access, MethodRouter::new().get(handler))
+    fn add(mut self, access: Access, route: UtoipaMethodRouter<AppState>) -> Self {
+        for (path, item) in &route.1.paths {
+            for (method, operation) in [("GET", &item.get), ("POST", &item.post)] {
+                if operation.is_some() {
+                    self.list.push(RouteInfo {
+                        method,
+                        path: path.clone(),
+                        access,
+                        session: false,
+                    });
+                }
+            }
+        }
+        self.router = self.router.routes(route);
+        self
     }
 
-    fn post<H, T>(self, path: &'static str, access: Access, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("POST", path, access, MethodRouter::new().post(handler))
-    }
-
-    /// A POST route that browsers call with their session as well as programs with a
+    /// A route that browsers call with their session as well as programs with a
     /// token. Cross-site requests are refused by the Origin check before it runs.
-    fn post_with_session<H, T>(self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        let mut routes = self.post(path, Access::Account, handler);
-        if let Some(last) = routes.list.last_mut() {
-            last.session = true;
+    fn add_with_session(self, route: UtoipaMethodRouter<AppState>) -> Self {
+        let before = self.list.len();
+        let mut routes = self.add(Access::Account, route);
+        for info in &mut routes.list[before..] {
+            info.session = true;
         }
         routes
-    }
-
-    fn add(
-        mut self,
-        method: &'static str,
-        path: &'static str,
-        access: Access,
-        handler: MethodRouter<AppState>,
-    ) -> Self {
-        self.list.push(RouteInfo {
-            method,
-            path,
-            access,
-            session: false,
-        });
-        self.router = self.router.route(path, handler);
-        self
     }
 }
 
 /// Every REST route. Handlers of `Admin` routes take [`ApiAdmin`].
 pub fn routes() -> Routes {
     Routes::new()
-        .get("/api/v1/me", Access::Account, me)
-        .get("/api/v1/audit", Access::Admin, audit)
-        .get("/api/v1/tickets", Access::Account, tickets::list)
-        .get("/api/v1/tickets/{id}", Access::Account, tickets::get)
-        .post(
-            "/api/v1/tickets/{id}/assign",
-            Access::Account,
-            tickets::assign,
-        )
-        .post(
-            "/api/v1/tickets/{id}/messages",
-            Access::Account,
-            tickets::reply,
-        )
-        .post(
-            "/api/v1/tickets/{id}/close",
-            Access::Account,
-            tickets::close,
-        )
-        .get("/api/v1/agents", Access::Account, tickets::agents)
+        .add(Access::Account, routes!(me))
+        .add(Access::Admin, routes!(audit))
+        .add(Access::Account, routes!(tickets::list))
+        .add(Access::Account, routes!(tickets::get))
+        .add(Access::Account, routes!(tickets::assign))
+        .add(Access::Account, routes!(tickets::reply))
+        .add(Access::Account, routes!(tickets::close))
+        .add(Access::Account, routes!(tickets::agents))
         // The composer sends files through this route too.
-        .post_with_session("/api/v1/tickets/{id}/attachments", super::files::upload)
-}
-
-/// The account a request's bearer token belongs to.
-pub struct ApiUser(pub backend::users::User);
-
-impl<S> FromRequestParts<S> for ApiUser
-where
-    S: Send + Sync,
-    backend::Services: FromRef<S>,
-{
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
-        let services = backend::Services::from_ref(state);
-        let token = bearer_token(&parts.headers)?
-            .ok_or_else(|| HttpError::Unauthorized("an API token is required".into()))?;
-        let user = backend::accounts::authenticate_token(&services.db, token)
-            .await?
-            .ok_or_else(|| HttpError::Unauthorized("the API token is not valid".into()))?;
-        services.last_seen.touch(&services.db, user.id).await?;
-        Ok(ApiUser(user))
-    }
-}
-
-/// The bearer token of a request: `None` without an `Authorization` header, an
-/// error for one that is not `Bearer <token>`.
-pub fn bearer_token(headers: &axum::http::HeaderMap) -> Result<Option<&str>, HttpError> {
-    let Some(header) = headers.get(AUTHORIZATION) else {
-        return Ok(None);
-    };
-    header
-        .to_str()
-        .ok()
-        .and_then(|h| {
-            h.get(..7)
-                .filter(|scheme| scheme.eq_ignore_ascii_case("bearer "))
-                .map(|_| h[7..].trim())
-        })
-        .filter(|t| !t.is_empty())
-        .map(Some)
-        .ok_or_else(|| {
-            HttpError::Unauthorized("use the header Authorization: Bearer <token>".into())
-        })
-}
-
-/// An [`ApiUser`] who is an admin; an agent's token gets 403.
-pub struct ApiAdmin(pub backend::users::User);
-
-impl<S> FromRequestParts<S> for ApiAdmin
-where
-    S: Send + Sync,
-    backend::Services: FromRef<S>,
-{
-    type Rejection = HttpError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, HttpError> {
-        let ApiUser(user) = ApiUser::from_request_parts(parts, state).await?;
-        if user.role != backend::users::Role::Admin.as_str() {
-            return Err(HttpError::Forbidden("this needs an admin's token".into()));
-        }
-        Ok(ApiAdmin(user))
-    }
+        .add_with_session(routes!(attachments::upload))
 }
 
 /// The token's account, as programs see it.
@@ -197,7 +107,7 @@ pub struct Account {
     pub public_id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: backend::users::Role,
 }
 
 /// Who this token belongs to.
@@ -252,9 +162,8 @@ pub struct AuditEntry {
 pub async fn audit(
     ApiAdmin(_): ApiAdmin,
     axum::extract::State(services): axum::extract::State<backend::Services>,
-    filter: Result<Query<backend::accounts::audit_log::Filter>, QueryRejection>,
+    ApiQuery(filter): ApiQuery<backend::accounts::audit_log::Filter>,
 ) -> Result<Json<Vec<AuditEntry>>, HttpError> {
-    let Query(filter) = filter.map_err(|e| HttpError::BadRequest(e.body_text()))?;
     let entries = backend::accounts::audit_log::list(&services.db, &filter).await?;
     Ok(Json(
         entries

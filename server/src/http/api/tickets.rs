@@ -2,24 +2,25 @@
 //! performing an API request" (take over, reply, hand back), for any program with a
 //! personal API token. Tickets are named by the id Baton returned to Botpress.
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use backend::auth::ClientAddr;
-use backend::inbox::{self, Cursor, View};
+use backend::tickets::views::{self, Cursor, View};
+use protocol::account::{Presence, Role};
+use protocol::ticket::{Delivery, Origin, Status};
 use serde::{Deserialize, Serialize};
 
-use super::ApiUser;
+use crate::http::auth::ApiUser;
 use crate::http::error::{ErrorBody, HttpError};
+use crate::http::extract::{ApiJson, ApiQuery};
 
 /// A ticket as programs see it.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Ticket {
     /// The id Baton returned to Botpress (`tkt_…`).
     pub id: String,
-    /// `queued`, `assigned` or `closed`.
-    pub status: String,
+    pub status: Status,
     pub title: String,
     pub description: String,
     /// The Botpress connection's name.
@@ -38,7 +39,7 @@ pub struct Ticket {
     pub unread: i64,
 }
 
-fn ticket(row: inbox::Row) -> Ticket {
+fn ticket(row: views::Row) -> Ticket {
     Ticket {
         id: row.remote_id,
         status: row.status,
@@ -95,9 +96,8 @@ pub struct TicketPage {
 pub async fn list(
     ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
-    query: Result<Query<ListQuery>, QueryRejection>,
+    ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<TicketPage>, HttpError> {
-    let Query(query) = query.map_err(|e| HttpError::BadRequest(e.body_text()))?;
     let mine = match query.assignee.as_deref() {
         None => false,
         Some("me") => true,
@@ -123,12 +123,12 @@ pub async fn list(
         }
     };
     let after = query.cursor.as_deref().map(Cursor::parse).transpose()?;
-    let page = inbox::list(
+    let page = views::list(
         &services.db,
         view,
         user.id,
         after,
-        query.limit.unwrap_or(inbox::PAGE),
+        query.limit.unwrap_or(views::PAGE),
     )
     .await?;
     Ok(Json(TicketPage {
@@ -140,9 +140,9 @@ pub async fn list(
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: i64,
-    /// `customer`, `agent`, `system` (Botpress notices), `transcript_customer`,
-    /// `transcript_bot` (the bot conversation before the handoff).
-    pub origin: String,
+    /// `system` is a Botpress notice; `transcript_…` the bot conversation before the
+    /// handoff.
+    pub origin: Origin,
     /// The Botpress message type (`text`, `image`, `file`, …).
     #[serde(rename = "type")]
     pub kind: String,
@@ -150,8 +150,8 @@ pub struct Message {
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
     pub author_name: Option<String>,
-    /// Agent messages: `pending`, `sent` or `failed`.
-    pub delivery: Option<String>,
+    /// Agent messages only.
+    pub delivery: Option<Delivery>,
     pub delivery_error: Option<String>,
     pub at: i64,
 }
@@ -179,9 +179,9 @@ pub async fn get(
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<TicketWithMessages>, HttpError> {
-    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
-    let row = inbox::row(&services.db, user.id, ticket_id).await?;
-    let messages = inbox::messages(&services.db, ticket_id)
+    let ticket_id = views::find_by_remote_id(&services.db, &id).await?;
+    let row = views::row(&services.db, user.id, ticket_id).await?;
+    let messages = views::messages(&services.db, ticket_id)
         .await?
         .into_iter()
         .map(|m| Message {
@@ -230,10 +230,9 @@ pub async fn assign(
     addr: Option<Extension<ClientAddr>>,
     State(services): State<backend::Services>,
     Path(id): Path<String>,
-    body: Result<Json<Assign>, JsonRejection>,
+    ApiJson(body): ApiJson<Assign>,
 ) -> Result<Json<Ticket>, HttpError> {
-    let Json(body) = body.map_err(|e| HttpError::BadRequest(e.body_text()))?;
-    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    let ticket_id = views::find_by_remote_id(&services.db, &id).await?;
     let agent = match body.agent_id {
         Some(public_id) => {
             backend::users::find_by_public_id(&services.db, &public_id)
@@ -244,7 +243,7 @@ pub async fn assign(
     };
     let by = backend::tickets::By::new(&user, client_ip(addr));
     backend::tickets::assign(&services, ticket_id, agent, &by).await?;
-    let row = inbox::row(&services.db, user.id, ticket_id).await?;
+    let row = views::row(&services.db, user.id, ticket_id).await?;
     Ok(Json(ticket(row)))
 }
 
@@ -258,7 +257,7 @@ pub struct Reply {
 pub struct Sent {
     pub id: i64,
     /// `pending` until the bot's webhook accepts it.
-    pub delivery: String,
+    pub delivery: Delivery,
 }
 
 /// Replies to the customer. The ticket must be assigned to the token's owner.
@@ -280,10 +279,9 @@ pub async fn reply(
     ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
     Path(id): Path<String>,
-    body: Result<Json<Reply>, JsonRejection>,
+    ApiJson(body): ApiJson<Reply>,
 ) -> Result<(StatusCode, Json<Sent>), HttpError> {
-    let Json(body) = body.map_err(|e| HttpError::BadRequest(e.body_text()))?;
-    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    let ticket_id = views::find_by_remote_id(&services.db, &id).await?;
     let payload = serde_json::json!({ "text": body.text });
     let message =
         backend::tickets::send_message(&services, ticket_id, user.id, "text", &payload).await?;
@@ -291,7 +289,7 @@ pub async fn reply(
         StatusCode::CREATED,
         Json(Sent {
             id: message,
-            delivery: "pending".into(),
+            delivery: Delivery::Pending,
         }),
     ))
 }
@@ -316,10 +314,10 @@ pub async fn close(
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<Ticket>, HttpError> {
-    let ticket_id = inbox::find_by_remote_id(&services.db, &id).await?;
+    let ticket_id = views::find_by_remote_id(&services.db, &id).await?;
     let by = backend::tickets::By::new(&user, client_ip(addr));
     backend::tickets::hand_back(&services, ticket_id, &by).await?;
-    let row = inbox::row(&services.db, user.id, ticket_id).await?;
+    let row = views::row(&services.db, user.id, ticket_id).await?;
     Ok(Json(ticket(row)))
 }
 
@@ -334,9 +332,8 @@ pub struct Agent {
     pub id: String,
     pub name: String,
     pub email: String,
-    pub role: String,
-    /// `online`, `away` or `offline`.
-    pub presence: String,
+    pub role: Role,
+    pub presence: Presence,
 }
 
 /// The active agents and admins, to transfer tickets to.
@@ -362,7 +359,7 @@ pub async fn agents(
                 name: p.name,
                 email: p.email,
                 role: p.role,
-                presence: p.presence.as_str().into(),
+                presence: p.presence,
             })
             .collect(),
     ))

@@ -1,0 +1,190 @@
+//! What a committed write caused, applied in one place after the commit.
+//!
+//! A write collects its consequences in an [`Effects`] while it runs: realtime events
+//! to publish, background workers to wake, sockets to close, alerts to send. Nothing
+//! of that may happen before the commit (a client that refetches on an event must
+//! find the change; a worker woken early finds nothing), and nothing may be forgotten
+//! after it. So writes never touch the hub or the workers themselves: they return
+//! their effects, and [`Services::commit`] or [`Services::apply`] carries them out.
+//!
+//! Events carry every id they need, taken from the write itself, so applying them
+//! runs no SQL. This is also the seam where a second replica will pick events up.
+
+use std::sync::Arc;
+
+use protocol::realtime::Change;
+use sqlx::{Sqlite, Transaction};
+use tokio::sync::Notify;
+
+use crate::{Result, Services};
+
+/// A background worker that sleeps until there is work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Worker {
+    /// Delivers webhook calls (`outbox::worker`).
+    Outbox,
+    /// Copies customers' media (`media`).
+    Media,
+    /// Asks the Botpress API about tickets and close requests (`botpress::sync`).
+    Sync,
+}
+
+/// Wakes one worker. Cheap to clone. Register with [`Waker::notified`] before looking
+/// for work, so a wake that comes while the worker looks is not lost.
+#[derive(Clone, Debug, Default)]
+pub struct Waker {
+    notify: Arc<Notify>,
+}
+
+impl Waker {
+    pub fn wake(&self) {
+        self.notify.notify_one();
+    }
+
+    pub fn notified(&self) -> tokio::sync::futures::Notified<'_> {
+        self.notify.notified()
+    }
+}
+
+/// The wakers of every [`Worker`].
+#[derive(Clone, Debug, Default)]
+pub struct Wakers {
+    pub outbox: Waker,
+    pub media: Waker,
+    pub sync: Waker,
+}
+
+impl Wakers {
+    pub fn of(&self, worker: Worker) -> &Waker {
+        match worker {
+            Worker::Outbox => &self.outbox,
+            Worker::Media => &self.media,
+            Worker::Sync => &self.sync,
+        }
+    }
+}
+
+/// A new ticket the alert webhook should hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    pub ticket: String,
+    pub title: String,
+}
+
+/// The consequences of one write, in the order they were caused.
+#[derive(Debug, Default, PartialEq, Eq)]
+#[must_use = "a write's effects must be applied after its commit"]
+pub struct Effects {
+    /// Changes for every socket, or (with an account) for that account's only.
+    events: Vec<(Change, Option<i64>)>,
+    wake: Vec<Worker>,
+    /// Accounts whose sockets must close (their access ended).
+    sign_out: Vec<i64>,
+    alerts: Vec<NewTicket>,
+}
+
+impl Effects {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Announces a change to everyone.
+    pub fn publish(&mut self, change: Change) {
+        self.events.push((change, None));
+    }
+
+    /// Announces a change to one account's sockets only (its own read state).
+    pub fn publish_to(&mut self, user: i64, change: Change) {
+        self.events.push((change, Some(user)));
+    }
+
+    pub fn wake(&mut self, worker: Worker) {
+        if !self.wake.contains(&worker) {
+            self.wake.push(worker);
+        }
+    }
+
+    pub fn sign_out(&mut self, user: i64) {
+        self.sign_out.push(user);
+    }
+
+    pub fn alert(&mut self, alert: NewTicket) {
+        self.alerts.push(alert);
+    }
+
+    /// Adds another write's effects after these (a batch of writes).
+    pub fn extend(&mut self, other: Effects) {
+        self.events.extend(other.events);
+        for worker in other.wake {
+            self.wake(worker);
+        }
+        self.sign_out.extend(other.sign_out);
+        self.alerts.extend(other.alerts);
+    }
+
+    pub fn events(&self) -> impl Iterator<Item = &Change> {
+        self.events.iter().map(|(change, _)| change)
+    }
+
+    pub fn wakes(&self, worker: Worker) -> bool {
+        self.wake.contains(&worker)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Services {
+    /// Commits a write transaction, then applies what it caused.
+    pub async fn commit(&self, tx: Transaction<'static, Sqlite>, effects: Effects) -> Result<()> {
+        tx.commit().await?;
+        self.apply(effects);
+        Ok(())
+    }
+
+    /// Applies the effects of writes that are committed: workers first (they find
+    /// the rows), then sockets, then events in order, then alerts.
+    pub fn apply(&self, effects: Effects) {
+        for worker in effects.wake {
+            self.wakers.of(worker).wake();
+        }
+        for user in effects.sign_out {
+            self.hub.sockets().close_user(user);
+        }
+        for (change, only_for) in effects.events {
+            self.hub.publish(change, only_for);
+        }
+        for alert in effects.alerts {
+            crate::alerts::new_ticket(self, &alert.ticket, &alert.title);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_keeps_event_order_and_wakes_each_worker_once() {
+        let mut first = Effects::new();
+        first.wake(Worker::Outbox);
+        first.publish(Change::Closed {
+            ticket: "tkt_1".into(),
+        });
+        let mut second = Effects::new();
+        second.wake(Worker::Outbox);
+        second.wake(Worker::Media);
+        second.publish_to(
+            3,
+            Change::Unread {
+                ticket: "tkt_2".into(),
+            },
+        );
+        first.extend(second);
+        assert_eq!(first.wake, [Worker::Outbox, Worker::Media]);
+        let tickets: Vec<_> = first.events().filter_map(Change::ticket).collect();
+        assert_eq!(tickets, ["tkt_1", "tkt_2"]);
+        assert!(!first.is_empty() && Effects::new().is_empty());
+    }
+}

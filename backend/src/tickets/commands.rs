@@ -1,0 +1,404 @@
+//! What people do to tickets: take, transfer, reply, hand back, resend; and the sweep
+//! that closes abandoned ones.
+//!
+//! Each change, the webhook call that announces it to Botpress (the outbox), its
+//! activity line and its audit entry are written in one transaction, so none can
+//! happen without the others; its events follow the commit (see `effects`).
+//!
+//! Who may act: any active agent may take a queued ticket; once someone holds it,
+//! only they or an admin may transfer it, hand it back, close it or take it over;
+//! only the holder replies and resends.
+
+use protocol::account::Role;
+use protocol::realtime::Change;
+use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
+use serde_json::{Value, json};
+use sqlx::SqliteConnection;
+
+use super::activity::{self, Action};
+use super::lifecycle::close_in;
+use crate::accounts::{self, Actor};
+use crate::clock::now_ms;
+use crate::effects::Effects;
+use crate::outbox::{self, WebhookCall};
+use crate::{Error, Result, Services, db};
+
+/// Who is acting on a ticket: their account, whether they are an admin, and how the
+/// audit log names them.
+#[derive(Debug, Clone)]
+pub struct By {
+    pub user: i64,
+    pub admin: bool,
+    pub actor: Actor,
+}
+
+impl By {
+    pub fn new(user: &crate::users::User, ip: Option<String>) -> Self {
+        By {
+            user: user.id,
+            admin: user.role == Role::Admin,
+            actor: Actor {
+                id: Some(user.id),
+                label: user.email.clone(),
+                ip,
+            },
+        }
+    }
+}
+
+/// An open ticket as a command sees it.
+struct Open {
+    remote_id: String,
+    assignee_id: Option<i64>,
+}
+
+async fn open_ticket(conn: &mut SqliteConnection, ticket: i64) -> Result<Open> {
+    let t = sqlx::query!(
+        r#"select remote_id, status as "status: Status", assignee_id from tickets where id = ?"#,
+        ticket
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound("ticket"))?;
+    if t.status == Status::Closed {
+        return Err(Error::Conflict("the ticket is closed".into()));
+    }
+    Ok(Open {
+        remote_id: t.remote_id,
+        assignee_id: t.assignee_id,
+    })
+}
+
+/// The public id of an active account (the id Botpress knows an agent by).
+async fn active_agent(conn: &mut SqliteConnection, user: i64) -> Result<String> {
+    let row = sqlx::query!(
+        r#"select public_id, active as "active: bool" from users where id = ?"#,
+        user
+    )
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(Error::NotFound("agent"))?;
+    if !row.active {
+        return Err(Error::Conflict("that agent is deactivated".into()));
+    }
+    Ok(row.public_id)
+}
+
+/// Anyone may change hands of a queued ticket; once held, the holder or an admin.
+async fn may_manage(conn: &mut SqliteConnection, t: &Open, by: &By) -> Result<()> {
+    let Some(holder) = t.assignee_id else {
+        return Ok(());
+    };
+    if holder == by.user || by.admin {
+        return Ok(());
+    }
+    let name = sqlx::query_scalar!("select name from users where id = ?", holder)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or_else(|| "A colleague".to_owned());
+    Err(Error::NotAllowed(format!(
+        "{name} holds this conversation: only they or an admin can take it over, transfer it or close it"
+    )))
+}
+
+/// Writes the activity line and the audit entry of a change, in its transaction.
+async fn record(
+    conn: &mut SqliteConnection,
+    t: &Open,
+    ticket: i64,
+    by: &By,
+    action: Action,
+    other: Option<i64>,
+    now: i64,
+) -> Result<()> {
+    activity::record_in(conn, ticket, Some(by.user), action, other, now).await?;
+    let other = match other {
+        Some(id) => {
+            sqlx::query_scalar!("select public_id from users where id = ?", id)
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+        None => None,
+    };
+    accounts::audit_in(
+        conn,
+        &by.actor,
+        action.audit_name(),
+        json!({ "ticket": t.remote_id, "agent": other }),
+    )
+    .await
+}
+
+/// Assigns the ticket to `agent`: taking it from the queue, taking it over (an admin),
+/// or a transfer. Botpress is told once per real change of hands: assigning to the
+/// current holder does nothing.
+pub async fn assign(services: &Services, ticket: i64, agent: i64, by: &By) -> Result<bool> {
+    let now = now_ms();
+    let mut effects = Effects::new();
+    let mut tx = db::begin_write(&services.db).await?;
+    let t = open_ticket(&mut tx, ticket).await?;
+    if t.assignee_id == Some(agent) {
+        return Ok(false);
+    }
+    may_manage(&mut tx, &t, by).await?;
+    let agent_id = active_agent(&mut tx, agent).await?;
+    let (action, other) = match t.assignee_id {
+        _ if agent != by.user => (Action::Transferred, Some(agent)),
+        Some(holder) => (Action::TookOver, Some(holder)),
+        None => (Action::Took, None),
+    };
+    record(&mut tx, &t, ticket, by, action, other, now).await?;
+    sqlx::query!(
+        "update tickets set status = 'assigned', assignee_id = ?, updated_at = ? where id = ?",
+        agent,
+        now,
+        ticket
+    )
+    .execute(&mut *tx)
+    .await?;
+    let call = WebhookCall::AgentAssigned {
+        conversation: t.remote_id.clone(),
+        agent: agent_id.clone(),
+    };
+    outbox::enqueue_in(&mut tx, &mut effects, ticket, &call, now).await?;
+    effects.publish(Change::Assigned {
+        ticket: t.remote_id,
+        agent: Some(agent_id),
+    });
+    services.commit(tx, effects).await?;
+    Ok(true)
+}
+
+/// The message types an agent may send: exactly those the HITL plugin relays to the
+/// end user (docs/botpress.md §7; `bloc` is composed by bots, not agents).
+pub const AGENT_TYPES: [&str; 5] = ["text", "image", "audio", "video", "file"];
+
+/// Checks an agent's message and returns the payload Botpress gets: only the fields of
+/// its type, never `type` or `userId` (docs/botpress.md §7).
+pub fn agent_payload(kind: &str, payload: &Value) -> Result<Value> {
+    let field = |name: &str| -> Result<String> {
+        match payload.get(name) {
+            Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.clone()),
+            _ => Err(Error::invalid(format!(
+                "a {kind} message needs a non-empty {name}"
+            ))),
+        }
+    };
+    let body = match kind {
+        "text" => json!({ "text": field("text")? }),
+        "image" => json!({ "imageUrl": field("imageUrl")? }),
+        "audio" => json!({ "audioUrl": field("audioUrl")? }),
+        "video" => json!({ "videoUrl": field("videoUrl")? }),
+        "file" => match payload.get("title") {
+            Some(Value::String(t)) if !t.trim().is_empty() => {
+                json!({ "fileUrl": field("fileUrl")?, "title": t })
+            }
+            _ => json!({ "fileUrl": field("fileUrl")? }),
+        },
+        other => {
+            return Err(Error::invalid(format!(
+                "agents can send {}, not {other:?}: the Botpress plugin relays nothing else",
+                AGENT_TYPES.join(", ")
+            )));
+        }
+    };
+    Ok(body)
+}
+
+/// An agent's reply. Only the ticket's holder may write, and only while it is open.
+/// Returns the new message id; its delivery state starts as `pending`.
+pub async fn send_message(
+    services: &Services,
+    ticket: i64,
+    agent: i64,
+    kind: &str,
+    payload: &Value,
+) -> Result<i64> {
+    let payload = agent_payload(kind, payload)?;
+    let now = now_ms();
+    let mut effects = Effects::new();
+    let mut tx = db::begin_write(&services.db).await?;
+    let t = open_ticket(&mut tx, ticket).await?;
+    match t.assignee_id {
+        Some(holder) if holder == agent => {}
+        Some(_) => {
+            return Err(Error::NotAllowed(
+                "a colleague holds this conversation: only they can reply".into(),
+            ));
+        }
+        None => {
+            return Err(Error::Conflict(
+                "take the ticket before replying: it is not assigned to you".into(),
+            ));
+        }
+    }
+    let agent_id = active_agent(&mut tx, agent).await?;
+    let stored = payload.to_string();
+    let (origin, pending) = (Origin::Agent, Delivery::Pending);
+    let message = sqlx::query_scalar!(
+        r#"insert into messages (ticket_id, origin, type, payload, author_id, delivery, created_at)
+         values (?, ?, ?, ?, ?, ?, ?)
+         returning id as "id!""#,
+        ticket,
+        origin,
+        kind,
+        stored,
+        agent,
+        pending,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let call = WebhookCall::MessageFromAgent {
+        conversation: t.remote_id.clone(),
+        agent: agent_id,
+        kind: kind.to_owned(),
+        payload,
+        message,
+    };
+    outbox::enqueue_in(&mut tx, &mut effects, ticket, &call, now).await?;
+    effects.publish(Change::MessageAdded {
+        ticket: t.remote_id,
+        message,
+        origin,
+    });
+    services.commit(tx, effects).await?;
+    Ok(message)
+}
+
+/// Queues a failed agent message again (the agent's *Resend*).
+pub async fn resend(services: &Services, message: i64, by: &By) -> Result<()> {
+    let now = now_ms();
+    let mut effects = Effects::new();
+    let mut tx = db::begin_write(&services.db).await?;
+    let m = sqlx::query!(
+        r#"select ticket_id, delivery as "delivery: Delivery" from messages
+           where id = ? and origin = 'agent'"#,
+        message
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(Error::NotFound("message"))?;
+    // Whose it is first: others learn nothing about its messages.
+    let t = open_ticket(&mut tx, m.ticket_id).await?;
+    if t.assignee_id != Some(by.user) {
+        return Err(Error::NotAllowed(
+            "only the agent who holds the ticket can resend its messages".into(),
+        ));
+    }
+    if m.delivery != Some(Delivery::Failed) {
+        return Err(Error::Conflict(
+            "only a failed message can be resent".into(),
+        ));
+    }
+    record(&mut tx, &t, m.ticket_id, by, Action::Resent, None, now).await?;
+    let body = sqlx::query_scalar!(
+        "select body from outbox where message_id = ? order by id desc limit 1",
+        message
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let call = WebhookCall::message_from_stored(&body, message)?;
+    sqlx::query!(
+        "update messages set delivery = 'pending', delivery_error = null where id = ?",
+        message
+    )
+    .execute(&mut *tx)
+    .await?;
+    outbox::enqueue_in(&mut tx, &mut effects, m.ticket_id, &call, now).await?;
+    effects.publish(Change::DeliveryChanged {
+        ticket: t.remote_id,
+        message,
+    });
+    services.commit(tx, effects).await
+}
+
+/// Hands the conversation back to the bot and closes the ticket (`/stop-hitl`; the v12
+/// module's "unpause"). Botpress does not call closeRemoteTicket back for this.
+pub async fn hand_back(services: &Services, ticket: i64, by: &By) -> Result<()> {
+    let now = now_ms();
+    let mut effects = Effects::new();
+    let mut tx = db::begin_write(&services.db).await?;
+    let t = open_ticket(&mut tx, ticket).await?;
+    may_manage(&mut tx, &t, by).await?;
+    close_in(&mut tx, &mut effects, ticket, ClosedReason::HandedBack, now).await?;
+    record(&mut tx, &t, ticket, by, Action::HandedBack, None, now).await?;
+    let call = WebhookCall::Stop {
+        conversation: t.remote_id,
+    };
+    outbox::enqueue_in(&mut tx, &mut effects, ticket, &call, now).await?;
+    services.commit(tx, effects).await
+}
+
+/// Closes queued tickets that never saw a message since `cutoff` (ms): a create
+/// retried by Botpress leaves such a twin behind (docs/botpress.md §11 #14). Each is
+/// handed back with `/stop-hitl` (docs/botpress.md §9.4): for a twin Botpress ignores
+/// it; for a real session whose customer never wrote, it frees them from waiting.
+/// Returns how many.
+pub async fn close_abandoned(services: &Services, cutoff: i64) -> Result<u64> {
+    let now = now_ms();
+    let mut effects = Effects::new();
+    let mut tx = db::begin_write(&services.db).await?;
+    let abandoned = sqlx::query!(
+        r#"select id as "id!", remote_id from tickets
+           where status = 'queued' and first_inbound_at is null and created_at < ?
+             and not exists (select 1 from messages m where m.ticket_id = tickets.id)"#,
+        cutoff
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for t in &abandoned {
+        close_in(&mut tx, &mut effects, t.id, ClosedReason::Abandoned, now).await?;
+        let call = WebhookCall::Stop {
+            conversation: t.remote_id.clone(),
+        };
+        outbox::enqueue_in(&mut tx, &mut effects, t.id, &call, now).await?;
+    }
+    services.commit(tx, effects).await?;
+    let closed = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
+    if closed > 0 {
+        tracing::info!(
+            closed,
+            "closed queued tickets that never received a message"
+        );
+    }
+    Ok(closed)
+}
+
+/// Periodic upkeep: closes abandoned tickets every ten minutes.
+pub async fn housekeeping(services: Services, cancel: tokio_util::sync::CancellationToken) {
+    let every = std::time::Duration::from_secs(600);
+    loop {
+        let age = i64::try_from(services.settings.abandon_after.as_millis()).unwrap_or(i64::MAX);
+        if let Err(e) = close_abandoned(&services, now_ms().saturating_sub(age)).await {
+            tracing::error!(error = ?e, "housekeeping failed");
+        }
+        tokio::select! {
+            () = cancel.cancelled() => break,
+            () = tokio::time::sleep(every) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_payloads_carry_only_their_fields() {
+        let p = agent_payload(
+            "text",
+            &json!({"text": "hi", "type": "text", "userId": "u"}),
+        )
+        .unwrap();
+        assert_eq!(p, json!({"text": "hi"}));
+        let p =
+            agent_payload("file", &json!({"fileUrl": "https://f/x.pdf", "title": "X"})).unwrap();
+        assert_eq!(p, json!({"fileUrl": "https://f/x.pdf", "title": "X"}));
+        assert!(agent_payload("text", &json!({"text": "  "})).is_err());
+        assert!(agent_payload("image", &json!({"text": "x"})).is_err());
+        for bad in ["card", "markdown", "location", "bloc", "choice"] {
+            assert!(agent_payload(bad, &json!({"text": "x"})).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! The subcommands. Each one opens the same database as the server, so they also work
+//! while the server runs (SQLite in WAL mode allows that). Results go to stdout, logs
+//! to stderr. Each subcommand's flags are defined next to the code that runs it;
+//! subcommand inputs are not settings, so they have flags but no environment
+//! variables.
+//!
+//! - `user`, `token`, `connection`: accounts, API tokens, Botpress connections.
+
+mod connection;
+mod token;
+mod user;
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use backend::accounts;
+use clap::Subcommand;
+
+pub use connection::ConnectionCommand;
+pub use token::TokenCommand;
+pub use user::UserCommand;
+
+use crate::config::Config;
+use crate::startup::Application;
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Run the web server (the default when no command is given).
+    Serve,
+    /// Manage Botpress connections (one per bot).
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+    /// Manage agent and admin accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage personal API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Copy the database, consistently, while the server keeps running. Restore by
+    /// stopping Baton and putting the copy in place of the database file.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    match config.command.clone().unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Connection(command) => connection::run(&config, command).await,
+        Command::User(command) => user::run(&config, command).await,
+        Command::Token(command) => token::run(&config, command).await,
+        Command::Backup { file } => backup(&config, &file).await,
+    }
+}
+
+async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    // Never overwrite: a typo must not destroy the previous good backup.
+    anyhow::ensure!(
+        !file.exists(),
+        "{} already exists; choose a new file name",
+        file.display()
+    );
+    let db = open(config).await?;
+    backend::db::backup(&db, file)
+        .await
+        .with_context(|| format!("cannot write the backup to {}", file.display()))?;
+    let bytes = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+    eprintln!(
+        "Backed up the database to {} ({bytes} bytes).",
+        file.display()
+    );
+    println!("{}", file.display());
+    Ok(())
+}
+
+pub(crate) async fn open(config: &Config) -> anyhow::Result<backend::SqlitePool> {
+    backend::db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the database {}", config.database_url))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let app = Application::build(&config).await?;
+    if !accounts::any_user(&app.services().db).await? {
+        let token = accounts::setup::issue(&app.services().db).await?;
+        tracing::warn!(
+            "no accounts yet: open {}/setup?token={token} to create the first admin \
+             (valid 24 h, once), or use `baton user create --role admin`",
+            app.public_url()
+        );
+    }
+    tracing::info!(
+        listen = %app.local_addr(),
+        url = %app.public_url(),
+        "Baton is ready: open {}",
+        app.public_url()
+    );
+    app.run_until_stopped(crate::shutdown::signal()).await
+}
+
+pub(crate) fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
+    let mut raw = String::new();
+    std::io::stdin()
+        .read_to_string(&mut raw)
+        .with_context(|| format!("cannot read the {what} from standard input"))?;
+    let secret = raw.trim().to_owned();
+    anyhow::ensure!(
+        !secret.is_empty(),
+        "the {what} read from standard input is empty"
+    );
+    Ok(secret)
+}

@@ -1,0 +1,41 @@
+//! `baton token …`: personal API tokens.
+
+use backend::accounts::{self, Actor};
+use clap::Subcommand;
+use serde_json::json;
+
+use super::open;
+use crate::config::Config;
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum TokenCommand {
+    /// Create a personal API token for an account and print it (it is shown once;
+    /// only a hash is stored). Use it as `Authorization: Bearer <token>`.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. the name of the script using it.
+        #[arg(long, default_value = "cli")]
+        label: String,
+    },
+}
+
+pub(super) async fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
+    let db = open(config).await?;
+    match command {
+        TokenCommand::Create { email, label } => {
+            let user = accounts::find_by_email(&db, &email).await?;
+            let (id, token) = accounts::create_token(&db, user.id, &label).await?;
+            accounts::audit(
+                &db,
+                &Actor::cli(),
+                "token.create",
+                json!({"user": user.id, "token": id, "label": label}),
+            )
+            .await?;
+            println!("{token}");
+        }
+    }
+    db.close().await;
+    Ok(())
+}
