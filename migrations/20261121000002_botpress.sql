@@ -75,7 +75,7 @@ create table tickets (
     -- When the plugin's end notice arrived (closeRemoteTicket heuristic).
     end_notice_at             integer,
     closed_at                 integer,
-    -- 'abandoned': queued with no traffic for a day (a duplicate create, protocol §11 #14).
+    -- 'abandoned': queued with no traffic for a day (a duplicate create, docs/botpress.md §11 #14).
     closed_reason             text check (closed_reason in
                               ('customer_ended', 'bot_closed', 'agent_closed', 'handed_back',
                                'abandoned')),

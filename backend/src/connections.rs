@@ -269,7 +269,7 @@ pub async fn set_api_credentials(
     Ok(complete)
 }
 
-/// Sets the plugin's end-of-session notice text (protocol §9.3: configurable by the
+/// Sets the plugin's end-of-session notice text (docs/botpress.md §9.3: configurable by the
 /// bot builder; `NULL` there disables it, and then only the API can map closes).
 pub async fn set_end_notice(db: &SqlitePool, id: i64, text: &str) -> Result<()> {
     let text = text.trim();

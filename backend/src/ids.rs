@@ -3,7 +3,7 @@
 //! Ids are 128 random bits behind a prefix per kind (`cus_`, `tkt_`, `agt_`), so they
 //! are never reused and the kinds can never collide: Botpress keeps agent and
 //! customer ids in the same tag, and a clash would attribute an agent's words to
-//! the customer (protocol §6.6).
+//! the customer (docs/botpress.md §6.6).
 
 use sha2::{Digest, Sha256};
 

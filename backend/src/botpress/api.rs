@@ -1,4 +1,4 @@
-//! The few Botpress Runtime API calls Baton makes (protocol §9.2), with a bot id and a
+//! The few Botpress Runtime API calls Baton makes (docs/botpress.md §9.2), with a bot id and a
 //! personal access token: find the downstream conversation of a ticket, read one
 //! conversation, and list the messages of the customer's conversation.
 
@@ -191,7 +191,7 @@ impl Api {
             .map(|c| c.conversation))
     }
 
-    /// The `hitl` conversation hitl-api tagged with our ticket id (protocol §9.2,
+    /// The `hitl` conversation hitl-api tagged with our ticket id (docs/botpress.md §9.2,
     /// proactive variant), searched among the newest hitl conversations.
     pub async fn conversation_for_ticket(
         &self,

@@ -1,5 +1,5 @@
 //! Everything about talking to Botpress's *Human in the Loop API* integration
-//! (plus/hitl-api). See the project's protocol notes for the wire details.
+//! (plus/hitl-api). The wire details are in `docs/botpress.md`.
 //!
 //! - `wire`: the request bodies of the five endpoints, with field-naming errors;
 //! - `inbound`: what each endpoint does, committed before the answer;

@@ -396,7 +396,9 @@ async fn sync_fail(services: &Services, ticket: i64, error: &str) -> Result<()> 
 /// open tickets that never were.
 pub async fn credentials_added(services: &Services, connection: i64) -> Result<()> {
     credentials_added_db(&services.db, connection).await?;
-    services.wakers.sync.wake();
+    let mut effects = Effects::new();
+    effects.wake(crate::effects::Worker::Sync);
+    services.apply(effects);
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! The JSON bodies plus/hitl-api sends, parsed strictly enough to reject nonsense with
 //! a message naming the field, and loosely enough to accept everything Botpress really
 //! sends: unknown keys are kept or ignored, `null` means absent, and an empty
-//! createRemoteConversation payload is legal (protocol §4, §5, §8.6).
+//! createRemoteConversation payload is legal (docs/botpress.md §4, §5, §8.6).
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -129,7 +129,7 @@ impl BotSendsMessage {
             .unwrap_or_default()
     }
 
-    /// Whether this is a plugin notice rather than the customer speaking (protocol §4.5).
+    /// Whether this is a plugin notice rather than the customer speaking (docs/botpress.md §4.5).
     pub fn is_from_bot(&self) -> bool {
         self.remote_user_id == "BOT"
     }

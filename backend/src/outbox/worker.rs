@@ -4,7 +4,7 @@
 //! task (one slow bot does not hold up the others), and sleeps until it is woken, a
 //! send finishes, or the next retry or hold expires. No polling: an enqueue wakes it.
 //!
-//! Rules (protocol §6, §11):
+//! Rules (docs/botpress.md §6, §11):
 //! - per ticket, one call at a time, in enqueue order;
 //! - a ticket's calls wait until Botpress surely has the session: its first
 //!   botSendsMessage, or 2 s after creation (calling earlier can split the ticket);

@@ -79,9 +79,9 @@ pub async fn socket(
 
 fn announce(services: &backend::Services, change: backend::realtime::presence::PresenceChange) {
     if let Some((agent, presence)) = change {
-        services
-            .hub
-            .publish(Change::Presence { agent, presence }, None);
+        let mut effects = backend::effects::Effects::new();
+        effects.publish(Change::Presence { agent, presence });
+        services.apply(effects);
     }
 }
 

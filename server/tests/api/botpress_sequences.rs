@@ -1,4 +1,4 @@
-//! Whole HITL sessions as the Botpress plugin drives them (protocol §8), from both
+//! Whole HITL sessions as the Botpress plugin drives them (docs/botpress.md §8), from both
 //! sides: what Baton stores, and what the bot's webhook receives.
 
 use serde_json::json;
