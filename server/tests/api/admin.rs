@@ -190,9 +190,7 @@ async fn deactivating_signs_out_at_once_and_reactivating_lets_back_in() {
     let conn = app.connection("bot", false).await;
     let remote = app.escalate(&conn, "Help").await;
     let ticket = app.ticket_id(&conn, &remote).await;
-    let ana = backend::accounts::find_by_email(&app.db, "ana@example.com")
-        .await
-        .unwrap();
+    let ana = &agent.user;
     backend::tickets::assign(&app.services, ticket, ana.id, &by(&app, ana.id).await)
         .await
         .unwrap();

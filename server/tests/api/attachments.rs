@@ -46,7 +46,9 @@ async fn an_image_reaches_botpress_at_a_url_that_serves_it() {
     let app = spawn_app().await;
     app.accept_webhooks().await;
     let conn = app.connection("Shop", false).await;
-    let (bearer, _) = token(&app, "ann@example.org", backend::users::Role::Agent).await;
+    let bearer = token(&app, "ann@example.org", backend::users::Role::Agent)
+        .await
+        .token;
     let ticket = live_ticket(&app, &conn, "Broken screen").await;
     call(
         &app,
@@ -113,8 +115,12 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
         .mount(&app.botpress)
         .await;
     let conn = app.connection("Shop", false).await;
-    let (holder, _) = token(&app, "ann@example.org", backend::users::Role::Agent).await;
-    let (other, _) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let holder = token(&app, "ann@example.org", backend::users::Role::Agent)
+        .await
+        .token;
+    let other = token(&app, "bob@example.org", backend::users::Role::Agent)
+        .await
+        .token;
     let ticket = live_ticket(&app, &conn, "Invoice").await;
 
     // Nobody holds it yet.

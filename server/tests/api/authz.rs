@@ -129,9 +129,9 @@ async fn callers(app: &TestApp) -> Callers {
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
     let gone = app.signed_in("gone@example.com", Role::Agent).await;
     let callers = Callers {
-        agent: (agent, token(app, "agent@example.com").await),
-        admin: (admin, token(app, "admin@example.com").await),
-        deactivated: (gone, token(app, "gone@example.com").await),
+        agent: (agent.cookie, token(app, "agent@example.com").await),
+        admin: (admin.cookie, token(app, "admin@example.com").await),
+        deactivated: (gone.cookie, token(app, "gone@example.com").await),
     };
     let gone = backend::accounts::find_by_email(&app.db, "gone@example.com")
         .await

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use crate::helpers::{TestApp, call, eventually, live_ticket, spawn_app, token};
+use crate::helpers::{
+    ApiClient, Browser, TestApp, call, eventually, live_ticket, spawn_app, token,
+};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -136,7 +138,7 @@ async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     let cookie = app
         .signed_in("ann@example.org", backend::users::Role::Agent)
         .await;
-    let (bearer, agent_id) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let bob = token(&app, "bob@example.org", backend::users::Role::Agent).await;
 
     let mut ws = open(&app, Auth::Cookie(&cookie), Some(&app.address), None)
         .await
@@ -156,7 +158,7 @@ async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     // A program takes the ticket; the browser hears it, with the new holder.
     let (taken, _) = call(
         &app,
-        &bearer,
+        &bob.token,
         "POST",
         &format!("/api/v1/tickets/{ticket}/assign"),
         Some(json!({})),
@@ -165,7 +167,7 @@ async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     assert_eq!(taken, 200);
     let assigned = next(&mut ws).await;
     assert_eq!(assigned["type"], "assigned");
-    assert_eq!(assigned["agent"], agent_id.as_str());
+    assert_eq!(assigned["agent"], bob.user.public_id.as_str());
     let last_seen = assigned["seq"].as_u64().unwrap();
 
     // The tab drops; three things happen; it reconnects with the last number it saw.
@@ -218,11 +220,11 @@ async fn agents_see_every_change_numbered_and_catch_up_after_a_drop() {
     assert_eq!(next(&mut ws).await["type"], "resync");
 }
 
-/// Ann, watching in a browser, and the API token of Bob, whose presence she sees;
-/// (app, Bob's token, Bob's agent id, Ann's socket).
-async fn watched_agent() -> (TestApp, String, String, Ws) {
+/// Ann, watching in a browser, and Bob, a program whose presence she sees;
+/// (app, Bob, Ann's socket).
+async fn watched_agent() -> (TestApp, ApiClient, Ws) {
     let app = spawn_app().await;
-    let (bearer, agent_id) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let bob = token(&app, "bob@example.org", backend::users::Role::Agent).await;
     let cookie = app
         .signed_in("ann@example.org", backend::users::Role::Agent)
         .await;
@@ -230,13 +232,14 @@ async fn watched_agent() -> (TestApp, String, String, Ws) {
         .await
         .unwrap();
     next(&mut watcher).await;
-    (app, bearer, agent_id, watcher)
+    (app, bob, watcher)
 }
 
 #[tokio::test]
 async fn presence_follows_open_sockets() {
-    let (app, bearer, agent_id, mut watcher) = watched_agent().await;
-    let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
+    let (app, bob, mut watcher) = watched_agent().await;
+    let (bearer, agent_id) = (&bob.token, &bob.user.public_id);
+    let mut ws = open(&app, Auth::Bearer(bearer), None, None).await.unwrap();
     next(&mut ws).await;
     let online = next(&mut watcher).await;
     assert_eq!(
@@ -273,8 +276,9 @@ async fn presence_follows_open_sockets() {
 
 #[tokio::test]
 async fn a_flood_of_presence_flips_reaches_others_at_most_once_a_second() {
-    let (app, bearer, agent_id, mut watcher) = watched_agent().await;
-    let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
+    let (app, bob, mut watcher) = watched_agent().await;
+    let (bearer, agent_id) = (&bob.token, &bob.user.public_id);
+    let mut ws = open(&app, Auth::Bearer(bearer), None, None).await.unwrap();
     next(&mut ws).await;
     assert_eq!(next(&mut watcher).await["presence"], "online");
     // A hundred flips at once, ending idle.
@@ -302,8 +306,12 @@ async fn a_flood_of_presence_flips_reaches_others_at_most_once_a_second() {
 #[tokio::test]
 async fn one_account_may_hold_only_so_many_sockets() {
     let app = spawn_app().await;
-    let (bearer, _) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
-    let (other, _) = token(&app, "eve@example.org", backend::users::Role::Agent).await;
+    let bearer = token(&app, "bob@example.org", backend::users::Role::Agent)
+        .await
+        .token;
+    let other = token(&app, "eve@example.org", backend::users::Role::Agent)
+        .await
+        .token;
     let mut open_ones = Vec::new();
     for _ in 0..baton::http::realtime::MAX_SOCKETS_PER_ACCOUNT {
         let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
@@ -342,7 +350,9 @@ async fn sockets_close_within_a_second_when_access_ends() {
     assert_eq!(closed_with(&mut ws, Duration::from_secs(1)).await, 4001);
 
     // A deactivation made elsewhere (the CLI is another process) is found by the sweep.
-    let (bearer, _) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let bearer = token(&app, "bob@example.org", backend::users::Role::Agent)
+        .await
+        .token;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
     sqlx::query("update users set active = 0, auth_epoch = auth_epoch + 1 where email = ?")
@@ -356,7 +366,9 @@ async fn sockets_close_within_a_second_when_access_ends() {
     );
 
     // Revoking the token closes what it opened.
-    let (bearer, _) = token(&app, "cy@example.org", backend::users::Role::Agent).await;
+    let bearer = token(&app, "cy@example.org", backend::users::Role::Agent)
+        .await
+        .token;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
     sqlx::query("update api_tokens set revoked_at = 1")
@@ -372,7 +384,9 @@ async fn sockets_close_within_a_second_when_access_ends() {
 #[tokio::test]
 async fn an_oversized_frame_ends_the_socket_and_the_server_keeps_serving() {
     let app = spawn_app().await;
-    let (bearer, _) = token(&app, "bob@example.org", backend::users::Role::Agent).await;
+    let bearer = token(&app, "bob@example.org", backend::users::Role::Agent)
+        .await
+        .token;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
     let _ = ws.send(Message::text("x".repeat(64 * 1024))).await;
@@ -396,7 +410,7 @@ async fn read_state_is_kept_per_agent_and_follows_them_to_other_tabs() {
         .signed_in("bob@example.org", backend::users::Role::Agent)
         .await;
     let ticket = live_ticket(&app, &conn, "Unread").await;
-    let unread = |cookie: String| {
+    let unread = |cookie: Browser| {
         let app = &app;
         async move {
             let (status, page) = app

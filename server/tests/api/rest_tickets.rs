@@ -10,11 +10,18 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     let app = spawn_app().await;
     app.accept_webhooks().await;
     let conn = app.connection("bot", false).await;
-    let (ana, ana_id) = token(&app, "ana@example.com", backend::users::Role::Agent).await;
-    let (ben, ben_id) = token(&app, "ben@example.com", backend::users::Role::Agent).await;
+    let ana = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let ben = token(&app, "ben@example.com", backend::users::Role::Agent).await;
     let remote = live_ticket(&app, &conn, "Where is my parcel?").await;
 
-    let (status, queued) = call(&app, &ana, "GET", "/api/v1/tickets?status=queued", None).await;
+    let (status, queued) = call(
+        &app,
+        &ana.token,
+        "GET",
+        "/api/v1/tickets?status=queued",
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(queued["tickets"][0]["id"], remote.as_str());
     assert_eq!(queued["tickets"][0]["status"], "queued");
@@ -24,7 +31,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
 
     let (status, taken) = call(
         &app,
-        &ana,
+        &ana.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/assign"),
         Some(json!({})),
@@ -33,7 +40,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     assert_eq!(status, 200, "{taken}");
     assert_eq!(
         (taken["status"].as_str(), taken["assignee_id"].as_str()),
-        (Some("assigned"), Some(ana_id.as_str()))
+        (Some("assigned"), Some(ana.user.public_id.as_str()))
     );
     let assigned = format!("{}/agent-assigned", conn.webhook_path);
     eventually(5, "agent-assigned for Ana", || async {
@@ -43,7 +50,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     .await;
     let (_, mine) = call(
         &app,
-        &ana,
+        &ana.token,
         "GET",
         "/api/v1/tickets?status=assigned&assignee=me",
         None,
@@ -53,7 +60,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
 
     let (status, sent) = call(
         &app,
-        &ana,
+        &ana.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/messages"),
         Some(json!({"text": "On its way!"})),
@@ -67,26 +74,26 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     })
     .await;
     assert_eq!(calls[0]["payload"], json!({"text": "On its way!"}));
-    assert_eq!(calls[0]["remoteUserId"], ana_id.as_str());
+    assert_eq!(calls[0]["remoteUserId"], ana.user.public_id.as_str());
 
     let (status, moved) = call(
         &app,
-        &ana,
+        &ana.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/assign"),
-        Some(json!({"agent_id": ben_id})),
+        Some(json!({"agent_id": ben.user.public_id})),
     )
     .await;
     assert_eq!(status, 200);
-    assert_eq!(moved["assignee_id"], ben_id.as_str());
+    assert_eq!(moved["assignee_id"], ben.user.public_id.as_str());
     eventually(5, "agent-assigned for Ben", || async {
         let calls = app.webhook_calls(&assigned).await;
-        (calls.len() == 2 && calls[1]["remoteUserId"] == ben_id.as_str()).then_some(())
+        (calls.len() == 2 && calls[1]["remoteUserId"] == ben.user.public_id.as_str()).then_some(())
     })
     .await;
     let (status, refused) = call(
         &app,
-        &ana,
+        &ana.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/messages"),
         Some(json!({"text": "still me"})),
@@ -96,7 +103,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     // Ben's now: Ana may no longer close it; Ben may.
     let (status, refused) = call(
         &app,
-        &ana,
+        &ana.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/close"),
         None,
@@ -113,7 +120,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
 
     let (status, closed) = call(
         &app,
-        &ben,
+        &ben.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/close"),
         None,
@@ -128,7 +135,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
     .await;
     let (status, _) = call(
         &app,
-        &ana,
+        &ana.token,
         "POST",
         &format!("/api/v1/tickets/{remote}/close"),
         None,
@@ -138,7 +145,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
 
     let (status, full) = call(
         &app,
-        &ana,
+        &ana.token,
         "GET",
         &format!("/api/v1/tickets/{remote}"),
         None,
@@ -153,7 +160,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
         .collect();
     assert_eq!(said, [("customer", "text"), ("agent", "text")]);
     assert_eq!(full["messages"][1]["author_name"], "ana@example.com");
-    let (_, agents) = call(&app, &ana, "GET", "/api/v1/agents", None).await;
+    let (_, agents) = call(&app, &ana.token, "GET", "/api/v1/agents", None).await;
     let ids: Vec<&str> = agents
         .as_array()
         .unwrap()
@@ -161,7 +168,7 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
         .map(|a| a["id"].as_str().unwrap())
         .collect();
     assert!(
-        ids.contains(&ana_id.as_str()) && ids.contains(&ben_id.as_str()),
+        ids.contains(&ana.user.public_id.as_str()) && ids.contains(&ben.user.public_id.as_str()),
         "{agents}"
     );
 }
@@ -170,7 +177,9 @@ async fn a_program_takes_replies_transfers_and_hands_back_a_ticket() {
 async fn ticket_lists_page_with_a_cursor_and_refuse_bad_filters_clearly() {
     let app = spawn_app().await;
     let conn = app.connection("bot", false).await;
-    let (ana, _) = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let ana = token(&app, "ana@example.com", backend::users::Role::Agent)
+        .await
+        .token;
     let mut remotes = Vec::new();
     for n in 0..3 {
         remotes.push(app.escalate(&conn, &format!("Ticket {n}")).await);

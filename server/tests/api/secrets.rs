@@ -67,8 +67,12 @@ async fn no_page_or_answer_carries_a_secret() {
     .unwrap();
     let agent = app.signed_in("agent@example.com", Role::Agent).await;
     let admin = app.signed_in("admin@example.com", Role::Admin).await;
-    let (agent_token, _) = crate::helpers::token(&app, "bot-agent@example.com", Role::Agent).await;
-    let (admin_token, _) = crate::helpers::token(&app, "bot-admin@example.com", Role::Admin).await;
+    let agent_token = crate::helpers::token(&app, "bot-agent@example.com", Role::Agent)
+        .await
+        .token;
+    let admin_token = crate::helpers::token(&app, "bot-admin@example.com", Role::Admin)
+        .await
+        .token;
 
     let mut secrets = vec![
         ("endpoint token", conn.token.clone()),
@@ -208,8 +212,9 @@ async fn failing_webhooks_do_not_write_their_urls_into_the_log() {
         webhook_path: "/hooks/BOT-SECRET-PATH".into(),
     };
     let remote = live_ticket(&app, &conn, "Logged").await;
-    let (token, _) =
-        crate::helpers::token(&app, "agent@example.com", backend::users::Role::Agent).await;
+    let token = crate::helpers::token(&app, "agent@example.com", backend::users::Role::Agent)
+        .await
+        .token;
     let (status, _) = crate::helpers::call(
         &app,
         &token,

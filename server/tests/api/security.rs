@@ -184,7 +184,9 @@ async fn webhooks_to_private_addresses_are_refused_unless_allowed() {
         "{tested}"
     );
     let ticket = crate::helpers::live_ticket(&app, &conn, "Local").await;
-    let (token, _) = crate::helpers::token(&app, "agent@example.com", Role::Agent).await;
+    let token = crate::helpers::token(&app, "agent@example.com", Role::Agent)
+        .await
+        .token;
     let (status, _) = crate::helpers::call(
         &app,
         &token,

@@ -85,9 +85,7 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
     let app = spawn_app().await;
     let (remote, ticket, bo, message) = bos_ticket(&app).await;
     let ana = app.signed_in("ana@example.com", Role::Agent).await;
-    let ana_user = backend::accounts::find_by_email(&app.db, "ana@example.com")
-        .await
-        .unwrap();
+    let ana_user = ana.user.clone();
     let (_, ana_token) = backend::accounts::create_token(&app.db, ana_user.id, "t")
         .await
         .unwrap();

@@ -1,0 +1,206 @@
+//! `spawn_app()`: the real application on 127.0.0.1:0 with a temporary SQLite file, a
+//! temporary site root and a fake Botpress (webhook and Runtime API) on its own random
+//! port, plus a reqwest client pointed at Baton.
+//!
+//! - `people`: accounts as tests use them, typed: a [`Browser`] (signed in, with its
+//!   session cookie) or an [`ApiClient`] (with a personal API token);
+//! - `requests`: server functions, REST calls, pages as a signed-in person, the CLI;
+//! - `botpress`: a connection to the fake Botpress, and the five calls it makes.
+
+mod botpress;
+mod people;
+mod requests;
+
+pub use botpress::{TestConnection, live_ticket, replies_received};
+pub use people::{ApiClient, Browser, by, token};
+pub use requests::call;
+
+use std::cell::Cell;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use baton::config::{Config, LogFormat};
+use baton::startup::Application;
+
+use tokio::sync::oneshot;
+use wiremock::MockServer;
+
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: sqlx::SqlitePool,
+    pub db_path: PathBuf,
+    pub site_root: PathBuf,
+    pub services: backend::Services,
+    /// The fake Botpress: bots' webhooks live under `/hook/<name>`, the API under `/v1`.
+    pub botpress: MockServer,
+    /// Dropping it deletes the database and site files.
+    pub _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _turn: Turn,
+}
+
+/// One in-process Baton at a time. Leptos keeps its reactive state process-wide,
+/// and using it from two threads at once can hang a render or let one render touch
+/// another's disposed signals (leptos-rs/leptos#4673; a loop of the page tests on two
+/// threads hung about one run in five, on the code before this change too). Baton
+/// itself runs one worker thread, so a real server never does that; but the test
+/// harness runs each test on its own thread. So tests that start a server take
+/// turns, whatever runs them (`cargo test`, any number of threads).
+static TURNS: LazyLock<Arc<tokio::sync::Mutex<()>>> = LazyLock::new(Default::default);
+
+thread_local! {
+    /// This thread's test already has the turn (it started a second server).
+    static HAS_TURN: Cell<bool> = const { Cell::new(false) };
+}
+
+struct Turn(Option<tokio::sync::OwnedMutexGuard<()>>);
+
+impl Turn {
+    async fn take() -> Self {
+        if HAS_TURN.with(Cell::get) {
+            return Turn(None);
+        }
+        let guard = TURNS.clone().lock_owned().await;
+        HAS_TURN.with(|t| t.set(true));
+        Turn(Some(guard))
+    }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.0.is_some() {
+            HAS_TURN.with(|t| t.set(false));
+        }
+    }
+}
+
+/// The password of accounts made by [`TestApp::signed_in`].
+pub const PASSWORD: &str = "a long enough password";
+
+/// Webhook timeout in tests: short, so timeout behaviour is quick to observe.
+pub const WEBHOOK_TIMEOUT_SECS: u64 = 2;
+
+/// The CSS the fake site root serves, to check static file serving.
+pub const SITE_CSS: &str = "body{color:rebeccapurple}";
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// `spawn_app` with some settings changed first.
+pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
+    let turn = Turn::take().await;
+    let botpress = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db_path = dir.path().join("data").join("baton.db");
+    let site_root = dir.path().join("site");
+    std::fs::create_dir_all(site_root.join("pkg")).unwrap();
+    std::fs::write(site_root.join("pkg/baton.css"), SITE_CSS).unwrap();
+
+    let mut config = Config {
+        command: None,
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database_url: format!("sqlite://{}", db_path.display()),
+        public_url: None,
+        site_root: site_root.clone(),
+        log_format: LogFormat::Pretty,
+        log_level: "warn".into(),
+        botpress_api_url: botpress.uri(),
+        webhook_timeout: WEBHOOK_TIMEOUT_SECS,
+        abandon_after_hours: 24,
+        attachments_dir: None,
+        attachment_max_mb: 1,
+        attachment_types: backend::attachments::DEFAULT_TYPES
+            .split(',')
+            .map(str::to_owned)
+            .collect(),
+        botpress_rate_per_minute: 1200,
+        botpress_burst: 600,
+        trusted_proxies: Vec::new(),
+        header_timeout: 10,
+        max_connections: 4096,
+        // The fake Botpress listens on 127.0.0.1.
+        allow_private_webhooks: true,
+    };
+    change(&mut config);
+    let app = Application::build(&config)
+        .await
+        .expect("application builds");
+    let address = format!("http://{}", app.local_addr());
+    let db = app.services().db.clone();
+    let services = app.services().clone();
+
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async move {
+        let _ = stopped.await;
+    }));
+
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        db,
+        db_path,
+        site_root,
+        services,
+        botpress,
+        _dir: dir,
+        stop: Some(stop),
+        server: Some(server),
+        _turn: turn,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// GET as a browser would ask for a page (`Accept: text/html`).
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("accept", "text/html,*/*")
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    /// Stops the server the way a signal would and waits for it to finish.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match self.server.take() {
+            Some(handle) => handle.await.expect("server task panicked"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, for up to `secs` seconds.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
