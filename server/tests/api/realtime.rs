@@ -262,7 +262,7 @@ async fn presence_follows_open_sockets() {
     let agents: Value = app
         .client
         .get(app.url("/api/v1/agents"))
-        .bearer_auth(&bearer)
+        .bearer_auth(bearer)
         .send()
         .await
         .unwrap()
