@@ -6,7 +6,7 @@
 //!
 //! - `db`: opening SQLite, migrations, write transactions, the group-commit writer;
 //! - `auth`: who is calling (session or API token), for every entry point;
-//! - `accounts`, `users`: people, passwords, tokens, the audit log;
+//! - `accounts`, `users`: people, passwords, tokens; `audit`: the audit log;
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
@@ -24,6 +24,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod botpress;
 pub mod clock;

@@ -5,21 +5,11 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, ValueEnum};
 
-#[derive(Debug, Clone, Parser)]
-#[command(
-    name = "baton",
-    version,
-    about = "Baton: a self-hosted live-agent inbox for Botpress.",
-    long_about = "Baton: a self-hosted live-agent inbox for Botpress.\n\n\
-        Runs the web server by default (`baton serve`). Every setting below can also be \
-        given as the environment variable shown next to it."
-)]
+/// The settings; the command line around them (`baton <command>`) is `cli::Cli`.
+#[derive(Debug, Clone, Args)]
 pub struct Config {
-    #[command(subcommand)]
-    pub command: Option<crate::cli::Command>,
-
     /// Address and port the web server listens on. Use 0.0.0.0:PORT to accept
     /// connections from other machines (normally you put a TLS proxy in front).
     #[arg(
@@ -293,23 +283,5 @@ mod tests {
         assert!(parse_public_url("ftp://x").is_err());
         assert!(parse_public_url("https://").is_err());
         assert!(parse_public_url("https://x/?a=b").is_err());
-    }
-
-    #[test]
-    fn flags_work_before_and_after_the_subcommand() {
-        let before = Config::try_parse_from(["baton", "--addr", "127.0.0.1:9", "serve"]).unwrap();
-        let after = Config::try_parse_from(["baton", "serve", "--addr", "127.0.0.1:9"]).unwrap();
-        assert_eq!(before.addr, after.addr);
-        assert!(matches!(after.command, Some(crate::cli::Command::Serve)));
-        let default = Config::try_parse_from(["baton"]).unwrap();
-        assert!(default.command.is_none());
-        assert_eq!(default.addr.to_string(), "127.0.0.1:3000");
-        assert_eq!(default.database_url, "sqlite://data/baton.db");
-    }
-
-    #[test]
-    fn clap_definition_is_consistent() {
-        use clap::CommandFactory;
-        Config::command().debug_assert();
     }
 }

@@ -14,5 +14,4 @@ pub mod http;
 pub mod serve;
 pub mod shutdown;
 pub mod startup;
-pub mod state;
 pub mod telemetry;

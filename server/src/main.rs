@@ -13,12 +13,12 @@ use clap::Parser;
 // runs on its own threads (one per pooled connection), so the second core stays busy.
 #[tokio::main(flavor = "multi_thread", worker_threads = 1)]
 async fn main() -> ExitCode {
-    let config = baton::config::Config::parse();
-    if let Err(e) = baton::telemetry::init(config.log_format, &config.log_level) {
+    let cli = baton::cli::Cli::parse();
+    if let Err(e) = baton::telemetry::init(cli.config.log_format, &cli.config.log_level) {
         eprintln!("error: {e:#}");
         return ExitCode::from(2);
     }
-    match baton::cli::run(config).await {
+    match baton::cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "baton stopped with an error");

@@ -16,7 +16,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::http;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// A bound, ready-to-serve Baton. `build` does all the fallible start-up work, so a
 /// caller (main or a test) knows the port and the public URL before serving.
@@ -56,7 +56,7 @@ impl Application {
                 leptos_options,
                 services: services.clone(),
                 origin,
-                botpress_limit: crate::state::BotpressLimit(std::sync::Arc::new(
+                botpress_limit: crate::http::state::BotpressLimit(std::sync::Arc::new(
                     http::rate_limit::RateLimit::new(
                         config.botpress_rate_per_minute,
                         config.botpress_burst,

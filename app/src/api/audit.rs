@@ -23,15 +23,15 @@ pub async fn list_audit(
     #[server(default)] action: String,
     #[server(default)] before: Option<i64>,
 ) -> Result<Vec<AuditEntry>, AppError> {
-    use backend::accounts::audit_log;
+    use backend::audit;
     super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let filter = audit_log::Filter {
+    let filter = audit::Filter {
         actor,
         action,
         before,
     };
-    Ok(audit_log::list(&services.db, &filter)
+    Ok(audit::list(&services.db, &filter)
         .await?
         .into_iter()
         .map(|e| AuditEntry {

@@ -43,7 +43,7 @@ pub async fn login(email: String, password: String) -> Result<CurrentUser, AppEr
 
 #[cfg(feature = "ssr")]
 async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppError> {
-    use backend::accounts::{self, Actor};
+    use backend::audit::{self, Actor};
     use serde_json::json;
 
     // Longer than any address can be: refused before it costs a hash, an audit row
@@ -66,7 +66,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
                     label: email.trim().to_owned(),
                     ip,
                 };
-                accounts::audit(
+                audit::audit(
                     &services.db,
                     &actor,
                     "login.limited",
@@ -101,7 +101,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
             label: email.trim().to_owned(),
             ip,
         };
-        accounts::audit(&services.db, &actor, "login.failed", json!({})).await?;
+        audit::audit(&services.db, &actor, "login.failed", json!({})).await?;
         return Err(AppError::BadCredentials);
     };
     attempt.succeeded();
@@ -121,7 +121,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         label: user.user.email.clone(),
         ip,
     };
-    accounts::audit(&services.db, &actor, "login", json!({})).await?;
+    audit::audit(&services.db, &actor, "login", json!({})).await?;
     Ok(CurrentUser::from(&user.user))
 }
 
@@ -150,7 +150,8 @@ async fn first_admin(
     name: String,
     password: String,
 ) -> Result<CurrentUser, AppError> {
-    use backend::accounts::{self, Actor};
+    use backend::accounts;
+    use backend::audit::{self, Actor};
     use serde_json::json;
 
     let services = super::ssr::services()?;
@@ -162,7 +163,7 @@ async fn first_admin(
         label: user.email.clone(),
         ip,
     };
-    accounts::audit(&services.db, &actor, "setup.first_admin", json!({})).await?;
+    audit::audit(&services.db, &actor, "setup.first_admin", json!({})).await?;
     // Straight in, through the ordinary sign-in (new session id, audited).
     sign_in(user.email, password).await
 }
@@ -213,7 +214,8 @@ pub async fn describe_link(token: String) -> Result<LinkInfo, AppError> {
 /// Sets the password through an invitation or reset link, then signs in.
 #[server(endpoint = "auth/link/use")]
 pub async fn use_link(token: String, password: String) -> Result<CurrentUser, AppError> {
-    use backend::accounts::{self, Actor, links};
+    use backend::accounts::links;
+    use backend::audit::{self, Actor};
     let services = super::ssr::services()?;
     let email = links::complete(&services.db, &token, password.clone()).await?;
     let actor = Actor {
@@ -221,7 +223,7 @@ pub async fn use_link(token: String, password: String) -> Result<CurrentUser, Ap
         label: email.clone(),
         ip: super::ssr::client_ip().await,
     };
-    accounts::audit(
+    audit::audit(
         &services.db,
         &actor,
         "link.password_set",

@@ -36,7 +36,7 @@ pub(crate) mod ssr {
 
     /// The signed-in admin, or `Unauthorized` / `Forbidden`. Every admin server
     /// function starts with this; it also names the admin for the audit log.
-    pub async fn admin() -> Result<(backend::auth::Caller, backend::accounts::Actor), AppError> {
+    pub async fn admin() -> Result<(backend::auth::Caller, backend::audit::Actor), AppError> {
         let user = signed_in().await?;
         if !user.is_admin() {
             return Err(AppError::Forbidden);
@@ -46,8 +46,8 @@ pub(crate) mod ssr {
     }
 
     /// `user`, acting from this request's address, for the audit log.
-    pub async fn actor(user: &backend::users::User) -> backend::accounts::Actor {
-        backend::accounts::Actor {
+    pub async fn actor(user: &backend::users::User) -> backend::audit::Actor {
+        backend::audit::Actor {
             id: Some(user.id),
             label: user.email.clone(),
             ip: client_ip().await,
@@ -56,11 +56,11 @@ pub(crate) mod ssr {
 
     /// Records an admin action in the audit log.
     pub async fn audit(
-        actor: &backend::accounts::Actor,
+        actor: &backend::audit::Actor,
         action: &str,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
-        backend::accounts::audit(&services()?.db, actor, action, detail).await?;
+        backend::audit::audit(&services()?.db, actor, action, detail).await?;
         Ok(())
     }
 

@@ -1,10 +1,9 @@
-//! Accounts: passwords, deactivation, personal API tokens, the audit log.
+//! Accounts: passwords, deactivation, personal API tokens.
 //!
 //! Ending access is immediate: a password change or a deactivation bumps the account's
 //! `auth_epoch`, and every session and token carries the epoch it was issued under, so
 //! all of them stop working at once without having to be found and deleted.
 
-pub mod audit_log;
 pub mod links;
 pub mod password;
 pub mod people;
@@ -12,7 +11,6 @@ pub mod setup;
 pub mod throttle;
 
 use serde::Serialize;
-use serde_json::Value;
 use sqlx::SqlitePool;
 
 use crate::clock::now_ms;
@@ -307,53 +305,6 @@ pub async fn revoke_token(pool: &SqlitePool, user: i64, token: i64) -> Result<()
     if done.rows_affected() == 0 {
         return Err(Error::NotFound("token"));
     }
-    Ok(())
-}
-
-/// Who did something, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    pub id: Option<i64>,
-    /// An email, or `cli` / `system`.
-    pub label: String,
-    pub ip: Option<String>,
-}
-
-impl Actor {
-    pub fn cli() -> Self {
-        Actor {
-            id: None,
-            label: "cli".into(),
-            ip: None,
-        }
-    }
-}
-
-pub async fn audit(pool: &SqlitePool, actor: &Actor, action: &str, detail: Value) -> Result<()> {
-    let mut conn = pool.acquire().await?;
-    audit_in(&mut conn, actor, action, detail).await
-}
-
-/// [`audit`] inside a transaction, so the entry exists exactly when the change does.
-pub async fn audit_in(
-    conn: &mut sqlx::SqliteConnection,
-    actor: &Actor,
-    action: &str,
-    detail: Value,
-) -> Result<()> {
-    let now = now_ms();
-    let detail = detail.to_string();
-    sqlx::query!(
-        "insert into audit_log (at, actor_id, actor, ip, action, detail) values (?, ?, ?, ?, ?, ?)",
-        now,
-        actor.id,
-        actor.label,
-        actor.ip,
-        action,
-        detail
-    )
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }
 

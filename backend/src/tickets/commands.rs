@@ -17,7 +17,7 @@ use sqlx::SqliteConnection;
 
 use super::activity::{self, Action};
 use super::lifecycle::close_in;
-use crate::accounts::{self, Actor};
+use crate::audit::{self, Actor};
 use crate::clock::now_ms;
 use crate::effects::Effects;
 use crate::outbox::{self, WebhookCall};
@@ -120,7 +120,7 @@ async fn record(
         }
         None => None,
     };
-    accounts::audit_in(
+    audit::audit_in(
         conn,
         &by.actor,
         action.audit_name(),

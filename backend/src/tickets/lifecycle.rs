@@ -12,7 +12,7 @@ use protocol::ticket::ClosedReason;
 use sqlx::SqliteConnection;
 
 use super::activity::{self, Action};
-use crate::accounts::{self, Actor};
+use crate::audit::{self, Actor};
 use crate::effects::Effects;
 use crate::{Result, outbox};
 
@@ -84,7 +84,7 @@ pub async fn reopen_in(
         label: "botpress".into(),
         ip: None,
     };
-    accounts::audit_in(
+    audit::audit_in(
         conn,
         &botpress,
         Action::Reopened.audit_name(),

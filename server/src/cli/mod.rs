@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use backend::accounts;
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
 
 pub use connection::ConnectionCommand;
 pub use token::TokenCommand;
@@ -45,8 +45,27 @@ pub enum Command {
     },
 }
 
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    match config.command.clone().unwrap_or(Command::Serve) {
+/// The whole command line: a command and the settings (which may come before or
+/// after the command's name, or from the environment).
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Baton: a self-hosted live-agent inbox for Botpress.",
+    long_about = "Baton: a self-hosted live-agent inbox for Botpress.\n\n\
+        Runs the web server by default (`baton serve`). Every setting below can also be \
+        given as the environment variable shown next to it."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let config = cli.config;
+    match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await,
         Command::Connection(command) => connection::run(&config, command).await,
         Command::User(command) => user::run(&config, command).await,
@@ -111,4 +130,27 @@ pub(crate) fn read_secret_stdin(what: &str) -> anyhow::Result<String> {
         "the {what} read from standard input is empty"
     );
     Ok(secret)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_work_before_and_after_the_subcommand() {
+        let before = Cli::try_parse_from(["baton", "--addr", "127.0.0.1:9", "serve"]).unwrap();
+        let after = Cli::try_parse_from(["baton", "serve", "--addr", "127.0.0.1:9"]).unwrap();
+        assert_eq!(before.config.addr, after.config.addr);
+        assert!(matches!(after.command, Some(Command::Serve)));
+        let default = Cli::try_parse_from(["baton"]).unwrap();
+        assert!(default.command.is_none());
+        assert_eq!(default.config.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(default.config.database_url, "sqlite://data/baton.db");
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
 }

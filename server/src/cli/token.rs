@@ -1,6 +1,7 @@
 //! `baton token …`: personal API tokens.
 
-use backend::accounts::{self, Actor};
+use backend::accounts;
+use backend::audit::{self, Actor};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -26,7 +27,7 @@ pub(super) async fn run(config: &Config, command: TokenCommand) -> anyhow::Resul
         TokenCommand::Create { email, label } => {
             let user = accounts::find_by_email(&db, &email).await?;
             let (id, token) = accounts::create_token(&db, user.id, &label).await?;
-            accounts::audit(
+            audit::audit(
                 &db,
                 &Actor::cli(),
                 "token.create",

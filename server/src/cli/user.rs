@@ -1,6 +1,7 @@
 //! `baton user …`: accounts.
 
-use backend::accounts::{self, Actor, links};
+use backend::accounts::{self, links};
+use backend::audit::{self, Actor};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -61,7 +62,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             let invite = password.is_none();
             let role = backend::users::parse_role(&role)?;
             let user = accounts::create_user(&db, &email, &name, role, password).await?;
-            accounts::audit(
+            audit::audit(
                 &db,
                 &Actor::cli(),
                 "user.create",
@@ -83,7 +84,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             let services =
                 backend::Services::new(db.clone(), config.backend_settings(public_url.clone()))?;
             let requeued = accounts::deactivate(&services, user.id).await?;
-            accounts::audit(
+            audit::audit(
                 &db,
                 &Actor::cli(),
                 "user.deactivate",
@@ -98,7 +99,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
         UserCommand::Reactivate { email } => {
             let user = accounts::find_by_email(&db, &email).await?;
             accounts::reactivate(&db, user.id).await?;
-            accounts::audit(
+            audit::audit(
                 &db,
                 &Actor::cli(),
                 "user.reactivate",
@@ -110,7 +111,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
         UserCommand::ResetPassword { email } => {
             let user = accounts::find_by_email(&db, &email).await?;
             let token = links::issue(&db, user.id).await?;
-            accounts::audit(
+            audit::audit(
                 &db,
                 &Actor::cli(),
                 "user.reset_link",

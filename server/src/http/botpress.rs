@@ -19,7 +19,7 @@ use backend::botpress::inbound;
 use backend::botpress::wire::{self, Accepted, Created, Route};
 
 use super::error::{ErrorBody, HttpError};
-use crate::state::BotpressLimit;
+use crate::http::state::BotpressLimit;
 
 /// Largest body accepted on these routes.
 pub const MAX_BODY: usize = 256 * 1024;

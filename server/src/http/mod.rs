@@ -12,6 +12,7 @@
 //! - `realtime`: the `/ws` websocket (events, presence);
 //! - `security`: security headers and the cross-site request check;
 //! - `server_fns`: the right HTTP status for server-function errors;
+//! - `state`: the router state, from which handlers take what they need;
 //! - `error`: the JSON error type they share; `extract`: JSON and query input whose
 //!   rejections are that type's 400.
 
@@ -29,3 +30,4 @@ pub mod rate_limit;
 pub mod realtime;
 pub mod security;
 pub mod server_fns;
+pub mod state;

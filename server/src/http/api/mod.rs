@@ -17,7 +17,7 @@ use utoipa_axum::routes;
 use super::auth::{ApiAdmin, ApiUser};
 use super::error::{ErrorBody, HttpError};
 use super::extract::ApiQuery;
-use crate::state::AppState;
+use crate::http::state::AppState;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,9 +162,9 @@ pub struct AuditEntry {
 pub async fn audit(
     ApiAdmin(_): ApiAdmin,
     axum::extract::State(services): axum::extract::State<backend::Services>,
-    ApiQuery(filter): ApiQuery<backend::accounts::audit_log::Filter>,
+    ApiQuery(filter): ApiQuery<backend::audit::Filter>,
 ) -> Result<Json<Vec<AuditEntry>>, HttpError> {
-    let entries = backend::accounts::audit_log::list(&services.db, &filter).await?;
+    let entries = backend::audit::list(&services.db, &filter).await?;
     Ok(Json(
         entries
             .into_iter()

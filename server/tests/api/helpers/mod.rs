@@ -103,7 +103,6 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     std::fs::write(site_root.join("pkg/baton.css"), SITE_CSS).unwrap();
 
     let mut config = Config {
-        command: None,
         addr: "127.0.0.1:0".parse().unwrap(),
         database_url: format!("sqlite://{}", db_path.display()),
         public_url: None,

@@ -8,12 +8,12 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub services: backend::Services,
     /// Our origin, for the websocket's Origin check.
-    pub origin: crate::http::security::PublicOrigin,
+    pub origin: super::security::PublicOrigin,
     /// Per-connection request rate on the Botpress endpoints.
     pub botpress_limit: BotpressLimit,
     /// Whose `X-Forwarded-For` names the client.
-    pub trusted_proxies: crate::http::client_addr::TrustedProxies,
+    pub trusted_proxies: super::client_addr::TrustedProxies,
 }
 
 #[derive(Clone, Debug)]
-pub struct BotpressLimit(pub std::sync::Arc<crate::http::rate_limit::RateLimit>);
+pub struct BotpressLimit(pub std::sync::Arc<super::rate_limit::RateLimit>);

@@ -1,9 +1,60 @@
-//! Reading the audit log (writing is [`super::audit`]).
+//! The audit log: who did what, when, from where. Entries are written in the
+//! transaction of the change they record (`audit_in`), so one exists exactly when
+//! the change does. Accounts, tickets, connections and the CLI all write here.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use sqlx::SqlitePool;
 
 use crate::Result;
+use crate::clock::now_ms;
+
+/// Who did something, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: Option<i64>,
+    /// An email, or `cli` / `system`.
+    pub label: String,
+    pub ip: Option<String>,
+}
+
+impl Actor {
+    pub fn cli() -> Self {
+        Actor {
+            id: None,
+            label: "cli".into(),
+            ip: None,
+        }
+    }
+}
+
+pub async fn audit(pool: &SqlitePool, actor: &Actor, action: &str, detail: Value) -> Result<()> {
+    let mut conn = pool.acquire().await?;
+    audit_in(&mut conn, actor, action, detail).await
+}
+
+/// [`audit`] inside a transaction, so the entry exists exactly when the change does.
+pub async fn audit_in(
+    conn: &mut sqlx::SqliteConnection,
+    actor: &Actor,
+    action: &str,
+    detail: Value,
+) -> Result<()> {
+    let now = now_ms();
+    let detail = detail.to_string();
+    sqlx::query!(
+        "insert into audit_log (at, actor_id, actor, ip, action, detail) values (?, ?, ?, ?, ?, ?)",
+        now,
+        actor.id,
+        actor.label,
+        actor.ip,
+        action,
+        detail
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
