@@ -20,8 +20,8 @@ pub mod revocation;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use protocol::realtime::Event as Numbered;
 pub use protocol::realtime::{Change, Since};
-use protocol::realtime::{Event as Numbered, ServerFrame};
 use tokio::sync::broadcast;
 
 use crate::Result;
@@ -125,12 +125,12 @@ impl Hub {
         let mut log = self.log();
         let seq = log.next_seq;
         log.next_seq += 1;
-        let numbered = ServerFrame::Event(Numbered { seq, change });
-        // Serialising a plain enum of strings and numbers cannot fail.
+        // A numbered event is written exactly as `ServerFrame::Event` (its variant is
+        // untagged; protocol's tests pin the shape). Serialising a plain enum of
+        // strings and numbers cannot fail.
+        let numbered = Numbered { seq, change };
         let frame = serde_json::to_string(&numbered).unwrap_or_default();
-        let ServerFrame::Event(Numbered { change, .. }) = numbered else {
-            unreachable!("built as an event just above")
-        };
+        let Numbered { change, .. } = numbered;
         let event = Arc::new(Event {
             seq,
             change,
