@@ -111,28 +111,6 @@ impl Effects {
     pub fn alert(&mut self, alert: NewTicket) {
         self.alerts.push(alert);
     }
-
-    /// Adds another write's effects after these (a batch of writes).
-    pub fn extend(&mut self, other: Effects) {
-        self.events.extend(other.events);
-        for worker in other.wake {
-            self.wake(worker);
-        }
-        self.sign_out.extend(other.sign_out);
-        self.alerts.extend(other.alerts);
-    }
-
-    pub fn events(&self) -> impl Iterator<Item = &Change> {
-        self.events.iter().map(|(change, _)| change)
-    }
-
-    pub fn wakes(&self, worker: Worker) -> bool {
-        self.wake.contains(&worker)
-    }
-
-    pub fn is_empty(&self) -> bool {
-        *self == Self::default()
-    }
 }
 
 impl Services {
@@ -166,25 +144,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_batch_keeps_event_order_and_wakes_each_worker_once() {
-        let mut first = Effects::new();
-        first.wake(Worker::Outbox);
-        first.publish(Change::Closed {
+    fn effects_keep_event_order_and_wake_each_worker_once() {
+        let mut effects = Effects::new();
+        effects.wake(Worker::Outbox);
+        effects.publish(Change::Closed {
             ticket: "tkt_1".into(),
         });
-        let mut second = Effects::new();
-        second.wake(Worker::Outbox);
-        second.wake(Worker::Media);
-        second.publish_to(
+        effects.wake(Worker::Outbox);
+        effects.wake(Worker::Media);
+        effects.publish_to(
             3,
             Change::Unread {
                 ticket: "tkt_2".into(),
             },
         );
-        first.extend(second);
-        assert_eq!(first.wake, [Worker::Outbox, Worker::Media]);
-        let tickets: Vec<_> = first.events().filter_map(Change::ticket).collect();
+        assert_eq!(effects.wake, [Worker::Outbox, Worker::Media]);
+        let tickets: Vec<_> = effects
+            .events
+            .iter()
+            .filter_map(|(c, _)| c.ticket())
+            .collect();
         assert_eq!(tickets, ["tkt_1", "tkt_2"]);
-        assert!(!first.is_empty() && Effects::new().is_empty());
+        assert_eq!(
+            effects.events[1].1,
+            Some(3),
+            "the unread event stays that agent's"
+        );
     }
 }
