@@ -21,9 +21,13 @@ use crate::{Result, Services, connections, ids};
 /// conversation only after our createRemoteConversation answer (docs/botpress.md §9.2).
 pub const SYNC_DELAY_MS: i64 = 3_000;
 
+/// Records when the bot last reached us. At most once a second per connection: the
+/// admin page shows it to the second, and under load the writes of one batch then
+/// change the row once instead of once per message.
 async fn touch(conn: &mut SqliteConnection, connection: i64, now: i64) -> Result<()> {
     sqlx::query!(
-        "update connections set last_inbound_at = ? where id = ?",
+        "update connections set last_inbound_at = ?1
+         where id = ?2 and (last_inbound_at is null or last_inbound_at <= ?1 - 1000)",
         now,
         connection
     )
