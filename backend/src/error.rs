@@ -51,9 +51,18 @@ impl Error {
     }
 }
 
+/// Busy errors in this process, for `baton_sqlite_busy_errors_total`. A process-wide
+/// count because every sqlx error of every pool passes through `From` below.
+static BUSY_ERRORS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn busy_errors() -> u64 {
+    BUSY_ERRORS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
         if is_busy(&e) {
+            BUSY_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Error::Busy
         } else {
             Error::Database(e)

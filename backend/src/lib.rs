@@ -13,7 +13,8 @@
 //! - `outbox`: durable, ordered delivery of typed webhook calls to the bots;
 //! - `media`: copies of the media customers send, so pages load them from Baton;
 //! - `effects`: what a committed write caused (events, wake-ups), applied in one place;
-//! - `realtime`: numbered change events for websockets, presence, revocation.
+//! - `realtime`: numbered change events for websockets, presence, revocation;
+//! - `metrics`: counters and gauges for `/metrics` (Prometheus).
 //!
 //! **The `_in` suffix.** A function named `…_in` runs inside its caller's write
 //! transaction: it takes `&mut SqliteConnection` (a transaction or a writer
@@ -35,6 +36,7 @@ pub mod error;
 pub mod ids;
 pub mod markdown;
 pub mod media;
+pub mod metrics;
 pub mod outbox;
 pub mod realtime;
 pub mod status;
@@ -92,6 +94,7 @@ pub struct Services {
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
     pub last_seen: Arc<accounts::people::LastSeen>,
     pub hub: realtime::Hub,
+    pub metrics: metrics::Metrics,
     webhook_client: reqwest::Client,
 }
 
@@ -112,8 +115,10 @@ impl Services {
             webhook_client = webhook_client.dns_resolver(webhook_guard::PublicOnly);
         }
         let webhook_client = webhook_client.build().map_err(http_error)?;
+        let metrics = metrics::Metrics::new();
         Ok(Self {
-            writer: db::writer::Writer::new(db.clone()),
+            writer: db::writer::Writer::new(db.clone(), metrics.clone()),
+            metrics,
             db,
             settings: Arc::new(settings),
             wakers: effects::Wakers::default(),

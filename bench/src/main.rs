@@ -14,6 +14,7 @@ mod process;
 mod report;
 mod seed;
 mod ssr;
+mod ssr_stress;
 mod stats;
 mod webhook;
 
@@ -43,9 +44,9 @@ pub struct Config {
     #[arg(long, env = "BENCH_REPORT")]
     pub report: Option<PathBuf>,
 
-    /// Run only this measure (footprint, ingest, outbox, fan-out or ssr), for
-    /// working on one; the report is only written by a run of all of them.
-    #[arg(long, env = "BENCH_ONLY", value_parser = ["footprint", "ingest", "outbox", "fan-out", "ssr"])]
+    /// Run only this measure (footprint, ingest, outbox, fan-out, ssr or ssr-stress),
+    /// for working on one; the report is only written by a run of all of them.
+    #[arg(long, env = "BENCH_ONLY", value_parser = ["footprint", "ingest", "outbox", "fan-out", "ssr", "ssr-stress"])]
     pub only: Option<String>,
 
     /// Baton's log level. `warn,sqlx=debug` logs every query, to count them.
@@ -85,6 +86,8 @@ pub struct Scale {
     pub page_requests: usize,
     pub replies: usize,
     pub startups: usize,
+    pub stress_seconds: u64,
+    pub stress_clients: usize,
 }
 
 impl Scale {
@@ -101,6 +104,8 @@ impl Scale {
                 page_requests: 10,
                 replies: 10,
                 startups: 2,
+                stress_seconds: 3,
+                stress_clients: 16,
             }
         } else {
             Self {
@@ -114,6 +119,8 @@ impl Scale {
                 page_requests: 200,
                 replies: 200,
                 startups: 20,
+                stress_seconds: 60,
+                stress_clients: 64,
             }
         }
     }
@@ -149,7 +156,14 @@ async fn run(config: Config) -> anyhow::Result<()> {
             .as_deref()
             .is_none_or(|only| only.eq_ignore_ascii_case(name))
     };
-    for name in ["Footprint", "Ingest", "Outbox", "Fan-out", "SSR"] {
+    for name in [
+        "Footprint",
+        "Ingest",
+        "Outbox",
+        "Fan-out",
+        "SSR",
+        "SSR-stress",
+    ] {
         if !wanted(name) {
             continue;
         }
@@ -158,7 +172,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
             "Ingest" => ingest::run(&config, &scale).await,
             "Outbox" => outbox::run(&config, &scale).await,
             "Fan-out" => fanout::run(&config, &scale).await,
-            _ => ssr::run(&config, &scale).await,
+            "SSR" => ssr::run(&config, &scale).await,
+            _ => ssr_stress::run(&config, &scale).await,
         };
         match result {
             Ok(r) => rows.extend(r),

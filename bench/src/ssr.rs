@@ -33,19 +33,7 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(120))
         .build()?;
-    let login = client
-        .post(baton.url("/api/auth/login"))
-        .form(&[("email", EMAIL), ("password", PASSWORD)])
-        .send()
-        .await?;
-    anyhow::ensure!(login.status().is_success(), "sign-in: {}", login.status());
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .context("sign-in set no cookie")?
-        .to_owned();
+    let cookie = sign_in(&client, &baton, EMAIL).await?;
 
     let mut inbox = page(&client, &baton, &cookie, "/inbox", "Question 1", scale).await?;
     let mut long = page(
@@ -85,6 +73,27 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
             long50 <= Duration::from_millis(30),
         ),
     ])
+}
+
+/// Signs `email` in (with the seeded password) and returns its session cookie.
+pub async fn sign_in(
+    client: &reqwest::Client,
+    baton: &Baton,
+    email: &str,
+) -> anyhow::Result<String> {
+    let login = client
+        .post(baton.url("/api/auth/login"))
+        .form(&[("email", email), ("password", PASSWORD)])
+        .send()
+        .await?;
+    anyhow::ensure!(login.status().is_success(), "sign-in: {}", login.status());
+    Ok(login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .context("sign-in set no cookie")?
+        .to_owned())
 }
 
 /// Times `page_requests` sequential GETs of `path`, after a short warm-up, checking
@@ -128,7 +137,7 @@ async fn page(
 ///
 /// These queries are checked when they run, not at compile time: they are test data,
 /// and the first run against a changed schema fails loudly.
-async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<()> {
+pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<()> {
     let db = backend::db::connect(&database_url(database)).await?;
     let lead = backend::accounts::create_user(
         &db,

@@ -176,6 +176,24 @@ pub struct Config {
     )]
     pub max_connections: u64,
 
+    /// Address for Prometheus's `GET /metrics` (e.g. 127.0.0.1:9100). Unset, there is
+    /// no metrics endpoint. Keep it off the public interface: the numbers describe
+    /// your traffic and queue.
+    #[arg(long, env = "BATON_METRICS_ADDR", global = true)]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Threads that render pages and run server functions, each rendering many
+    /// requests at once; 0 means one per core. The rest of the server (Botpress
+    /// endpoints, websockets, REST) uses every core regardless.
+    #[arg(
+        long,
+        env = "BATON_RENDER_THREADS",
+        default_value_t = 0,
+        value_parser = clap::value_parser!(u16).range(0..=256),
+        global = true
+    )]
+    pub render_threads: u16,
+
     /// Let webhooks (bots' and the alert webhook) go to loopback, private and
     /// link-local addresses. Off by default, so an admin cannot point Baton at the
     /// cloud metadata service or the internal network; turn it on when the bots run

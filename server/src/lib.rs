@@ -5,12 +5,14 @@
 //! - `cli`: the subcommands (`serve` is the default);
 //! - `startup`: binds the listener and assembles the router;
 //! - `serve`: the connection loop, with header timeouts and a connection cap;
+//! - `render`: the threads that render pages (why they are separate is explained there);
 //! - `http/`: plain HTTP handlers (the Botpress endpoints, REST, `/ws`, health);
 //! - `telemetry`, `shutdown`: logging and signal handling.
 
 pub mod cli;
 pub mod config;
 pub mod http;
+pub mod render;
 pub mod serve;
 pub mod shutdown;
 pub mod startup;

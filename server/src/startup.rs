@@ -22,6 +22,8 @@ use crate::http::state::AppState;
 /// caller (main or a test) knows the port and the public URL before serving.
 pub struct Application {
     listener: TcpListener,
+    metrics: Option<TcpListener>,
+    render: crate::render::RenderPool,
     router: Router,
     limits: crate::serve::Limits,
     services: backend::Services,
@@ -38,6 +40,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
         let local_addr = listener.local_addr()?;
+        let metrics = match config.metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot listen on {addr} for metrics"))?,
+            ),
+            None => None,
+        };
         let public_url = config.public_url(local_addr);
         let services = backend::Services::new(db, config.backend_settings(public_url.clone()))?;
 
@@ -50,8 +60,11 @@ impl Application {
         let origin = http::security::PublicOrigin::from_public_url(&public_url);
         // Long enough for "Test connection", which waits for a bot's webhook.
         let request_timeout = Duration::from_secs(config.webhook_timeout + 30).max(REQUEST_TIMEOUT);
+        let render = crate::render::RenderPool::start(usize::from(config.render_threads))
+            .context("cannot start the render threads")?;
         let router = router(
             request_timeout,
+            render.clone(),
             AppState {
                 leptos_options,
                 services: services.clone(),
@@ -73,6 +86,8 @@ impl Application {
         ));
         Ok(Self {
             listener,
+            metrics,
+            render,
             router,
             limits: crate::serve::Limits {
                 header_timeout: Duration::from_secs(config.header_timeout),
@@ -86,6 +101,16 @@ impl Application {
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The threads pages render on.
+    pub fn render_pool(&self) -> &crate::render::RenderPool {
+        &self.render
+    }
+
+    /// Where `/metrics` is served, when it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|l| l.local_addr().ok())
     }
 
     pub fn public_url(&self) -> &str {
@@ -108,6 +133,13 @@ impl Application {
             self.services.db.clone(),
             cancel.clone(),
         )));
+        if let Some(listener) = self.metrics {
+            workers.push(tokio::spawn(http::metrics::serve(
+                listener,
+                self.services.clone(),
+                cancel.clone().cancelled_owned(),
+            )));
+        }
         crate::serve::serve(self.listener, self.router, self.limits, shutdown).await;
         // Workers finish the deliveries in flight, then stop; the database goes last.
         cancel.cancel();
@@ -190,13 +222,28 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// keeps sending; a client that stops does not keep the request open).
 const BODY_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
-fn router(request_timeout: Duration, state: AppState) -> Router {
+fn router(request_timeout: Duration, render: crate::render::RenderPool, state: AppState) -> Router {
     let origin = state.origin.clone();
     let routes = generate_route_list(app::App);
     let services = state.services.clone();
     let provide_services = move || provide_context(services.clone());
     let options = state.leptos_options.clone();
     let headers = http::security::header_layers();
+    // Pages and server functions (both get the backend handles as context), then site
+    // assets from the site root; anything else renders the 404 page. All of it runs on
+    // the render threads (see `render`).
+    let pages = Router::new()
+        .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {
+            app::shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(provide_services, app::shell))
+        .layer(axum::middleware::from_fn_with_state(
+            render,
+            crate::render::on_render_thread,
+        ));
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/botpress/{*rest}", post(http::botpress::endpoint))
@@ -205,15 +252,7 @@ fn router(request_timeout: Duration, state: AppState) -> Router {
         .route("/readyz", get(http::health::readyz))
         .route("/ws", get(http::realtime::socket))
         .route("/files/{key}/{name}", get(http::files::download))
-        // Pages and server functions; both get the backend handles as context.
-        .leptos_routes_with_context(&state, routes, provide_services.clone(), move || {
-            app::shell(options.clone())
-        })
-        // Site assets from the site root; anything else renders the 404 page.
-        .fallback(leptos_axum::file_and_error_handler_with_context::<
-            AppState,
-            _,
-        >(provide_services, app::shell))
+        .merge(pages)
         .layer(axum::middleware::from_fn(http::server_fns::error_status))
         .layer(axum::middleware::from_fn(http::server_fns::limit_body))
         .layer(axum::middleware::from_fn_with_state(
@@ -242,6 +281,10 @@ fn router(request_timeout: Duration, state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             request_timeout,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.services.clone(),
+            http::metrics::count,
         ))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .with_state(state)

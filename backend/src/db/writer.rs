@@ -41,6 +41,7 @@ pub struct Writer {
     pool: SqlitePool,
     queue: Arc<Mutex<Option<Queue>>>,
     commits: Arc<AtomicU64>,
+    metrics: crate::metrics::Metrics,
 }
 
 impl std::fmt::Debug for Writer {
@@ -50,11 +51,12 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub fn new(pool: SqlitePool) -> Self {
+    pub fn new(pool: SqlitePool, metrics: crate::metrics::Metrics) -> Self {
         Self {
             pool,
             queue: Arc::default(),
             commits: Arc::default(),
+            metrics,
         }
     }
 
@@ -97,7 +99,12 @@ impl Writer {
             Some(sender) if !sender.is_closed() => sender.clone(),
             _ => {
                 let (sender, receiver) = mpsc::channel(QUEUE);
-                tokio::spawn(run(self.pool.clone(), receiver, self.commits.clone()));
+                tokio::spawn(run(
+                    self.pool.clone(),
+                    receiver,
+                    self.commits.clone(),
+                    self.metrics.clone(),
+                ));
                 *queue = Some(sender.clone());
                 sender
             }
@@ -106,12 +113,20 @@ impl Writer {
 }
 
 /// The task: one batch at a time, until every `Writer` handle is gone.
-async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Box<dyn Job>>, commits: Arc<AtomicU64>) {
+async fn run(
+    pool: SqlitePool,
+    mut queue: mpsc::Receiver<Box<dyn Job>>,
+    commits: Arc<AtomicU64>,
+    metrics: crate::metrics::Metrics,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        tracing::trace!(writes = batch.len(), "committing a batch");
+        let writes = batch.len();
+        tracing::trace!(writes, "committing a batch");
+        let started = std::time::Instant::now();
         if commit(&pool, &mut batch).await {
             commits.fetch_add(1, Ordering::Relaxed);
+            metrics.writer_commit(writes, started.elapsed());
         }
     }
 }
@@ -216,7 +231,7 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        let writer = Writer::new(pool.clone());
+        let writer = Writer::new(pool.clone(), crate::metrics::Metrics::new());
         (dir, pool, writer)
     }
 

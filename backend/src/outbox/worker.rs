@@ -63,6 +63,18 @@ pub(crate) enum Outcome {
     Refused(String),
 }
 
+impl Outcome {
+    /// Its name in `baton_webhook_calls_total{outcome=…}`.
+    fn name(&self) -> &'static str {
+        match self {
+            Outcome::Sent => "sent",
+            Outcome::NotLanded { .. } => "not_landed",
+            Outcome::MayHaveLanded(_) => "may_have_landed",
+            Outcome::Refused(_) => "refused",
+        }
+    }
+}
+
 /// What to do with the row after an attempt.
 #[derive(Debug, PartialEq, Eq)]
 enum Decision {
@@ -223,6 +235,7 @@ async fn next_due(services: &Services) -> Result<Option<i64>> {
 }
 
 async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
+    let started = std::time::Instant::now();
     let outcome = match connections::secrets(&services.db, row.connection_id).await {
         Ok(secrets) => {
             let url = format!("{}/{}", secrets.webhook_url, row.route.path());
@@ -245,6 +258,9 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
             retry_after: None,
         },
     };
+    services
+        .metrics
+        .webhook_call(row.route.path(), outcome.name(), started.elapsed());
     let decision = Decision::of(outcome, row.route);
     // A result that cannot be written leaves the row `sending`, which holds up the
     // ticket's later calls; the database is rarely busy for long, so try again.

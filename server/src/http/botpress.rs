@@ -24,11 +24,34 @@ use crate::http::state::BotpressLimit;
 /// Largest body accepted on these routes.
 pub const MAX_BODY: usize = 256 * 1024;
 
-/// `POST /botpress/{*rest}`: finds the connection and the route, then dispatches.
+/// `POST /botpress/{*rest}`: finds the connection and the route, then dispatches;
+/// counts the call in `baton_botpress_requests_total`.
 pub async fn endpoint(
     State(services): State<Services>,
     State(limit): State<BotpressLimit>,
     Path(rest): Path<String>,
+    body: Body,
+) -> Response {
+    let started = std::time::Instant::now();
+    let route = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .nth(1)
+        .and_then(Route::from_path)
+        .map_or("unknown", Route::name);
+    let response = dispatch(&services, &limit, &rest, body)
+        .await
+        .into_response();
+    services
+        .metrics
+        .botpress_request(route, response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn dispatch(
+    services: &Services,
+    limit: &BotpressLimit,
+    rest: &str,
     body: Body,
 ) -> Result<Response, HttpError> {
     let mut segments = rest.split('/').filter(|s| !s.is_empty());
@@ -56,7 +79,7 @@ pub async fn endpoint(
         })?;
     let body = read_body(body).await?;
     let call = Call {
-        services: &services,
+        services,
         connection,
         body: &body,
     };

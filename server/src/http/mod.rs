@@ -7,6 +7,7 @@
 //! - `health`: liveness and readiness probes;
 //! - `files`: attachments agents send, served at unguessable URLs;
 //! - `last_seen`: when each signed-in person was last active;
+//! - `metrics`: `/metrics` on its own address, and the per-request counts;
 //! - `openapi`: `/api/openapi.json`, from the same registrations as the routes;
 //! - `rate_limit`: the per-connection request rate of the Botpress endpoints;
 //! - `realtime`: the `/ws` websocket (events, presence);
@@ -25,6 +26,7 @@ pub mod extract;
 pub mod files;
 pub mod health;
 pub mod last_seen;
+pub mod metrics;
 pub mod openapi;
 pub mod rate_limit;
 pub mod realtime;

@@ -91,6 +91,7 @@ async fn serve(
     since: Option<Since>,
     mut ws: WebSocket,
 ) {
+    let _open = services.metrics.websocket_opened();
     let user = caller.user.id;
     let sockets = services.hub.sockets();
     let (socket_id, closed, change) = sockets.register(caller);

@@ -27,6 +27,8 @@ const SETTINGS: &[(&str, &str)] = &[
     ("--trusted-proxies", "BATON_TRUSTED_PROXIES"),
     ("--header-timeout", "BATON_HEADER_TIMEOUT"),
     ("--max-connections", "BATON_MAX_CONNECTIONS"),
+    ("--metrics-addr", "BATON_METRICS_ADDR"),
+    ("--render-threads", "BATON_RENDER_THREADS"),
     ("--allow-private-webhooks", "BATON_ALLOW_PRIVATE_WEBHOOKS"),
 ];
 

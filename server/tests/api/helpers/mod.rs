@@ -35,6 +35,10 @@ pub struct TestApp {
     pub db_path: PathBuf,
     pub site_root: PathBuf,
     pub services: backend::Services,
+    /// Where `/metrics` is served, when the test turned it on.
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// The threads its pages render on.
+    pub render: baton::render::RenderPool,
     /// The fake Botpress: bots' webhooks live under `/hook/<name>`, the API under `/v1`.
     pub botpress: MockServer,
     /// Dropping it deletes the database and site files.
@@ -123,6 +127,9 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         trusted_proxies: Vec::new(),
         header_timeout: 10,
         max_connections: 4096,
+        metrics_addr: None,
+        // Two, whatever the machine: renders then really run on several threads.
+        render_threads: 2,
         // The fake Botpress listens on 127.0.0.1.
         allow_private_webhooks: true,
     };
@@ -133,6 +140,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     let address = format!("http://{}", app.local_addr());
     let db = app.services().db.clone();
     let services = app.services().clone();
+    let metrics_addr = app.metrics_addr();
+    let render = app.render_pool().clone();
 
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async move {
@@ -150,6 +159,8 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         db_path,
         site_root,
         services,
+        metrics_addr,
+        render,
         botpress,
         _dir: dir,
         stop: Some(stop),
