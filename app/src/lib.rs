@@ -18,9 +18,9 @@ pub mod security;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    Lazy, LazyRoute, SsrMode, StaticSegment,
     components::{ParentRoute, Route, Router, Routes},
-    path,
+    lazy_route, path,
 };
 
 /// The output name cargo-leptos gives the site files (`/pkg/baton.{js,wasm,css}`).
@@ -60,22 +60,51 @@ pub fn App() -> impl IntoView {
                     // Pages that need a signed-in person render fully on the server
                     // first (`Async`), so "not signed in" is a real 302 to /login.
                     <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("status") view=pages::status::StatusPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
-                    <Route path=StaticSegment("setup") view=pages::setup::SetupPage />
-                    <Route path=StaticSegment("welcome") view=pages::welcome::WelcomePage />
+                    <Route path=StaticSegment("status") view={Lazy::<StatusRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=StaticSegment("setup") view={Lazy::<SetupRoute>::new()} />
+                    <Route path=StaticSegment("welcome") view={Lazy::<WelcomeRoute>::new()} />
                     // One workspace: the list stays mounted (and keeps its scroll) while
                     // the conversation beside it changes with the URL.
                     <ParentRoute path=StaticSegment("inbox") view=pages::inbox::InboxPage ssr=SsrMode::Async>
                         <Route path=StaticSegment("") view=pages::inbox::NoConversation ssr=SsrMode::Async />
                         <Route path=path!(":id") view=pages::inbox::conversation::ConversationPage ssr=SsrMode::Async />
                     </ParentRoute>
-                    <Route path=StaticSegment("profile") view=pages::profile::ProfilePage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/agents") view=pages::admin::agents::AgentsPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/connections") view=pages::admin::connections::ConnectionsPage ssr=SsrMode::Async />
-                    <Route path=path!("/admin/audit") view=pages::admin::audit::AuditPage ssr=SsrMode::Async />
+                    <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/connections") view={Lazy::<ConnectionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Layout>
         </Router>
     }
 }
+
+/// A page whose code the browser downloads only when it is visited (a separate wasm
+/// module, built by `cargo leptos build --split`), so the inbox's first load does not
+/// carry the admin pages, the profile and the setup wizard.
+macro_rules! lazy_page {
+    ($route:ident, $page:path) => {
+        struct $route;
+
+        #[lazy_route]
+        impl LazyRoute for $route {
+            fn data() -> Self {
+                $route
+            }
+
+            fn view(_this: Self) -> AnyView {
+                $page().into_any()
+            }
+        }
+    };
+}
+
+lazy_page!(StatusRoute, pages::status::StatusPage);
+lazy_page!(LoginRoute, pages::login::LoginPage);
+lazy_page!(SetupRoute, pages::setup::SetupPage);
+lazy_page!(WelcomeRoute, pages::welcome::WelcomePage);
+lazy_page!(ProfileRoute, pages::profile::ProfilePage);
+lazy_page!(AgentsRoute, pages::admin::agents::AgentsPage);
+lazy_page!(ConnectionsRoute, pages::admin::connections::ConnectionsPage);
+lazy_page!(AuditRoute, pages::admin::audit::AuditPage);

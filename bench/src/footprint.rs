@@ -7,8 +7,15 @@ use crate::report::Row;
 use crate::stats::{Samples, ms};
 use crate::{Config, Scale};
 
-/// What the first visit loads besides the HTML (the names cargo-leptos gives them).
-const ASSETS: &[&str] = &["/pkg/baton.wasm", "/pkg/baton.js", "/pkg/baton.css"];
+/// What the first visit of the inbox loads besides the HTML (the names cargo-leptos
+/// gives them). The split loader is imported by `baton.js`; the pages built as
+/// separate modules (`split_*.wasm`) load only when visited, so they are not counted.
+const ASSETS: &[&str] = &[
+    "/pkg/baton.wasm",
+    "/pkg/baton.js",
+    "/pkg/baton.css",
+    "/pkg/__wasm_split.______________________.js",
+];
 
 pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     let mut startup = Samples::default();
@@ -47,7 +54,9 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         // reqwest is built without decompression, so these are the bytes on the wire.
         let bytes = response.bytes().await?.len();
         total += bytes;
-        let name = path.trim_start_matches("/pkg/");
+        let name = path
+            .trim_start_matches("/pkg/")
+            .replace(".______________________", "");
         parts.push(format!("{name} {:.1} KB {encoding}", bytes as f64 / 1024.0));
     }
     let total_kb = total as f64 / 1024.0;

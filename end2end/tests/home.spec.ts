@@ -84,3 +84,25 @@ test("unknown pages show a 404 page with a way back", async ({ page, allowedCons
   // The start page needs a signed-in person, so an anonymous visitor ends at sign-in.
   await expect(page).toHaveURL(/\/login$/);
 });
+
+test("the inbox downloads no admin code; an admin page fetches its own module when opened", async ({ page }) => {
+  const wasm: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith(".wasm")) wasm.push(path);
+  });
+  await signIn(page, createAccount("admin"));
+  await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
+  await page.goto("/inbox");
+  await waitForHydration(page);
+  // Only the main module: the admin pages, the profile and setup are not loaded.
+  expect(wasm.filter((p) => p.includes("admin") || p.includes("agents_route"))).toEqual([]);
+  expect(wasm.filter((p) => p.includes("profile_route") || p.includes("setup_route"))).toEqual([]);
+  expect(wasm).toContain("/pkg/baton.wasm");
+
+  // Going to the Agents page in the app loads its module, and the page works.
+  await page.getByRole("link", { name: "Agents" }).click();
+  await expect(page.getByRole("heading", { name: "Agents" })).toBeVisible();
+  await expect.poll(() => wasm.some((p) => p.includes("agents_route"))).toBe(true);
+  await expect(page.getByRole("button", { name: "Add agent" })).toBeVisible();
+});

@@ -7,5 +7,7 @@ pub fn hydrate() {
     // Panics show up in the browser console with a readable message instead of
     // "unreachable executed".
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // `hydrate_lazy`, not `hydrate_body`: some routes are separate wasm modules
+    // (see `app::App`), loaded before their page hydrates.
+    leptos::mount::hydrate_lazy(app::App);
 }
