@@ -134,12 +134,14 @@ async fn the_numbers_follow_the_traffic() {
                 &format!(r#"baton_webhook_calls_total{{route="{route}",outcome="sent"}}"#),
             )
         };
-        (sent("agent-assigned") == 1.0 && sent("message-from-agent") == 1.0).then_some(now)
+        // The call is counted when it returns, and its row marked sent just after.
+        let recorded = value(&now, "baton_outbox_pending") == 0.0;
+        (sent("agent-assigned") == 1.0 && sent("message-from-agent") == 1.0 && recorded)
+            .then_some(now)
     })
     .await;
     assert_eq!(value(&after, "baton_tickets_queued"), 0.0);
     assert_eq!(value(&after, "baton_tickets_oldest_wait_seconds"), 0.0);
-    assert_eq!(value(&after, "baton_outbox_pending"), 0.0);
     assert_eq!(
         value(&after, "baton_outbox_oldest_pending_age_seconds"),
         0.0
