@@ -39,7 +39,7 @@ pub fn release_site() -> Result {
     let mut c = cargo_leptos_env();
     c.args(["leptos", "build", "--release", "--precompress", "--split"]);
     step(
-        "release build (cargo leptos build --release --precompress; about 15 min the first \
+        "release build (cargo leptos build --release --precompress --split; about 15 min the first \
          time, optimising the server and the wasm)",
         c,
     )
