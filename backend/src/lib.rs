@@ -94,7 +94,8 @@ pub struct Services {
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
     pub last_seen: Arc<accounts::people::LastSeen>,
     pub hub: realtime::Hub,
-    pub metrics: metrics::Metrics,
+    /// Shared: `Services` is cloned per request, and the instruments are many.
+    pub metrics: Arc<metrics::Metrics>,
     webhook_client: reqwest::Client,
 }
 
@@ -115,7 +116,7 @@ impl Services {
             webhook_client = webhook_client.dns_resolver(webhook_guard::PublicOnly);
         }
         let webhook_client = webhook_client.build().map_err(http_error)?;
-        let metrics = metrics::Metrics::new();
+        let metrics = Arc::new(metrics::Metrics::new());
         Ok(Self {
             writer: db::writer::Writer::new(db.clone(), metrics.clone()),
             metrics,

@@ -55,8 +55,7 @@ fn latency_buckets() -> Histogram {
     Histogram::new(exponential_buckets(0.0005, 2.0, 16))
 }
 
-/// The instruments. Cheap to clone (every field is shared).
-#[derive(Clone)]
+/// The instruments (`Services` holds them in an `Arc`).
 pub struct Metrics {
     registry: Arc<Registry>,
     http_requests: Family<HttpLabels, Counter>,

@@ -7,7 +7,7 @@
 //! after the commit.
 
 use protocol::realtime::Change;
-use protocol::ticket::{ClosedReason, Origin};
+use protocol::ticket::{ClosedReason, Origin, Status};
 use serde_json::Value;
 use sqlx::SqliteConnection;
 
@@ -258,23 +258,27 @@ async fn store_message(
     .await?;
     // The first message from the customer binds them to the ticket (docs/botpress.md §11 #10).
     // Any message proves the Botpress session is live, which releases held webhook calls.
-    sqlx::query!(
-        "update tickets
+    // Returns the status, so that the common case (an open ticket) costs no second
+    // statement for the reopen check below: every statement is a round trip on the
+    // one writer connection, which all Botpress writes share.
+    let status = sqlx::query_scalar!(
+        r#"update tickets
          set customer_id = coalesce(customer_id, ?),
              first_inbound_at = coalesce(first_inbound_at, ?),
              updated_at = ?
-         where id = ?",
+         where id = ?
+         returning status as "status: Status""#,
         customer,
         now,
         now,
         ticket
     )
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await?;
 
     // A message releases calls held until Botpress had the session.
     effects.wake(Worker::Outbox);
-    if !message.is_from_bot() {
+    if !message.is_from_bot() && status == Status::Closed {
         lifecycle::reopen_in(conn, &mut effects, ticket, now).await?;
     }
     if message.is_from_bot() && is_end_notice(conn, connection, &message).await? {

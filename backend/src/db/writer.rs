@@ -41,7 +41,7 @@ pub struct Writer {
     pool: SqlitePool,
     queue: Arc<Mutex<Option<Queue>>>,
     commits: Arc<AtomicU64>,
-    metrics: crate::metrics::Metrics,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -51,7 +51,7 @@ impl std::fmt::Debug for Writer {
 }
 
 impl Writer {
-    pub fn new(pool: SqlitePool, metrics: crate::metrics::Metrics) -> Self {
+    pub fn new(pool: SqlitePool, metrics: Arc<crate::metrics::Metrics>) -> Self {
         Self {
             pool,
             queue: Arc::default(),
@@ -117,7 +117,7 @@ async fn run(
     pool: SqlitePool,
     mut queue: mpsc::Receiver<Box<dyn Job>>,
     commits: Arc<AtomicU64>,
-    metrics: crate::metrics::Metrics,
+    metrics: Arc<crate::metrics::Metrics>,
 ) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -231,7 +231,7 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        let writer = Writer::new(pool.clone(), crate::metrics::Metrics::new());
+        let writer = Writer::new(pool.clone(), Arc::default());
         (dir, pool, writer)
     }
 
