@@ -187,20 +187,20 @@ impl Metrics {
 
     /// An HTTP request was answered. `route` is the router's path pattern
     /// (`/inbox/{id}`), never the raw path, so ids and secrets stay out of labels.
-    pub fn http_request(&self, method: &str, route: &str, status: u16, took: Duration) {
+    pub fn http_request(&self, method: String, route: String, status: u16, took: Duration) {
+        // Labels are only copied into the family the first time they are seen, so
+        // the two strings made per request are all the allocation this costs.
+        let labels = RouteLabels { method, route };
+        self.http_seconds
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
         self.http_requests
             .get_or_create(&HttpLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
+                method: labels.method,
+                route: labels.route,
                 status,
             })
             .inc();
-        self.http_seconds
-            .get_or_create(&RouteLabels {
-                method: method.to_owned(),
-                route: route.to_owned(),
-            })
-            .observe(took.as_secs_f64());
     }
 
     /// Botpress called one of the five endpoints (`route` is its name, or `unknown`).

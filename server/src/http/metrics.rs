@@ -30,12 +30,9 @@ pub async fn count(
         None => "other".to_owned(),
     };
     let response = next.run(request).await;
-    services.metrics.http_request(
-        &method,
-        &route,
-        response.status().as_u16(),
-        started.elapsed(),
-    );
+    services
+        .metrics
+        .http_request(method, route, response.status().as_u16(), started.elapsed());
     response
 }
 
