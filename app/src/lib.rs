@@ -73,6 +73,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections") view={Lazy::<ConnectionsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/replies") view={Lazy::<RepliesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Layout>
@@ -107,4 +108,5 @@ lazy_page!(WelcomeRoute, pages::welcome::WelcomePage);
 lazy_page!(ProfileRoute, pages::profile::ProfilePage);
 lazy_page!(AgentsRoute, pages::admin::agents::AgentsPage);
 lazy_page!(ConnectionsRoute, pages::admin::connections::ConnectionsPage);
+lazy_page!(RepliesRoute, pages::admin::replies::RepliesPage);
 lazy_page!(AuditRoute, pages::admin::audit::AuditPage);

@@ -7,6 +7,7 @@
 //! - `db`: opening SQLite, migrations, write transactions, the group-commit writer;
 //! - `auth`: who is calling (session or API token), for every entry point;
 //! - `accounts`, `users`: people, passwords, tokens; `audit`: the audit log;
+//! - `canned`: canned replies, shared and personal;
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
@@ -28,6 +29,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod botpress;
+pub mod canned;
 pub mod clock;
 pub mod connections;
 pub mod db;

@@ -8,9 +8,11 @@
 //!
 //! - `realtime`: the websocket's frames, event kinds and close codes;
 //! - `ticket`: status, closed reason, message origin and delivery state;
-//! - `account`: role and presence.
+//! - `account`: role and presence;
+//! - `canned`: the rules and the variables of canned replies.
 
 pub mod account;
+pub mod canned;
 pub mod realtime;
 pub mod ticket;
 

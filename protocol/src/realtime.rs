@@ -71,6 +71,16 @@ pub enum Change {
     Unread {
         ticket: String,
     },
+    /// A colleague wrote a private note on the ticket.
+    NoteAdded {
+        ticket: String,
+        note: i64,
+    },
+    /// A note mentions the receiving agent (sent to them alone).
+    Mentioned {
+        ticket: String,
+        note: i64,
+    },
 }
 
 impl Change {
@@ -84,7 +94,9 @@ impl Change {
             | Change::MediaCopied { ticket, .. }
             | Change::Assigned { ticket, .. }
             | Change::Closed { ticket }
-            | Change::Unread { ticket } => Some(ticket),
+            | Change::Unread { ticket }
+            | Change::NoteAdded { ticket, .. }
+            | Change::Mentioned { ticket, .. } => Some(ticket),
             Change::Presence { .. } => None,
         }
     }
@@ -205,6 +217,16 @@ mod tests {
                 },
             }),
             json!({"seq": 4, "type": "presence", "agent": "usr_1", "presence": "away"}),
+        );
+        round_trip(
+            &ServerFrame::Event(Event {
+                seq: 5,
+                change: Change::Mentioned {
+                    ticket: "tkt_1".into(),
+                    note: 9,
+                },
+            }),
+            json!({"seq": 5, "type": "mentioned", "ticket": "tkt_1", "note": 9}),
         );
     }
 

@@ -56,6 +56,8 @@ pub struct Summary {
     pub mine: i64,
     pub open: i64,
     pub closed: i64,
+    /// Tickets where a note mentions the viewer, not opened since.
+    pub mentions: i64,
     /// Queued tickets unclaimed past the threshold (at most 50).
     pub overdue: Vec<String>,
     pub threshold_minutes: u32,
@@ -82,6 +84,7 @@ pub async fn inbox_summary() -> Result<Summary, AppError> {
         mine: counts.mine,
         open: counts.open,
         closed: counts.closed,
+        mentions: counts.mentions,
         overdue,
         threshold_minutes: alerts.unclaimed_after_minutes,
         sound: prefs.sound,
@@ -98,7 +101,8 @@ pub struct TicketPage {
     pub next: Option<String>,
 }
 
-/// `view`: `queued`, `mine`, `open` or `closed`; `after`: the cursor of the page before.
+/// `view`: `queued`, `mine`, `open`, `closed` or `mentions`; `after`: the cursor of
+/// the page before.
 #[server(endpoint = "inbox/list")]
 pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPage, AppError> {
     use backend::tickets::views::{Cursor, View};
@@ -172,7 +176,22 @@ pub struct ConversationData {
     pub can_manage: bool,
     /// Who did what, over the time the shown messages span, oldest first.
     pub activity: Vec<ActivityLine>,
+    /// Colleagues' private notes over the same span, oldest first.
+    pub notes: Vec<NoteView>,
+    /// A note here mentions the viewer, who has not opened the ticket since.
+    pub mentioned: bool,
     pub now: i64,
+}
+
+/// A private note, as the transcript shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoteView {
+    pub id: i64,
+    pub author_name: String,
+    pub text: String,
+    pub at: i64,
+    /// Whom it mentions, by name.
+    pub mentions: Vec<String>,
 }
 
 /// "Ana took this conversation", at a time.
@@ -220,6 +239,9 @@ pub async fn conversation(
         0
     };
     let activity = backend::tickets::activity::since(&services.db, ticket, since).await?;
+    let notes = backend::tickets::notes::since(&services.db, ticket, since).await?;
+    let mentioned =
+        backend::tickets::notes::unseen_mention(&services.db, user.user.id, ticket).await?;
     let shown: Vec<i64> = messages.iter().map(|m| m.id).collect();
     let copies = backend::media::copies(&services.db, &shown).await?;
     let can_manage = detail.row.status != Status::Closed
@@ -278,6 +300,17 @@ pub async fn conversation(
                 text: a.text,
             })
             .collect(),
+        notes: notes
+            .into_iter()
+            .map(|n| NoteView {
+                id: n.id,
+                author_name: n.author_name,
+                text: n.text,
+                at: n.at,
+                mentions: n.mentions,
+            })
+            .collect(),
+        mentioned,
         now: backend::clock::now_ms(),
     })
 }
@@ -330,6 +363,15 @@ pub async fn send_reply(id: String, text: String) -> Result<(), AppError> {
     let (user, services, ticket) = ticket_of(&id).await?;
     let payload = serde_json::json!({ "text": text });
     backend::tickets::send_message(&services, ticket, user.user.id, "text", &payload).await?;
+    Ok(())
+}
+
+/// A private note on the ticket, for colleagues only (any account may write one,
+/// holder or not); `@name` or `@email` mentions a colleague.
+#[server(endpoint = "inbox/note")]
+pub async fn add_note(id: String, text: String) -> Result<(), AppError> {
+    let (user, services, ticket) = ticket_of(&id).await?;
+    backend::tickets::notes::add(&services, ticket, &user.user, &text).await?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 pub mod agents;
 pub mod audit;
 pub mod auth;
+pub mod canned;
 pub mod connections;
 pub mod inbox;
 pub mod profile;

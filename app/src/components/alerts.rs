@@ -1,8 +1,9 @@
 //! Telling agents someone is waiting (the v12 module's "alert your agents"): a
 //! sound, a browser notification and a count in the tab title when a ticket is
 //! queued, and again when a queued ticket stays unclaimed past the admin's
-//! threshold. Each agent chooses sound and notification, and whether to be
-//! alerted while the tab is in front (profile page).
+//! threshold, and when a colleague's note mentions them. Each agent chooses sound
+//! and notification, and whether to be alerted while the tab is in front (profile
+//! page).
 
 use std::collections::HashSet;
 
@@ -58,6 +59,20 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
             });
         }
         created
+    });
+    // Notes that mention this person.
+    Effect::new(move |seen: Option<u64>| {
+        let mentioned = realtime.mentioned.get();
+        if seen.is_some_and(|s| mentioned > s) {
+            latest.with_untracked(|s| {
+                alert(
+                    s,
+                    "You were mentioned",
+                    "A colleague mentioned you in a note: see Mentions in the inbox.",
+                )
+            });
+        }
+        mentioned
     });
     // Tickets past the threshold, once each.
     let alerted = StoredValue::new(HashSet::<String>::new());

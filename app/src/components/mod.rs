@@ -2,6 +2,7 @@
 
 pub mod alerts;
 pub mod avatar;
+pub mod canned;
 pub mod guard;
 pub mod hydration;
 pub mod layout;

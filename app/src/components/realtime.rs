@@ -50,6 +50,8 @@ pub struct Realtime {
     pub touched: RwSignal<Vec<String>>,
     /// Counts `ticket_created` events (alerts watch it).
     pub created: RwSignal<u64>,
+    /// Counts `mentioned` events: a note mentions this person (alerts watch it).
+    pub mentioned: RwSignal<u64>,
 }
 
 impl Realtime {
@@ -59,6 +61,7 @@ impl Realtime {
             changes: RwSignal::new(0),
             touched: RwSignal::new(Vec::new()),
             created: RwSignal::new(0),
+            mentioned: RwSignal::new(0),
         }
     }
 
@@ -335,8 +338,10 @@ mod client {
                     return;
                 }
                 c.seq = seq;
-                if matches!(change, Change::TicketCreated { .. }) {
-                    realtime.created.update(|n| *n += 1);
+                match change {
+                    Change::TicketCreated { .. } => realtime.created.update(|n| *n += 1),
+                    Change::Mentioned { .. } => realtime.mentioned.update(|n| *n += 1),
+                    _ => {}
                 }
                 // A presence change names no ticket: an empty name makes every
                 // page that lists people refetch.

@@ -19,6 +19,11 @@ impl Session {
         Self(Resource::new(|| (), |_| me()))
     }
 
+    /// Who is signed in, once loaded (without subscribing to it).
+    pub fn user_untracked(&self) -> Option<CurrentUser> {
+        self.0.get_untracked().and_then(Result::ok).flatten()
+    }
+
     /// `fetch`, once someone is signed in; otherwise the `Unauthorized` that the
     /// server would have answered.
     pub async fn then<T>(

@@ -1,4 +1,5 @@
-//! One's own account: password, personal API tokens (shown once), alert settings.
+//! One's own account: password, personal API tokens (shown once), alert settings,
+//! one's own canned replies.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
@@ -7,6 +8,7 @@ use crate::api::auth::CurrentUser;
 use crate::api::profile::{
     Alerts, ChangePassword, CreateToken, RevokeToken, SaveAlerts, TokenRow, get_alerts, list_tokens,
 };
+use crate::components::canned::{CannedData, CannedReplies};
 use crate::components::guard::Guard;
 use crate::components::session::{Session, on_signed_out};
 use crate::components::time::{Shown, Time, TimeOr};
@@ -20,6 +22,7 @@ struct Loaded {
     create: ServerAction<CreateToken>,
     revoke: ServerAction<RevokeToken>,
     alerts: Resource<Result<Alerts, AppError>>,
+    canned: CannedData,
 }
 
 #[component]
@@ -37,6 +40,7 @@ pub fn ProfilePage() -> impl IntoView {
         create,
         revoke,
         alerts,
+        canned: CannedData::load(session),
     };
     view! { <Guard session page=move |user| view! { <Profile user loaded /> } /> }
 }
@@ -58,6 +62,7 @@ fn Profile(user: CurrentUser, loaded: Loaded) -> impl IntoView {
         <PasswordForm />
         <Tokens tokens=loaded.tokens create=loaded.create revoke=loaded.revoke />
         <AlertSettings alerts=loaded.alerts />
+        <CannedReplies data=loaded.canned shared=false />
     }
 }
 

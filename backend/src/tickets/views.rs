@@ -27,6 +27,8 @@ pub enum View {
     Closed,
     /// Every ticket, in the order they arrived.
     All,
+    /// Tickets with a note that mentions the viewer, latest mention first.
+    Mentions,
 }
 
 impl View {
@@ -38,9 +40,10 @@ impl View {
             "open" => View::Open,
             "closed" => View::Closed,
             "all" => View::All,
+            "mentions" => View::Mentions,
             other => {
                 return Err(Error::invalid(format!(
-                    "unknown view {other:?}: use queued, mine, assigned, open, closed or all"
+                    "unknown view {other:?}: use queued, mine, assigned, open, closed, all or mentions"
                 )));
             }
         })
@@ -288,6 +291,27 @@ async fn page_ids(
                 )
             )
         }
+        View::Mentions => {
+            // Latest mention first: the cursor bounds from above, as for Closed.
+            let before = after.unwrap_or(Cursor {
+                key: i64::MAX,
+                id: i64::MAX,
+            });
+            keyed!(
+                db,
+                sqlx::query!(
+                    r#"select max(note_id) as "key!: i64", ticket_id as "id!: i64"
+                       from note_mentions where user_id = ?
+                       group by ticket_id
+                       having (max(note_id), ticket_id) < (?, ?)
+                       order by 1 desc, 2 desc limit ?"#,
+                    viewer,
+                    before.key,
+                    before.id,
+                    limit
+                )
+            )
+        }
     };
     Ok(rows)
 }
@@ -299,6 +323,9 @@ pub struct Counts {
     pub mine: i64,
     pub open: i64,
     pub closed: i64,
+    /// Tickets with a note that mentions the viewer and that they have not opened
+    /// since.
+    pub mentions: i64,
 }
 
 pub async fn counts(db: &SqlitePool, viewer: i64) -> Result<Counts> {
@@ -307,7 +334,10 @@ pub async fn counts(db: &SqlitePool, viewer: i64) -> Result<Counts> {
              (select count(*) from tickets where status = 'queued') as "queued!: i64",
              (select count(*) from tickets where assignee_id = ? and status = 'assigned') as "mine!: i64",
              (select count(*) from tickets where status in ('queued', 'assigned')) as "open!: i64",
-             (select count(*) from tickets where status = 'closed') as "closed!: i64""#,
+             (select count(*) from tickets where status = 'closed') as "closed!: i64",
+             (select count(distinct ticket_id) from note_mentions
+               where user_id = ? and seen_at is null) as "mentions!: i64""#,
+        viewer,
         viewer
     )
     .fetch_one(db)
@@ -317,6 +347,7 @@ pub async fn counts(db: &SqlitePool, viewer: i64) -> Result<Counts> {
         mine: r.mine,
         open: r.open,
         closed: r.closed,
+        mentions: r.mentions,
     })
 }
 

@@ -47,6 +47,14 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("profile/tokens/revoke", Who::Account, "id=999999"),
     ("profile/alerts", Who::Account, ""),
     ("profile/alerts/save", Who::Account, "sound=on"),
+    ("canned", Who::Account, ""),
+    (
+        "canned/create",
+        Who::Account,
+        "shortcut=matrix&body=hello&shared=false",
+    ),
+    ("canned/update", Who::Account, "id=999999&shortcut=x&body=x"),
+    ("canned/delete", Who::Account, "id=999999"),
     ("admin/agents", Who::Admin, ""),
     (
         "admin/agents/create",
@@ -87,6 +95,7 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("inbox/close", Who::Account, "id=tkt_none"),
     ("inbox/reply", Who::Account, "id=tkt_none&text=hi"),
     ("inbox/resend", Who::Account, "message=999999"),
+    ("inbox/note", Who::Account, "id=tkt_none&text=hi"),
     ("inbox/agents", Who::Account, ""),
     // Last: it ends the caller's session.
     ("auth/logout", Who::Public, ""),
@@ -104,6 +113,7 @@ pub(crate) const PAGES: &[(&str, Who)] = &[
     ("/inbox/{id}", Who::Account),
     ("/admin/agents", Who::Admin),
     ("/admin/connections", Who::Admin),
+    ("/admin/replies", Who::Admin),
     ("/admin/audit", Who::Admin),
 ];
 
@@ -220,8 +230,10 @@ async fn every_rest_route_checks_the_token_and_the_role() {
         // Path parameters name something that does not exist: the answer is then
         // about access (401/403) or "not found", never a success or a fault.
         let path = route.path.replace("{id}", "tkt_does_not_exist");
-        let body = if route.path.ends_with("/messages") {
+        let body = if route.path.ends_with("/messages") || route.path.ends_with("/notes") {
             serde_json::json!({"text": "hello"})
+        } else if route.path == "/api/v1/canned-replies" {
+            serde_json::json!({"shortcut": "matrix", "body": "hello"})
         } else {
             serde_json::json!({})
         };
@@ -229,6 +241,8 @@ async fn every_rest_route_checks_the_token_and_the_role() {
             let mut request = match route.method {
                 "GET" => app.client.get(app.url(&path)),
                 "POST" => app.client.post(app.url(&path)).json(&body),
+                "PATCH" => app.client.patch(app.url(&path)).json(&body),
+                "DELETE" => app.client.delete(app.url(&path)),
                 other => panic!("extend this test for {other}"),
             };
             if let Some(t) = token {

@@ -12,7 +12,7 @@ use crate::helpers::{
     ApiClient, Browser, TestApp, call, eventually, live_ticket, spawn_app, token,
 };
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub enum Auth<'a> {
@@ -52,7 +52,7 @@ pub async fn open(
 }
 
 /// The next JSON frame that is not a heartbeat, within 5 s.
-async fn next(ws: &mut Ws) -> Value {
+pub(crate) async fn next(ws: &mut Ws) -> Value {
     loop {
         let frame = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await

@@ -3,3 +3,4 @@
 pub mod agents;
 pub mod audit;
 pub mod connections;
+pub mod replies;

@@ -78,11 +78,12 @@ fn view_query(view: &str) -> String {
     }
 }
 
-const VIEWS: [(&str, &str); 4] = [
+const VIEWS: [(&str, &str); 5] = [
     ("queued", "Queued"),
     ("mine", "Mine"),
     ("open", "All open"),
     ("closed", "Closed"),
+    ("mentions", "Mentions"),
 ];
 
 /// "3 min", "2 h 5 min", "4 d".
@@ -161,6 +162,7 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                                     "queued" => s.queued,
                                     "mine" => s.mine,
                                     "open" => s.open,
+                                    "mentions" => s.mentions,
                                     _ => s.closed,
                                 })
                                 .map(|n| n.to_string())
@@ -249,6 +251,7 @@ fn empty_text(view: &str) -> &'static str {
         }
         "mine" => "You hold no tickets. Take one from the queue.",
         "open" => "No open tickets.",
+        "mentions" => "No notes mention you yet. Colleagues mention you with @ and your name.",
         _ => "No closed tickets yet.",
     }
 }

@@ -7,6 +7,7 @@
 //! `/api/openapi.json` and the authorization tests share one list.
 
 pub mod attachments;
+pub mod canned;
 pub mod tickets;
 
 use axum::Json;
@@ -31,7 +32,7 @@ pub enum Access {
 /// One registered REST route, as its OpenAPI description names it.
 #[derive(Debug, Clone)]
 pub struct RouteInfo {
-    /// `GET` or `POST`.
+    /// `GET`, `POST`, `PATCH` or `DELETE`.
     pub method: &'static str,
     pub path: String,
     pub access: Access,
@@ -57,7 +58,13 @@ impl Routes {
 
     fn add(mut self, access: Access, route: UtoipaMethodRouter<AppState>) -> Self {
         for (path, item) in &route.1.paths {
-            for (method, operation) in [("GET", &item.get), ("POST", &item.post)] {
+            let methods = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            for (method, operation) in methods {
                 if operation.is_some() {
                     self.list.push(RouteInfo {
                         method,
@@ -93,10 +100,26 @@ pub fn routes() -> Routes {
         .add(Access::Account, routes!(tickets::get))
         .add(Access::Account, routes!(tickets::assign))
         .add(Access::Account, routes!(tickets::reply))
+        .add(Access::Account, routes!(tickets::note))
         .add(Access::Account, routes!(tickets::close))
         .add(Access::Account, routes!(tickets::agents))
+        // Shared replies are admins' to change; the handlers check per reply.
+        .add(Access::Account, routes!(canned::list, canned::create))
+        .add(Access::Account, routes!(canned::update, canned::delete))
         // The composer sends files through this route too.
         .add_with_session(routes!(attachments::upload))
+}
+
+/// The token's owner, acting from the request's address, for the audit log.
+fn actor(
+    user: &backend::users::User,
+    addr: Option<axum::Extension<backend::auth::ClientAddr>>,
+) -> backend::audit::Actor {
+    backend::audit::Actor {
+        id: Some(user.id),
+        label: user.email.clone(),
+        ip: addr.map(|axum::Extension(backend::auth::ClientAddr(ip))| ip.to_string()),
+    }
 }
 
 /// The token's account, as programs see it.

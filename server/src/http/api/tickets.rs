@@ -156,14 +156,47 @@ pub struct Message {
     pub at: i64,
 }
 
+/// A private note: colleagues only, never sent to Botpress.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Note {
+    pub id: i64,
+    /// Always `note`, so a note is never taken for a message.
+    pub kind: &'static str,
+    /// The author's id (`agt_…`).
+    pub author_id: String,
+    pub author_name: String,
+    pub text: String,
+    /// The names of the colleagues it mentions.
+    pub mentions: Vec<String>,
+    /// UTC milliseconds since the Unix epoch.
+    pub at: i64,
+}
+
+impl From<backend::tickets::notes::Note> for Note {
+    fn from(n: backend::tickets::notes::Note) -> Self {
+        Note {
+            id: n.id,
+            kind: "note",
+            author_id: n.author_public_id,
+            author_name: n.author_name,
+            text: n.text,
+            mentions: n.mentions,
+            at: n.at,
+        }
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TicketWithMessages {
     #[serde(flatten)]
     pub ticket: Ticket,
     pub messages: Vec<Message>,
+    /// Colleagues' private notes, oldest first.
+    pub notes: Vec<Note>,
 }
 
-/// A ticket with every message, oldest first (the imported bot transcript leads).
+/// A ticket with every message, oldest first (the imported bot transcript leads), and
+/// its private notes.
 #[utoipa::path(
     get, path = "/api/v1/tickets/{id}", tag = "rest",
     security(("bearer" = [])),
@@ -195,10 +228,49 @@ pub async fn get(
             at: m.at,
         })
         .collect();
+    let notes = backend::tickets::notes::all(&services.db, ticket_id)
+        .await?
+        .into_iter()
+        .map(Note::from)
+        .collect();
     Ok(Json(TicketWithMessages {
         ticket: ticket(row),
         messages,
+        notes,
     }))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNote {
+    /// Up to 5,000 characters. `@name` or `@email` mentions a colleague, who is
+    /// alerted.
+    pub text: String,
+}
+
+/// Writes a private note on a ticket, for colleagues only (any account may, holder
+/// or not). Botpress never sees it.
+#[utoipa::path(
+    post, path = "/api/v1/tickets/{id}/notes", tag = "rest",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "The ticket id Baton returned to Botpress")),
+    request_body = NewNote,
+    responses(
+        (status = 201, description = "Saved", body = Note),
+        (status = 400, description = "An empty or too long note", body = ErrorBody),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 404, description = "No such ticket"),
+    )
+)]
+pub async fn note(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<NewNote>,
+) -> Result<(StatusCode, Json<Note>), HttpError> {
+    let ticket_id = views::find_by_remote_id(&services.db, &id).await?;
+    let note = backend::tickets::notes::add(&services, ticket_id, &user, &body.text).await?;
+    Ok((StatusCode::CREATED, Json(note.into())))
 }
 
 /// The body of an assignment: empty for oneself.

@@ -99,6 +99,8 @@ pub async fn call(
     let url = app.url(path);
     let mut request = match verb {
         "GET" => app.client.get(url),
+        "PATCH" => app.client.patch(url),
+        "DELETE" => app.client.delete(url),
         _ => app.client.post(url),
     }
     .bearer_auth(token);

@@ -32,8 +32,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::ticking_now;
 use crate::api::inbox::{
-    CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage, SendReply,
-    Status, TakeTicket, TransferTicket, colleagues, conversation,
+    AddNote, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage,
+    SendReply, Status, TakeTicket, TransferTicket, colleagues, conversation,
 };
 use crate::components::realtime::use_realtime;
 use crate::components::session::{Session, on_signed_out};
@@ -53,6 +53,7 @@ struct Loaded {
     transfer: ServerAction<TransferTicket>,
     close: ServerAction<CloseTicket>,
     reply: ServerAction<SendReply>,
+    note: ServerAction<AddNote>,
     resend: ServerAction<ResendMessage>,
     uploads: RwSignal<u32>,
     /// How many of the latest messages to show; "Show earlier" raises it, and
@@ -102,6 +103,7 @@ pub fn ConversationPage() -> impl IntoView {
     let transfer = ServerAction::<TransferTicket>::new();
     let close = ServerAction::<CloseTicket>::new();
     let reply = ServerAction::<SendReply>::new();
+    let note = ServerAction::<AddNote>::new();
     let resend = ServerAction::<ResendMessage>::new();
     let uploads = RwSignal::new(0_u32);
     let latest = RwSignal::new(FIRST_MESSAGES);
@@ -114,6 +116,7 @@ pub fn ConversationPage() -> impl IntoView {
                     + transfer.version().get()
                     + close.version().get()
                     + reply.version().get()
+                    + note.version().get()
                     + resend.version().get(),
                 uploads.get(),
                 latest.get(),
@@ -127,6 +130,7 @@ pub fn ConversationPage() -> impl IntoView {
         transfer,
         close,
         reply,
+        note,
         resend,
         uploads,
         latest,
@@ -210,10 +214,11 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
             menu.chosen.set(String::new());
         }
     });
-    // Reading the page marks it read (on every device), and keeps it read while open.
+    // Reading the page marks it read (on every device), and keeps it read while open;
+    // that also sees the notes that mention the viewer here.
     Effect::new(move |_| {
         if let Some(Ok(c)) = data.get()
-            && c.ticket.unread > 0
+            && (c.ticket.unread > 0 || c.mentioned)
         {
             read.dispatch(MarkRead {
                 id: c.ticket.id.clone(),

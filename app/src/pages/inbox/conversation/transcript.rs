@@ -5,7 +5,7 @@ use leptos::html;
 use leptos::prelude::*;
 
 use super::{BOTTOM_SLACK, EARLIER_STEP, Loaded};
-use crate::api::inbox::{ActivityLine, ConversationData, Origin, ResendMessage, Status};
+use crate::api::inbox::{ActivityLine, ConversationData, NoteView, Origin, ResendMessage, Status};
 use crate::components::message::MessageItem;
 use crate::components::time::Time;
 
@@ -131,7 +131,7 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
                                                 </button>
                                             })}
                                             <ol class="transcript-list" data-testid="transcript" data-count=count>
-                                                {interleave(group(c.messages), c.activity)
+                                                {interleave(group(c.messages), c.activity, c.notes)
                                                     .into_iter()
                                                     .map(|item| match item {
                                                         Item::Message(m, first) => {
@@ -147,6 +147,7 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
                                                             </li>
                                                         }
                                                             .into_any(),
+                                                        Item::Note(n) => view! { <NoteItem note=n /> }.into_any(),
                                                     })
                                                     .collect_view()}
                                             </ol>
@@ -257,23 +258,62 @@ enum Item {
     /// A message, and whether it starts a run by its author.
     Message(crate::api::inbox::MessageView, bool),
     Activity(ActivityLine),
+    Note(NoteView),
 }
 
-/// Messages and activity lines in time order (both lists are oldest first).
+impl Item {
+    fn at(&self) -> i64 {
+        match self {
+            Item::Message(m, _) => m.at,
+            Item::Activity(a) => a.at,
+            Item::Note(n) => n.at,
+        }
+    }
+}
+
+/// Messages, activity lines and notes in time order (each list is oldest first).
+/// At the same instant, activity and notes come before the message.
 fn interleave(
     messages: Vec<(crate::api::inbox::MessageView, bool)>,
     activity: Vec<ActivityLine>,
+    notes: Vec<NoteView>,
 ) -> Vec<Item> {
-    let mut activity = activity.into_iter().peekable();
+    let mut asides: Vec<Item> = activity
+        .into_iter()
+        .map(Item::Activity)
+        .chain(notes.into_iter().map(Item::Note))
+        .collect();
+    // Stable: activity before a note of the same instant.
+    asides.sort_by_key(Item::at);
+    let mut asides = asides.into_iter().peekable();
     let mut out = Vec::with_capacity(messages.len());
     for (m, first) in messages {
-        while let Some(a) = activity.next_if(|a| a.at <= m.at) {
-            out.push(Item::Activity(a));
+        while let Some(a) = asides.next_if(|a| a.at() <= m.at) {
+            out.push(a);
         }
         out.push(Item::Message(m, first));
     }
-    out.extend(activity.map(Item::Activity));
+    out.extend(asides);
     out
+}
+
+/// A private note: set apart from the messages, with its author, and never seen by
+/// the customer.
+#[component]
+fn NoteItem(note: NoteView) -> impl IntoView {
+    let mentions =
+        (!note.mentions.is_empty()).then(|| format!(" · mentions {}", note.mentions.join(", ")));
+    view! {
+        <li class="note" data-testid="note">
+            <p class="note-head">
+                <span class="note-label">"Private note"</span>
+                " · "<span class="note-author">{note.author_name}</span>
+                " · "<Time ms=note.at />
+                {mentions}
+            </p>
+            <p class="note-text">{note.text}</p>
+        </li>
+    }
 }
 
 /// The first message the viewer had not read when they opened the ticket, which
@@ -367,6 +407,8 @@ mod tests {
             read_up_to,
             can_manage: true,
             activity: Vec::new(),
+            notes: Vec::new(),
+            mentioned: false,
             now: 0,
         }
     }

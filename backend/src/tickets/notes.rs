@@ -1,0 +1,240 @@
+//! Private notes: what colleagues write on a ticket for each other, never sent to
+//! Botpress. A note may `@mention` colleagues by name or email; each one mentioned is
+//! alerted (a realtime event for them alone) and finds the ticket in their Mentions
+//! view until they open it.
+//!
+//! Any active account may write a note on any ticket, open or closed: a note is how
+//! a colleague who does not hold the ticket helps the one who does.
+
+use protocol::realtime::Change;
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+use crate::clock::now_ms;
+use crate::effects::Effects;
+use crate::users::User;
+use crate::{Error, Result, Services, db};
+
+/// The longest note, in characters.
+pub const MAX_NOTE: usize = 5_000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    pub id: i64,
+    pub author_id: i64,
+    pub author_name: String,
+    /// The author's id as programs know it (`agt_…`).
+    pub author_public_id: String,
+    pub text: String,
+    pub at: i64,
+    /// The names of the colleagues it mentions.
+    pub mentions: Vec<String>,
+}
+
+/// Someone a note could mention.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+}
+
+/// Who `text` mentions among `people`: after each `@`, the longest name or email of
+/// one of them (in any case) that ends where a word ends. Longest, so `@Ana Lopez`
+/// is Ana Lopez even when there is also an Ana.
+pub fn mentioned(text: &str, people: &[Person]) -> Vec<i64> {
+    let lower = text.to_lowercase();
+    let names: Vec<(i64, String, String)> = people
+        .iter()
+        .map(|p| (p.id, p.name.to_lowercase(), p.email.to_lowercase()))
+        .collect();
+    let mut found = Vec::new();
+    for (at, _) in lower.match_indices('@') {
+        let rest = &lower[at + 1..];
+        let best = names
+            .iter()
+            .flat_map(|(id, name, email)| [(*id, name), (*id, email)])
+            .filter(|(_, key)| !key.is_empty() && rest.starts_with(key.as_str()))
+            .filter(|(_, key)| {
+                rest[key.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| !c.is_alphanumeric() && c != '@')
+            })
+            .max_by_key(|(_, key)| key.len());
+        if let Some((id, _)) = best
+            && !found.contains(&id)
+        {
+            found.push(id);
+        }
+    }
+    found
+}
+
+/// Checks a note's text, returning it trimmed.
+pub fn validate(text: &str) -> Result<&str> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(Error::invalid("the note is empty"));
+    }
+    let length = text.chars().count();
+    if length > MAX_NOTE {
+        return Err(Error::invalid(format!(
+            "the note is {length} characters; the most is {MAX_NOTE}"
+        )));
+    }
+    Ok(text)
+}
+
+/// Adds a note by `author` to the ticket, alerting whoever it mentions (never the
+/// author).
+pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) -> Result<Note> {
+    let text = validate(text)?;
+    let now = now_ms();
+    let mut effects = Effects::new();
+    let mut tx = db::begin_write(&services.db).await?;
+    let remote_id = sqlx::query_scalar!("select remote_id from tickets where id = ?", ticket)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
+    let people: Vec<Person> = sqlx::query_as!(
+        Person,
+        r#"select id as "id!", name, email from users where active = 1 and id != ?"#,
+        author.id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let note = sqlx::query_scalar!(
+        r#"insert into notes (ticket_id, author_id, text, created_at) values (?, ?, ?, ?)
+           returning id as "id!""#,
+        ticket,
+        author.id,
+        text,
+        now
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mentions = mentioned(text, &people);
+    for &user in &mentions {
+        sqlx::query!(
+            "insert into note_mentions (note_id, user_id, ticket_id) values (?, ?, ?)",
+            note,
+            user,
+            ticket
+        )
+        .execute(&mut *tx)
+        .await?;
+        effects.publish_to(
+            user,
+            Change::Mentioned {
+                ticket: remote_id.clone(),
+                note,
+            },
+        );
+    }
+    effects.publish(Change::NoteAdded {
+        ticket: remote_id,
+        note,
+    });
+    services.commit(tx, effects).await?;
+    Ok(Note {
+        id: note,
+        author_id: author.id,
+        author_name: author.name.clone(),
+        author_public_id: author.public_id.clone(),
+        text: text.to_owned(),
+        at: now,
+        mentions: people
+            .into_iter()
+            .filter(|p| mentions.contains(&p.id))
+            .map(|p| p.name)
+            .collect(),
+    })
+}
+
+/// The ticket's notes written at or after `since` (ms), oldest first.
+pub async fn since(db: &SqlitePool, ticket: i64, since: i64) -> Result<Vec<Note>> {
+    let rows = sqlx::query!(
+        r#"select n.id as "id!", n.author_id, u.name as author_name, u.public_id,
+                  n.text, n.created_at,
+                  (select json_group_array(mu.name) from note_mentions m
+                     join users mu on mu.id = m.user_id where m.note_id = n.id) as "mentions!: String"
+           from notes n join users u on u.id = n.author_id
+           where n.ticket_id = ? and n.created_at >= ?
+           order by n.id"#,
+        ticket,
+        since
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Note {
+            id: r.id,
+            author_id: r.author_id,
+            author_name: r.author_name,
+            author_public_id: r.public_id,
+            text: r.text,
+            at: r.created_at,
+            mentions: serde_json::from_str(&r.mentions).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// Whether a note in the ticket mentions `user` and they have not opened it since.
+pub async fn unseen_mention(db: &SqlitePool, user: i64, ticket: i64) -> Result<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists(select 1 from note_mentions
+                         where user_id = ? and ticket_id = ? and seen_at is null) as "unseen!: bool""#,
+        user,
+        ticket
+    )
+    .fetch_one(db)
+    .await?)
+}
+
+/// Every note of the ticket, oldest first.
+pub async fn all(db: &SqlitePool, ticket: i64) -> Result<Vec<Note>> {
+    since(db, ticket, i64::MIN).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people() -> Vec<Person> {
+        [
+            (1, "Ana", "ana@example.com"),
+            (2, "Ana Lopez", "lopez@example.com"),
+            (3, "Ben", "ben@example.com"),
+        ]
+        .into_iter()
+        .map(|(id, name, email)| Person {
+            id,
+            name: name.into(),
+            email: email.into(),
+        })
+        .collect()
+    }
+
+    #[test]
+    fn mentions_are_names_or_emails_after_an_at() {
+        let p = people();
+        assert_eq!(mentioned("@ana can you look?", &p), [1]);
+        assert_eq!(mentioned("@Ana Lopez, and @BEN.", &p), [2, 3]);
+        assert_eq!(mentioned("cc @ben@example.com", &p), [3]);
+        assert_eq!(mentioned("@lopez@example.com @Ana", &p), [2, 1]);
+        // A name inside a longer word, an email without the @, or nobody.
+        assert_eq!(mentioned("@Anakin @Benjamin", &p), Vec::<i64>::new());
+        assert_eq!(mentioned("write to ana@example.com", &p), Vec::<i64>::new());
+        assert_eq!(mentioned("@ben @ben", &p), [3]);
+    }
+
+    #[test]
+    fn notes_have_limits() {
+        assert_eq!(validate("  hi  ").unwrap(), "hi");
+        assert!(validate(" \n ").is_err());
+        assert!(validate(&"x".repeat(MAX_NOTE)).is_ok());
+        assert!(validate(&"x".repeat(MAX_NOTE + 1)).is_err());
+    }
+}

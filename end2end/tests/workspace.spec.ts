@@ -1,0 +1,212 @@
+// The agent's workspace tools: canned replies (and, as they land, notes, labels,
+// search, the customer, presence, shortcuts). Each test is what a person does.
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { test, expect, waitForHydration, fakeBotpress, escalate, says, agentPage, row } from "./fixtures";
+
+const SCREENSHOTS = path.join(__dirname, "..", "screenshots");
+
+test("canned replies: the team's and one's own fill into the composer", async ({
+  browser,
+  request,
+  watch,
+  allowedConsoleErrors,
+}) => {
+  // The refused save below is a 400, which Chromium logs.
+  allowedConsoleErrors.push(/\/api\/canned\/create/);
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const admin = await agentPage(browser, "Ada Admin", { role: "admin", watch });
+  const agent = await agentPage(browser, "Avery Agent", { watch, context: { viewport: { width: 1280, height: 800 } } });
+
+  // The admin adds a team reply; an unknown variable is refused when saving.
+  await admin.page.goto("/admin/replies");
+  await waitForHydration(admin.page);
+  const team = admin.page.getByTestId("team-replies");
+  await team.getByLabel("Shortcut").fill(`refund${tag}`);
+  await team.getByLabel("Text").fill("Hello {{customer.phone}}");
+  await team.getByRole("button", { name: "Add reply" }).click();
+  await expect(team.getByRole("alert")).toContainText("{{customer.phone}} is not a variable");
+  await team
+    .getByLabel("Text")
+    .fill("Hi {{customer.name}}, {{agent.name}} here. Refunds for \u201c{{ticket.title}}\u201d take 5 days.");
+  await team.getByRole("button", { name: "Add reply" }).click();
+  await expect(team.getByTestId("canned-row").filter({ hasText: `/refund${tag}` })).toBeVisible();
+  await expect(team.getByLabel("Shortcut")).toHaveValue("");
+
+  // The agent keeps two of their own on the profile page, and sees the team's there.
+  await agent.page.goto("/profile");
+  await waitForHydration(agent.page);
+  const own = agent.page.getByTestId("own-replies");
+  for (const [shortcut, text] of [
+    [`thanks${tag}`, "Thanks {{customer.name}}!"],
+    [`thanks${tag}-long`, "Thank you for your patience, {{customer.name}}. Anything else?"],
+  ]) {
+    await own.getByLabel("Shortcut").fill(shortcut);
+    await own.getByLabel("Text").fill(text);
+    await own.getByRole("button", { name: "Add reply" }).click();
+    await expect(own.getByTestId("canned-row").filter({ hasText: `/${shortcut}` })).toBeVisible();
+  }
+  await expect(own.locator("details summary")).toContainText("Team replies");
+
+  // A customer waits; the agent takes the ticket.
+  const { ticket, customer } = await escalate(bot, request, "Broken kettle", "Dana Customer");
+  await says(bot, request, ticket, customer, { type: "text", text: "My kettle broke, can I get my money back?" });
+  await agent.page.goto("/inbox");
+  await row(agent.page, ticket).getByRole("link").click();
+  await waitForHydration(agent.page);
+  await agent.page.getByTestId("take").click();
+  await expect(agent.page.getByTestId("held-by")).toHaveText("You");
+
+  // `/` and part of a shortcut: the picker offers the team reply; Enter fills it in.
+  const composer = agent.page.getByTestId("composer");
+  const picker = agent.page.getByTestId("canned-picker");
+  await composer.fill(`/refund${tag}`);
+  await expect(picker.getByRole("option")).toHaveCount(1);
+  await expect(picker.getByRole("option").first()).toContainText("team");
+  await saveScreenshot(agent.page, "canned-picker-1280");
+  await composer.press("Enter");
+  const filled = `Hi Dana Customer, ${agent.name} here. Refunds for \u201cBroken kettle\u201d take 5 days.`;
+  await expect(composer).toHaveValue(filled);
+  await expect(picker).toBeHidden();
+  // The text is the agent's to edit before it goes; Enter then sends it.
+  await composer.press("End");
+  await composer.pressSequentially(" Sorry!");
+  await composer.press("Enter");
+  await expect
+    .poll(() => bot.received("message-from-agent").map((m) => m.payload?.text))
+    .toContain(`${filled} Sorry!`);
+
+  // Arrows move through several matches (one's own first); Escape closes the picker.
+  await composer.fill(`/thanks${tag}`);
+  await expect(picker.getByRole("option")).toHaveCount(2);
+  await expect(picker.getByRole("option").first()).toHaveAttribute("aria-selected", "true");
+  await composer.press("ArrowDown");
+  await expect(picker.getByRole("option").nth(1)).toHaveAttribute("aria-selected", "true");
+  await composer.press("Enter");
+  await expect(composer).toHaveValue("Thank you for your patience, Dana Customer. Anything else?");
+  await composer.fill("/nothing-matches-this");
+  await expect(picker).toBeHidden();
+  await composer.fill(`/thanks${tag}`);
+  await expect(picker).toBeVisible();
+  await composer.press("Escape");
+  await expect(picker).toBeHidden();
+  await expect(composer).toHaveValue(`/thanks${tag}`);
+
+  // An edit by the admin is what the picker offers next time.
+  await team.getByTestId("canned-row").filter({ hasText: `/refund${tag}` }).getByRole("button", { name: "Edit" }).click();
+  await team.getByLabel("Text").fill("Refunds take 3 days, {{customer.name}}.");
+  await team.getByRole("button", { name: "Save changes" }).click();
+  await expect(team.getByTestId("canned-row").filter({ hasText: "3 days" })).toBeVisible();
+  await composer.fill("");
+  await composer.fill(`/refund${tag}`);
+  await expect(picker.getByRole("option").first()).toContainText("3 days");
+
+  await admin.context.close();
+  await agent.context.close();
+  bot.close();
+});
+
+test("private notes: a colleague's note and @mention, never sent to Botpress", async ({ browser, request, watch }) => {
+  const bot = await fakeBotpress();
+  const holder = await agentPage(browser, "Hana Holder", { watch, context: { viewport: { width: 1280, height: 800 } } });
+  const helper = await agentPage(browser, "Hugo Helper", { watch });
+  // Alerts are recorded, not shown (see the queued-ticket alert test), and wanted
+  // even while the tab is in front.
+  await holder.context.addInitScript(() => {
+    const w = window as any;
+    w.__notifications = [];
+    w.Notification = class {
+      static permission = "granted";
+      static requestPermission() {
+        return Promise.resolve("granted");
+      }
+      constructor(title: string, options: any) {
+        w.__notifications.push({ title, body: options?.body });
+      }
+    };
+  });
+  const saved = await holder.page.request.post("/api/profile/alerts/save", {
+    form: { sound: "on", desktop: "on", when_focused: "on" },
+  });
+  expect(saved.status()).toBe(200);
+  await holder.page.reload();
+  await waitForHydration(holder.page);
+  await expect(holder.page.getByTestId("live-state")).toHaveText("Live");
+
+  const { ticket, customer } = await escalate(bot, request, "Damaged sofa", "Dana Customer");
+  await says(bot, request, ticket, customer, { type: "text", text: "The sofa arrived torn." });
+  await row(holder.page, ticket).getByRole("link").click();
+  await waitForHydration(holder.page);
+  await holder.page.getByTestId("take").click();
+  await expect(holder.page.getByTestId("held-by")).toHaveText("You");
+  // The holder is on another ticket's list when the note comes.
+  await holder.page.goto("/inbox?view=mine");
+  await waitForHydration(holder.page);
+  await expect(holder.page.getByTestId("live-state")).toHaveText("Live");
+
+  // The helper does not hold the ticket, but may write a note on it.
+  await helper.page.goto(`/inbox/${ticket}?view=open`);
+  await waitForHydration(helper.page);
+  await helper.page.getByTestId("mode-note").click();
+  const helperComposer = helper.page.getByTestId("composer");
+  await expect(helperComposer).toBeEnabled();
+  await helperComposer.fill(`@${holder.name} the photos show transport damage, refund in full.`);
+  await helperComposer.press("Enter");
+  const helperNote = helper.page.getByTestId("note").last();
+  await expect(helperNote).toContainText("transport damage");
+  await expect(helperNote).toContainText("Hugo Helper");
+
+  // The holder is alerted of the mention, live, and the Mentions view counts it.
+  await expect(holder.page.getByTestId("count-mentions")).toHaveText("1");
+  await expect.poll(() => holder.page.evaluate(() => (window as any).__notifications.map((n: any) => n.title))).toContain(
+    "You were mentioned",
+  );
+
+  // The Mentions view lists the ticket; opening it shows the note and sees the mention.
+  await holder.page.getByTestId("tab-mentions").click();
+  await expect(row(holder.page, ticket)).toBeVisible();
+  await row(holder.page, ticket).getByRole("link").click();
+  const note = holder.page.getByTestId("note").last();
+  await expect(note).toContainText("refund in full");
+  await expect(note).toContainText("Private note");
+  await expect(note).toContainText("Hugo Helper");
+  await expect(holder.page.getByTestId("count-mentions")).toHaveText("0");
+  await waitForHydration(holder.page);
+  await saveScreenshot(holder.page, "note-1280");
+
+  // While the holder has it open, the helper's next note appears live.
+  await helperComposer.fill("Warehouse confirms: refund approved.");
+  await helperComposer.press("Enter");
+  await expect(holder.page.getByTestId("note").last()).toContainText("refund approved");
+
+  // A reply is still a reply: the holder switches back and answers the customer.
+  const composer = holder.page.getByTestId("composer");
+  await holder.page.getByTestId("mode-note").click();
+  await composer.fill("Sent to the warehouse team too.");
+  await composer.press("Enter");
+  await expect(holder.page.getByTestId("note").last()).toContainText("warehouse team");
+  await holder.page.getByTestId("mode-reply").click();
+  await composer.fill("We will refund you in full.");
+  await composer.press("Enter");
+  await expect.poll(() => bot.received("message-from-agent").map((m) => m.payload?.text)).toContain("We will refund you in full.");
+  // Notes never reach Botpress.
+  const sent = JSON.stringify(bot.calls);
+  expect(sent).not.toContain("transport damage");
+  expect(sent).not.toContain("warehouse team");
+
+  // An empty note is not saved.
+  await helper.page.getByTestId("mode-note").click();
+  await helperComposer.fill("   ");
+  await helperComposer.press("Enter");
+  await expect(helper.page.getByTestId("note")).toHaveCount(3);
+
+  await holder.context.close();
+  await helper.context.close();
+  bot.close();
+});
+
+/** Saves a screenshot of the window for the README's agent guide. */
+async function saveScreenshot(page: import("@playwright/test").Page, file: string) {
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${file}.png`), animations: "disabled" });
+}
