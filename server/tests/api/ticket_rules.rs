@@ -1,7 +1,8 @@
 //! Who may act on a ticket, and the record of who did: any agent takes a queued
 //! ticket; once it is held, only the holder or an admin transfers, closes or takes it
-//! over, and only the holder replies and resends. Every action leaves an activity
-//! line in the conversation and a `ticket.` entry in the audit log.
+//! over, and only the holder replies and resends; anyone writes a private note.
+//! Every change of hands or state leaves an activity line in the conversation and a
+//! `ticket.` entry in the audit log.
 
 use backend::users::Role;
 use serde_json::{Value, json};
@@ -23,6 +24,8 @@ const TICKET_FNS: &[(&str, &str, Rule)] = &[
     ("inbox/close", "id={ticket}", Rule::HolderOrAdmin),
     ("inbox/reply", "id={ticket}&text=hello", Rule::Holder),
     ("inbox/resend", "message={message}", Rule::Holder),
+    // A note is how a colleague who does not hold the ticket helps the one who does.
+    ("inbox/note", "id={ticket}&text=a+note+for+Bo", Rule::Anyone),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
