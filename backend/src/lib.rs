@@ -7,7 +7,7 @@
 //! - `db`: opening SQLite, migrations, write transactions, the group-commit writer;
 //! - `auth`: who is calling (session or API token), for every entry point;
 //! - `accounts`, `users`: people, passwords, tokens; `audit`: the audit log;
-//! - `canned`: canned replies, shared and personal;
+//! - `canned`: canned replies, shared and personal; `labels`: labels on tickets;
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
@@ -36,6 +36,7 @@ pub mod db;
 pub mod effects;
 pub mod error;
 pub mod ids;
+pub mod labels;
 pub mod markdown;
 pub mod media;
 pub mod metrics;

@@ -206,6 +206,130 @@ test("private notes: a colleague's note and @mention, never sent to Botpress", a
   bot.close();
 });
 
+test("labels: an admin defines one, an agent puts it on, everyone sees it, the inbox filters by it", async ({
+  browser,
+  request,
+  watch,
+}) => {
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const name = `Refund ${tag}`;
+  const admin = await agentPage(browser, "Lee Lead", { role: "admin", watch });
+  const agent = await agentPage(browser, "Lou Labeller", { watch, context: { viewport: { width: 1280, height: 800 } } });
+
+  await admin.page.goto("/admin/labels");
+  await waitForHydration(admin.page);
+  const form = admin.page.getByTestId("label-form");
+  await form.getByLabel("Name").fill(name);
+  await form.getByLabel("Colour").fill("#b42318");
+  await form.getByRole("button", { name: "Add label" }).click();
+  const chip = admin.page.getByTestId("label-row").filter({ hasText: name }).getByTestId("label");
+  await expect(chip).toBeVisible();
+  await expect(chip).toHaveCSS("background-color", "rgb(180, 35, 24)");
+  await expect(chip).toHaveCSS("color", "rgb(255, 255, 255)");
+
+  const { ticket: kettle } = await escalate(bot, request, `Broken kettle ${tag}`);
+  const { ticket: parcel } = await escalate(bot, request, `Late parcel ${tag}`);
+  await admin.page.goto("/inbox");
+  await waitForHydration(admin.page);
+  await expect(row(admin.page, kettle)).toBeVisible();
+
+  // The agent puts the label on the kettle ticket from the conversation.
+  await agent.page.goto(`/inbox/${kettle}`);
+  await waitForHydration(agent.page);
+  await agent.page.getByTestId("add-label").click();
+  await agent.page.getByTestId("label-menu").getByRole("button", { name }).click();
+  const labels = agent.page.getByTestId("ticket-labels");
+  await expect(labels.getByTestId("label")).toHaveText([`${name}×`]);
+  await expect(row(agent.page, kettle).getByTestId("label")).toHaveText(name);
+  // The admin's inbox shows it without a reload.
+  await expect(row(admin.page, kettle).getByTestId("label")).toHaveText(name);
+  await expect(row(admin.page, parcel).getByTestId("label")).toHaveCount(0);
+  await saveScreenshot(agent.page, "labels-1280");
+
+  // Filtering the queue by the label leaves the kettle ticket only, and the URL says so.
+  await admin.page.getByTestId("label-filter").selectOption({ label: name });
+  await expect(admin.page).toHaveURL(/label=\d+/);
+  await expect(row(admin.page, kettle)).toBeVisible();
+  await expect(row(admin.page, parcel)).toHaveCount(0);
+  await admin.page.getByTestId("label-filter").selectOption({ label: "All" });
+  await expect(row(admin.page, parcel)).toBeVisible();
+
+  // Taking it off shows everywhere too.
+  await labels.getByTestId("remove-label").click();
+  await expect(labels.getByTestId("label")).toHaveCount(0);
+  await expect(row(admin.page, kettle).getByTestId("label")).toHaveCount(0);
+
+  await admin.context.close();
+  await agent.context.close();
+  bot.close();
+});
+
+test("keyboard: j/k move, Enter opens, t takes, r and n write, Esc leaves, ? lists the keys", async ({
+  browser,
+  request,
+  watch,
+}) => {
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const agent = await agentPage(browser, "Kay Keys", { watch, context: { viewport: { width: 1280, height: 800 } } });
+  const page = agent.page;
+  const { ticket: first } = await escalate(bot, request, `First ${tag}`);
+  const { ticket: second } = await escalate(bot, request, `Second ${tag}`);
+  await expect(row(page, first)).toBeVisible();
+  await expect(row(page, second)).toBeVisible();
+  const link = (t: string) => row(page, t).getByRole("link");
+
+  // The queue is oldest first: j steps onto the rows, k steps back. Other tests'
+  // tickets may be queued ahead of these two, so walk to ours.
+  await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+  for (let i = 0; i < 200 && !(await link(first).evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press("j");
+  }
+  await expect(link(first)).toBeFocused();
+  await page.keyboard.press("j");
+  await expect(link(second)).toBeFocused();
+  await page.keyboard.press("k");
+  await expect(link(first)).toBeFocused();
+
+  // Enter opens it; t takes it and the cursor lands in the reply box.
+  await page.keyboard.press("Enter");
+  await expect(page.getByTestId("ticket-title")).toHaveText(`First ${tag}`);
+  await page.keyboard.press("t");
+  await expect(page.getByTestId("held-by")).toHaveText("You");
+  const composer = page.getByTestId("composer");
+  await expect(composer).toBeFocused();
+  // Keys typed in a field are text, not shortcuts; Esc leaves the field.
+  await page.keyboard.type("just typing j and k");
+  await expect(composer).toHaveValue("just typing j and k");
+  await expect(page.getByTestId("ticket-title")).toHaveText(`First ${tag}`);
+  await page.keyboard.press("Escape");
+  await expect(composer).not.toBeFocused();
+  // n: a private note, r: back to a reply, each with the cursor in the box.
+  await page.keyboard.press("n");
+  await expect(page.getByTestId("mode-note")).toHaveAttribute("aria-pressed", "true");
+  await expect(composer).toBeFocused();
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("r");
+  await expect(page.getByTestId("mode-reply")).toHaveAttribute("aria-pressed", "true");
+  await expect(composer).toBeFocused();
+  await page.keyboard.press("Escape");
+
+  // ? lists the keys; Esc closes the list, then the conversation.
+  const help = page.getByTestId("shortcut-help");
+  await page.keyboard.press("?");
+  await expect(help).toBeVisible();
+  await expect(help).toContainText("Take the open conversation");
+  await page.keyboard.press("Escape");
+  await expect(help).toBeHidden();
+  await page.keyboard.press("Escape");
+  await expect(page).toHaveURL(/\/inbox(\?.*)?$/);
+  await expect(page.getByTestId("no-conversation")).toBeVisible();
+
+  await agent.context.close();
+  bot.close();
+});
+
 /** Saves a screenshot of the window for the README's agent guide. */
 async function saveScreenshot(page: import("@playwright/test").Page, file: string) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${file}.png`), animations: "disabled" });

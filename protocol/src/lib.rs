@@ -9,10 +9,12 @@
 //! - `realtime`: the websocket's frames, event kinds and close codes;
 //! - `ticket`: status, closed reason, message origin and delivery state;
 //! - `account`: role and presence;
-//! - `canned`: the rules and the variables of canned replies.
+//! - `canned`: the rules and the variables of canned replies;
+//! - `label`: the rules for a label's name and colour.
 
 pub mod account;
 pub mod canned;
+pub mod label;
 pub mod realtime;
 pub mod ticket;
 

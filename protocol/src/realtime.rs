@@ -81,6 +81,10 @@ pub enum Change {
         ticket: String,
         note: i64,
     },
+    /// A label was put on the ticket or taken off, or one it carries changed.
+    LabelsChanged {
+        ticket: String,
+    },
 }
 
 impl Change {
@@ -96,7 +100,8 @@ impl Change {
             | Change::Closed { ticket }
             | Change::Unread { ticket }
             | Change::NoteAdded { ticket, .. }
-            | Change::Mentioned { ticket, .. } => Some(ticket),
+            | Change::Mentioned { ticket, .. }
+            | Change::LabelsChanged { ticket } => Some(ticket),
             Change::Presence { .. } => None,
         }
     }

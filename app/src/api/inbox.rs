@@ -25,6 +25,7 @@ pub struct TicketRow {
     pub last_origin: Option<Origin>,
     pub last_at: Option<i64>,
     pub unread: i64,
+    pub labels: Vec<super::labels::LabelView>,
 }
 
 #[cfg(feature = "ssr")]
@@ -45,6 +46,7 @@ impl TicketRow {
             last_origin: r.last_origin,
             last_at: r.last_at,
             unread: r.unread,
+            labels: r.labels.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -102,9 +104,15 @@ pub struct TicketPage {
 }
 
 /// `view`: `queued`, `mine`, `open`, `closed` or `mentions`; `after`: the cursor of
-/// the page before.
+/// the page before; `label`: only tickets with that label.
 #[server(endpoint = "inbox/list")]
-pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPage, AppError> {
+pub async fn inbox_page(
+    view: String,
+    after: Option<String>,
+    /// Only tickets that carry this label.
+    #[server(default)]
+    label: Option<i64>,
+) -> Result<TicketPage, AppError> {
     use backend::tickets::views::{Cursor, View};
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
@@ -113,7 +121,8 @@ pub async fn inbox_page(view: String, after: Option<String>) -> Result<TicketPag
         .filter(|a| !a.is_empty())
         .map(|a| Cursor::parse(&a))
         .transpose()?;
-    let page = backend::tickets::views::list(&services.db, view, user.user.id, after, 50).await?;
+    let page =
+        backend::tickets::views::list(&services.db, view, user.user.id, label, after, 50).await?;
     Ok(TicketPage {
         rows: page
             .rows

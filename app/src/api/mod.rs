@@ -10,6 +10,7 @@ pub mod auth;
 pub mod canned;
 pub mod connections;
 pub mod inbox;
+pub mod labels;
 pub mod profile;
 pub mod status;
 

@@ -125,6 +125,7 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
                         <a href="/admin/agents">"Agents"</a>
                         <a href="/admin/connections">"Connections"</a>
                         <a href="/admin/replies">"Replies"</a>
+                        <a href="/admin/labels">"Labels"</a>
                         <a href="/admin/audit">"Audit log"</a>
                     }
                 })}

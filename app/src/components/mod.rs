@@ -5,10 +5,12 @@ pub mod avatar;
 pub mod canned;
 pub mod guard;
 pub mod hydration;
+pub mod labels;
 pub mod layout;
 pub mod message;
 pub mod realtime;
 pub mod session;
+pub mod shortcuts;
 pub mod time;
 
 /// Runs `tick` every `period` while the calling component is mounted (in the

@@ -96,6 +96,8 @@ pub struct Row {
     pub last_at: Option<i64>,
     /// Customer messages the viewer has not read.
     pub unread: i64,
+    /// Its labels, by name.
+    pub labels: Vec<crate::labels::Label>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -108,16 +110,21 @@ pub struct Page {
 /// Rows per page, unless the caller asks for fewer.
 pub const PAGE: i64 = 50;
 
-/// One page of a view, as `viewer` sees it (unread counts are theirs).
+/// One page of a view, as `viewer` sees it (unread counts are theirs), only the
+/// tickets that carry `label` if one is given.
 pub async fn list(
     db: &SqlitePool,
     view: View,
     viewer: i64,
+    label: Option<i64>,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Page> {
     let limit = limit.clamp(1, 200);
-    let ids = page_ids(db, view, viewer, after, limit + 1).await?;
+    let ids = match label {
+        None => page_ids(db, view, viewer, after, limit + 1).await?,
+        Some(label) => labelled_ids(db, view, viewer, label, after, limit + 1).await?,
+    };
     let more = ids.len() as i64 > limit;
     let ids: Vec<(i64, i64)> = ids.into_iter().take(limit as usize).collect();
     let next = more
@@ -188,9 +195,14 @@ async fn rows_for(db: &SqlitePool, viewer: i64, order: &[i64]) -> Result<Vec<Row
         last_origin: r.last_origin,
         last_at: r.last_at,
         unread: r.unread,
+        labels: Vec::new(),
     })
     .collect::<Vec<_>>();
     rows.sort_by_key(|r| order.iter().position(|&id| id == r.id));
+    let mut labels = crate::labels::of_tickets(db, order).await?;
+    for row in &mut rows {
+        row.labels = labels.remove(&row.id).unwrap_or_default();
+    }
     Ok(rows)
 }
 
@@ -314,6 +326,96 @@ async fn page_ids(
         }
     };
     Ok(rows)
+}
+
+/// A page of a view, only the tickets that carry `label`: one query for the views
+/// in arrival order (their status rule in the `case`), one each for the two that
+/// run newest first. Labels are few per ticket, so the label's index narrows first.
+async fn labelled_ids(
+    db: &SqlitePool,
+    view: View,
+    viewer: i64,
+    label: i64,
+    after: Option<Cursor>,
+    limit: i64,
+) -> Result<Vec<(i64, i64)>> {
+    let rule = match view {
+        View::Queued => "queued",
+        View::Mine => "mine",
+        View::Assigned => "assigned",
+        View::Open => "open",
+        View::All => "all",
+        View::Closed => {
+            let before = after.unwrap_or(Cursor {
+                key: i64::MAX,
+                id: i64::MAX,
+            });
+            return Ok(keyed!(
+                db,
+                sqlx::query!(
+                    r#"select t.closed_at as "key!", t.id as "id!"
+                       from ticket_labels tl join tickets t on t.id = tl.ticket_id
+                       where tl.label_id = ? and t.status = 'closed'
+                         and (t.closed_at, t.id) < (?, ?)
+                       order by t.closed_at desc, t.id desc limit ?"#,
+                    label,
+                    before.key,
+                    before.id,
+                    limit
+                )
+            ));
+        }
+        View::Mentions => {
+            let before = after.unwrap_or(Cursor {
+                key: i64::MAX,
+                id: i64::MAX,
+            });
+            return Ok(keyed!(
+                db,
+                sqlx::query!(
+                    r#"select max(m.note_id) as "key!: i64", m.ticket_id as "id!: i64"
+                       from note_mentions m
+                       join ticket_labels tl on tl.ticket_id = m.ticket_id and tl.label_id = ?
+                       where m.user_id = ?
+                       group by m.ticket_id
+                       having (max(m.note_id), m.ticket_id) < (?, ?)
+                       order by 1 desc, 2 desc limit ?"#,
+                    label,
+                    viewer,
+                    before.key,
+                    before.id,
+                    limit
+                )
+            ));
+        }
+    };
+    let start = after.unwrap_or(Cursor {
+        key: i64::MIN,
+        id: i64::MIN,
+    });
+    Ok(keyed!(
+        db,
+        sqlx::query!(
+            r#"select t.created_at as "key!", t.id as "id!"
+               from ticket_labels tl join tickets t on t.id = tl.ticket_id
+               where tl.label_id = ?1
+                 and case ?2
+                       when 'queued' then t.status = 'queued'
+                       when 'mine' then t.status = 'assigned' and t.assignee_id = ?3
+                       when 'assigned' then t.status = 'assigned'
+                       when 'open' then t.status != 'closed'
+                       else 1
+                     end
+                 and (t.created_at, t.id) > (?4, ?5)
+               order by t.created_at, t.id limit ?6"#,
+            label,
+            rule,
+            viewer,
+            start.key,
+            start.id,
+            limit
+        )
+    ))
 }
 
 /// How many tickets each view holds, for the viewer.

@@ -55,6 +55,18 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ),
     ("canned/update", Who::Account, "id=999999&shortcut=x&body=x"),
     ("canned/delete", Who::Account, "id=999999"),
+    ("labels", Who::Account, ""),
+    (
+        "admin/labels/create",
+        Who::Admin,
+        "name=matrix&colour=%23123456",
+    ),
+    (
+        "admin/labels/update",
+        Who::Admin,
+        "id=999999&name=x&colour=%23123456",
+    ),
+    ("admin/labels/delete", Who::Admin, "id=999999"),
     ("admin/agents", Who::Admin, ""),
     (
         "admin/agents/create",
@@ -96,6 +108,11 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("inbox/reply", Who::Account, "id=tkt_none&text=hi"),
     ("inbox/resend", Who::Account, "message=999999"),
     ("inbox/note", Who::Account, "id=tkt_none&text=hi"),
+    (
+        "inbox/label",
+        Who::Account,
+        "id=tkt_none&label=999999&on=true",
+    ),
     ("inbox/agents", Who::Account, ""),
     // Last: it ends the caller's session.
     ("auth/logout", Who::Public, ""),
@@ -114,6 +131,7 @@ pub(crate) const PAGES: &[(&str, Who)] = &[
     ("/admin/agents", Who::Admin),
     ("/admin/connections", Who::Admin),
     ("/admin/replies", Who::Admin),
+    ("/admin/labels", Who::Admin),
     ("/admin/audit", Who::Admin),
 ];
 
@@ -234,6 +252,8 @@ async fn every_rest_route_checks_the_token_and_the_role() {
             serde_json::json!({"text": "hello"})
         } else if route.path == "/api/v1/canned-replies" {
             serde_json::json!({"shortcut": "matrix", "body": "hello"})
+        } else if route.path == "/api/v1/labels" {
+            serde_json::json!({"name": "matrix", "colour": "#123456"})
         } else {
             serde_json::json!({})
         };

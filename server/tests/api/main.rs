@@ -21,6 +21,7 @@ mod crash;
 mod faults;
 mod fuzz;
 mod health;
+mod labels;
 mod limits;
 mod media;
 mod metrics;

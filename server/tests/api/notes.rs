@@ -99,6 +99,7 @@ async fn a_note_reaches_colleagues_and_mentions_but_never_botpress() {
         backend::tickets::views::View::Mentions,
         ana.user.id,
         None,
+        None,
         50,
     )
     .await

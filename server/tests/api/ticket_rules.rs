@@ -26,6 +26,12 @@ const TICKET_FNS: &[(&str, &str, Rule)] = &[
     ("inbox/resend", "message={message}", Rule::Holder),
     // A note is how a colleague who does not hold the ticket helps the one who does.
     ("inbox/note", "id={ticket}&text=a+note+for+Bo", Rule::Anyone),
+    // Labels sort the team's work; anyone may put them on.
+    (
+        "inbox/label",
+        "id={ticket}&label={label}&on=true",
+        Rule::Anyone,
+    ),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,13 +98,26 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
     let (_, ana_token) = backend::accounts::create_token(&app.db, ana_user.id, "t")
         .await
         .unwrap();
+    let admin = backend::users::create(&app.db, "lead@example.com", "Lead", Role::Admin)
+        .await
+        .unwrap();
+    let label = backend::labels::create(
+        &app.db,
+        &admin,
+        &backend::audit::Actor::cli(),
+        "Refund",
+        "#b42318",
+    )
+    .await
+    .unwrap();
     let before = state(&app, ticket).await;
 
     for (endpoint, body, rule) in TICKET_FNS {
         let body = body
             .replace("{ticket}", &remote)
             .replace("{agent}", &ana_user.public_id)
-            .replace("{message}", &message.to_string());
+            .replace("{message}", &message.to_string())
+            .replace("{label}", &label.id.to_string());
         let response = app.call_fn(endpoint, Some(&ana), &body).await;
         let status = response.status().as_u16();
         let text = response.text().await.unwrap();

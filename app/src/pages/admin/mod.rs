@@ -3,4 +3,5 @@
 pub mod agents;
 pub mod audit;
 pub mod connections;
+pub mod labels;
 pub mod replies;

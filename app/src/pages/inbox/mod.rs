@@ -6,10 +6,11 @@
 //! (`conversation`) follows the URL, so links and the back button work. Below 900 px
 //! the panes show one at a time (the stylesheet decides).
 //!
-//! The list has the views Queued, Mine, All open and Closed, each with a live count,
-//! 50 rows a page (keyset paging, so it stays fast with tens of thousands of
-//! tickets). The view is in the URL (`?view=mine`). Lists refetch when the realtime
-//! connection reports a change.
+//! The list has the views Queued, Mine, All open, Closed and Mentions, each with a
+//! live count, 50 rows a page (keyset paging, so it stays fast with tens of
+//! thousands of tickets), and a label filter. The view and the label are in the URL
+//! (`?view=mine&label=3`). Lists refetch when the realtime connection reports a
+//! change.
 
 pub mod conversation;
 
@@ -18,10 +19,13 @@ use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_query_map};
 
 use crate::api::inbox::{Status, Summary, TicketPage, TicketRow, inbox_page};
+use crate::api::labels::{LabelView, labels};
 use crate::components::alerts::QueueSummary;
 use crate::components::guard::Guard;
+use crate::components::labels::LabelChip;
 use crate::components::realtime::use_realtime;
 use crate::components::session::{Session, on_signed_out};
+use crate::components::shortcuts::{HelpOpen, ShortcutHelp};
 use crate::error::AppError;
 
 #[component]
@@ -38,15 +42,26 @@ pub fn InboxPage() -> impl IntoView {
             "queued".to_owned()
         }
     });
+    let label = Memo::new(move |_| {
+        query
+            .read()
+            .get("label")
+            .and_then(|l| l.parse::<i64>().ok())
+    });
     let first = Resource::new(
-        move || (view_name.get(), realtime.changes.get()),
-        move |(view, _)| session.then(inbox_page(view, None)),
+        move || (view_name.get(), label.get(), realtime.changes.get()),
+        move |(view, label, _)| session.then(inbox_page(view, None, label)),
     );
+    let all_labels = Resource::new(|| (), move |_| session.then(labels()));
     // The conversation route inside reuses who is signed in.
     provide_context(session);
+    let help = RwSignal::new(false);
+    crate::components::shortcuts::listen(help);
+    provide_context(HelpOpen(help));
     view! {
+        <ShortcutHelp help />
         <div class="workspace" data-testid="workspace">
-            <Guard session page=move |_| view! { <Inbox view_name first /> } />
+            <Guard session page=move |_| view! { <Inbox view_name label all_labels first /> } />
             // Outside the guard: its `<Suspense>` re-runs its children, which would
             // create the conversation (and its resources) anew each time.
             <Outlet />
@@ -69,12 +84,14 @@ pub fn NoConversation() -> impl IntoView {
     }
 }
 
-/// `?view=…` of the current address, to keep the list's view when opening a ticket.
-fn view_query(view: &str) -> String {
-    if view == "queued" {
-        String::new()
-    } else {
-        format!("?view={view}")
+/// `?view=…&label=…` of the current address, to keep the list's view and filter
+/// when opening a ticket.
+fn view_query(view: &str, label: Option<i64>) -> String {
+    match (view, label) {
+        ("queued", None) => String::new(),
+        ("queued", Some(l)) => format!("?label={l}"),
+        (v, None) => format!("?view={v}"),
+        (v, Some(l)) => format!("?view={v}&label={l}"),
     }
 }
 
@@ -114,8 +131,15 @@ pub fn ticking_now(start: impl Fn() -> Option<i64> + Send + Sync + 'static) -> S
 }
 
 #[component]
-fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>) -> impl IntoView {
+fn Inbox(
+    view_name: Memo<String>,
+    label: Memo<Option<i64>>,
+    all_labels: Resource<Result<Vec<LabelView>, AppError>>,
+    first: Resource<Result<TicketPage, AppError>>,
+) -> impl IntoView {
     let view_name = move || view_name.get();
+    let label_now = move || label.get();
+    let help = use_context::<HelpOpen>();
     let summary = use_context::<QueueSummary>();
     // Later pages, appended by "Load more"; a change reloads from the first page.
     let more = RwSignal::new(Vec::<TicketRow>::new());
@@ -126,8 +150,9 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
             next.set(page.next);
         }
     });
-    let load_more =
-        Action::new(move |cursor: &String| inbox_page(view_name(), Some(cursor.clone())));
+    let load_more = Action::new(move |cursor: &String| {
+        inbox_page(view_name(), Some(cursor.clone()), label.get_untracked())
+    });
     Effect::new(move |_| {
         if let Some(Ok(page)) = load_more.value().get() {
             more.update(|m| m.extend(page.rows));
@@ -152,6 +177,14 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
             <div class="inbox-head">
                 <h1>"Inbox"</h1>
                 <LiveState />
+                <span class="spacer"></span>
+                <button type="button" class="link-button" data-testid="show-shortcuts"
+                    aria-keyshortcuts="?" title="Keyboard shortcuts (?)"
+                    on:click=move |_| {
+                        if let Some(HelpOpen(help)) = help {
+                            help.update(|h| *h = !*h);
+                        }
+                    }>"Shortcuts"</button>
             </div>
             <nav class="tabs" aria-label="Views">
                 {VIEWS
@@ -170,7 +203,10 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                         };
                         view! {
                             <a
-                                href=move || format!("{}?view={key}", path.get())
+                                href=move || match label_now() {
+                                    Some(l) => format!("{}?view={key}&label={l}", path.get()),
+                                    None => format!("{}?view={key}", path.get()),
+                                }
                                 class=move || if view_name() == key { "tab active" } else { "tab" }
                                 aria-current=move || (view_name() == key).then_some("page")
                                 data-testid=format!("tab-{key}")
@@ -182,6 +218,7 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                         }
                     })}
             </nav>
+            <LabelFilter label all_labels path view_name=Signal::derive(view_name) />
             <Transition fallback=|| view! { <ListSkeleton /> }>
                 {move || {
                     first
@@ -199,12 +236,12 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
                                         {page
                                             .rows
                                             .into_iter()
-                                            .map(|row| view! { <Row row now threshold open_ticket view_name=view_name() /> })
+                                            .map(|row| view! { <Row row now threshold open_ticket view_name=view_name() label=label_now() /> })
                                             .collect_view()}
                                         <For
                                             each=move || more.get()
                                             key=|row| row.id.clone()
-                                            children=move |row| view! { <Row row now threshold open_ticket view_name=view_name() /> }
+                                            children=move |row| view! { <Row row now threshold open_ticket view_name=view_name() label=label_now() /> }
                                         />
                                     </ul>
                                 }
@@ -228,6 +265,49 @@ fn Inbox(view_name: Memo<String>, first: Resource<Result<TicketPage, AppError>>)
             </div>
         </section>
     }
+}
+
+/// Shows only the tickets with one label. A plain link per choice would crowd the
+/// pane; a `<select>` that navigates keeps the filter in the URL like the view.
+#[component]
+fn LabelFilter(
+    label: Memo<Option<i64>>,
+    all_labels: Resource<Result<Vec<LabelView>, AppError>>,
+    path: Memo<String>,
+    view_name: Signal<String>,
+) -> impl IntoView {
+    let navigate = leptos_router::hooks::use_navigate();
+    // The whole <select> renders at once (see the transfer menu for why).
+    let select = move || {
+        let list = all_labels.get().and_then(Result::ok).unwrap_or_default();
+        if list.is_empty() {
+            return None;
+        }
+        let chosen = label.get();
+        let options = list
+            .into_iter()
+            .map(|l| {
+                let picked = chosen == Some(l.id);
+                view! { <option value=l.id.to_string() selected=picked>{l.name}</option> }
+            })
+            .collect::<Vec<_>>();
+        let navigate = navigate.clone();
+        Some(view! {
+            <label class="label-filter">
+                "Label"
+                <select data-testid="label-filter" on:change=move |e| {
+                    let value = event_target_value(&e).parse::<i64>().ok();
+                    let view = view_name.get_untracked();
+                    let url = format!("{}{}", path.get_untracked(), view_query(&view, value));
+                    navigate(&url, Default::default());
+                }>
+                    <option value="" selected=chosen.is_none()>"All"</option>
+                    {options}
+                </select>
+            </label>
+        })
+    };
+    view! { <Transition fallback=|| ()>{select}</Transition> }
 }
 
 /// Placeholder rows while the first page loads.
@@ -263,6 +343,7 @@ fn Row(
     threshold: u32,
     open_ticket: Memo<String>,
     view_name: String,
+    label: Option<i64>,
 ) -> impl IntoView {
     let customer = row
         .customer_name
@@ -310,7 +391,7 @@ fn Row(
             data-ticket=row.id.clone()
         >
             <a
-                href=format!("/inbox/{}{}", row.id, view_query(&view_name))
+                href=format!("/inbox/{}{}", row.id, view_query(&view_name, label))
                 class="ticket-link"
                 aria-current=move || selected().then_some("page")
             >
@@ -326,6 +407,11 @@ fn Row(
                         <span class="ticket-preview">{preview}</span>
                         {(unread > 0).then(|| view! { <span class="badge" data-testid="unread" title="Unread messages">{unread}</span> })}
                     </span>
+                    {(!row.labels.is_empty()).then(|| view! {
+                        <span class="ticket-labels">
+                            {row.labels.clone().into_iter().map(|l| view! { <LabelChip label=l /> }).collect_view()}
+                        </span>
+                    })}
                     <span class="ticket-holder" data-testid="holder">{holder}</span>
                 </span>
             </a>

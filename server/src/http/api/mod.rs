@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod canned;
+pub mod labels;
 pub mod tickets;
 
 use axum::Json;
@@ -106,6 +107,9 @@ pub fn routes() -> Routes {
         // Shared replies are admins' to change; the handlers check per reply.
         .add(Access::Account, routes!(canned::list, canned::create))
         .add(Access::Account, routes!(canned::update, canned::delete))
+        .add(Access::Account, routes!(labels::list))
+        .add(Access::Admin, routes!(labels::create))
+        .add(Access::Account, routes!(labels::add, labels::remove))
         // The composer sends files through this route too.
         .add_with_session(routes!(attachments::upload))
 }

@@ -37,6 +37,27 @@ pub struct Ticket {
     pub last_message_at: Option<i64>,
     /// Customer messages the token's owner has not read.
     pub unread: i64,
+    /// Its labels, by name.
+    pub labels: Vec<Label>,
+}
+
+/// A label: admins define them, anyone puts them on tickets.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Label {
+    pub id: i64,
+    pub name: String,
+    /// `#rrggbb`.
+    pub colour: String,
+}
+
+impl From<backend::labels::Label> for Label {
+    fn from(l: backend::labels::Label) -> Self {
+        Label {
+            id: l.id,
+            name: l.name,
+            colour: l.colour,
+        }
+    }
 }
 
 fn ticket(row: views::Row) -> Ticket {
@@ -55,6 +76,7 @@ fn ticket(row: views::Row) -> Ticket {
         last_message: row.last_preview,
         last_message_at: row.last_at,
         unread: row.unread,
+        labels: row.labels.into_iter().map(Label::from).collect(),
     }
 }
 
@@ -69,6 +91,8 @@ pub struct ListQuery {
     pub cursor: Option<String>,
     /// Rows per page, 1 to 200 (default 50).
     pub limit: Option<i64>,
+    /// Only tickets that carry this label (its id).
+    pub label: Option<i64>,
 }
 
 fn all() -> String {
@@ -127,6 +151,7 @@ pub async fn list(
         &services.db,
         view,
         user.id,
+        query.label,
         after,
         query.limit.unwrap_or(views::PAGE),
     )

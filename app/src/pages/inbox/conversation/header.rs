@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use super::labels::TicketLabels;
 use super::{Loaded, TransferMenuState, context_shown};
 use crate::api::inbox::{CloseTicket, ConversationData, Status, TakeTicket, TransferTicket};
 use crate::components::avatar::initials;
@@ -113,6 +114,7 @@ pub(super) fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                     " · "
                     <span class=format!("ticket-state {}", t.status.as_str()) data-testid="ticket-status">{status}</span>
                 </p>
+                <TicketLabels c=c.clone() loaded />
             </div>
             <div class="conv-actions">
                 {(open && !t.mine && managed).then(|| view! {

@@ -15,11 +15,13 @@
 //! - `header`: the customer, the title and the actions;
 //! - `transcript`: the messages, the unread marker, scrolling;
 //! - `composer`: the reply box and attachments;
+//! - `labels`: the ticket's labels, to add and remove;
 //! - `details`: the right pane.
 
 mod composer;
 mod details;
 mod header;
+mod labels;
 mod transcript;
 
 use composer::Composer;
@@ -35,6 +37,7 @@ use crate::api::inbox::{
     AddNote, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage,
     SendReply, Status, TakeTicket, TransferTicket, colleagues, conversation,
 };
+use crate::api::labels::LabelTicket;
 use crate::components::realtime::use_realtime;
 use crate::components::session::{Session, on_signed_out};
 use crate::error::AppError;
@@ -55,6 +58,9 @@ struct Loaded {
     reply: ServerAction<SendReply>,
     note: ServerAction<AddNote>,
     resend: ServerAction<ResendMessage>,
+    labelling: ServerAction<LabelTicket>,
+    /// The *+ Label* menu, kept here so that a refetch does not close it.
+    label_menu: RwSignal<bool>,
     uploads: RwSignal<u32>,
     /// How many of the latest messages to show; "Show earlier" raises it, and
     /// refetches keep it.
@@ -105,6 +111,7 @@ pub fn ConversationPage() -> impl IntoView {
     let reply = ServerAction::<SendReply>::new();
     let note = ServerAction::<AddNote>::new();
     let resend = ServerAction::<ResendMessage>::new();
+    let labelling = ServerAction::<LabelTicket>::new();
     let uploads = RwSignal::new(0_u32);
     let latest = RwSignal::new(FIRST_MESSAGES);
     let data = Resource::new(
@@ -117,7 +124,8 @@ pub fn ConversationPage() -> impl IntoView {
                     + close.version().get()
                     + reply.version().get()
                     + note.version().get()
-                    + resend.version().get(),
+                    + resend.version().get()
+                    + labelling.version().get(),
                 uploads.get(),
                 latest.get(),
             )
@@ -132,6 +140,8 @@ pub fn ConversationPage() -> impl IntoView {
         reply,
         note,
         resend,
+        labelling,
+        label_menu: RwSignal::new(false),
         uploads,
         latest,
         current: RwSignal::new(None),

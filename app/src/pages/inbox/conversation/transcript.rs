@@ -384,6 +384,7 @@ mod tests {
                 last_origin: None,
                 last_at: None,
                 unread: 0,
+                labels: Vec::new(),
             },
             description: String::new(),
             closed_reason: None,
