@@ -1,5 +1,6 @@
 // The agent's workspace tools: canned replies (and, as they land, notes, labels,
 // search, the customer, presence, shortcuts). Each test is what a person does.
+import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { test, expect, waitForHydration, fakeBotpress, escalate, says, agentPage, row } from "./fixtures";
@@ -327,6 +328,39 @@ test("keyboard: j/k move, Enter opens, t takes, r and n write, Esc leaves, ? lis
   await expect(page.getByTestId("no-conversation")).toBeVisible();
 
   await agent.context.close();
+  bot.close();
+});
+
+test("export: a conversation as a text transcript, and tickets as CSV for admins", async ({ browser, request, watch }) => {
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const admin = await agentPage(browser, "Eve Exporter", { role: "admin", watch });
+  const { ticket, customer } = await escalate(bot, request, `Export me ${tag}`, "Dana Customer");
+  await says(bot, request, ticket, customer, { type: "text", text: "Please keep a record of this." });
+
+  // The conversation's details offer the transcript; the browser saves it.
+  await admin.page.goto(`/inbox/${ticket}`);
+  await waitForHydration(admin.page);
+  const [text] = await Promise.all([admin.page.waitForEvent("download"), admin.page.getByTestId("export-text").click()]);
+  expect(text.suggestedFilename()).toBe(`${ticket}.txt`);
+  const transcript = fs.readFileSync(await text.path(), "utf8");
+  expect(transcript).toContain(`Conversation: Export me ${tag}`);
+  expect(transcript).toContain("Dana Customer (customer): Please keep a record of this.");
+
+  // Admins export the tickets of a date range from the audit page.
+  await admin.page.goto("/admin/audit");
+  await waitForHydration(admin.page);
+  const today = new Date().toISOString().slice(0, 10);
+  const form = admin.page.getByTestId("export-form");
+  await form.getByLabel("From").fill(today);
+  await form.getByLabel("To").fill(today);
+  const [csv] = await Promise.all([admin.page.waitForEvent("download"), form.getByRole("button", { name: "Download CSV" }).click()]);
+  expect(csv.suggestedFilename()).toBe(`tickets-${today}-${today}.csv`);
+  const rows = fs.readFileSync(await csv.path(), "utf8");
+  expect(rows.split("\r\n")[0]).toBe("ticket,status,title,bot,customer_name,customer_email,agent,created_at,closed_at,closed_reason,messages,labels");
+  expect(rows).toContain(`${ticket},queued,Export me ${tag},`);
+
+  await admin.context.close();
   bot.close();
 });
 

@@ -7,7 +7,8 @@
 //! - `views`: the ticket lists, paged, and the transcripts agents read;
 //! - `conversation`: one ticket's facts and its customer, for the details pane;
 //! - `reads`: how far each agent has read, and which mentions they have seen;
-//! - `notes`: private notes between colleagues, and their @mentions.
+//! - `notes`: private notes between colleagues, and their @mentions;
+//! - `export`: a conversation as a transcript, tickets as CSV rows.
 //!
 //! Botpress's own calls (a new ticket, a message, a close) arrive in
 //! `botpress::inbound`, which stores them and calls `lifecycle` for status changes.
@@ -15,6 +16,7 @@
 pub mod activity;
 pub mod commands;
 pub mod conversation;
+pub mod export;
 pub mod lifecycle;
 pub mod notes;
 pub mod reads;

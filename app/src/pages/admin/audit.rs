@@ -1,5 +1,6 @@
-//! Admin: the audit log, filterable by actor and action. The filter lives in the URL
-//! (`?actor=…&action=…`), so a filtered view can be bookmarked or shared.
+//! Admin: the audit log, filterable by actor and action, and the tickets' CSV export.
+//! The filter lives in the URL (`?actor=…&action=…`), so a filtered view can be
+//! bookmarked or shared.
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -31,7 +32,24 @@ pub fn AuditPage() -> impl IntoView {
         move || filter_of(query),
         move |(actor, action, before)| session.then(list_audit(actor, action, before)),
     );
-    view! { <Guard session admin=true page=move |_| view! { <Audit entries /> } /> }
+    view! { <Guard session admin=true page=move |_| view! { <Audit entries /> <ExportTickets /> } /> }
+}
+
+/// The tickets of a date range as CSV. A plain GET form: the browser downloads what
+/// the server streams (with the session), and the export is audited.
+#[component]
+fn ExportTickets() -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Export tickets"</h2>
+            <p class="muted">"Every ticket created in the range, as CSV: status, customer, agent, dates, messages, labels. Leave a date empty for no limit."</p>
+            <form method="GET" action="/api/v1/tickets/export.csv" class="form inline-form" data-testid="export-form">
+                <label>"From" <input type="date" name="from" /></label>
+                <label>"To" <input type="date" name="to" /></label>
+                <button class="button" type="submit">"Download CSV"</button>
+            </form>
+        </section>
+    }
 }
 
 #[component]
@@ -48,7 +66,7 @@ fn Audit(entries: Resource<Result<Vec<AuditEntry>, AppError>>) -> impl IntoView 
                     <input type="search" name="action" list="audit-actions" value=move || filter().1 />
                 </label>
                 <datalist id="audit-actions">
-                    {["login", "login.failed", "user.", "connection.", "token.", "profile."]
+                    {["login", "login.failed", "user.", "connection.", "token.", "profile.", "canned.", "label.", "tickets.export", "ticket."]
                         .map(|a| view! { <option value=a></option> })}
                 </datalist>
                 <button class="button" type="submit">"Filter"</button>

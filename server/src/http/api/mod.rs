@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod canned;
+pub mod export;
 pub mod labels;
 pub mod tickets;
 
@@ -82,9 +83,9 @@ impl Routes {
 
     /// A route that browsers call with their session as well as programs with a
     /// token. Cross-site requests are refused by the Origin check before it runs.
-    fn add_with_session(self, route: UtoipaMethodRouter<AppState>) -> Self {
+    fn add_with_session(self, access: Access, route: UtoipaMethodRouter<AppState>) -> Self {
         let before = self.list.len();
-        let mut routes = self.add(Access::Account, route);
+        let mut routes = self.add(access, route);
         for info in &mut routes.list[before..] {
             info.session = true;
         }
@@ -111,7 +112,10 @@ pub fn routes() -> Routes {
         .add(Access::Admin, routes!(labels::create))
         .add(Access::Account, routes!(labels::add, labels::remove))
         // The composer sends files through this route too.
-        .add_with_session(routes!(attachments::upload))
+        .add_with_session(Access::Account, routes!(attachments::upload))
+        // Downloads the pages link to.
+        .add_with_session(Access::Account, routes!(export::transcript))
+        .add_with_session(Access::Admin, routes!(export::csv))
 }
 
 /// The token's owner, acting from the request's address, for the audit log.

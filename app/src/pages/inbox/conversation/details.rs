@@ -40,6 +40,15 @@ pub(super) fn Facts(c: ConversationData, now: Signal<i64>) -> impl IntoView {
                 }}</dd>
                 <dt>"Ticket id"</dt><dd><code class="ticket-id">{t.id.clone()}</code></dd>
             </dl>
+            // Plain downloads (the server answers with an attachment), not routes.
+            <p class="export-links">
+                "Export: "
+                <a href=format!("/api/v1/tickets/{}/transcript?format=text", t.id) download rel="external"
+                    data-testid="export-text">"Transcript (.txt)"</a>
+                " · "
+                <a href=format!("/api/v1/tickets/{}/transcript?format=json", t.id) download rel="external"
+                    data-testid="export-json">"JSON"</a>
+            </p>
         </section>
     }
 }
