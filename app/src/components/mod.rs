@@ -43,6 +43,19 @@ pub fn reset_on_success<T, E>(
     });
 }
 
+/// The first of some actions' errors, as an alert: a form with several actions
+/// (add, save, delete) shows why the latest one failed.
+pub fn first_error(
+    errors: impl IntoIterator<Item = Option<crate::error::AppError>>,
+) -> Option<impl leptos::prelude::IntoView> {
+    use leptos::prelude::*;
+    errors
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+}
+
 /// Asks the person in front of the screen to confirm a consequential action. On the
 /// server there is nobody to ask (and no click to answer), so it says no.
 pub fn confirm(question: &str) -> bool {

@@ -68,15 +68,11 @@ fn Labels(loaded: Loaded) -> impl IntoView {
         }
     });
     let error = move || {
-        [
+        crate::components::first_error([
             create.value().get().and_then(Result::err),
             update.value().get().and_then(Result::err),
             delete.value().get().and_then(Result::err),
-        ]
-        .into_iter()
-        .flatten()
-        .next()
-        .map(|e| view! { <p class="error" role="alert">{e.to_string()}</p> })
+        ])
     };
     let save = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
