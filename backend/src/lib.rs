@@ -9,6 +9,7 @@
 //! - `accounts`, `users`: people, passwords, tokens; `audit`: the audit log;
 //! - `canned`: canned replies, shared and personal; `labels`: labels on tickets;
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
+//! - `search`: full-text search over customers, tickets, messages and notes;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
 //! - `outbox`: durable, ordered delivery of typed webhook calls to the bots;
@@ -42,6 +43,7 @@ pub mod media;
 pub mod metrics;
 pub mod outbox;
 pub mod realtime;
+pub mod search;
 pub mod status;
 pub mod tickets;
 pub mod users;

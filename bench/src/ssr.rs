@@ -1,4 +1,5 @@
-//! Server-side rendering on a large database: the inbox page and a long conversation.
+//! The large database: server-side rendering of the inbox page and a long
+//! conversation, and search (`GET /api/v1/search`) over all of it.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     let (dir, database) = scratch()?;
     seed::connection(&database, &webhook.url).await?;
     let seeding = Instant::now();
-    fill(&database, scale).await?;
+    let token = fill(&database, scale).await?;
     eprintln!(
         "bench: seeded {} tickets and {} messages in {:.1} s",
         scale.tickets,
@@ -45,7 +46,9 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         scale,
     )
     .await?;
+    let mut found = search(&client, &baton, &token, scale).await?;
     let (inbox50, long50) = (inbox.percentile(50.0), long.percentile(50.0));
+    let found50 = found.percentile(50.0);
     let data = format!("{} tickets, {} messages", scale.tickets, scale.messages);
     Ok(vec![
         Row::new(
@@ -71,6 +74,19 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
             ),
             "p50 ≤ 30 ms",
             long50 <= Duration::from_millis(30),
+        ),
+        Row::new(
+            "Search",
+            format!(
+                "p50 **{}**, p99 {} (`GET /api/v1/search`, {data}, {} requests over {} \
+                 queries: common and rare words, prefixes, a name, a filter)",
+                ms(found50),
+                ms(found.percentile(99.0)),
+                found.len(),
+                SEARCHES.len()
+            ),
+            "p50 ≤ 50 ms",
+            found50 <= Duration::from_millis(50),
         ),
     ])
 }
@@ -132,12 +148,60 @@ async fn page(
     Ok(samples)
 }
 
+/// What the search measure asks, in turn, and the fewest hits each must find: a
+/// word in every message, one in a seventh of them, a number prefix, a word in no
+/// message, a customer's name, a title, and a common word in assigned tickets.
+const SEARCHES: &[(&str, usize)] = &[
+    ("q=question", 30),
+    ("q=warranty", 30),
+    ("q=order+4242", 30),
+    ("q=zebra", 0),
+    ("q=dana", 1),
+    ("q=question+5", 30),
+    ("q=refund&status=assigned", 30),
+];
+
+/// Times `page_requests` searches, cycling through [`SEARCHES`], after a warm-up,
+/// checking each finds what it should.
+async fn search(
+    client: &reqwest::Client,
+    baton: &Baton,
+    token: &str,
+    scale: &Scale,
+) -> anyhow::Result<Samples> {
+    let mut samples = Samples::default();
+    for i in 0..scale.page_requests + SEARCHES.len() {
+        let (query, least) = SEARCHES[i % SEARCHES.len()];
+        let started = Instant::now();
+        let response = client
+            .get(baton.url(&format!("/api/v1/search?{query}")))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        let took = started.elapsed();
+        anyhow::ensure!(status.is_success(), "search {query}: {status} {body}");
+        let hits = body["hits"].as_array().map_or(0, Vec::len);
+        anyhow::ensure!(
+            hits >= least,
+            "search {query} found {hits}, expected {least}+"
+        );
+        if i >= SEARCHES.len() {
+            samples.push(took);
+        }
+    }
+    Ok(samples)
+}
+
 /// Seeds the database in a few set-based statements (recursive CTEs), which is
 /// seconds for a million rows where one INSERT per row would be minutes.
 ///
 /// These queries are checked when they run, not at compile time: they are test data,
 /// and the first run against a changed schema fails loudly.
-pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<()> {
+///
+/// Returns an API token of the lead, for the search measure.
+pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<String> {
     let db = backend::db::connect(&database_url(database)).await?;
     let lead = backend::accounts::create_user(
         &db,
@@ -147,6 +211,7 @@ pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<(
         Some(PASSWORD.into()),
     )
     .await?;
+    let (_, token) = backend::accounts::create_token(&db, lead.id, "bench").await?;
     let now = backend::clock::now_ms();
     // Ten days ago, a ticket a minute: the queue looks like a real backlog.
     let start = now - 10 * 24 * 3600 * 1000;
@@ -204,13 +269,19 @@ pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<(
     .bind(start)
     .execute(&mut *tx)
     .await?;
-    // The rest, spread evenly over the other tickets.
+    // The rest, spread evenly over the other tickets, in words that vary as a
+    // customer's do (so a search has common and rare words to find).
     sqlx::query(
         "with recursive n(i) as (select 0 union all select i + 1 from n where i < ?1 - 1)
          insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
          select ?2 + 1 + (i % (?3 - 1)), 'customer', 'text',
                 json_object('type', 'text', 'text',
-                            'Seeded message ' || i || ': hello, I have a question'),
+                            'Seeded message ' || i || ': hello, I have a question about ' ||
+                            case i % 7 when 0 then 'a refund' when 1 then 'my delivery'
+                                       when 2 then 'an invoice' when 3 then 'my password'
+                                       when 4 then 'the warranty' when 5 then 'a parcel'
+                                       else 'a discount' end ||
+                            ' for order ' || (i % 50000)),
                 ?4, ?5 + i
          from n",
     )
@@ -223,5 +294,5 @@ pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<(
     .await?;
     tx.commit().await?;
     db.close().await;
-    Ok(())
+    Ok(token)
 }

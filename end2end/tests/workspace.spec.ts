@@ -1,5 +1,5 @@
-// The agent's workspace tools: canned replies (and, as they land, notes, labels,
-// search, the customer, presence, shortcuts). Each test is what a person does.
+// The agent's workspace tools: canned replies, notes, labels, shortcuts, export,
+// search (and, as they land, the customer and presence). Each test is what a person does.
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -361,6 +361,66 @@ test("export: a conversation as a text transcript, and tickets as CSV for admins
   expect(rows).toContain(`${ticket},queued,Export me ${tag},`);
 
   await admin.context.close();
+  bot.close();
+});
+
+test("search: one box finds a message far back, opens the conversation at it, filters narrow it", async ({
+  browser,
+  request,
+  watch,
+}) => {
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const agent = await agentPage(browser, "Sol Searcher", { watch, context: { viewport: { width: 1280, height: 800 } } });
+  const { ticket, customer } = await escalate(bot, request, `Kettle ${tag}`, "Zoë Martin");
+  // The words to find, then enough after them that the conversation does not
+  // open anywhere near them.
+  await says(bot, request, ticket, customer, { type: "text", text: `The gizmo${tag} in my kettle rattles` });
+  for (let i = 0; i < 110; i++) {
+    await says(bot, request, ticket, customer, { type: "text", text: `still waiting ${i}` });
+  }
+
+  // `/` goes to the box; the hit shows the words around the match, marked.
+  await agent.page.keyboard.press("/");
+  await expect(agent.page.getByTestId("search-input")).toBeFocused();
+  await agent.page.keyboard.type(`gizmo${tag.slice(0, 4)}`);
+  await agent.page.keyboard.press("Enter");
+  await expect(agent.page).toHaveURL(new RegExp(`q=gizmo${tag.slice(0, 4)}`));
+  const hits = agent.page.getByTestId("search-hit");
+  await expect(hits).toHaveCount(1);
+  await expect(hits.first()).toHaveAttribute("data-kind", "message");
+  await expect(hits.first().locator("mark")).toHaveText(`gizmo${tag}`);
+  await expect(hits.first()).toContainText("Zoë Martin");
+
+  // Opening it shows that message, 110 messages back, in view and marked.
+  await hits.first().getByRole("link").click();
+  await expect(agent.page).toHaveURL(new RegExp(`/inbox/${ticket}\\?.*message=\\d+`));
+  const found = agent.page.locator("[data-found]");
+  await expect(found).toContainText(`gizmo${tag} in my kettle`);
+  await expect(found).toBeInViewport();
+  await expect(hits).toHaveCount(1);
+  await saveScreenshot(agent.page, "search");
+
+  // A ticket is found by its title; filters narrow.
+  await agent.page.getByTestId("search-input").fill(`kettle ${tag}`);
+  await agent.page.getByTestId("search-submit").click();
+  await expect(hits.first()).toHaveAttribute("data-kind", "ticket");
+  await agent.page.getByTestId("search-input").fill(`gizmo${tag}`);
+  await agent.page.getByTestId("search-filters").click();
+  await agent.page.getByTestId("filter-status").selectOption("closed");
+  await agent.page.getByTestId("search-submit").click();
+  await expect(agent.page).toHaveURL(/status=closed/);
+  await expect(agent.page.getByTestId("search-empty")).toBeVisible();
+  await agent.page.getByTestId("filter-status").selectOption("queued");
+  await agent.page.getByTestId("search-submit").click();
+  await expect(hits).toHaveCount(1);
+
+  // Clearing the search brings the views back.
+  await agent.page.getByTestId("search-clear").click();
+  await expect(agent.page.getByTestId("tab-queued")).toBeVisible();
+  await expect(agent.page.getByTestId("search-results")).toHaveCount(0);
+
+  await agent.context.close();
   bot.close();
 });
 

@@ -10,12 +10,14 @@
 //! - `ticket`: status, closed reason, message origin and delivery state;
 //! - `account`: role and presence;
 //! - `canned`: the rules and the variables of canned replies;
-//! - `label`: the rules for a label's name and colour.
+//! - `label`: the rules for a label's name and colour;
+//! - `search`: the kinds of search hits and their snippets.
 
 pub mod account;
 pub mod canned;
 pub mod label;
 pub mod realtime;
+pub mod search;
 pub mod ticket;
 
 /// A string was not one of an enum's names. Its message is safe to show.

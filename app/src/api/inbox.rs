@@ -212,6 +212,40 @@ pub struct ActivityLine {
 
 /// How many of its latest messages a conversation opens with.
 pub const FIRST_MESSAGES: u32 = 100;
+
+/// The message or note a conversation opens at (from `?message=` or `?note=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Anchor {
+    Message(i64),
+    Note(i64),
+}
+
+impl Anchor {
+    /// From the address's `?message=` or `?note=`.
+    pub fn from_query(message: Option<String>, note: Option<String>) -> Option<Self> {
+        let id = |raw: Option<String>| raw.and_then(|r| r.parse::<i64>().ok());
+        id(message)
+            .map(Anchor::Message)
+            .or_else(|| id(note).map(Anchor::Note))
+    }
+
+    /// As the conversation's arguments: (message, note).
+    pub fn ids(anchor: Option<Self>) -> (Option<i64>, Option<i64>) {
+        match anchor {
+            Some(Anchor::Message(m)) => (Some(m), None),
+            Some(Anchor::Note(n)) => (None, Some(n)),
+            None => (None, None),
+        }
+    }
+
+    /// The element the transcript gives it (`data-anchor`).
+    pub fn key(self) -> String {
+        match self {
+            Anchor::Message(m) => format!("m{m}"),
+            Anchor::Note(n) => format!("n{n}"),
+        }
+    }
+}
 /// The most a page may ask for at once.
 #[cfg(feature = "ssr")]
 const MOST_MESSAGES: u32 = 10_000;
@@ -230,6 +264,13 @@ pub async fn conversation(
     /// How many of the latest messages; `FIRST_MESSAGES` when absent.
     #[server(default)]
     latest: Option<u32>,
+    /// A message (a search hit) to show, however far back: at least as many
+    /// messages load as reach it.
+    #[server(default)]
+    message: Option<i64>,
+    /// The same for a note.
+    #[server(default)]
+    note: Option<i64>,
 ) -> Result<ConversationData, AppError> {
     let latest = latest.unwrap_or(FIRST_MESSAGES);
     if latest == 0 || latest > MOST_MESSAGES {
@@ -238,6 +279,24 @@ pub async fn conversation(
         )));
     }
     let (user, services, ticket) = ticket_of(&id).await?;
+    let anchor = match (message, note) {
+        (Some(m), _) => Some(backend::tickets::views::Anchor::Message(m)),
+        (None, Some(n)) => Some(backend::tickets::views::Anchor::Note(n)),
+        (None, None) => None,
+    };
+    let latest = match anchor {
+        Some(anchor) => {
+            let reach = backend::tickets::views::messages_to_reach(&services.db, ticket, anchor)
+                .await?
+                .unwrap_or(0);
+            latest.max(
+                u32::try_from(reach)
+                    .unwrap_or(MOST_MESSAGES)
+                    .min(MOST_MESSAGES),
+            )
+        }
+        None => latest,
+    };
     let detail = backend::tickets::conversation::detail(&services.db, user.user.id, ticket).await?;
     let (messages, earlier) =
         backend::tickets::views::latest_messages(&services.db, ticket, latest).await?;

@@ -12,6 +12,7 @@ pub mod connections;
 pub mod inbox;
 pub mod labels;
 pub mod profile;
+pub mod search;
 pub mod status;
 
 #[cfg(feature = "ssr")]

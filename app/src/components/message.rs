@@ -282,7 +282,7 @@ pub fn MessageItem(
         }
     });
     view! {
-        <li class=class data-testid="message" data-origin=message.origin.as_str()>
+        <li class=class data-testid="message" data-origin=message.origin.as_str() data-anchor=format!("m{}", message.id)>
             {avatar}
             <div class="msg-bubble">
                 <div class="msg-meta">

@@ -16,7 +16,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("t", "Take the open conversation"),
     ("r", "Write a reply"),
     ("n", "Write a private note"),
-    ("/", "In the reply box: pick a canned reply"),
+    ("/", "Search (in the reply box: pick a canned reply)"),
     ("Esc", "Leave the box you type in, then the conversation"),
     ("?", "Show or hide this list"),
 ];
@@ -100,7 +100,9 @@ mod client {
 
     /// Focuses the next (`step` 1) or previous (-1) row of the list.
     fn move_in_list(step: i32) -> bool {
-        let Ok(links) = document().query_selector_all("[data-testid=tickets] a.ticket-link") else {
+        let Ok(links) = document().query_selector_all(
+            "[data-testid=tickets] a.ticket-link, [data-testid=search-hits] a.hit-link",
+        ) else {
             return false;
         };
         let links: Vec<HtmlElement> = (0..links.length())
@@ -153,6 +155,13 @@ mod client {
             "t" => click("[data-testid=take]"),
             "r" => write("reply"),
             "n" => write("note"),
+            "/" => match find("#search-q") {
+                Some(field) => {
+                    let _ = field.focus();
+                    true
+                }
+                None => false,
+            },
             "?" => {
                 help.update(|h| *h = !*h);
                 true

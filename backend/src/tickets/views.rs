@@ -619,6 +619,63 @@ pub async fn latest_messages(
     Ok((latest, earlier))
 }
 
+/// Where a conversation opens when not at its end: the message or note a search
+/// hit names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    Message(i64),
+    Note(i64),
+}
+
+/// Messages shown before the anchor, so that it is read in context.
+const ANCHOR_CONTEXT: i64 = 3;
+
+/// How many of a ticket's latest messages to load so that `anchor` is among them
+/// (see [`latest_messages`]); `None` when the anchor is not in this ticket.
+pub async fn messages_to_reach(
+    db: &SqlitePool,
+    ticket: i64,
+    anchor: Anchor,
+) -> Result<Option<i64>> {
+    let from_end = match anchor {
+        // Counts the messages at or after it in the order of `messages`: the
+        // imported transcript (by Botpress's time) before everything else (by id).
+        Anchor::Message(id) => {
+            sqlx::query_scalar!(
+                r#"select count(m.id) as "n!: i64"
+                   from messages a join messages m on m.ticket_id = a.ticket_id
+                   where a.id = ?1 and a.ticket_id = ?2
+                     and case when a.origin like 'transcript%'
+                         then m.origin not like 'transcript%'
+                              or (coalesce(m.sent_at, m.created_at), m.id)
+                                 >= (coalesce(a.sent_at, a.created_at), a.id)
+                         else m.origin not like 'transcript%' and m.id >= a.id end
+                   group by a.id"#,
+                id,
+                ticket
+            )
+            .fetch_optional(db)
+            .await?
+        }
+        // Notes are shown beside the messages of their time.
+        Anchor::Note(id) => {
+            sqlx::query_scalar!(
+                r#"select count(m.id) as "n!: i64"
+                   from notes n left join messages m
+                     on m.ticket_id = n.ticket_id and m.origin not like 'transcript%'
+                        and m.created_at >= n.created_at
+                   where n.id = ?1 and n.ticket_id = ?2
+                   group by n.id"#,
+                id,
+                ticket
+            )
+            .fetch_optional(db)
+            .await?
+        }
+    };
+    Ok(from_end.map(|n| n + ANCHOR_CONTEXT))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

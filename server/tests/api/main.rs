@@ -35,6 +35,7 @@ mod realtime;
 mod render_stress;
 mod rest;
 mod rest_tickets;
+mod search;
 mod secrets;
 mod security;
 mod server_fns;

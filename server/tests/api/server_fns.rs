@@ -120,6 +120,35 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
     assert_eq!(texts(&body), ["m5", "m6", "m7"]);
     assert_eq!(body["earlier"], 6);
 
+    // Opened at a search hit: as many as reach it, and three before, for context.
+    let m4: i64 =
+        sqlx::query_scalar("select id from messages where json_extract(payload, '$.text') = 'm4'")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let (status, body) = app
+        .call_form(
+            "inbox/ticket",
+            &cookie,
+            &[
+                ("id", &ticket),
+                ("latest", "3"),
+                ("message", &m4.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(texts(&body), ["m1", "m2", "m3", "m4", "m5", "m6", "m7"]);
+    // A message of another ticket reaches nothing here.
+    let (_, body) = app
+        .call_form(
+            "inbox/ticket",
+            &cookie,
+            &[("id", &ticket), ("latest", "3"), ("message", "999999")],
+        )
+        .await;
+    assert_eq!(texts(&body), ["m5", "m6", "m7"]);
+
     let (_, body) = app
         .call_form("inbox/ticket", &cookie, &[("id", &ticket), ("latest", "8")])
         .await;

@@ -10,9 +10,11 @@
 //! live count, 50 rows a page (keyset paging, so it stays fast with tens of
 //! thousands of tickets), and a label filter. The view and the label are in the URL
 //! (`?view=mine&label=3`). Lists refetch when the realtime connection reports a
-//! change.
+//! change. Above them, the search box (`search`); while a search is on, its hits
+//! take the list's place.
 
 pub mod conversation;
+mod search;
 
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
@@ -27,6 +29,7 @@ use crate::components::realtime::use_realtime;
 use crate::components::session::{Session, on_signed_out};
 use crate::components::shortcuts::{HelpOpen, ShortcutHelp};
 use crate::error::AppError;
+use search::{SearchBox, SearchResults, SearchState};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
@@ -53,6 +56,7 @@ pub fn InboxPage() -> impl IntoView {
         move |(view, label, _)| session.then(inbox_page(view, None, label)),
     );
     let all_labels = Resource::new(|| (), move |_| session.then(labels()));
+    let searching = Memo::new(move |_| SearchState::from_query(&query.read()));
     // The conversation route inside reuses who is signed in.
     provide_context(session);
     let help = RwSignal::new(false);
@@ -61,7 +65,7 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <ShortcutHelp help />
         <div class="workspace" data-testid="workspace">
-            <Guard session page=move |_| view! { <Inbox view_name label all_labels first /> } />
+            <Guard session page=move |_| view! { <Inbox view_name label all_labels first searching /> } />
             // Outside the guard: its `<Suspense>` re-runs its children, which would
             // create the conversation (and its resources) anew each time.
             <Outlet />
@@ -136,8 +140,10 @@ fn Inbox(
     label: Memo<Option<i64>>,
     all_labels: Resource<Result<Vec<LabelView>, AppError>>,
     first: Resource<Result<TicketPage, AppError>>,
+    searching: Memo<SearchState>,
 ) -> impl IntoView {
     let view_name = move || view_name.get();
+    let search_on = move || searching.with(SearchState::active);
     let label_now = move || label.get();
     let help = use_context::<HelpOpen>();
     let summary = use_context::<QueueSummary>();
@@ -186,6 +192,11 @@ fn Inbox(
                         }
                     }>"Shortcuts"</button>
             </div>
+            <SearchBox state=searching path all_labels />
+            <Show when=search_on>
+                <SearchResults state=searching path />
+            </Show>
+            <div class="list-views" hidden=search_on>
             <nav class="tabs" aria-label="Views">
                 {VIEWS
                     .map(|(key, label)| {
@@ -262,6 +273,7 @@ fn Inbox(
                 >
                     "Load more"
                 </button>
+            </div>
             </div>
         </section>
     }

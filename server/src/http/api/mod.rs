@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod canned;
 pub mod export;
 pub mod labels;
+pub mod search;
 pub mod tickets;
 
 use axum::Json;
@@ -111,6 +112,7 @@ pub fn routes() -> Routes {
         .add(Access::Account, routes!(labels::list))
         .add(Access::Admin, routes!(labels::create))
         .add(Access::Account, routes!(labels::add, labels::remove))
+        .add(Access::Account, routes!(search::search))
         // The composer sends files through this route too.
         .add_with_session(Access::Account, routes!(attachments::upload))
         // Downloads the pages link to.

@@ -34,8 +34,8 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use super::ticking_now;
 use crate::api::inbox::{
-    AddNote, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead, ResendMessage,
-    SendReply, Status, TakeTicket, TransferTicket, colleagues, conversation,
+    AddNote, Anchor, CloseTicket, Colleague, ConversationData, FIRST_MESSAGES, MarkRead,
+    ResendMessage, SendReply, Status, TakeTicket, TransferTicket, colleagues, conversation,
 };
 use crate::api::labels::LabelTicket;
 use crate::components::realtime::use_realtime;
@@ -79,6 +79,8 @@ struct Loaded {
     /// Where the unread messages started when this ticket opened (see
     /// `transcript::marker`).
     marker: StoredValue<Option<(String, Option<i64>)>>,
+    /// The message or note to open at (a search hit), from the address.
+    anchor: Memo<Option<Anchor>>,
 }
 
 #[derive(Clone, Copy)]
@@ -114,6 +116,11 @@ pub fn ConversationPage() -> impl IntoView {
     let labelling = ServerAction::<LabelTicket>::new();
     let uploads = RwSignal::new(0_u32);
     let latest = RwSignal::new(FIRST_MESSAGES);
+    let query = use_query_map();
+    let anchor = Memo::new(move |_| {
+        let q = query.read();
+        Anchor::from_query(q.get("message"), q.get("note"))
+    });
     let data = Resource::new(
         move || {
             (
@@ -128,9 +135,13 @@ pub fn ConversationPage() -> impl IntoView {
                     + labelling.version().get(),
                 uploads.get(),
                 latest.get(),
+                anchor.get(),
             )
         },
-        move |(id, _, _, _, latest)| session.then(conversation(id, Some(latest))),
+        move |(id, _, _, _, latest, anchor)| {
+            let (message, note) = Anchor::ids(anchor);
+            session.then(conversation(id, Some(latest), message, note))
+        },
     );
     let loaded = Loaded {
         data,
@@ -154,6 +165,7 @@ pub fn ConversationPage() -> impl IntoView {
             people: Action::new(|_: &()| colleagues()),
         },
         marker: StoredValue::new(None),
+        anchor,
     };
     view! { <ConversationView loaded /> }
 }

@@ -18,6 +18,7 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
         latest,
         current,
         marker: keep,
+        anchor,
         ..
     } = loaded;
     let scroller = NodeRef::<html::Div>::new();
@@ -78,6 +79,8 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
                     }
                 }
             }
+            // Opened from a search hit: the effect below scrolls to it.
+            _ if anchor.get_untracked().is_some() => {}
             _ => {
                 // Opening a ticket: at the newest message, or, when the unread ones
                 // do not all fit, at the first of them, with the pill counting them.
@@ -99,6 +102,21 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
             }
         }
         (ticket, last, total)
+    });
+    // A search hit: its message or note, once drawn, is brought into view and
+    // marked. Each anchor once; the agent scrolls freely after.
+    Effect::new(move |done: Option<Option<String>>| {
+        let key = anchor.get().map(crate::api::inbox::Anchor::key);
+        let loaded = current.with(Option::is_some);
+        let done = done.flatten();
+        match key {
+            Some(key) if loaded && done.as_ref() != Some(&key) => {
+                at_bottom.set_value(false);
+                open_at_anchor(scroller, key.clone(), MARKER_FRAMES);
+                Some(key)
+            }
+            _ => done,
+        }
     });
     let on_resend = Callback::new(move |message: i64| {
         resend.dispatch(ResendMessage { message });
@@ -210,6 +228,35 @@ fn open_at_marker(
     });
 }
 
+/// Scrolls to the anchored message or note once it is drawn, and marks it.
+fn open_at_anchor(scroller: NodeRef<html::Div>, key: String, frames: u32) {
+    request_animation_frame(move || {
+        if !scroll_to_anchor(scroller, &key) && frames > 0 {
+            open_at_anchor(scroller, key, frames - 1);
+        }
+    });
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn scroll_to_anchor(_scroller: NodeRef<html::Div>, _key: &str) -> bool {
+    true
+}
+
+#[cfg(feature = "hydrate")]
+fn scroll_to_anchor(scroller: NodeRef<html::Div>, key: &str) -> bool {
+    let Some(el) = scroller.get_untracked() else {
+        return false;
+    };
+    let Ok(Some(target)) = el.query_selector(&format!("[data-anchor=\"{key}\"]")) else {
+        return false;
+    };
+    let options = web_sys::ScrollIntoViewOptions::new();
+    options.set_block(web_sys::ScrollLogicalPosition::Center);
+    target.scroll_into_view_with_scroll_into_view_options(&options);
+    let _ = target.set_attribute("data-found", "");
+    true
+}
+
 /// Brings the "New messages" marker to the top of the transcript when it lies above
 /// what shows. Only the browser scrolls (the server's web-sys has no layout types).
 #[cfg(not(feature = "hydrate"))]
@@ -304,7 +351,7 @@ fn NoteItem(note: NoteView) -> impl IntoView {
     let mentions =
         (!note.mentions.is_empty()).then(|| format!(" · mentions {}", note.mentions.join(", ")));
     view! {
-        <li class="note" data-testid="note">
+        <li class="note" data-testid="note" data-anchor=format!("n{}", note.id)>
             <p class="note-head">
                 <span class="note-label">"Private note"</span>
                 " · "<span class="note-author">{note.author_name}</span>

@@ -1,0 +1,235 @@
+//! Search: customers, ticket titles, messages and notes, open and closed, with
+//! highlighted snippets, the hit's message or note, filters, and clear refusals.
+
+use backend::users::Role;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, call, spawn_app, token};
+
+async fn search(app: &TestApp, token: &str, query: &str) -> (u16, Value) {
+    call(app, token, "GET", &format!("/api/v1/search?{query}"), None).await
+}
+
+/// (kind, ticket) of each hit.
+fn kinds(body: &Value) -> Vec<(String, String)> {
+    body["hits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no hits in {body}"))
+        .iter()
+        .map(|h| {
+            (
+                h["kind"].as_str().unwrap().to_owned(),
+                h["ticket"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The marked words of a hit's snippet.
+fn marked(hit: &Value) -> Vec<String> {
+    hit["snippet"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["hit"] == true)
+        .map(|p| p["text"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn one_box_finds_customers_tickets_messages_and_notes() {
+    let app = spawn_app().await;
+    let conn = app.connection("shop", false).await;
+    let ana = token(&app, "ana@example.com", Role::Agent).await;
+
+    let zoe = app
+        .remote_user(&conn, "Zoë Martin", "zoe@shop.example")
+        .await;
+    let kettle = app.escalate(&conn, "Broken kettle").await;
+    app.user_says(
+        &conn,
+        &kettle,
+        &zoe,
+        json!({"type": "text", "text": "My kettle arrived broken, order 5512"}),
+    )
+    .await;
+    app.user_says(
+        &conn,
+        &kettle,
+        &zoe,
+        json!({"type": "choice", "text": "Pick one", "options": [{"label": "Refund", "value": "r"}]}),
+    )
+    .await;
+    let sam = app.remote_user(&conn, "Sam Reed", "sam@shop.example").await;
+    let parcel = app.escalate(&conn, "Where is my parcel").await;
+    app.user_says(
+        &conn,
+        &parcel,
+        &sam,
+        json!({"type": "text", "text": "Tracking says delivered"}),
+    )
+    .await;
+    let (status, note) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{parcel}/notes"),
+        Some(json!({"text": "Courier confirmed the parcel is lost"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{note}");
+
+    // A title and a message; the message hit names the message and marks the word.
+    let (status, body) = search(&app, &ana.token, "q=kettle").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        kinds(&body),
+        [
+            ("ticket".into(), kettle.clone()),
+            ("message".into(), kettle.clone())
+        ]
+    );
+    let message = &body["hits"][1];
+    assert_eq!(marked(message), ["kettle"]);
+    let said: String = sqlx::query_scalar("select payload from messages where id = ?")
+        .bind(message["message"].as_i64().unwrap())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert!(said.contains("order 5512"), "{said}");
+    assert_eq!(message["customer_name"], "Zoë Martin");
+
+    // Prefixes, every word, accents folded, emails by their parts.
+    let (_, body) = search(&app, &ana.token, "q=zoe").await;
+    assert_eq!(kinds(&body), [("customer".into(), kettle.clone())]);
+    assert_eq!(marked(&body["hits"][0]), ["Zoë"]);
+    let (_, body) = search(&app, &ana.token, "q=sam%40shop.example").await;
+    assert_eq!(kinds(&body), [("customer".into(), parcel.clone())]);
+    let (_, body) = search(&app, &ana.token, "q=ord+551").await;
+    assert_eq!(kinds(&body), [("message".into(), kettle.clone())]);
+    let (_, body) = search(&app, &ana.token, "q=kettle+parcel").await;
+    assert_eq!(kinds(&body), [], "every word must match");
+    // What a choice offers is searchable too.
+    let (_, body) = search(&app, &ana.token, "q=refund").await;
+    assert_eq!(kinds(&body), [("message".into(), kettle.clone())]);
+
+    // Notes: found, with their author and id.
+    let (_, body) = search(&app, &ana.token, "q=courier").await;
+    assert_eq!(kinds(&body), [("note".into(), parcel.clone())]);
+    assert_eq!(body["hits"][0]["note"], note["id"]);
+    assert_eq!(body["hits"][0]["author"], "ana@example.com");
+    assert!(body["hits"][0]["message"].is_null());
+
+    // Closed tickets stay findable, and the status filter tells them apart.
+    let (status, _) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{kettle}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{kettle}/close"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, body) = search(&app, &ana.token, "q=broken&status=closed").await;
+    assert_eq!(kinds(&body).len(), 2, "{body}");
+    assert_eq!(body["hits"][0]["status"], "closed");
+    let (_, body) = search(&app, &ana.token, "q=broken&status=queued").await;
+    assert_eq!(kinds(&body), []);
+
+    // Agent, label, connection and dates filter on the ticket.
+    let me = &ana.user.public_id;
+    let (_, body) = search(&app, &ana.token, &format!("q=broken+OR+parcel&agent={me}")).await;
+    assert_eq!(kinds(&body), [], "all three words must match");
+    let (_, body) = search(&app, &ana.token, &format!("q=kettle&agent={me}")).await;
+    assert_eq!(kinds(&body).len(), 2, "Ana held the kettle ticket: {body}");
+    let (_, body) = search(&app, &ana.token, &format!("q=parcel&agent={me}")).await;
+    assert_eq!(kinds(&body), []);
+    let boss = token(&app, "boss@example.com", Role::Admin).await;
+    let (_, label) = call(
+        &app,
+        &boss.token,
+        "POST",
+        "/api/v1/labels",
+        Some(json!({"name": "Lost", "colour": "#b42318"})),
+    )
+    .await;
+    let (status, _) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{parcel}/labels/{}", label["id"]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, body) = search(&app, &ana.token, &format!("q=s&label={}", label["id"])).await;
+    assert!(
+        kinds(&body).iter().all(|(_, t)| *t == parcel) && !kinds(&body).is_empty(),
+        "{body}"
+    );
+    let other = app.connection("other", false).await;
+    let (_, body) = search(
+        &app,
+        &ana.token,
+        &format!("q=kettle&connection={}", other.id),
+    )
+    .await;
+    assert_eq!(kinds(&body), []);
+    let (_, body) = search(
+        &app,
+        &ana.token,
+        &format!("q=kettle&connection={}", conn.id),
+    )
+    .await;
+    assert_eq!(kinds(&body).len(), 2);
+    let (_, body) = search(&app, &ana.token, "q=kettle&from=2999-01-01").await;
+    assert_eq!(kinds(&body), []);
+    let (_, body) = search(&app, &ana.token, "q=kettle&from=2020-01-01&to=2999-12-31").await;
+    assert_eq!(kinds(&body).len(), 2);
+}
+
+#[tokio::test]
+async fn bad_searches_get_a_clear_400_and_anonymous_ones_401() {
+    let app = spawn_app().await;
+    let ana = token(&app, "ana@example.com", Role::Agent).await;
+    let long = "a".repeat(5000);
+    for (query, says) in [
+        (
+            format!("q={long}"),
+            "at most 200 characters; this one has 5000",
+        ),
+        ("q=".into(), "type a word"),
+        ("q=%22*%22+()".into(), "type a word"),
+        ("status=queued".into(), "missing field `q`"),
+        ("q=x&status=open".into(), "not a known ticket status"),
+        ("q=x&agent=agt_nobody".into(), "no agent"),
+        ("q=x&label=red".into(), "label must be a number"),
+        ("q=x&from=yesterday".into(), "from must be a date"),
+        (
+            "q=x&from=2026-02-01&to=2026-01-01".into(),
+            "to is before from",
+        ),
+        ("q=x&limit=0".into(), "limit must be between 1 and 100"),
+    ] {
+        let (status, body) = search(&app, &ana.token, &query).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        let message = body["error"].as_str().unwrap_or_default();
+        assert!(message.contains(says), "{query}: {body}");
+    }
+    let response = app
+        .client
+        .get(app.url("/api/v1/search?q=kettle"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
