@@ -1,5 +1,5 @@
 // The agent's workspace tools: canned replies, notes, labels, shortcuts, export,
-// search (and, as they land, the customer and presence). Each test is what a person does.
+// search, who else is here (and, as it lands, the customer). Each test is what a person does.
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -421,6 +421,52 @@ test("search: one box finds a message far back, opens the conversation at it, fi
   await expect(agent.page.getByTestId("search-results")).toHaveCount(0);
 
   await agent.context.close();
+  bot.close();
+});
+
+test("who else is here: two agents on one conversation see each other, and who is typing", async ({
+  browser,
+  request,
+  watch,
+}) => {
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const ana = await agentPage(browser, "Ana Here", { watch, context: { viewport: { width: 1280, height: 800 } } });
+  const ben = await agentPage(browser, "Ben Here", { watch });
+  const { ticket, customer } = await escalate(bot, request, `Shared ${tag}`, "Dana Customer");
+  await says(bot, request, ticket, customer, { type: "text", text: "Is anyone there?" });
+
+  await ana.page.goto(`/inbox/${ticket}`);
+  await waitForHydration(ana.page);
+  await expect(ana.page.getByTestId("also-here")).toHaveCount(0);
+  await ben.page.goto(`/inbox/${ticket}`);
+  await waitForHydration(ben.page);
+  await expect(ana.page.getByTestId("also-here")).toContainText(`${ben.name} has this conversation open too`);
+  await expect(ben.page.getByTestId("also-here")).toContainText(`${ana.name} has this conversation open too`);
+
+  // Ben writes a note: Ana sees him typing, and it stops a few seconds after he does.
+  await ben.page.getByTestId("mode-note").click();
+  await ben.page.getByTestId("composer").pressSequentially("Checking the order", { delay: 30 });
+  await expect(ana.page.getByTestId("typing")).toHaveText(`${ben.name} is typing…`);
+  await saveScreenshot(ana.page, "who-else-is-here");
+  await expect(ana.page.getByTestId("typing")).toHaveText("", { timeout: 8_000 });
+  // Sending ends it at once.
+  await ben.page.getByTestId("composer").pressSequentially(" now", { delay: 30 });
+  await expect(ana.page.getByTestId("typing")).toHaveText(`${ben.name} is typing…`);
+  await ben.page.getByTestId("composer").press("Enter");
+  await expect(ana.page.getByTestId("typing")).toHaveText("", { timeout: 2_000 });
+
+  // Ben leaves for the list, then comes back and closes the tab: gone each time.
+  await ben.page.keyboard.press("Escape");
+  await ben.page.keyboard.press("Escape");
+  await expect(ben.page).toHaveURL(/\/inbox$/);
+  await expect(ana.page.getByTestId("also-here")).toHaveCount(0);
+  await ben.page.goto(`/inbox/${ticket}`);
+  await expect(ana.page.getByTestId("also-here")).toContainText(ben.name);
+  await ben.context.close();
+  await expect(ana.page.getByTestId("also-here")).toHaveCount(0, { timeout: 5_000 });
+
+  await ana.context.close();
   bot.close();
 });
 

@@ -6,7 +6,9 @@
 //!   `since` or [`ServerFrame::Resync`] (refetch what you show), then live events;
 //! - [`ServerFrame::Heartbeat`] after [`HEARTBEAT_SECS`] of silence; a client that
 //!   hears nothing for [`SILENCE_SECS`] should reconnect;
-//! - the client sends [`ClientFrame`]s (presence);
+//! - the client sends [`ClientFrame`]s: presence, and which ticket it has open and
+//!   when its person types there, which the server relays to the colleagues who
+//!   have the same ticket open as [`ServerFrame::Here`] ("who else is here");
 //! - the server closes with [`close::SIGNED_OUT`] when the caller's access ends.
 //!
 //! Events carry no content: clients refetch what they show, so the server stays the
@@ -21,6 +23,14 @@ use crate::ticket::Origin;
 pub const HEARTBEAT_SECS: u64 = 15;
 /// Seconds of silence after which a client treats the link as dead.
 pub const SILENCE_SECS: u64 = 40;
+
+/// How long "is typing" lasts after the last typing frame: a person who stops
+/// typing (or whose tab dies) stops showing as typing this soon.
+pub const TYPING_SECS: u64 = 4;
+/// The least time between two typing frames a client sends while its person types.
+pub const TYPING_EVERY_MS: u64 = 1_500;
+/// The longest ticket name a viewing frame may carry.
+pub const MAX_TICKET_CHARS: usize = 128;
 
 /// Close codes the server ends a socket with (besides the standard ones).
 pub mod close {
@@ -130,18 +140,38 @@ pub enum ServerFrame {
         seq: u64,
     },
     Heartbeat,
+    /// Who has `ticket` open now, and who of them is typing. Sent to the sockets
+    /// viewing that ticket whenever this changes. Not numbered: it is the present,
+    /// not a change to catch up on.
+    Here {
+        ticket: String,
+        people: Vec<Viewer>,
+    },
     #[serde(untagged)]
     Event(Event),
 }
 
+/// One person with a ticket open (however many tabs they have it open in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// Their public id.
+    pub agent: String,
+    pub name: String,
+    pub typing: bool,
+}
+
 /// Every frame a client may send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientFrame {
     /// The tab is in use.
     Active,
     /// The tab is hidden or untouched for a while.
     Idle,
+    /// The tab shows this ticket now (`None`: no ticket). Also ends "typing".
+    Viewing { ticket: Option<String> },
+    /// The person is typing in the ticket the tab shows; repeated while they type.
+    Typing { ticket: String },
 }
 
 /// Where a reconnecting client left off: `epoch:seq`, the `since` query parameter.
@@ -193,6 +223,18 @@ mod tests {
         );
         round_trip(&ServerFrame::Heartbeat, json!({"type": "heartbeat"}));
         round_trip(
+            &ServerFrame::Here {
+                ticket: "tkt_1".into(),
+                people: vec![Viewer {
+                    agent: "agt_1".into(),
+                    name: "Ana".into(),
+                    typing: true,
+                }],
+            },
+            json!({"type": "here", "ticket": "tkt_1",
+                   "people": [{"agent": "agt_1", "name": "Ana", "typing": true}]}),
+        );
+        round_trip(
             &ServerFrame::Event(Event {
                 seq: 2,
                 change: Change::Assigned {
@@ -240,6 +282,14 @@ mod tests {
         let active: ClientFrame = serde_json::from_str(r#"{"type":"active"}"#).unwrap();
         assert_eq!(active, ClientFrame::Active);
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"dance"}"#).is_err());
+        let viewing: ClientFrame =
+            serde_json::from_str(r#"{"type":"viewing","ticket":"tkt_1"}"#).unwrap();
+        assert_eq!(
+            viewing,
+            ClientFrame::Viewing {
+                ticket: Some("tkt_1".into())
+            }
+        );
         let since = Since::parse("abc:12").unwrap();
         assert_eq!(since.seq, 12);
         assert_eq!(since.to_string(), "abc:12");

@@ -10,6 +10,8 @@ use crate::error::AppError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CurrentUser {
     pub id: i64,
+    /// `agt_…`, as realtime frames name people.
+    pub public_id: String,
     pub name: String,
     pub email: String,
     pub role: Role,
@@ -20,6 +22,7 @@ impl From<&backend::users::User> for CurrentUser {
     fn from(u: &backend::users::User) -> Self {
         CurrentUser {
             id: u.id,
+            public_id: u.public_id.clone(),
             name: u.name.clone(),
             email: u.email.clone(),
             role: u.role,

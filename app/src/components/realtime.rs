@@ -39,6 +39,8 @@ impl State {
     }
 }
 
+pub use protocol::realtime::Viewer;
+
 /// Handles to the connection's signals. Cheap to copy.
 #[derive(Debug, Clone, Copy)]
 pub struct Realtime {
@@ -52,6 +54,9 @@ pub struct Realtime {
     pub created: RwSignal<u64>,
     /// Counts `mentioned` events: a note mentions this person (alerts watch it).
     pub mentioned: RwSignal<u64>,
+    /// Who has the ticket this tab shows open, and who of them types (see
+    /// [`Realtime::viewing`]); `None` until the server says.
+    pub here: RwSignal<Option<(String, Vec<Viewer>)>>,
 }
 
 impl Realtime {
@@ -62,7 +67,35 @@ impl Realtime {
             touched: RwSignal::new(Vec::new()),
             created: RwSignal::new(0),
             mentioned: RwSignal::new(0),
+            here: RwSignal::new(None),
         }
+    }
+
+    /// Tells colleagues this tab shows `ticket` now (or none), and learns who else
+    /// is there ([`Realtime::here`]). Kept across reconnects.
+    pub fn viewing(&self, ticket: Option<String>) {
+        self.here.set(None);
+        #[cfg(feature = "hydrate")]
+        client::viewing(ticket);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ticket;
+    }
+
+    /// The person types a reply or note in `ticket` (sent at most every
+    /// `TYPING_EVERY_MS`, however fast they type).
+    pub fn typing(&self, ticket: &str) {
+        #[cfg(feature = "hydrate")]
+        client::typing(ticket);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ticket;
+    }
+
+    /// The reply or note went out: typing ends now rather than in a few seconds.
+    pub fn sent(&self, ticket: &str) {
+        #[cfg(feature = "hydrate")]
+        client::sent(ticket);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ticket;
     }
 
     /// Whether the latest changes may concern `ticket`.
@@ -99,7 +132,9 @@ mod client {
     use std::rc::Rc;
 
     use leptos::prelude::*;
-    use protocol::realtime::{Change, ClientFrame, Event, SILENCE_SECS, ServerFrame, Since, close};
+    use protocol::realtime::{
+        Change, ClientFrame, Event, SILENCE_SECS, ServerFrame, Since, TYPING_EVERY_MS, close,
+    };
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     use web_sys::{CloseEvent, MessageEvent, WebSocket};
@@ -111,6 +146,64 @@ mod client {
     thread_local! {
         static SHARED: RefCell<Option<(Owner, Realtime)>> = const { RefCell::new(None) };
         static STARTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        /// The connection, for what pages send on it (viewing, typing).
+        static CONN: RefCell<Option<Shared>> = const { RefCell::new(None) };
+    }
+
+    /// Sends a frame if the socket is open (otherwise it is for the next socket to
+    /// say: see `Hello` in `receive`).
+    fn send(conn: &Conn, frame: &ClientFrame) {
+        if let (Some(s), Ok(text)) = (conn.socket.as_ref(), serde_json::to_string(frame))
+            && s.ready_state() == WebSocket::OPEN
+        {
+            let _ = s.send_with_str(&text);
+        }
+    }
+
+    fn with_conn(f: impl FnOnce(&mut Conn)) {
+        CONN.with(|cell| {
+            if let Some(conn) = cell.borrow().as_ref() {
+                f(&mut conn.borrow_mut());
+            }
+        });
+    }
+
+    pub fn viewing(ticket: Option<String>) {
+        with_conn(|c| {
+            c.viewing = ticket.clone();
+            c.last_typing = 0.0;
+            send(c, &ClientFrame::Viewing { ticket });
+        });
+    }
+
+    pub fn typing(ticket: &str) {
+        with_conn(|c| {
+            let now = js_sys::Date::now();
+            if c.viewing.as_deref() == Some(ticket) && now - c.last_typing >= TYPING_EVERY_MS as f64
+            {
+                c.last_typing = now;
+                send(
+                    c,
+                    &ClientFrame::Typing {
+                        ticket: ticket.to_owned(),
+                    },
+                );
+            }
+        });
+    }
+
+    pub fn sent(ticket: &str) {
+        with_conn(|c| {
+            if c.viewing.as_deref() == Some(ticket) && c.last_typing > 0.0 {
+                c.last_typing = 0.0;
+                send(
+                    c,
+                    &ClientFrame::Viewing {
+                        ticket: Some(ticket.to_owned()),
+                    },
+                );
+            }
+        });
     }
 
     pub fn shared() -> Realtime {
@@ -153,12 +246,17 @@ mod client {
         /// The current socket's handlers (dropped with it).
         handlers: Vec<Box<dyn std::any::Any>>,
         offline: bool,
+        /// The ticket the tab shows (told to each new socket).
+        viewing: Option<String>,
+        /// When the last typing frame went (ms), 0 when not typing.
+        last_typing: f64,
     }
 
     type Shared = Rc<RefCell<Conn>>;
 
     fn start(realtime: Realtime) {
         let conn: Shared = Rc::default();
+        CONN.with(|cell| *cell.borrow_mut() = Some(conn.clone()));
         open(realtime, &conn);
         let window = window();
         // The browser knows it lost the network before any timeout does.
@@ -328,6 +426,17 @@ mod client {
                 c.epoch = Some(epoch);
                 c.attempt = 0;
                 realtime.state.set(State::Live);
+                // A new socket has no seat yet.
+                if c.viewing.is_some() {
+                    let ticket = c.viewing.clone();
+                    send(&c, &ClientFrame::Viewing { ticket });
+                }
+            }
+            ServerFrame::Here { ticket, people } => {
+                if c.viewing.as_deref() == Some(ticket.as_str()) {
+                    realtime.here.set(Some((ticket, people)));
+                }
+                return;
             }
             ServerFrame::Resync { seq } => {
                 c.seq = seq;

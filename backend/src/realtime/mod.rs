@@ -12,8 +12,11 @@
 //! resync (refetch what it shows) instead of being sent a partial history.
 //!
 //! - `presence`: which accounts have sockets open, and whether they are active;
+//! - `here`: who has which ticket open, and who is typing there (relayed as it
+//!   changes, not numbered or replayed: it is the present, not history);
 //! - `revocation`: closes the sockets of accounts that lost their access.
 
+pub mod here;
 pub mod presence;
 pub mod revocation;
 
@@ -53,6 +56,13 @@ impl Event {
     }
 }
 
+/// Who is on a ticket, as the frame the sockets viewing it are sent.
+#[derive(Debug)]
+pub struct HereFrame {
+    pub ticket: String,
+    pub frame: String,
+}
+
 /// What a new subscriber starts with.
 pub enum Catchup {
     /// The events after the client's `since` (possibly none).
@@ -83,6 +93,8 @@ struct Inner {
     log: Mutex<Log>,
     live: broadcast::Sender<Arc<Event>>,
     presence: presence::Sockets,
+    seats: here::Seats,
+    here: broadcast::Sender<Arc<HereFrame>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -94,6 +106,7 @@ impl std::fmt::Debug for Inner {
 impl Hub {
     pub fn new() -> Result<Self> {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
+        let (here, _) = broadcast::channel(LIVE_BUFFER);
         Ok(Self {
             inner: Arc::new(Inner {
                 epoch: crate::ids::new_id("")?[..12].to_owned(),
@@ -103,6 +116,8 @@ impl Hub {
                 }),
                 live,
                 presence: presence::Sockets::default(),
+                seats: here::Seats::default(),
+                here,
             }),
         })
     }
@@ -177,6 +192,30 @@ impl Hub {
 
     pub fn sockets(&self) -> &presence::Sockets {
         &self.inner.presence
+    }
+
+    pub fn seats(&self) -> &here::Seats {
+        &self.inner.seats
+    }
+
+    /// Sends who is on `ticket` now to the sockets that show it.
+    pub fn announce_here(&self, ticket: &str) {
+        let people = self.inner.seats.people(ticket);
+        let frame = protocol::realtime::ServerFrame::Here {
+            ticket: ticket.to_owned(),
+            people,
+        };
+        // A frame of strings and booleans always serialises.
+        let frame = serde_json::to_string(&frame).unwrap_or_default();
+        let _ = self.inner.here.send(Arc::new(HereFrame {
+            ticket: ticket.to_owned(),
+            frame,
+        }));
+    }
+
+    /// Joins the "who is here" stream (sockets keep the frames of their ticket).
+    pub fn subscribe_here(&self) -> broadcast::Receiver<Arc<HereFrame>> {
+        self.inner.here.subscribe()
     }
 }
 

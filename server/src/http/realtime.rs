@@ -13,7 +13,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use backend::auth::Caller;
 use backend::realtime::{Catchup, Change, Since};
-use protocol::realtime::{ClientFrame, HEARTBEAT_SECS, ServerFrame, close};
+use protocol::realtime::{ClientFrame, HEARTBEAT_SECS, MAX_TICKET_CHARS, ServerFrame, close};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -32,6 +32,11 @@ const HEARTBEAT: Duration = Duration::from_secs(HEARTBEAT_SECS);
 /// published to every socket, so a client flipping active/idle in a loop would
 /// otherwise flood them all.
 const PRESENCE_EVERY: Duration = Duration::from_secs(1);
+/// "Who is here" frames (viewing, typing) a socket may send in a burst, and how
+/// many more it earns a second. Typing frames come every 1.5 s and viewing ones as
+/// the person moves between tickets; a loop of them only drains the bucket.
+const HERE_BURST: f64 = 20.0;
+const HERE_PER_SEC: f64 = 4.0;
 /// Sockets one account may have open at once: a person with many tabs and devices
 /// stays far below it; a leaked token opening sockets in a loop does not.
 pub const MAX_SOCKETS_PER_ACCOUNT: usize = 32;
@@ -92,12 +97,19 @@ async fn serve(
     mut ws: WebSocket,
 ) {
     let _open = services.metrics.websocket_opened();
-    let user = caller.user.id;
+    let me = Me {
+        user: caller.user.id,
+        agent: caller.user.public_id.clone(),
+        name: caller.user.name.clone(),
+    };
     let sockets = services.hub.sockets();
     let (socket_id, closed, change) = sockets.register(caller);
     announce(&services, change);
-    let reason = run(&services, user, socket_id, since, &closed, &mut ws).await;
+    let reason = run(&services, &me, socket_id, since, &closed, &mut ws).await;
     announce(&services, services.hub.sockets().unregister(socket_id));
+    if let Some(ticket) = services.hub.seats().leave(socket_id) {
+        services.hub.announce_here(&ticket);
+    }
     if let Some((code, reason)) = reason {
         let _ = ws
             .send(Message::Close(Some(CloseFrame {
@@ -108,11 +120,18 @@ async fn serve(
     }
 }
 
+/// The socket's account, as "who is here" names it.
+struct Me {
+    user: i64,
+    agent: String,
+    name: String,
+}
+
 /// Relays events until the client leaves (None) or we end the socket (a close code
 /// and reason).
 async fn run(
     services: &backend::Services,
-    user: i64,
+    me: &Me,
     socket_id: u64,
     since: Option<Since>,
     closed: &tokio_util::sync::CancellationToken,
@@ -123,6 +142,9 @@ async fn run(
         mut live,
         last_seq,
     } = services.hub.subscribe(since.as_ref());
+    let user = me.user;
+    let mut here = services.hub.subscribe_here();
+    let mut gate = HereGate::new(tokio::time::Instant::now());
     let hello = ServerFrame::Hello {
         epoch: services.hub.epoch().to_owned(),
         seq: last_seq,
@@ -142,6 +164,7 @@ async fn run(
     heartbeat.reset();
     let mut presence = PresenceGate::default();
     loop {
+        let typing_until = services.hub.seats().typing_until(socket_id);
         tokio::select! {
             () = closed.cancelled() => return Some((close::SIGNED_OUT, "signed out")),
             event = live.recv() => match event {
@@ -159,6 +182,23 @@ async fn run(
                 }
                 Err(RecvError::Closed) => return Some((close_code::AWAY, "server stopping")),
             },
+            // Who is on the ticket this tab shows (other tickets' frames are skipped).
+            frame = here.recv() => match frame {
+                Ok(frame) => {
+                    if services.hub.seats().ticket_of(socket_id).as_deref() == Some(&frame.ticket) {
+                        ws.send(Message::Text(frame.frame.clone().into())).await.ok()?;
+                    }
+                }
+                // Missed ones are superseded by the next; nothing to catch up on.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return Some((close_code::AWAY, "server stopping")),
+            },
+            () = tokio::time::sleep_until(typing_until.unwrap_or_else(tokio::time::Instant::now)),
+                if typing_until.is_some() => {
+                if let Some(ticket) = services.hub.seats().typing_ends(socket_id, tokio::time::Instant::now()) {
+                    services.hub.announce_here(&ticket);
+                }
+            }
             () = async { heartbeat.tick().await; } => {
                 send(ws, &ServerFrame::Heartbeat).await.ok()?;
             }
@@ -174,6 +214,12 @@ async fn run(
                     let active = match serde_json::from_str::<ClientFrame>(&text) {
                         Ok(ClientFrame::Active) => Some(true),
                         Ok(ClientFrame::Idle) => Some(false),
+                        Ok(frame) => {
+                            if gate.take(tokio::time::Instant::now()) {
+                                here_frame(services, me, socket_id, frame).await;
+                            }
+                            None
+                        }
                         Err(_) => None,
                     };
                     if let Some(active) = active
@@ -190,6 +236,68 @@ async fn run(
                     return Some((close_code::SIZE, "frame too large or malformed"));
                 }
             },
+        }
+    }
+}
+
+/// Applies a viewing or typing frame and tells the ticket's viewers what changed.
+async fn here_frame(services: &backend::Services, me: &Me, socket_id: u64, frame: ClientFrame) {
+    let seats = services.hub.seats();
+    let changed = match frame {
+        ClientFrame::Viewing { ticket } => {
+            let ticket = match ticket {
+                // A name that is no ticket seats nobody (and shows nobody's name).
+                Some(t) if seats.ticket_of(socket_id).as_deref() != Some(t.as_str()) => {
+                    let known = t.chars().count() <= MAX_TICKET_CHARS
+                        && backend::tickets::views::find_by_remote_id(&services.db, &t)
+                            .await
+                            .is_ok();
+                    known.then_some(t)
+                }
+                other => other,
+            };
+            seats.view(socket_id, &me.agent, &me.name, ticket.as_deref())
+        }
+        ClientFrame::Typing { ticket } => {
+            if seats.typing(socket_id, &ticket, tokio::time::Instant::now()) {
+                vec![ticket]
+            } else {
+                Vec::new()
+            }
+        }
+        ClientFrame::Active | ClientFrame::Idle => Vec::new(),
+    };
+    for ticket in changed {
+        services.hub.announce_here(&ticket);
+    }
+}
+
+/// A token bucket for "who is here" frames: [`HERE_BURST`] at once, then
+/// [`HERE_PER_SEC`] a second. Frames beyond it are dropped (the client repeats
+/// typing, and re-sends viewing when it reconnects).
+#[derive(Debug)]
+struct HereGate {
+    tokens: f64,
+    last: tokio::time::Instant,
+}
+
+impl HereGate {
+    fn new(now: tokio::time::Instant) -> Self {
+        Self {
+            tokens: HERE_BURST,
+            last: now,
+        }
+    }
+
+    fn take(&mut self, now: tokio::time::Instant) -> bool {
+        let earned = (now - self.last).as_secs_f64() * HERE_PER_SEC;
+        self.tokens = (self.tokens + earned).min(HERE_BURST);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
@@ -245,6 +353,18 @@ async fn send(ws: &mut WebSocket, frame: &ServerFrame) -> Result<(), ()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn here_frames_are_let_through_in_a_burst_then_a_few_a_second() {
+        let start = tokio::time::Instant::now();
+        let mut gate = HereGate::new(start);
+        let burst = (0..100).filter(|_| gate.take(start)).count();
+        assert_eq!(burst, HERE_BURST as usize);
+        assert!(!gate.take(start));
+        let later = start + Duration::from_secs(1);
+        let more = (0..100).filter(|_| gate.take(later)).count();
+        assert_eq!(more, HERE_PER_SEC as usize);
+    }
 
     #[test]
     fn presence_flips_are_let_through_once_a_second_and_the_last_one_wins() {

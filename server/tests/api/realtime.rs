@@ -477,3 +477,141 @@ async fn a_socket_closes_when_its_session_expires() {
         .unwrap();
     assert_eq!(closed_with(&mut ws, Duration::from_secs(3)).await, 4001);
 }
+
+/// The next "who is here" frame, as (name, typing) pairs.
+async fn next_here(ws: &mut Ws) -> (String, Vec<(String, bool)>) {
+    loop {
+        let frame = next(ws).await;
+        if frame["type"] == "here" {
+            let people = frame["people"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| {
+                    (
+                        p["name"].as_str().unwrap().to_owned(),
+                        p["typing"].as_bool().unwrap(),
+                    )
+                })
+                .collect();
+            return (frame["ticket"].as_str().unwrap().to_owned(), people);
+        }
+    }
+}
+
+async fn say(ws: &mut Ws, frame: Value) {
+    ws.send(Message::text(frame.to_string())).await.unwrap();
+}
+
+#[tokio::test]
+async fn colleagues_on_a_ticket_see_each_other_and_who_is_typing() {
+    let app = spawn_app().await;
+    let conn = app.connection("bot", false).await;
+    let ticket = live_ticket(&app, &conn, "Two agents, one customer").await;
+    let other = live_ticket(&app, &conn, "Elsewhere").await;
+    let ana = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let ben = token(&app, "ben@example.com", backend::users::Role::Agent).await;
+    let mut ana_ws = open(&app, Auth::Bearer(&ana.token), None, None)
+        .await
+        .unwrap();
+    let mut ben_ws = open(&app, Auth::Bearer(&ben.token), None, None)
+        .await
+        .unwrap();
+
+    // Ana opens the ticket: she is told who is there (herself).
+    say(&mut ana_ws, json!({"type": "viewing", "ticket": ticket})).await;
+    let (on, people) = next_here(&mut ana_ws).await;
+    assert_eq!((on.as_str(), people.len()), (ticket.as_str(), 1));
+    // Ben opens it too; both hear of it.
+    say(&mut ben_ws, json!({"type": "viewing", "ticket": ticket})).await;
+    let both = vec![
+        ("ana@example.com".to_owned(), false),
+        ("ben@example.com".to_owned(), false),
+    ];
+    assert_eq!(next_here(&mut ana_ws).await.1, both);
+    assert_eq!(next_here(&mut ben_ws).await.1, both);
+
+    // Ben types: Ana sees it once, however often Ben's tab repeats it, and it
+    // ends by itself a few seconds after he stops.
+    for _ in 0..3 {
+        say(&mut ben_ws, json!({"type": "typing", "ticket": ticket})).await;
+    }
+    let (_, people) = next_here(&mut ana_ws).await;
+    assert_eq!(people[1], ("ben@example.com".to_owned(), true));
+    let started = tokio::time::Instant::now();
+    let (_, people) = next_here(&mut ana_ws).await;
+    assert_eq!(people, both, "typing ended");
+    let lasted = started.elapsed();
+    assert!(
+        lasted >= Duration::from_secs(3) && lasted < Duration::from_secs(5),
+        "{lasted:?}"
+    );
+
+    // A ticket name that is no ticket seats nobody; moving on leaves the seat.
+    say(
+        &mut ben_ws,
+        json!({"type": "viewing", "ticket": "tkt_nothing"}),
+    )
+    .await;
+    assert_eq!(
+        next_here(&mut ana_ws).await.1,
+        [("ana@example.com".to_owned(), false)]
+    );
+    say(&mut ben_ws, json!({"type": "viewing", "ticket": other})).await;
+    // (Ben's socket still holds the frames about the first ticket.)
+    let people = loop {
+        let (on, people) = next_here(&mut ben_ws).await;
+        if on == other {
+            break people;
+        }
+    };
+    assert_eq!(people, [("ben@example.com".to_owned(), false)]);
+
+    // Ana types on her ticket, then sends: viewing it again ends typing at once.
+    say(&mut ana_ws, json!({"type": "typing", "ticket": ticket})).await;
+    assert_eq!(
+        next_here(&mut ana_ws).await.1,
+        [("ana@example.com".to_owned(), true)]
+    );
+    say(&mut ana_ws, json!({"type": "viewing", "ticket": ticket})).await;
+    assert_eq!(
+        next_here(&mut ana_ws).await.1,
+        [("ana@example.com".to_owned(), false)]
+    );
+
+    // Ben comes back, then closes his tab: he is gone from Ana's view at once.
+    say(&mut ben_ws, json!({"type": "viewing", "ticket": ticket})).await;
+    assert_eq!(next_here(&mut ana_ws).await.1, both);
+    ben_ws.close(None).await.unwrap();
+    assert_eq!(
+        next_here(&mut ana_ws).await.1,
+        [("ana@example.com".to_owned(), false)]
+    );
+}
+
+#[tokio::test]
+async fn a_flood_of_viewing_frames_is_cut_to_a_trickle() {
+    let app = spawn_app().await;
+    let conn = app.connection("bot", false).await;
+    let first = live_ticket(&app, &conn, "One").await;
+    let second = live_ticket(&app, &conn, "Two").await;
+    let ana = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let mut ws = open(&app, Auth::Bearer(&ana.token), None, None)
+        .await
+        .unwrap();
+    for i in 0..200 {
+        let ticket = if i % 2 == 0 { &first } else { &second };
+        say(&mut ws, json!({"type": "viewing", "ticket": ticket})).await;
+    }
+    // Each frame let through moves Ana (two announcements); the rest are dropped.
+    let mut heard = 0;
+    let until = tokio::time::Instant::now() + Duration::from_millis(1_500);
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(until, ws.next()).await {
+        if let Message::Text(text) = frame
+            && text.contains(r#""type":"here""#)
+        {
+            heard += 1;
+        }
+    }
+    assert!(heard > 0 && heard <= 2 * 30, "{heard} frames");
+}

@@ -53,6 +53,8 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
             }
         }
     });
+    let realtime = crate::components::realtime::use_realtime();
+    let typing_id = id.clone();
     let send_id = id.clone();
     let send = move || {
         let body = text.get_untracked();
@@ -71,6 +73,7 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
             });
         }
         text.set(String::new());
+        realtime.sent(&send_id);
     };
     let send_key = send.clone();
     let picker = Picker::new(text);
@@ -164,6 +167,7 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
             <p class="muted composer-reason" data-testid="composer-reason" hidden=move || reason().is_none()>
                 {reason}
             </p>
+            <super::here::TypingNow />
             <label class="visually-hidden" for="composer-text">
                 {move || if noting.get() { "Private note" } else { "Reply" }}
             </label>
@@ -179,7 +183,10 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
                 }
                 disabled=disabled
                 prop:value=move || text.get()
-                on:input=move |e| text.set(event_target_value(&e))
+                on:input=move |e| {
+                    text.set(event_target_value(&e));
+                    realtime.typing(&typing_id);
+                }
                 on:keydown=on_key
                 role="combobox"
                 aria-autocomplete="list"

@@ -115,6 +115,7 @@ pub(super) fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                     <span class=format!("ticket-state {}", t.status.as_str()) data-testid="ticket-status">{status}</span>
                 </p>
                 <TicketLabels c=c.clone() loaded />
+                <super::here::AlsoHere />
             </div>
             <div class="conv-actions">
                 {(open && !t.mine && managed).then(|| view! {

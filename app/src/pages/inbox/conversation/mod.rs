@@ -16,11 +16,13 @@
 //! - `transcript`: the messages, the unread marker, scrolling;
 //! - `composer`: the reply box and attachments;
 //! - `labels`: the ticket's labels, to add and remove;
+//! - `here`: the colleagues who have the conversation open, and who types;
 //! - `details`: the right pane.
 
 mod composer;
 mod details;
 mod header;
+mod here;
 mod labels;
 mod transcript;
 
@@ -107,6 +109,9 @@ pub fn ConversationPage() -> impl IntoView {
             _ => changes,
         }
     });
+    // Colleagues see who has which conversation open (`here`).
+    Effect::new(move |_| realtime.viewing(Some(id())));
+    on_cleanup(move || realtime.viewing(None));
     let take = ServerAction::<TakeTicket>::new();
     let transfer = ServerAction::<TransferTicket>::new();
     let close = ServerAction::<CloseTicket>::new();
