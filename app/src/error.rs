@@ -35,6 +35,9 @@ pub enum AppError {
     /// the message says who may.
     #[error("{}", sentence(.0))]
     NotAllowed(String),
+    /// A service Baton asked (the Botpress API) failed; the message says why.
+    #[error("{}", sentence(.0))]
+    Upstream(String),
     /// The server is temporarily unable to answer (for example the database is busy).
     #[error("Baton is busy right now. Please try again in a moment.")]
     Unavailable,
@@ -84,6 +87,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Transport(_) => StatusCode::BAD_REQUEST,
         }
@@ -97,6 +101,7 @@ impl From<backend::Error> for AppError {
             backend::Error::Busy | backend::Error::Overloaded => AppError::Unavailable,
             backend::Error::Invalid(m) => AppError::Invalid(m),
             backend::Error::Conflict(m) => AppError::Conflict(m),
+            backend::Error::Upstream(m) => AppError::Upstream(m),
             backend::Error::NotAllowed(m) => AppError::NotAllowed(m),
             backend::Error::Unauthenticated(_) => AppError::Unauthorized,
             backend::Error::NotFound(what) => AppError::NotFound(format!("{what} not found")),

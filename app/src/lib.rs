@@ -71,6 +71,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!(":id") view=pages::inbox::conversation::ConversationPage ssr=SsrMode::Async />
                     </ParentRoute>
                     <Route path=StaticSegment("profile") view={Lazy::<ProfileRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/customers/:id") view={Lazy::<CustomerRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/agents") view={Lazy::<AgentsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/connections") view={Lazy::<ConnectionsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/replies") view={Lazy::<RepliesRoute>::new()} ssr=SsrMode::Async />
@@ -107,6 +108,7 @@ lazy_page!(LoginRoute, pages::login::LoginPage);
 lazy_page!(SetupRoute, pages::setup::SetupPage);
 lazy_page!(WelcomeRoute, pages::welcome::WelcomePage);
 lazy_page!(ProfileRoute, pages::profile::ProfilePage);
+lazy_page!(CustomerRoute, pages::customer::CustomerPage);
 lazy_page!(AgentsRoute, pages::admin::agents::AgentsPage);
 lazy_page!(ConnectionsRoute, pages::admin::connections::ConnectionsPage);
 lazy_page!(RepliesRoute, pages::admin::replies::RepliesPage);

@@ -34,6 +34,10 @@ pub enum Error {
     /// 503 with `Retry-After`, like [`Error::Busy`].
     #[error("too many sign-ins at once, try again in a moment")]
     Overloaded,
+    /// A service Baton asked on the caller's behalf (the Botpress API) failed or
+    /// refused; the message says which and why, without secrets.
+    #[error("{0}")]
+    Upstream(String),
     #[error("database error")]
     Database(#[source] sqlx::Error),
     #[error("database migration failed")]

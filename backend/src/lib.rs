@@ -8,6 +8,7 @@
 //! - `auth`: who is calling (session or API token), for every entry point;
 //! - `accounts`, `users`: people, passwords, tokens; `audit`: the audit log;
 //! - `canned`: canned replies, shared and personal; `labels`: labels on tickets;
+//! - `customers`: the customer page (details, tickets, notes, Botpress attributes);
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
 //! - `search`: full-text search over customers, tickets, messages and notes;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
@@ -33,6 +34,7 @@ pub mod botpress;
 pub mod canned;
 pub mod clock;
 pub mod connections;
+pub mod customers;
 pub mod db;
 pub mod effects;
 pub mod error;

@@ -44,7 +44,7 @@ const SETUP_URL = /\/setup\?token=/;
 
 type Target = {
   name: string;
-  /** `:ticket` stands for the seeded conversation. */
+  /** `:ticket` stands for the seeded conversation, `:customer` for its customer. */
   path: string;
   signedIn: boolean;
   /** The expected HTTP status, or null when any is fine. */
@@ -57,6 +57,8 @@ const PAGES: Target[] = [
   // The queue, with the long title and the long unbroken word seeded below.
   { name: "queue", path: "/inbox", signedIn: true, status: 200 },
   { name: "conversation", path: "/inbox/:ticket?view=mine", signedIn: true, status: 200 },
+  { name: "customer", path: "/customers/:customer", signedIn: true, status: 200 },
+  { name: "search", path: "/inbox?q=parcel", signedIn: true, status: 200 },
   { name: "agents", path: "/admin/agents", signedIn: true, status: 200 },
   { name: "connections", path: "/admin/connections", signedIn: true, status: 200 },
   { name: "audit", path: "/admin/audit", signedIn: true, status: 200 },
@@ -290,6 +292,7 @@ test.describe("every page", () => {
   type Shared = {
     bot: Bot;
     ticket: string;
+    customer: string;
     storageState: Awaited<ReturnType<BrowserContext["storageState"]>>;
   };
   let shared: Shared | undefined;
@@ -301,7 +304,7 @@ test.describe("every page", () => {
     const bot = await fakeBotpress();
     const email = createAccount("admin", `Ada Layout ${randomBytes(3).toString("hex")}`);
     const token = apiToken(email);
-    const { ticket } = await seedConversation(bot, request, token, "Parcel stuck in transit since Tuesday", 40);
+    const { ticket, customer } = await seedConversation(bot, request, token, "Parcel stuck in transit since Tuesday", 40);
     // Two more of theirs, so the list beside the conversation looks like a working day.
     for (const [title, name, text] of [
       ["Refund for a damaged kettle", "Priya Raman", "The lid arrived cracked. Can I get a refund?"],
@@ -319,7 +322,7 @@ test.describe("every page", () => {
     await expect(page).toHaveURL(/\/inbox$/);
     const storageState = await context.storageState();
     await context.close();
-    shared = { bot, ticket, storageState };
+    shared = { bot, ticket, customer, storageState };
   });
 
   test.afterAll(() => {
@@ -330,7 +333,7 @@ test.describe("every page", () => {
     if (!shared) throw new Error("the conversation was not seeded");
     return shared;
   };
-  const at = (target: Target) => target.path.replace(":ticket", seeded().ticket);
+  const at = (target: Target) => target.path.replace(":ticket", seeded().ticket).replace(":customer", seeded().customer);
 
   /** One signed-in and one signed-out page with the given options, watched for errors. */
   async function pages(browser: Browser, watch: Watch, options: BrowserContextOptions) {

@@ -1,5 +1,5 @@
 // The agent's workspace tools: canned replies, notes, labels, shortcuts, export,
-// search, who else is here (and, as it lands, the customer). Each test is what a person does.
+// search, who else is here, the customer. Each test is what a person does.
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -467,6 +467,69 @@ test("who else is here: two agents on one conversation see each other, and who i
   await expect(ana.page.getByTestId("also-here")).toHaveCount(0, { timeout: 5_000 });
 
   await ana.context.close();
+  bot.close();
+});
+
+test("the customer: details corrected, a note about them, every ticket, live for a colleague", async ({
+  browser,
+  request,
+  watch,
+}) => {
+  const bot = await fakeBotpress();
+  const tag = randomBytes(3).toString("hex");
+  const ana = await agentPage(browser, "Ana Account", { watch, context: { viewport: { width: 1280, height: 800 } } });
+  const ben = await agentPage(browser, "Ben Account", { watch });
+  // One customer, two tickets (the same email is the same customer).
+  const email = `carla-${tag}@example.org`;
+  const user = await bot.post(request, "createRemoteUser", {
+    type: "createRemoteUser",
+    payload: { role: "end-user", name: "Carla Diaz", email },
+  });
+  const older = await bot.post(request, "createRemoteConversation", {
+    type: "createRemoteConversation",
+    payload: { title: `Old order ${tag}`, description: "from the bot" },
+  });
+  await says(bot, request, older.id, user.id, { type: "text", text: "About my old order" });
+  const ticket = await bot.post(request, "createRemoteConversation", {
+    type: "createRemoteConversation",
+    payload: { title: `New order ${tag}`, description: "from the bot" },
+  });
+  await says(bot, request, ticket.id, user.id, { type: "text", text: "And my new one" });
+
+  // Ana, in the conversation, corrects the details in the right pane.
+  await ana.page.goto(`/inbox/${ticket.id}`);
+  await waitForHydration(ana.page);
+  const pane = ana.page.getByTestId("customer-profile");
+  await expect(pane.getByTestId("customer-ticket")).toHaveCount(2);
+  await expect(pane.getByTestId("customer-tickets")).toContainText(`Old order ${tag}`);
+  await pane.getByTestId("edit-customer").click();
+  const form = pane.getByTestId("customer-edit");
+  await form.getByLabel("Phone").fill("+34 600 000 000");
+  await form.getByLabel("Company").fill("Diaz & Co");
+  await form.getByRole("button", { name: "Save" }).click();
+  await expect(pane.getByTestId("customer-phone")).toHaveText("+34 600 000 000");
+  await expect(pane.getByTestId("customer-company")).toHaveText("Diaz & Co");
+
+  // Ben has the customer page open: the change and Ana's note reach him live.
+  await ben.page.goto(`/customers/${user.id}`);
+  await waitForHydration(ben.page);
+  await expect(ben.page.getByTestId("customer-name")).toHaveText("Carla Diaz");
+  await expect(ben.page.getByTestId("customer-phone")).toHaveText("+34 600 000 000");
+  await pane.getByTestId("customer-note-text").fill("Speaks Spanish; prefers email.");
+  await pane.getByTestId("add-customer-note").click();
+  await expect(pane.getByTestId("customer-note")).toContainText("Speaks Spanish");
+  await expect(pane.getByTestId("customer-note-text")).toHaveValue("");
+  await expect(ben.page.getByTestId("customer-note")).toContainText("Speaks Spanish; prefers email.");
+  await expect(ben.page.getByTestId("customer-ticket")).toHaveCount(2);
+  await saveScreenshot(ben.page, "customer");
+
+  // A ticket on the customer page opens its conversation; the note is there too.
+  await ben.page.getByRole("link", { name: `Old order ${tag}` }).click();
+  await expect(ben.page).toHaveURL(new RegExp(`/inbox/${older.id}$`));
+  await expect(ben.page.getByTestId("customer-note")).toContainText("Speaks Spanish");
+
+  await ana.context.close();
+  await ben.context.close();
   bot.close();
 });
 

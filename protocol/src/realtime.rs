@@ -95,6 +95,10 @@ pub enum Change {
     LabelsChanged {
         ticket: String,
     },
+    /// A customer's details or notes changed (`customer` is their public id).
+    CustomerChanged {
+        customer: String,
+    },
 }
 
 impl Change {
@@ -112,7 +116,15 @@ impl Change {
             | Change::NoteAdded { ticket, .. }
             | Change::Mentioned { ticket, .. }
             | Change::LabelsChanged { ticket } => Some(ticket),
-            Change::Presence { .. } => None,
+            Change::Presence { .. } | Change::CustomerChanged { .. } => None,
+        }
+    }
+
+    /// What pages match a change against: the ticket, or the customer it is about.
+    pub fn subject(&self) -> Option<&str> {
+        match self {
+            Change::CustomerChanged { customer } => Some(customer),
+            other => other.ticket(),
         }
     }
 }

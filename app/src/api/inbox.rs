@@ -159,9 +159,13 @@ pub struct OtherTicket {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerView {
+    /// `cus_…`: the customer page is `/customers/<id>`.
+    pub id: String,
     pub name: Option<String>,
     pub email: Option<String>,
     pub picture_url: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
     pub others: Vec<OtherTicket>,
 }
 
@@ -322,7 +326,10 @@ pub async fn conversation(
         closed_reason: detail.closed_reason,
         waiting_since: detail.waiting_since,
         customer: detail.customer.map(|c| CustomerView {
+            id: c.public_id,
             name: c.name,
+            phone: c.phone,
+            company: c.company,
             email: c.email,
             picture_url: c.picture_url,
             others: c

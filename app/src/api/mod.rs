@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod canned;
 pub mod connections;
+pub mod customers;
 pub mod inbox;
 pub mod labels;
 pub mod profile;

@@ -71,3 +71,12 @@ pub fn confirm(question: &str) -> bool {
         false
     }
 }
+
+/// Answers the page with 404 (on the server; the browser has no status to set),
+/// for a page whose subject does not exist.
+pub fn not_found_status() {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+}

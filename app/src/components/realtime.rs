@@ -453,9 +453,9 @@ mod client {
                     _ => {}
                 }
                 // A presence change names no ticket: an empty name makes every
-                // page that lists people refetch.
+                // page that lists people refetch. A customer's change names them.
                 c.pending
-                    .push(change.ticket().map(str::to_owned).unwrap_or_default());
+                    .push(change.subject().map(str::to_owned).unwrap_or_default());
             }
         }
         if !c.flush_scheduled {

@@ -1,6 +1,7 @@
 //! One module per page.
 
 pub mod admin;
+pub mod customer;
 pub mod home;
 pub mod inbox;
 pub mod login;

@@ -1,6 +1,7 @@
 //! The few Botpress Runtime API calls Baton makes (docs/botpress.md §9.2), with a bot id and a
 //! personal access token: find the downstream conversation of a ticket, read one
-//! conversation, and list the messages of the customer's conversation.
+//! conversation, list the messages of the customer's conversation, and read a user
+//! (the customer's attributes, for the customer page).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -79,6 +80,35 @@ pub struct Message {
     /// `incoming` (from the customer) or `outgoing` (from the bot).
     #[serde(default)]
     pub direction: Option<String>,
+}
+
+/// A Botpress user: what the bot knows about a person, its tags above all.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub tags: HashMap<String, String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+impl User {
+    /// The customer's own user (`hitl#upstream`), when this is the proxy user
+    /// hitl-api created for them.
+    pub fn upstream(&self) -> Option<&str> {
+        self.tags
+            .iter()
+            .find(|(k, v)| (*k == "upstream" || k.ends_with("#upstream")) && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Deserialize)]
+struct OneUser {
+    user: User,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +219,15 @@ impl Api {
             .get::<OneConversation>(creds, &path, &[])
             .await?
             .map(|c| c.conversation))
+    }
+
+    /// `GET /v1/chat/users/{id}`; `None` when Botpress does not know it.
+    pub async fn user(&self, creds: Credentials<'_>, id: &str) -> ApiResult<Option<User>> {
+        let path = format!("/v1/chat/users/{}", encode_segment(id));
+        Ok(self
+            .get::<OneUser>(creds, &path, &[])
+            .await?
+            .map(|u| u.user))
     }
 
     /// The `hitl` conversation hitl-api tagged with our ticket id (docs/botpress.md §9.2,

@@ -75,7 +75,8 @@ async fn store_customer(
     if let Some(email) = &email {
         let existing = sqlx::query_scalar!(
             "update customers
-             set name = coalesce(?, name), picture_url = coalesce(?, picture_url), updated_at = ?
+             set name = case when edited_at is null then coalesce(?, name) else name end,
+                 picture_url = coalesce(?, picture_url), updated_at = ?
              where connection_id = ? and email = ?
              returning public_id",
             user.name,

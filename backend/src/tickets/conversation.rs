@@ -24,9 +24,13 @@ pub struct Detail {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
+    /// `cus_…`: the customer page's address.
+    pub public_id: String,
     pub name: Option<String>,
     pub email: Option<String>,
     pub picture_url: Option<String>,
+    pub phone: Option<String>,
+    pub company: Option<String>,
     /// Their other tickets on the same connection, newest first (at most 20).
     pub others: Vec<OtherTicket>,
 }
@@ -43,7 +47,8 @@ pub async fn detail(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Detail>
     let row = views::row(db, viewer, ticket).await?;
     let facts = sqlx::query!(
         r#"select t.closed_reason as "closed_reason: ClosedReason", t.customer_id,
-                  cu.name as "name?", cu.email as "email?", cu.picture_url as "picture_url?",
+                  cu.public_id as "public_id?", cu.name as "name?", cu.email as "email?",
+                  cu.picture_url as "picture_url?", cu.phone as "phone?", cu.company as "company?",
                   (select min(m.created_at) from messages m
                     where m.ticket_id = t.id and m.origin = 'customer'
                       and m.id > coalesce((select max(a.id) from messages a
@@ -77,9 +82,12 @@ pub async fn detail(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Detail>
             .fetch_all(db)
             .await?;
             Some(Customer {
+                public_id: facts.public_id.unwrap_or_default(),
                 name: facts.name,
                 email: facts.email,
                 picture_url: facts.picture_url.filter(|u| is_web_url(u)),
+                phone: facts.phone,
+                company: facts.company,
                 others,
             })
         }

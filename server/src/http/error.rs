@@ -38,6 +38,9 @@ pub enum HttpError {
     /// The database is locked or unreachable for now; the client should retry.
     #[error("{0}")]
     Unavailable(String),
+    /// A service asked on the caller's behalf (the Botpress API) failed.
+    #[error("{0}")]
+    BadGateway(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -48,6 +51,7 @@ impl From<backend::Error> for HttpError {
             backend::Error::Invalid(m) => HttpError::BadRequest(m),
             backend::Error::NotFound(_) => HttpError::NotFound,
             backend::Error::Conflict(m) => HttpError::Conflict(m),
+            backend::Error::Upstream(m) => HttpError::BadGateway(m),
             backend::Error::NotAllowed(m) => HttpError::Forbidden(m),
             backend::Error::Unauthenticated(m) => HttpError::Unauthorized(m),
             backend::Error::Busy => HttpError::Unavailable("the database is busy, retry".into()),
@@ -69,6 +73,7 @@ impl IntoResponse for HttpError {
             HttpError::Conflict(_) => StatusCode::CONFLICT,
             HttpError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             HttpError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             HttpError::Internal(e) => {
                 tracing::error!(error = format!("{e:#}"), "request failed");

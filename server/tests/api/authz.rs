@@ -57,6 +57,14 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("canned/delete", Who::Account, "id=999999"),
     ("labels", Who::Account, ""),
     ("search", Who::Account, "q=matrix"),
+    ("customers/profile", Who::Account, "id=cus_none"),
+    (
+        "customers/update",
+        Who::Account,
+        "id=cus_none&name=x&phone=&company=",
+    ),
+    ("customers/note", Who::Account, "id=cus_none&text=hi"),
+    ("customers/botpress", Who::Account, "id=cus_none"),
     ("search/options", Who::Account, ""),
     (
         "admin/labels/create",
@@ -130,6 +138,7 @@ pub(crate) const PAGES: &[(&str, Who)] = &[
     ("/profile", Who::Account),
     ("/inbox", Who::Account),
     ("/inbox/{id}", Who::Account),
+    ("/customers/{id}", Who::Account),
     ("/admin/agents", Who::Admin),
     ("/admin/connections", Who::Admin),
     ("/admin/replies", Who::Admin),
@@ -370,8 +379,14 @@ async fn every_page_checks_who_opens_it() {
     // A real ticket: an unknown one is a 404 whoever asks.
     let conn = app.connection("authz-bot", false).await;
     let ticket = app.escalate(&conn, "Who may open this").await;
+    let customer = app.remote_user(&conn, "Who May", "who@example.org").await;
     for &(path, access) in PAGES {
-        let path = &path.replace("{id}", &ticket);
+        let subject = if path.starts_with("/customers/") {
+            &customer
+        } else {
+            &ticket
+        };
+        let path = &path.replace("{id}", subject);
         let anonymous = app.get(path).await;
         let deactivated = app.get_as(&who.deactivated.0, path).await;
         let agent = app.get_as(&who.agent.0, path).await;

@@ -18,6 +18,7 @@ mod botpress_sync;
 mod canned;
 mod cli;
 mod crash;
+mod customers;
 mod export;
 mod faults;
 mod fuzz;

@@ -8,6 +8,7 @@
 
 pub mod attachments;
 pub mod canned;
+pub mod customers;
 pub mod export;
 pub mod labels;
 pub mod search;
@@ -113,6 +114,9 @@ pub fn routes() -> Routes {
         .add(Access::Admin, routes!(labels::create))
         .add(Access::Account, routes!(labels::add, labels::remove))
         .add(Access::Account, routes!(search::search))
+        .add(Access::Account, routes!(customers::get, customers::update))
+        .add(Access::Account, routes!(customers::note))
+        .add(Access::Account, routes!(customers::botpress))
         // The composer sends files through this route too.
         .add_with_session(Access::Account, routes!(attachments::upload))
         // Downloads the pages link to.

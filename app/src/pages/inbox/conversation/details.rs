@@ -1,4 +1,5 @@
-//! The right pane: the ticket's facts, and the customer with their other tickets.
+//! The right pane: the ticket's facts, and the customer: who they are, their
+//! tickets, notes about them and Botpress's attributes (`pages::customer`).
 
 use leptos::prelude::*;
 
@@ -6,6 +7,7 @@ use super::super::waited;
 use crate::api::inbox::{ConversationData, Status};
 use crate::components::avatar::initials;
 use crate::components::time::{Shown, Time};
+use crate::pages::customer::CustomerProfile;
 
 /// The ticket's facts, in the right pane.
 #[component]
@@ -54,7 +56,7 @@ pub(super) fn Facts(c: ConversationData, now: Signal<i64>) -> impl IntoView {
 }
 
 #[component]
-pub(super) fn CustomerPanel(c: ConversationData) -> impl IntoView {
+pub(super) fn CustomerPanel(c: ConversationData, loaded: super::Loaded) -> impl IntoView {
     let Some(customer) = c.customer else {
         return view! { <section class="context-card"><h2>"Customer"</h2><p class="muted">"Not known yet."</p></section> }.into_any();
     };
@@ -81,21 +83,9 @@ pub(super) fn CustomerPanel(c: ConversationData) -> impl IntoView {
                     })}
                 </div>
             </div>
-            <h3>"Other tickets"</h3>
-            {if customer.others.is_empty() {
-                view! { <p class="muted">"None."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="plain">
-                        {customer.others.into_iter().map(|o| view! {
-                            <li>
-                                <a href=format!("/inbox/{}", o.id)>{if o.title.is_empty() { "(no title)".to_owned() } else { o.title }}</a>
-                                " " <span class="muted">{o.status.as_str()} ", " <Time ms=o.created_at shown=Shown::Full /></span>
-                            </li>
-                        }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            // Phone and company, editing, every ticket, notes about the customer and
+            // Botpress's attributes: the same tools as the customer page.
+            <CustomerProfile loaded=loaded.customer compact=true />
         </section>
     }
     .into_any()

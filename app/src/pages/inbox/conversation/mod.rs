@@ -78,6 +78,8 @@ struct Loaded {
     /// The transfer menu's state, kept here so that a refetch (which redraws the
     /// header) does not close the menu under the agent's pointer.
     menu: TransferMenuState,
+    /// The customer's details, notes and Botpress attributes (the right pane).
+    customer: crate::pages::customer::CustomerLoaded,
     /// Where the unread messages started when this ticket opened (see
     /// `transcript::marker`).
     marker: StoredValue<Option<(String, Option<i64>)>>,
@@ -148,7 +150,16 @@ pub fn ConversationPage() -> impl IntoView {
             session.then(conversation(id, Some(latest), message, note))
         },
     );
+    let current = RwSignal::new(None::<ConversationData>);
+    let customer_id = Signal::derive(move || {
+        current.with(|c: &Option<ConversationData>| {
+            c.as_ref()
+                .and_then(|c| c.customer.as_ref().map(|cu| cu.id.clone()))
+                .unwrap_or_default()
+        })
+    });
     let loaded = Loaded {
+        customer: crate::pages::customer::CustomerLoaded::new(session, customer_id),
         data,
         take,
         transfer,
@@ -160,7 +171,7 @@ pub fn ConversationPage() -> impl IntoView {
         label_menu: RwSignal::new(false),
         uploads,
         latest,
-        current: RwSignal::new(None),
+        current,
         draft: RwSignal::new(String::new()),
         focus_composer: RwSignal::new(false),
         context_open: RwSignal::new(None),
@@ -291,7 +302,7 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
                 data.get()
                     .map(|result| match result {
                         Err(AppError::NotFound(_)) => {
-                            not_found_status();
+                            crate::components::not_found_status();
                             view! {
                                 <div class="not-found">
                                     <h1>"No such conversation"</h1>
@@ -317,7 +328,7 @@ fn ConversationView(loaded: Loaded) -> impl IntoView {
                             .map(|c| {
                                 view! {
                                     <Facts c=c.clone() now />
-                                    <CustomerPanel c />
+                                    <CustomerPanel c loaded />
                                 }
                             })
                     })
@@ -367,12 +378,5 @@ fn wide_screen() -> bool {
     #[cfg(not(feature = "hydrate"))]
     {
         true
-    }
-}
-
-fn not_found_status() {
-    #[cfg(feature = "ssr")]
-    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
-        response.set_status(http::StatusCode::NOT_FOUND);
     }
 }
