@@ -55,7 +55,12 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
         let created = realtime.created.get();
         if seen.is_some_and(|s| created > s) {
             latest.with_untracked(|s| {
-                alert(s, "A customer is waiting", "A new conversation is queued.")
+                alert(
+                    s,
+                    Kind::Queue,
+                    "A customer is waiting",
+                    "A new conversation is queued.",
+                )
             });
         }
         created
@@ -67,6 +72,7 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
             latest.with_untracked(|s| {
                 alert(
                     s,
+                    Kind::Mention,
                     "You were mentioned",
                     "A colleague mentioned you in a note: see Mentions in the inbox.",
                 )
@@ -89,6 +95,7 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
             alerted.update_value(|done| done.extend(fresh.iter().cloned()));
             alert(
                 &s,
+                Kind::Queue,
                 "Still waiting",
                 &format!(
                     "{} conversation(s) unclaimed for over {} min.",
@@ -132,7 +139,15 @@ fn set_document_title(title: &str) {
     let _ = title;
 }
 
-fn alert(prefs: &Summary, title: &str, body: &str) {
+/// What an alert is about. Notifications of one kind replace each other (the
+/// latest queue news is all that matters); a mention never hides a queue alert.
+#[derive(Clone, Copy)]
+enum Kind {
+    Queue,
+    Mention,
+}
+
+fn alert(prefs: &Summary, kind: Kind, title: &str, body: &str) {
     #[cfg(feature = "hydrate")]
     {
         let focused = document().has_focus().unwrap_or(false);
@@ -145,12 +160,15 @@ fn alert(prefs: &Summary, title: &str, body: &str) {
         if prefs.desktop && notification_permission() == "granted" {
             let options = web_sys::NotificationOptions::new();
             options.set_body(body);
-            options.set_tag("baton-queue");
+            options.set_tag(match kind {
+                Kind::Queue => "baton-queue",
+                Kind::Mention => "baton-mention",
+            });
             let _ = web_sys::Notification::new_with_options(title, &options);
         }
     }
     #[cfg(not(feature = "hydrate"))]
-    let _ = (prefs, title, body);
+    let _ = (prefs, kind, title, body);
 }
 
 fn notification_permission() -> String {

@@ -136,6 +136,8 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         "/inbox".to_owned(),
         "/inbox?view=open".to_owned(),
         format!("/inbox/{}", tickets[0]),
+        "/inbox?q=anyone".to_owned(),
+        format!("/customers/{customer}"),
         "/profile".to_owned(),
         "/admin/agents".to_owned(),
         "/admin/connections".to_owned(),

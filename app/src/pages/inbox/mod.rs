@@ -29,7 +29,7 @@ use crate::components::realtime::use_realtime;
 use crate::components::session::{Session, on_signed_out};
 use crate::components::shortcuts::{HelpOpen, ShortcutHelp};
 use crate::error::AppError;
-use search::{SearchBox, SearchResults, SearchState};
+use search::{SearchBox, SearchLoaded, SearchResults, SearchState};
 
 #[component]
 pub fn InboxPage() -> impl IntoView {
@@ -57,6 +57,7 @@ pub fn InboxPage() -> impl IntoView {
     );
     let all_labels = Resource::new(|| (), move |_| session.then(labels()));
     let searching = Memo::new(move |_| SearchState::from_query(&query.read()));
+    let search = SearchLoaded::new(session, searching);
     // The conversation route inside reuses who is signed in.
     provide_context(session);
     let help = RwSignal::new(false);
@@ -65,7 +66,7 @@ pub fn InboxPage() -> impl IntoView {
     view! {
         <ShortcutHelp help />
         <div class="workspace" data-testid="workspace">
-            <Guard session page=move |_| view! { <Inbox view_name label all_labels first searching /> } />
+            <Guard session page=move |_| view! { <Inbox view_name label all_labels first searching search /> } />
             // Outside the guard: its `<Suspense>` re-runs its children, which would
             // create the conversation (and its resources) anew each time.
             <Outlet />
@@ -141,6 +142,7 @@ fn Inbox(
     all_labels: Resource<Result<Vec<LabelView>, AppError>>,
     first: Resource<Result<TicketPage, AppError>>,
     searching: Memo<SearchState>,
+    search: SearchLoaded,
 ) -> impl IntoView {
     let view_name = move || view_name.get();
     let search_on = move || searching.with(SearchState::active);
@@ -192,9 +194,9 @@ fn Inbox(
                         }
                     }>"Shortcuts"</button>
             </div>
-            <SearchBox state=searching path all_labels />
+            <SearchBox state=searching path all_labels loaded=search />
             <Show when=search_on>
-                <SearchResults state=searching path />
+                <SearchResults state=searching path loaded=search />
             </Show>
             <div class="list-views" hidden=search_on>
             <nav class="tabs" aria-label="Views">

@@ -13,7 +13,8 @@ use leptos_router::params::ParamsMap;
 
 use crate::api::labels::LabelView;
 use crate::api::search::{
-    HitKind, MAX_QUERY_CHARS, SearchFilters, SearchHit, Status, search, search_options,
+    FilterChoices, HitKind, MAX_QUERY_CHARS, SearchFilters, SearchHit, Status, search,
+    search_options,
 };
 use crate::components::session::Session;
 use crate::components::time::Time;
@@ -90,19 +91,45 @@ fn encode(value: &str) -> String {
     out
 }
 
+/// What search loads: the filters' choices and the hits of the search in the
+/// address (none while no search is on). Created by the inbox page, outside the
+/// guard (see `Guard`).
+#[derive(Clone, Copy)]
+pub struct SearchLoaded {
+    options: Resource<Result<FilterChoices, AppError>>,
+    hits: Resource<Result<Vec<SearchHit>, AppError>>,
+}
+
+impl SearchLoaded {
+    pub fn new(session: Session, state: Memo<SearchState>) -> Self {
+        Self {
+            options: Resource::new(|| (), move |_| session.then(search_options())),
+            hits: Resource::new(
+                move || state.get(),
+                move |s| async move {
+                    if !s.active() {
+                        return Ok(Vec::new());
+                    }
+                    session.then(search(s.q, s.filters)).await
+                },
+            ),
+        }
+    }
+}
+
 /// The search box and its filters.
 #[component]
 pub fn SearchBox(
     state: Memo<SearchState>,
     path: Memo<String>,
     all_labels: Resource<Result<Vec<LabelView>, AppError>>,
+    loaded: SearchLoaded,
 ) -> impl IntoView {
-    let session = use_context::<Session>().unwrap_or_else(Session::load);
     let navigate = use_navigate();
     // What the person is typing; reset whenever the address changes.
     let draft = RwSignal::new(state.get_untracked());
     Effect::new(move |_| draft.set(state.get()));
-    let options = Resource::new(|| (), move |_| session.then(search_options()));
+    let options = loaded.options;
     let submit = move |e: leptos::ev::SubmitEvent| {
         e.prevent_default();
         let draft = draft.get_untracked();
@@ -213,12 +240,12 @@ fn status_label(status: Status) -> &'static str {
 
 /// The hits of the search in the address, in place of the list.
 #[component]
-pub fn SearchResults(state: Memo<SearchState>, path: Memo<String>) -> impl IntoView {
-    let session = use_context::<Session>().unwrap_or_else(Session::load);
-    let hits = Resource::new(
-        move || state.get(),
-        move |s| session.then(search(s.q, s.filters)),
-    );
+pub fn SearchResults(
+    state: Memo<SearchState>,
+    path: Memo<String>,
+    loaded: SearchLoaded,
+) -> impl IntoView {
+    let hits = loaded.hits;
     let query = use_query_map();
     // The hit whose conversation is open, to mark it.
     let open = Memo::new(move |_| {
