@@ -157,6 +157,7 @@ impl Services {
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
             tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
+            tokio::spawn(search::run(self.db.clone(), cancel.clone())),
             tokio::spawn(media::run(
                 self.clone(),
                 self.webhook_client.clone(),

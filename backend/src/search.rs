@@ -1,8 +1,11 @@
 //! Search: one box over customers (name, email), ticket titles and descriptions,
 //! messages and notes, open and closed tickets alike, with no time window.
 //!
-//! Four SQLite FTS5 indexes (the search migration) hold the words; triggers keep
-//! them current on every write. A query is split into words the way the indexes
+//! Four SQLite FTS5 indexes (the search migrations) hold the words. Customers,
+//! tickets and notes are indexed by triggers as they are written; messages, which
+//! Botpress writes in a stream, in batches by [`run`] (a segment per batch instead
+//! of per commit), and a search first indexes whatever is left, so it never misses
+//! a message. A query is split into words the way the indexes
 //! split text, and every word must match, as a prefix (`refun` finds "refund").
 //! Messages and notes come newest first: FTS5 walks its index in that order and
 //! stops after a page, so a common word costs no more than a rare one.
@@ -10,10 +13,11 @@
 use protocol::search::{HitKind, MAX_QUERY_CHARS, SnippetPart, snippet_parts};
 use serde::{Deserialize, Serialize};
 use sqlx::SqlitePool;
+use tokio_util::sync::CancellationToken;
 
 use crate::tickets::Status;
 use crate::tickets::export::day_start;
-use crate::{Error, Result};
+use crate::{Error, Result, db};
 
 /// More words than this is a paragraph pasted by mistake, not a search.
 const MAX_WORDS: usize = 12;
@@ -30,6 +34,91 @@ const SNIPPET_WORDS: i64 = 16;
 /// `snippet_parts` splits on them.
 const MARK_START: char = '\u{E000}';
 const MARK_END: char = '\u{E001}';
+
+/// Messages indexed per batch: a few milliseconds of the write lock.
+const INDEX_BATCH: i64 = 2_000;
+/// How often the indexer looks for new messages.
+const INDEX_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Indexes up to [`INDEX_BATCH`] messages written since the last batch; returns
+/// how many.
+pub async fn index_batch(pool: &SqlitePool) -> Result<i64> {
+    // Read first, without the lock: most calls find nothing to do.
+    let (done, newest) = sqlx::query!(
+        r#"select p.last_message_id as "done!: i64",
+                  (select max(id) from messages) as "newest?: i64"
+           from search_progress p where p.id = 1"#
+    )
+    .fetch_one(pool)
+    .await
+    .map(|r| (r.done, r.newest.unwrap_or(0)))?;
+    if newest <= done {
+        return Ok(0);
+    }
+    let mut tx = db::begin_write(pool).await?;
+    let done = sqlx::query_scalar!("select last_message_id from search_progress where id = 1")
+        .fetch_one(&mut *tx)
+        .await?;
+    let until = sqlx::query_scalar!(
+        r#"select max(id) as "until: i64" from
+           (select id from messages where id > ? order by id limit ?)"#,
+        done,
+        INDEX_BATCH
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let Some(until) = until else {
+        return Ok(0);
+    };
+    let indexed = sqlx::query!(
+        "insert into search_messages (rowid, body)
+         select id, body from message_search_text where id > ? and id <= ?",
+        done,
+        until
+    )
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query!(
+        "update search_progress set last_message_id = ? where id = 1",
+        until
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(indexed as i64)
+}
+
+/// Indexes every message not indexed yet.
+pub async fn index_all(pool: &SqlitePool) -> Result<()> {
+    while index_batch(pool).await? == INDEX_BATCH {}
+    Ok(())
+}
+
+/// The indexer: new messages become searchable within a second, however fast
+/// they arrive.
+pub async fn run(pool: SqlitePool, cancel: CancellationToken) {
+    let mut tick = tokio::time::interval(INDEX_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = tick.tick() => {
+                // A full batch means more are waiting: go on without a pause.
+                loop {
+                    match index_batch(&pool).await {
+                        Ok(n) if n == INDEX_BATCH && !cancel.is_cancelled() => {}
+                        Ok(_) => break,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "search indexing failed; retrying");
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// The FTS5 expression for what a person typed: each word quoted (so nothing in it
 /// is FTS5 syntax) and a prefix; all of them must match.
@@ -218,6 +307,8 @@ pub async fn search(
         )));
     }
     let expression = match_expression(query)?;
+    // What the indexer has not reached yet (at most a second of messages).
+    index_all(db).await?;
     let (start, end) = (MARK_START.to_string(), MARK_END.to_string());
     let status = filters.status.map(Status::as_str);
     let f = filters;

@@ -294,6 +294,8 @@ pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<S
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
+    // Searchable before Baton starts, as a live instance's messages are.
+    backend::search::index_all(&db).await?;
     db.close().await;
     Ok(token)
 }

@@ -233,3 +233,40 @@ async fn bad_searches_get_a_clear_400_and_anonymous_ones_401() {
         .unwrap();
     assert_eq!(response.status(), 401);
 }
+
+#[tokio::test]
+async fn new_messages_are_indexed_in_the_background_within_a_second_or_so() {
+    let app = spawn_app().await;
+    let conn = app.connection("shop", false).await;
+    let customer = app.remote_user(&conn, "Ivy", "ivy@example.org").await;
+    let ticket = app.escalate(&conn, "Batches").await;
+    for n in 0..5 {
+        app.user_says(
+            &conn,
+            &ticket,
+            &customer,
+            json!({"type": "text", "text": format!("batch word{n}")}),
+        )
+        .await;
+    }
+    // Nobody searches: the indexer alone catches up with the newest message.
+    let newest: i64 = sqlx::query_scalar("select max(id) from messages")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    crate::helpers::eventually(5, "the indexer to reach the newest message", || async {
+        let done: i64 = sqlx::query_scalar("select last_message_id from search_progress")
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        (done >= newest).then_some(())
+    })
+    .await;
+    let indexed: i64 = sqlx::query_scalar(
+        "select count(*) from search_messages where search_messages match 'batch'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(indexed, 5);
+}
