@@ -17,7 +17,10 @@ create view message_search_text (id, body) as
                 coalesce(json_extract(payload, '$.markdown'), '') || ' ' ||
                 coalesce(json_extract(payload, '$.title'), '') || ' ' ||
                 coalesce(json_extract(payload, '$.address'), '') || ' ' ||
-                coalesce((select group_concat(json_extract(o.value, '$.label'), ' ')
+                -- Only object options have a label; a plain string (`["Yes","No"]`)
+                -- is not JSON to `json_extract`, which would fail the whole batch.
+                coalesce((select group_concat(case when o.type = 'object'
+                                                   then json_extract(o.value, '$.label') end, ' ')
                           from json_each(payload, '$.options') o), ''))
     from messages;
 

@@ -60,6 +60,17 @@ async fn one_box_finds_customers_tickets_messages_and_notes() {
         json!({"type": "choice", "text": "Pick one", "options": [{"label": "Refund", "value": "r"}]}),
     )
     .await;
+    // Payloads come as Botpress sends them: options may be plain strings, or not a
+    // list at all. They must not stop the indexer (nor searches, which wait for it).
+    for options in [json!(["Yes", "No"]), json!("loose"), json!([1, null])] {
+        app.user_says(
+            &conn,
+            &kettle,
+            &zoe,
+            json!({"type": "dropdown", "text": "Odd options", "options": options}),
+        )
+        .await;
+    }
     let sam = app.remote_user(&conn, "Sam Reed", "sam@shop.example").await;
     let parcel = app.escalate(&conn, "Where is my parcel").await;
     app.user_says(
