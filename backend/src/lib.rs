@@ -100,6 +100,8 @@ pub struct Services {
     pub api: botpress::api::Api,
     pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
     pub last_seen: Arc<accounts::people::LastSeen>,
+    /// When each connection's `last_inbound_at` was last written (once a second).
+    last_contact: Arc<clock::Every>,
     pub hub: realtime::Hub,
     /// Shared: `Services` is cloned per request, and the instruments are many.
     pub metrics: Arc<metrics::Metrics>,
@@ -133,6 +135,7 @@ impl Services {
             api,
             login_throttle: Arc::default(),
             last_seen: Arc::default(),
+            last_contact: Arc::new(clock::Every::new(1000)),
             hub: realtime::Hub::new()?,
             webhook_client,
         })

@@ -53,7 +53,7 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     let url = botpress.messages_url();
     let mut saturated = saturate(&url, &bodies, duration).await;
     let half = saturated.rate() / 2.0;
-    let mut paced = paced(
+    let mut paced_load = paced(
         &url,
         &bodies,
         half,
@@ -76,6 +76,15 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     let base = format!("http://127.0.0.1:{port}");
     wait_http(&format!("{base}/readyz")).await?;
     let mut baseline_load = saturate(&format!("{base}/ingest"), &bodies, duration).await;
+    // The baseline at Baton's half rate too: its tail is what this machine's disk and
+    // scheduler give one INSERT and one fsync, the floor for Baton's.
+    let mut baseline_paced = paced(
+        &format!("{base}/ingest"),
+        &bodies,
+        half,
+        Duration::from_secs(scale.half_rate_seconds),
+    )
+    .await;
     let _ = baseline.kill().await;
     drop(dir);
 
@@ -86,7 +95,7 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         baseline_load.errors
     );
     let ratio = saturated.rate() / baseline_load.rate();
-    let p99_half = paced.latency.percentile(99.0);
+    let p99_half = paced_load.latency.percentile(99.0);
     Ok(vec![
         Row::new(
             "Ingest, saturated",
@@ -107,14 +116,17 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         Row::new(
             "Ingest, half rate",
             format!(
-                "p99 **{}**, p50 {} at {half:.0} req/s ({} requests, {} errors)",
+                "p99 **{}**, p50 {} at {half:.0} req/s ({} requests, {} errors; the baseline \
+                 at the same rate: p99 {}, p50 {})",
                 ms(p99_half),
-                ms(paced.latency.percentile(50.0)),
-                paced.latency.len(),
-                paced.errors
+                ms(paced_load.latency.percentile(50.0)),
+                paced_load.latency.len(),
+                paced_load.errors,
+                ms(baseline_paced.latency.percentile(99.0)),
+                ms(baseline_paced.latency.percentile(50.0)),
             ),
             "p99 ≤ 10 ms",
-            p99_half <= Duration::from_millis(10) && paced.errors == 0,
+            p99_half <= Duration::from_millis(10) && paced_load.errors == 0,
         ),
     ])
 }

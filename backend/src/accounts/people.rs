@@ -1,12 +1,9 @@
 //! The people admins manage: the agent list, edits, and "last seen".
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::clock::now_ms;
+use crate::clock::{Every, now_ms};
 use crate::users::Role;
 use crate::{Error, Result, db};
 
@@ -117,26 +114,26 @@ pub async fn update(pool: &SqlitePool, user: i64, name: &str, role: Role) -> Res
 /// Remembers when each account was last active, writing to the database at most once
 /// a minute per account, so that a busy agent does not turn every request into a
 /// write.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LastSeen {
-    written: Mutex<HashMap<i64, i64>>,
+    written: Every,
 }
 
 const WRITE_EVERY_MS: i64 = 60 * 1000;
 
+impl Default for LastSeen {
+    fn default() -> Self {
+        Self {
+            written: Every::new(WRITE_EVERY_MS),
+        }
+    }
+}
+
 impl LastSeen {
     pub async fn touch(&self, pool: &SqlitePool, user: i64) -> Result<()> {
         let now = now_ms();
-        {
-            let Ok(mut written) = self.written.lock() else {
-                return Ok(());
-            };
-            match written.get(&user) {
-                Some(at) if now - at < WRITE_EVERY_MS => return Ok(()),
-                _ => {
-                    written.insert(user, now);
-                }
-            }
+        if !self.written.due(user, now) {
+            return Ok(());
         }
         sqlx::query!("update users set last_seen_at = ? where id = ?", now, user)
             .execute(pool)

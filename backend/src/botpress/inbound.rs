@@ -21,27 +21,50 @@ use crate::{Result, Services, connections, ids};
 /// conversation only after our createRemoteConversation answer (docs/botpress.md §9.2).
 pub const SYNC_DELAY_MS: i64 = 3_000;
 
-/// Records when the bot last reached us. At most once a second per connection: the
-/// admin page shows it to the second, and under load the writes of one batch then
-/// change the row once instead of once per message.
-async fn touch(conn: &mut SqliteConnection, connection: i64, now: i64) -> Result<()> {
-    sqlx::query!(
-        "update connections set last_inbound_at = ?1
-         where id = ?2 and (last_inbound_at is null or last_inbound_at <= ?1 - 1000)",
-        now,
-        connection
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+/// One inbound call: which bot, and when.
+#[derive(Clone, Copy)]
+struct Call {
+    connection: i64,
+    now: i64,
+    /// Whether this call writes `last_inbound_at` (see `touch`).
+    record_contact: bool,
+}
+
+impl Call {
+    fn new(services: &Services, connection: i64) -> Self {
+        let now = now_ms();
+        Self {
+            connection,
+            now,
+            record_contact: services.last_contact.due(connection, now),
+        }
+    }
+
+    /// Records when the bot last reached us, at most once a second per connection:
+    /// the admin page shows it to the second, and a skipped statement is one round
+    /// trip less on the writer's connection, which every Botpress write waits for.
+    async fn touch(self, conn: &mut SqliteConnection) -> Result<()> {
+        if !self.record_contact {
+            return Ok(());
+        }
+        sqlx::query!(
+            "update connections set last_inbound_at = ?1
+             where id = ?2 and (last_inbound_at is null or last_inbound_at < ?1)",
+            self.now,
+            self.connection
+        )
+        .execute(&mut *conn)
+        .await?;
+        Ok(())
+    }
 }
 
 /// `/ping`: records that the bot can reach us.
 pub async fn ping(services: &Services, connection: i64) -> Result<()> {
-    let now = now_ms();
+    let call = Call::new(services, connection);
     services
         .writer
-        .write(move |conn| Box::pin(touch(conn, connection, now)))
+        .write(move |conn| Box::pin(call.touch(conn)))
         .await
 }
 
@@ -52,7 +75,7 @@ pub async fn create_remote_user(
     connection: i64,
     user: RemoteUser,
 ) -> Result<String> {
-    let now = now_ms();
+    let call = Call::new(services, connection);
     let email = user
         .email
         .clone()
@@ -60,18 +83,20 @@ pub async fn create_remote_user(
         .filter(|e| !e.is_empty());
     services
         .writer
-        .write(move |conn| Box::pin(store_customer(conn, connection, user, email, now)))
+        .write(move |conn| Box::pin(store_customer(conn, call, user, email)))
         .await
 }
 
 async fn store_customer(
     conn: &mut SqliteConnection,
-    connection: i64,
+    call: Call,
     user: RemoteUser,
     email: Option<String>,
-    now: i64,
 ) -> Result<String> {
-    touch(conn, connection, now).await?;
+    let Call {
+        connection, now, ..
+    } = call;
+    call.touch(conn).await?;
     if let Some(email) = &email {
         let existing = sqlx::query_scalar!(
             "update customers
@@ -116,7 +141,7 @@ pub async fn create_remote_conversation(
     connection: i64,
     conversation: RemoteConversation,
 ) -> Result<String> {
-    let now = now_ms();
+    let call = Call::new(services, connection);
     let remote_id = ids::new_id(ids::TICKET)?;
     let title = conversation.title.unwrap_or_default();
     let description = conversation.description.unwrap_or_default();
@@ -127,7 +152,7 @@ pub async fn create_remote_conversation(
     };
     let effects = services
         .writer
-        .write(move |conn| Box::pin(store_ticket(conn, connection, ticket, now)))
+        .write(move |conn| Box::pin(store_ticket(conn, call, ticket)))
         .await?;
     services.apply(effects);
     Ok(remote_id)
@@ -141,18 +166,16 @@ struct Created {
 
 /// Inserts the ticket; its effects: the event, the alert, and a Botpress API sync
 /// when the connection has credentials for one.
-async fn store_ticket(
-    conn: &mut SqliteConnection,
-    connection: i64,
-    ticket: Created,
-    now: i64,
-) -> Result<Effects> {
+async fn store_ticket(conn: &mut SqliteConnection, call: Call, ticket: Created) -> Result<Effects> {
+    let Call {
+        connection, now, ..
+    } = call;
     let Created {
         remote_id,
         title,
         description,
     } = ticket;
-    touch(conn, connection, now).await?;
+    call.touch(conn).await?;
     let can_sync = connections::secrets(&mut *conn, connection)
         .await?
         .api_credentials()
@@ -200,10 +223,10 @@ pub async fn bot_sends_message(
     message: BotSendsMessage,
 ) -> Result<()> {
     message.validate()?;
-    let now = now_ms();
+    let call = Call::new(services, connection);
     let effects = services
         .writer
-        .write(move |conn| Box::pin(store_message(conn, connection, message, now)))
+        .write(move |conn| Box::pin(store_message(conn, call, message)))
         .await?;
     services.apply(effects);
     Ok(())
@@ -211,18 +234,40 @@ pub async fn bot_sends_message(
 
 async fn store_message(
     conn: &mut SqliteConnection,
-    connection: i64,
+    call: Call,
     message: BotSendsMessage,
-    now: i64,
 ) -> Result<Effects> {
+    let Call {
+        connection, now, ..
+    } = call;
     let mut effects = Effects::new();
-    touch(conn, connection, now).await?;
-    let ticket = ticket_for_message(conn, connection, &message.remote_conversation_id, now).await?;
-    let (origin, customer) = if message.is_from_bot() {
-        (Origin::System, None)
-    } else {
-        let customer = customer_for_message(conn, connection, &message.remote_user_id, now).await?;
-        (Origin::Customer, Some(customer))
+    call.touch(conn).await?;
+    // What the message needs to know, in one statement: each statement is a round
+    // trip on the writer's connection.
+    let found = sqlx::query!(
+        r#"select
+            (select id from tickets where connection_id = ?1 and remote_id = ?2)
+                as "ticket?: i64",
+            (select id from customers where connection_id = ?1 and public_id = ?3)
+                as "customer?: i64",
+            (select end_notice_text from connections where id = ?1) as "end_notice?: String""#,
+        connection,
+        message.remote_conversation_id,
+        message.remote_user_id
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    let ticket = match found.ticket {
+        Some(ticket) => ticket,
+        None => recover_ticket(conn, connection, &message.remote_conversation_id, now).await?,
+    };
+    let (origin, customer) = match found.customer {
+        _ if message.is_from_bot() => (Origin::System, None),
+        Some(customer) => (Origin::Customer, Some(customer)),
+        None => (
+            Origin::Customer,
+            Some(recover_customer(conn, connection, &message.remote_user_id, now).await?),
+        ),
     };
     let kind = message.message_type().to_owned();
     let payload_value = Value::Object(message.payload.clone());
@@ -282,7 +327,7 @@ async fn store_message(
     if !message.is_from_bot() && status == Status::Closed {
         lifecycle::reopen_in(conn, &mut effects, ticket, now).await?;
     }
-    if message.is_from_bot() && is_end_notice(conn, connection, &message).await? {
+    if message.is_from_bot() && is_end_notice(&message, found.end_notice.as_deref()) {
         lifecycle::close_in(conn, &mut effects, ticket, ClosedReason::CustomerEnded, now).await?;
         sqlx::query!(
             "update tickets set end_notice_at = ? where id = ?",
@@ -295,44 +340,26 @@ async fn store_message(
     Ok(effects)
 }
 
-async fn is_end_notice(
-    conn: &mut SqliteConnection,
-    connection: i64,
-    message: &BotSendsMessage,
-) -> Result<bool> {
+/// Whether a bot message is the connection's end notice (the text the bot sends when
+/// the customer ends the conversation).
+fn is_end_notice(message: &BotSendsMessage, notice: Option<&str>) -> bool {
     if message.message_type() != "text" {
-        return Ok(false);
+        return false;
     }
-    let Some(text) = message.payload.get("text").and_then(Value::as_str) else {
-        return Ok(false);
-    };
-    let notice = sqlx::query_scalar!(
-        "select end_notice_text from connections where id = ?",
-        connection
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(text.trim() == notice.trim())
+    match (message.payload.get("text").and_then(Value::as_str), notice) {
+        (Some(text), Some(notice)) => text.trim() == notice.trim(),
+        _ => false,
+    }
 }
 
-async fn ticket_for_message(
+/// Botpress knows a conversation we do not (a restored backup, a deleted ticket, a
+/// second Baton): the message is kept in a ticket flagged for a person to look at.
+async fn recover_ticket(
     conn: &mut SqliteConnection,
     connection: i64,
     remote_id: &str,
     now: i64,
 ) -> Result<i64> {
-    let found = sqlx::query_scalar!(
-        r#"select id as "id!" from tickets where connection_id = ? and remote_id = ?"#,
-        connection,
-        remote_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
-    // Botpress knows a conversation we do not (a restored backup, a deleted ticket, a
-    // second Baton): keep the message in a ticket flagged for a person to look at.
     tracing::warn!(
         connection,
         remote_id,
@@ -355,22 +382,13 @@ async fn ticket_for_message(
     .await?)
 }
 
-async fn customer_for_message(
+/// A customer id Botpress sent that we do not know: kept as a recovered customer.
+async fn recover_customer(
     conn: &mut SqliteConnection,
     connection: i64,
     public_id: &str,
     now: i64,
 ) -> Result<i64> {
-    let found = sqlx::query_scalar!(
-        r#"select id as "id!" from customers where connection_id = ? and public_id = ?"#,
-        connection,
-        public_id
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if let Some(id) = found {
-        return Ok(id);
-    }
     tracing::warn!(
         connection,
         public_id,
@@ -399,10 +417,10 @@ pub async fn close_remote_ticket(
 ) -> Result<()> {
     request.validate()?;
     let conversation = request.payload.botpress_conversation_id;
-    let now = now_ms();
+    let call = Call::new(services, connection);
     let effects = services
         .writer
-        .write(move |conn| Box::pin(store_close(conn, connection, conversation, now)))
+        .write(move |conn| Box::pin(store_close(conn, call, conversation)))
         .await?;
     services.apply(effects);
     Ok(())
@@ -412,12 +430,14 @@ pub async fn close_remote_ticket(
 /// it up.
 async fn store_close(
     conn: &mut SqliteConnection,
-    connection: i64,
+    call: Call,
     conversation: String,
-    now: i64,
 ) -> Result<Effects> {
+    let Call {
+        connection, now, ..
+    } = call;
     let mut effects = Effects::new();
-    touch(conn, connection, now).await?;
+    call.touch(conn).await?;
     let request_id = sqlx::query_scalar!(
         r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
          values (?, ?, ?)

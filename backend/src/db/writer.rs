@@ -19,7 +19,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Error, Result};
@@ -154,15 +154,19 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Box<dyn Job>>) -> bool {
     true
 }
 
+/// Runs one write inside a savepoint, so that a failure undoes that write alone.
+///
+/// The savepoint is never released: `COMMIT` ends every open savepoint with the
+/// transaction, and a `RELEASE` would be one more round trip to SQLite's thread per
+/// write on the one connection every Botpress write waits for. Reusing the name is
+/// safe: `ROLLBACK TO` goes back to the newest savepoint of that name, which is this
+/// write's, since the writes run one after another.
 async fn in_savepoint(conn: &mut SqliteConnection, job: &mut dyn Job) -> Result<()> {
-    let mut savepoint = conn.begin().await?;
-    match job.run(&mut savepoint).await {
-        Ok(()) => {
-            savepoint.commit().await?;
-            Ok(())
-        }
+    sqlx::query("savepoint write").execute(&mut *conn).await?;
+    match job.run(conn).await {
+        Ok(()) => Ok(()),
         Err(e) => {
-            savepoint.rollback().await?;
+            sqlx::query("rollback to write").execute(&mut *conn).await?;
             Err(e)
         }
     }
@@ -322,11 +326,27 @@ mod tests {
         while queued(&writer).await < 2 {
             tokio::task::yield_now().await;
         }
+        // A second failure after a success must undo itself only, not the success
+        // before it (the savepoints share a name).
+        let w = writer.clone();
+        let failing_too = tokio::spawn(async move {
+            w.write(|conn| {
+                Box::pin(async move {
+                    insert(3)(conn).await?;
+                    Err::<(), _>(Error::invalid("nor this"))
+                })
+            })
+            .await
+        });
+        while queued(&writer).await < 3 {
+            tokio::task::yield_now().await;
+        }
         release.send(()).unwrap();
         first.await.unwrap().unwrap();
         assert!(matches!(failing.await.unwrap(), Err(Error::Invalid(m)) if m == "no"));
         assert_eq!(fine.await.unwrap().unwrap(), 2);
-        // The failed write's own insert is gone; its batch-mate's is stored.
+        assert!(matches!(failing_too.await.unwrap(), Err(Error::Invalid(m)) if m == "nor this"));
+        // The failed writes' own inserts are gone; their batch-mates' are stored.
         assert_eq!(stored(&pool).await, vec![0, 2]);
         assert_eq!(writer.commits(), 2);
     }
