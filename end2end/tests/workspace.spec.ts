@@ -152,7 +152,20 @@ test("private notes: a colleague's note and @mention, never sent to Botpress", a
   await helper.page.getByTestId("mode-note").click();
   const helperComposer = helper.page.getByTestId("composer");
   await expect(helperComposer).toBeEnabled();
-  await helperComposer.fill(`@${holder.name} the photos show transport damage, refund in full.`);
+  // Typing `@` and part of a name offers the colleague; Enter puts the whole name in.
+  await helperComposer.fill("");
+  // (Lower case, and up to the last characters of its random suffix: unique.)
+  await helperComposer.pressSequentially(`@${holder.name.slice(0, -2).toLowerCase()}`);
+  const mentionPicker = helper.page.getByTestId("mention-picker");
+  await expect(mentionPicker).toBeVisible();
+  await expect(mentionPicker.getByRole("option").first()).toContainText(holder.name);
+  await expect(mentionPicker.getByRole("option", { name: /Hugo Helper/ })).toHaveCount(0);
+  await saveScreenshot(helper.page, "mention-picker-1280");
+  await helperComposer.press("Enter");
+  await expect(mentionPicker).toBeHidden();
+  await expect(helperComposer).toHaveValue(`@${holder.name} `);
+  await helperComposer.pressSequentially("the photos show transport damage, refund in full.");
+  await expect(mentionPicker).toBeHidden();
   await helperComposer.press("Enter");
   const helperNote = helper.page.getByTestId("note").last();
   await expect(helperNote).toContainText("transport damage");

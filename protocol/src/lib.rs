@@ -11,11 +11,13 @@
 //! - `account`: role and presence;
 //! - `canned`: the rules and the variables of canned replies;
 //! - `label`: the rules for a label's name and colour;
+//! - `mention`: typing `@` in a note, and picking a colleague;
 //! - `search`: the kinds of search hits and their snippets.
 
 pub mod account;
 pub mod canned;
 pub mod label;
+pub mod mention;
 pub mod realtime;
 pub mod search;
 pub mod ticket;

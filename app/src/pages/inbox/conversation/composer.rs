@@ -1,16 +1,18 @@
 //! The composer: the reply box, sending, attachments, the canned-reply picker (type
-//! `/` and a shortcut), and private notes (the *Note* tab: for colleagues only).
+//! `/` and a shortcut), and private notes (the *Note* tab: for colleagues only), where
+//! `@` offers the colleagues to mention.
 
 use leptos::html;
 use leptos::prelude::*;
-use protocol::canned;
+use protocol::{canned, mention};
 
 use super::{CanWrite, Loaded, can_write};
 use crate::api::canned::{CannedReply, canned_replies};
-use crate::api::inbox::{AddNote, ConversationData, SendReply};
+use crate::api::inbox::{AddNote, Colleague, ConversationData, SendReply, colleagues};
 use crate::components::session::Session;
+use crate::error::AppError;
 
-/// The most replies the picker lists at once (typing narrows them).
+/// The most choices a picker lists at once (typing narrows them).
 const PICKER_ROWS: usize = 8;
 
 #[component]
@@ -76,7 +78,24 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
         realtime.sent(&send_id);
     };
     let send_key = send.clone();
-    let picker = Picker::new(text);
+    let picker = canned_picker(text);
+    // Where the caret is (a byte offset into the draft), for the `@` picker.
+    let caret = RwSignal::new(0_usize);
+    let typing_mention = Memo::new(move |_| {
+        if !noting.get() {
+            return None;
+        }
+        let at = caret.get();
+        text.with(|t| mention::typed(t, at).map(|m| (m.start, at, m.query.to_owned())))
+    });
+    let mentions = mention_picker(typing_mention);
+    let track_caret = move || {
+        if let Some(el) = field.get_untracked() {
+            let units = el.selection_start().ok().flatten().unwrap_or(0);
+            let units = usize::try_from(units).unwrap_or(0);
+            caret.set(text.with_untracked(|t| mention::from_utf16(t, units)));
+        }
+    };
     let agent_name = use_context::<Session>()
         .and_then(|s| s.user_untracked())
         .map(|u| u.name)
@@ -89,26 +108,50 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
             let _ = el.focus();
         }
     };
+    // The picked name replaces what was typed after the `@`; the caret goes after it.
+    let pick_mention = move |person: Colleague| {
+        let Some((start, at, _)) = typing_mention.get_untracked() else {
+            return;
+        };
+        let (draft, after) = text.with_untracked(|t| mention::insert(t, start, at, &person.name));
+        if let Some(el) = field.get_untracked() {
+            // The value first, so that the caret set next is not moved to the end
+            // when the draft's binding writes the same value.
+            el.set_value(&draft);
+            let units = u32::try_from(mention::to_utf16(&draft, after)).unwrap_or(u32::MAX);
+            let _ = el.set_selection_range(units, units);
+            let _ = el.focus();
+        }
+        text.set(draft);
+        caret.set(after);
+    };
     let choose_key = choose.clone();
     let on_key = move |e: leptos::ev::KeyboardEvent| {
         if e.is_composing() {
             return;
         }
-        // While the picker is open, the arrows move in it, Enter or Tab takes the
-        // highlighted reply, and Escape closes it (the text stays).
-        let shown = picker.shown.get_untracked();
-        if !shown.is_empty() {
-            let n = shown.len();
-            match e.key().as_str() {
-                "ArrowDown" => picker.highlight.update(|h| *h = (*h + 1) % n),
-                "ArrowUp" => picker.highlight.update(|h| *h = (*h + n - 1) % n),
-                "Enter" | "Tab" => {
-                    let pick = shown[picker.highlight.get_untracked().min(n - 1)].clone();
-                    choose_key(pick);
-                }
-                "Escape" => picker.dismissed.set(true),
-                _ => return,
+        // While a picker is open, the arrows move in it, Enter or Tab takes the
+        // highlighted choice, and Escape closes it (the text stays).
+        let people = mentions.shown.get_untracked();
+        let replies = picker.shown.get_untracked();
+        let handled = if !people.is_empty() {
+            match mentions.key(&e.key()) {
+                Some(Some(i)) => pick_mention(people[i].clone()),
+                Some(None) => {}
+                None => return,
             }
+            true
+        } else if !replies.is_empty() {
+            match picker.key(&e.key()) {
+                Some(Some(i)) => choose_key(replies[i].clone()),
+                Some(None) => {}
+                None => return,
+            }
+            true
+        } else {
+            false
+        };
+        if handled {
             e.prevent_default();
             return;
         }
@@ -185,19 +228,56 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
                 prop:value=move || text.get()
                 on:input=move |e| {
                     text.set(event_target_value(&e));
+                    track_caret();
                     realtime.typing(&typing_id);
                 }
                 on:keydown=on_key
+                on:keyup=move |_| track_caret()
+                on:click=move |_| track_caret()
                 role="combobox"
                 aria-autocomplete="list"
-                aria-controls="canned-picker"
-                aria-expanded=move || (!picker.shown.with(Vec::is_empty)).to_string()
+                aria-controls="canned-picker mention-picker"
+                aria-expanded=move || {
+                    (!picker.shown.with(Vec::is_empty) || !mentions.shown.with(Vec::is_empty))
+                        .to_string()
+                }
                 aria-activedescendant=move || {
-                    (!picker.shown.with(Vec::is_empty))
-                        .then(|| format!("canned-{}", picker.highlight.get()))
+                    if !mentions.shown.with(Vec::is_empty) {
+                        Some(format!("mention-{}", mentions.highlight.get()))
+                    } else {
+                        (!picker.shown.with(Vec::is_empty))
+                            .then(|| format!("canned-{}", picker.highlight.get()))
+                    }
                 }
             ></textarea>
-            <PickerList picker choose />
+            {choice_list(ChoiceList {
+                id: "canned",
+                label: "Canned replies",
+                picker,
+                item: |reply: &CannedReply| {
+                    let preview: String = reply.body.chars().take(120).collect();
+                    view! {
+                        <code>{format!("/{}", reply.shortcut)}</code>
+                        {reply.shared.then(|| view! { <span class="tag">"team"</span> })}
+                        <span class="canned-preview">{preview}</span>
+                    }
+                    .into_any()
+                },
+                choose,
+            })}
+            {choice_list(ChoiceList {
+                id: "mention",
+                label: "Colleagues to mention",
+                picker: mentions,
+                item: |person: &Colleague| {
+                    view! {
+                        <span>{person.name.clone()}</span>
+                        <span class="canned-preview">{person.presence.clone()}</span>
+                    }
+                    .into_any()
+                },
+                choose: pick_mention,
+            })}
             <div class="composer-actions">
                 <label class=move || if disabled() { "button secondary attach disabled" } else { "button secondary attach" }
                     hidden=move || noting.get()>
@@ -235,30 +315,33 @@ fn values(data: Option<&ConversationData>, agent_name: &str) -> canned::Values {
     }
 }
 
-/// The canned-reply picker's state. It is open while the whole draft is `/` and a
-/// query without spaces, until the agent picks a reply or presses Escape. The
-/// replies load each time it opens, so a colleague's new team reply is there.
-#[derive(Clone, Copy)]
-struct Picker {
-    /// The replies that match the query, best first.
-    shown: Memo<Vec<CannedReply>>,
+/// A picker's state: the choices shown (none while it is closed), the highlighted one,
+/// and whether Escape closed it.
+struct Picker<T: Send + Sync + 'static> {
+    shown: Memo<Vec<T>>,
     highlight: RwSignal<usize>,
     dismissed: RwSignal<bool>,
 }
 
-impl Picker {
-    fn new(text: RwSignal<String>) -> Self {
-        let load = Action::new(|_: &()| canned_replies());
+impl<T: Send + Sync + 'static> Clone for Picker<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Send + Sync + 'static> Copy for Picker<T> {}
+
+impl<T: Clone + PartialEq + Send + Sync + 'static> Picker<T> {
+    /// A picker open while `query` is `Some`. The choices load each time it opens, so
+    /// a colleague's new team reply or a new colleague is there; `filter` narrows and
+    /// orders them for the query. Leaving the query re-arms a dismissed picker.
+    fn new<Q: Clone + PartialEq + Send + Sync + 'static>(
+        query: Memo<Option<Q>>,
+        load: Action<(), Result<Vec<T>, AppError>>,
+        filter: fn(&Q, Vec<T>) -> Vec<T>,
+    ) -> Self {
         let dismissed = RwSignal::new(false);
         let highlight = RwSignal::new(0_usize);
-        let query = Memo::new(move |_| {
-            text.with(|t| {
-                t.strip_prefix('/')
-                    .filter(|q| !q.contains(char::is_whitespace))
-                    .map(str::to_owned)
-            })
-        });
-        // Opening (re)loads the replies; leaving the `/` state re-arms the picker.
         Effect::new(move |was_open: Option<bool>| {
             let open = query.with(Option::is_some);
             if open && was_open != Some(true) {
@@ -276,20 +359,12 @@ impl Picker {
             if dismissed.get() {
                 return Vec::new();
             }
-            let Some(Ok(replies)) = load.value().get() else {
+            let Some(Ok(choices)) = load.value().get() else {
                 return Vec::new();
             };
-            let mut ranked: Vec<(u8, CannedReply)> = replies
-                .into_iter()
-                .filter_map(|r| canned::rank(&query, &r.shortcut, &r.body).map(|k| (k, r)))
-                .collect();
-            // Stable: within a rank, the server's order (one's own first) holds.
-            ranked.sort_by_key(|(k, _)| *k);
-            ranked
-                .into_iter()
-                .take(PICKER_ROWS)
-                .map(|(_, r)| r)
-                .collect()
+            let mut shown = filter(&query, choices);
+            shown.truncate(PICKER_ROWS);
+            shown
         });
         Effect::new(move |_| {
             shown.track();
@@ -301,29 +376,98 @@ impl Picker {
             dismissed,
         }
     }
+
+    /// What a key does while the picker is open: `None`, nothing (the key goes on);
+    /// `Some(Some(i))`, take choice `i`; `Some(None)`, handled here.
+    fn key(self, key: &str) -> Option<Option<usize>> {
+        let n = self.shown.with_untracked(Vec::len).max(1);
+        match key {
+            "ArrowDown" => self.highlight.update(|h| *h = (*h + 1) % n),
+            "ArrowUp" => self.highlight.update(|h| *h = (*h + n - 1) % n),
+            "Enter" | "Tab" => return Some(Some(self.highlight.get_untracked().min(n - 1))),
+            "Escape" => self.dismissed.set(true),
+            _ => return None,
+        }
+        Some(None)
+    }
 }
 
-#[component]
-fn PickerList(
-    picker: Picker,
-    choose: impl Fn(CannedReply) + Clone + Send + Sync + 'static,
-) -> impl IntoView {
+/// The canned-reply picker: open while the whole draft is `/` and a query without
+/// spaces, until the agent picks a reply or presses Escape.
+fn canned_picker(text: RwSignal<String>) -> Picker<CannedReply> {
+    let query = Memo::new(move |_| {
+        text.with(|t| {
+            t.strip_prefix('/')
+                .filter(|q| !q.contains(char::is_whitespace))
+                .map(str::to_owned)
+        })
+    });
+    Picker::new(
+        query,
+        Action::new(|_: &()| canned_replies()),
+        |query: &String, replies| {
+            let mut ranked: Vec<(u8, CannedReply)> = replies
+                .into_iter()
+                .filter_map(|r| canned::rank(query, &r.shortcut, &r.body).map(|k| (k, r)))
+                .collect();
+            // Stable: within a rank, the server's order (one's own first) holds.
+            ranked.sort_by_key(|(k, _)| *k);
+            ranked.into_iter().map(|(_, r)| r).collect()
+        },
+    )
+}
+
+/// The `@` picker of a note: open while a mention is being typed (`typing`: the `@`,
+/// the caret and the query), offering the colleagues whose name or a word of it
+/// starts with the query, online first (the server's order).
+fn mention_picker(typing: Memo<Option<(usize, usize, String)>>) -> Picker<Colleague> {
+    Picker::new(
+        typing,
+        Action::new(|_: &()| colleagues()),
+        |(_, _, query): &(usize, usize, String), people| {
+            people
+                .into_iter()
+                .filter(|p| mention::offers(&p.name, query))
+                .collect()
+        },
+    )
+}
+
+/// What a picker's list shows: its element ids (`{id}-picker`, `{id}-{i}`), its label,
+/// each choice's content, and what picking one does.
+struct ChoiceList<T: Send + Sync + 'static, F> {
+    id: &'static str,
+    label: &'static str,
+    picker: Picker<T>,
+    item: fn(&T) -> AnyView,
+    choose: F,
+}
+
+fn choice_list<T, F>(list: ChoiceList<T, F>) -> impl IntoView
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    F: Fn(T) + Clone + Send + Sync + 'static,
+{
+    let ChoiceList {
+        id,
+        label,
+        picker,
+        item,
+        choose,
+    } = list;
     view! {
-        <ul id="canned-picker" class="canned-picker" role="listbox" aria-label="Canned replies"
-            data-testid="canned-picker" hidden=move || picker.shown.with(Vec::is_empty)>
-            {move || picker.shown.get().into_iter().enumerate().map(|(i, reply)| {
+        <ul id=format!("{id}-picker") class="canned-picker" role="listbox" aria-label=label
+            data-testid=format!("{id}-picker") hidden=move || picker.shown.with(Vec::is_empty)>
+            {move || picker.shown.get().into_iter().enumerate().map(|(i, choice)| {
                 let choose = choose.clone();
                 let selected = move || picker.highlight.get() == i;
-                let preview: String = reply.body.chars().take(120).collect();
-                let pick = reply.clone();
+                let content = item(&choice);
                 view! {
-                    <li id=format!("canned-{i}") role="option" aria-selected=move || selected().to_string()
+                    <li id=format!("{id}-{i}") role="option" aria-selected=move || selected().to_string()
                         class:selected=selected
                         // mousedown, not click: the textarea keeps the focus.
-                        on:mousedown=move |e| { e.prevent_default(); choose(pick.clone()); }>
-                        <code>{format!("/{}", reply.shortcut)}</code>
-                        {reply.shared.then(|| view! { <span class="tag">"team"</span> })}
-                        <span class="canned-preview">{preview}</span>
+                        on:mousedown=move |e| { e.prevent_default(); choose(choice.clone()); }>
+                        {content}
                     </li>
                 }
             }).collect_view()}
