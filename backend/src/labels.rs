@@ -11,6 +11,7 @@ use crate::audit::{Actor, audit_in};
 use crate::clock::now_ms;
 use crate::effects::Effects;
 use crate::error::ResultExt;
+use crate::tickets::activity;
 use crate::users::{Role, User};
 use crate::{Error, Result, Services, db};
 
@@ -174,7 +175,7 @@ async fn set(services: &Services, by: &User, ticket: i64, label: i64, on: bool) 
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound("ticket"))?;
-    sqlx::query_scalar!(r#"select id as "id!" from labels where id = ?"#, label)
+    let name = sqlx::query_scalar!("select name from labels where id = ?", label)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(Error::NotFound("label"))?;
@@ -201,6 +202,13 @@ async fn set(services: &Services, by: &User, ticket: i64, label: i64, on: bool) 
         .rows_affected()
     };
     if changed > 0 {
+        let action = if on {
+            activity::Action::Labelled
+        } else {
+            activity::Action::Unlabelled
+        };
+        activity::record_detail_in(&mut tx, ticket, Some(by.id), action, None, Some(&name), now)
+            .await?;
         effects.publish(Change::LabelsChanged { ticket: remote_id });
     }
     services.commit(tx, effects).await?;

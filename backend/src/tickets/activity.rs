@@ -20,6 +20,10 @@ pub enum Action {
     Reopened,
     /// A failed message queued again.
     Resent,
+    /// A label put on the ticket (its name is the line's detail).
+    Labelled,
+    /// A label taken off.
+    Unlabelled,
 }
 
 impl Action {
@@ -31,16 +35,20 @@ impl Action {
             Action::HandedBack => "handed_back",
             Action::Reopened => "reopened",
             Action::Resent => "resent",
+            Action::Labelled => "labelled",
+            Action::Unlabelled => "unlabelled",
         }
     }
 
-    const ALL: [Action; 6] = [
+    const ALL: [Action; 8] = [
         Action::Took,
         Action::TookOver,
         Action::Transferred,
         Action::HandedBack,
         Action::Reopened,
         Action::Resent,
+        Action::Labelled,
+        Action::Unlabelled,
     ];
 
     fn parse(raw: &str) -> Option<Self> {
@@ -56,11 +64,14 @@ impl Action {
             Action::HandedBack => "ticket.hand_back",
             Action::Reopened => "ticket.reopen",
             Action::Resent => "ticket.resend",
+            Action::Labelled => "ticket.label",
+            Action::Unlabelled => "ticket.unlabel",
         }
     }
 
-    /// The line agents read, with the names of who acted and of the other person.
-    fn sentence(self, actor: &str, other: &str) -> String {
+    /// The line agents read, with the names of who acted and of the other person,
+    /// and what it was about.
+    fn sentence(self, actor: &str, other: &str, detail: &str) -> String {
         match self {
             Action::Took => format!("{actor} took this conversation"),
             Action::TookOver => format!("{actor} took this conversation over from {other}"),
@@ -68,6 +79,8 @@ impl Action {
             Action::HandedBack => format!("{actor} handed it back to the bot"),
             Action::Reopened => "The customer wrote again, so it reopened".to_owned(),
             Action::Resent => format!("{actor} resent a message"),
+            Action::Labelled => format!("{actor} added the label {detail}"),
+            Action::Unlabelled => format!("{actor} removed the label {detail}"),
         }
     }
 }
@@ -80,14 +93,28 @@ pub(crate) async fn record_in(
     other: Option<i64>,
     now: i64,
 ) -> Result<()> {
+    record_detail_in(conn, ticket, actor, action, other, None, now).await
+}
+
+/// `record_in` with what the action was about, in words (a label's name).
+pub(crate) async fn record_detail_in(
+    conn: &mut SqliteConnection,
+    ticket: i64,
+    actor: Option<i64>,
+    action: Action,
+    other: Option<i64>,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<()> {
     let name = action.as_str();
     sqlx::query!(
-        "insert into ticket_activity (ticket_id, actor_id, action, other_id, at)
-         values (?, ?, ?, ?, ?)",
+        "insert into ticket_activity (ticket_id, actor_id, action, other_id, detail, at)
+         values (?, ?, ?, ?, ?, ?)",
         ticket,
         actor,
         name,
         other,
+        detail,
         now
     )
     .execute(&mut *conn)
@@ -105,7 +132,7 @@ pub struct Line {
 /// The ticket's activity from `since` (ms) on, oldest first.
 pub async fn since(db: &SqlitePool, ticket: i64, since: i64) -> Result<Vec<Line>> {
     let rows = sqlx::query!(
-        r#"select a.action, a.at, u.name as "actor?", o.name as "other?"
+        r#"select a.action, a.at, a.detail, u.name as "actor?", o.name as "other?"
            from ticket_activity a
            left join users u on u.id = a.actor_id
            left join users o on o.id = a.other_id
@@ -125,6 +152,7 @@ pub async fn since(db: &SqlitePool, ticket: i64, since: i64) -> Result<Vec<Line>
                 text: action.sentence(
                     r.actor.as_deref().unwrap_or("Someone"),
                     r.other.as_deref().unwrap_or("someone"),
+                    r.detail.as_deref().unwrap_or("?"),
                 ),
             })
         })
@@ -142,12 +170,16 @@ mod tests {
             assert!(a.audit_name().starts_with("ticket."));
         }
         assert_eq!(
-            Action::TookOver.sentence("Ana", "Bo"),
+            Action::TookOver.sentence("Ana", "Bo", ""),
             "Ana took this conversation over from Bo"
         );
         assert_eq!(
-            Action::Transferred.sentence("Ana", "Bo"),
+            Action::Transferred.sentence("Ana", "Bo", ""),
             "Ana transferred it to Bo"
+        );
+        assert_eq!(
+            Action::Labelled.sentence("Ana", "", "Refund"),
+            "Ana added the label Refund"
         );
     }
 }

@@ -99,14 +99,15 @@ async fn admins_define_labels_agents_put_them_on_and_the_inbox_filters() {
     .await;
     assert_eq!(page["tickets"], json!([]));
 
-    // Recolouring shows on the ticket; deleting takes it off, and is audited.
+    // Renaming and recolouring show on the ticket; deleting takes it off, and is
+    // audited.
     let ticket = app.ticket_id(&conn, &labelled).await;
     backend::labels::update(
         &app.services,
         &boss.user,
         &backend::audit::Actor::cli(),
         label["id"].as_i64().unwrap(),
-        None,
+        Some("Refunds".into()),
         Some("#137333".into()),
     )
     .await
@@ -121,6 +122,21 @@ async fn admins_define_labels_agents_put_them_on_and_the_inbox_filters() {
         .await
         .unwrap();
     assert!(row.labels.is_empty());
+    // Each change is an activity line (the second, idempotent add is none), with the
+    // label's name as it was when it happened.
+    let lines: Vec<String> = backend::tickets::activity::since(&app.db, ticket, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.text)
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "ana@example.com added the label Refund",
+            "ana@example.com removed the label Refunds",
+        ]
+    );
     for path in [
         format!("/api/v1/tickets/{labelled}/labels/999999"),
         format!("/api/v1/tickets/{labelled}/labels/abc"),
