@@ -550,3 +550,37 @@ test("the customer: details corrected, a note about them, every ticket, live for
 async function saveScreenshot(page: import("@playwright/test").Page, file: string) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${file}.png`), animations: "disabled" });
 }
+
+test("availability: an agent chooses Away, it survives a reload, and colleagues see it until the tab closes", async ({
+  browser,
+  watch,
+}) => {
+  const agent = await agentPage(browser, "Avery Away", { watch });
+  const admin = await agentPage(browser, "Ada Admin", { role: "admin", watch });
+  const choice = agent.page.getByTestId("availability");
+  await expect(choice).toHaveValue("available");
+  await expect(agent.page.getByTestId("live-state")).toHaveText("Live");
+
+  const stored = agent.page.waitForResponse((r) => r.url().includes("/api/profile/availability/set"));
+  await choice.selectOption("away");
+  expect((await stored).status()).toBe(200);
+  // Kept across a reload: rendered so by the server, not only set by the script.
+  await agent.page.reload();
+  await waitForHydration(agent.page);
+  await expect(choice).toHaveValue("away");
+  await expect(agent.page.getByTestId("live-state")).toHaveText("Live");
+
+  // An admin sees it on the Agents page while the agent's tab is open, offline after.
+  const agentRow = admin.page.locator(`tr[data-email="${agent.email}"]`);
+  await admin.page.goto("/admin/agents");
+  await waitForHydration(admin.page);
+  await expect(agentRow.getByTestId("presence")).toHaveText("away");
+  await agent.context.close();
+  await expect
+    .poll(async () => {
+      await admin.page.reload();
+      return agentRow.getByTestId("presence").textContent();
+    })
+    .toBe("offline");
+  await admin.context.close();
+});

@@ -91,7 +91,13 @@ mod tests {
                 query: "be"
             })
         );
-        assert_eq!(typed("@", 1), Some(Typed { start: 0, query: "" }));
+        assert_eq!(
+            typed("@", 1),
+            Some(Typed {
+                start: 0,
+                query: ""
+            })
+        );
         // A name with a space is still being typed.
         assert_eq!(typed("@Ben R", 6).map(|t| t.query), Some("Ben R"));
         // An email's @ is not a mention; neither is a new line after one.

@@ -1,9 +1,28 @@
-//! The signed-in person's own account: password, API tokens, alert settings.
+//! The signed-in person's own account: availability, password, API tokens, alert
+//! settings.
 
 use leptos::prelude::*;
+pub use protocol::account::Availability;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
+
+/// What the signed-in person chose: available or away.
+#[server(endpoint = "profile/availability")]
+pub async fn my_availability() -> Result<Availability, AppError> {
+    let me = super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    Ok(backend::accounts::availability::get(&services.db, me.user.id).await?)
+}
+
+/// Sets whether the signed-in person is available or away (kept until changed).
+#[server(endpoint = "profile/availability/set")]
+pub async fn set_availability(status: Availability) -> Result<Availability, AppError> {
+    let me = super::ssr::signed_in().await?;
+    let services = super::ssr::services()?;
+    backend::accounts::availability::set(&services, &me.user, status).await?;
+    Ok(status)
+}
 
 /// Changes one's password. Every session and token of the account ends, so the
 /// browser is sent to sign in again with the new password.

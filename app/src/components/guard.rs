@@ -18,6 +18,7 @@ use leptos_router::hooks::use_navigate;
 use super::alerts::{Alerts, QueueSummary};
 use super::session::Session;
 use crate::api::auth::{CurrentUser, Logout, Role};
+use crate::api::profile::{Availability, SetAvailability, my_availability};
 use crate::error::AppError;
 
 #[component]
@@ -37,6 +38,7 @@ where
     let user = session.0;
     let summary = QueueSummary::load(session);
     provide_context(summary);
+    let availability = Resource::new(|| (), move |_| session.then(my_availability()));
     view! {
         // A `<Transition>`, not a `<Suspense>`: the queue summary read in the
         // navigation refetches on every live change (a message read elsewhere, a new
@@ -49,7 +51,7 @@ where
                         Ok(Some(user)) if admin && user.role != Role::Admin => {
                             forbidden_status();
                             view! {
-                                <Nav user summary />
+                                <Nav user summary availability />
                                 <main id="main" class="page">
                                     <section class="card">
                                         <h1>"Admins only"</h1>
@@ -61,7 +63,7 @@ where
                         }
                         Ok(Some(user)) => {
                             view! {
-                                <Nav user=user.clone() summary />
+                                <Nav user=user.clone() summary availability />
                                 <main id="main" class="page">{page(user)}</main>
                             }
                                 .into_any()
@@ -103,7 +105,11 @@ fn forbidden_status() {
 }
 
 #[component]
-fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
+fn Nav(
+    user: CurrentUser,
+    summary: QueueSummary,
+    availability: Resource<Result<Availability, AppError>>,
+) -> impl IntoView {
     super::realtime::connect();
     let logout = ServerAction::<Logout>::new();
     let navigate = use_navigate();
@@ -131,6 +137,7 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
                 })}
             <span class="spacer"></span>
             <Alerts summary />
+            <AvailabilitySwitch stored=availability />
             <a href="/profile" data-testid="signed-in-as">
                 {user.name}
             </a>
@@ -141,5 +148,46 @@ fn Nav(user: CurrentUser, summary: QueueSummary) -> impl IntoView {
             </ActionForm>
         </nav>
         </header>
+    }
+}
+
+/// *Available* or *Away*, as the person chose, in the navigation bar. The choice is
+/// stored at once and shown to colleagues; with no tab open they see *offline*.
+#[component]
+fn AvailabilitySwitch(stored: Resource<Result<Availability, AppError>>) -> impl IntoView {
+    let set = ServerAction::<SetAvailability>::new();
+    // What the person picked here, until the page loads again; a refused change
+    // goes back to the stored choice.
+    let picked = RwSignal::new(None::<Availability>);
+    Effect::new(move |_| {
+        if matches!(set.value().get(), Some(Err(_))) {
+            picked.set(None);
+        }
+    });
+    super::session::on_signed_out(move || set.value().get());
+    let current = move || {
+        picked
+            .get()
+            .or_else(|| stored.get().and_then(Result::ok))
+            .unwrap_or(Availability::Available)
+    };
+    view! {
+        <label class="availability" data-state=move || current().as_str()>
+            <span class="visually-hidden">"Your availability"</span>
+            <select data-testid="availability" prop:value=move || current().as_str()
+                on:change=move |e| {
+                    if let Ok(status) = event_target_value(&e).parse::<Availability>() {
+                        picked.set(Some(status));
+                        set.dispatch(SetAvailability { status });
+                    }
+                }>
+                <option value="available" selected=move || current() == Availability::Available>
+                    "Available"
+                </option>
+                <option value="away" selected=move || current() == Availability::Away>
+                    "Away"
+                </option>
+            </select>
+        </label>
     }
 }

@@ -4,6 +4,7 @@
 //! `auth_epoch`, and every session and token carries the epoch it was issued under, so
 //! all of them stop working at once without having to be found and deleted.
 
+pub mod availability;
 pub mod links;
 pub mod password;
 pub mod people;

@@ -11,6 +11,7 @@ use crate::{Error, Result, db};
 const ONLINE_FOR_MS: i64 = 2 * 60 * 1000;
 const AWAY_FOR_MS: i64 = 15 * 60 * 1000;
 
+use protocol::account::Availability;
 pub use protocol::account::Presence;
 
 /// Presence for someone without a socket (a program using the REST API): from their
@@ -40,8 +41,9 @@ pub struct Person {
 }
 
 /// Everyone, active first, then by name.
-/// Presence comes from open sockets where there are any (see `realtime::presence`),
-/// else from the last request (programs using the REST API).
+/// Presence comes from open sockets where there are any (see `realtime::presence`);
+/// someone whose last tab closed is offline; anyone else's is from the last request
+/// (programs using the REST API), *away* if they chose it.
 pub async fn list(
     pool: &SqlitePool,
     sockets: &crate::realtime::presence::Sockets,
@@ -51,7 +53,7 @@ pub async fn list(
         r#"select u.id as "id!", u.public_id, u.email, u.name, u.role as "role: Role",
                   u.active as "active: bool",
                   (u.password_hash is not null) as "has_password!: bool",
-                  u.last_seen_at,
+                  u.last_seen_at, u.availability as "availability: Availability",
                   (select count(*) from tickets t
                     where t.assignee_id = u.id and t.status = 'assigned') as "open!: i64"
            from users u
@@ -62,12 +64,14 @@ pub async fn list(
     Ok(rows
         .into_iter()
         .map(|r| Person {
-            presence: if r.active {
-                sockets
-                    .presence(r.id)
-                    .unwrap_or_else(|| presence_from_last_seen(now, r.last_seen_at))
-            } else {
-                Presence::Offline
+            presence: match sockets.presence(r.id) {
+                _ if !r.active => Presence::Offline,
+                Some(presence) => presence,
+                None if sockets.left(r.id) => Presence::Offline,
+                None => match presence_from_last_seen(now, r.last_seen_at) {
+                    Presence::Online if r.availability == Availability::Away => Presence::Away,
+                    presence => presence,
+                },
             },
             id: r.id,
             public_id: r.public_id,

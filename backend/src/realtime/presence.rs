@@ -2,14 +2,15 @@
 //! revocation uses to close a socket.
 //!
 //! An account with a socket whose tab is in use is online; with sockets that are all
-//! idle (hidden tab, no input for a while) it is away; with none it is offline.
+//! idle (hidden tab, no input for a while), or that chose *Away*, it is away; with
+//! none it is offline.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard};
 
 use tokio_util::sync::CancellationToken;
 
-use protocol::account::Presence;
+use protocol::account::{Availability, Presence};
 
 use crate::auth::{Caller, Credential};
 
@@ -23,6 +24,11 @@ struct Entry {
 pub struct Sockets {
     next_id: Mutex<u64>,
     open: Mutex<HashMap<u64, Entry>>,
+    /// The accounts that chose *Away* (taken with `open`, always after it).
+    away: Mutex<HashSet<i64>>,
+    /// The accounts whose last socket closed: offline now, whatever their last
+    /// request says (taken with `open`, always after it).
+    left: Mutex<HashSet<i64>>,
 }
 
 /// What a presence change should announce: (public id, new presence).
@@ -33,6 +39,34 @@ impl Sockets {
         self.open
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn away(&self) -> MutexGuard<'_, HashSet<i64>> {
+        self.away
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn left_set(&self) -> MutexGuard<'_, HashSet<i64>> {
+        self.left
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Whether the account had sockets and has closed them all since (this process
+    /// has seen it leave).
+    pub fn left(&self, user: i64) -> bool {
+        self.left_set().contains(&user)
+    }
+
+    /// Presence from the sockets, and *Away* for whoever chose it.
+    fn presence_with(&self, open: &HashMap<u64, Entry>, user: i64) -> Option<Presence> {
+        let presence = Self::presence_of(open, user)?;
+        Some(if self.away().contains(&user) {
+            Presence::Away
+        } else {
+            presence
+        })
     }
 
     fn presence_of(open: &HashMap<u64, Entry>, user: i64) -> Option<Presence> {
@@ -59,7 +93,7 @@ impl Sockets {
         };
         let close = CancellationToken::new();
         let mut open = self.open();
-        let before = Self::presence_of(&open, caller.user.id);
+        let before = self.presence_with(&open, caller.user.id);
         let user = caller.user.id;
         let public_id = caller.user.public_id.clone();
         open.insert(
@@ -70,8 +104,25 @@ impl Sockets {
                 close: close.clone(),
             },
         );
-        let after = Self::presence_of(&open, user);
+        let after = self.presence_with(&open, user);
+        self.left_set().remove(&user);
         (id, close, change(public_id, before, after))
+    }
+
+    /// Records what the account chose; returns the presence change to announce, if
+    /// its sockets now show another one.
+    pub fn choose(&self, user: i64, public_id: &str, choice: Availability) -> PresenceChange {
+        let open = self.open();
+        let before = self.presence_with(&open, user);
+        match choice {
+            Availability::Away => self.away().insert(user),
+            Availability::Available => self.away().remove(&user),
+        };
+        change(
+            public_id.to_owned(),
+            before,
+            self.presence_with(&open, user),
+        )
     }
 
     /// How many sockets `user` has open.
@@ -89,28 +140,31 @@ impl Sockets {
             Some(e) => (e.caller.user.id, e.caller.user.public_id.clone()),
             None => return None,
         };
-        let before = Self::presence_of(&open, user);
+        let before = self.presence_with(&open, user);
         if let Some(entry) = open.get_mut(&socket) {
             entry.active = active;
         }
-        change(public_id, before, Self::presence_of(&open, user))
+        change(public_id, before, self.presence_with(&open, user))
     }
 
     pub fn unregister(&self, socket: u64) -> PresenceChange {
         let mut open = self.open();
         let user = open.get(&socket)?.caller.user.id;
-        let before = Self::presence_of(&open, user);
+        let before = self.presence_with(&open, user);
         let entry = open.remove(&socket)?;
+        if Self::presence_of(&open, user).is_none() {
+            self.left_set().insert(user);
+        }
         change(
             entry.caller.user.public_id,
             before,
-            Self::presence_of(&open, user),
+            self.presence_with(&open, user),
         )
     }
 
     /// An account's presence from its sockets; `None` without any.
     pub fn presence(&self, user: i64) -> Option<Presence> {
-        Self::presence_of(&self.open(), user)
+        self.presence_with(&self.open(), user)
     }
 
     /// Every open socket's caller, for the revocation sweep.
@@ -201,6 +255,32 @@ mod tests {
         assert_eq!(sockets.unregister(a), None);
         assert_eq!(
             sockets.unregister(b),
+            Some(("agt_1".into(), Presence::Offline))
+        );
+        assert_eq!(sockets.presence(1), None);
+        assert!(sockets.left(1));
+        sockets.register(agent(1, "s3"));
+        assert!(!sockets.left(1), "back again");
+    }
+
+    #[test]
+    fn choosing_away_shows_as_away_while_any_tab_is_open() {
+        let sockets = Sockets::default();
+        // Chosen with no tab open: still offline, nothing to announce.
+        assert_eq!(sockets.choose(1, "agt_1", Availability::Away), None);
+        let (a, _, change) = sockets.register(agent(1, "s1"));
+        assert_eq!(change, Some(("agt_1".into(), Presence::Away)));
+        assert_eq!(
+            sockets.choose(1, "agt_1", Availability::Available),
+            Some(("agt_1".into(), Presence::Online))
+        );
+        assert_eq!(
+            sockets.choose(1, "agt_1", Availability::Away),
+            Some(("agt_1".into(), Presence::Away))
+        );
+        assert_eq!(sockets.set_active(a, false), None, "away either way");
+        assert_eq!(
+            sockets.unregister(a),
             Some(("agt_1".into(), Presence::Offline))
         );
         assert_eq!(sockets.presence(1), None);

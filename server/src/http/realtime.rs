@@ -102,6 +102,11 @@ async fn serve(
         agent: caller.user.public_id.clone(),
         name: caller.user.name.clone(),
     };
+    // The presence tracker learns the stored availability before this socket counts
+    // (after a restart it knows nobody's); a failed read leaves it as it was.
+    if let Ok(choice) = backend::accounts::availability::get(&services.db, caller.user.id).await {
+        backend::accounts::availability::announce(&services, &caller.user, choice);
+    }
     let sockets = services.hub.sockets();
     let (socket_id, closed, change) = sockets.register(caller);
     announce(&services, change);

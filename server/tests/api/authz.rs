@@ -45,6 +45,8 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("profile/tokens", Who::Account, ""),
     ("profile/tokens/create", Who::Account, "label=matrix"),
     ("profile/tokens/revoke", Who::Account, "id=999999"),
+    ("profile/availability", Who::Account, ""),
+    ("profile/availability/set", Who::Account, "status=away"),
     ("profile/alerts", Who::Account, ""),
     ("profile/alerts/save", Who::Account, "sound=on"),
     ("canned", Who::Account, ""),

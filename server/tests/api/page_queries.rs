@@ -138,7 +138,10 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
             if done >= newest {
                 break;
             }
-            assert!(std::time::Instant::now() < deadline, "the indexer never ran");
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the indexer never ran"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }

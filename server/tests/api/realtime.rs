@@ -274,6 +274,93 @@ async fn presence_follows_open_sockets() {
     assert_eq!(next(&mut watcher).await["presence"], "offline");
 }
 
+/// `PUT /api/v1/me/availability` as Bob; the answer's status and body.
+async fn choose(app: &TestApp, bob: &ApiClient, body: Value) -> (u16, Value) {
+    let response = app
+        .client
+        .put(app.url("/api/v1/me/availability"))
+        .bearer_auth(&bob.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_chosen_availability_is_kept_and_shown_while_a_tab_is_open() {
+    let (app, bob, mut watcher) = watched_agent().await;
+    let me = |app: &TestApp, bob: &ApiClient| {
+        let request = app
+            .client
+            .get(app.url("/api/v1/me"))
+            .bearer_auth(&bob.token);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    assert_eq!(me(&app, &bob).await["availability"], "available");
+
+    // Chosen with no tab open: stored, and Bob stays offline to others.
+    let (status, body) = choose(&app, &bob, json!({"status": "away"})).await;
+    assert_eq!((status, body), (200, json!({"status": "away"})));
+    assert_eq!(me(&app, &bob).await["availability"], "away");
+    // Opening a tab shows the stored choice, not "online".
+    let mut ws = open(&app, Auth::Bearer(&bob.token), None, None)
+        .await
+        .unwrap();
+    next(&mut ws).await;
+    let seen = next(&mut watcher).await;
+    assert_eq!(
+        (seen["type"].as_str(), seen["presence"].as_str()),
+        (Some("presence"), Some("away")),
+        "{seen}"
+    );
+    // Changing it while the tab is open reaches colleagues at once.
+    let (status, _) = choose(&app, &bob, json!({"status": "available"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(next(&mut watcher).await["presence"], "online");
+    let (status, _) = choose(&app, &bob, json!({"status": "away"})).await;
+    assert_eq!(status, 200);
+    assert_eq!(next(&mut watcher).await["presence"], "away");
+    // Closing the last tab is offline, whatever was chosen; the choice is kept.
+    ws.close(None).await.unwrap();
+    assert_eq!(next(&mut watcher).await["presence"], "offline");
+    assert_eq!(me(&app, &bob).await["availability"], "away");
+    // The list says so too, though Bob's last request was a moment ago.
+    let agents: Value = app
+        .client
+        .get(app.url("/api/v1/agents"))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let bob_there = agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == bob.user.public_id.as_str())
+        .map(|a| a["presence"].clone());
+    assert_eq!(bob_there, Some(json!("offline")), "{agents}");
+
+    // Offline and anything else are not choices.
+    for body in [
+        json!({"status": "offline"}),
+        json!({"status": "busy"}),
+        json!({}),
+        json!({"status": "away", "until": 5}),
+    ] {
+        let (status, answer) = choose(&app, &bob, body.clone()).await;
+        assert_eq!(status, 400, "{body}: {answer}");
+        assert!(
+            answer["error"].as_str().is_some_and(|m| !m.is_empty()),
+            "{answer}"
+        );
+    }
+    assert_eq!(me(&app, &bob).await["availability"], "away");
+}
+
 #[tokio::test]
 async fn a_flood_of_presence_flips_reaches_others_at_most_once_a_second() {
     let (app, bob, mut watcher) = watched_agent().await;

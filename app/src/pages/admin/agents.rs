@@ -159,7 +159,7 @@ fn AgentLine(
             <td>{row.role.as_str()}</td>
             <td data-testid="status">{status}</td>
             <td>
-                <span class=format!("presence {}", row.presence)>{row.presence.clone()}</span>
+                <span class=format!("presence {}", row.presence) data-testid="presence">{row.presence.clone()}</span>
             </td>
             <td><TimeOr ms=row.last_seen_at or="never" /></td>
             <td>{row.open_tickets}</td>

@@ -15,13 +15,15 @@ pub mod search;
 pub mod tickets;
 
 use axum::Json;
-use serde::Serialize;
+use axum::extract::State;
+use protocol::account::Availability;
+use serde::{Deserialize, Serialize};
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use super::auth::{ApiAdmin, ApiUser};
 use super::error::{ErrorBody, HttpError};
-use super::extract::ApiQuery;
+use super::extract::{ApiJson, ApiQuery};
 use crate::http::state::AppState;
 
 /// Who may call a route.
@@ -99,6 +101,7 @@ impl Routes {
 pub fn routes() -> Routes {
     Routes::new()
         .add(Access::Account, routes!(me))
+        .add(Access::Account, routes!(set_availability))
         .add(Access::Admin, routes!(audit))
         .add(Access::Account, routes!(tickets::list))
         .add(Access::Account, routes!(tickets::get))
@@ -145,6 +148,8 @@ pub struct Account {
     pub email: String,
     pub name: String,
     pub role: backend::users::Role,
+    /// What the person chose (`PUT /api/v1/me/availability`).
+    pub availability: Availability,
 }
 
 /// Who this token belongs to.
@@ -156,14 +161,48 @@ pub struct Account {
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
     )
 )]
-pub async fn me(ApiUser(user): ApiUser) -> Json<Account> {
-    Json(Account {
+pub async fn me(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+) -> Result<Json<Account>, HttpError> {
+    let availability = backend::accounts::availability::get(&services.db, user.id).await?;
+    Ok(Json(Account {
         id: user.id,
         public_id: user.public_id,
         email: user.email,
         name: user.name,
         role: user.role,
-    })
+        availability,
+    }))
+}
+
+/// An availability to choose.
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityChoice {
+    /// `available` or `away`. Offline is not a choice: it is having no tab open.
+    pub status: Availability,
+}
+
+/// Sets whether the token's owner is available or away. It is kept until they
+/// change it; colleagues see it at once while the person has a tab open.
+#[utoipa::path(
+    put, path = "/api/v1/me/availability", tag = "rest",
+    security(("bearer" = [])),
+    request_body = AvailabilityChoice,
+    responses(
+        (status = 200, description = "The choice, stored", body = AvailabilityChoice),
+        (status = 400, description = "Not `available` or `away`", body = ErrorBody),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+    )
+)]
+pub async fn set_availability(
+    ApiUser(user): ApiUser,
+    State(services): State<backend::Services>,
+    ApiJson(choice): ApiJson<AvailabilityChoice>,
+) -> Result<Json<AvailabilityChoice>, HttpError> {
+    backend::accounts::availability::set(&services, &user, choice.status).await?;
+    Ok(Json(choice))
 }
 
 /// An audit log entry.

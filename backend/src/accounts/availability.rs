@@ -1,0 +1,52 @@
+//! An agent's chosen availability: *Available* or *Away*. It is stored, so it
+//! survives reloads and restarts; the presence colleagues see follows it while the
+//! agent has a tab open, and is offline otherwise (`realtime::presence`).
+
+use protocol::account::Availability;
+use protocol::realtime::Change;
+use sqlx::SqlitePool;
+
+use crate::effects::Effects;
+use crate::users::User;
+use crate::{Error, Result, Services, db};
+
+/// What `user` chose.
+pub async fn get(db: &SqlitePool, user: i64) -> Result<Availability> {
+    sqlx::query_scalar!(
+        r#"select availability as "availability: Availability" from users where id = ?"#,
+        user
+    )
+    .fetch_optional(db)
+    .await?
+    .ok_or(Error::NotFound("user"))
+}
+
+/// Stores the choice, then shows it to colleagues at once (a `presence` event) if
+/// the agent has a tab open.
+pub async fn set(services: &Services, user: &User, choice: Availability) -> Result<()> {
+    let mut tx = db::begin_write(&services.db).await?;
+    sqlx::query!(
+        "update users set availability = ? where id = ?",
+        choice,
+        user.id
+    )
+    .execute(&mut *tx)
+    .await?;
+    services.commit(tx, Effects::new()).await?;
+    announce(services, user, choice);
+    Ok(())
+}
+
+/// Tells the presence tracker what `user` chose, publishing the change it makes.
+/// Also called when a socket opens, so the tracker learns the stored choice.
+pub fn announce(services: &Services, user: &User, choice: Availability) {
+    if let Some((agent, presence)) = services
+        .hub
+        .sockets()
+        .choose(user.id, &user.public_id, choice)
+    {
+        let mut effects = Effects::new();
+        effects.publish(Change::Presence { agent, presence });
+        services.apply(effects);
+    }
+}
