@@ -124,14 +124,8 @@ async fn admins_define_labels_agents_put_them_on_and_the_inbox_filters() {
     assert!(row.labels.is_empty());
     // Each change is an activity line (the second, idempotent add is none), with the
     // label's name as it was when it happened.
-    let lines: Vec<String> = backend::tickets::activity::since(&app.db, ticket, 0)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.text)
-        .collect();
     assert_eq!(
-        lines,
+        app.activity(ticket).await,
         [
             "ana@example.com added the label Refund",
             "ana@example.com removed the label Refunds",

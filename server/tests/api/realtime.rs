@@ -235,6 +235,26 @@ async fn watched_agent() -> (TestApp, ApiClient, Ws) {
     (app, bob, watcher)
 }
 
+/// `agent`'s presence in `GET /api/v1/agents`, asked with the token `bearer`.
+async fn listed_presence(app: &TestApp, bearer: &str, agent: &str) -> Option<Value> {
+    let agents: Value = app
+        .client
+        .get(app.url("/api/v1/agents"))
+        .bearer_auth(bearer)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == agent)
+        .map(|a| a["presence"].clone())
+}
+
 #[tokio::test]
 async fn presence_follows_open_sockets() {
     let (app, bob, mut watcher) = watched_agent().await;
@@ -252,24 +272,10 @@ async fn presence_follows_open_sockets() {
     );
     ws.send(Message::text(r#"{"type":"idle"}"#)).await.unwrap();
     assert_eq!(next(&mut watcher).await["presence"], "away");
-    let presence_of = |list: &Value| {
-        list.as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == agent_id.as_str())
-            .map(|a| a["presence"].clone())
-    };
-    let agents: Value = app
-        .client
-        .get(app.url("/api/v1/agents"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(presence_of(&agents), Some(json!("away")), "{agents}");
+    assert_eq!(
+        listed_presence(&app, bearer, agent_id).await,
+        Some(json!("away"))
+    );
     ws.close(None).await.unwrap();
     assert_eq!(next(&mut watcher).await["presence"], "offline");
 }
@@ -326,23 +332,10 @@ async fn a_chosen_availability_is_kept_and_shown_while_a_tab_is_open() {
     assert_eq!(next(&mut watcher).await["presence"], "offline");
     assert_eq!(me(&app, &bob).await["availability"], "away");
     // The list says so too, though Bob's last request was a moment ago.
-    let agents: Value = app
-        .client
-        .get(app.url("/api/v1/agents"))
-        .bearer_auth(&bob.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let bob_there = agents
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == bob.user.public_id.as_str())
-        .map(|a| a["presence"].clone());
-    assert_eq!(bob_there, Some(json!("offline")), "{agents}");
+    assert_eq!(
+        listed_presence(&app, &bob.token, &bob.user.public_id).await,
+        Some(json!("offline"))
+    );
 
     // Offline and anything else are not choices.
     for body in [

@@ -221,12 +221,7 @@ async fn an_admin_may_take_over_transfer_and_close_and_everything_is_recorded() 
         .await
         .unwrap();
 
-    let lines: Vec<String> = backend::tickets::activity::since(&app.db, ticket, 0)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| l.text)
-        .collect();
+    let lines = app.activity(ticket).await;
     assert_eq!(
         lines,
         [
@@ -307,12 +302,8 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it_on_record() {
         json!({"type": "text", "text": "One more thing", "userId": "user_1"}),
     )
     .await;
-    let last = backend::tickets::activity::since(&app.db, ticket, 0)
-        .await
-        .unwrap()
-        .pop()
-        .unwrap();
-    assert_eq!(last.text, "The customer wrote again, so it reopened");
+    let last = app.activity(ticket).await.pop().unwrap();
+    assert_eq!(last, "The customer wrote again, so it reopened");
     let reopen: (String, String) =
         sqlx::query_as("select actor, detail from audit_log where action = 'ticket.reopen'")
             .fetch_one(&app.db)

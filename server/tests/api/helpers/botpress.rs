@@ -118,6 +118,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// The ticket's activity lines, oldest first.
+    pub async fn activity(&self, ticket: i64) -> Vec<String> {
+        backend::tickets::activity::since(&self.db, ticket, 0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|l| l.text)
+            .collect()
+    }
+
     /// The HITL plugin's default "user ended the session" notice, sent as `BOT`.
     pub async fn end_notice(&self, conn: &TestConnection, ticket: &str) {
         let text = "( The user has ended the session. )";
