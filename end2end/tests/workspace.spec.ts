@@ -561,9 +561,18 @@ test("availability: an agent chooses Away, it survives a reload, and colleagues 
   await expect(choice).toHaveValue("available");
   await expect(agent.page.getByTestId("live-state")).toHaveText("Live");
 
+  // A second tab of the same person follows the choice made in the first.
+  const second = await agent.context.newPage();
+  await second.goto("/inbox");
+  await waitForHydration(second);
+  await expect(second.getByTestId("live-state")).toHaveText("Live");
+  await expect(second.getByTestId("availability")).toHaveValue("available");
+
   const stored = agent.page.waitForResponse((r) => r.url().includes("/api/profile/availability/set"));
   await choice.selectOption("away");
   expect((await stored).status()).toBe(200);
+  await expect(second.getByTestId("availability")).toHaveValue("away");
+  await second.close();
   // Kept across a reload: rendered so by the server, not only set by the script.
   await agent.page.reload();
   await waitForHydration(agent.page);

@@ -137,7 +137,7 @@ fn Nav(
                 })}
             <span class="spacer"></span>
             <Alerts summary />
-            <AvailabilitySwitch stored=availability />
+            <AvailabilitySwitch stored=availability me=user.public_id.clone() />
             <a href="/profile" data-testid="signed-in-as">
                 {user.name}
             </a>
@@ -154,13 +154,31 @@ fn Nav(
 /// *Available* or *Away*, as the person chose, in the navigation bar. The choice is
 /// stored at once and shown to colleagues; with no tab open they see *offline*.
 #[component]
-fn AvailabilitySwitch(stored: Resource<Result<Availability, AppError>>) -> impl IntoView {
+fn AvailabilitySwitch(
+    stored: Resource<Result<Availability, AppError>>,
+    /// The person's public id, as presence events name them.
+    me: String,
+) -> impl IntoView {
     let set = ServerAction::<SetAvailability>::new();
-    // What the person picked here, until the page loads again; a refused change
-    // goes back to the stored choice.
+    // What the person picked here, until the stored choice is read again; a refused
+    // change goes back to the stored choice.
     let picked = RwSignal::new(None::<Availability>);
     Effect::new(move |_| {
         if matches!(set.value().get(), Some(Err(_))) {
+            picked.set(None);
+        }
+    });
+    // A choice made in another tab shows here too: the person's own presence
+    // event reads the stored choice again, which then wins over this tab's pick.
+    let realtime = super::realtime::use_realtime();
+    Effect::new(move |_| {
+        if realtime.presence_of.get().as_deref() == Some(me.as_str()) {
+            stored.refetch();
+        }
+    });
+    Effect::new(move |first: Option<()>| {
+        stored.track();
+        if first.is_some() {
             picked.set(None);
         }
     });

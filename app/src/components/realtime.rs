@@ -54,6 +54,9 @@ pub struct Realtime {
     pub created: RwSignal<u64>,
     /// Counts `mentioned` events: a note mentions this person (alerts watch it).
     pub mentioned: RwSignal<u64>,
+    /// Whom the latest `presence` event was about (the availability switch watches
+    /// for its own person, chosen in another tab).
+    pub presence_of: RwSignal<Option<String>>,
     /// Who has the ticket this tab shows open, and who of them types (see
     /// [`Realtime::viewing`]); `None` until the server says.
     pub here: RwSignal<Option<(String, Vec<Viewer>)>>,
@@ -67,6 +70,7 @@ impl Realtime {
             touched: RwSignal::new(Vec::new()),
             created: RwSignal::new(0),
             mentioned: RwSignal::new(0),
+            presence_of: RwSignal::new(None),
             here: RwSignal::new(None),
         }
     }
@@ -450,6 +454,9 @@ mod client {
                 match change {
                     Change::TicketCreated { .. } => realtime.created.update(|n| *n += 1),
                     Change::Mentioned { .. } => realtime.mentioned.update(|n| *n += 1),
+                    Change::Presence { ref agent, .. } => {
+                        realtime.presence_of.set(Some(agent.clone()));
+                    }
                     _ => {}
                 }
                 // A presence change names no ticket: an empty name makes every
