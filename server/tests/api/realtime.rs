@@ -237,16 +237,7 @@ async fn watched_agent() -> (TestApp, ApiClient, Ws) {
 
 /// `agent`'s presence in `GET /api/v1/agents`, asked with the token `bearer`.
 async fn listed_presence(app: &TestApp, bearer: &str, agent: &str) -> Option<Value> {
-    let agents: Value = app
-        .client
-        .get(app.url("/api/v1/agents"))
-        .bearer_auth(bearer)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agents) = call(app, bearer, "GET", "/api/v1/agents", None).await;
     agents
         .as_array()
         .unwrap()
