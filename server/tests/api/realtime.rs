@@ -343,6 +343,21 @@ async fn a_chosen_availability_is_kept_and_shown_while_a_tab_is_open() {
         );
     }
     assert_eq!(me(&app, &bob).await["availability"], "away");
+
+    // The navigation bar's server function refuses the same, and keeps the choice.
+    let cara = app
+        .signed_in("cara@example.org", backend::users::Role::Agent)
+        .await;
+    for body in ["status=offline", "status=busy", ""] {
+        let response = app
+            .call_fn("profile/availability/set", Some(&cara.cookie), body)
+            .await;
+        assert_eq!(response.status(), 400, "{body}");
+    }
+    let stored = app
+        .call_fn("profile/availability", Some(&cara.cookie), "")
+        .await;
+    assert_eq!(stored.json::<Value>().await.unwrap(), json!("available"));
 }
 
 #[tokio::test]
