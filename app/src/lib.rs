@@ -76,6 +76,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/connections") view={Lazy::<ConnectionsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/replies") view={Lazy::<RepliesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/labels") view={Lazy::<LabelsRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/admin/routing") view={Lazy::<RoutingRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Layout>
@@ -113,4 +114,5 @@ lazy_page!(AgentsRoute, pages::admin::agents::AgentsPage);
 lazy_page!(ConnectionsRoute, pages::admin::connections::ConnectionsPage);
 lazy_page!(RepliesRoute, pages::admin::replies::RepliesPage);
 lazy_page!(LabelsRoute, pages::admin::labels::LabelsPage);
+lazy_page!(RoutingRoute, pages::admin::routing::RoutingPage);
 lazy_page!(AuditRoute, pages::admin::audit::AuditPage);

@@ -13,6 +13,8 @@
 use std::sync::Arc;
 
 use protocol::realtime::Change;
+
+use crate::realtime::Audience;
 use sqlx::{Sqlite, Transaction};
 use tokio::sync::Notify;
 
@@ -27,6 +29,8 @@ pub enum Worker {
     Media,
     /// Asks the Botpress API about tickets and close requests (`botpress::sync`).
     Sync,
+    /// Assigns queued tickets automatically (`routing::auto`).
+    Router,
 }
 
 /// Wakes one worker. Cheap to clone. Register with [`Waker::notified`] before looking
@@ -52,6 +56,7 @@ pub struct Wakers {
     pub outbox: Waker,
     pub media: Waker,
     pub sync: Waker,
+    pub router: Waker,
 }
 
 impl Wakers {
@@ -60,6 +65,7 @@ impl Wakers {
             Worker::Outbox => &self.outbox,
             Worker::Media => &self.media,
             Worker::Sync => &self.sync,
+            Worker::Router => &self.router,
         }
     }
 }
@@ -75,8 +81,8 @@ pub struct NewTicket {
 #[derive(Debug, Default, PartialEq, Eq)]
 #[must_use = "a write's effects must be applied after its commit"]
 pub struct Effects {
-    /// Changes for every socket, or (with an account) for that account's only.
-    events: Vec<(Change, Option<i64>)>,
+    /// Changes, and whose sockets they go to.
+    events: Vec<(Change, Audience)>,
     wake: Vec<Worker>,
     /// Accounts whose sockets must close (their access ended).
     sign_out: Vec<i64>,
@@ -90,12 +96,19 @@ impl Effects {
 
     /// Announces a change to everyone.
     pub fn publish(&mut self, change: Change) {
-        self.events.push((change, None));
+        self.events.push((change, Audience::Everyone));
     }
 
     /// Announces a change to one account's sockets only (its own read state).
     pub fn publish_to(&mut self, user: i64, change: Change) {
-        self.events.push((change, Some(user)));
+        self.events.push((change, Audience::One(user)));
+    }
+
+    /// Announces a change to these accounts' sockets only (a new ticket of a
+    /// connection that teams serve), or to everyone when `users` is `None`.
+    pub fn publish_among(&mut self, users: Option<Vec<i64>>, change: Change) {
+        let audience = users.map_or(Audience::Everyone, |u| Audience::These(u.into()));
+        self.events.push((change, audience));
     }
 
     pub fn wake(&mut self, worker: Worker) {
@@ -130,8 +143,8 @@ impl Services {
         for user in effects.sign_out {
             self.hub.sockets().close_user(user);
         }
-        for (change, only_for) in effects.events {
-            self.hub.publish(change, only_for);
+        for (change, audience) in effects.events {
+            self.hub.publish(change, audience);
         }
         for alert in effects.alerts {
             crate::alerts::new_ticket(self, &alert.ticket, &alert.title);
@@ -167,7 +180,7 @@ mod tests {
         assert_eq!(tickets, ["tkt_1", "tkt_2"]);
         assert_eq!(
             effects.events[1].1,
-            Some(3),
+            Audience::One(3),
             "the unread event stays that agent's"
         );
     }

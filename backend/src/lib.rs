@@ -10,6 +10,7 @@
 //! - `canned`: canned replies, shared and personal; `labels`: labels on tickets;
 //! - `customers`: the customer page (details, tickets, notes, Botpress attributes);
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
+//! - `routing`: teams, who may see which tickets, automatic assignment by capacity;
 //! - `search`: full-text search over customers, tickets, messages and notes;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
@@ -45,6 +46,7 @@ pub mod media;
 pub mod metrics;
 pub mod outbox;
 pub mod realtime;
+pub mod routing;
 pub mod search;
 pub mod status;
 pub mod tickets;
@@ -158,6 +160,7 @@ impl Services {
             )),
             tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
+            tokio::spawn(routing::auto::run(self.clone(), cancel.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
             tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
             tokio::spawn(search::run(self.db.clone(), cancel.clone())),

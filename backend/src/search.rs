@@ -294,9 +294,10 @@ impl HitRow {
 }
 
 /// Customers and tickets that match (a few of each), then messages and notes,
-/// newest first, at most `limit` of those.
+/// newest first, at most `limit` of those; only tickets `viewer` sees (`routing`).
 pub async fn search(
     db: &SqlitePool,
+    viewer: i64,
     query: &str,
     filters: &Filters,
     limit: i64,
@@ -333,6 +334,8 @@ pub async fn search(
                  and (?8 is null or t2.connection_id = ?8)
                  and (?9 is null or t2.created_at >= ?9)
                  and (?10 is null or t2.created_at < ?10)
+                 and t2.connection_id in (select connection_id from visible_connections
+                                          where user_id = ?12)
                order by t2.created_at desc limit 1)
            where search_customers match ?1
            order by s.rowid desc limit ?11"#,
@@ -346,7 +349,8 @@ pub async fn search(
         f.connection,
         f.from,
         f.until,
-        PEOPLE
+        PEOPLE,
+        viewer
     )
     .fetch_all(db)
     .await?;
@@ -368,6 +372,8 @@ pub async fn search(
              and (?8 is null or t.connection_id = ?8)
              and (?9 is null or t.created_at >= ?9)
              and (?10 is null or t.created_at < ?10)
+             and t.connection_id in (select connection_id from visible_connections
+                                     where user_id = ?12)
            order by s.rowid desc limit ?11"#,
         expression,
         start,
@@ -379,7 +385,8 @@ pub async fn search(
         f.connection,
         f.from,
         f.until,
-        TICKETS
+        TICKETS,
+        viewer
     )
     .fetch_all(db)
     .await?;
@@ -403,6 +410,8 @@ pub async fn search(
              and (?8 is null or t.connection_id = ?8)
              and (?9 is null or t.created_at >= ?9)
              and (?10 is null or t.created_at < ?10)
+             and t.connection_id in (select connection_id from visible_connections
+                                     where user_id = ?12)
            order by s.rowid desc limit ?11"#,
         expression,
         start,
@@ -414,7 +423,8 @@ pub async fn search(
         f.connection,
         f.from,
         f.until,
-        limit
+        limit,
+        viewer
     )
     .fetch_all(db)
     .await?;
@@ -438,6 +448,8 @@ pub async fn search(
              and (?8 is null or t.connection_id = ?8)
              and (?9 is null or t.created_at >= ?9)
              and (?10 is null or t.created_at < ?10)
+             and t.connection_id in (select connection_id from visible_connections
+                                     where user_id = ?12)
            order by s.rowid desc limit ?11"#,
         expression,
         start,
@@ -449,7 +461,8 @@ pub async fn search(
         f.connection,
         f.from,
         f.until,
-        limit
+        limit,
+        viewer
     )
     .fetch_all(db)
     .await?;

@@ -117,6 +117,8 @@ export async function fakeBotpress() {
   const token = out.trim().split("\n").pop()!.split("/botpress/")[1];
   return {
     calls,
+    /** The connection's name, as admins see it. */
+    name,
     /** Calls one of Baton's five Botpress endpoints, as the integration does. */
     post: async (request: APIRequestContext, route: string, data: object) => {
       const r = await request.post(`/botpress/${token}/${route}`, { data });

@@ -12,6 +12,7 @@
 //! - `canned`: the rules and the variables of canned replies;
 //! - `label`: the rules for a label's name and colour;
 //! - `mention`: typing `@` in a note, and picking a colleague;
+//! - `routing`: manual or automatic assignment, capacities, team names;
 //! - `search`: the kinds of search hits and their snippets.
 
 pub mod account;
@@ -19,6 +20,7 @@ pub mod canned;
 pub mod label;
 pub mod mention;
 pub mod realtime;
+pub mod routing;
 pub mod search;
 pub mod ticket;
 

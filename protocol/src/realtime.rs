@@ -73,6 +73,11 @@ pub enum Change {
     Closed {
         ticket: String,
     },
+    /// Someone else gave the receiving agent this ticket: automatic assignment or a
+    /// colleague's transfer (sent to them alone, besides `assigned`).
+    AssignedToYou {
+        ticket: String,
+    },
     Presence {
         agent: String,
         presence: Presence,
@@ -112,6 +117,7 @@ impl Change {
             | Change::MediaCopied { ticket, .. }
             | Change::Assigned { ticket, .. }
             | Change::Closed { ticket }
+            | Change::AssignedToYou { ticket }
             | Change::Unread { ticket }
             | Change::NoteAdded { ticket, .. }
             | Change::Mentioned { ticket, .. }

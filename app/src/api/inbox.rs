@@ -80,7 +80,8 @@ pub async fn inbox_summary() -> Result<Summary, AppError> {
     let prefs = backend::accounts::notification_settings(&services.db, user.user.id).await?;
     let now = backend::clock::now_ms();
     let cutoff = now - i64::from(alerts.unclaimed_after_minutes) * 60_000;
-    let overdue = backend::tickets::views::queued_before(&services.db, cutoff, 50).await?;
+    let overdue =
+        backend::tickets::views::queued_before(&services.db, user.user.id, cutoff, 50).await?;
     Ok(Summary {
         queued: counts.queued,
         mine: counts.mine,
@@ -258,7 +259,7 @@ const MOST_MESSAGES: u32 = 10_000;
 async fn ticket_of(id: &str) -> Result<(backend::auth::Caller, backend::Services, i64), AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let ticket = backend::tickets::views::find_by_remote_id(&services.db, id).await?;
+    let ticket = backend::tickets::views::find_by_remote_id(&services.db, user.user.id, id).await?;
     Ok((user, services, ticket))
 }
 

@@ -46,7 +46,7 @@ pub async fn search(
     q: String,
     #[server(default)] filters: SearchFilters,
 ) -> Result<Vec<SearchHit>, AppError> {
-    super::ssr::signed_in().await?;
+    let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
     let some = |s: String| Some(s).filter(|s| !s.is_empty());
     let filters = backend::search::RawFilters {
@@ -59,8 +59,14 @@ pub async fn search(
     }
     .resolve(&services.db)
     .await?;
-    let hits =
-        backend::search::search(&services.db, &q, &filters, backend::search::DEFAULT_LIMIT).await?;
+    let hits = backend::search::search(
+        &services.db,
+        me.user.id,
+        &q,
+        &filters,
+        backend::search::DEFAULT_LIMIT,
+    )
+    .await?;
     Ok(hits
         .into_iter()
         .map(|h| SearchHit {

@@ -80,6 +80,21 @@ pub fn Alerts(summary: QueueSummary) -> impl IntoView {
         }
         mentioned
     });
+    // Tickets given to this person by someone else.
+    Effect::new(move |seen: Option<u64>| {
+        let assigned = realtime.assigned.get();
+        if seen.is_some_and(|s| assigned > s) {
+            latest.with_untracked(|s| {
+                alert(
+                    s,
+                    Kind::Assigned,
+                    "A conversation is yours",
+                    "It was assigned to you: see Mine in the inbox.",
+                )
+            });
+        }
+        assigned
+    });
     // Tickets past the threshold, once each.
     let alerted = StoredValue::new(HashSet::<String>::new());
     Effect::new(move |_| {
@@ -145,6 +160,7 @@ fn set_document_title(title: &str) {
 enum Kind {
     Queue,
     Mention,
+    Assigned,
 }
 
 fn alert(prefs: &Summary, kind: Kind, title: &str, body: &str) {
@@ -163,6 +179,7 @@ fn alert(prefs: &Summary, kind: Kind, title: &str, body: &str) {
             options.set_tag(match kind {
                 Kind::Queue => "baton-queue",
                 Kind::Mention => "baton-mention",
+                Kind::Assigned => "baton-assigned",
             });
             let _ = web_sys::Notification::new_with_options(title, &options);
         }

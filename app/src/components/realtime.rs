@@ -54,6 +54,9 @@ pub struct Realtime {
     pub created: RwSignal<u64>,
     /// Counts `mentioned` events: a note mentions this person (alerts watch it).
     pub mentioned: RwSignal<u64>,
+    /// Counts `assigned_to_you` events: someone else (automatic assignment, a
+    /// colleague's transfer) gave this person a ticket (alerts watch it).
+    pub assigned: RwSignal<u64>,
     /// Whom the latest `presence` event was about (the availability switch watches
     /// for its own person, chosen in another tab).
     pub presence_of: RwSignal<Option<String>>,
@@ -70,6 +73,7 @@ impl Realtime {
             touched: RwSignal::new(Vec::new()),
             created: RwSignal::new(0),
             mentioned: RwSignal::new(0),
+            assigned: RwSignal::new(0),
             presence_of: RwSignal::new(None),
             here: RwSignal::new(None),
         }
@@ -454,6 +458,7 @@ mod client {
                 match change {
                     Change::TicketCreated { .. } => realtime.created.update(|n| *n += 1),
                     Change::Mentioned { .. } => realtime.mentioned.update(|n| *n += 1),
+                    Change::AssignedToYou { .. } => realtime.assigned.update(|n| *n += 1),
                     Change::Presence { ref agent, .. } => {
                         realtime.presence_of.set(Some(agent.clone()));
                     }

@@ -6,7 +6,7 @@ use protocol::account::Availability;
 use protocol::realtime::Change;
 use sqlx::SqlitePool;
 
-use crate::effects::Effects;
+use crate::effects::{Effects, Worker};
 use crate::users::User;
 use crate::{Error, Result, Services, db};
 
@@ -32,7 +32,12 @@ pub async fn set(services: &Services, user: &User, choice: Availability) -> Resu
     )
     .execute(&mut *tx)
     .await?;
-    services.commit(tx, Effects::new()).await?;
+    let mut effects = Effects::new();
+    if choice == Availability::Available {
+        // Back from a break: what waits may go to them now.
+        effects.wake(Worker::Router);
+    }
+    services.commit(tx, effects).await?;
     announce(services, user, choice);
     Ok(())
 }

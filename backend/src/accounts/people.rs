@@ -38,6 +38,8 @@ pub struct Person {
     pub last_seen_at: Option<i64>,
     pub presence: Presence,
     pub open_tickets: i64,
+    /// Their own limit for automatic assignment (`None`: each connection's default).
+    pub capacity: Option<i64>,
 }
 
 /// Everyone, active first, then by name.
@@ -53,7 +55,7 @@ pub async fn list(
         r#"select u.id as "id!", u.public_id, u.email, u.name, u.role as "role: Role",
                   u.active as "active: bool",
                   (u.password_hash is not null) as "has_password!: bool",
-                  u.last_seen_at, u.availability as "availability: Availability",
+                  u.last_seen_at, u.availability as "availability: Availability", u.capacity,
                   (select count(*) from tickets t
                     where t.assignee_id = u.id and t.status = 'assigned') as "open!: i64"
            from users u
@@ -82,6 +84,7 @@ pub async fn list(
             has_password: r.has_password,
             last_seen_at: r.last_seen_at,
             open_tickets: r.open,
+            capacity: r.capacity,
         })
         .collect())
 }

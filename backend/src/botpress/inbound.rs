@@ -205,9 +205,15 @@ async fn store_ticket(conn: &mut SqliteConnection, call: Call, ticket: Created) 
     if can_sync {
         effects.wake(Worker::Sync);
     }
-    effects.publish(Change::TicketCreated {
-        ticket: remote_id.clone(),
-    });
+    // Only those whose inbox shows it hear of it (and are alerted).
+    let audience = crate::routing::audience_in(conn, connection).await?;
+    effects.publish_among(
+        audience,
+        Change::TicketCreated {
+            ticket: remote_id.clone(),
+        },
+    );
+    effects.wake(Worker::Router);
     effects.alert(NewTicket {
         ticket: remote_id,
         title,

@@ -34,12 +34,29 @@ const REPLAY_EVENTS: usize = 10_000;
 /// How far a live subscriber may fall behind before it is told to resync.
 const LIVE_BUFFER: usize = 1_024;
 
-/// A numbered change. `only_for` keeps per-agent events (unread) to that agent.
+/// Whose sockets an event goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Audience {
+    Everyone,
+    /// One account: its own read state, an assignment made for it.
+    One(i64),
+    /// The accounts whose inbox shows a connection that teams serve (a new ticket
+    /// there alerts only them).
+    These(Arc<[i64]>),
+}
+
+impl From<Option<i64>> for Audience {
+    fn from(only_for: Option<i64>) -> Self {
+        only_for.map_or(Audience::Everyone, Audience::One)
+    }
+}
+
+/// A numbered change, and whose sockets it goes to.
 #[derive(Debug, Clone)]
 pub struct Event {
     pub seq: u64,
     pub change: Change,
-    pub only_for: Option<i64>,
+    pub audience: Audience,
     /// The event as its websocket frame, serialised once when published rather than
     /// once per socket (a busy hub sends each event to every agent).
     frame: String,
@@ -47,7 +64,11 @@ pub struct Event {
 
 impl Event {
     pub fn is_for(&self, user: i64) -> bool {
-        self.only_for.is_none_or(|u| u == user)
+        match &self.audience {
+            Audience::Everyone => true,
+            Audience::One(u) => *u == user,
+            Audience::These(users) => users.contains(&user),
+        }
     }
 
     /// The JSON text sent to clients.
@@ -136,7 +157,8 @@ impl Hub {
     }
 
     /// Numbers and sends a change. Call after the change is committed.
-    pub fn publish(&self, change: Change, only_for: Option<i64>) -> u64 {
+    pub fn publish(&self, change: Change, audience: impl Into<Audience>) -> u64 {
+        let audience = audience.into();
         let mut log = self.log();
         let seq = log.next_seq;
         log.next_seq += 1;
@@ -149,7 +171,7 @@ impl Hub {
         let event = Arc::new(Event {
             seq,
             change,
-            only_for,
+            audience,
             frame,
         });
         if log.ring.len() == REPLAY_EVENTS {

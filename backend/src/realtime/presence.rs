@@ -125,6 +125,21 @@ impl Sockets {
         )
     }
 
+    /// The accounts automatic assignment may give tickets to: a socket open (a tab,
+    /// hidden or not: alerts reach it) and not *Away*. Sorted, without repeats.
+    pub fn ready(&self) -> Vec<i64> {
+        let open = self.open();
+        let away = self.away();
+        let mut ready: Vec<i64> = open
+            .values()
+            .map(|e| e.caller.user.id)
+            .filter(|u| !away.contains(u))
+            .collect();
+        ready.sort_unstable();
+        ready.dedup();
+        ready
+    }
+
     /// How many sockets `user` has open.
     pub fn open_for(&self, user: i64) -> usize {
         self.open()
@@ -284,6 +299,23 @@ mod tests {
             Some(("agt_1".into(), Presence::Offline))
         );
         assert_eq!(sockets.presence(1), None);
+    }
+
+    #[test]
+    fn ready_means_a_tab_open_and_not_away() {
+        let sockets = Sockets::default();
+        assert!(sockets.ready().is_empty());
+        let (a, _, _) = sockets.register(agent(2, "s1"));
+        sockets.register(agent(2, "s2"));
+        let (c, _, _) = sockets.register(agent(1, "s3"));
+        sockets.set_active(c, false);
+        assert_eq!(sockets.ready(), [1, 2], "idle tabs count, once per account");
+        sockets.choose(2, "agt_2", Availability::Away);
+        assert_eq!(sockets.ready(), [1]);
+        sockets.choose(2, "agt_2", Availability::Available);
+        sockets.unregister(c);
+        sockets.unregister(a);
+        assert_eq!(sockets.ready(), [2], "agent 2 still has a tab");
     }
 
     #[test]

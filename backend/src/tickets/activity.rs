@@ -24,6 +24,8 @@ pub enum Action {
     Labelled,
     /// A label taken off.
     Unlabelled,
+    /// Given to an agent by automatic assignment (`routing`), the agent as `other`.
+    Routed,
 }
 
 impl Action {
@@ -37,10 +39,11 @@ impl Action {
             Action::Resent => "resent",
             Action::Labelled => "labelled",
             Action::Unlabelled => "unlabelled",
+            Action::Routed => "routed",
         }
     }
 
-    const ALL: [Action; 8] = [
+    const ALL: [Action; 9] = [
         Action::Took,
         Action::TookOver,
         Action::Transferred,
@@ -49,6 +52,7 @@ impl Action {
         Action::Resent,
         Action::Labelled,
         Action::Unlabelled,
+        Action::Routed,
     ];
 
     fn parse(raw: &str) -> Option<Self> {
@@ -66,6 +70,7 @@ impl Action {
             Action::Resent => "ticket.resend",
             Action::Labelled => "ticket.label",
             Action::Unlabelled => "ticket.unlabel",
+            Action::Routed => "ticket.route",
         }
     }
 
@@ -81,6 +86,7 @@ impl Action {
             Action::Resent => format!("{actor} resent a message"),
             Action::Labelled => format!("{actor} added the label {detail}"),
             Action::Unlabelled => format!("{actor} removed the label {detail}"),
+            Action::Routed => format!("Assigned automatically to {other}"),
         }
     }
 }
@@ -180,6 +186,10 @@ mod tests {
         assert_eq!(
             Action::Labelled.sentence("Ana", "", "Refund"),
             "Ana added the label Refund"
+        );
+        assert_eq!(
+            Action::Routed.sentence("Someone", "Bo", ""),
+            "Assigned automatically to Bo"
         );
     }
 }

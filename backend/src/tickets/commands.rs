@@ -5,9 +5,10 @@
 //! activity line and its audit entry are written in one transaction, so none can
 //! happen without the others; its events follow the commit (see `effects`).
 //!
-//! Who may act: any active agent may take a queued ticket; once someone holds it,
-//! only they or an admin may transfer it, hand it back, close it or take it over;
-//! only the holder replies and resends.
+//! Who may act: any active agent who serves the ticket's connection (`routing`) may
+//! take a queued ticket; once someone holds it, only they or an admin may transfer
+//! it, hand it back, close it or take it over; only the holder replies and resends.
+//! A ticket goes only to someone whose inbox shows it.
 
 use protocol::account::Role;
 use protocol::realtime::Change;
@@ -19,9 +20,9 @@ use super::activity::{self, Action};
 use super::lifecycle::close_in;
 use crate::audit::{self, Actor};
 use crate::clock::now_ms;
-use crate::effects::Effects;
+use crate::effects::{Effects, Worker};
 use crate::outbox::{self, WebhookCall};
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services, db, routing};
 
 /// Who is acting on a ticket: their account, whether they are an admin, and how the
 /// audit log names them.
@@ -49,12 +50,14 @@ impl By {
 /// An open ticket as a command sees it.
 struct Open {
     remote_id: String,
+    connection_id: i64,
     assignee_id: Option<i64>,
 }
 
 async fn open_ticket(conn: &mut SqliteConnection, ticket: i64) -> Result<Open> {
     let t = sqlx::query!(
-        r#"select remote_id, status as "status: Status", assignee_id from tickets where id = ?"#,
+        r#"select remote_id, connection_id, status as "status: Status", assignee_id
+           from tickets where id = ?"#,
         ticket
     )
     .fetch_optional(&mut *conn)
@@ -65,6 +68,7 @@ async fn open_ticket(conn: &mut SqliteConnection, ticket: i64) -> Result<Open> {
     }
     Ok(Open {
         remote_id: t.remote_id,
+        connection_id: t.connection_id,
         assignee_id: t.assignee_id,
     })
 }
@@ -142,31 +146,78 @@ pub async fn assign(services: &Services, ticket: i64, agent: i64, by: &By) -> Re
     }
     may_manage(&mut tx, &t, by).await?;
     let agent_id = active_agent(&mut tx, agent).await?;
+    if !routing::sees(&mut tx, agent, t.connection_id).await? {
+        return Err(if agent == by.user {
+            Error::NotAllowed(
+                "your teams do not serve this bot's conversations: ask an admin".into(),
+            )
+        } else {
+            Error::Conflict(
+                "that agent's teams do not serve this bot's conversations, so they could not see it"
+                    .into(),
+            )
+        });
+    }
     let (action, other) = match t.assignee_id {
         _ if agent != by.user => (Action::Transferred, Some(agent)),
         Some(holder) => (Action::TookOver, Some(holder)),
         None => (Action::Took, None),
     };
     record(&mut tx, &t, ticket, by, action, other, now).await?;
+    hand_over_in(
+        &mut tx,
+        &mut effects,
+        ticket,
+        &t.remote_id,
+        &agent_id,
+        agent,
+        now,
+    )
+    .await?;
+    if agent != by.user {
+        effects.publish_to(
+            agent,
+            Change::AssignedToYou {
+                ticket: t.remote_id,
+            },
+        );
+    }
+    services.commit(tx, effects).await?;
+    Ok(true)
+}
+
+/// Gives an open ticket to `agent` (`agent_id` is their public id) inside the
+/// caller's transaction: the ticket, the `/agent-assigned` call, the event. The
+/// caller checked who may, and recorded why.
+pub(crate) async fn hand_over_in(
+    conn: &mut SqliteConnection,
+    effects: &mut Effects,
+    ticket: i64,
+    remote_id: &str,
+    agent_id: &str,
+    agent: i64,
+    now: i64,
+) -> Result<()> {
     sqlx::query!(
         "update tickets set status = 'assigned', assignee_id = ?, updated_at = ? where id = ?",
         agent,
         now,
         ticket
     )
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     let call = WebhookCall::AgentAssigned {
-        conversation: t.remote_id.clone(),
-        agent: agent_id.clone(),
+        conversation: remote_id.to_owned(),
+        agent: agent_id.to_owned(),
     };
-    outbox::enqueue_in(&mut tx, &mut effects, ticket, &call, now).await?;
+    outbox::enqueue_in(conn, effects, ticket, &call, now).await?;
     effects.publish(Change::Assigned {
-        ticket: t.remote_id,
-        agent: Some(agent_id),
+        ticket: remote_id.to_owned(),
+        agent: Some(agent_id.to_owned()),
     });
-    services.commit(tx, effects).await?;
-    Ok(true)
+    // A transfer frees room with the former holder.
+    effects.wake(Worker::Router);
+    Ok(())
 }
 
 /// The message types an agent may send: exactly those the HITL plugin relays to the

@@ -13,7 +13,7 @@ use sqlx::SqliteConnection;
 
 use super::activity::{self, Action};
 use crate::audit::{self, Actor};
-use crate::effects::Effects;
+use crate::effects::{Effects, Worker};
 use crate::{Result, outbox};
 
 /// Closes a ticket if it is open; whether it did. When the Botpress side ended the
@@ -50,6 +50,8 @@ pub async fn close_in(
         .await?;
     }
     effects.publish(Change::Closed { ticket: remote_id });
+    // Its holder has room for another (automatic assignment).
+    effects.wake(Worker::Router);
     Ok(true)
 }
 
@@ -95,6 +97,7 @@ pub async fn reopen_in(
         ticket: remote_id,
         agent: None,
     });
+    effects.wake(Worker::Router);
     Ok(true)
 }
 
@@ -122,5 +125,6 @@ pub async fn requeue_held_by_in(
             agent: None,
         });
     }
+    effects.wake(Worker::Router);
     Ok(count)
 }

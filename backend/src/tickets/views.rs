@@ -237,9 +237,11 @@ async fn page_ids(
             sqlx::query!(
                 r#"select created_at as "key!", id as "id!" from tickets
                where status = 'queued' and (created_at, id) > (?, ?)
+                 and connection_id in (select connection_id from visible_connections where user_id = ?)
                order by created_at, id limit ?"#,
                 k,
                 i,
+                viewer,
                 limit
             )
         ),
@@ -260,9 +262,11 @@ async fn page_ids(
             sqlx::query!(
                 r#"select created_at as "key!", id as "id!" from tickets
                where status = 'assigned' and (created_at, id) > (?, ?)
+                 and connection_id in (select connection_id from visible_connections where user_id = ?)
                order by created_at, id limit ?"#,
                 k,
                 i,
+                viewer,
                 limit
             )
         ),
@@ -271,17 +275,22 @@ async fn page_ids(
             sqlx::query!(
                 r#"select created_at as "key!", id as "id!" from tickets
                where status != 'closed' and (created_at, id) > (?, ?)
+                 and connection_id in (select connection_id from visible_connections where user_id = ?)
                order by created_at, id limit ?"#,
                 k,
                 i,
+                viewer,
                 limit
             )
         ),
         View::All => keyed!(
             db,
             sqlx::query!(
-                r#"select id as "key!", id as "id!" from tickets where id > ? order by id limit ?"#,
+                r#"select id as "key!", id as "id!" from tickets
+                   where id > ? and connection_id in (select connection_id from visible_connections where user_id = ?)
+                   order by id limit ?"#,
                 i,
+                viewer,
                 limit
             )
         ),
@@ -296,9 +305,11 @@ async fn page_ids(
                 sqlx::query!(
                     r#"select closed_at as "key!", id as "id!" from tickets
                        where status = 'closed' and (closed_at, id) < (?, ?)
+                         and connection_id in (select connection_id from visible_connections where user_id = ?)
                        order by closed_at desc, id desc limit ?"#,
                     before.key,
                     before.id,
+                    viewer,
                     limit
                 )
             )
@@ -357,10 +368,12 @@ async fn labelled_ids(
                        from ticket_labels tl join tickets t on t.id = tl.ticket_id
                        where tl.label_id = ? and t.status = 'closed'
                          and (t.closed_at, t.id) < (?, ?)
+                         and t.connection_id in (select connection_id from visible_connections where user_id = ?)
                        order by t.closed_at desc, t.id desc limit ?"#,
                     label,
                     before.key,
                     before.id,
+                    viewer,
                     limit
                 )
             ));
@@ -407,6 +420,8 @@ async fn labelled_ids(
                        else 1
                      end
                  and (t.created_at, t.id) > (?4, ?5)
+                 and t.connection_id in (select connection_id from visible_connections
+                                         where user_id = ?3)
                order by t.created_at, t.id limit ?6"#,
             label,
             rule,
@@ -433,13 +448,18 @@ pub struct Counts {
 pub async fn counts(db: &SqlitePool, viewer: i64) -> Result<Counts> {
     let r = sqlx::query!(
         r#"select
-             (select count(*) from tickets where status = 'queued') as "queued!: i64",
-             (select count(*) from tickets where assignee_id = ? and status = 'assigned') as "mine!: i64",
-             (select count(*) from tickets where status in ('queued', 'assigned')) as "open!: i64",
-             (select count(*) from tickets where status = 'closed') as "closed!: i64",
+             (select count(*) from tickets where status = 'queued'
+               and connection_id in (select connection_id from visible_connections
+                                     where user_id = ?1)) as "queued!: i64",
+             (select count(*) from tickets where assignee_id = ?1 and status = 'assigned') as "mine!: i64",
+             (select count(*) from tickets where status in ('queued', 'assigned')
+               and connection_id in (select connection_id from visible_connections
+                                     where user_id = ?1)) as "open!: i64",
+             (select count(*) from tickets where status = 'closed'
+               and connection_id in (select connection_id from visible_connections
+                                     where user_id = ?1)) as "closed!: i64",
              (select count(distinct ticket_id) from note_mentions
-               where user_id = ? and seen_at is null) as "mentions!: i64""#,
-        viewer,
+               where user_id = ?1 and seen_at is null) as "mentions!: i64""#,
         viewer
     )
     .fetch_one(db)
@@ -479,23 +499,38 @@ pub fn preview(kind: &str, payload: &str) -> String {
     }
 }
 
-/// Queued tickets that arrived before `cutoff`, oldest first: those waiting too long.
-pub async fn queued_before(db: &SqlitePool, cutoff: i64, limit: i64) -> Result<Vec<String>> {
+/// Queued tickets that arrived before `cutoff`, oldest first: those waiting too long,
+/// among those `viewer` sees.
+pub async fn queued_before(
+    db: &SqlitePool,
+    viewer: i64,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<String>> {
     Ok(sqlx::query_scalar!(
         "select remote_id from tickets where status = 'queued' and created_at < ?
+           and connection_id in (select connection_id from visible_connections where user_id = ?)
          order by created_at limit ?",
         cutoff,
+        viewer,
         limit
     )
     .fetch_all(db)
     .await?)
 }
 
-/// The ticket a Botpress-facing id names (the id Baton returned to Botpress).
-pub async fn find_by_remote_id(db: &SqlitePool, remote_id: &str) -> Result<i64> {
+/// The ticket a Botpress-facing id names (the id Baton returned to Botpress), if
+/// `viewer` may see it (`routing`), or holds it (they left the team since): to
+/// anyone else it does not exist.
+pub async fn find_by_remote_id(db: &SqlitePool, viewer: i64, remote_id: &str) -> Result<i64> {
     let ids = sqlx::query_scalar!(
-        r#"select id as "id!" from tickets where remote_id = ? limit 2"#,
-        remote_id
+        r#"select id as "id!" from tickets where remote_id = ?1
+             and (assignee_id = ?2
+                  or connection_id in (select connection_id from visible_connections
+                                       where user_id = ?2))
+           limit 2"#,
+        remote_id,
+        viewer
     )
     .fetch_all(db)
     .await?;

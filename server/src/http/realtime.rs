@@ -110,6 +110,8 @@ async fn serve(
     let sockets = services.hub.sockets();
     let (socket_id, closed, change) = sockets.register(caller);
     announce(&services, change);
+    // An agent who opens a tab may be given what waits (automatic assignment).
+    services.wakers.router.wake();
     let reason = run(&services, &me, socket_id, since, &closed, &mut ws).await;
     announce(&services, services.hub.sockets().unregister(socket_id));
     if let Some(ticket) = services.hub.seats().leave(socket_id) {
@@ -254,7 +256,7 @@ async fn here_frame(services: &backend::Services, me: &Me, socket_id: u64, frame
                 // A name that is no ticket seats nobody (and shows nobody's name).
                 Some(t) if seats.ticket_of(socket_id).as_deref() != Some(t.as_str()) => {
                     let known = t.chars().count() <= MAX_TICKET_CHARS
-                        && backend::tickets::views::find_by_remote_id(&services.db, &t)
+                        && backend::tickets::views::find_by_remote_id(&services.db, me.user, &t)
                             .await
                             .is_ok();
                     known.then_some(t)

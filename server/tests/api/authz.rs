@@ -108,6 +108,19 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("admin/connections/endpoint", Who::Admin, "id=999999"),
     ("admin/connections/test", Who::Admin, "id=999999"),
     ("admin/audit", Who::Admin, ""),
+    ("admin/routing", Who::Admin, ""),
+    (
+        "admin/routing/team",
+        Who::Admin,
+        "name=matrix&agents=&connections=",
+    ),
+    ("admin/routing/team/delete", Who::Admin, "id=999999"),
+    (
+        "admin/routing/connection",
+        Who::Admin,
+        "id=999999&assignment=manual&default_capacity=3",
+    ),
+    ("admin/routing/capacity", Who::Admin, "id=999999&capacity=2"),
     ("admin/alerts", Who::Admin, ""),
     ("admin/alerts/save", Who::Admin, "minutes=5"),
     ("inbox/summary", Who::Account, ""),
@@ -145,6 +158,7 @@ pub(crate) const PAGES: &[(&str, Who)] = &[
     ("/admin/connections", Who::Admin),
     ("/admin/replies", Who::Admin),
     ("/admin/labels", Who::Admin),
+    ("/admin/routing", Who::Admin),
     ("/admin/audit", Who::Admin),
 ];
 
@@ -270,6 +284,8 @@ async fn every_rest_route_checks_the_token_and_the_role() {
             serde_json::json!({"shortcut": "matrix", "body": "hello"})
         } else if route.path == "/api/v1/labels" {
             serde_json::json!({"name": "matrix", "colour": "#123456"})
+        } else if route.path == "/api/v1/teams" {
+            serde_json::json!({"name": "matrix"})
         } else {
             serde_json::json!({})
         };

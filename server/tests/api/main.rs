@@ -36,6 +36,7 @@ mod realtime;
 mod render_stress;
 mod rest;
 mod rest_tickets;
+mod routing;
 mod search;
 mod secrets;
 mod security;

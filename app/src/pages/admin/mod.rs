@@ -5,3 +5,4 @@ pub mod audit;
 pub mod connections;
 pub mod labels;
 pub mod replies;
+pub mod routing;

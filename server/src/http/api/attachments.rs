@@ -48,7 +48,8 @@ pub async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> Result<(StatusCode, Json<Sent>), HttpError> {
-    let ticket = backend::tickets::views::find_by_remote_id(&services.db, &id).await?;
+    let ticket =
+        backend::tickets::views::find_by_remote_id(&services.db, caller.user.id, &id).await?;
     let limit = services.settings.attachments.max_bytes;
     let bytes = axum::body::to_bytes(body, limit)
         .await

@@ -67,7 +67,7 @@ pub async fn transcript(
             )));
         }
     };
-    let ticket = views::find_by_remote_id(&services.db, &id).await?;
+    let ticket = views::find_by_remote_id(&services.db, caller.user.id, &id).await?;
     let transcript = export::transcript(&services.db, caller.user.id, ticket).await?;
     let remote = transcript.ticket.remote_id.clone();
     Ok(if json {

@@ -67,11 +67,12 @@ pub async fn create(
 /// The ticket and the label a path names; an id that is not a number names nothing.
 async fn target(
     services: &backend::Services,
+    viewer: i64,
     ticket: &str,
     label: &str,
 ) -> Result<(i64, i64), HttpError> {
     let label = label.parse().map_err(|_| HttpError::NotFound)?;
-    let ticket = backend::tickets::views::find_by_remote_id(&services.db, ticket).await?;
+    let ticket = backend::tickets::views::find_by_remote_id(&services.db, viewer, ticket).await?;
     Ok((ticket, label))
 }
 
@@ -94,7 +95,7 @@ pub async fn add(
     State(services): State<backend::Services>,
     extract::Path((ticket, label)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
-    let (ticket, label) = target(&services, &ticket, &label).await?;
+    let (ticket, label) = target(&services, user.id, &ticket, &label).await?;
     backend::labels::add(&services, &user, ticket, label).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -118,7 +119,7 @@ pub async fn remove(
     State(services): State<backend::Services>,
     extract::Path((ticket, label)): Path<(String, String)>,
 ) -> Result<StatusCode, HttpError> {
-    let (ticket, label) = target(&services, &ticket, &label).await?;
+    let (ticket, label) = target(&services, user.id, &ticket, &label).await?;
     backend::labels::remove(&services, &user, ticket, label).await?;
     Ok(StatusCode::NO_CONTENT)
 }

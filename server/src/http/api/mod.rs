@@ -11,6 +11,7 @@ pub mod canned;
 pub mod customers;
 pub mod export;
 pub mod labels;
+pub mod routing;
 pub mod search;
 pub mod tickets;
 
@@ -117,6 +118,13 @@ pub fn routes() -> Routes {
         .add(Access::Admin, routes!(labels::create))
         .add(Access::Account, routes!(labels::add, labels::remove))
         .add(Access::Account, routes!(search::search))
+        .add(Access::Admin, routes!(routing::list, routing::create))
+        .add(Access::Admin, routes!(routing::update, routing::delete))
+        .add(Access::Admin, routes!(routing::update_agent))
+        .add(
+            Access::Admin,
+            routes!(routing::routing, routing::set_routing),
+        )
         .add(Access::Account, routes!(customers::get, customers::update))
         .add(Access::Account, routes!(customers::note))
         .add(Access::Account, routes!(customers::botpress))

@@ -48,7 +48,7 @@ pub struct SearchResults {
     )
 )]
 pub async fn search(
-    ApiUser(_): ApiUser,
+    ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
     ApiQuery(query): ApiQuery<SearchQuery>,
 ) -> Result<Json<SearchResults>, HttpError> {
@@ -64,6 +64,7 @@ pub async fn search(
     .await?;
     let hits = backend::search::search(
         &services.db,
+        user.id,
         &query.q,
         &filters,
         query.limit.unwrap_or(DEFAULT_LIMIT),

@@ -1,0 +1,323 @@
+//! Admin: routing. Teams say which agents serve which connections (a connection
+//! without a team is served by everyone); each connection assigns new tickets by
+//! hand or automatically, to available agents with room below their capacity.
+//! Every change is audited.
+
+use std::collections::BTreeSet;
+
+use leptos::prelude::*;
+
+use crate::api::routing::{
+    Assignment, DeleteTeam, RoutingData, SaveTeam, SetCapacity, SetConnectionRouting, routing,
+};
+use crate::components::guard::Guard;
+use crate::components::session::{Session, on_signed_out};
+use crate::error::AppError;
+
+#[derive(Clone, Copy)]
+struct Loaded {
+    data: Resource<Result<RoutingData, AppError>>,
+    save_team: ServerAction<SaveTeam>,
+    delete_team: ServerAction<DeleteTeam>,
+    set_routing: ServerAction<SetConnectionRouting>,
+    set_capacity: ServerAction<SetCapacity>,
+}
+
+#[component]
+pub fn RoutingPage() -> impl IntoView {
+    // Created outside the guard (see `Guard`).
+    let session = Session::load();
+    let save_team = ServerAction::<SaveTeam>::new();
+    let delete_team = ServerAction::<DeleteTeam>::new();
+    let set_routing = ServerAction::<SetConnectionRouting>::new();
+    let set_capacity = ServerAction::<SetCapacity>::new();
+    let data = Resource::new(
+        move || {
+            save_team.version().get()
+                + delete_team.version().get()
+                + set_routing.version().get()
+                + set_capacity.version().get()
+        },
+        move |_| session.then(routing()),
+    );
+    let loaded = Loaded {
+        data,
+        save_team,
+        delete_team,
+        set_routing,
+        set_capacity,
+    };
+    view! { <Guard session admin=true page=move |_| view! { <Routing loaded /> } /> }
+}
+
+#[component]
+fn Routing(loaded: Loaded) -> impl IntoView {
+    let Loaded {
+        data,
+        save_team,
+        delete_team,
+        set_routing,
+        set_capacity,
+    } = loaded;
+    on_signed_out(move || save_team.value().get());
+    on_signed_out(move || delete_team.value().get());
+    on_signed_out(move || set_routing.value().get());
+    on_signed_out(move || set_capacity.value().get());
+    let error = move || {
+        crate::components::first_error([
+            save_team.value().get().and_then(Result::err),
+            delete_team.value().get().and_then(Result::err),
+            set_routing.value().get().and_then(Result::err),
+            set_capacity.value().get().and_then(Result::err),
+        ])
+    };
+    view! {
+        <section class="card" data-testid="routing-admin">
+            <h1>"Routing"</h1>
+            <p class="muted">
+                "Teams decide who serves which bot: a bot that no team serves is served by everyone. "
+                "With automatic assignment, a new conversation goes to an available agent of its teams "
+                "who has room, the least busy first; otherwise it waits in the queue until someone takes it."
+            </p>
+            {error}
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || data.get().map(|result| match result {
+                    Ok(d) => view! {
+                        <Teams data=d.clone() save=save_team delete=delete_team />
+                        <Connections data=d.clone() set=set_routing />
+                        <Capacities data=d set=set_capacity />
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+fn joined(ids: &BTreeSet<i64>) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+}
+
+#[component]
+fn Teams(
+    data: RoutingData,
+    save: ServerAction<SaveTeam>,
+    delete: ServerAction<DeleteTeam>,
+) -> impl IntoView {
+    let editing = RwSignal::new(None::<i64>);
+    let name = RwSignal::new(String::new());
+    let agents = RwSignal::new(BTreeSet::<i64>::new());
+    let connections = RwSignal::new(BTreeSet::<i64>::new());
+    let clear = move || {
+        editing.set(None);
+        name.set(String::new());
+        agents.set(BTreeSet::new());
+        connections.set(BTreeSet::new());
+    };
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            clear();
+        }
+    });
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        save.dispatch(SaveTeam {
+            id: editing.get_untracked(),
+            name: name.get_untracked(),
+            agents: agents.with_untracked(joined),
+            connections: connections.with_untracked(joined),
+        });
+    };
+    let toggle = |set: RwSignal<BTreeSet<i64>>, id: i64, on: bool| {
+        set.update(|s| {
+            if on {
+                s.insert(id);
+            } else {
+                s.remove(&id);
+            }
+        });
+    };
+    let rows = data.teams.clone();
+    let everyone = data.agents.clone();
+    let bots = data.connections.clone();
+    view! {
+        <h2>"Teams"</h2>
+        {if rows.is_empty() {
+            view! { <p class="muted">"No teams yet: every agent serves every bot."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <thead><tr><th>"Team"</th><th>"Agents"</th><th>"Serves"</th><th></th></tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|t| {
+                            let (id, n) = (t.id, t.name.clone());
+                            let member_ids: BTreeSet<i64> = t.agents.iter().map(|a| a.0).collect();
+                            let bot_ids: BTreeSet<i64> = t.connections.iter().map(|c| c.0).collect();
+                            let members = t.agents.iter().map(|a| a.1.clone()).collect::<Vec<_>>().join(", ");
+                            let served = t.connections.iter().map(|c| c.1.clone()).collect::<Vec<_>>().join(", ");
+                            let asked = format!(
+                                "Delete the team \u{201c}{}\u{201d}? Bots only it served are then served by everyone.",
+                                t.name
+                            );
+                            view! {
+                                <tr data-testid="team-row">
+                                    <td>{t.name}</td>
+                                    <td>{if members.is_empty() { "Nobody".to_owned() } else { members }}</td>
+                                    <td>{if served.is_empty() { "No bot".to_owned() } else { served }}</td>
+                                    <td class="row-actions">
+                                        <button class="button secondary" type="button" on:click=move |_| {
+                                            editing.set(Some(id));
+                                            name.set(n.clone());
+                                            agents.set(member_ids.clone());
+                                            connections.set(bot_ids.clone());
+                                        }>"Edit"</button>
+                                        <button class="button secondary" type="button" on:click=move |_| {
+                                            if crate::components::confirm(&asked) {
+                                                delete.dispatch(DeleteTeam { id });
+                                            }
+                                        }>"Delete"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+        <form class="form" on:submit=submit data-testid="team-form">
+            <label>
+                "Team name"
+                <input type="text" name="name" required maxlength=protocol::routing::MAX_TEAM_NAME.to_string()
+                    placeholder="e.g. Billing" prop:value=move || name.get()
+                    on:input=move |e| name.set(event_target_value(&e)) />
+            </label>
+            <fieldset data-testid="team-agents">
+                <legend>"Agents"</legend>
+                {everyone.into_iter().filter(|a| a.active).map(|a| {
+                    let id = a.id;
+                    view! {
+                        <label class="choice">
+                            <input type="checkbox" prop:checked=move || agents.with(|s| s.contains(&id))
+                                on:change=move |e| toggle(agents, id, event_target_checked(&e)) />
+                            {a.name}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <fieldset data-testid="team-connections">
+                <legend>"Serves these bots"</legend>
+                {bots.into_iter().map(|c| {
+                    let id = c.id;
+                    view! {
+                        <label class="choice">
+                            <input type="checkbox" prop:checked=move || connections.with(|s| s.contains(&id))
+                                on:change=move |e| toggle(connections, id, event_target_checked(&e)) />
+                            {c.name}
+                        </label>
+                    }
+                }).collect_view()}
+            </fieldset>
+            <div class="row-actions">
+                <button class="button" type="submit" disabled=move || save.pending().get()>
+                    {move || if editing.get().is_some() { "Save team" } else { "Add team" }}
+                </button>
+                <button class="button secondary" type="button" hidden=move || editing.get().is_none()
+                    on:click=move |_| clear()>"Cancel"</button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn Connections(data: RoutingData, set: ServerAction<SetConnectionRouting>) -> impl IntoView {
+    view! {
+        <h2>"Assignment"</h2>
+        {if data.connections.is_empty() {
+            view! { <p class="muted">"No bots are connected yet."</p> }.into_any()
+        } else {
+            view! {
+                <table class="table">
+                    <thead><tr><th>"Bot"</th><th>"New conversations"</th><th>"Default capacity"</th><th></th></tr></thead>
+                    <tbody>
+                        {data.connections.into_iter().map(|c| {
+                            let id = c.id;
+                            let mode = RwSignal::new(c.assignment.as_str().to_owned());
+                            let capacity = RwSignal::new(c.default_capacity.to_string());
+                            let label = format!("Capacity for {}", c.name);
+                            view! {
+                                <tr data-testid="routing-connection">
+                                    <td>{c.name.clone()}</td>
+                                    <td>
+                                        <select aria-label=format!("Assignment for {}", c.name) data-testid="assignment"
+                                            on:change=move |e| mode.set(event_target_value(&e))>
+                                            <option value="manual" selected=c.assignment == Assignment::Manual>
+                                                "Wait in the queue"
+                                            </option>
+                                            <option value="automatic" selected=c.assignment == Assignment::Automatic>
+                                                "Assign automatically"
+                                            </option>
+                                        </select>
+                                    </td>
+                                    <td>
+                                        <input type="number" min=protocol::routing::MIN_CAPACITY.to_string()
+                                            max=protocol::routing::MAX_CAPACITY.to_string() aria-label=label
+                                            data-testid="default-capacity" prop:value=move || capacity.get()
+                                            on:input=move |e| capacity.set(event_target_value(&e)) />
+                                    </td>
+                                    <td>
+                                        <button class="button secondary" type="button" data-testid="save-routing"
+                                            on:click=move |_| {
+                                                set.dispatch(SetConnectionRouting {
+                                                    id,
+                                                    assignment: mode.get_untracked(),
+                                                    default_capacity: capacity.get_untracked(),
+                                                });
+                                            }>"Save"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any()
+        }}
+    }
+}
+
+#[component]
+fn Capacities(data: RoutingData, set: ServerAction<SetCapacity>) -> impl IntoView {
+    view! {
+        <h2>"Capacity per agent"</h2>
+        <p class="muted">
+            "The most open conversations automatic assignment gives someone. Leave it blank for each bot's default. "
+            "Agents can always take more by hand."
+        </p>
+        <table class="table">
+            <thead><tr><th>"Agent"</th><th>"Open now"</th><th>"Capacity"</th><th></th></tr></thead>
+            <tbody>
+                {data.agents.into_iter().filter(|a| a.active).map(|a| {
+                    let id = a.id;
+                    let capacity = RwSignal::new(a.capacity.map(|c| c.to_string()).unwrap_or_default());
+                    let label = format!("Capacity of {}", a.name);
+                    view! {
+                        <tr data-testid="agent-capacity">
+                            <td>{a.name.clone()}</td>
+                            <td>{a.open_tickets}</td>
+                            <td>
+                                <input type="number" min=protocol::routing::MIN_CAPACITY.to_string()
+                                    max=protocol::routing::MAX_CAPACITY.to_string() placeholder="Default"
+                                    aria-label=label prop:value=move || capacity.get()
+                                    on:input=move |e| capacity.set(event_target_value(&e)) />
+                            </td>
+                            <td>
+                                <button class="button secondary" type="button" on:click=move |_| {
+                                    set.dispatch(SetCapacity { id, capacity: capacity.get_untracked() });
+                                }>"Save"</button>
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}

@@ -1,0 +1,607 @@
+//! Routing: teams decide whose inbox shows a bot's tickets, and automatic
+//! assignment gives them to available agents with room, each exactly once.
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+
+use backend::users::Role;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::helpers::{ApiClient, TestApp, TestConnection, call, eventually, spawn_app, token};
+use crate::realtime::{Auth, Ws, next, open};
+
+/// The ids of the tickets `status` lists for the token's owner.
+async fn listed(app: &TestApp, bearer: &str, status: &str) -> Vec<String> {
+    let (code, page) = call(
+        app,
+        bearer,
+        "GET",
+        &format!("/api/v1/tickets?status={status}"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{page}");
+    page["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Who holds a ticket (`agt_…`), as an admin reads it.
+async fn holder(app: &TestApp, admin: &ApiClient, ticket: &str) -> Option<String> {
+    let (code, t) = call(
+        app,
+        &admin.token,
+        "GET",
+        &format!("/api/v1/tickets/{ticket}"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{t}");
+    t["assignee_id"].as_str().map(str::to_owned)
+}
+
+async fn team(
+    app: &TestApp,
+    admin: &ApiClient,
+    name: &str,
+    agents: &[&ApiClient],
+    bots: &[&TestConnection],
+) -> Value {
+    let body = json!({
+        "name": name,
+        "agent_ids": agents.iter().map(|a| a.user.public_id.clone()).collect::<Vec<_>>(),
+        "connection_ids": bots.iter().map(|b| b.id).collect::<Vec<_>>(),
+    });
+    let (code, team) = call(app, &admin.token, "POST", "/api/v1/teams", Some(body)).await;
+    assert_eq!(code, 201, "{team}");
+    team
+}
+
+async fn automatic(app: &TestApp, admin: &ApiClient, bot: &TestConnection, capacity: i64) {
+    let (code, routing) = call(
+        app,
+        &admin.token,
+        "PATCH",
+        &format!("/api/v1/connections/{}/routing", bot.id),
+        Some(json!({"assignment": "automatic", "default_capacity": capacity})),
+    )
+    .await;
+    assert_eq!(code, 200, "{routing}");
+    assert_eq!(
+        routing,
+        json!({"assignment": "automatic", "default_capacity": capacity})
+    );
+}
+
+/// A tab for the agent, past its hello.
+async fn tab(app: &TestApp, agent: &ApiClient) -> Ws {
+    let mut ws = open(app, Auth::Bearer(&agent.token), None, None)
+        .await
+        .unwrap();
+    next(&mut ws).await;
+    ws
+}
+
+/// The tickets an `assigned_to_you` event named on this socket, within `within`.
+async fn given_to(ws: &mut Ws, within: Duration) -> Vec<String> {
+    let mut given = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, ws.next()).await {
+        if let Message::Text(text) = frame {
+            let v: Value = serde_json::from_str(&text).unwrap();
+            if v["type"] == "assigned_to_you" {
+                given.push(v["ticket"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    given
+}
+
+async fn set_availability(app: &TestApp, agent: &ApiClient, status: &str) {
+    let response = app
+        .client
+        .put(app.url("/api/v1/me/availability"))
+        .bearer_auth(&agent.token)
+        .json(&json!({ "status": status }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+/// The `/agent-assigned` calls the bot received: (ticket, agent), in order.
+async fn assigned_calls(app: &TestApp, bot: &TestConnection) -> Vec<(String, String)> {
+    app.webhook_calls(&format!("{}/agent-assigned", bot.webhook_path))
+        .await
+        .into_iter()
+        .map(|b| {
+            (
+                b["remoteConversationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                b["remoteUserId"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn teams_decide_whose_inbox_shows_a_bots_tickets() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let ana = token(&app, "ana@example.org", Role::Agent).await;
+    let ben = token(&app, "ben@example.org", Role::Agent).await;
+    let billing = app.connection("billing", false).await;
+    let sales = app.connection("sales", false).await;
+    let refund = app.escalate(&billing, "Refund please").await;
+    let pricing = app.escalate(&sales, "Pricing").await;
+    assert_eq!(
+        listed(&app, &ben.token, "queued").await,
+        [refund.as_str(), pricing.as_str()]
+    );
+
+    let made = team(&app, &admin, "Billing", &[&ana], &[&billing]).await;
+    assert_eq!(made["name"], "Billing");
+    assert_eq!(made["agent_ids"], json!([ana.user.public_id]));
+    assert_eq!(made["connection_ids"], json!([billing.id]));
+
+    // Ben is not in the team that serves billing: its tickets are not his to see.
+    assert_eq!(listed(&app, &ben.token, "queued").await, [pricing.as_str()]);
+    assert_eq!(listed(&app, &ben.token, "all").await, [pricing.as_str()]);
+    let (code, _) = call(
+        &app,
+        &ben.token,
+        "GET",
+        &format!("/api/v1/tickets/{refund}"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 404);
+    let (code, _) = call(
+        &app,
+        &ben.token,
+        "POST",
+        &format!("/api/v1/tickets/{refund}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(code, 404, "he cannot take what he cannot see");
+    let (_, found) = call(&app, &ben.token, "GET", "/api/v1/search?q=refund", None).await;
+    assert_eq!(found["hits"], json!([]), "nor find it");
+    let counts = backend::tickets::views::counts(&app.db, ben.user.id)
+        .await
+        .unwrap();
+    assert_eq!(counts.queued, 1);
+    // Ana serves billing by her team and sales with everyone (it has no team); an
+    // admin sees everything.
+    assert_eq!(
+        listed(&app, &ana.token, "queued").await,
+        [refund.as_str(), pricing.as_str()]
+    );
+    assert_eq!(
+        listed(&app, &admin.token, "queued").await,
+        [refund.as_str(), pricing.as_str()]
+    );
+    let (_, found) = call(&app, &ana.token, "GET", "/api/v1/search?q=refund", None).await;
+    assert_eq!(found["hits"][0]["ticket"], refund.as_str());
+
+    // A ticket goes only to someone who can see it.
+    let (code, _) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{refund}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, refused) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{refund}/assign"),
+        Some(json!({"agent_id": ben.user.public_id})),
+    )
+    .await;
+    assert_eq!(code, 409, "{refused}");
+    assert!(
+        refused["error"].as_str().unwrap().contains("do not serve"),
+        "{refused}"
+    );
+
+    // Ben joins: he sees it. The team is deleted: everyone serves billing again.
+    let id = made["id"].as_i64().unwrap();
+    let (code, renamed) = call(
+        &app,
+        &admin.token,
+        "PATCH",
+        &format!("/api/v1/teams/{id}"),
+        Some(json!({"agent_ids": [ana.user.public_id, ben.user.public_id]})),
+    )
+    .await;
+    assert_eq!(code, 200, "{renamed}");
+    assert_eq!(renamed["name"], "Billing", "what is left out stays");
+    assert_eq!(renamed["connection_ids"], json!([billing.id]));
+    assert_eq!(
+        listed(&app, &ben.token, "assigned").await,
+        [refund.as_str()]
+    );
+    let (code, _) = call(
+        &app,
+        &admin.token,
+        "PATCH",
+        &format!("/api/v1/teams/{id}"),
+        Some(json!({"agent_ids": []})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(listed(&app, &ben.token, "all").await, [pricing.as_str()]);
+    let (code, _) = call(
+        &app,
+        &admin.token,
+        "DELETE",
+        &format!("/api/v1/teams/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 204);
+    assert_eq!(
+        listed(&app, &ben.token, "all").await,
+        [refund.as_str(), pricing.as_str()]
+    );
+    let (_, teams) = call(&app, &admin.token, "GET", "/api/v1/teams", None).await;
+    assert_eq!(teams, json!([]));
+
+    let (_, audit) = call(
+        &app,
+        &admin.token,
+        "GET",
+        "/api/v1/audit?action=team.",
+        None,
+    )
+    .await;
+    let actions: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["team.delete", "team.update", "team.update", "team.create"]
+    );
+}
+
+#[tokio::test]
+async fn automatic_assignment_follows_availability_and_capacity() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let ana = token(&app, "ana@example.org", Role::Agent).await;
+    let ben = token(&app, "ben@example.org", Role::Agent).await;
+    // Cy is online but not in the team: he is never given the bot's tickets.
+    let cy = token(&app, "cy@example.org", Role::Agent).await;
+    let bot = app.connection("support", false).await;
+    team(&app, &admin, "Support", &[&ana, &ben], &[&bot]).await;
+    let waiting = app.escalate(&bot, "waited before automatic").await;
+    let (mut ana_tab, mut ben_tab, mut cy_tab) = (
+        tab(&app, &ana).await,
+        tab(&app, &ben).await,
+        tab(&app, &cy).await,
+    );
+    // Manual (the default): nothing is given out.
+    backend::routing::auto::route(&app.services).await.unwrap();
+    assert_eq!(holder(&app, &admin, &waiting).await, None);
+
+    // Automatic with room for one each: what waits goes out at once, then the next;
+    // the third waits.
+    automatic(&app, &admin, &bot, 1).await;
+    let first = eventually(5, "the waiting ticket to be given", || async {
+        holder(&app, &admin, &waiting).await
+    })
+    .await;
+    let second_ticket = app.escalate(&bot, "second").await;
+    let second = eventually(5, "the second ticket to be given", || async {
+        holder(&app, &admin, &second_ticket).await
+    })
+    .await;
+    let team_ids: HashSet<String> = [ana.user.public_id.clone(), ben.user.public_id.clone()].into();
+    assert_eq!(
+        HashSet::from([first.clone(), second.clone()]),
+        team_ids,
+        "one each"
+    );
+    let third = app.escalate(&bot, "third").await;
+    assert_eq!(
+        backend::routing::auto::route(&app.services).await.unwrap(),
+        0
+    );
+    assert_eq!(holder(&app, &admin, &third).await, None, "both are full");
+
+    // Botpress heard it as for a manual take (once the session surely exists, as
+    // always); each agent was told; the transcript says how.
+    eventually(10, "Botpress to hear of both", || async {
+        (assigned_calls(&app, &bot).await.len() >= 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        assigned_calls(&app, &bot).await,
+        [
+            (waiting.clone(), first.clone()),
+            (second_ticket.clone(), second.clone())
+        ]
+    );
+    let (ana_ticket, ben_ticket) = if first == ana.user.public_id {
+        (waiting.clone(), second_ticket.clone())
+    } else {
+        (second_ticket.clone(), waiting.clone())
+    };
+    assert_eq!(
+        given_to(&mut ana_tab, Duration::from_millis(300)).await,
+        [ana_ticket.as_str()]
+    );
+    assert_eq!(
+        given_to(&mut ben_tab, Duration::from_millis(300)).await,
+        [ben_ticket.as_str()]
+    );
+    assert_eq!(
+        given_to(&mut cy_tab, Duration::from_millis(100)).await,
+        Vec::<String>::new()
+    );
+    let id = app.ticket_id(&bot, &ana_ticket).await;
+    assert_eq!(
+        app.activity(id).await,
+        ["Assigned automatically to ana@example.org"]
+    );
+
+    // Ben steps away and frees his place: the third still waits for someone available.
+    set_availability(&app, &ben, "away").await;
+    let (code, _) = call(
+        &app,
+        &ben.token,
+        "POST",
+        &format!("/api/v1/tickets/{ben_ticket}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(
+        backend::routing::auto::route(&app.services).await.unwrap(),
+        0
+    );
+    assert_eq!(
+        holder(&app, &admin, &third).await,
+        None,
+        "an away agent gets nothing"
+    );
+    // Back: it is his at once.
+    set_availability(&app, &ben, "available").await;
+    let got = eventually(5, "the third ticket to go to Ben", || async {
+        holder(&app, &admin, &third).await
+    })
+    .await;
+    assert_eq!(got, ben.user.public_id);
+
+    // Ana's own capacity of two beats the default of one.
+    let (code, agent) = call(
+        &app,
+        &admin.token,
+        "PATCH",
+        &format!("/api/v1/agents/{}", ana.user.public_id),
+        Some(json!({"capacity": 2})),
+    )
+    .await;
+    assert_eq!((code, agent["capacity"].clone()), (200, json!(2)));
+    let fourth = app.escalate(&bot, "fourth").await;
+    let got = eventually(5, "the fourth ticket to go to Ana", || async {
+        holder(&app, &admin, &fourth).await
+    })
+    .await;
+    assert_eq!(got, ana.user.public_id);
+    // Closing her tab makes her offline: nothing more for her.
+    ana_tab.close(None).await.unwrap();
+    drop(ana_tab);
+    let (code, _) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{fourth}/close"),
+        None,
+    )
+    .await;
+    assert_eq!(code, 200);
+    let fifth = app.escalate(&bot, "fifth").await;
+    eventually(5, "Ana's tab to be gone", || async {
+        app.services
+            .hub
+            .sockets()
+            .ready()
+            .iter()
+            .all(|&u| u != ana.user.id)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        backend::routing::auto::route(&app.services).await.unwrap(),
+        0
+    );
+    assert_eq!(holder(&app, &admin, &fifth).await, None);
+    assert!(
+        !listed(&app, &cy.token, "all").await.contains(&fifth),
+        "Cy does not even see the team's tickets"
+    );
+    drop((ben_tab, cy_tab));
+}
+
+#[tokio::test]
+async fn a_burst_of_tickets_never_exceeds_a_capacity_or_assigns_one_twice() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let mut agents = Vec::new();
+    for n in 0..3 {
+        agents.push(token(&app, &format!("agent{n}@example.org"), Role::Agent).await);
+    }
+    let bot = app.connection("busy", false).await;
+    team(
+        &app,
+        &admin,
+        "Busy",
+        &agents.iter().collect::<Vec<_>>(),
+        &[&bot],
+    )
+    .await;
+    let mut tabs = Vec::new();
+    for a in &agents {
+        tabs.push(tab(&app, a).await);
+    }
+    automatic(&app, &admin, &bot, 2).await;
+    let created = futures_util::future::join_all((0..20).map(|n| {
+        let (app, bot) = (&app, &bot);
+        async move { app.escalate(bot, &format!("burst {n}")).await }
+    }))
+    .await;
+    assert_eq!(created.len(), 20);
+    eventually(10, "six tickets to be given out", || async {
+        (assigned_calls(&app, &bot).await.len() >= 6).then_some(())
+    })
+    .await;
+    // Every pass that may still be pending, then nothing more.
+    backend::routing::auto::route(&app.services).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let calls = assigned_calls(&app, &bot).await;
+    assert_eq!(calls.len(), 6, "{calls:?}");
+    let tickets: HashSet<&String> = calls.iter().map(|(t, _)| t).collect();
+    assert_eq!(tickets.len(), 6, "no ticket given twice");
+    let mut per_agent: BTreeMap<&String, usize> = BTreeMap::new();
+    for (_, agent) in &calls {
+        *per_agent.entry(agent).or_default() += 1;
+    }
+    assert_eq!(
+        per_agent.values().collect::<Vec<_>>(),
+        [&2, &2, &2],
+        "{per_agent:?}"
+    );
+    // Oldest first: the six given are the six that arrived first.
+    let (_, queued) = call(
+        &app,
+        &admin.token,
+        "GET",
+        "/api/v1/tickets?status=queued&limit=200",
+        None,
+    )
+    .await;
+    assert_eq!(queued["tickets"].as_array().unwrap().len(), 14);
+    drop(tabs);
+}
+
+#[tokio::test]
+async fn routing_settings_refuse_bad_values_with_a_reason() {
+    let app = spawn_app().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let ana = token(&app, "ana@example.org", Role::Agent).await;
+    let bot = app.connection("support", false).await;
+    let routing = format!("/api/v1/connections/{}/routing", bot.id);
+    let (code, now) = call(&app, &admin.token, "GET", &routing, None).await;
+    assert_eq!(
+        (code, now),
+        (200, json!({"assignment": "manual", "default_capacity": 3}))
+    );
+    for (body, says) in [
+        (json!({"assignment": "sometimes"}), "unknown variant"),
+        (json!({"default_capacity": 0}), "from 1 to 100"),
+        (json!({"default_capacity": 101}), "from 1 to 100"),
+        (json!({"hours": {}}), "unknown field"),
+    ] {
+        let (code, refused) = call(&app, &admin.token, "PATCH", &routing, Some(body.clone())).await;
+        assert_eq!(code, 400, "{body} -> {refused}");
+        assert!(
+            refused["error"].as_str().unwrap().contains(says),
+            "{body} -> {refused}"
+        );
+    }
+    let (code, _) = call(
+        &app,
+        &admin.token,
+        "GET",
+        "/api/v1/connections/999/routing",
+        None,
+    )
+    .await;
+    assert_eq!(code, 404);
+
+    let agent = format!("/api/v1/agents/{}", ana.user.public_id);
+    for (body, says) in [
+        (json!({}), "nothing to change"),
+        (json!({"capacity": 0}), "from 1 to 100"),
+        (json!({"capacity": "two"}), "invalid type"),
+    ] {
+        let (code, refused) = call(&app, &admin.token, "PATCH", &agent, Some(body.clone())).await;
+        assert_eq!(code, 400, "{body} -> {refused}");
+        assert!(
+            refused["error"].as_str().unwrap().contains(says),
+            "{body} -> {refused}"
+        );
+    }
+    let (code, set) = call(
+        &app,
+        &admin.token,
+        "PATCH",
+        &agent,
+        Some(json!({"capacity": null})),
+    )
+    .await;
+    assert_eq!((code, set["capacity"].clone()), (200, Value::Null));
+
+    for (body, code_wanted, says) in [
+        (json!({"name": "  "}), 400, "needs a name"),
+        (
+            json!({"name": "A", "agent_ids": ["agt_nobody"]}),
+            400,
+            "agt_nobody",
+        ),
+        (json!({"name": "A", "connection_ids": [999]}), 400, "999"),
+    ] {
+        let (code, refused) = call(
+            &app,
+            &admin.token,
+            "POST",
+            "/api/v1/teams",
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(code, code_wanted, "{body} -> {refused}");
+        assert!(
+            refused["error"].as_str().unwrap().contains(says),
+            "{body} -> {refused}"
+        );
+    }
+    let (_, teams) = call(&app, &admin.token, "GET", "/api/v1/teams", None).await;
+    assert_eq!(teams, json!([]), "a refused team leaves nothing behind");
+    team(&app, &admin, "Billing", &[&ana], &[&bot]).await;
+    let (code, refused) = call(
+        &app,
+        &admin.token,
+        "POST",
+        "/api/v1/teams",
+        Some(json!({"name": "billing"})),
+    )
+    .await;
+    assert_eq!(code, 409, "{refused}");
+    let (code, _) = call(
+        &app,
+        &admin.token,
+        "PATCH",
+        "/api/v1/teams/999",
+        Some(json!({"name": "X"})),
+    )
+    .await;
+    assert_eq!(code, 404);
+}
