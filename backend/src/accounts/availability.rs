@@ -32,12 +32,7 @@ pub async fn set(services: &Services, user: &User, choice: Availability) -> Resu
     )
     .execute(&mut *tx)
     .await?;
-    let mut effects = Effects::new();
-    if choice == Availability::Available {
-        // Back from a break: what waits may go to them now.
-        effects.wake(Worker::Router);
-    }
-    services.commit(tx, effects).await?;
+    services.commit(tx, Effects::new()).await?;
     announce(services, user, choice);
     Ok(())
 }
@@ -45,13 +40,18 @@ pub async fn set(services: &Services, user: &User, choice: Availability) -> Resu
 /// Tells the presence tracker what `user` chose, publishing the change it makes.
 /// Also called when a socket opens, so the tracker learns the stored choice.
 pub fn announce(services: &Services, user: &User, choice: Availability) {
+    let mut effects = Effects::new();
     if let Some((agent, presence)) = services
         .hub
         .sockets()
         .choose(user.id, &user.public_id, choice)
     {
-        let mut effects = Effects::new();
         effects.publish(Change::Presence { agent, presence });
-        services.apply(effects);
     }
+    if choice == Availability::Available {
+        // Back from a break: what waits may go to them now. Only once the tracker
+        // knows (automatic assignment reads who is ready from it).
+        effects.wake(Worker::Router);
+    }
+    services.apply(effects);
 }
