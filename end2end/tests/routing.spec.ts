@@ -113,3 +113,33 @@ test("automatic assignment: an admin sets it up, two available agents get one ea
   for (const c of [ana.context, ben.context, admin.context]) await c.close();
   bot.close();
 });
+
+test("after hours: the customer gets the admin's message and goes back to the bot", async ({ browser, request }) => {
+  const bot = await fakeBotpress();
+  const admin = await agentPage(browser, "Ada Hours", { role: "admin" });
+  await admin.page.goto("/admin/routing");
+  await waitForHydration(admin.page);
+  const hours = admin.page.locator(`details[data-testid="hours"][data-connection="${bot.name}"]`);
+  await hours.locator("summary").click();
+  // A time zone and no open day: closed all week.
+  await hours.getByLabel("Time zone").fill("Europe/Paris");
+  await hours.getByLabel("When nobody can take it").selectOption("hand_back");
+  const message = "We are closed now: the bot will take your details.";
+  await hours.getByLabel("Message to the customer").fill(message);
+  const saved = admin.page.waitForResponse((r) => r.url().includes("/api/admin/routing/hours"));
+  await hours.getByRole("button", { name: "Save hours" }).click();
+  expect((await saved).status()).toBe(200);
+  await expect(hours.locator("summary")).toHaveText(`${bot.name}: hours in Europe/Paris`);
+
+  const { ticket } = await escalate(bot, request, "Late customer");
+  await expect.poll(() => bot.received("stop-hitl").length, { timeout: 10_000 }).toBe(1);
+  expect(bot.received("message-from-agent")).toEqual([
+    { remoteConversationId: ticket, remoteUserId: "agt_baton", messageType: "text", payload: { text: message } },
+  ]);
+  expect(bot.received("stop-hitl")).toEqual([{ remoteConversationId: ticket }]);
+  // The agents see why, in the closed conversation.
+  await admin.page.goto(`/inbox/${ticket}?view=closed`);
+  await expect(admin.page.getByText("Handed back to the bot: outside business hours")).toBeVisible();
+  await admin.context.close();
+  bot.close();
+});

@@ -1,8 +1,12 @@
 //! Admin: routing. Teams (which agents serve which connections), each connection's
 //! assignment mode and default capacity, and each agent's own capacity.
 
+// The hours form is one server function with a field per input (its arguments are
+// form fields, and the code `#[server]` generates cannot carry an attribute).
+#![allow(clippy::too_many_arguments)]
+
 use leptos::prelude::*;
-pub use protocol::routing::Assignment;
+pub use protocol::routing::{Assignment, WhenUnavailable};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -23,6 +27,17 @@ pub struct ConnectionRouting {
     pub name: String,
     pub assignment: Assignment,
     pub default_capacity: i64,
+    /// Empty: always open.
+    pub time_zone: String,
+    /// Monday first, each as `09:00-12:00, 13:00-17:00` (empty: closed).
+    pub days: Vec<String>,
+    /// `YYYY-MM-DD`, comma-separated.
+    pub holidays: String,
+    pub when_unavailable: WhenUnavailable,
+    pub unavailable_message: String,
+    pub wait_limit_minutes: Option<i64>,
+    /// Empty: off.
+    pub queue_position_text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,11 +75,21 @@ pub async fn routing() -> Result<RoutingData, AppError> {
     let mut connections = Vec::new();
     for c in backend::connections::list(&services.db).await? {
         let r = backend::routing::get(&services.db, c.id).await?;
+        let hours = r.hours.unwrap_or_default();
         connections.push(ConnectionRouting {
             id: c.id,
             name: c.name,
             assignment: r.assignment,
             default_capacity: r.default_capacity,
+            days: (0..7)
+                .map(|d| protocol::routing::format_spans(hours.weekly.day(d)))
+                .collect(),
+            time_zone: hours.time_zone,
+            holidays: hours.holidays.join(", "),
+            when_unavailable: r.when_unavailable,
+            unavailable_message: r.unavailable_message,
+            wait_limit_minutes: r.wait_limit_minutes,
+            queue_position_text: r.queue_position_text.unwrap_or_default(),
         });
     }
     let agents = backend::accounts::people::list(&services.db, services.hub.sockets())
@@ -151,15 +176,71 @@ pub async fn set_connection_routing(
         .parse()
         .map_err(|e: protocol::UnknownName| AppError::Invalid(e.to_string()))?;
     let default_capacity = number(&default_capacity)?;
-    backend::routing::set(
-        &services,
-        &me.user,
-        &actor,
-        id,
-        Some(assignment),
-        Some(default_capacity),
-    )
-    .await?;
+    let edit = backend::routing::Edit {
+        assignment: Some(assignment),
+        default_capacity: Some(default_capacity),
+        ..Default::default()
+    };
+    backend::routing::set(&services, &me.user, &actor, id, edit).await?;
+    Ok(())
+}
+
+/// Sets a connection's business hours and what happens to a conversation nobody
+/// can take. A blank time zone means always open; `days` are Monday first,
+/// separated by `|`, each like `09:00-12:00, 13:00-17:00`; `holidays` are
+/// `YYYY-MM-DD`, separated by commas or spaces.
+#[server(endpoint = "admin/routing/hours")]
+pub async fn set_hours(
+    id: i64,
+    #[server(default)] time_zone: String,
+    #[server(default)] days: String,
+    #[server(default)] holidays: String,
+    when_unavailable: String,
+    #[server(default)] message: String,
+    #[server(default)] wait_limit: String,
+    #[server(default)] queue_position_text: String,
+) -> Result<(), AppError> {
+    use protocol::routing::{Hours, WEEKDAYS, parse_spans};
+    let (me, actor) = super::ssr::admin().await?;
+    let services = super::ssr::services()?;
+    let hours = if time_zone.trim().is_empty() {
+        None
+    } else {
+        let mut hours = Hours {
+            time_zone: time_zone.trim().to_owned(),
+            ..Hours::default()
+        };
+        let typed: Vec<&str> = days.split('|').collect();
+        for (i, name) in WEEKDAYS.iter().enumerate() {
+            *hours.weekly.day_mut(i) = parse_spans(typed.get(i).copied().unwrap_or_default())
+                .map_err(|e| AppError::Invalid(format!("{name}: {e}")))?;
+        }
+        hours.holidays = holidays
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned)
+            .collect();
+        Some(hours)
+    };
+    let action: WhenUnavailable = when_unavailable
+        .parse()
+        .map_err(|e: protocol::UnknownName| AppError::Invalid(e.to_string()))?;
+    let wait_limit = match wait_limit.trim() {
+        "" => None,
+        n => Some(
+            n.parse::<i64>()
+                .map_err(|_| AppError::Invalid(format!("{n:?} is not a number of minutes")))?,
+        ),
+    };
+    let edit = backend::routing::Edit {
+        hours: Some(hours),
+        when_unavailable: Some(action),
+        unavailable_message: Some(message),
+        wait_limit_minutes: Some(wait_limit),
+        queue_position_text: Some(Some(queue_position_text)),
+        ..Default::default()
+    };
+    backend::routing::set(&services, &me.user, &actor, id, edit).await?;
     Ok(())
 }
 

@@ -61,7 +61,14 @@ pub enum WebhookCall {
     AgentAssigned { conversation: String, agent: String },
     /// The conversation goes back to the bot.
     Stop { conversation: String },
+    /// Baton's own text to the end user (nobody can take the conversation; their
+    /// place in the queue), sent as the agent [`BATON_AGENT`]. Not a stored message.
+    Notice { conversation: String, text: String },
 }
+
+/// The agent id Baton's own notices are sent as: an agent-side id (Botpress keeps
+/// agent and customer ids apart, docs/botpress.md §9), never a person's.
+pub const BATON_AGENT: &str = "agt_baton";
 
 /// The bodies, field for field as on the wire.
 #[derive(Serialize, Deserialize)]
@@ -89,7 +96,9 @@ struct StopBody<'a> {
 impl WebhookCall {
     pub fn route(&self) -> Route {
         match self {
-            WebhookCall::MessageFromAgent { .. } => Route::MessageFromAgent,
+            WebhookCall::MessageFromAgent { .. } | WebhookCall::Notice { .. } => {
+                Route::MessageFromAgent
+            }
             WebhookCall::AgentAssigned { .. } => Route::AgentAssigned,
             WebhookCall::Stop { .. } => Route::StopHitl,
         }
@@ -127,6 +136,12 @@ impl WebhookCall {
             }),
             WebhookCall::Stop { conversation } => serde_json::to_string(&StopBody {
                 remote_conversation_id: conversation,
+            }),
+            WebhookCall::Notice { conversation, text } => serde_json::to_string(&MessageBody {
+                remote_conversation_id: conversation.clone(),
+                remote_user_id: BATON_AGENT.to_owned(),
+                message_type: "text".to_owned(),
+                payload: serde_json::json!({ "text": text }),
             }),
         };
         // Strings and JSON values always serialise.

@@ -1,3 +1,17 @@
+//! The router: what happens to queued tickets without a person deciding.
+//!
+//! Each pass, in order:
+//! 1. **Screening** of tickets that just arrived: on a connection set to hand back
+//!    what nobody can take, a ticket that arrived outside business hours, or while
+//!    nobody who serves the connection was available, is handed back to the bot
+//!    with the connection's message (`/message-from-agent` as Baton, then
+//!    `/stop-hitl`).
+//! 2. **Wait limit**: on such a connection, a ticket queued longer than the limit
+//!    is handed back the same way.
+//! 3. **Assignment**, below.
+//! 4. **Queue positions**: where the connection has a text for it, each waiting
+//!    customer is told their place when it changes (and when they arrive).
+//!
 //! Automatic assignment: on connections set to *automatic*, a queued ticket goes to
 //! an agent who serves the connection, has a tab open, chose *Available*, and holds
 //! fewer open tickets than their capacity. Oldest ticket first; among agents, the
@@ -18,19 +32,25 @@
 use std::time::Duration;
 
 use protocol::realtime::Change;
+use protocol::routing::WhenUnavailable;
+use protocol::ticket::{ClosedReason, Status};
 use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{Actor, audit_in};
 use crate::clock::now_ms;
 use crate::effects::Effects;
+use crate::outbox::{self, WebhookCall};
 use crate::tickets::activity::{self, Action};
+use crate::tickets::lifecycle::close_in;
 use crate::{Result, Services, db};
 
 /// How often the router looks even when nothing woke it.
 pub const SWEEP: Duration = Duration::from_secs(60);
-/// The most tickets one pass assigns (the rest go on the next, at once).
+/// The most tickets one pass assigns, or hands back (the rest go on the next, at
+/// once).
 const PASS: usize = 200;
+const PASS_I64: i64 = 200;
 
 /// One ticket and the agent it goes to.
 struct Pick {
@@ -60,7 +80,8 @@ async fn next_pick(conn: &mut SqliteConnection, ready: &str) -> Result<Option<Pi
            join agents a on a.id = ca.user_id
            where t.status = 'queued' and c.assignment = 'automatic'
              and a.open < coalesce(a.capacity, c.default_capacity)
-           order by t.created_at, t.id, a.open, a.last_routed_at nulls first, a.id
+           order by coalesce(t.queued_at, t.created_at), t.id, a.open,
+                    a.last_routed_at nulls first, a.id
            limit 1"#,
         ready
     )
@@ -68,38 +89,218 @@ async fn next_pick(conn: &mut SqliteConnection, ready: &str) -> Result<Option<Pi
     .await?)
 }
 
-/// Assigns what can be assigned now; how many tickets it gave out.
-pub async fn route(services: &Services) -> Result<usize> {
-    let ready = services.hub.sockets().ready();
-    if ready.is_empty() {
-        return Ok(0);
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pass {
+    /// Tickets given to agents.
+    pub given: usize,
+    /// Tickets handed back to the bot because nobody could take them.
+    pub returned: usize,
+    /// Customers told their place in the queue.
+    pub told: usize,
+}
+
+/// Hands a ticket nobody can take back to the bot: the connection's message to the
+/// customer first (if it has one), then `/stop-hitl`, in the ticket's order.
+async fn hand_back_in(
+    conn: &mut SqliteConnection,
+    effects: &mut Effects,
+    ticket: (i64, &str),
+    message: &str,
+    reason: &str,
+    now: i64,
+) -> Result<()> {
+    let (id, remote_id) = ticket;
+    if !message.trim().is_empty() {
+        let notice = WebhookCall::Notice {
+            conversation: remote_id.to_owned(),
+            text: message.trim().to_owned(),
+        };
+        outbox::enqueue_in(conn, effects, id, &notice, now).await?;
     }
-    let ready = serde_json::to_string(&ready)
+    close_in(conn, effects, id, ClosedReason::HandedBack, now).await?;
+    let stop = WebhookCall::Stop {
+        conversation: remote_id.to_owned(),
+    };
+    outbox::enqueue_in(conn, effects, id, &stop, now).await?;
+    activity::record_detail_in(conn, id, None, Action::Returned, None, Some(reason), now).await?;
+    audit_in(
+        conn,
+        &routing_actor(),
+        Action::Returned.audit_name(),
+        serde_json::json!({ "ticket": remote_id, "reason": reason }),
+    )
+    .await
+}
+
+fn routing_actor() -> Actor {
+    Actor {
+        id: None,
+        label: "routing".into(),
+        ip: None,
+    }
+}
+
+/// Looks once at each ticket that just arrived: on a connection that hands back
+/// what nobody can take, one that came outside business hours or while nobody who
+/// serves it was available goes back to the bot.
+async fn screen_in(
+    conn: &mut SqliteConnection,
+    effects: &mut Effects,
+    ready: &str,
+    now: i64,
+) -> Result<usize> {
+    let fresh = sqlx::query!(
+        r#"select t.id as "id!", t.remote_id, t.status as "status: Status", t.created_at,
+                  c.hours, c.when_unavailable as "when_unavailable: WhenUnavailable",
+                  c.unavailable_message,
+                  exists (select 1 from connection_agents ca join users u on u.id = ca.user_id
+                          where ca.connection_id = t.connection_id and u.active = 1
+                            and u.availability = 'available'
+                            and u.id in (select value from json_each(?))) as "anyone!: bool"
+           from tickets t join connections c on c.id = t.connection_id
+           where t.screened = 0
+           order by t.id limit ?"#,
+        ready,
+        PASS_I64
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut returned = 0;
+    for t in fresh {
+        sqlx::query!("update tickets set screened = 1 where id = ?", t.id)
+            .execute(&mut *conn)
+            .await?;
+        if t.status != Status::Queued || t.when_unavailable != WhenUnavailable::HandBack {
+            continue;
+        }
+        let hours = super::settings::parse_hours(t.hours.as_deref())?;
+        let reason = match hours {
+            Some(h) if !super::hours::open_at(&h, t.created_at)? => "outside business hours",
+            _ if !t.anyone => "no agent was available",
+            _ => continue,
+        };
+        let ticket = (t.id, t.remote_id.as_str());
+        hand_back_in(conn, effects, ticket, &t.unavailable_message, reason, now).await?;
+        returned += 1;
+    }
+    Ok(returned)
+}
+
+/// Hands back tickets queued longer than their connection's wait limit.
+async fn past_wait_limit_in(
+    conn: &mut SqliteConnection,
+    effects: &mut Effects,
+    now: i64,
+) -> Result<usize> {
+    let late = sqlx::query!(
+        r#"select t.id as "id!", t.remote_id, c.unavailable_message
+           from tickets t join connections c on c.id = t.connection_id
+           where t.status = 'queued' and c.when_unavailable = 'hand_back'
+             and c.wait_limit_minutes is not null
+             and coalesce(t.queued_at, t.created_at) < ?1 - c.wait_limit_minutes * 60000
+           order by t.id limit ?2"#,
+        now,
+        PASS_I64
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    for t in &late {
+        let ticket = (t.id, t.remote_id.as_str());
+        let reason = "nobody took it within the wait limit";
+        hand_back_in(conn, effects, ticket, &t.unavailable_message, reason, now).await?;
+    }
+    Ok(late.len())
+}
+
+/// Tells waiting customers their place in the queue where it changed, on
+/// connections with a text for it.
+async fn positions_in(
+    conn: &mut SqliteConnection,
+    effects: &mut Effects,
+    now: i64,
+) -> Result<usize> {
+    let waiting = sqlx::query!(
+        r#"select t.id as "id!", t.remote_id, t.told_position, c.queue_position_text as "text!",
+                  (select count(*) from tickets q
+                    where q.connection_id = t.connection_id and q.status = 'queued'
+                      and (coalesce(q.queued_at, q.created_at), q.id)
+                          <= (coalesce(t.queued_at, t.created_at), t.id)) as "position!: i64"
+           from tickets t join connections c on c.id = t.connection_id
+           where t.status = 'queued' and c.queue_position_text is not null"#
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut told = 0;
+    for t in waiting
+        .iter()
+        .filter(|t| t.told_position != Some(t.position))
+    {
+        if told == PASS {
+            break;
+        }
+        let notice = WebhookCall::Notice {
+            conversation: t.remote_id.clone(),
+            text: protocol::routing::position_text(&t.text, t.position),
+        };
+        outbox::enqueue_in(conn, effects, t.id, &notice, now).await?;
+        sqlx::query!(
+            "update tickets set told_position = ? where id = ?",
+            t.position,
+            t.id
+        )
+        .execute(&mut *conn)
+        .await?;
+        told += 1;
+    }
+    Ok(told)
+}
+
+/// One pass: screening, wait limits, assignment, queue positions.
+pub async fn route(services: &Services) -> Result<Pass> {
+    let ready = services.hub.sockets().ready();
+    let ready_json = serde_json::to_string(&ready)
         .map_err(|e| crate::Error::Internal(format!("cannot encode ids: {e}")))?;
     let now = now_ms();
     let mut effects = Effects::new();
     let mut tx = db::begin_write(&services.db).await?;
-    let baton = Actor {
-        id: None,
-        label: "routing".into(),
-        ip: None,
+    let mut pass = Pass {
+        returned: screen_in(&mut tx, &mut effects, &ready_json, now).await?,
+        ..Pass::default()
     };
+    pass.returned += past_wait_limit_in(&mut tx, &mut effects, now).await?;
+    if !ready.is_empty() {
+        pass.given = assign_in(&mut tx, &mut effects, &ready_json, now).await?;
+    }
+    pass.told = positions_in(&mut tx, &mut effects, now).await?;
+    services.commit(tx, effects).await?;
+    if pass != Pass::default() {
+        tracing::info!(
+            given = pass.given,
+            returned = pass.returned,
+            told = pass.told,
+            "routed queued tickets"
+        );
+    }
+    Ok(pass)
+}
+
+/// Gives out what can be given now; how many tickets.
+async fn assign_in(
+    tx: &mut SqliteConnection,
+    effects: &mut Effects,
+    ready: &str,
+    now: i64,
+) -> Result<usize> {
+    let baton = routing_actor();
     let mut given = 0;
     while given < PASS {
-        let Some(pick) = next_pick(&mut tx, &ready).await? else {
+        let Some(pick) = next_pick(tx, ready).await? else {
             break;
         };
-        activity::record_in(
-            &mut tx,
-            pick.ticket,
-            None,
-            Action::Routed,
-            Some(pick.agent),
-            now,
-        )
-        .await?;
+        activity::record_in(tx, pick.ticket, None, Action::Routed, Some(pick.agent), now).await?;
         audit_in(
-            &mut tx,
+            tx,
             &baton,
             Action::Routed.audit_name(),
             serde_json::json!({ "ticket": pick.remote_id, "agent": pick.agent_public_id }),
@@ -113,8 +314,8 @@ pub async fn route(services: &Services) -> Result<usize> {
         .execute(&mut *tx)
         .await?;
         crate::tickets::commands::hand_over_in(
-            &mut tx,
-            &mut effects,
+            tx,
+            effects,
             pick.ticket,
             &pick.remote_id,
             &pick.agent_public_id,
@@ -130,10 +331,6 @@ pub async fn route(services: &Services) -> Result<usize> {
         );
         given += 1;
     }
-    services.commit(tx, effects).await?;
-    if given > 0 {
-        tracing::info!(given, "assigned queued tickets automatically");
-    }
     Ok(given)
 }
 
@@ -142,7 +339,7 @@ pub async fn run(services: Services, cancel: CancellationToken) {
     loop {
         let woken = services.wakers.router.notified();
         let more = match route(&services).await {
-            Ok(given) => given >= PASS,
+            Ok(pass) => pass.given >= PASS || pass.returned >= PASS,
             Err(e) => {
                 tracing::error!(error = ?e, "automatic assignment failed");
                 false

@@ -1,16 +1,20 @@
 //! Routing: which agents serve which connections (`teams`), who may see a ticket,
-//! each connection's assignment settings and each agent's capacity, and automatic
-//! assignment (`auto`).
+//! each connection's settings (`settings`: assignment, capacity, business hours,
+//! what happens when nobody can take a conversation), each agent's capacity, and
+//! the router that applies them (`auto`).
 //!
 //! Who serves a connection, and whose inbox shows it, are two SQL views
 //! (`connection_agents`, `visible_connections`; see the teams migration), so every
 //! query that lists or finds tickets filters with the same rule.
 
 pub mod auto;
+pub mod hours;
+pub mod settings;
 pub mod teams;
 
-use protocol::routing::{Assignment, check_capacity};
-use serde::Serialize;
+pub use settings::{Edit, Routing, get, set};
+
+use protocol::routing::check_capacity;
 use sqlx::{SqliteConnection, SqlitePool};
 
 use crate::audit::{Actor, audit_in};
@@ -52,70 +56,12 @@ pub async fn sees(conn: &mut SqliteConnection, user: i64, connection: i64) -> Re
     .is_some())
 }
 
-/// How a connection's tickets find agents.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Routing {
-    pub assignment: Assignment,
-    /// Open tickets an agent holds at most, unless their own capacity says otherwise.
-    pub default_capacity: i64,
-}
-
-pub async fn get(db: &SqlitePool, connection: i64) -> Result<Routing> {
-    sqlx::query_as!(
-        Routing,
-        r#"select assignment as "assignment: Assignment", default_capacity
-           from connections where id = ?"#,
-        connection
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("connection"))
-}
-
 fn admin(by: &User, what: &str) -> Result<()> {
     if by.role == Role::Admin {
         Ok(())
     } else {
         Err(Error::NotAllowed(format!("only admins change {what}")))
     }
-}
-
-/// Changes a connection's routing (`None` keeps what is there). Switching to
-/// automatic assigns what is queued at once, if agents are available.
-pub async fn set(
-    services: &Services,
-    by: &User,
-    actor: &Actor,
-    connection: i64,
-    assignment: Option<Assignment>,
-    default_capacity: Option<i64>,
-) -> Result<Routing> {
-    admin(by, "routing")?;
-    let old = get(&services.db, connection).await?;
-    let new = Routing {
-        assignment: assignment.unwrap_or(old.assignment),
-        default_capacity: check_capacity(default_capacity.unwrap_or(old.default_capacity))
-            .map_err(Error::Invalid)?,
-    };
-    let mut tx = db::begin_write(&services.db).await?;
-    sqlx::query!(
-        "update connections set assignment = ?, default_capacity = ? where id = ?",
-        new.assignment,
-        new.default_capacity,
-        connection
-    )
-    .execute(&mut *tx)
-    .await?;
-    let detail = serde_json::json!({
-        "connection": connection,
-        "assignment": new.assignment,
-        "default_capacity": new.default_capacity,
-    });
-    audit_in(&mut tx, actor, "connection.routing", detail).await?;
-    let mut effects = Effects::new();
-    effects.wake(Worker::Router);
-    services.commit(tx, effects).await?;
-    Ok(new)
 }
 
 /// Sets an agent's own capacity (`None`: each connection's default).

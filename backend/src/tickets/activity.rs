@@ -26,6 +26,9 @@ pub enum Action {
     Unlabelled,
     /// Given to an agent by automatic assignment (`routing`), the agent as `other`.
     Routed,
+    /// Handed back to the bot by Baton: nobody could take it (the reason is the
+    /// line's detail).
+    Returned,
 }
 
 impl Action {
@@ -40,10 +43,11 @@ impl Action {
             Action::Labelled => "labelled",
             Action::Unlabelled => "unlabelled",
             Action::Routed => "routed",
+            Action::Returned => "returned",
         }
     }
 
-    const ALL: [Action; 9] = [
+    const ALL: [Action; 10] = [
         Action::Took,
         Action::TookOver,
         Action::Transferred,
@@ -53,6 +57,7 @@ impl Action {
         Action::Labelled,
         Action::Unlabelled,
         Action::Routed,
+        Action::Returned,
     ];
 
     fn parse(raw: &str) -> Option<Self> {
@@ -71,6 +76,7 @@ impl Action {
             Action::Labelled => "ticket.label",
             Action::Unlabelled => "ticket.unlabel",
             Action::Routed => "ticket.route",
+            Action::Returned => "ticket.return",
         }
     }
 
@@ -87,6 +93,7 @@ impl Action {
             Action::Labelled => format!("{actor} added the label {detail}"),
             Action::Unlabelled => format!("{actor} removed the label {detail}"),
             Action::Routed => format!("Assigned automatically to {other}"),
+            Action::Returned => format!("Handed back to the bot: {detail}"),
         }
     }
 }

@@ -68,8 +68,8 @@ pub async fn reopen_in(
     let reopened = sqlx::query_scalar!(
         "update tickets
          set status = 'queued', assignee_id = null, closed_at = null, closed_reason = null,
-             updated_at = ?
-         where id = ? and status = 'closed'
+             updated_at = ?1, queued_at = ?1, told_position = null
+         where id = ?2 and status = 'closed'
          returning remote_id",
         now,
         ticket
@@ -110,8 +110,10 @@ pub async fn requeue_held_by_in(
     now: i64,
 ) -> Result<u64> {
     let requeued = sqlx::query_scalar!(
-        "update tickets set status = 'queued', assignee_id = null, updated_at = ?
-         where assignee_id = ? and status = 'assigned'
+        "update tickets
+         set status = 'queued', assignee_id = null, updated_at = ?1, queued_at = ?1,
+             told_position = null
+         where assignee_id = ?2 and status = 'assigned'
          returning remote_id",
         now,
         user

@@ -121,6 +121,11 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
         "id=999999&assignment=manual&default_capacity=3",
     ),
     ("admin/routing/capacity", Who::Admin, "id=999999&capacity=2"),
+    (
+        "admin/routing/hours",
+        Who::Admin,
+        "id=999999&when_unavailable=queue",
+    ),
     ("admin/alerts", Who::Admin, ""),
     ("admin/alerts/save", Who::Admin, "minutes=5"),
     ("inbox/summary", Who::Account, ""),

@@ -72,10 +72,8 @@ async fn automatic(app: &TestApp, admin: &ApiClient, bot: &TestConnection, capac
     )
     .await;
     assert_eq!(code, 200, "{routing}");
-    assert_eq!(
-        routing,
-        json!({"assignment": "automatic", "default_capacity": capacity})
-    );
+    assert_eq!(routing["assignment"], "automatic");
+    assert_eq!(routing["default_capacity"], capacity);
 }
 
 /// A tab for the agent, past its hello.
@@ -320,7 +318,10 @@ async fn automatic_assignment_follows_availability_and_capacity() {
     );
     let third = app.escalate(&bot, "third").await;
     assert_eq!(
-        backend::routing::auto::route(&app.services).await.unwrap(),
+        backend::routing::auto::route(&app.services)
+            .await
+            .unwrap()
+            .given,
         0
     );
     assert_eq!(holder(&app, &admin, &third).await, None, "both are full");
@@ -373,7 +374,10 @@ async fn automatic_assignment_follows_availability_and_capacity() {
     .await;
     assert_eq!(code, 200);
     assert_eq!(
-        backend::routing::auto::route(&app.services).await.unwrap(),
+        backend::routing::auto::route(&app.services)
+            .await
+            .unwrap()
+            .given,
         0
     );
     assert_eq!(
@@ -429,7 +433,10 @@ async fn automatic_assignment_follows_availability_and_capacity() {
     })
     .await;
     assert_eq!(
-        backend::routing::auto::route(&app.services).await.unwrap(),
+        backend::routing::auto::route(&app.services)
+            .await
+            .unwrap()
+            .given,
         0
     );
     assert_eq!(holder(&app, &admin, &fifth).await, None);
@@ -510,15 +517,17 @@ async fn routing_settings_refuse_bad_values_with_a_reason() {
     let bot = app.connection("support", false).await;
     let routing = format!("/api/v1/connections/{}/routing", bot.id);
     let (code, now) = call(&app, &admin.token, "GET", &routing, None).await;
-    assert_eq!(
-        (code, now),
-        (200, json!({"assignment": "manual", "default_capacity": 3}))
-    );
+    assert_eq!(code, 200);
+    assert_eq!(now["assignment"], "manual");
+    assert_eq!(now["default_capacity"], 3);
+    assert_eq!(now["hours"], Value::Null);
+    assert_eq!(now["queue_position_text"], Value::Null);
     for (body, says) in [
         (json!({"assignment": "sometimes"}), "unknown variant"),
         (json!({"default_capacity": 0}), "from 1 to 100"),
         (json!({"default_capacity": 101}), "from 1 to 100"),
-        (json!({"hours": {}}), "unknown field"),
+        (json!({"hours": {}}), "time_zone"),
+        (json!({"colour": "red"}), "unknown field"),
     ] {
         let (code, refused) = call(&app, &admin.token, "PATCH", &routing, Some(body.clone())).await;
         assert_eq!(code, 400, "{body} -> {refused}");
@@ -604,4 +613,276 @@ async fn routing_settings_refuse_bad_values_with_a_reason() {
     )
     .await;
     assert_eq!(code, 404);
+}
+
+/// Baton's own texts the bot received for `ticket` (as `agt_baton`), and whether a
+/// `/stop-hitl` came after them.
+async fn notices(app: &TestApp, bot: &TestConnection, ticket: &str) -> Vec<String> {
+    app.webhook_calls(&format!("{}/message-from-agent", bot.webhook_path))
+        .await
+        .into_iter()
+        .filter(|b| b["remoteConversationId"] == ticket)
+        .map(|b| {
+            assert_eq!(b["remoteUserId"], "agt_baton", "{b}");
+            assert_eq!(b["messageType"], "text", "{b}");
+            b["payload"]["text"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+async fn stopped(app: &TestApp, bot: &TestConnection) -> Vec<String> {
+    app.webhook_calls(&format!("{}/stop-hitl", bot.webhook_path))
+        .await
+        .into_iter()
+        .map(|b| b["remoteConversationId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn patch_routing(
+    app: &TestApp,
+    admin: &ApiClient,
+    bot: &TestConnection,
+    body: Value,
+) -> (u16, Value) {
+    call(
+        app,
+        &admin.token,
+        "PATCH",
+        &format!("/api/v1/connections/{}/routing", bot.id),
+        Some(body),
+    )
+    .await
+}
+
+/// Open every day, all day, or (with `open` false) never.
+fn hours(open: bool) -> Value {
+    let day = if open {
+        json!([{"from": "00:00", "to": "24:00"}])
+    } else {
+        json!([])
+    };
+    json!({
+        "time_zone": "UTC",
+        "weekly": {"mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day},
+        "holidays": []
+    })
+}
+
+#[tokio::test]
+async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let ana = token(&app, "ana@example.org", Role::Agent).await;
+    let bot = app.connection("support", false).await;
+    let when = json!({"action": "hand_back", "message": "We are away: the bot will help you.", "wait_limit_minutes": 1});
+    let (code, set) = patch_routing(
+        &app,
+        &admin,
+        &bot,
+        json!({"hours": hours(false), "when_unavailable": when}),
+    )
+    .await;
+    assert_eq!(code, 200, "{set}");
+    assert_eq!(set["when_unavailable"], when);
+    assert_eq!(set["hours"]["time_zone"], "UTC");
+
+    // Outside business hours: the customer is told, then the bot has them back.
+    let late = app.escalate(&bot, "after hours").await;
+    eventually(5, "the late ticket to close", || async {
+        (listed(&app, &admin.token, "closed").await.contains(&late)).then_some(())
+    })
+    .await;
+    eventually(10, "Botpress to hear of it", || async {
+        (!stopped(&app, &bot).await.is_empty()).then_some(())
+    })
+    .await;
+    assert_eq!(
+        notices(&app, &bot, &late).await,
+        ["We are away: the bot will help you."]
+    );
+    assert_eq!(stopped(&app, &bot).await, [late.as_str()]);
+    let calls: Vec<String> = app
+        .botpress
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().rsplit('/').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        calls,
+        ["message-from-agent", "stop-hitl"],
+        "the message first"
+    );
+    let id = app.ticket_id(&bot, &late).await;
+    assert_eq!(
+        app.activity(id).await,
+        ["Handed back to the bot: outside business hours"]
+    );
+
+    // Open, but nobody available: the same.
+    patch_routing(&app, &admin, &bot, json!({"hours": hours(true)})).await;
+    let alone = app.escalate(&bot, "nobody here").await;
+    eventually(5, "the lonely ticket to close", || async {
+        (listed(&app, &admin.token, "closed").await.contains(&alone)).then_some(())
+    })
+    .await;
+    let id = app.ticket_id(&bot, &alone).await;
+    assert_eq!(
+        app.activity(id).await,
+        ["Handed back to the bot: no agent was available"]
+    );
+
+    // Someone is there: it waits, until the wait limit passes.
+    let _tab = tab(&app, &ana).await;
+    let waits = app.escalate(&bot, "someone is here").await;
+    let pass = backend::routing::auto::route(&app.services).await.unwrap();
+    assert_eq!(pass.returned, 0);
+    assert!(listed(&app, &ana.token, "queued").await.contains(&waits));
+    sqlx::query("update tickets set created_at = created_at - 61000 where remote_id = ?")
+        .bind(&waits)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    let pass = backend::routing::auto::route(&app.services).await.unwrap();
+    assert_eq!(pass.returned, 1);
+    let id = app.ticket_id(&bot, &waits).await;
+    assert_eq!(
+        app.activity(id).await,
+        ["Handed back to the bot: nobody took it within the wait limit"]
+    );
+
+    // Keeping them queued (the default) hands nothing back.
+    let keep = json!({"action": "queue"});
+    let (_, set) = patch_routing(
+        &app,
+        &admin,
+        &bot,
+        json!({"hours": hours(false), "when_unavailable": keep}),
+    )
+    .await;
+    assert_eq!(
+        set["when_unavailable"],
+        json!({"action": "queue", "message": "", "wait_limit_minutes": null})
+    );
+    let kept = app.escalate(&bot, "kept").await;
+    eventually(5, "the new ticket to be screened", || async {
+        let screened: i64 = sqlx::query_scalar("select screened from tickets where remote_id = ?")
+            .bind(&kept)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+        (screened == 1).then_some(())
+    })
+    .await;
+    assert!(listed(&app, &admin.token, "queued").await.contains(&kept));
+}
+
+#[tokio::test]
+async fn waiting_customers_are_told_their_place_as_it_changes() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let ana = token(&app, "ana@example.org", Role::Agent).await;
+    let bot = app.connection("support", false).await;
+    let text = json!({"queue_position_text": "You are number {position} in the queue."});
+    let (code, set) = patch_routing(&app, &admin, &bot, text).await;
+    assert_eq!(code, 200, "{set}");
+    let first = app.escalate(&bot, "first").await;
+    let second = app.escalate(&bot, "second").await;
+    let told = |ticket: String| {
+        let (app, bot) = (&app, &bot);
+        async move { notices(app, bot, &ticket).await }
+    };
+    eventually(10, "both to be told", || async {
+        (told(second.clone()).await.len() == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        told(first.clone()).await,
+        ["You are number 1 in the queue."]
+    );
+    assert_eq!(
+        told(second.clone()).await,
+        ["You are number 2 in the queue."]
+    );
+    // The first is taken: the second moves up, and is told; nobody is told twice.
+    let (code, _) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{first}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    eventually(10, "the second to hear it moved", || async {
+        (told(second.clone()).await.len() == 2).then_some(())
+    })
+    .await;
+    assert_eq!(
+        told(second.clone()).await,
+        [
+            "You are number 2 in the queue.",
+            "You are number 1 in the queue."
+        ]
+    );
+    backend::routing::auto::route(&app.services).await.unwrap();
+    assert_eq!(told(first).await.len(), 1);
+    // Off again: nothing more is said.
+    let (_, set) = patch_routing(&app, &admin, &bot, json!({"queue_position_text": null})).await;
+    assert_eq!(set["queue_position_text"], Value::Null);
+    let third = app.escalate(&bot, "third").await;
+    backend::routing::auto::route(&app.services).await.unwrap();
+    assert!(told(third).await.is_empty());
+}
+
+#[tokio::test]
+async fn hours_and_texts_are_checked_with_a_reason() {
+    let app = spawn_app().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let bot = app.connection("support", false).await;
+    let mut bad_zone = hours(true);
+    bad_zone["time_zone"] = json!("Mars/Olympus");
+    let mut overlap = hours(true);
+    overlap["weekly"]["tue"] =
+        json!([{"from": "09:00", "to": "12:00"}, {"from": "11:00", "to": "13:00"}]);
+    let mut bad_day = hours(true);
+    bad_day["holidays"] = json!(["2026-02-30"]);
+    for (body, says) in [
+        (json!({"hours": bad_zone}), "not a time zone"),
+        (json!({"hours": overlap}), "tue: open spans overlap"),
+        (json!({"hours": bad_day}), "is not a day"),
+        (json!({"queue_position_text": "You are next"}), "{position}"),
+        (
+            json!({"when_unavailable": {"action": "hand_back", "wait_limit_minutes": 0}}),
+            "from 1 to 1440",
+        ),
+        (
+            json!({"when_unavailable": {"action": "hand_back", "message": "x".repeat(1001)}}),
+            "at most 1000",
+        ),
+        (
+            json!({"when_unavailable": {"action": "later"}}),
+            "unknown variant",
+        ),
+    ] {
+        let (code, refused) = patch_routing(&app, &admin, &bot, body.clone()).await;
+        assert_eq!(code, 400, "{body} -> {refused}");
+        assert!(
+            refused["error"].as_str().unwrap().contains(says),
+            "{body} -> {refused}"
+        );
+    }
+    let (_, now) = call(
+        &app,
+        &admin.token,
+        "GET",
+        &format!("/api/v1/connections/{}/routing", bot.id),
+        None,
+    )
+    .await;
+    assert_eq!(now["hours"], Value::Null, "nothing refused was kept");
+    assert_eq!(now["when_unavailable"]["action"], "queue");
 }

@@ -8,7 +8,8 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 
 use crate::api::routing::{
-    Assignment, DeleteTeam, RoutingData, SaveTeam, SetCapacity, SetConnectionRouting, routing,
+    Assignment, ConnectionRouting, DeleteTeam, RoutingData, SaveTeam, SetCapacity,
+    SetConnectionRouting, SetHours, WhenUnavailable, routing,
 };
 use crate::components::guard::Guard;
 use crate::components::session::{Session, on_signed_out};
@@ -21,6 +22,7 @@ struct Loaded {
     delete_team: ServerAction<DeleteTeam>,
     set_routing: ServerAction<SetConnectionRouting>,
     set_capacity: ServerAction<SetCapacity>,
+    set_hours: ServerAction<SetHours>,
 }
 
 #[component]
@@ -31,12 +33,14 @@ pub fn RoutingPage() -> impl IntoView {
     let delete_team = ServerAction::<DeleteTeam>::new();
     let set_routing = ServerAction::<SetConnectionRouting>::new();
     let set_capacity = ServerAction::<SetCapacity>::new();
+    let set_hours = ServerAction::<SetHours>::new();
     let data = Resource::new(
         move || {
             save_team.version().get()
                 + delete_team.version().get()
                 + set_routing.version().get()
                 + set_capacity.version().get()
+                + set_hours.version().get()
         },
         move |_| session.then(routing()),
     );
@@ -46,6 +50,7 @@ pub fn RoutingPage() -> impl IntoView {
         delete_team,
         set_routing,
         set_capacity,
+        set_hours,
     };
     view! { <Guard session admin=true page=move |_| view! { <Routing loaded /> } /> }
 }
@@ -58,17 +63,20 @@ fn Routing(loaded: Loaded) -> impl IntoView {
         delete_team,
         set_routing,
         set_capacity,
+        set_hours,
     } = loaded;
     on_signed_out(move || save_team.value().get());
     on_signed_out(move || delete_team.value().get());
     on_signed_out(move || set_routing.value().get());
     on_signed_out(move || set_capacity.value().get());
+    on_signed_out(move || set_hours.value().get());
     let error = move || {
         crate::components::first_error([
             save_team.value().get().and_then(Result::err),
             delete_team.value().get().and_then(Result::err),
             set_routing.value().get().and_then(Result::err),
             set_capacity.value().get().and_then(Result::err),
+            set_hours.value().get().and_then(Result::err),
         ])
     };
     view! {
@@ -85,6 +93,7 @@ fn Routing(loaded: Loaded) -> impl IntoView {
                     Ok(d) => view! {
                         <Teams data=d.clone() save=save_team delete=delete_team />
                         <Connections data=d.clone() set=set_routing />
+                        <HoursForms data=d.clone() set=set_hours />
                         <Capacities data=d set=set_capacity />
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
@@ -319,5 +328,119 @@ fn Capacities(data: RoutingData, set: ServerAction<SetCapacity>) -> impl IntoVie
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+const DAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
+#[component]
+fn HoursForms(data: RoutingData, set: ServerAction<SetHours>) -> impl IntoView {
+    view! {
+        <h2>"Hours, and when nobody can take a conversation"</h2>
+        <p class="muted">
+            "Outside these hours, while nobody who serves the bot is available, or past the wait limit, "
+            "a new conversation can wait in the queue, or the customer can be sent a message and handed back to the bot. "
+            "Leave the time zone blank for always open."
+        </p>
+        {data.connections.into_iter().map(|c| view! { <HoursForm c set /> }).collect_view()}
+    }
+}
+
+#[component]
+fn HoursForm(c: ConnectionRouting, set: ServerAction<SetHours>) -> impl IntoView {
+    let id = c.id;
+    let time_zone = RwSignal::new(c.time_zone.clone());
+    let days: Vec<RwSignal<String>> = c.days.iter().cloned().map(RwSignal::new).collect();
+    let holidays = RwSignal::new(c.holidays.clone());
+    let action = RwSignal::new(c.when_unavailable.as_str().to_owned());
+    let message = RwSignal::new(c.unavailable_message.clone());
+    let wait = RwSignal::new(
+        c.wait_limit_minutes
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+    );
+    let position = RwSignal::new(c.queue_position_text.clone());
+    let all_days = days.clone();
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        set.dispatch(SetHours {
+            id,
+            time_zone: time_zone.get_untracked(),
+            days: all_days
+                .iter()
+                .map(|d| d.get_untracked())
+                .collect::<Vec<_>>()
+                .join("|"),
+            holidays: holidays.get_untracked(),
+            when_unavailable: action.get_untracked(),
+            message: message.get_untracked(),
+            wait_limit: wait.get_untracked(),
+            queue_position_text: position.get_untracked(),
+        });
+    };
+    let summary = if c.time_zone.is_empty() {
+        format!("{}: always open", c.name)
+    } else {
+        format!("{}: hours in {}", c.name, c.time_zone)
+    };
+    let hand_back = c.when_unavailable == WhenUnavailable::HandBack;
+    view! {
+        <details class="hours" data-testid="hours" data-connection=c.name.clone()>
+            <summary>{summary}</summary>
+            <form class="form" on:submit=submit>
+                <label>
+                    "Time zone"
+                    <input type="text" name="time_zone" placeholder="e.g. Europe/Paris (blank: always open)"
+                        prop:value=move || time_zone.get() on:input=move |e| time_zone.set(event_target_value(&e)) />
+                </label>
+                <div class="hours-days">
+                    {days.into_iter().zip(DAY_NAMES).map(|(day, name)| view! {
+                        <label>
+                            {name}
+                            <input type="text" placeholder="closed, or 09:00-17:00" prop:value=move || day.get()
+                                on:input=move |e| day.set(event_target_value(&e)) />
+                        </label>
+                    }).collect_view()}
+                </div>
+                <label>
+                    "Holidays (closed all day)"
+                    <input type="text" placeholder="2026-12-25, 2027-01-01" prop:value=move || holidays.get()
+                        on:input=move |e| holidays.set(event_target_value(&e)) />
+                </label>
+                <label>
+                    "When nobody can take it"
+                    <select on:change=move |e| action.set(event_target_value(&e))>
+                        <option value="queue" selected=!hand_back>"Keep it in the queue"</option>
+                        <option value="hand_back" selected=hand_back>"Send the message and hand it back to the bot"</option>
+                    </select>
+                </label>
+                <label>
+                    "Message to the customer"
+                    <textarea rows="2" maxlength=protocol::routing::MAX_NOTICE_CHARS.to_string()
+                        placeholder="e.g. Our team is away until 9:00. The bot will help you meanwhile."
+                        prop:value=move || message.get() on:input=move |e| message.set(event_target_value(&e))></textarea>
+                </label>
+                <label>
+                    "Wait limit in minutes (blank: none)"
+                    <input type="number" min="1" max=protocol::routing::MAX_WAIT_MINUTES.to_string()
+                        prop:value=move || wait.get() on:input=move |e| wait.set(event_target_value(&e)) />
+                </label>
+                <label>
+                    "Tell waiting customers their place (blank: off)"
+                    <input type="text" maxlength=protocol::routing::MAX_NOTICE_CHARS.to_string()
+                        placeholder="You are number {position} in the queue."
+                        prop:value=move || position.get() on:input=move |e| position.set(event_target_value(&e)) />
+                </label>
+                <button class="button" type="submit" disabled=move || set.pending().get()>"Save hours"</button>
+            </form>
+        </details>
     }
 }

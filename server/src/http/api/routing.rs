@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::{Extension, Json};
 use backend::auth::ClientAddr;
 use backend::routing::teams;
-use protocol::routing::Assignment;
+use protocol::routing::{Assignment, Hours, WhenUnavailable};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::http::auth::ApiAdmin;
@@ -180,8 +180,10 @@ pub async fn delete(
 }
 
 /// `null` and absent differ: `{"capacity": null}` resets it, `{}` changes nothing.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<i64>>, D::Error> {
-    Option::<i64>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// What to change about an agent.
@@ -239,6 +241,23 @@ pub async fn update_agent(
     }))
 }
 
+/// What happens to a conversation nobody can take: one that arrives outside
+/// business hours or while nobody who serves the connection is available, or that
+/// waits longer than the limit.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WhenUnavailableBody {
+    /// `queue`: it waits. `hand_back`: the customer is sent `message` (if any) and
+    /// the conversation goes back to the bot.
+    pub action: WhenUnavailable,
+    /// Up to 1,000 characters; empty sends nothing.
+    #[serde(default)]
+    pub message: String,
+    /// 1 to 1,440 minutes, or `null` for no limit.
+    #[serde(default)]
+    pub wait_limit_minutes: Option<i64>,
+}
+
 /// How a connection's tickets find agents.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Routing {
@@ -247,6 +266,12 @@ pub struct Routing {
     pub assignment: Assignment,
     /// Open tickets an agent holds at most, unless their own capacity differs.
     pub default_capacity: i64,
+    /// Business hours, or `null` for always open.
+    pub hours: Option<Hours>,
+    pub when_unavailable: WhenUnavailableBody,
+    /// Told to waiting customers when they arrive and when their place changes,
+    /// `{position}` filled in; `null`: off.
+    pub queue_position_text: Option<String>,
 }
 
 impl From<backend::routing::Routing> for Routing {
@@ -254,17 +279,34 @@ impl From<backend::routing::Routing> for Routing {
         Routing {
             assignment: r.assignment,
             default_capacity: r.default_capacity,
+            hours: r.hours,
+            when_unavailable: WhenUnavailableBody {
+                action: r.when_unavailable,
+                message: r.unavailable_message,
+                wait_limit_minutes: r.wait_limit_minutes,
+            },
+            queue_position_text: r.queue_position_text,
         }
     }
 }
 
-/// What to change about a connection's routing.
+/// What to change about a connection's routing; what is left out stays.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoutingBody {
     pub assignment: Option<Assignment>,
     /// 1 to 100.
     pub default_capacity: Option<i64>,
+    /// `null` for always open.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Hours>)]
+    pub hours: Option<Option<Hours>>,
+    /// Replaces all three of its fields.
+    pub when_unavailable: Option<WhenUnavailableBody>,
+    /// Must contain `{position}`; `null` or empty turns it off.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub queue_position_text: Option<Option<String>>,
 }
 
 /// A connection's routing.
@@ -290,6 +332,9 @@ pub async fn routing(
 
 /// Changes a connection's routing (audited). Switching to automatic assigns what
 /// waits at once, if agents are available.
+///
+/// `hours` is `{"time_zone": "Europe/Paris", "weekly": {"mon": [{"from": "09:00",
+/// "to": "17:00"}], …}, "holidays": ["2026-12-25"]}`; a day left out is closed.
 #[utoipa::path(
     patch, path = "/api/v1/connections/{id}/routing", tag = "rest",
     security(("bearer" = [])),
@@ -297,7 +342,7 @@ pub async fn routing(
     request_body = RoutingBody,
     responses(
         (status = 200, description = "Its routing now", body = Routing),
-        (status = 400, description = "An unknown mode or a capacity out of range", body = ErrorBody),
+        (status = 400, description = "An unknown mode, a capacity or limit out of range, bad hours or an unknown time zone, a text too long", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
         (status = 403, description = "The token is not an admin's", body = ErrorBody),
         (status = 404, description = "No such connection"),
@@ -312,14 +357,19 @@ pub async fn set_routing(
 ) -> Result<Json<Routing>, HttpError> {
     let id = number(&id)?;
     let actor = super::actor(&user, addr);
-    let routing = backend::routing::set(
-        &services,
-        &user,
-        &actor,
-        id,
-        body.assignment,
-        body.default_capacity,
-    )
-    .await?;
+    let (when_unavailable, unavailable_message, wait_limit_minutes) = match body.when_unavailable {
+        Some(w) => (Some(w.action), Some(w.message), Some(w.wait_limit_minutes)),
+        None => (None, None, None),
+    };
+    let edit = backend::routing::Edit {
+        assignment: body.assignment,
+        default_capacity: body.default_capacity,
+        hours: body.hours,
+        when_unavailable,
+        unavailable_message,
+        wait_limit_minutes,
+        queue_position_text: body.queue_position_text,
+    };
+    let routing = backend::routing::set(&services, &user, &actor, id, edit).await?;
     Ok(Json(routing.into()))
 }
