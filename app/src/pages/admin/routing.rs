@@ -200,7 +200,7 @@ fn Teams(
                     placeholder="e.g. Billing" prop:value=move || name.get()
                     on:input=move |e| name.set(event_target_value(&e)) />
             </label>
-            <fieldset data-testid="team-agents">
+            <fieldset class="choices" data-testid="team-agents">
                 <legend>"Agents"</legend>
                 {everyone.into_iter().filter(|a| a.active).map(|a| {
                     let id = a.id;
@@ -213,7 +213,7 @@ fn Teams(
                     }
                 }).collect_view()}
             </fieldset>
-            <fieldset data-testid="team-connections">
+            <fieldset class="choices" data-testid="team-connections">
                 <legend>"Serves these bots"</legend>
                 {bots.into_iter().map(|c| {
                     let id = c.id;
