@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin/replies") view={Lazy::<RepliesRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/labels") view={Lazy::<LabelsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/routing") view={Lazy::<RoutingRoute>::new()} ssr=SsrMode::Async />
+                    <Route path=path!("/reports") view={Lazy::<ReportsRoute>::new()} ssr=SsrMode::Async />
                     <Route path=path!("/admin/audit") view={Lazy::<AuditRoute>::new()} ssr=SsrMode::Async />
                 </Routes>
             </components::layout::Layout>
@@ -115,4 +116,5 @@ lazy_page!(ConnectionsRoute, pages::admin::connections::ConnectionsPage);
 lazy_page!(RepliesRoute, pages::admin::replies::RepliesPage);
 lazy_page!(LabelsRoute, pages::admin::labels::LabelsPage);
 lazy_page!(RoutingRoute, pages::admin::routing::RoutingPage);
+lazy_page!(ReportsRoute, pages::reports::ReportsPage);
 lazy_page!(AuditRoute, pages::admin::audit::AuditPage);

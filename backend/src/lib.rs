@@ -11,6 +11,7 @@
 //! - `customers`: the customer page (details, tickets, notes, Botpress attributes);
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
 //! - `routing`: teams, who may see which tickets, automatic assignment by capacity;
+//! - `reports`: what happened in a period, per connection, team and agent, with charts;
 //! - `search`: full-text search over customers, tickets, messages and notes;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
@@ -46,6 +47,7 @@ pub mod media;
 pub mod metrics;
 pub mod outbox;
 pub mod realtime;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod status;
@@ -161,6 +163,7 @@ impl Services {
             tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(routing::auto::run(self.clone(), cancel.clone())),
+            tokio::spawn(close_stale_availability(self.db.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
             tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
             tokio::spawn(search::run(self.db.clone(), cancel.clone())),
@@ -174,5 +177,15 @@ impl Services {
                 cancel.clone(),
             )),
         ]
+    }
+}
+
+/// At start-up: availability a stopped process left open ends at the agent's last
+/// request (see `reports::availability`).
+async fn close_stale_availability(db: sqlx::SqlitePool) {
+    match reports::availability::close_stale(&db).await {
+        Ok(0) => {}
+        Ok(closed) => tracing::info!(closed, "closed availability left open by the last run"),
+        Err(e) => tracing::warn!(error = ?e, "cannot close stale availability"),
     }
 }

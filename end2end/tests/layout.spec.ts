@@ -65,6 +65,7 @@ const PAGES: Target[] = [
   { name: "replies", path: "/admin/replies", signedIn: true, status: 200 },
   { name: "labels", path: "/admin/labels", signedIn: true, status: 200 },
   { name: "routing", path: "/admin/routing", signedIn: true, status: 200 },
+  { name: "reports", path: "/reports", signedIn: true, status: 200 },
   { name: "profile", path: "/profile", signedIn: true, status: 200 },
   { name: "status", path: "/status", signedIn: true, status: 200 },
   { name: "login", path: "/login", signedIn: false, status: 200 },

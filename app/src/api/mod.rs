@@ -13,6 +13,7 @@ pub mod customers;
 pub mod inbox;
 pub mod labels;
 pub mod profile;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod status;

@@ -131,6 +131,7 @@ fn Nav(
                         <a href="/admin/agents">"Agents"</a>
                         <a href="/admin/connections">"Connections"</a>
                         <a href="/admin/routing">"Routing"</a>
+                        <a href="/reports">"Reports"</a>
                         <a href="/admin/replies">"Replies"</a>
                         <a href="/admin/labels">"Labels"</a>
                         <a href="/admin/audit">"Audit log"</a>

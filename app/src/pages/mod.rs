@@ -7,6 +7,7 @@ pub mod inbox;
 pub mod login;
 pub mod not_found;
 pub mod profile;
+pub mod reports;
 pub mod setup;
 pub mod status;
 pub mod welcome;

@@ -54,4 +54,5 @@ pub fn announce(services: &Services, user: &User, choice: Availability) {
         effects.wake(Worker::Router);
     }
     services.apply(effects);
+    crate::reports::availability::sync(services, user.id);
 }

@@ -313,16 +313,20 @@ async fn store_message(
     // Returns the status, so that the common case (an open ticket) costs no second
     // statement for the reopen check below: every statement is a round trip on the
     // one writer connection, which all Botpress writes share.
+    // Reports count the customer's messages (`message_count`), not the bot's.
+    let counted = i64::from(origin == Origin::Customer);
     let status = sqlx::query_scalar!(
         r#"update tickets
          set customer_id = coalesce(customer_id, ?),
              first_inbound_at = coalesce(first_inbound_at, ?),
-             updated_at = ?
+             updated_at = ?,
+             message_count = message_count + ?
          where id = ?
          returning status as "status: Status""#,
         customer,
         now,
         now,
+        counted,
         ticket
     )
     .fetch_one(&mut *conn)

@@ -199,7 +199,10 @@ pub(crate) async fn hand_over_in(
     now: i64,
 ) -> Result<()> {
     sqlx::query!(
-        "update tickets set status = 'assigned', assignee_id = ?, updated_at = ? where id = ?",
+        "update tickets
+         set status = 'assigned', assignee_id = ?1, updated_at = ?2,
+             taken_at = coalesce(taken_at, ?2)
+         where id = ?3",
         agent,
         now,
         ticket
@@ -299,6 +302,17 @@ pub async fn send_message(
         now
     )
     .fetch_one(&mut *tx)
+    .await?;
+    // For reports: the first response, and the count.
+    sqlx::query!(
+        "update tickets
+         set first_response_at = coalesce(first_response_at, ?1),
+             message_count = message_count + 1
+         where id = ?2",
+        now,
+        ticket
+    )
+    .execute(&mut *tx)
     .await?;
     let call = WebhookCall::MessageFromAgent {
         conversation: t.remote_id.clone(),

@@ -108,12 +108,15 @@ async fn serve(
         backend::accounts::availability::announce(&services, &caller.user, choice);
     }
     let sockets = services.hub.sockets();
+    let user = caller.user.id;
     let (socket_id, closed, change) = sockets.register(caller);
     announce(&services, change);
+    backend::reports::availability::sync(&services, user);
     // An agent who opens a tab may be given what waits (automatic assignment).
     services.wakers.router.wake();
     let reason = run(&services, &me, socket_id, since, &closed, &mut ws).await;
     announce(&services, services.hub.sockets().unregister(socket_id));
+    backend::reports::availability::sync(&services, user);
     if let Some(ticket) = services.hub.seats().leave(socket_id) {
         services.hub.announce_here(&ticket);
     }

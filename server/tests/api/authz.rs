@@ -110,6 +110,12 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
     ("admin/audit", Who::Admin, ""),
     ("admin/routing", Who::Admin, ""),
     (
+        "admin/reports",
+        Who::Admin,
+        "from=2026-01-01&to=2026-01-31&tz=UTC",
+    ),
+    ("admin/reports/choices", Who::Admin, ""),
+    (
         "admin/routing/team",
         Who::Admin,
         "name=matrix&agents=&connections=",
@@ -164,6 +170,7 @@ pub(crate) const PAGES: &[(&str, Who)] = &[
     ("/admin/replies", Who::Admin),
     ("/admin/labels", Who::Admin),
     ("/admin/routing", Who::Admin),
+    ("/reports", Who::Admin),
     ("/admin/audit", Who::Admin),
 ];
 
@@ -282,6 +289,9 @@ async fn every_rest_route_checks_the_token_and_the_role() {
         let mut path = route.path.replace("{id}", "tkt_does_not_exist");
         if route.path == "/api/v1/search" {
             path.push_str("?q=matrix");
+        }
+        if route.path.starts_with("/api/v1/reports/") {
+            path.push_str("?from=2026-01-01&to=2026-01-31&tz=Europe/Paris");
         }
         let body = if route.path.ends_with("/messages") || route.path.ends_with("/notes") {
             serde_json::json!({"text": "hello"})

@@ -34,6 +34,7 @@ mod pages;
 mod process;
 mod realtime;
 mod render_stress;
+mod reports;
 mod rest;
 mod rest_tickets;
 mod routing;

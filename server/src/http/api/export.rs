@@ -24,7 +24,7 @@ pub struct TranscriptQuery {
 }
 
 /// A download: the body, its type, and the file name the browser saves it under.
-fn download(body: impl Into<Body>, kind: &'static str, file: &str) -> Response {
+pub(super) fn download(body: impl Into<Body>, kind: &'static str, file: &str) -> Response {
     let mut response = Response::new(body.into());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));

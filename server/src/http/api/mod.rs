@@ -11,6 +11,7 @@ pub mod canned;
 pub mod customers;
 pub mod export;
 pub mod labels;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod tickets;
@@ -125,6 +126,13 @@ pub fn routes() -> Routes {
             Access::Admin,
             routes!(routing::routing, routing::set_routing),
         )
+        .add(Access::Admin, routes!(reports::summary))
+        .add(Access::Admin, routes!(reports::agents))
+        .add(Access::Admin, routes!(reports::daily))
+        // The Reports page links to these.
+        .add_with_session(Access::Admin, routes!(reports::summary_csv))
+        .add_with_session(Access::Admin, routes!(reports::agents_csv))
+        .add_with_session(Access::Admin, routes!(reports::daily_csv))
         .add(Access::Account, routes!(customers::get, customers::update))
         .add(Access::Account, routes!(customers::note))
         .add(Access::Account, routes!(customers::botpress))
