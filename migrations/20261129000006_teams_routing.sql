@@ -33,10 +33,17 @@ where not exists (select 1 from team_connections tc where tc.connection_id = c.i
               where tc.connection_id = c.id and tm.user_id = u.id);
 
 -- Whose inbox shows a connection's tickets: those who serve it, and every admin.
+-- `union all` (an admin who serves a connection is listed twice, which `in` does
+-- not mind) lets SQLite push `where user_id = ?` into both halves, so a query reads
+-- one account's rows, not every account's.
 create view visible_connections (connection_id, user_id) as
 select connection_id, user_id from connection_agents
-union
+union all
 select c.id, u.id from connections c, users u where u.role = 'admin';
+
+-- The inbox counts tickets per status among the connections the viewer sees: with
+-- the connection in the index, a count reads the index alone.
+create index tickets_status_connection on tickets (status, connection_id);
 
 -- Per connection: whether new tickets wait for someone to take them (manual) or are
 -- given to an available agent with room (automatic), and how many open tickets an

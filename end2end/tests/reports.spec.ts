@@ -33,8 +33,8 @@ test("reports: a lead reads today's numbers for one bot, with charts, tables and
   await expect(tile("Closed")).toHaveText("1");
   await expect(tile("Handed back")).toHaveText("1");
   await expect(tile("Abandoned")).toHaveText("0");
-  // Two customer messages and one agent message over two conversations.
-  await expect(tile("Messages per conversation")).toHaveText("1.5");
+  // The customer's message and the agent's reply, over two conversations.
+  await expect(tile("Messages per conversation")).toHaveText("1.0");
   await expect(admin.page.getByTestId("report-times").locator("tr", { hasText: "First response" })).not.toContainText("–");
   // The charts are pictures with a name, drawn by the server.
   await expect(admin.page.getByRole("img", { name: "Conversations per day" })).toBeVisible();
@@ -51,6 +51,7 @@ test("reports: a lead reads today's numbers for one bot, with charts, tables and
   expect(csv.split("\r\n")[1]).toMatch(/^2,1,1,1,0,/);
 
   await admin.page.setViewportSize({ width: 1280, height: 1000 });
+  await admin.page.evaluate(() => window.scrollTo(0, 0));
   await admin.page.screenshot({
     path: path.join(__dirname, "..", "screenshots", "reports-1280.png"),
     animations: "disabled",

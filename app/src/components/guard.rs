@@ -134,7 +134,7 @@ fn Nav(
                         <a href="/reports">"Reports"</a>
                         <a href="/admin/replies">"Replies"</a>
                         <a href="/admin/labels">"Labels"</a>
-                        <a href="/admin/audit">"Audit log"</a>
+                        <a href="/admin/audit">"Audit"</a>
                     }
                 })}
             <span class="spacer"></span>

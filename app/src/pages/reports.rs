@@ -84,54 +84,64 @@ fn Reports(
     view! {
         <section class="card" data-testid="reports">
             <h1>"Reports"</h1>
-            <Form method="GET" action="" attr:class="form inline-form" attr:data-testid="report-filter">
-                <label>"From" <input type="date" name="from" value=move || filter().0 /></label>
-                <label>"To" <input type="date" name="to" value=move || filter().1 /></label>
-                <label>
-                    "Time zone"
-                    <input type="text" name="tz" placeholder="UTC" value=move || filter().2 />
-                </label>
-                <Transition fallback=|| ()>
-                    {move || choices.get().and_then(Result::ok).map(|c| {
-                        let (connection, team) = (filter().3, filter().4);
-                        view! {
-                            <label>
-                                "Bot"
-                                <select name="connection">
-                                    <option value="">"All bots"</option>
-                                    {c.connections.into_iter().map(|(id, name)| {
-                                        let selected = connection == id.to_string();
-                                        view! { <option value=id.to_string() selected=selected>{name}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                            <label>
-                                "Team"
-                                <select name="team">
-                                    <option value="">"All teams"</option>
-                                    {c.teams.into_iter().map(|(id, name)| {
-                                        let selected = team == id.to_string();
-                                        view! { <option value=id.to_string() selected=selected>{name}</option> }
-                                    }).collect_view()}
-                                </select>
-                            </label>
-                        }
-                    })}
-                </Transition>
-                <button class="button" type="submit">"Show"</button>
-            </Form>
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || data.get().map(|result| match result {
                     Ok(r) => {
+                        // The days shown: the defaults filled in (the last seven).
                         let mut f = filter();
                         f.0 = r.from.clone();
                         f.1 = r.to.clone();
-                        view! { <Shown r f /> }.into_any()
+                        view! { <FilterForm f=f.clone() choices /> <Shown r f /> }.into_any()
                     }
-                    Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    Err(e) => view! {
+                        <FilterForm f=filter() choices />
+                        <p class="error" role="alert">{e.to_string()}</p>
+                    }.into_any(),
                 })}
             </Transition>
         </section>
+    }
+}
+
+#[component]
+fn FilterForm(f: Filter, choices: Resource<Result<ReportOptions, AppError>>) -> impl IntoView {
+    view! {
+            <Form method="GET" action="" attr:class="form inline-form" attr:data-testid="report-filter">
+            <label>"From" <input type="date" name="from" value=f.0.clone() /></label>
+            <label>"To" <input type="date" name="to" value=f.1.clone() /></label>
+            <label>
+                "Time zone"
+                <input type="text" name="tz" placeholder="UTC" value=f.2.clone() />
+            </label>
+            <Transition fallback=|| ()>
+                {move || choices.get().and_then(Result::ok).map(|c| {
+                    let (connection, team) = (f.3.clone(), f.4.clone());
+                    view! {
+                        <label>
+                            "Bot"
+                            <select name="connection">
+                                <option value="">"All bots"</option>
+                                {c.connections.into_iter().map(|(id, name)| {
+                                    let selected = connection == id.to_string();
+                                    view! { <option value=id.to_string() selected=selected>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label>
+                            "Team"
+                            <select name="team">
+                                <option value="">"All teams"</option>
+                                {c.teams.into_iter().map(|(id, name)| {
+                                    let selected = team == id.to_string();
+                                    view! { <option value=id.to_string() selected=selected>{name}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                })}
+            </Transition>
+            <button class="button" type="submit">"Show"</button>
+        </Form>
     }
 }
 

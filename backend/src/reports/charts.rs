@@ -32,7 +32,7 @@ fn open(label: &str, height: f64) -> String {
 
 /// A round upper bound for an axis.
 fn ceiling(max: f64) -> f64 {
-    if max <= 0.0 {
+    if max <= 1.0 {
         return 1.0;
     }
     let step = 10f64.powf(max.log10().floor());
@@ -51,10 +51,15 @@ fn short(day: &str) -> &str {
 
 fn axis(out: &mut String, top: f64, unit: &str) {
     let base = HEIGHT - BOTTOM;
+    let shown = if top.fract() == 0.0 {
+        format!("{top:.0}{unit}")
+    } else {
+        format!("{top:.1}{unit}")
+    };
     let _ = write!(
         out,
         r#"<line class="axis" x1="{LEFT}" y1="{base}" x2="{WIDTH}" y2="{base}"/><text class="tick" x="{x}" y="{y}" text-anchor="end">{}</text><text class="tick" x="{x}" y="{base}" text-anchor="end">0</text>"#,
-        escape(&format!("{top}{unit}")),
+        escape(&shown),
         x = LEFT - 6.0,
         y = TOP + 8.0,
     );
@@ -94,17 +99,23 @@ pub fn volume(days: &[Daily]) -> String {
     out
 }
 
-/// Median wait and first response per day, in minutes, as two lines.
+/// Median wait and first response per day, as two lines, in seconds, minutes or
+/// hours, whichever reads best.
 pub fn trend(days: &[Daily]) -> String {
-    let mut out = open("Median wait and first response per day, in minutes", HEIGHT);
-    let minutes = |s: Option<f64>| s.map(|s| s / 60.0);
-    let max = days
+    let mut out = open("Median wait and first response per day", HEIGHT);
+    let max_s = days
         .iter()
-        .flat_map(|d| [minutes(d.wait_median_s), minutes(d.first_response_median_s)])
+        .flat_map(|d| [d.wait_median_s, d.first_response_median_s])
         .flatten()
         .fold(0.0, f64::max);
-    let top = ceiling(max);
-    axis(&mut out, top, " min");
+    let (per, unit) = match max_s {
+        s if s < 120.0 => (1.0, " s"),
+        s if s < 7200.0 => (60.0, " min"),
+        _ => (3600.0, " h"),
+    };
+    let minutes = |s: Option<f64>| s.map(|s| s / per);
+    let top = ceiling(max_s / per).max(1.0);
+    axis(&mut out, top, unit);
     let slot = (WIDTH - LEFT) / days.len().max(1) as f64;
     for (class, pick) in [
         (
