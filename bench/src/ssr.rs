@@ -13,8 +13,8 @@ use crate::stats::{Samples, ms};
 use crate::{Config, Scale};
 
 const EMAIL: &str = "lead@bench.example";
-/// The admin who reads the report.
-const ADMIN: &str = "admin@bench.example";
+/// The admin who reads the report (and whose pages the stress measure renders).
+pub const ADMIN: &str = "admin@bench.example";
 /// The first seeded ticket: the oldest in the queue, and the one with the long history.
 const LONG_TICKET: &str = "tkt_bench1";
 

@@ -11,18 +11,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use backend::users::Role;
 use tokio::task::JoinSet;
 
 use crate::process::{Baton, scratch};
 use crate::report::Row;
-use crate::seed::PASSWORD;
 use crate::stats::{Samples, ms};
 use crate::{Config, Scale};
 
 /// A request slower than this counts as a hang: the slowest page takes milliseconds.
 const STALL: Duration = Duration::from_secs(20);
-const ADMIN: &str = "admin@bench.example";
 
 /// Every page, as an admin sees it, plus a page that does not exist.
 const PAGES: &[&str] = &[
@@ -39,6 +36,8 @@ const PAGES: &[&str] = &[
     "/admin/agents",
     "/admin/connections",
     "/admin/audit",
+    "/admin/routing",
+    "/reports",
     "/no-such-page",
 ];
 
@@ -55,26 +54,15 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         long_ticket: 200,
         ..*scale
     };
+    // The seed includes an admin, whose pages this measure renders too.
     crate::ssr::fill(&database, &data).await?;
-    {
-        let db = backend::db::connect(&crate::process::database_url(&database)).await?;
-        backend::accounts::create_user(
-            &db,
-            ADMIN,
-            "Bench admin",
-            Role::Admin,
-            Some(PASSWORD.into()),
-        )
-        .await?;
-        db.close().await;
-    }
     let baton = Baton::start(config, dir, database).await?;
     let client = reqwest::Client::builder()
         .timeout(STALL)
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(scale.stress_clients)
         .build()?;
-    let cookie = crate::ssr::sign_in(&client, &baton, ADMIN).await?;
+    let cookie = crate::ssr::sign_in(&client, &baton, crate::ssr::ADMIN).await?;
 
     let stop = Arc::new(AtomicBool::new(false));
     let began = Instant::now();

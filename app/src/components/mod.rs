@@ -80,3 +80,15 @@ pub fn not_found_status() {
         response.set_status(http::StatusCode::NOT_FOUND);
     }
 }
+
+/// Percent-encodes a value for a URL's query (the filters pages keep in their URL).
+pub fn encode_query(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -60,7 +60,7 @@ fn csv_link(table: &str, f: &Filter) -> String {
     let (from, to, tz, connection, team) = f;
     format!(
         "/api/v1/reports/{table}.csv?from={from}&to={to}&tz={}{}{}",
-        encode(if tz.is_empty() { "UTC" } else { tz }),
+        crate::components::encode_query(if tz.is_empty() { "UTC" } else { tz }),
         if connection.is_empty() {
             String::new()
         } else {
@@ -239,18 +239,6 @@ fn Shown(r: ReportView, f: Filter) -> impl IntoView {
         </table>
         <p><a href=csv_link("agents", &f) download="">"Download per agent (CSV)"</a></p>
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ fn Audit(entries: Resource<Result<Vec<AuditEntry>, AppError>>) -> impl IntoView 
                                 .then(|| rows.last().map(|e| e.id))
                                 .flatten()
                                 .map(|last| {
-                                    format!("?actor={}&action={}&before={last}", encode(&actor), encode(&action))
+                                    format!("?actor={}&action={}&before={last}", crate::components::encode_query(&actor), crate::components::encode_query(&action))
                                 });
                             view! {
                                 <table class="table" data-testid="audit">
@@ -112,16 +112,4 @@ fn Audit(entries: Resource<Result<Vec<AuditEntry>, AppError>>) -> impl IntoView 
             </Transition>
         </section>
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(raw: &str) -> String {
-    raw.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

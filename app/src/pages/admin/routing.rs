@@ -137,15 +137,6 @@ fn Teams(
             connections: connections.with_untracked(joined),
         });
     };
-    let toggle = |set: RwSignal<BTreeSet<i64>>, id: i64, on: bool| {
-        set.update(|s| {
-            if on {
-                s.insert(id);
-            } else {
-                s.remove(&id);
-            }
-        });
-    };
     let rows = data.teams.clone();
     let everyone = data.agents.clone();
     let bots = data.connections.clone();
@@ -200,32 +191,10 @@ fn Teams(
                     placeholder="e.g. Billing" prop:value=move || name.get()
                     on:input=move |e| name.set(event_target_value(&e)) />
             </label>
-            <fieldset class="choices" data-testid="team-agents">
-                <legend>"Agents"</legend>
-                {everyone.into_iter().filter(|a| a.active).map(|a| {
-                    let id = a.id;
-                    view! {
-                        <label class="choice">
-                            <input type="checkbox" prop:checked=move || agents.with(|s| s.contains(&id))
-                                on:change=move |e| toggle(agents, id, event_target_checked(&e)) />
-                            {a.name}
-                        </label>
-                    }
-                }).collect_view()}
-            </fieldset>
-            <fieldset class="choices" data-testid="team-connections">
-                <legend>"Serves these bots"</legend>
-                {bots.into_iter().map(|c| {
-                    let id = c.id;
-                    view! {
-                        <label class="choice">
-                            <input type="checkbox" prop:checked=move || connections.with(|s| s.contains(&id))
-                                on:change=move |e| toggle(connections, id, event_target_checked(&e)) />
-                            {c.name}
-                        </label>
-                    }
-                }).collect_view()}
-            </fieldset>
+            <Choices legend="Agents" testid="team-agents" chosen=agents
+                options=everyone.into_iter().filter(|a| a.active).map(|a| (a.id, a.name)).collect() />
+            <Choices legend="Serves these bots" testid="team-connections" chosen=connections
+                options=bots.into_iter().map(|c| (c.id, c.name)).collect() />
             <div class="row-actions">
                 <button class="button" type="submit" disabled=move || save.pending().get()>
                     {move || if editing.get().is_some() { "Save team" } else { "Add team" }}
@@ -234,6 +203,37 @@ fn Teams(
                     on:click=move |_| clear()>"Cancel"</button>
             </div>
         </form>
+    }
+}
+
+/// Checkboxes for some (id, name) options, in columns; `chosen` holds the ids ticked.
+#[component]
+fn Choices(
+    legend: &'static str,
+    testid: &'static str,
+    options: Vec<(i64, String)>,
+    chosen: RwSignal<BTreeSet<i64>>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="choices" data-testid=testid>
+            <legend>{legend}</legend>
+            {options.into_iter().map(|(id, name)| view! {
+                <label class="choice">
+                    <input type="checkbox" prop:checked=move || chosen.with(|s| s.contains(&id))
+                        on:change=move |e| {
+                            let on = event_target_checked(&e);
+                            chosen.update(|s| {
+                                if on {
+                                    s.insert(id);
+                                } else {
+                                    s.remove(&id);
+                                }
+                            });
+                        } />
+                    {name}
+                </label>
+            }).collect_view()}
+        </fieldset>
     }
 }
 
