@@ -1,7 +1,7 @@
 //! Faults: a webhook outage, a database lock held by someone else, and online backup.
 //! (A SIGKILL in the middle of a load is in `crash.rs`.)
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,15 +16,21 @@ const HANGING: u8 = 1;
 const UP: u8 = 2;
 
 /// The bot's webhook through an outage: 503, then hanging past Baton's timeout, then
-/// healthy. What it accepted while healthy is noted, per message text.
+/// healthy. What it accepted while healthy is noted, per message text, and how many
+/// requests each failing phase answered is counted.
 struct Outage {
     phase: Arc<AtomicU8>,
     delivered: Arc<Mutex<Vec<String>>>,
+    failures: Arc<[AtomicUsize; 2]>,
 }
 
 impl Respond for Outage {
     fn respond(&self, request: &Request) -> ResponseTemplate {
-        match self.phase.load(Ordering::SeqCst) {
+        let phase = self.phase.load(Ordering::SeqCst);
+        if let Some(count) = self.failures.get(usize::from(phase)) {
+            count.fetch_add(1, Ordering::SeqCst);
+        }
+        match phase {
             DOWN => ResponseTemplate::new(503),
             HANGING => {
                 ResponseTemplate::new(200).set_delay(Duration::from_secs(WEBHOOK_TIMEOUT_SECS + 2))
@@ -47,10 +53,12 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
     let conn = app.connection("support", false).await;
     let phase = Arc::new(AtomicU8::new(UP));
     let delivered = Arc::new(Mutex::new(Vec::new()));
+    let failures = Arc::new([AtomicUsize::new(0), AtomicUsize::new(0)]);
     Mock::given(wiremock::matchers::method("POST"))
         .respond_with(Outage {
             phase: phase.clone(),
             delivered: delivered.clone(),
+            failures: failures.clone(),
         })
         .mount(&app.botpress)
         .await;
@@ -66,11 +74,20 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
         desks.push((ticket, agent.id, name));
     }
 
-    // The outage: agents keep replying every 200 ms through both kinds of failure.
+    // The outage: agents keep replying every 200 ms through both kinds of failure. Each
+    // phase lasts its seconds and, past them, until Baton has tried the webhook during it:
+    // the backoff (1 s, 2 s, 4 s) can otherwise put every retry on the far side of a
+    // phase that a slower machine started a little late.
     let mut sent = Vec::new();
     for (state, seconds) in [(DOWN, 3), (HANGING, 4)] {
         phase.store(state, Ordering::SeqCst);
-        for round in 0..seconds * 5 {
+        let tried = &failures[usize::from(state)];
+        let mut round = 0;
+        while round < seconds * 5 || tried.load(Ordering::SeqCst) == 0 {
+            assert!(
+                round < 150,
+                "Baton never called the webhook in phase {state}"
+            );
             for (ticket, agent, name) in &desks {
                 let text = format!("{name}-{state}-{round}");
                 let id = backend::tickets::send_message(
@@ -85,6 +102,7 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
                 sent.push((id, *ticket, *agent, text));
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+            round += 1;
         }
     }
     phase.store(UP, Ordering::SeqCst);
