@@ -79,6 +79,10 @@ fn is_busy(e: &sqlx::Error) -> bool {
     let Some(db) = e.as_database_error() else {
         return false;
     };
+    // PostgreSQL's codes are SQLSTATEs, some of which parse as numbers.
+    if db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_none() {
+        return false;
+    }
     let Some(code) = db.code() else { return false };
     code.parse::<i64>()
         .map(|c| matches!(c & 0xff, 5 | 6))

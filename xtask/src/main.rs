@@ -13,6 +13,7 @@
 mod audit;
 mod bench;
 mod cmd;
+mod postgres;
 mod run;
 mod setup;
 mod test;

@@ -16,7 +16,7 @@ const CARGO_DENY: &str = "0.20.2";
 pub enum Needs {
     /// Building and running the release site.
     Run,
-    /// Everything `Run` needs plus the test tools (sqlx-cli, Chromium).
+    /// Everything `Run` needs plus the test tools (sqlx-cli, Chromium, PostgreSQL).
     Test,
 }
 
@@ -32,6 +32,7 @@ pub fn run(needs: Needs) -> Result {
         ensure_sqlx_cli()?;
         ensure_cargo_deny()?;
         ensure_chromium()?;
+        ensure_postgres()?;
     }
     eprintln!("==> setup: all tools present");
     Ok(())
@@ -261,6 +262,17 @@ fn ensure_chromium() -> Result {
         return Ok(());
     }
     apt_install(&["chromium"], "Chromium (for the end-to-end tests)")
+}
+
+fn ensure_postgres() -> Result {
+    if let Some(bin) = crate::postgres::bin_dir() {
+        ok("postgresql", &bin.display().to_string());
+        return Ok(());
+    }
+    apt_install(
+        &["postgresql"],
+        "PostgreSQL (the tests run every query against it too)",
+    )
 }
 
 fn apt_install(packages: &[&str], what: &str) -> Result {

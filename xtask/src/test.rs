@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::bench;
 use crate::cmd::{Result, Tally, cargo_leptos_env, command, root, step, step_counted};
+use crate::postgres;
 use crate::setup::{self, Needs};
 
 const STEPS: &[&str] = &[
@@ -194,8 +195,12 @@ fn clippy() -> Result {
 }
 
 fn unit(tally: &mut Tally) -> Result {
+    // Dropped when the step ends, which stops the server and removes its files.
+    let cluster = postgres::Cluster::start()?;
     let mut c = cargo_leptos_env();
-    c.arg("test").args(HOST_PACKAGES);
+    c.arg("test")
+        .args(HOST_PACKAGES)
+        .env(postgres::URL_VAR, &cluster.url);
     step_counted(
         "unit and integration tests (compiling takes about 7 min the first time; the fuzz \
          and fault tests then run for about 4 min)",
@@ -214,7 +219,7 @@ fn prepare_database() -> Result<String> {
     }
     let url = format!("sqlite://{}", file.display());
     let mut c = command("cargo");
-    c.args(["sqlx", "database", "setup", "--source", "migrations"])
+    c.args(["sqlx", "database", "setup", "--source", "migrations/sqlite"])
         .env("DATABASE_URL", &url);
     step("create the sqlx check database", c)?;
     Ok(url)

@@ -6,6 +6,7 @@
 //! - `BEGIN IMMEDIATE` for read-then-write transactions: a deferred transaction that
 //!   upgrades from reader to writer fails with SQLITE_BUSY without waiting at all.
 
+pub mod postgres;
 pub mod writer;
 
 use std::path::Path;
@@ -20,8 +21,8 @@ use crate::{Error, Result};
 /// How long a connection waits for another writer before giving up with SQLITE_BUSY.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The migrations in `migrations/` at the workspace root, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations");
+/// The SQLite migrations in `migrations/sqlite/` at the workspace root, embedded in the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 /// The default database: a file under `./data/`, created with its folder on first start.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/baton.db";
@@ -30,6 +31,13 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/baton.db";
 pub async fn connect(url: &str) -> Result<SqlitePool> {
     // sqlx would read any other string as a file name, so a typo like `postgres://…`
     // would quietly create a stray file instead of failing.
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Err(Error::Location(
+            "invalid database URL: PostgreSQL is not supported yet (its queries are being \
+             ported, see docs/engines.md); use SQLite, e.g. sqlite://data/baton.db"
+                .into(),
+        ));
+    }
     if !url.starts_with("sqlite:") {
         return Err(Error::Location(format!(
             "invalid database URL {url:?}: Baton uses SQLite, e.g. sqlite://data/baton.db"

@@ -19,6 +19,7 @@ mod canned;
 mod cli;
 mod crash;
 mod customers;
+mod engines;
 mod export;
 mod faults;
 mod fuzz;

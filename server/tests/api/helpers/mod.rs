@@ -5,14 +5,17 @@
 //! - `people`: accounts as tests use them, typed: a [`Browser`] (signed in, with its
 //!   session cookie) or an [`ApiClient`] (with a personal API token);
 //! - `requests`: server functions, REST calls, pages as a signed-in person, the CLI;
-//! - `botpress`: a connection to the fake Botpress, and the five calls it makes.
+//! - `botpress`: a connection to the fake Botpress, and the five calls it makes;
+//! - `postgres`: an empty database of the test's own in the run's PostgreSQL cluster.
 
 mod botpress;
 mod people;
+mod postgres;
 mod requests;
 
 pub use botpress::{TestConnection, live_ticket, replies_received};
 pub use people::{ApiClient, Browser, by, token};
+pub use postgres::postgres_database;
 pub use requests::call;
 
 use std::cell::Cell;

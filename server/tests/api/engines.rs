@@ -1,0 +1,311 @@
+//! The two engines' schemas. `migrations/sqlite` and `migrations/postgres` are written
+//! separately, so this is what keeps them one schema: the same tables, columns (of
+//! corresponding kinds, equally nullable), indexes and views, and the views, unique
+//! rules and defaults answering alike on the same rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sqlx::{PgPool, SqlitePool};
+
+use crate::helpers::postgres_database;
+
+/// What a column holds, as both engines can say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Integer,
+    /// SQLite: an integer checked to be 0 or 1. PostgreSQL: `boolean`.
+    Flag,
+    Text,
+    /// SQLite: text checked by `json_valid`. PostgreSQL: `jsonb`.
+    Json,
+    Bytes,
+    /// tower-sessions' expiry: Unix seconds in SQLite's store, a timestamp in PostgreSQL's.
+    Time,
+}
+
+type Columns = BTreeMap<String, (Kind, bool)>;
+
+#[derive(Debug, Default)]
+struct Schema {
+    tables: BTreeMap<String, Columns>,
+    indexes: BTreeSet<String>,
+    views: BTreeMap<String, Vec<String>>,
+}
+
+/// Unique in any letter case: an inline `unique collate nocase` in SQLite, a named
+/// unique index on `lower(…)` in PostgreSQL.
+const NOCASE_INDEXES: [&str; 4] = [
+    "connections_name",
+    "labels_name",
+    "teams_name",
+    "users_email",
+];
+
+async fn sqlite_schema(db: &SqlitePool) -> Schema {
+    let objects: Vec<(String, String, Option<String>)> =
+        sqlx::query_as("select type, name, sql from sqlite_master where name not like 'sqlite_%'")
+            .fetch_all(db)
+            .await
+            .unwrap();
+    // FTS5 tables and their shadow tables (`search_messages_data`, …) are SQLite's own
+    // search index; PostgreSQL indexes text differently.
+    let virtual_tables: Vec<&str> = objects
+        .iter()
+        .filter(|(_, _, sql)| sql.as_deref().is_some_and(|s| s.contains("VIRTUAL TABLE")))
+        .map(|(_, name, _)| name.as_str())
+        .collect();
+    let is_search_index = |name: &str| {
+        virtual_tables
+            .iter()
+            .any(|v| name == *v || name.starts_with(&format!("{v}_")))
+    };
+    let mut schema = Schema::default();
+    for (kind, name, sql) in &objects {
+        if name == "_sqlx_migrations" || is_search_index(name) {
+            continue;
+        }
+        match kind.as_str() {
+            "table" => {
+                let sql = sql.as_deref().unwrap_or_default();
+                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
+                    "select name, type, \"notnull\", pk from pragma_table_info('{name}')"
+                ))
+                .fetch_all(db)
+                .await
+                .unwrap();
+                let columns = rows
+                    .into_iter()
+                    .map(|(column, declared, not_null, pk)| {
+                        let kind = match declared.to_lowercase().as_str() {
+                            "integer" if name == "tower_sessions" && column == "expiry_date" => {
+                                Kind::Time
+                            }
+                            "integer" if sql.contains(&format!("{column} in (0, 1)")) => Kind::Flag,
+                            "integer" => Kind::Integer,
+                            "text" if sql.contains(&format!("json_valid({column})")) => Kind::Json,
+                            "text" => Kind::Text,
+                            "blob" => Kind::Bytes,
+                            other => panic!("{name}.{column}: unexpected SQLite type {other}"),
+                        };
+                        (column, (kind, not_null == 1 || pk > 0))
+                    })
+                    .collect();
+                schema.tables.insert(name.clone(), columns);
+            }
+            // Indexes SQLite makes for a constraint have no SQL of their own.
+            "index" if sql.is_some() => {
+                schema.indexes.insert(name.clone());
+            }
+            "view" => {
+                let columns: Vec<String> =
+                    sqlx::query_scalar(&format!("select name from pragma_table_info('{name}')"))
+                        .fetch_all(db)
+                        .await
+                        .unwrap();
+                schema.views.insert(name.clone(), columns);
+            }
+            _ => {}
+        }
+    }
+    schema
+}
+
+async fn postgres_schema(db: &PgPool) -> Schema {
+    let mut schema = Schema::default();
+    let columns: Vec<(String, String, String, String)> = sqlx::query_as(
+        "select c.table_name::text, c.column_name::text, c.data_type::text, c.is_nullable::text
+         from information_schema.columns c
+         join information_schema.tables t
+           on t.table_schema = c.table_schema and t.table_name = c.table_name
+         where c.table_schema = 'public' and c.table_name != '_sqlx_migrations'
+         order by c.table_name, c.ordinal_position",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    let views: BTreeSet<String> = sqlx::query_scalar(
+        "select table_name::text from information_schema.views where table_schema = 'public'",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    for (table, column, data_type, nullable) in columns {
+        if views.contains(&table) {
+            schema.views.entry(table).or_default().push(column);
+            continue;
+        }
+        let kind = match data_type.as_str() {
+            "bigint" => Kind::Integer,
+            "boolean" => Kind::Flag,
+            "text" => Kind::Text,
+            "jsonb" => Kind::Json,
+            "bytea" => Kind::Bytes,
+            "timestamp with time zone" => Kind::Time,
+            other => panic!("{table}.{column}: unexpected PostgreSQL type {other}"),
+        };
+        schema
+            .tables
+            .entry(table)
+            .or_default()
+            .insert(column, (kind, nullable == "NO"));
+    }
+    // Indexes that back a primary key or a unique constraint are the constraint's.
+    schema.indexes = sqlx::query_scalar(
+        "select indexname::text from pg_indexes
+         where schemaname = 'public'
+           and indexname not in (select conname from pg_constraint where contype in ('p', 'u'))",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    schema
+}
+
+async fn both() -> (tempfile::TempDir, SqlitePool, PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = backend::db::connect(&format!("sqlite://{}", dir.path().join("b.db").display()))
+        .await
+        .unwrap();
+    let postgres = backend::db::postgres::connect(&postgres_database().await)
+        .await
+        .unwrap();
+    (dir, sqlite, postgres)
+}
+
+#[tokio::test]
+async fn both_engines_have_the_same_schema() {
+    let (_dir, sqlite, postgres) = both().await;
+    let lite = sqlite_schema(&sqlite).await;
+    let pg = postgres_schema(&postgres).await;
+
+    assert_eq!(
+        lite.tables.keys().collect::<Vec<_>>(),
+        pg.tables.keys().collect::<Vec<_>>(),
+        "the same tables"
+    );
+    for (table, columns) in &lite.tables {
+        assert_eq!(
+            columns, &pg.tables[table],
+            "table {table}: the same columns, of the same kind, equally nullable \
+             (left SQLite, right PostgreSQL)"
+        );
+    }
+    let mut expected = lite.indexes.clone();
+    expected.extend(NOCASE_INDEXES.map(String::from));
+    assert_eq!(expected, pg.indexes, "the same indexes");
+    assert_eq!(
+        lite.views, pg.views,
+        "the same views, with the same columns"
+    );
+    assert!(lite.tables.len() > 25, "read {} tables", lite.tables.len());
+}
+
+/// Rows that exercise the views and the rules both engines must agree on, in SQL that
+/// both accept.
+const ROWS: &str = "
+insert into connections (id, name, endpoint_token, endpoint_token_sha256, webhook_url, created_at)
+    values (1, 'Support', 't1', 'h1', 'http://bot', 0), (2, 'Sales', 't2', 'h2', 'http://bot', 0);
+insert into users (id, public_id, email, name, role, created_at)
+    values (1, 'usr_a', 'ana@example.com', 'Ana', 'agent', 0),
+           (2, 'usr_b', 'ben@example.com', 'Ben', 'agent', 0),
+           (3, 'usr_c', 'cy@example.com', 'Cy', 'admin', 0);
+insert into teams (id, name, created_at) values (1, 'Sales team', 0);
+insert into team_members (team_id, user_id) values (1, 2);
+insert into team_connections (team_id, connection_id) values (1, 2);
+insert into tickets (id, connection_id, remote_id, created_at, updated_at)
+    values (1, 1, 'conv_1', 0, 0);
+insert into messages (id, ticket_id, origin, type, payload, created_at)
+    values (1, 1, 'customer', 'text', '{\"text\": \"Où est ma commande ?\"}', 0),
+           (2, 1, 'system', 'choice',
+            '{\"text\": \"Pick one\", \"options\": [{\"label\": \"Yes\"}, \"No\", {\"label\": \"Later\"}]}', 0),
+           (3, 1, 'system', 'card', '{\"title\": \"Order\", \"options\": \"none\"}', 0);
+";
+
+#[tokio::test]
+async fn both_engines_answer_alike_on_the_same_rows() {
+    let (_dir, sqlite, postgres) = both().await;
+    sqlx::raw_sql(ROWS).execute(&sqlite).await.unwrap();
+    sqlx::raw_sql(ROWS).execute(&postgres).await.unwrap();
+
+    // Who sees which bot: everyone sees Support (no team); Sales only its team's Ben
+    // and the admin Cy.
+    let visible = "select connection_id, user_id from visible_connections order by 1, 2";
+    let lite: Vec<(i64, i64)> = sqlx::query_as(visible).fetch_all(&sqlite).await.unwrap();
+    let pg: Vec<(i64, i64)> = sqlx::query_as(visible).fetch_all(&postgres).await.unwrap();
+    assert_eq!(lite, vec![(1, 1), (1, 2), (1, 3), (1, 3), (2, 2), (2, 3)]);
+    assert_eq!(pg, lite, "visible_connections");
+
+    let served = "select connection_id, user_id from connection_agents order by 1, 2";
+    let lite: Vec<(i64, i64)> = sqlx::query_as(served).fetch_all(&sqlite).await.unwrap();
+    let pg: Vec<(i64, i64)> = sqlx::query_as(served).fetch_all(&postgres).await.unwrap();
+    assert_eq!(pg, lite, "connection_agents");
+
+    // What search reads of each message: text, title and the labels of object options.
+    let text = "select id, body from message_search_text order by id";
+    let lite: Vec<(i64, String)> = sqlx::query_as(text).fetch_all(&sqlite).await.unwrap();
+    let pg: Vec<(i64, String)> = sqlx::query_as(text).fetch_all(&postgres).await.unwrap();
+    assert_eq!(lite[1], (2, "Pick one    Yes Later".to_owned()));
+    assert_eq!(pg, lite, "message_search_text");
+
+    // Emails, bot, label and team names are unique in any letter case, on both.
+    for duplicate in [
+        "insert into users (public_id, email, name, role, created_at)
+             values ('usr_d', 'ANA@example.com', 'Ana 2', 'agent', 0)",
+        "insert into connections (name, endpoint_token, endpoint_token_sha256, webhook_url, created_at)
+             values ('SUPPORT', 't3', 'h3', 'http://bot', 0)",
+        "insert into teams (name, created_at) values ('sales TEAM', 0)",
+    ] {
+        let lite = sqlx::query(duplicate).execute(&sqlite).await.unwrap_err();
+        let pg = sqlx::query(duplicate).execute(&postgres).await.unwrap_err();
+        for (engine, e) in [("SQLite", lite), ("PostgreSQL", pg)] {
+            assert!(
+                e.as_database_error().is_some_and(|d| d.is_unique_violation()),
+                "{engine}: {duplicate}: {e}"
+            );
+        }
+    }
+
+    // Defaults: a new ticket is queued, unscreened, with no messages counted; a new
+    // user is active and available.
+    let ticket = "select status, message_count from tickets where id = 1";
+    let lite: (String, i64) = sqlx::query_as(ticket).fetch_one(&sqlite).await.unwrap();
+    let pg: (String, i64) = sqlx::query_as(ticket).fetch_one(&postgres).await.unwrap();
+    assert_eq!(lite, ("queued".to_owned(), 0));
+    assert_eq!(pg, lite);
+    let user = "select active, screened from users, tickets where users.id = 1 and tickets.id = 1";
+    let lite: (bool, bool) = sqlx::query_as(user).fetch_one(&sqlite).await.unwrap();
+    let pg: (bool, bool) = sqlx::query_as(user).fetch_one(&postgres).await.unwrap();
+    assert_eq!(lite, (true, false));
+    assert_eq!(pg, lite);
+}
+
+#[tokio::test]
+async fn postgres_migrations_apply_once() {
+    let url = postgres_database().await;
+    backend::db::postgres::connect(&url)
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let again = backend::db::postgres::connect(&url).await.unwrap();
+    let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
+        .fetch_one(&again)
+        .await
+        .unwrap();
+    assert_eq!(
+        applied,
+        backend::db::postgres::MIGRATOR.iter().count() as i64
+    );
+    let progress: i64 = sqlx::query_scalar("select last_message_id from search_progress")
+        .fetch_one(&again)
+        .await
+        .unwrap();
+    assert_eq!(
+        progress, 0,
+        "the search indexer's starting point, as on SQLite"
+    );
+}
