@@ -56,6 +56,26 @@ pub async fn audit_in(
     Ok(())
 }
 
+/// [`audit_in`] for the areas already on the persistence interface (either engine).
+pub async fn record(
+    tx: &mut dyn store::Tx,
+    actor: &Actor,
+    action: &str,
+    detail: Value,
+) -> Result<()> {
+    let detail = detail.to_string();
+    let entry = store::audit::NewEntry {
+        at: now_ms(),
+        actor_id: actor.id,
+        actor: &actor.label,
+        ip: actor.ip.as_deref(),
+        action,
+        detail: &detail,
+    };
+    tx.audit_insert(&entry).await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Entry {
     pub id: i64,

@@ -96,6 +96,9 @@ impl Default for Settings {
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: sqlx::SqlitePool,
+    /// The same database through the persistence interface: the areas already ported
+    /// to it (`docs/engines.md`) use this, the rest `db`.
+    pub store: Arc<dyn store::Store>,
     /// Group commit for the Botpress endpoints' writes.
     pub writer: db::writer::Writer,
     pub settings: Arc<Settings>,
@@ -133,6 +136,7 @@ impl Services {
         Ok(Self {
             writer: db::writer::Writer::new(db.clone(), metrics.clone()),
             metrics,
+            store: Arc::new(store_sqlite::SqliteStore::new(db.clone())),
             db,
             settings: Arc::new(settings),
             wakers: effects::Wakers::default(),

@@ -6,7 +6,8 @@
 //!   named steps), stopping at the first failure;
 //! - `cargo xtask bench [--quick]`: build in release mode and run the benchmarks;
 //! - `cargo xtask audit`: security advisories (needs the RustSec database online);
-//! - `cargo xtask prepare`: regenerate the committed sqlx offline query data.
+//! - `cargo xtask prepare`: regenerate the committed sqlx offline query data of every
+//!   crate with checked queries, each against its own engine.
 //!
 //! Only the standard library is used, so this compiles before anything else.
 
@@ -30,7 +31,7 @@ commands:
                      build e2e bench
   bench [--quick]    build in release mode and measure; a full run writes BENCHMARKS.md
   audit              check dependencies against the RustSec advisories (online)
-  prepare            regenerate the sqlx offline query data in backend/.sqlx
+  prepare            regenerate the sqlx offline query data (the .sqlx folders)
 ";
 
 fn main() -> ExitCode {

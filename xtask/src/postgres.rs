@@ -97,6 +97,15 @@ impl Cluster {
         tool_at(&self.bin, name)
     }
 
+    /// The URL of database `name` in this cluster.
+    pub fn database_url(&self, name: &str) -> String {
+        let cluster = self
+            .url
+            .rsplit_once('/')
+            .map_or(self.url.as_str(), |(c, _)| c);
+        format!("{cluster}/{name}")
+    }
+
     fn stop(&self) {
         stop_at(&self.bin, &self.dir);
     }
@@ -134,6 +143,7 @@ fn sweep_leftovers(bin: &Path) {
             .to_str()
             .and_then(|n| n.strip_prefix("baton-pg-"))
             .and_then(|rest| rest.split('-').next())
+            .filter(|pid| pid.parse::<u32>().is_ok())
         else {
             continue;
         };

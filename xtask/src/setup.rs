@@ -209,7 +209,9 @@ fn ensure_npm_packages() -> Result {
 
 fn ensure_sqlx_cli() -> Result {
     let want = format!("sqlx-cli-sqlx {SQLX_CLI}");
-    if output(command("cargo").args(["sqlx", "--version"])).as_deref() == Some(&want) {
+    if output(command("cargo").args(["sqlx", "--version"])).as_deref() == Some(&want)
+        && sqlx_cli_speaks_postgres()
+    {
         ok("sqlx-cli", SQLX_CLI);
         return Ok(());
     }
@@ -222,8 +224,32 @@ fn ensure_sqlx_cli() -> Result {
         "--locked",
         "--force",
     ])
-    .args(["--no-default-features", "--features", "sqlite,completions"]);
+    .args([
+        "--no-default-features",
+        "--features",
+        "sqlite,postgres,completions",
+    ]);
     step("install sqlx-cli (builds from source, about 2 min)", c)
+}
+
+/// Whether the installed sqlx-cli was built with PostgreSQL: an install from before the
+/// second engine has only SQLite, and its version alone does not say so. Cargo records
+/// each install's features in `.crates2.json`.
+fn sqlx_cli_speaks_postgres() -> bool {
+    let Ok(installs) = std::fs::read_to_string(cmd::cargo_home().join(".crates2.json")) else {
+        return false;
+    };
+    let Some(entry) = installs.find(&format!("\"sqlx-cli {SQLX_CLI} ")) else {
+        return false;
+    };
+    let rest = &installs[entry..];
+    rest.find("\"features\":[")
+        .and_then(|start| {
+            let list = &rest[start..];
+            list.find(']')
+                .map(|end| list[..end].contains("\"postgres\""))
+        })
+        .unwrap_or(false)
 }
 
 /// The licence, ban and source checks (and, where reachable, advisories).

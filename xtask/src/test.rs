@@ -39,6 +39,12 @@ const HOST_PACKAGES: &[&str] = &[
     "-p",
     "protocol",
     "-p",
+    "store",
+    "-p",
+    "store-postgres",
+    "-p",
+    "store-sqlite",
+    "-p",
     "xtask",
 ];
 
@@ -120,7 +126,7 @@ fn next_step(name: &str) -> &'static str {
             "the failing test is named above; rerun it alone with \
              `cargo test -p baton --test api NAME` (add TEST_LOG=1 for the server's log)"
         }
-        "sqlx" => "run `cargo xtask prepare` and commit backend/.sqlx",
+        "sqlx" => "run `cargo xtask prepare` and commit the .sqlx folders",
         "build" => "read the compiler's message above; `cargo xtask test build` retries",
         "e2e" => {
             "the server log is in target/e2e/baton.log and Playwright's traces in \
@@ -225,25 +231,61 @@ fn prepare_database() -> Result<String> {
     Ok(url)
 }
 
-fn sqlx_check() -> Result {
-    let url = prepare_database()?;
-    let mut c = cargo_leptos_env();
-    c.current_dir(root().join("backend"))
-        .args(["sqlx", "prepare", "--check", "--", "--all-targets"])
-        .env("DATABASE_URL", url);
-    step("sqlx offline data is up to date (backend/.sqlx)", c)
-        .map_err(|e| format!("{e}\n    run `cargo xtask prepare` and commit backend/.sqlx"))
+/// The crates with checked queries, and whether each is checked against PostgreSQL
+/// (else SQLite). sqlx's macros check a crate against one `DATABASE_URL`, so each engine's
+/// queries live in a crate of their own.
+const CHECKED: [(&str, bool); 3] = [
+    ("store-sqlite", false),
+    ("backend", false),
+    ("store-postgres", true),
+];
+
+/// Runs `cargo sqlx prepare` (or `--check`) in every crate with checked queries, each
+/// against a throwaway database of its engine with every migration applied.
+fn sqlx_prepare(check: bool) -> Result {
+    let sqlite = prepare_database()?;
+    let cluster = postgres::Cluster::start()?;
+    let postgres = cluster.database_url("baton_prepare");
+    let mut setup = command("cargo");
+    setup
+        .args([
+            "sqlx",
+            "database",
+            "setup",
+            "--source",
+            "migrations/postgres",
+        ])
+        .env("DATABASE_URL", &postgres);
+    step("create the sqlx check database (PostgreSQL)", setup)?;
+    for (krate, on_postgres) in CHECKED {
+        let mut c = cargo_leptos_env();
+        c.current_dir(root().join(krate)).args(["sqlx", "prepare"]);
+        if check {
+            c.arg("--check");
+        }
+        c.args(["--", "--all-targets"]).env(
+            "DATABASE_URL",
+            if on_postgres { &postgres } else { &sqlite },
+        );
+        let what = if check {
+            format!("sqlx offline data is up to date ({krate}/.sqlx)")
+        } else {
+            format!("regenerate sqlx offline data ({krate}/.sqlx)")
+        };
+        step(&what, c)?;
+    }
+    Ok(())
 }
 
-/// `cargo xtask prepare`: regenerate backend/.sqlx after changing a query.
+fn sqlx_check() -> Result {
+    sqlx_prepare(true)
+        .map_err(|e| format!("{e}\n    run `cargo xtask prepare` and commit the .sqlx folders"))
+}
+
+/// `cargo xtask prepare`: regenerate the offline query data after changing a query.
 pub fn prepare() -> Result {
     setup::run(Needs::Test)?;
-    let url = prepare_database()?;
-    let mut c = cargo_leptos_env();
-    c.current_dir(root().join("backend"))
-        .args(["sqlx", "prepare", "--", "--all-targets"])
-        .env("DATABASE_URL", url);
-    step("regenerate sqlx offline data", c)
+    sqlx_prepare(false)
 }
 
 /// Starts the release binary on a free port with a fresh database and runs the

@@ -20,7 +20,7 @@ pub struct CannedReply {
 pub async fn canned_replies() -> Result<Vec<CannedReply>, AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    Ok(backend::canned::list(&services.db, &me.user)
+    Ok(backend::canned::list(&*services.store, &me.user)
         .await?
         .into_iter()
         .map(|r| CannedReply {
@@ -43,7 +43,7 @@ pub async fn create_canned_reply(
     let services = super::ssr::services()?;
     let actor = super::ssr::actor(&me.user).await;
     let draft = backend::canned::Draft { shortcut, body };
-    backend::canned::create(&services.db, &me.user, &actor, &draft, shared).await?;
+    backend::canned::create(&*services.store, &me.user, &actor, &draft, shared).await?;
     Ok(())
 }
 
@@ -53,7 +53,7 @@ pub async fn update_canned_reply(id: i64, shortcut: String, body: String) -> Res
     let services = super::ssr::services()?;
     let actor = super::ssr::actor(&me.user).await;
     backend::canned::update(
-        &services.db,
+        &*services.store,
         &me.user,
         &actor,
         id,
@@ -69,6 +69,6 @@ pub async fn delete_canned_reply(id: i64) -> Result<(), AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
     let actor = super::ssr::actor(&me.user).await;
-    backend::canned::delete(&services.db, &me.user, &actor, id).await?;
+    backend::canned::delete(&*services.store, &me.user, &actor, id).await?;
     Ok(())
 }

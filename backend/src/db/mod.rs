@@ -6,7 +6,6 @@
 //! - `BEGIN IMMEDIATE` for read-then-write transactions: a deferred transaction that
 //!   upgrades from reader to writer fails with SQLITE_BUSY without waiting at all.
 
-pub mod postgres;
 pub mod writer;
 
 use std::path::Path;

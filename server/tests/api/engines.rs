@@ -170,7 +170,7 @@ async fn both() -> (tempfile::TempDir, SqlitePool, PgPool) {
     let sqlite = backend::db::connect(&format!("sqlite://{}", dir.path().join("b.db").display()))
         .await
         .unwrap();
-    let postgres = backend::db::postgres::connect(&postgres_database().await)
+    let postgres = store_postgres::connect(&postgres_database().await)
         .await
         .unwrap();
     (dir, sqlite, postgres)
@@ -286,20 +286,13 @@ async fn both_engines_answer_alike_on_the_same_rows() {
 #[tokio::test]
 async fn postgres_migrations_apply_once() {
     let url = postgres_database().await;
-    backend::db::postgres::connect(&url)
-        .await
-        .unwrap()
-        .close()
-        .await;
-    let again = backend::db::postgres::connect(&url).await.unwrap();
+    store_postgres::connect(&url).await.unwrap().close().await;
+    let again = store_postgres::connect(&url).await.unwrap();
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
         .fetch_one(&again)
         .await
         .unwrap();
-    assert_eq!(
-        applied,
-        backend::db::postgres::MIGRATOR.iter().count() as i64
-    );
+    assert_eq!(applied, store_postgres::MIGRATOR.iter().count() as i64);
     let progress: i64 = sqlx::query_scalar("select last_message_id from search_progress")
         .fetch_one(&again)
         .await
@@ -308,4 +301,136 @@ async fn postgres_migrations_apply_once() {
         progress, 0,
         "the search indexer's starting point, as on SQLite"
     );
+}
+
+/// The canned replies' rules, through the persistence interface, on either engine;
+/// what the admin sees at the end, without ids and times.
+async fn canned_rules(store: &dyn store::Store) -> Vec<(String, String, bool)> {
+    use backend::Error;
+    use backend::canned::{self, Draft};
+    let user = |id: i64, role: backend::users::Role| backend::users::User {
+        id,
+        public_id: format!("usr_{id}"),
+        email: format!("{id}@example.com"),
+        name: format!("User {id}"),
+        role,
+        active: true,
+    };
+    let (ana, ben, cy) = (
+        user(1, backend::users::Role::Agent),
+        user(2, backend::users::Role::Agent),
+        user(3, backend::users::Role::Admin),
+    );
+    let actor = |u: &backend::users::User| backend::audit::Actor {
+        id: Some(u.id),
+        label: u.email.clone(),
+        ip: None,
+    };
+    let draft = |shortcut: &str, body: &str| Draft {
+        shortcut: shortcut.into(),
+        body: body.into(),
+    };
+
+    let mine = canned::create(
+        store,
+        &ana,
+        &actor(&ana),
+        &draft("hello", "Hi {name}"),
+        false,
+    )
+    .await
+    .unwrap();
+    let again = canned::create(store, &ana, &actor(&ana), &draft("HELLO", "x"), false).await;
+    assert!(
+        matches!(&again, Err(Error::Conflict(m)) if m.contains("you already have")),
+        "{again:?}"
+    );
+    let not_admin = canned::create(store, &ana, &actor(&ana), &draft("team", "x"), true).await;
+    assert!(
+        matches!(not_admin, Err(Error::NotAllowed(_))),
+        "{not_admin:?}"
+    );
+    // The same shortcut in the other scope is another reply.
+    let shared = canned::create(
+        store,
+        &cy,
+        &actor(&cy),
+        &draft("hello", "From the team"),
+        true,
+    )
+    .await
+    .unwrap();
+    canned::create(store, &cy, &actor(&cy), &draft("Bye", "Bye!"), true)
+        .await
+        .unwrap();
+
+    let seen = |list: Vec<canned::Reply>| -> Vec<(String, bool)> {
+        list.into_iter().map(|r| (r.shortcut, r.shared)).collect()
+    };
+    assert_eq!(
+        seen(canned::list(store, &ana).await.unwrap()),
+        [
+            ("hello".into(), false),
+            ("Bye".into(), true),
+            ("hello".into(), true)
+        ],
+        "her own first, then the shared ones by shortcut in any case"
+    );
+    let theirs = canned::get(store, &ben, mine.id).await;
+    assert!(matches!(theirs, Err(Error::NotFound(_))), "{theirs:?}");
+    let change = canned::update(store, &ana, &actor(&ana), shared.id, None, Some("x".into())).await;
+    assert!(matches!(change, Err(Error::NotAllowed(_))), "{change:?}");
+    let renamed = canned::update(
+        store,
+        &cy,
+        &actor(&cy),
+        shared.id,
+        Some("greet".into()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (renamed.shortcut.as_str(), renamed.body.as_str()),
+        ("greet", "From the team")
+    );
+    canned::delete(store, &ana, &actor(&ana), mine.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen(canned::list(store, &ana).await.unwrap()),
+        [("Bye".into(), true), ("greet".into(), true)]
+    );
+    canned::list(store, &cy)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.shortcut, r.body, r.shared))
+        .collect()
+}
+
+#[tokio::test]
+async fn canned_replies_follow_the_same_rules_on_both_engines() {
+    let (_dir, sqlite, postgres) = both().await;
+    sqlx::raw_sql(ROWS).execute(&sqlite).await.unwrap();
+    sqlx::raw_sql(ROWS).execute(&postgres).await.unwrap();
+
+    let lite = canned_rules(&store_sqlite::SqliteStore::new(sqlite.clone())).await;
+    let pg = canned_rules(&store_postgres::PgStore::new(postgres.clone())).await;
+    assert_eq!(pg, lite);
+
+    // Changes to shared replies are audited, in the change's transaction, on both.
+    let audited = "select action, actor from audit_log order by id";
+    let lite: Vec<(String, String)> = sqlx::query_as(audited).fetch_all(&sqlite).await.unwrap();
+    let pg: Vec<(String, String)> = sqlx::query_as(audited).fetch_all(&postgres).await.unwrap();
+    let by_cy = |action: &str| (action.to_owned(), "3@example.com".to_owned());
+    assert_eq!(
+        lite,
+        [
+            by_cy("canned.create"),
+            by_cy("canned.create"),
+            by_cy("canned.update")
+        ]
+    );
+    assert_eq!(pg, lite);
 }

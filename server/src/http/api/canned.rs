@@ -69,7 +69,7 @@ pub async fn list(
     ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
 ) -> Result<Json<Vec<CannedReply>>, HttpError> {
-    let replies = backend::canned::list(&services.db, &user).await?;
+    let replies = backend::canned::list(&*services.store, &user).await?;
     Ok(Json(replies.into_iter().map(CannedReply::from).collect()))
 }
 
@@ -97,7 +97,8 @@ pub async fn create(
         shortcut: body.shortcut,
         body: body.body,
     };
-    let reply = backend::canned::create(&services.db, &user, &actor, &draft, body.shared).await?;
+    let reply =
+        backend::canned::create(&*services.store, &user, &actor, &draft, body.shared).await?;
     Ok((StatusCode::CREATED, Json(reply.into())))
 }
 
@@ -130,8 +131,15 @@ pub async fn update(
 ) -> Result<Json<CannedReply>, HttpError> {
     let id = reply_id(&id)?;
     let actor = super::actor(&user, addr);
-    let reply =
-        backend::canned::update(&services.db, &user, &actor, id, body.shortcut, body.body).await?;
+    let reply = backend::canned::update(
+        &*services.store,
+        &user,
+        &actor,
+        id,
+        body.shortcut,
+        body.body,
+    )
+    .await?;
     Ok(Json(reply.into()))
 }
 
@@ -155,6 +163,6 @@ pub async fn delete(
 ) -> Result<StatusCode, HttpError> {
     let id = reply_id(&id)?;
     let actor = super::actor(&user, addr);
-    backend::canned::delete(&services.db, &user, &actor, id).await?;
+    backend::canned::delete(&*services.store, &user, &actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

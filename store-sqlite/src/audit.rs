@@ -1,0 +1,21 @@
+use store::audit::{Audit, NewEntry};
+
+use crate::SqliteTx;
+
+#[async_trait::async_trait]
+impl Audit for SqliteTx {
+    async fn audit_insert(&mut self, e: &NewEntry<'_>) -> store::Result<()> {
+        sqlx::query!(
+            "insert into audit_log (at, actor_id, actor, ip, action, detail) values (?, ?, ?, ?, ?, ?)",
+            e.at,
+            e.actor_id,
+            e.actor,
+            e.ip,
+            e.action,
+            e.detail
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
