@@ -6,6 +6,7 @@
 //! - `BEGIN IMMEDIATE` for read-then-write transactions: a deferred transaction that
 //!   upgrades from reader to writer fails with SQLITE_BUSY without waiting at all.
 
+pub mod transfer;
 pub mod writer;
 
 use std::path::Path;

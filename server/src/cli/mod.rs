@@ -4,9 +4,11 @@
 //! subcommand inputs are not settings, so they have flags but no environment
 //! variables.
 //!
-//! - `user`, `token`, `connection`: accounts, API tokens, Botpress connections.
+//! - `user`, `token`, `connection`: accounts, API tokens, Botpress connections;
+//! - `migrate`: copying the database into PostgreSQL.
 
 mod connection;
+mod migrate;
 mod token;
 mod user;
 
@@ -43,6 +45,16 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         file: PathBuf,
     },
+    /// Copy every row into a PostgreSQL database, verifying each table's row count. Run
+    /// it again to copy what changed since; a failure leaves PostgreSQL unchanged.
+    MigrateData {
+        /// The SQLite database to copy (default: the one --database-url names).
+        #[arg(long)]
+        from: Option<String>,
+        /// The PostgreSQL database to copy into, e.g. postgres://baton@db.example/baton.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 /// The whole command line: a command and the settings (which may come before or
@@ -71,6 +83,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(command) => user::run(&config, command).await,
         Command::Token(command) => token::run(&config, command).await,
         Command::Backup { file } => backup(&config, &file).await,
+        Command::MigrateData { from, to } => migrate::run(&config, from.as_deref(), &to).await,
     }
 }
 

@@ -11,7 +11,7 @@ use crate::helpers::postgres_database;
 
 /// What a column holds, as both engines can say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Integer,
     /// SQLite: an integer checked to be 0 or 1. PostgreSQL: `boolean`.
     Flag,
@@ -19,7 +19,8 @@ enum Kind {
     /// SQLite: text checked by `json_valid`. PostgreSQL: `jsonb`.
     Json,
     Bytes,
-    /// tower-sessions' expiry: Unix seconds in SQLite's store, a timestamp in PostgreSQL's.
+    /// tower-sessions' expiry: SQLite's store writes a timestamp as text into a column it
+    /// declares integer; PostgreSQL's is a `timestamptz`.
     Time,
 }
 
@@ -41,60 +42,97 @@ const NOCASE_INDEXES: [&str; 4] = [
     "users_email",
 ];
 
-async fn sqlite_schema(db: &SqlitePool) -> Schema {
+/// Every object SQLite's schema holds: (type, name, SQL), without SQLite's own, the
+/// migrations' bookkeeping, and the FTS5 tables with their shadow tables
+/// (`search_messages_data`, …), which are SQLite's search index: PostgreSQL indexes
+/// text differently.
+async fn sqlite_objects(db: &SqlitePool) -> Vec<(String, String, Option<String>)> {
     let objects: Vec<(String, String, Option<String>)> =
         sqlx::query_as("select type, name, sql from sqlite_master where name not like 'sqlite_%'")
             .fetch_all(db)
             .await
             .unwrap();
-    // FTS5 tables and their shadow tables (`search_messages_data`, …) are SQLite's own
-    // search index; PostgreSQL indexes text differently.
-    let virtual_tables: Vec<&str> = objects
+    let virtual_tables: Vec<String> = objects
         .iter()
         .filter(|(_, _, sql)| sql.as_deref().is_some_and(|s| s.contains("VIRTUAL TABLE")))
-        .map(|(_, name, _)| name.as_str())
+        .map(|(_, name, _)| name.clone())
         .collect();
-    let is_search_index = |name: &str| {
-        virtual_tables
-            .iter()
-            .any(|v| name == *v || name.starts_with(&format!("{v}_")))
-    };
+    objects
+        .into_iter()
+        .filter(|(_, name, _)| {
+            name != "_sqlx_migrations"
+                && !virtual_tables
+                    .iter()
+                    .any(|v| name == v || name.starts_with(&format!("{v}_")))
+        })
+        .collect()
+}
+
+/// The tables both engines hold, by name.
+pub(crate) async fn sqlite_tables(db: &SqlitePool) -> Vec<String> {
+    let mut tables: Vec<String> = sqlite_objects(db)
+        .await
+        .into_iter()
+        .filter(|(kind, _, _)| kind == "table")
+        .map(|(_, name, _)| name)
+        .collect();
+    tables.sort();
+    tables
+}
+
+/// A SQLite table's columns in their declared order, with what each holds.
+pub(crate) async fn sqlite_columns(db: &SqlitePool, table: &str) -> Vec<(String, Kind)> {
+    sqlite_columns_and_keys(db, table)
+        .await
+        .into_iter()
+        .map(|(column, kind, _)| (column, kind))
+        .collect()
+}
+
+/// [`sqlite_columns`], each with whether it may not be null.
+async fn sqlite_columns_and_keys(db: &SqlitePool, table: &str) -> Vec<(String, Kind, bool)> {
+    let sql: String = sqlx::query_scalar("select sql from sqlite_master where name = ?")
+        .bind(table)
+        .fetch_one(db)
+        .await
+        .unwrap();
+    let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
+        "select name, type, \"notnull\", pk from pragma_table_info('{table}') order by cid"
+    ))
+    .fetch_all(db)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(column, declared, not_null, pk)| {
+            let kind = match declared.to_lowercase().as_str() {
+                "integer" if table == "tower_sessions" && column == "expiry_date" => Kind::Time,
+                "integer" if sql.contains(&format!("{column} in (0, 1)")) => Kind::Flag,
+                "integer" => Kind::Integer,
+                "text" if sql.contains(&format!("json_valid({column})")) => Kind::Json,
+                "text" => Kind::Text,
+                "blob" => Kind::Bytes,
+                other => panic!("{table}.{column}: unexpected SQLite type {other}"),
+            };
+            (column, kind, not_null == 1 || pk > 0)
+        })
+        .collect()
+}
+
+async fn sqlite_schema(db: &SqlitePool) -> Schema {
     let mut schema = Schema::default();
-    for (kind, name, sql) in &objects {
-        if name == "_sqlx_migrations" || is_search_index(name) {
-            continue;
-        }
+    for (kind, name, sql) in sqlite_objects(db).await {
         match kind.as_str() {
             "table" => {
-                let sql = sql.as_deref().unwrap_or_default();
-                let rows: Vec<(String, String, i64, i64)> = sqlx::query_as(&format!(
-                    "select name, type, \"notnull\", pk from pragma_table_info('{name}')"
-                ))
-                .fetch_all(db)
-                .await
-                .unwrap();
-                let columns = rows
+                let columns = sqlite_columns_and_keys(db, &name)
+                    .await
                     .into_iter()
-                    .map(|(column, declared, not_null, pk)| {
-                        let kind = match declared.to_lowercase().as_str() {
-                            "integer" if name == "tower_sessions" && column == "expiry_date" => {
-                                Kind::Time
-                            }
-                            "integer" if sql.contains(&format!("{column} in (0, 1)")) => Kind::Flag,
-                            "integer" => Kind::Integer,
-                            "text" if sql.contains(&format!("json_valid({column})")) => Kind::Json,
-                            "text" => Kind::Text,
-                            "blob" => Kind::Bytes,
-                            other => panic!("{name}.{column}: unexpected SQLite type {other}"),
-                        };
-                        (column, (kind, not_null == 1 || pk > 0))
-                    })
+                    .map(|(column, kind, not_null)| (column, (kind, not_null)))
                     .collect();
-                schema.tables.insert(name.clone(), columns);
+                schema.tables.insert(name, columns);
             }
             // Indexes SQLite makes for a constraint have no SQL of their own.
             "index" if sql.is_some() => {
-                schema.indexes.insert(name.clone());
+                schema.indexes.insert(name);
             }
             "view" => {
                 let columns: Vec<String> =
@@ -102,7 +140,7 @@ async fn sqlite_schema(db: &SqlitePool) -> Schema {
                         .fetch_all(db)
                         .await
                         .unwrap();
-                schema.views.insert(name.clone(), columns);
+                schema.views.insert(name, columns);
             }
             _ => {}
         }

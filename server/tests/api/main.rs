@@ -28,6 +28,7 @@ mod labels;
 mod limits;
 mod media;
 mod metrics;
+mod migrate_data;
 mod notes;
 mod openapi;
 mod page_queries;

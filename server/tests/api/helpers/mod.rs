@@ -187,6 +187,20 @@ impl TestApp {
             .expect("GET")
     }
 
+    /// Stops the server and its workers, keeping its files: what an admin has after
+    /// stopping Baton. (Stopping closes the server's pool; `db` is reopened on the file.)
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(handle) = self.server.take() {
+            handle.await.expect("server task panicked").unwrap();
+        }
+        self.db = backend::db::connect(&format!("sqlite://{}", self.db_path.display()))
+            .await
+            .unwrap();
+    }
+
     /// Stops the server the way a signal would and waits for it to finish.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
