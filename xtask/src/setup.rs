@@ -234,9 +234,16 @@ fn ensure_sqlx_cli() -> Result {
 
 /// Whether the installed sqlx-cli was built with PostgreSQL: an install from before the
 /// second engine has only SQLite, and its version alone does not say so. Cargo records
-/// each install's features in `.crates2.json`.
+/// each install's features in `.crates2.json` of the cargo home that installed it,
+/// which is not `CARGO_HOME` in the `fresh` step: so the home is found from the binary.
 fn sqlx_cli_speaks_postgres() -> bool {
-    let Ok(installs) = std::fs::read_to_string(cmd::cargo_home().join(".crates2.json")) else {
+    let Some(home) = std::env::split_paths(&cmd::path_env())
+        .find(|dir| dir.join("cargo-sqlx").is_file())
+        .and_then(|bin| bin.parent().map(Path::to_path_buf))
+    else {
+        return false;
+    };
+    let Ok(installs) = std::fs::read_to_string(home.join(".crates2.json")) else {
         return false;
     };
     let Some(entry) = installs.find(&format!("\"sqlx-cli {SQLX_CLI} ")) else {
