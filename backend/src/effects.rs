@@ -134,6 +134,17 @@ impl Services {
         Ok(())
     }
 
+    /// [`Services::commit`] for a transaction of the persistence interface.
+    pub async fn commit_session(
+        &self,
+        tx: Box<dyn store::Session>,
+        effects: Effects,
+    ) -> Result<()> {
+        tx.commit().await?;
+        self.apply(effects);
+        Ok(())
+    }
+
     /// Applies the effects of writes that are committed: workers first (they find
     /// the rows), then sockets, then events in order, then alerts.
     pub fn apply(&self, effects: Effects) {

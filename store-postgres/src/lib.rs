@@ -6,8 +6,11 @@
 //! and this keeps them correct across connections and replicas alike. Reads never
 //! wait for it.
 
+mod activity;
 mod audit;
 mod canned;
+mod labels;
+mod tickets;
 
 use std::str::FromStr;
 

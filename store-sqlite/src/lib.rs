@@ -2,8 +2,11 @@
 //! group-commit writer are in `backend::db` (they predate this crate); this wraps the
 //! pool it opens.
 
+mod activity;
 mod audit;
 mod canned;
+mod labels;
+mod tickets;
 
 use sqlx::{Sqlite, SqlitePool, Transaction};
 

@@ -10,17 +10,31 @@
 //! Areas move here one at a time (`docs/engines.md`); until the last one has, the rest
 //! of `backend` still runs its own SQLite queries.
 
+pub mod activity;
 pub mod audit;
 pub mod canned;
+pub mod labels;
+pub mod tickets;
 
 pub use sqlx::Error;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// Every area's statements, on one connection or transaction.
-pub trait Tx: audit::Audit + canned::Canned + Send {}
+pub trait Tx:
+    activity::Activity + audit::Audit + canned::Canned + labels::Labels + tickets::Tickets + Send
+{
+}
 
-impl<T: audit::Audit + canned::Canned + Send> Tx for T {}
+impl<T> Tx for T where
+    T: activity::Activity
+        + audit::Audit
+        + canned::Canned
+        + labels::Labels
+        + tickets::Tickets
+        + Send
+{
+}
 
 /// A transaction. Dropped without [`Session::commit`], it rolls back. A function that
 /// works inside any transaction takes `&mut dyn Tx`, which a session coerces to.

@@ -29,7 +29,7 @@ impl From<backend::labels::Label> for LabelView {
 pub async fn labels() -> Result<Vec<LabelView>, AppError> {
     super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    Ok(backend::labels::list(&services.db)
+    Ok(backend::labels::list(&*services.store)
         .await?
         .into_iter()
         .map(LabelView::from)
@@ -40,7 +40,7 @@ pub async fn labels() -> Result<Vec<LabelView>, AppError> {
 pub async fn create_label(name: String, colour: String) -> Result<(), AppError> {
     let (me, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    backend::labels::create(&services.db, &me.user, &actor, &name, &colour).await?;
+    backend::labels::create(&*services.store, &me.user, &actor, &name, &colour).await?;
     Ok(())
 }
 

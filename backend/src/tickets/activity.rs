@@ -135,6 +135,28 @@ pub(crate) async fn record_detail_in(
     Ok(())
 }
 
+/// [`record_detail_in`] for the areas on the persistence interface (either engine).
+pub(crate) async fn record(
+    tx: &mut dyn store::Tx,
+    ticket: i64,
+    actor: Option<i64>,
+    action: Action,
+    other: Option<i64>,
+    detail: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    let line = store::activity::NewLine {
+        ticket,
+        actor,
+        action: action.as_str(),
+        other,
+        detail,
+        at: now,
+    };
+    tx.activity_insert(&line).await?;
+    Ok(())
+}
+
 /// One activity line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Line {

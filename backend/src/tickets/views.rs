@@ -199,7 +199,9 @@ async fn rows_for(db: &SqlitePool, viewer: i64, order: &[i64]) -> Result<Vec<Row
     })
     .collect::<Vec<_>>();
     rows.sort_by_key(|r| order.iter().position(|&id| id == r.id));
-    let mut labels = crate::labels::of_tickets(db, order).await?;
+    // The lists are not on the persistence interface yet; labels are, on the same pool.
+    let store = store_sqlite::SqliteStore::new(db.clone());
+    let mut labels = crate::labels::of_tickets(&store, order).await?;
     for row in &mut rows {
         row.labels = labels.remove(&row.id).unwrap_or_default();
     }

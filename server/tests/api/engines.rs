@@ -472,3 +472,180 @@ async fn canned_replies_follow_the_same_rules_on_both_engines() {
     );
     assert_eq!(pg, lite);
 }
+
+/// The labels' rules, through the persistence interface, on either engine; what each
+/// ticket carried before the last label was deleted.
+async fn label_rules(services: &backend::Services) -> Vec<(i64, Vec<String>)> {
+    use backend::Error;
+    use backend::labels;
+    let admin = backend::users::User {
+        id: 3,
+        public_id: "usr_c".into(),
+        email: "cy@example.com".into(),
+        name: "Cy".into(),
+        role: backend::users::Role::Admin,
+        active: true,
+    };
+    let agent = backend::users::User {
+        id: 1,
+        role: backend::users::Role::Agent,
+        ..admin.clone()
+    };
+    let actor = backend::audit::Actor {
+        id: Some(3),
+        label: "cy@example.com".into(),
+        ip: None,
+    };
+    let store = &*services.store;
+
+    let refund = labels::create(store, &admin, &actor, "Refund", "#aa3300")
+        .await
+        .unwrap();
+    let urgent = labels::create(store, &admin, &actor, "urgent", "#ff0000")
+        .await
+        .unwrap();
+    let twice = labels::create(store, &admin, &actor, "REFUND", "#000000").await;
+    assert!(
+        matches!(&twice, Err(Error::Conflict(m)) if m.contains("already exists")),
+        "{twice:?}"
+    );
+    let by_agent = labels::create(store, &agent, &actor, "Mine", "#000000").await;
+    assert!(
+        matches!(by_agent, Err(Error::NotAllowed(_))),
+        "{by_agent:?}"
+    );
+    let names: Vec<String> = labels::list(store)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.name)
+        .collect();
+    assert_eq!(names, ["Refund", "urgent"], "by name in any case");
+
+    assert!(labels::add(services, &agent, 1, refund.id).await.unwrap());
+    assert!(
+        !labels::add(services, &agent, 1, refund.id).await.unwrap(),
+        "already there"
+    );
+    assert!(labels::add(services, &agent, 1, urgent.id).await.unwrap());
+    assert!(
+        labels::remove(services, &agent, 1, urgent.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !labels::remove(services, &agent, 1, urgent.id)
+            .await
+            .unwrap(),
+        "not there"
+    );
+    let missing = labels::add(services, &agent, 99, refund.id).await;
+    assert!(
+        matches!(missing, Err(Error::NotFound("ticket"))),
+        "{missing:?}"
+    );
+
+    let renamed = labels::update(
+        services,
+        &admin,
+        &actor,
+        refund.id,
+        Some("Refunds".into()),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (renamed.name.as_str(), renamed.colour.as_str()),
+        ("Refunds", "#aa3300")
+    );
+    let clash = labels::update(
+        services,
+        &admin,
+        &actor,
+        urgent.id,
+        Some("refunds".into()),
+        None,
+    )
+    .await;
+    assert!(matches!(clash, Err(Error::Conflict(_))), "{clash:?}");
+    assert!(labels::add(services, &agent, 1, urgent.id).await.unwrap());
+
+    let carried = labels::of_tickets(store, &[1, 2]).await.unwrap();
+    let carried: Vec<(i64, Vec<String>)> = [1, 2]
+        .into_iter()
+        .map(|t| {
+            let names = carried
+                .get(&t)
+                .into_iter()
+                .flatten()
+                .map(|l| l.name.clone())
+                .collect();
+            (t, names)
+        })
+        .collect();
+    assert_eq!(
+        carried,
+        [(1, vec!["Refunds".into(), "urgent".into()]), (2, vec![])]
+    );
+    labels::delete(services, &admin, &actor, urgent.id)
+        .await
+        .unwrap();
+    let after = labels::of_tickets(store, &[1]).await.unwrap();
+    let names: Vec<&str> = after[&1].iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["Refunds"], "a deleted label is off every ticket");
+
+    carried
+}
+
+#[tokio::test]
+async fn labels_follow_the_same_rules_on_both_engines() {
+    let (_dir, sqlite, postgres) = both().await;
+    sqlx::raw_sql(ROWS).execute(&sqlite).await.unwrap();
+    sqlx::raw_sql(ROWS).execute(&postgres).await.unwrap();
+    let settings = backend::Settings::default();
+    let on_sqlite = backend::Services::new(sqlite.clone(), settings.clone()).unwrap();
+    let mut on_postgres = backend::Services::new(sqlite.clone(), settings).unwrap();
+    on_postgres.store = std::sync::Arc::new(store_postgres::PgStore::new(postgres.clone()));
+
+    let lite = label_rules(&on_sqlite).await;
+    let pg = label_rules(&on_postgres).await;
+    assert_eq!(pg, lite);
+
+    // The transcript's lines and the audit log, written in each change's transaction.
+    let lines = "select action, detail from ticket_activity order by id";
+    let lite: Vec<(String, Option<String>)> =
+        sqlx::query_as(lines).fetch_all(&sqlite).await.unwrap();
+    let pg: Vec<(String, Option<String>)> =
+        sqlx::query_as(lines).fetch_all(&postgres).await.unwrap();
+    let line = |action: &str, label: &str| (action.to_owned(), Some(label.to_owned()));
+    assert_eq!(
+        lite,
+        [
+            line("labelled", "Refund"),
+            line("labelled", "urgent"),
+            line("unlabelled", "urgent"),
+            line("labelled", "urgent"),
+        ]
+    );
+    assert_eq!(pg, lite);
+    let audited = "select action from audit_log order by id";
+    let lite: Vec<String> = sqlx::query_scalar(audited)
+        .fetch_all(&sqlite)
+        .await
+        .unwrap();
+    let pg: Vec<String> = sqlx::query_scalar(audited)
+        .fetch_all(&postgres)
+        .await
+        .unwrap();
+    assert_eq!(
+        lite,
+        [
+            "label.create",
+            "label.create",
+            "label.update",
+            "label.delete"
+        ]
+    );
+    assert_eq!(pg, lite);
+}

@@ -102,7 +102,7 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
         .await
         .unwrap();
     let label = backend::labels::create(
-        &app.db,
+        &*app.services.store,
         &admin,
         &backend::audit::Actor::cli(),
         "Refund",

@@ -26,7 +26,7 @@ pub async fn list(
     ApiUser(_): ApiUser,
     State(services): State<backend::Services>,
 ) -> Result<Json<Vec<Label>>, HttpError> {
-    let labels = backend::labels::list(&services.db).await?;
+    let labels = backend::labels::list(&*services.store).await?;
     Ok(Json(labels.into_iter().map(Label::from).collect()))
 }
 
@@ -60,7 +60,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<Label>), HttpError> {
     let actor = super::actor(&user, addr);
     let label =
-        backend::labels::create(&services.db, &user, &actor, &body.name, &body.colour).await?;
+        backend::labels::create(&*services.store, &user, &actor, &body.name, &body.colour).await?;
     Ok((StatusCode::CREATED, Json(label.into())))
 }
 

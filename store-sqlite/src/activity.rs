@@ -1,0 +1,22 @@
+use store::activity::{Activity, NewLine};
+
+use crate::SqliteTx;
+
+#[async_trait::async_trait]
+impl Activity for SqliteTx {
+    async fn activity_insert(&mut self, l: &NewLine<'_>) -> store::Result<()> {
+        sqlx::query!(
+            "insert into ticket_activity (ticket_id, actor_id, action, other_id, detail, at)
+             values (?, ?, ?, ?, ?, ?)",
+            l.ticket,
+            l.actor,
+            l.action,
+            l.other,
+            l.detail,
+            l.at
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
