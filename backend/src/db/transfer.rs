@@ -7,10 +7,14 @@
 //!   as it was.
 //! - **Idempotent:** rows are matched by primary key and overwritten, so running it
 //!   again copies what changed since, and a copy interrupted half-way can be redone.
+//! - **Mirrored:** the source carries an installation id (a `settings` row, written by
+//!   the first copy), which the copy takes along. When the target carries the same id,
+//!   rows deleted in the source since (sign-outs, expired sessions, deleted labels) are
+//!   deleted in the target too: children first, and before the upserts, so a name
+//!   freed and taken again does not collide. A target with another installation's id
+//!   is refused; one without an id (a new database) only receives rows.
 //! - **Verified:** before committing, every table must hold exactly as many rows in the
-//!   target as in the source. More means the target holds rows this source does not
-//!   (another installation, or rows deleted since the last run), and nothing is
-//!   written.
+//!   target as in the source, or nothing is written.
 //!
 //! The tables and columns come from the target's schema (which `migrations/postgres`
 //! keeps equal to SQLite's); SQLite's full-text index is not copied, as PostgreSQL
@@ -28,11 +32,16 @@ use crate::{Error, Result};
 const MAX_BINDS: usize = 60_000;
 const MAX_ROWS: usize = 1_000;
 
-/// How many rows one table holds after the copy (the same on both sides).
+/// The `settings` key of the id that tells installations apart.
+const INSTALLATION: &str = "installation";
+
+/// How many rows one table holds after the copy (the same on both sides), and how
+/// many the target lost because the source no longer has them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Copied {
     pub table: String,
     pub rows: i64,
+    pub removed: u64,
 }
 
 /// How a column's value travels: read from SQLite as one of these, bound as it is,
@@ -70,11 +79,48 @@ enum Value {
 /// count of each table, in the order they were copied.
 pub async fn sqlite_to_postgres(from: &SqlitePool, to: &PgPool) -> Result<Vec<Copied>> {
     let tables = target_tables(to).await?;
+    // Before the snapshot, so the copy carries it. `or ignore`: an id, once given,
+    // stays. A running Baton may be writing: the busy timeout waits for it.
+    sqlx::query(
+        "insert or ignore into settings (key, value)
+         values (?, json_quote(lower(hex(randomblob(16)))))",
+    )
+    .bind(INSTALLATION)
+    .execute(from)
+    .await?;
     // A deferred transaction: its first read fixes the snapshot every later one sees.
     let mut source = from.begin().await?;
     let mut target = to.begin().await?;
+    let ours: String = sqlx::query_scalar("select value ->> '$' from settings where key = ?")
+        .bind(INSTALLATION)
+        .fetch_one(&mut *source)
+        .await?;
+    let theirs: Option<String> =
+        sqlx::query_scalar("select value #>> '{}' from settings where key = $1")
+            .bind(INSTALLATION)
+            .fetch_optional(&mut *target)
+            .await?;
+    let mirror = match theirs {
+        None => false,
+        Some(theirs) if theirs == ours => true,
+        Some(_) => {
+            return Err(Error::Conflict(
+                "the target is another installation's database (its installation id in \
+                 settings is not this one's), so nothing was written. Copy into an empty \
+                 database."
+                    .into(),
+            ));
+        }
+    };
+    let mut removed = vec![0; tables.len()];
+    if mirror {
+        // Children first, so no row is left pointing at a deleted parent.
+        for (i, table) in tables.iter().enumerate().rev() {
+            removed[i] = remove_missing(&mut source, &mut target, table).await?;
+        }
+    }
     let mut copied = Vec::with_capacity(tables.len());
-    for table in &tables {
+    for (table, removed) in tables.iter().zip(removed) {
         let columns = table
             .columns
             .iter()
@@ -107,8 +153,7 @@ pub async fn sqlite_to_postgres(from: &SqlitePool, to: &PgPool) -> Result<Vec<Co
             return Err(Error::Conflict(format!(
                 "table {}: the target holds {in_target} rows after the copy, the source \
                  {in_source}; the target has rows this source does not (another \
-                 installation's, or rows deleted here since an earlier copy), so nothing \
-                 was written. Copy into an empty database.",
+                 installation's), so nothing was written. Copy into an empty database.",
                 table.name
             )));
         }
@@ -126,11 +171,90 @@ pub async fn sqlite_to_postgres(from: &SqlitePool, to: &PgPool) -> Result<Vec<Co
         copied.push(Copied {
             table: table.name.clone(),
             rows: in_target,
+            removed,
         });
     }
     target.commit().await?;
     source.rollback().await?;
     Ok(copied)
+}
+
+/// Deletes the target's rows of `table` whose key the source no longer holds; how many.
+/// The source's keys go into a temporary table, so the comparison is one statement
+/// whatever the table's size or key.
+async fn remove_missing(
+    source: &mut sqlx::SqliteConnection,
+    target: &mut sqlx::PgConnection,
+    table: &Table,
+) -> Result<u64> {
+    let key: Vec<(String, Kind)> = table
+        .columns
+        .iter()
+        .filter(|(c, _)| table.key.contains(c))
+        .cloned()
+        .collect();
+    let columns = key
+        .iter()
+        .map(|(c, _)| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let kept = format!("\"keep_{}\"", table.name);
+    sqlx::query(&format!(
+        "create temporary table {kept} on commit drop as
+         select {columns} from \"{}\" with no data",
+        table.name
+    ))
+    .execute(&mut *target)
+    .await?;
+    let keys = Table {
+        name: String::new(),
+        columns: key.clone(),
+        key: Vec::new(),
+        identity: false,
+    };
+    let select = format!("select {columns} from \"{}\"", table.name);
+    let mut rows = sqlx::query(&select).fetch(&mut *source);
+    let mut batch: Vec<Vec<Value>> = Vec::with_capacity(MAX_ROWS);
+    while let Some(row) = rows.try_next().await? {
+        batch.push(read_row(&keys, &row)?);
+        if batch.len() == MAX_ROWS {
+            insert_keys(target, &kept, &columns, &keys, std::mem::take(&mut batch)).await?;
+        }
+    }
+    drop(rows);
+    if !batch.is_empty() {
+        insert_keys(target, &kept, &columns, &keys, batch).await?;
+    }
+    let matches = key
+        .iter()
+        .map(|(c, _)| format!("k.\"{c}\" = t.\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let removed = sqlx::query(&format!(
+        "delete from \"{}\" t where not exists (select 1 from {kept} k where {matches})",
+        table.name
+    ))
+    .execute(&mut *target)
+    .await?
+    .rows_affected();
+    Ok(removed)
+}
+
+async fn insert_keys(
+    target: &mut sqlx::PgConnection,
+    kept: &str,
+    columns: &str,
+    keys: &Table,
+    batch: Vec<Vec<Value>>,
+) -> Result<()> {
+    let mut insert = QueryBuilder::<Postgres>::new(format!("insert into {kept} ({columns}) "));
+    insert.push_values(batch, |mut b, row| {
+        for ((_, kind), value) in keys.columns.iter().zip(row) {
+            bind(&mut b, *kind, value);
+        }
+    });
+    insert.build().execute(target).await?;
+    Ok(())
 }
 
 fn read_row(table: &Table, row: &SqliteRow) -> std::result::Result<Vec<Value>, sqlx::Error> {

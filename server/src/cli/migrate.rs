@@ -42,8 +42,12 @@ pub async fn run(config: &Config, from: Option<&str>, to: &str) -> anyhow::Resul
         .await
         .context("the copy failed; PostgreSQL is as it was before")?;
     let rows: i64 = copied.iter().map(|c| c.rows).sum();
+    let removed: u64 = copied.iter().map(|c| c.removed).sum();
     for c in &copied {
         println!("{}\t{}", c.table, c.rows);
+    }
+    if removed > 0 {
+        eprintln!("Removed {removed} rows deleted in SQLite since the last copy.");
     }
     eprintln!(
         "Copied {rows} rows in {} tables: every table holds as many rows in PostgreSQL \

@@ -1,6 +1,7 @@
 //! `baton migrate-data`: an installation's SQLite database, with a row in every table,
 //! copied into PostgreSQL by the real binary, compared value by value, copied again
-//! (idempotent), and refused when the target holds rows the source does not.
+//! (idempotent, with deletions mirrored), and refused when the target is another
+//! installation's.
 
 use serde_json::json;
 use sqlx::{PgPool, Row, SqlitePool};
@@ -190,15 +191,41 @@ async fn an_installation_moves_to_postgres_whole_and_again_idempotently() {
 }
 
 #[tokio::test]
-async fn a_target_with_rows_the_source_lacks_is_refused_and_left_unchanged() {
+async fn deletions_since_the_last_copy_are_mirrored_and_another_installation_is_refused() {
     let app = installation().await;
     let target = postgres_database().await;
     let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
     assert!(ok, "{stderr}");
+    let postgres = store_postgres::connect(&target).await.unwrap();
 
-    // A row deleted here after the copy: the target now holds one this source lacks.
-    sqlx::query("delete from canned_replies where shortcut = 'mine'")
-        .execute(&app.db)
+    // After the first copy, as a running Baton would: a reply and a label deleted (the
+    // label leaving its ticket first), and the label's name taken again by a new one
+    // (another id), which the target must not see as a duplicate name.
+    sqlx::raw_sql(
+        "delete from canned_replies where shortcut = 'mine';
+         delete from ticket_labels where label_id = 1;
+         delete from labels where id = 1;
+         insert into labels (id, name, colour, created_at) values (5, 'refund', '#00aa33', 21);
+         update users set name = 'Ana María' where email = 'ana@example.com';",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
+    assert!(ok, "{stderr}");
+    assert!(
+        stderr.contains("Removed 3 rows deleted in SQLite"),
+        "{stderr}"
+    );
+    for table in sqlite_tables(&app.db).await {
+        let [lite, pg] = contents(&app.db, &postgres, &table).await;
+        assert_eq!(pg, lite, "after deletions, table {table}");
+    }
+
+    // A target that another installation marked is refused, and nothing is written.
+    let ana = "select name from users where email = 'ana@example.com'";
+    sqlx::query("update settings set value = '\"0123abcd\"' where key = 'installation'")
+        .execute(&postgres)
         .await
         .unwrap();
     sqlx::query("update users set name = 'Changed' where email = 'ana@example.com'")
@@ -207,17 +234,30 @@ async fn a_target_with_rows_the_source_lacks_is_refused_and_left_unchanged() {
         .unwrap();
     let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
     assert!(!ok);
+    assert!(
+        stderr.contains("another installation's database"),
+        "{stderr}"
+    );
+    let name: String = sqlx::query_scalar(ana).fetch_one(&postgres).await.unwrap();
+    assert_eq!(name, "Ana María", "the refused copy wrote nothing");
+
+    // A target with no mark but rows this source lacks (not one of its copies) is
+    // refused after the copy's count, and the copy rolled back: not even the tables
+    // before the one that differs were written.
+    sqlx::raw_sql(
+        "delete from settings where key = 'installation';
+         insert into canned_replies (owner_id, shortcut, body, created_at, updated_at)
+             values (null, 'theirs', 'Not ours', 30, 30);",
+    )
+    .execute(&postgres)
+    .await
+    .unwrap();
+    let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
+    assert!(!ok);
     assert!(stderr.contains("canned_replies"), "{stderr}");
     assert!(stderr.contains("nothing was written"), "{stderr}");
-    let postgres = store_postgres::connect(&target).await.unwrap();
-    let name: String = sqlx::query_scalar("select name from users where email = 'ana@example.com'")
-        .fetch_one(&postgres)
-        .await
-        .unwrap();
-    assert_eq!(
-        name, "Ana",
-        "the refused copy wrote nothing, not even earlier tables"
-    );
+    let name: String = sqlx::query_scalar(ana).fetch_one(&postgres).await.unwrap();
+    assert_eq!(name, "Ana María", "the refused copy wrote nothing");
 }
 
 #[tokio::test]
