@@ -109,9 +109,11 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
             "Report, a year",
             format!(
                 "p50 **{}**, p99 {} (`GET /reports`, 366 days in Europe/Paris: counts, times, \
-                 charts, per agent; {data}, {} requests)",
+                 charts, per agent, per bot; {} closed conversations over the year before \
+                 the backlog, and {data}; {} requests)",
                 ms(report50),
                 ms(report.percentile(99.0)),
+                scale.history,
                 report.len()
             ),
             "p50 ≤ 200 ms",
@@ -339,6 +341,53 @@ pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<S
                                      then created_at + (id % 11) * 23000 + 20000 end,
             message_count = (select count(*) from messages m where m.ticket_id = tickets.id)",
     )
+    .execute(&mut *tx)
+    .await?;
+    // A year of closed conversations before the backlog, for the year's report: one
+    // every few minutes, most taken and answered within minutes, closed within hours
+    // (handed back, or ended by the customer), with their message counts; and the
+    // agent available eight hours a day. Their messages are not stored: reports read
+    // the counts, and the 1M messages above are what the other pages read.
+    let year = 365 * 24 * 3600 * 1000_i64;
+    let past: i64 = sqlx::query_scalar(
+        "insert into customers (public_id, connection_id, name, created_at, updated_at)
+         values ('usr_bench_past', ?1, 'Earlier customers', ?2, ?2) returning id",
+    )
+    .bind(connection)
+    .bind(start - year)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "with recursive n(i) as (select 1 union all select i + 1 from n where i < ?1)
+         insert into tickets (connection_id, remote_id, customer_id, title, status,
+                              assignee_id, created_at, updated_at, first_inbound_at,
+                              taken_at, first_response_at, closed_at, closed_reason,
+                              message_count, screened)
+         select ?2, 'tkt_year' || i, ?3, 'Earlier conversation ' || i, 'closed',
+                case when i % 10 != 0 then ?4 end,
+                t, t, t,
+                case when i % 10 != 0 then t + (i % 17) * 19000 end,
+                case when i % 10 != 0 then t + (i % 23) * 29000 + 15000 end,
+                t + (i % 10) * 900000 + 600000,
+                case when i % 10 = 0 then 'customer_ended' else 'handed_back' end,
+                2 + i % 11, 1
+         from (select i, ?5 + i * (?6 / ?1) as t from n)",
+    )
+    .bind(scale.history)
+    .bind(connection)
+    .bind(past)
+    .bind(lead.id)
+    .bind(start - year)
+    .bind(year)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "with recursive d(i) as (select 0 union all select i + 1 from d where i < 364)
+         insert into availability_log (user_id, started_at, ended_at)
+         select ?1, ?2 + i * 86400000, ?2 + i * 86400000 + 8 * 3600000 from d",
+    )
+    .bind(lead.id)
+    .bind(start - year)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
