@@ -43,6 +43,19 @@ test("reports: a lead reads today's numbers for one bot, with charts, tables and
   await admin.page.getByText("Per day, as a table").click();
   await expect(admin.page.getByTestId("report-daily").locator("tr", { hasText: today })).toContainText("2");
   await expect(admin.page.getByTestId("report-agents").locator("tr", { hasText: admin.name })).toContainText("1");
+  // Per bot: created, taken, closed, handed back, abandoned.
+  const row = admin.page.getByTestId("report-bots").locator("tr", { hasText: bot.name }).locator("td");
+  await expect(row).toHaveText(["2", "1", "1", "1", "0", /\d+ s|min/, /\d+ s|min/, /\d+ s|min/]);
+
+  // Arrivals by hour of the week, as a table and as CSV: both conversations.
+  await admin.page.getByText("By hour, as a table").click();
+  const hours = admin.page.waitForEvent("download");
+  await admin.page.getByRole("link", { name: "Download by hour (CSV)" }).click();
+  const byHour = readFileSync((await (await hours).path())!, "utf8").trim().split("\r\n");
+  expect(byHour[0]).toMatch(/^weekday,00,01,/);
+  const cells = byHour.slice(1).flatMap((line) => line.split(",").slice(1).map(Number));
+  expect(cells).toHaveLength(7 * 24);
+  expect(cells.reduce((a, b) => a + b, 0)).toBe(2);
 
   const download = admin.page.waitForEvent("download");
   await admin.page.getByRole("link", { name: "Download the summary (CSV)" }).click();

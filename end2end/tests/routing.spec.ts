@@ -131,6 +131,13 @@ test("after hours: the customer gets the admin's message and goes back to the bo
   await hours.getByRole("button", { name: "Save hours" }).click();
   expect((await saved).status()).toBe(200);
   await expect(hours.locator("summary")).toHaveText(`${bot.name}: hours in Europe/Paris`);
+  // For the README's team lead guide: the form as saved.
+  if (!(await hours.evaluate((d) => (d as HTMLDetailsElement).open))) await hours.locator("summary").click();
+  await admin.page.setViewportSize({ width: 1280, height: 900 });
+  await hours.screenshot({
+    path: path.join(__dirname, "..", "screenshots", "routing-hours-1280.png"),
+    animations: "disabled",
+  });
 
   const { ticket } = await escalate(bot, request, "Late customer");
   await expect.poll(() => bot.received("stop-hitl").length, { timeout: 10_000 }).toBe(1);

@@ -43,6 +43,13 @@ pub struct DayView {
     pub first_response_median_s: Option<f64>,
 }
 
+/// One bot's or team's summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub name: String,
+    pub summary: SummaryView,
+}
+
 /// The whole report as the page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
@@ -51,6 +58,9 @@ pub struct ReportView {
     pub to: String,
     pub summary: SummaryView,
     pub agents: Vec<AgentRowView>,
+    /// Per bot, and per team.
+    pub bots: Vec<GroupView>,
+    pub teams: Vec<GroupView>,
     pub daily: Vec<DayView>,
     /// `[weekday][hour]`, Monday first.
     pub by_hour: Vec<Vec<i64>>,
@@ -73,6 +83,32 @@ fn spread(s: backend::reports::Spread) -> SpreadView {
         median_s: s.median_s,
         p90_s: s.p90_s,
     }
+}
+
+#[cfg(feature = "ssr")]
+fn summary_view(s: &backend::reports::Summary) -> SummaryView {
+    SummaryView {
+        created: s.created,
+        taken: s.taken,
+        handed_back: s.handed_back,
+        closed: s.closed,
+        abandoned: s.abandoned,
+        wait: spread(s.wait),
+        first_response: spread(s.first_response),
+        resolution: spread(s.resolution),
+        messages_per_ticket: s.messages_per_ticket,
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn group_views(groups: &[backend::reports::Group]) -> Vec<GroupView> {
+    groups
+        .iter()
+        .map(|g| GroupView {
+            name: g.name.clone(),
+            summary: summary_view(&g.summary),
+        })
+        .collect()
 }
 
 /// `connection` and `team` are ids, or empty for all.
@@ -104,21 +140,12 @@ pub async fn report(
         team: id(&team, "team")?,
     };
     let r = reports::report(&services.db, &query).await?;
-    let s = &r.summary;
     Ok(ReportView {
         from: r.from.clone(),
         to: r.to.clone(),
-        summary: SummaryView {
-            created: s.created,
-            taken: s.taken,
-            handed_back: s.handed_back,
-            closed: s.closed,
-            abandoned: s.abandoned,
-            wait: spread(s.wait),
-            first_response: spread(s.first_response),
-            resolution: spread(s.resolution),
-            messages_per_ticket: s.messages_per_ticket,
-        },
+        summary: summary_view(&r.summary),
+        bots: group_views(&r.breakdown.connections),
+        teams: group_views(&r.breakdown.teams),
         agents: r
             .agents
             .iter()

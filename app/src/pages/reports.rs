@@ -7,7 +7,9 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use leptos_router::params::ParamsMap;
 
-use crate::api::reports::{ReportOptions, ReportView, SpreadView, report, report_choices};
+use crate::api::reports::{
+    GroupView, ReportOptions, ReportView, SpreadView, report, report_choices,
+};
 use crate::components::guard::Guard;
 use crate::components::session::Session;
 use crate::error::AppError;
@@ -181,6 +183,13 @@ fn Shown(r: ReportView, f: Filter) -> impl IntoView {
         </table>
         <p><a href=csv_link("summary", &f) download="">"Download the summary (CSV)"</a></p>
 
+        <h2>"By bot and team"</h2>
+        <GroupTable caption="Bots" testid="report-bots" groups=r.bots.clone() />
+        {(!r.teams.is_empty()).then(|| view! {
+            <GroupTable caption="Teams" testid="report-teams" groups=r.teams.clone() />
+        })}
+        <p><a href=csv_link("groups", &f) download="">"Download per bot and team (CSV)"</a></p>
+
         <h2>"Conversations per day"</h2>
         <div class="chart-box" inner_html=r.volume_svg.clone()></div>
         <h2>"Median wait and first response per day"</h2>
@@ -218,6 +227,7 @@ fn Shown(r: ReportView, f: Filter) -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <a href=csv_link("hours", &f) download="">"Download by hour (CSV)"</a>
         </details>
 
         <h2>"Agents"</h2>
@@ -238,6 +248,52 @@ fn Shown(r: ReportView, f: Filter) -> impl IntoView {
             </tbody>
         </table>
         <p><a href=csv_link("agents", &f) download="">"Download per agent (CSV)"</a></p>
+    }
+}
+
+/// A summary per bot or per team, a row each (on a phone, tables scroll sideways in
+/// their own box, not the page).
+#[component]
+fn GroupTable(
+    caption: &'static str,
+    testid: &'static str,
+    groups: Vec<GroupView>,
+) -> impl IntoView {
+    view! {
+            <table class="table" data-testid=testid>
+                <caption>{caption}</caption>
+                <thead>
+                    <tr>
+                        <th scope="col">{caption.trim_end_matches('s').to_owned()}</th>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Taken"</th>
+                        <th scope="col">"Closed"</th>
+                        <th scope="col">"Handed back"</th>
+                        <th scope="col">"Abandoned"</th>
+                        <th scope="col">"Median wait"</th>
+                        <th scope="col">"Median first response"</th>
+                        <th scope="col">"Median resolution"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {groups.into_iter().map(|g| {
+                        let s = g.summary;
+                        view! {
+                            <tr>
+                                <th scope="row">{g.name}</th>
+                                <td>{s.created}</td>
+                                <td>{s.taken}</td>
+                                <td>{s.closed}</td>
+                                <td>{s.handed_back}</td>
+                                <td>{s.abandoned}</td>
+                                <td>{duration(s.wait.median_s)}</td>
+                                <td>{duration(s.first_response.median_s)}</td>
+                                <td>{duration(s.resolution.median_s)}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
     }
 }
 

@@ -124,6 +124,7 @@ pub struct Facts {
     pub closed_reason: Option<ClosedReason>,
     pub assignee_id: Option<i64>,
     pub message_count: i64,
+    pub connection_id: i64,
 }
 
 /// The tickets that arrived in the period, on the connection or team asked for.
@@ -132,7 +133,7 @@ pub async fn facts(db: &SqlitePool, p: &Period) -> Result<Vec<Facts>> {
         Facts,
         r#"select created_at, taken_at, first_response_at, closed_at,
                   status as "status: Status", closed_reason as "closed_reason: ClosedReason",
-                  assignee_id, message_count
+                  assignee_id, message_count, connection_id
            from tickets
            where created_at >= ?1 and created_at < ?2
              and (?3 is null or connection_id = ?3)
@@ -306,6 +307,76 @@ pub async fn agents(db: &SqlitePool, p: &Period, tickets: &[Facts]) -> Result<Ve
         .collect())
 }
 
+/// One bot's or one team's part of the period.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Group {
+    pub id: i64,
+    pub name: String,
+    pub summary: Summary,
+}
+
+/// The summary per bot and per team, side by side. A team's tickets are those of the
+/// bots it serves, so a bot served by two teams counts in both.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Breakdown {
+    /// Every bot the report covers, by name (a bot without tickets shows zeros).
+    pub connections: Vec<Group>,
+    /// Every team the report covers, by name.
+    pub teams: Vec<Group>,
+}
+
+pub async fn breakdown(db: &SqlitePool, p: &Period, tickets: &[Facts]) -> Result<Breakdown> {
+    let bots = sqlx::query!(
+        r#"select id as "id!", name from connections order by name collate nocase, id"#
+    )
+    .fetch_all(db)
+    .await?;
+    let teams =
+        sqlx::query!(r#"select id as "id!", name from teams order by name collate nocase, id"#)
+            .fetch_all(db)
+            .await?;
+    let served = sqlx::query!("select team_id, connection_id from team_connections")
+        .fetch_all(db)
+        .await?;
+    let of_team = |team: i64| -> Vec<i64> {
+        served
+            .iter()
+            .filter(|s| s.team_id == team)
+            .map(|s| s.connection_id)
+            .collect()
+    };
+    // The bots in scope: the one asked for, or the asked team's, or all.
+    let in_scope: Option<Vec<i64>> = match (p.connection, p.team) {
+        (Some(c), _) => Some(vec![c]),
+        (None, Some(t)) => Some(of_team(t)),
+        (None, None) => None,
+    };
+    let group = |id: i64, name: String, bots: &[i64]| {
+        let theirs: Vec<Facts> = tickets
+            .iter()
+            .filter(|t| bots.contains(&t.connection_id))
+            .cloned()
+            .collect();
+        Group {
+            id,
+            name,
+            summary: summary(&theirs),
+        }
+    };
+    Ok(Breakdown {
+        connections: bots
+            .into_iter()
+            .filter(|b| in_scope.as_ref().is_none_or(|s| s.contains(&b.id)))
+            .map(|b| group(b.id, b.name, &[b.id]))
+            .collect(),
+        teams: teams
+            .into_iter()
+            .filter(|t| p.team.is_none_or(|asked| asked == t.id))
+            .map(|t| group(t.id, t.name, &of_team(t.id)))
+            .collect(),
+    })
+}
+
 /// One day of the period, in its time zone.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Daily {
@@ -376,6 +447,7 @@ pub struct Report {
     pub summary: Summary,
     pub agents: Vec<AgentReport>,
     pub shape: Shape,
+    pub breakdown: Breakdown,
 }
 
 pub async fn report(db: &SqlitePool, q: &Query) -> Result<Report> {
@@ -387,6 +459,7 @@ pub async fn report(db: &SqlitePool, q: &Query) -> Result<Report> {
         summary: summary(&tickets),
         agents: agents(db, &p, &tickets).await?,
         shape: shape(&p, &tickets),
+        breakdown: breakdown(db, &p, &tickets).await?,
     })
 }
 
@@ -395,23 +468,23 @@ pub fn seconds_cell(s: Option<f64>) -> String {
     s.map(|s| format!("{s:.1}")).unwrap_or_default()
 }
 
-/// The summary as CSV: a header and one row.
-pub fn summary_csv(s: &Summary) -> String {
-    let head = [
-        "created",
-        "taken",
-        "handed_back",
-        "closed",
-        "abandoned",
-        "wait_median_s",
-        "wait_p90_s",
-        "first_response_median_s",
-        "first_response_p90_s",
-        "resolution_median_s",
-        "resolution_p90_s",
-        "messages_per_ticket",
-    ];
-    let row = [
+const SUMMARY_HEAD: [&str; 12] = [
+    "created",
+    "taken",
+    "handed_back",
+    "closed",
+    "abandoned",
+    "wait_median_s",
+    "wait_p90_s",
+    "first_response_median_s",
+    "first_response_p90_s",
+    "resolution_median_s",
+    "resolution_p90_s",
+    "messages_per_ticket",
+];
+
+fn summary_cells(s: &Summary) -> [String; 12] {
+    [
         s.created.to_string(),
         s.taken.to_string(),
         s.handed_back.to_string(),
@@ -426,12 +499,56 @@ pub fn summary_csv(s: &Summary) -> String {
         s.messages_per_ticket
             .map(|m| format!("{m:.1}"))
             .unwrap_or_default(),
-    ];
+    ]
+}
+
+/// The summary as CSV: a header and one row.
+pub fn summary_csv(s: &Summary) -> String {
     format!(
         "{}{}",
-        crate::tickets::export::csv_line(&head),
-        crate::tickets::export::csv_line(&row)
+        crate::tickets::export::csv_line(&SUMMARY_HEAD),
+        crate::tickets::export::csv_line(&summary_cells(s))
     )
+}
+
+/// Per bot, then per team: `kind` is `bot` or `team`, then the summary's columns.
+pub fn groups_csv(b: &Breakdown) -> String {
+    let mut head = vec!["kind", "id", "name"];
+    head.extend(SUMMARY_HEAD);
+    let mut out = crate::tickets::export::csv_line(&head);
+    let rows = b
+        .connections
+        .iter()
+        .map(|g| ("bot", g))
+        .chain(b.teams.iter().map(|g| ("team", g)));
+    for (kind, g) in rows {
+        let mut row = vec![kind.to_owned(), g.id.to_string(), g.name.clone()];
+        row.extend(summary_cells(&g.summary));
+        out.push_str(&crate::tickets::export::csv_line(&row));
+    }
+    out
+}
+
+/// Arrivals per hour of the week: a row per weekday, Monday first, a column per hour.
+pub fn hours_csv(by_hour: &[Vec<i64>]) -> String {
+    let mut head = vec!["weekday".to_owned()];
+    head.extend((0..24).map(|h| format!("{h:02}")));
+    let mut out = crate::tickets::export::csv_line(&head);
+    let days = [
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+    ];
+    for (day, hours) in days.iter().zip(by_hour) {
+        let mut row = vec![(*day).to_owned()];
+        row.extend(hours.iter().map(i64::to_string));
+        out.push_str(&crate::tickets::export::csv_line(&row));
+    }
+    out
 }
 
 pub fn agents_csv(rows: &[AgentReport]) -> String {

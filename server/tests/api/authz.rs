@@ -301,6 +301,8 @@ async fn every_rest_route_checks_the_token_and_the_role() {
             serde_json::json!({"name": "matrix", "colour": "#123456"})
         } else if route.path == "/api/v1/teams" {
             serde_json::json!({"name": "matrix"})
+        } else if route.path == "/api/v1/me/availability" {
+            serde_json::json!({"status": "away"})
         } else {
             serde_json::json!({})
         };
@@ -308,6 +310,7 @@ async fn every_rest_route_checks_the_token_and_the_role() {
             let mut request = match route.method {
                 "GET" => app.client.get(app.url(&path)),
                 "POST" => app.client.post(app.url(&path)).json(&body),
+                "PUT" => app.client.put(app.url(&path)).json(&body),
                 "PATCH" => app.client.patch(app.url(&path)).json(&body),
                 "DELETE" => app.client.delete(app.url(&path)),
                 other => panic!("extend this test for {other}"),

@@ -296,7 +296,73 @@ async fn a_known_history_gives_known_numbers_in_any_time_zone() {
                "available_s": 3600})
     );
 
+    // Per bot and per team: the team serves alpha only, so it has alpha's numbers.
+    let alpha = json!({
+        "created": 4, "taken": 2, "handed_back": 1, "closed": 3, "abandoned": 1,
+        "wait": {"median_s": 180.0, "p90_s": 300.0},
+        "first_response": {"median_s": 240.0, "p90_s": 360.0},
+        "resolution": {"median_s": 600.0, "p90_s": 1800.0},
+        "messages_per_ticket": 2.8
+    });
+    let groups = get(&app, &admin, &format!("/api/v1/reports/groups?{PARIS}")).await;
+    assert_eq!(
+        groups,
+        json!({
+            "connections": [
+                {"id": a.id, "name": "alpha", "summary": alpha},
+                {"id": b.id, "name": "beta", "summary": {
+                    "created": 1, "taken": 1, "handed_back": 0, "closed": 0, "abandoned": 0,
+                    "wait": {"median_s": 30.0, "p90_s": 30.0},
+                    "first_response": {"median_s": 90.0, "p90_s": 90.0},
+                    "resolution": {"median_s": null, "p90_s": null},
+                    "messages_per_ticket": 2.0
+                }},
+            ],
+            "teams": [{"id": team["id"], "name": "Alpha team", "summary": alpha}],
+        })
+    );
+    // Narrowed to the team: its bots and itself only.
+    let narrowed = get(
+        &app,
+        &admin,
+        &format!("/api/v1/reports/groups?{PARIS}&team={}", team["id"]),
+    )
+    .await;
+    assert_eq!(narrowed["connections"].as_array().unwrap().len(), 1);
+    assert_eq!(narrowed["connections"][0]["name"], "alpha");
+    assert_eq!(narrowed["teams"].as_array().unwrap().len(), 1);
+
     // The same tables as CSV.
+    let per_group = csv(&app, &admin, &format!("/api/v1/reports/groups.csv?{PARIS}")).await;
+    assert!(
+        per_group.starts_with("kind,id,name,created,taken,handed_back,"),
+        "{per_group}"
+    );
+    for line in [
+        format!(
+            "bot,{},alpha,4,2,1,3,1,180.0,300.0,240.0,360.0,600.0,1800.0,2.8\r\n",
+            a.id
+        ),
+        format!("bot,{},beta,1,1,0,0,0,30.0,30.0,90.0,90.0,,,2.0\r\n", b.id),
+        format!(
+            "team,{},Alpha team,4,2,1,3,1,180.0,300.0,240.0,360.0,600.0,1800.0,2.8\r\n",
+            team["id"]
+        ),
+    ] {
+        assert!(per_group.contains(&line), "{line} in:\n{per_group}");
+    }
+    let by_hour = csv(&app, &admin, &format!("/api/v1/reports/hours.csv?{PARIS}")).await;
+    let lines: Vec<&str> = by_hour.split("\r\n").collect();
+    assert_eq!(lines.len(), 9, "a header, seven weekdays, the last newline");
+    assert!(lines[0].starts_with("weekday,00,01,"), "{by_hour}");
+    assert!(lines[0].ends_with(",23"), "{by_hour}");
+    let monday: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(monday[0], "Monday");
+    let busy: Vec<usize> = (0..24).filter(|h| monday[h + 1] == "1").collect();
+    assert_eq!(busy, [0, 14, 23], "{by_hour}");
+    assert!(lines[6].starts_with("Saturday,"), "{by_hour}");
+    assert_eq!(lines[6].split(',').nth(11), Some("1"), "Saturday 10:00");
+
     assert_eq!(
         csv(
             &app,

@@ -257,24 +257,29 @@ async fn teams_decide_whose_inbox_shows_a_bots_tickets() {
     let (_, teams) = call(&app, &admin.token, "GET", "/api/v1/teams", None).await;
     assert_eq!(teams, json!([]));
 
-    let (_, audit) = call(
-        &app,
+    assert_eq!(
+        audited(&app, &admin, "team.").await,
+        ["team.delete", "team.update", "team.update", "team.create"]
+    );
+}
+
+/// The audit log's actions that start with `prefix`, newest first.
+async fn audited(app: &TestApp, admin: &ApiClient, prefix: &str) -> Vec<String> {
+    let (code, audit) = call(
+        app,
         &admin.token,
         "GET",
-        "/api/v1/audit?action=team.",
+        &format!("/api/v1/audit?action={prefix}"),
         None,
     )
     .await;
-    let actions: Vec<&str> = audit
+    assert_eq!(code, 200, "{audit}");
+    audit
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
-    assert_eq!(
-        actions,
-        ["team.delete", "team.update", "team.update", "team.create"]
-    );
+        .map(|e| e["action"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -443,6 +448,20 @@ async fn automatic_assignment_follows_availability_and_capacity() {
     assert!(
         !listed(&app, &cy.token, "all").await.contains(&fifth),
         "Cy does not even see the team's tickets"
+    );
+    // Each setting and each ticket given out is in the audit log.
+    assert_eq!(
+        audited(&app, &admin, "connection.routing").await,
+        ["connection.routing"]
+    );
+    assert_eq!(
+        audited(&app, &admin, "user.capacity").await,
+        ["user.capacity"]
+    );
+    assert_eq!(
+        audited(&app, &admin, "ticket.route").await,
+        ["ticket.route"; 4],
+        "waiting, second, third and fourth"
     );
     drop((ben_tab, cy_tab));
 }
@@ -751,6 +770,11 @@ async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
     assert_eq!(
         app.activity(id).await,
         ["Handed back to the bot: nobody took it within the wait limit"]
+    );
+    assert_eq!(
+        audited(&app, &admin, "ticket.return").await,
+        ["ticket.return"; 3],
+        "after hours, nobody available, the wait limit"
     );
 
     // Keeping them queued (the default) hands nothing back.

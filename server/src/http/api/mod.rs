@@ -40,7 +40,7 @@ pub enum Access {
 /// One registered REST route, as its OpenAPI description names it.
 #[derive(Debug, Clone)]
 pub struct RouteInfo {
-    /// `GET`, `POST`, `PATCH` or `DELETE`.
+    /// `GET`, `POST`, `PUT`, `PATCH` or `DELETE`.
     pub method: &'static str,
     pub path: String,
     pub access: Access,
@@ -69,6 +69,7 @@ impl Routes {
             let methods = [
                 ("GET", &item.get),
                 ("POST", &item.post),
+                ("PUT", &item.put),
                 ("PATCH", &item.patch),
                 ("DELETE", &item.delete),
             ];
@@ -129,10 +130,13 @@ pub fn routes() -> Routes {
         .add(Access::Admin, routes!(reports::summary))
         .add(Access::Admin, routes!(reports::agents))
         .add(Access::Admin, routes!(reports::daily))
+        .add(Access::Admin, routes!(reports::groups))
         // The Reports page links to these.
         .add_with_session(Access::Admin, routes!(reports::summary_csv))
         .add_with_session(Access::Admin, routes!(reports::agents_csv))
         .add_with_session(Access::Admin, routes!(reports::daily_csv))
+        .add_with_session(Access::Admin, routes!(reports::groups_csv))
+        .add_with_session(Access::Admin, routes!(reports::hours_csv))
         .add(Access::Account, routes!(customers::get, customers::update))
         .add(Access::Account, routes!(customers::note))
         .add(Access::Account, routes!(customers::botpress))

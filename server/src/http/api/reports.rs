@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use backend::reports::{self, AgentReport, Query, Shape, Summary};
+use backend::reports::{self, AgentReport, Breakdown, Query, Shape, Summary};
 use serde::Deserialize;
 
 use crate::http::auth::{AnyCaller, ApiAdmin};
@@ -106,6 +106,26 @@ pub async fn daily(
     Ok(Json(report(&services, q).await?.shape))
 }
 
+/// The summary per bot and per team.
+#[utoipa::path(
+    get, path = "/api/v1/reports/groups", tag = "rest",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "A summary per bot and per team", body = Breakdown),
+        (status = 400, description = "A bad day, range or time zone", body = ErrorBody),
+        (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
+        (status = 403, description = "The token is not an admin's", body = ErrorBody),
+    )
+)]
+pub async fn groups(
+    ApiAdmin(_): ApiAdmin,
+    State(services): State<backend::Services>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Json<Breakdown>, HttpError> {
+    Ok(Json(report(&services, q).await?.breakdown))
+}
+
 /// A table of the report as a CSV download.
 async fn csv(
     caller: backend::auth::Caller,
@@ -119,6 +139,8 @@ async fn csv(
     let body = match table {
         "summary" => reports::summary_csv(&r.summary),
         "agents" => reports::agents_csv(&r.agents),
+        "groups" => reports::groups_csv(&r.breakdown),
+        "hours" => reports::hours_csv(&r.shape.by_hour),
         _ => reports::daily_csv(&r.shape.daily),
     };
     Ok(super::export::download(body, "text/csv; charset=utf-8", &name).into_response())
@@ -182,4 +204,44 @@ pub async fn daily_csv(
     ApiQuery(q): ApiQuery<ReportQuery>,
 ) -> Result<Response, HttpError> {
     csv(caller, &services, q, "daily").await
+}
+
+/// Per bot and per team, as CSV.
+#[utoipa::path(
+    get, path = "/api/v1/reports/groups.csv", tag = "rest",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "A row per bot, then per team", content_type = "text/csv"),
+        (status = 400, description = "A bad day, range or time zone", body = ErrorBody),
+        (status = 401, description = "No token or session", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+pub async fn groups_csv(
+    AnyCaller(caller): AnyCaller,
+    State(services): State<backend::Services>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Response, HttpError> {
+    csv(caller, &services, q, "groups").await
+}
+
+/// Arrivals per hour of the week, as CSV.
+#[utoipa::path(
+    get, path = "/api/v1/reports/hours.csv", tag = "rest",
+    security(("bearer" = [])),
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "A row per weekday, a column per hour", content_type = "text/csv"),
+        (status = 400, description = "A bad day, range or time zone", body = ErrorBody),
+        (status = 401, description = "No token or session", body = ErrorBody),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+pub async fn hours_csv(
+    AnyCaller(caller): AnyCaller,
+    State(services): State<backend::Services>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Response, HttpError> {
+    csv(caller, &services, q, "hours").await
 }
