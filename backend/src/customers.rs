@@ -8,16 +8,17 @@
 //! Botpress finds the customer by it.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use store::Store;
+use store::customers::{CustomerNoteRow, CustomerRow, CustomerTicketRow, Details};
 
-use crate::audit::{Actor, audit_in};
+use crate::audit::{self, Actor};
 use crate::botpress::api::{ApiError, Credentials};
 use crate::clock::now_ms;
 use crate::effects::Effects;
 use crate::realtime::Change;
 use crate::tickets::Status;
 use crate::users::User;
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services};
 
 /// The most tickets and notes one page lists (newest first).
 pub const MOST_TICKETS: i64 = 500;
@@ -73,15 +74,49 @@ pub struct Profile {
     pub botpress_linked: bool,
 }
 
+impl From<CustomerRow> for Customer {
+    fn from(c: CustomerRow) -> Self {
+        Customer {
+            id: c.public_id,
+            connection: c.connection,
+            name: c.name,
+            email: c.email,
+            phone: c.phone,
+            company: c.company,
+            created_at: c.created_at,
+            edited_at: c.edited_at,
+        }
+    }
+}
+
+impl From<CustomerTicketRow> for CustomerTicket {
+    fn from(t: CustomerTicketRow) -> Self {
+        CustomerTicket {
+            id: t.remote_id,
+            title: t.title,
+            status: t.status,
+            created_at: t.created_at,
+            closed_at: t.closed_at,
+            agent: t.agent,
+        }
+    }
+}
+
+impl From<CustomerNoteRow> for CustomerNote {
+    fn from(n: CustomerNoteRow) -> Self {
+        CustomerNote {
+            id: n.id,
+            author: n.author,
+            text: n.text,
+            at: n.created_at,
+        }
+    }
+}
+
 /// The customer a public id names. Ids Baton gave out are unique; an id Botpress
 /// made up (a customer first seen in a message) may repeat across connections.
-pub async fn find(db: &SqlitePool, public_id: &str) -> Result<i64> {
-    let ids = sqlx::query_scalar!(
-        r#"select id as "id!" from customers where public_id = ? limit 2"#,
-        public_id
-    )
-    .fetch_all(db)
-    .await?;
+pub async fn find(store: &dyn Store, public_id: &str) -> Result<i64> {
+    let ids = store.read().await?.customer_ids(public_id).await?;
     match ids.as_slice() {
         [id] => Ok(*id),
         [] => Err(Error::NotFound("customer")),
@@ -91,59 +126,32 @@ pub async fn find(db: &SqlitePool, public_id: &str) -> Result<i64> {
     }
 }
 
-pub async fn get(db: &SqlitePool, id: i64) -> Result<Customer> {
-    sqlx::query_as!(
-        Customer,
-        r#"select c.public_id as id, n.name as connection, c.name, c.email, c.phone, c.company,
-                  c.created_at, c.edited_at
-           from customers c join connections n on n.id = c.connection_id
-           where c.id = ?"#,
-        id
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("customer"))
+pub async fn get(store: &dyn Store, id: i64) -> Result<Customer> {
+    Ok(store
+        .read()
+        .await?
+        .customer_get(id)
+        .await?
+        .ok_or(Error::NotFound("customer"))?
+        .into())
 }
 
-pub async fn profile(db: &SqlitePool, id: i64) -> Result<Profile> {
-    let customer = get(db, id).await?;
-    let tickets = sqlx::query_as!(
-        CustomerTicket,
-        r#"select t.remote_id as id, t.title, t.status as "status: Status", t.created_at,
-                  t.closed_at, u.name as "agent?"
-           from tickets t left join users u on u.id = t.assignee_id
-           where t.customer_id = ?
-           order by t.created_at desc, t.id desc limit ?"#,
-        id,
-        MOST_TICKETS
-    )
-    .fetch_all(db)
-    .await?;
-    let notes = sqlx::query_as!(
-        CustomerNote,
-        r#"select n.id as "id!", u.name as author, n.text, n.created_at as at
-           from customer_notes n join users u on u.id = n.author_id
-           where n.customer_id = ?
-           order by n.id desc limit ?"#,
-        id,
-        MOST_NOTES
-    )
-    .fetch_all(db)
-    .await?;
-    let linked = sqlx::query_scalar!(
-        r#"select (n.botpress_bot_id is not null and n.botpress_bot_id != ''
-                   and n.botpress_token is not null and n.botpress_token != '') as "linked!: bool"
-           from customers c join connections n on n.id = c.connection_id
-           where c.id = ?"#,
-        id
-    )
-    .fetch_one(db)
-    .await?;
+pub async fn profile(store: &dyn Store, id: i64) -> Result<Profile> {
+    // One snapshot, so the tickets and notes belong to the customer shown.
+    let mut tx = store.read().await?;
+    let customer = tx
+        .customer_get(id)
+        .await?
+        .ok_or(Error::NotFound("customer"))?
+        .into();
+    let tickets = tx.customer_tickets(id, MOST_TICKETS).await?;
+    let notes = tx.customer_notes(id, MOST_NOTES).await?;
+    let botpress_linked = tx.customer_botpress_linked(id).await?;
     Ok(Profile {
         customer,
-        tickets,
-        notes,
-        botpress_linked: linked,
+        tickets: tickets.into_iter().map(Into::into).collect(),
+        notes: notes.into_iter().map(Into::into).collect(),
+        botpress_linked,
     })
 }
 
@@ -182,43 +190,30 @@ pub async fn update(services: &Services, actor: &Actor, id: i64, edit: &Edit) ->
     let phone = field(&edit.phone, "phone number", MAX_PHONE)?;
     let company = field(&edit.company, "company", MAX_COMPANY)?;
     let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    let before = sqlx::query!(
-        "select public_id, name, phone, company from customers where id = ?",
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("customer"))?;
-    let (name, phone, company) = (
-        name.unwrap_or(before.name.clone()),
-        phone.unwrap_or(before.phone.clone()),
-        company.unwrap_or(before.company.clone()),
-    );
-    sqlx::query!(
-        "update customers set name = ?, phone = ?, company = ?, edited_at = ?, updated_at = ?
-         where id = ?",
-        name,
-        phone,
-        company,
-        now,
-        now,
-        id
-    )
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = services.store.write().await?;
+    let before = tx
+        .customer_details(id)
+        .await?
+        .ok_or(Error::NotFound("customer"))?;
+    let after = Details {
+        public_id: before.public_id.clone(),
+        name: name.unwrap_or(before.name.clone()),
+        phone: phone.unwrap_or(before.phone.clone()),
+        company: company.unwrap_or(before.company.clone()),
+    };
+    tx.customer_update(id, &after, now).await?;
     let detail = serde_json::json!({
         "customer": before.public_id,
         "before": {"name": before.name, "phone": before.phone, "company": before.company},
-        "after": {"name": name, "phone": phone, "company": company},
+        "after": {"name": after.name, "phone": after.phone, "company": after.company},
     });
-    audit_in(&mut tx, actor, "customer.update", detail).await?;
+    audit::record(&mut *tx, actor, "customer.update", detail).await?;
     let mut effects = Effects::new();
     effects.publish(Change::CustomerChanged {
         customer: before.public_id,
     });
-    services.commit(tx, effects).await?;
-    get(&services.db, id).await
+    services.commit_session(tx, effects).await?;
+    get(&*services.store, id).await
 }
 
 /// Adds a note about the customer, which every ticket of theirs shows.
@@ -230,26 +225,18 @@ pub async fn add_note(
 ) -> Result<CustomerNote> {
     let text = crate::tickets::notes::validate(text)?;
     let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    let public_id = sqlx::query_scalar!("select public_id from customers where id = ?", id)
-        .fetch_optional(&mut *tx)
+    let mut tx = services.store.write().await?;
+    let public_id = tx
+        .customer_details(id)
         .await?
-        .ok_or(Error::NotFound("customer"))?;
-    let note = sqlx::query_scalar!(
-        r#"insert into customer_notes (customer_id, author_id, text, created_at)
-           values (?, ?, ?, ?) returning id as "id!""#,
-        id,
-        author.id,
-        text,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+        .ok_or(Error::NotFound("customer"))?
+        .public_id;
+    let note = tx.customer_note_insert(id, author.id, text, now).await?;
     let mut effects = Effects::new();
     effects.publish(Change::CustomerChanged {
         customer: public_id,
     });
-    services.commit(tx, effects).await?;
+    services.commit_session(tx, effects).await?;
     Ok(CustomerNote {
         id: note,
         author: author.name.clone(),
@@ -273,27 +260,21 @@ pub struct BotpressUser {
 /// The user is the one their messages came from (`payload.userId`, hitl-api's proxy
 /// user), and through its `upstream` tag, the customer's own.
 pub async fn botpress_user(services: &Services, id: i64) -> Result<BotpressUser> {
-    let connection = sqlx::query_scalar!("select connection_id from customers where id = ?", id)
-        .fetch_optional(&services.db)
-        .await?
-        .ok_or(Error::NotFound("customer"))?;
+    let (connection, proxy) = {
+        let mut tx = services.store.read().await?;
+        let connection = tx
+            .customer_connection(id)
+            .await?
+            .ok_or(Error::NotFound("customer"))?;
+        (connection, tx.customer_botpress_user_id(id).await?)
+    };
     let secrets = crate::connections::secrets(&services.db, connection).await?;
     let Some((bot_id, token)) = secrets.api_credentials() else {
         return Err(Error::invalid(
             "this customer's bot has no Botpress API credentials; an admin can add them on the connections page",
         ));
     };
-    let proxy = sqlx::query_scalar!(
-        r#"select json_extract(m.payload, '$.userId') as "user_id!: String"
-           from tickets t join messages m on m.ticket_id = t.id
-           where t.customer_id = ? and m.origin = 'customer'
-             and json_type(m.payload, '$.userId') = 'text'
-           order by m.id desc limit 1"#,
-        id
-    )
-    .fetch_optional(&services.db)
-    .await?
-    .ok_or_else(|| {
+    let proxy = proxy.ok_or_else(|| {
         Error::invalid("Botpress has not said which of its users this customer is yet")
     })?;
     let creds = Credentials { bot_id, token };

@@ -9,7 +9,9 @@
 mod activity;
 mod audit;
 mod canned;
+mod customers;
 mod labels;
+mod notes;
 mod tickets;
 
 use std::str::FromStr;

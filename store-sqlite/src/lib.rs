@@ -5,7 +5,9 @@
 mod activity;
 mod audit;
 mod canned;
+mod customers;
 mod labels;
+mod notes;
 mod tickets;
 
 use sqlx::{Sqlite, SqlitePool, Transaction};

@@ -13,7 +13,9 @@
 pub mod activity;
 pub mod audit;
 pub mod canned;
+pub mod customers;
 pub mod labels;
+pub mod notes;
 pub mod tickets;
 
 pub use sqlx::Error;
@@ -22,7 +24,14 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Every area's statements, on one connection or transaction.
 pub trait Tx:
-    activity::Activity + audit::Audit + canned::Canned + labels::Labels + tickets::Tickets + Send
+    activity::Activity
+    + audit::Audit
+    + canned::Canned
+    + customers::Customers
+    + labels::Labels
+    + notes::Notes
+    + tickets::Tickets
+    + Send
 {
 }
 
@@ -30,7 +39,9 @@ impl<T> Tx for T where
     T: activity::Activity
         + audit::Audit
         + canned::Canned
+        + customers::Customers
         + labels::Labels
+        + notes::Notes
         + tickets::Tickets
         + Send
 {

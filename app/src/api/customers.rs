@@ -58,14 +58,14 @@ async fn customer_of(
 ) -> Result<(backend::auth::Caller, backend::Services, i64), AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let customer = backend::customers::find(&services.db, id).await?;
+    let customer = backend::customers::find(&*services.store, id).await?;
     Ok((user, services, customer))
 }
 
 #[server(endpoint = "customers/profile")]
 pub async fn customer(id: String) -> Result<CustomerData, AppError> {
     let (_, services, id) = customer_of(&id).await?;
-    let p = backend::customers::profile(&services.db, id).await?;
+    let p = backend::customers::profile(&*services.store, id).await?;
     let c = p.customer;
     Ok(CustomerData {
         customer: CustomerDetails {

@@ -312,9 +312,9 @@ pub async fn conversation(
         0
     };
     let activity = backend::tickets::activity::since(&services.db, ticket, since).await?;
-    let notes = backend::tickets::notes::since(&services.db, ticket, since).await?;
+    let notes = backend::tickets::notes::since(&*services.store, ticket, since).await?;
     let mentioned =
-        backend::tickets::notes::unseen_mention(&services.db, user.user.id, ticket).await?;
+        backend::tickets::notes::unseen_mention(&*services.store, user.user.id, ticket).await?;
     let shown: Vec<i64> = messages.iter().map(|m| m.id).collect();
     let copies = backend::media::copies(&services.db, &shown).await?;
     let can_manage = detail.row.status != Status::Closed

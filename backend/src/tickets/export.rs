@@ -164,7 +164,8 @@ pub async fn transcript(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Tra
         ticket: row,
         closed_reason,
         messages: views::messages(db, ticket).await?,
-        notes: notes::all(db, ticket).await?,
+        // Until the transcript's own queries are on the interface (as in `views`).
+        notes: notes::all(&store_sqlite::SqliteStore::new(db.clone()), ticket).await?,
     })
 }
 

@@ -8,12 +8,14 @@
 
 use protocol::realtime::Change;
 use serde::Serialize;
-use sqlx::SqlitePool;
+use store::Store;
+use store::notes::NoteRow;
+pub use store::notes::Person;
 
 use crate::clock::now_ms;
 use crate::effects::Effects;
 use crate::users::User;
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services};
 
 /// The longest note, in characters.
 pub const MAX_NOTE: usize = 5_000;
@@ -31,12 +33,18 @@ pub struct Note {
     pub mentions: Vec<String>,
 }
 
-/// Someone a note could mention.
-#[derive(Debug, Clone)]
-pub struct Person {
-    pub id: i64,
-    pub name: String,
-    pub email: String,
+impl From<NoteRow> for Note {
+    fn from(n: NoteRow) -> Self {
+        Note {
+            id: n.id,
+            author_id: n.author_id,
+            author_name: n.author_name,
+            author_public_id: n.author_public_id,
+            text: n.text,
+            at: n.created_at,
+            mentions: n.mentions,
+        }
+    }
 }
 
 /// Who `text` mentions among `people`: after each `@`, the longest name or email of
@@ -92,38 +100,16 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
     let text = validate(text)?;
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
-    let remote_id = sqlx::query_scalar!("select remote_id from tickets where id = ?", ticket)
-        .fetch_optional(&mut *tx)
+    let mut tx = services.store.write().await?;
+    let remote_id = tx
+        .ticket_remote_id(ticket)
         .await?
         .ok_or(Error::NotFound("ticket"))?;
-    let people: Vec<Person> = sqlx::query_as!(
-        Person,
-        r#"select id as "id!", name, email from users where active = 1 and id != ?"#,
-        author.id
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    let note = sqlx::query_scalar!(
-        r#"insert into notes (ticket_id, author_id, text, created_at) values (?, ?, ?, ?)
-           returning id as "id!""#,
-        ticket,
-        author.id,
-        text,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let people = tx.note_people(author.id).await?;
+    let note = tx.note_insert(ticket, author.id, text, now).await?;
     let mentions = mentioned(text, &people);
     for &user in &mentions {
-        sqlx::query!(
-            "insert into note_mentions (note_id, user_id, ticket_id) values (?, ?, ?)",
-            note,
-            user,
-            ticket
-        )
-        .execute(&mut *tx)
-        .await?;
+        tx.note_mention_insert(note, user, ticket).await?;
         effects.publish_to(
             user,
             Change::Mentioned {
@@ -136,7 +122,7 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
         ticket: remote_id,
         note,
     });
-    services.commit(tx, effects).await?;
+    services.commit_session(tx, effects).await?;
     Ok(Note {
         id: note,
         author_id: author.id,
@@ -153,49 +139,23 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
 }
 
 /// The ticket's notes written at or after `since` (ms), oldest first.
-pub async fn since(db: &SqlitePool, ticket: i64, since: i64) -> Result<Vec<Note>> {
-    let rows = sqlx::query!(
-        r#"select n.id as "id!", n.author_id, u.name as author_name, u.public_id,
-                  n.text, n.created_at,
-                  (select json_group_array(mu.name) from note_mentions m
-                     join users mu on mu.id = m.user_id where m.note_id = n.id) as "mentions!: String"
-           from notes n join users u on u.id = n.author_id
-           where n.ticket_id = ? and n.created_at >= ?
-           order by n.id"#,
-        ticket,
-        since
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Note {
-            id: r.id,
-            author_id: r.author_id,
-            author_name: r.author_name,
-            author_public_id: r.public_id,
-            text: r.text,
-            at: r.created_at,
-            mentions: serde_json::from_str(&r.mentions).unwrap_or_default(),
-        })
-        .collect())
+pub async fn since(store: &dyn Store, ticket: i64, since: i64) -> Result<Vec<Note>> {
+    let notes = store.read().await?.notes_since(ticket, since).await?;
+    Ok(notes.into_iter().map(Note::from).collect())
 }
 
 /// Whether a note in the ticket mentions `user` and they have not opened it since.
-pub async fn unseen_mention(db: &SqlitePool, user: i64, ticket: i64) -> Result<bool> {
-    Ok(sqlx::query_scalar!(
-        r#"select exists(select 1 from note_mentions
-                         where user_id = ? and ticket_id = ? and seen_at is null) as "unseen!: bool""#,
-        user,
-        ticket
-    )
-    .fetch_one(db)
-    .await?)
+pub async fn unseen_mention(store: &dyn Store, user: i64, ticket: i64) -> Result<bool> {
+    Ok(store
+        .read()
+        .await?
+        .note_unseen_mention(user, ticket)
+        .await?)
 }
 
 /// Every note of the ticket, oldest first.
-pub async fn all(db: &SqlitePool, ticket: i64) -> Result<Vec<Note>> {
-    since(db, ticket, i64::MIN).await
+pub async fn all(store: &dyn Store, ticket: i64) -> Result<Vec<Note>> {
+    since(store, ticket, i64::MIN).await
 }
 
 #[cfg(test)]

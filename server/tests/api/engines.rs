@@ -598,15 +598,44 @@ async fn label_rules(services: &backend::Services) -> Vec<(i64, Vec<String>)> {
     carried
 }
 
-#[tokio::test]
-async fn labels_follow_the_same_rules_on_both_engines() {
-    let (_dir, sqlite, postgres) = both().await;
-    sqlx::raw_sql(ROWS).execute(&sqlite).await.unwrap();
-    sqlx::raw_sql(ROWS).execute(&postgres).await.unwrap();
+/// Both engines holding `rows`, each behind the domain's `Services`: the second's
+/// store is PostgreSQL (what is not ported yet still reaches the SQLite file).
+struct Engines {
+    _dir: tempfile::TempDir,
+    sqlite: SqlitePool,
+    postgres: PgPool,
+    on_sqlite: backend::Services,
+    on_postgres: backend::Services,
+}
+
+async fn engines(rows: &[&str]) -> Engines {
+    let (dir, sqlite, postgres) = both().await;
+    for r in rows {
+        sqlx::raw_sql(r).execute(&sqlite).await.unwrap();
+        sqlx::raw_sql(r).execute(&postgres).await.unwrap();
+    }
     let settings = backend::Settings::default();
     let on_sqlite = backend::Services::new(sqlite.clone(), settings.clone()).unwrap();
     let mut on_postgres = backend::Services::new(sqlite.clone(), settings).unwrap();
     on_postgres.store = std::sync::Arc::new(store_postgres::PgStore::new(postgres.clone()));
+    Engines {
+        _dir: dir,
+        sqlite,
+        postgres,
+        on_sqlite,
+        on_postgres,
+    }
+}
+
+#[tokio::test]
+async fn labels_follow_the_same_rules_on_both_engines() {
+    let Engines {
+        _dir,
+        sqlite,
+        postgres,
+        on_sqlite,
+        on_postgres,
+    } = engines(&[ROWS]).await;
 
     let lite = label_rules(&on_sqlite).await;
     let pg = label_rules(&on_postgres).await;
@@ -647,5 +676,192 @@ async fn labels_follow_the_same_rules_on_both_engines() {
             "label.delete"
         ]
     );
+    assert_eq!(pg, lite);
+}
+
+/// Customers and notes on ticket 1, for the tests below.
+const PEOPLE_ROWS: &str = "
+insert into customers (id, public_id, connection_id, name, email, created_at, updated_at)
+    values (1, 'cus_dana', 1, 'Dana', 'dana@example.com', 0, 0),
+           (2, 'cus_twice', 1, null, null, 0, 0),
+           (3, 'cus_twice', 2, null, null, 0, 0);
+update tickets set customer_id = 1, assignee_id = 2, status = 'assigned' where id = 1;
+insert into messages (id, ticket_id, origin, type, payload, customer_id, created_at)
+    values (4, 1, 'customer', 'text', '{\"text\": \"hi\", \"userId\": 42}', 1, 0),
+           (5, 1, 'customer', 'text', '{\"text\": \"again\", \"userId\": \"user_proxy\"}', 1, 0),
+           (6, 1, 'customer', 'text', '{\"text\": \"last\"}', 1, 0);
+";
+
+fn person(id: i64, name: &str, role: backend::users::Role) -> backend::users::User {
+    backend::users::User {
+        id,
+        public_id: format!("usr_{}", name.to_lowercase()),
+        email: format!("{}@example.com", name.to_lowercase()),
+        name: name.into(),
+        role,
+        active: true,
+    }
+}
+
+/// Notes on a ticket, with mentions: what each engine keeps and answers.
+async fn note_rules(services: &backend::Services) -> Vec<(String, Vec<String>, String)> {
+    use backend::tickets::notes;
+    let ana = person(1, "Ana", backend::users::Role::Agent);
+    let store = &*services.store;
+    let first = notes::add(services, 1, &ana, "  @Cy and @ben@example.com, look. @Ana ")
+        .await
+        .unwrap();
+    assert_eq!(first.text, "@Cy and @ben@example.com, look. @Ana");
+    assert_eq!(first.mentions, ["Ben", "Cy"], "never the author");
+    notes::add(services, 1, &ana, "Nobody mentioned")
+        .await
+        .unwrap();
+    assert!(matches!(
+        notes::add(services, 1, &ana, " \n ").await,
+        Err(backend::Error::Invalid(_))
+    ));
+    assert!(matches!(
+        notes::add(services, 99, &ana, "lost").await,
+        Err(backend::Error::NotFound("ticket"))
+    ));
+    assert!(notes::unseen_mention(store, 2, 1).await.unwrap());
+    assert!(!notes::unseen_mention(store, 1, 1).await.unwrap());
+    assert!(notes::since(store, 1, i64::MAX).await.unwrap().is_empty());
+    notes::all(store, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.text, n.mentions, n.author_public_id))
+        .collect()
+}
+
+#[tokio::test]
+async fn notes_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, PEOPLE_ROWS]).await;
+    let lite = note_rules(&e.on_sqlite).await;
+    assert_eq!(lite.len(), 2);
+    assert_eq!(note_rules(&e.on_postgres).await, lite);
+    let mentions = "select note_id, user_id, ticket_id from note_mentions order by 1, 2";
+    let lite: Vec<(i64, i64, i64)> = sqlx::query_as(mentions).fetch_all(&e.sqlite).await.unwrap();
+    let pg: Vec<(i64, i64, i64)> = sqlx::query_as(mentions)
+        .fetch_all(&e.postgres)
+        .await
+        .unwrap();
+    assert_eq!(lite, [(1, 2, 1), (1, 3, 1)]);
+    assert_eq!(pg, lite);
+}
+
+/// A customer's details, notes and tickets: what each engine keeps and answers.
+async fn customer_rules(services: &backend::Services) -> Vec<String> {
+    use backend::Error;
+    use backend::customers::{self, Edit};
+    let store = &*services.store;
+    let actor = backend::audit::Actor {
+        id: Some(1),
+        label: "ana@example.com".into(),
+        ip: None,
+    };
+    let dana = customers::find(store, "cus_dana").await.unwrap();
+    assert!(matches!(
+        customers::find(store, "cus_twice").await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        customers::find(store, "cus_nobody").await,
+        Err(Error::NotFound("customer"))
+    ));
+    let edit = Edit {
+        name: Some(" Dana Smith ".into()),
+        phone: Some("+33 1 23".into()),
+        company: None,
+    };
+    let edited = customers::update(services, &actor, dana, &edit)
+        .await
+        .unwrap();
+    assert_eq!(edited.name.as_deref(), Some("Dana Smith"));
+    assert!(edited.edited_at.is_some());
+    let clear = Edit {
+        phone: Some(String::new()),
+        ..Edit::default()
+    };
+    let cleared = customers::update(services, &actor, dana, &clear)
+        .await
+        .unwrap();
+    assert_eq!(
+        (cleared.name.as_deref(), cleared.phone),
+        (Some("Dana Smith"), None)
+    );
+    assert!(matches!(
+        customers::update(services, &actor, 99, &clear).await,
+        Err(Error::NotFound("customer"))
+    ));
+    let ana = person(1, "Ana", backend::users::Role::Agent);
+    customers::add_note(services, &ana, dana, "VIP")
+        .await
+        .unwrap();
+    customers::add_note(services, &ana, dana, "Prefers email")
+        .await
+        .unwrap();
+    assert!(matches!(
+        customers::add_note(services, &ana, 99, "lost").await,
+        Err(Error::NotFound("customer"))
+    ));
+    let p = customers::profile(store, dana).await.unwrap();
+    let proxy = store
+        .read()
+        .await
+        .unwrap()
+        .customer_botpress_user_id(dana)
+        .await
+        .unwrap();
+    assert_eq!(
+        proxy.as_deref(),
+        Some("user_proxy"),
+        "the latest text userId"
+    );
+    let mut seen = vec![format!(
+        "{} {:?} {:?} {:?} {:?} {}",
+        p.customer.id,
+        p.customer.name,
+        p.customer.email,
+        p.customer.phone,
+        p.customer.connection,
+        p.botpress_linked
+    )];
+    seen.extend(
+        p.tickets
+            .iter()
+            .map(|t| format!("{} {} {:?}", t.id, t.status, t.agent)),
+    );
+    seen.extend(p.notes.iter().map(|n| format!("{}: {}", n.author, n.text)));
+    seen
+}
+
+#[tokio::test]
+async fn customers_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, PEOPLE_ROWS]).await;
+    let lite = customer_rules(&e.on_sqlite).await;
+    let pg = customer_rules(&e.on_postgres).await;
+    assert_eq!(
+        lite,
+        [
+            "cus_dana Some(\"Dana Smith\") Some(\"dana@example.com\") None \"Support\" false",
+            "conv_1 assigned Some(\"Ben\")",
+            "Ana: Prefers email",
+            "Ana: VIP",
+        ]
+    );
+    assert_eq!(pg, lite);
+    // Personal data: each edit is audited, on either engine.
+    let audited = "select action from audit_log order by id";
+    let lite: Vec<String> = sqlx::query_scalar(audited)
+        .fetch_all(&e.sqlite)
+        .await
+        .unwrap();
+    let pg: Vec<String> = sqlx::query_scalar(audited)
+        .fetch_all(&e.postgres)
+        .await
+        .unwrap();
+    assert_eq!(lite, ["customer.update", "customer.update"]);
     assert_eq!(pg, lite);
 }

@@ -29,8 +29,8 @@ pub async fn get(
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<Profile>, HttpError> {
-    let id = customers::find(&services.db, &id).await?;
-    Ok(Json(customers::profile(&services.db, id).await?))
+    let id = customers::find(&*services.store, &id).await?;
+    Ok(Json(customers::profile(&*services.store, id).await?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -65,7 +65,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CustomerEdit>,
 ) -> Result<Json<Customer>, HttpError> {
-    let id = customers::find(&services.db, &id).await?;
+    let id = customers::find(&*services.store, &id).await?;
     let actor = super::actor(&user, addr);
     let edit = Edit {
         name: body.name,
@@ -101,7 +101,7 @@ pub async fn note(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewCustomerNote>,
 ) -> Result<(StatusCode, Json<CustomerNote>), HttpError> {
-    let id = customers::find(&services.db, &id).await?;
+    let id = customers::find(&*services.store, &id).await?;
     let note = customers::add_note(&services, &user, id, &body.text).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
@@ -124,6 +124,6 @@ pub async fn botpress(
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<BotpressUser>, HttpError> {
-    let id = customers::find(&services.db, &id).await?;
+    let id = customers::find(&*services.store, &id).await?;
     Ok(Json(customers::botpress_user(&services, id).await?))
 }

@@ -253,7 +253,7 @@ pub async fn get(
             at: m.at,
         })
         .collect();
-    let notes = backend::tickets::notes::all(&services.db, ticket_id)
+    let notes = backend::tickets::notes::all(&*services.store, ticket_id)
         .await?
         .into_iter()
         .map(Note::from)

@@ -1,0 +1,93 @@
+use store::notes::{NoteRow, Notes, Person};
+
+use crate::PgTx;
+
+#[async_trait::async_trait]
+impl Notes for PgTx {
+    async fn note_people(&mut self, except: i64) -> store::Result<Vec<Person>> {
+        sqlx::query_as!(
+            Person,
+            "select id, name, email from users where active and id != $1 order by id",
+            except
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+    }
+
+    async fn note_insert(
+        &mut self,
+        ticket: i64,
+        author: i64,
+        text: &str,
+        now: i64,
+    ) -> store::Result<i64> {
+        sqlx::query_scalar!(
+            "insert into notes (ticket_id, author_id, text, created_at) values ($1, $2, $3, $4)
+             returning id",
+            ticket,
+            author,
+            text,
+            now
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn note_mention_insert(
+        &mut self,
+        note: i64,
+        user: i64,
+        ticket: i64,
+    ) -> store::Result<()> {
+        sqlx::query!(
+            "insert into note_mentions (note_id, user_id, ticket_id) values ($1, $2, $3)",
+            note,
+            user,
+            ticket
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn notes_since(&mut self, ticket: i64, since: i64) -> store::Result<Vec<NoteRow>> {
+        let rows = sqlx::query!(
+            r#"select n.id, n.author_id, u.name as author_name, u.public_id, n.text,
+                      n.created_at,
+                      array(select mu.name from note_mentions m join users mu on mu.id = m.user_id
+                            where m.note_id = n.id order by lower(mu.name), mu.id)
+                        as "mentions!"
+               from notes n join users u on u.id = n.author_id
+               where n.ticket_id = $1 and n.created_at >= $2
+               order by n.id"#,
+            ticket,
+            since
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| NoteRow {
+                id: r.id,
+                author_id: r.author_id,
+                author_name: r.author_name,
+                author_public_id: r.public_id,
+                text: r.text,
+                created_at: r.created_at,
+                mentions: r.mentions,
+            })
+            .collect())
+    }
+
+    async fn note_unseen_mention(&mut self, user: i64, ticket: i64) -> store::Result<bool> {
+        sqlx::query_scalar!(
+            r#"select exists(select 1 from note_mentions
+                             where user_id = $1 and ticket_id = $2 and seen_at is null)
+                 as "unseen!""#,
+            user,
+            ticket
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+}
