@@ -167,7 +167,6 @@ impl Services {
             tokio::spawn(botpress::sync::run(self.clone(), cancel.clone())),
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(routing::auto::run(self.clone(), cancel.clone())),
-            tokio::spawn(close_stale_availability(self.db.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
             tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
             tokio::spawn(search::run(self.db.clone(), cancel.clone())),
@@ -184,10 +183,10 @@ impl Services {
     }
 }
 
-/// At start-up: availability a stopped process left open ends at the agent's last
-/// request (see `reports::availability`).
-async fn close_stale_availability(db: sqlx::SqlitePool) {
-    match reports::availability::close_stale(&db).await {
+/// At start-up, before serving: availability a stopped process left open ends at the
+/// agent's last request (see `reports::availability`).
+pub async fn close_stale_availability(db: &sqlx::SqlitePool) {
+    match reports::availability::close_stale(db).await {
         Ok(0) => {}
         Ok(closed) => tracing::info!(closed, "closed availability left open by the last run"),
         Err(e) => tracing::warn!(error = ?e, "cannot close stale availability"),

@@ -108,6 +108,17 @@ pub struct Weekly {
 /// The weekdays, Monday first, as `Weekly` names them.
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
 
+/// The weekdays, Monday first, as people read them (pages, CSV headers).
+pub const WEEKDAY_NAMES: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
+
 impl Weekly {
     /// A day's spans, Monday = 0.
     pub fn day(&self, index: usize) -> &[Span] {

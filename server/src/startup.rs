@@ -36,6 +36,9 @@ impl Application {
         let db = backend::db::connect(&config.database_url)
             .await
             .with_context(|| format!("cannot open the database {}", config.database_url))?;
+        // Before anyone connects: an agent's first socket must open an interval of
+        // its own, not find the last run's still open and have it closed under it.
+        backend::close_stale_availability(&db).await;
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;

@@ -534,16 +534,7 @@ pub fn hours_csv(by_hour: &[Vec<i64>]) -> String {
     let mut head = vec!["weekday".to_owned()];
     head.extend((0..24).map(|h| format!("{h:02}")));
     let mut out = crate::tickets::export::csv_line(&head);
-    let days = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
-    for (day, hours) in days.iter().zip(by_hour) {
+    for (day, hours) in protocol::routing::WEEKDAY_NAMES.iter().zip(by_hour) {
         let mut row = vec![(*day).to_owned()];
         row.extend(hours.iter().map(i64::to_string));
         out.push_str(&crate::tickets::export::csv_line(&row));

@@ -331,16 +331,6 @@ fn Capacities(data: RoutingData, set: ServerAction<SetCapacity>) -> impl IntoVie
     }
 }
 
-const DAY_NAMES: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-
 #[component]
 fn HoursForms(data: RoutingData, set: ServerAction<SetHours>) -> impl IntoView {
     view! {
@@ -402,7 +392,7 @@ fn HoursForm(c: ConnectionRouting, set: ServerAction<SetHours>) -> impl IntoView
                         prop:value=move || time_zone.get() on:input=move |e| time_zone.set(event_target_value(&e)) />
                 </label>
                 <div class="hours-days">
-                    {days.into_iter().zip(DAY_NAMES).map(|(day, name)| view! {
+                    {days.into_iter().zip(protocol::routing::WEEKDAY_NAMES).map(|(day, name)| view! {
                         <label>
                             {name}
                             <input type="text" placeholder="closed, or 09:00-17:00" prop:value=move || day.get()
