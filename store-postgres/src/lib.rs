@@ -11,7 +11,9 @@ mod audit;
 mod canned;
 mod customers;
 mod labels;
+mod links;
 mod notes;
+mod teams;
 mod tickets;
 
 use std::str::FromStr;

@@ -7,7 +7,9 @@ mod audit;
 mod canned;
 mod customers;
 mod labels;
+mod links;
 mod notes;
+mod teams;
 mod tickets;
 
 use sqlx::{Sqlite, SqlitePool, Transaction};

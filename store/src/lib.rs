@@ -15,7 +15,9 @@ pub mod audit;
 pub mod canned;
 pub mod customers;
 pub mod labels;
+pub mod links;
 pub mod notes;
+pub mod teams;
 pub mod tickets;
 
 pub use sqlx::Error;
@@ -29,7 +31,9 @@ pub trait Tx:
     + canned::Canned
     + customers::Customers
     + labels::Labels
+    + links::Links
     + notes::Notes
+    + teams::Teams
     + tickets::Tickets
     + Send
 {
@@ -41,7 +45,9 @@ impl<T> Tx for T where
         + canned::Canned
         + customers::Customers
         + labels::Labels
+        + links::Links
         + notes::Notes
+        + teams::Teams
         + tickets::Tickets
         + Send
 {

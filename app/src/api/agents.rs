@@ -81,7 +81,7 @@ pub async fn create_agent(
     let invite = password.is_none();
     let user = accounts::create_user(&services.db, &email, &name, role, password).await?;
     let link = if invite {
-        let token = links::issue(&services.db, user.id).await?;
+        let token = links::issue(&*services.store, user.id).await?;
         Some(services.link(&links::path(&token)))
     } else {
         None
@@ -150,7 +150,7 @@ pub async fn agent_reset_link(id: i64) -> Result<String, AppError> {
     use backend::accounts::links;
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let token = links::issue(&services.db, id).await?;
+    let token = links::issue(&*services.store, id).await?;
     super::ssr::audit(&actor, "user.reset_link", serde_json::json!({"user": id})).await?;
     Ok(services.link(&links::path(&token)))
 }

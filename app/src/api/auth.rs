@@ -202,7 +202,7 @@ pub struct LinkInfo {
 pub async fn describe_link(token: String) -> Result<LinkInfo, AppError> {
     use backend::accounts::links::{self, Purpose};
     let services = super::ssr::services()?;
-    let info = links::peek(&services.db, &token).await?;
+    let info = links::peek(&*services.store, &token).await?;
     Ok(LinkInfo {
         purpose: match info.purpose {
             Purpose::Invite => "invite",
@@ -220,7 +220,7 @@ pub async fn use_link(token: String, password: String) -> Result<CurrentUser, Ap
     use backend::accounts::links;
     use backend::audit::{self, Actor};
     let services = super::ssr::services()?;
-    let email = links::complete(&services.db, &token, password.clone()).await?;
+    let email = links::complete(&*services.store, &token, password.clone()).await?;
     let actor = Actor {
         id: None,
         label: email.clone(),

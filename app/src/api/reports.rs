@@ -185,7 +185,7 @@ pub async fn report_choices() -> Result<ReportOptions, AppError> {
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect(),
-        teams: backend::routing::teams::list(&services.db)
+        teams: backend::routing::teams::list(&*services.store)
             .await?
             .into_iter()
             .map(|t| (t.id, t.name))

@@ -62,7 +62,7 @@ pub struct RoutingData {
 pub async fn routing() -> Result<RoutingData, AppError> {
     super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let teams = backend::routing::teams::list(&services.db)
+    let teams = backend::routing::teams::list(&*services.store)
         .await?
         .into_iter()
         .map(|t| TeamView {

@@ -6,33 +6,18 @@
 //! the wrong place can be cancelled by sending another.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use store::Store;
+pub use store::links::Purpose;
 
 use crate::clock::now_ms;
-use crate::{Error, Result, db, ids};
+use crate::{Error, Result, ids};
 
-/// Why a link was issued; invitations live longer than resets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Purpose {
-    Invite,
-    Reset,
-}
-
-impl Purpose {
-    fn as_str(self) -> &'static str {
-        match self {
-            Purpose::Invite => "invite",
-            Purpose::Reset => "reset",
-        }
-    }
-
-    fn valid_for_ms(self) -> i64 {
-        const HOUR: i64 = 60 * 60 * 1000;
-        match self {
-            Purpose::Invite => 7 * 24 * HOUR,
-            Purpose::Reset => 24 * HOUR,
-        }
+/// How long a link works: invitations longer than resets.
+fn valid_for_ms(purpose: Purpose) -> i64 {
+    const HOUR: i64 = 60 * 60 * 1000;
+    match purpose {
+        Purpose::Invite => 7 * 24 * HOUR,
+        Purpose::Reset => 24 * HOUR,
     }
 }
 
@@ -44,50 +29,28 @@ pub fn path(token: &str) -> String {
 /// Issues a link for `user`, voiding the account's earlier unused invite and reset
 /// links. An account that never had a password gets an invitation, any other a
 /// reset. Returns the token.
-pub async fn issue(pool: &SqlitePool, user: i64) -> Result<String> {
+pub async fn issue(store: &dyn Store, user: i64) -> Result<String> {
     let token = ids::new_token()?;
     let digest = ids::token_digest(&token);
     let now = now_ms();
-    let mut tx = db::begin_write(pool).await?;
-    let row = sqlx::query!(
-        r#"select active as "active: bool", (password_hash is not null) as "has_password!: bool"
-           from users where id = ?"#,
-        user
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("user"))?;
-    if !row.active {
+    let mut tx = store.write().await?;
+    let (active, has_password) = tx
+        .link_account(user)
+        .await?
+        .ok_or(Error::NotFound("user"))?;
+    if !active {
         return Err(Error::Conflict(
             "the account is deactivated; reactivate it first".into(),
         ));
     }
-    let purpose = if row.has_password {
+    let purpose = if has_password {
         Purpose::Reset
     } else {
         Purpose::Invite
     };
-    let expires = now + purpose.valid_for_ms();
-    let kind = purpose.as_str();
-    sqlx::query!(
-        "update one_time_links set used_at = ?
-         where user_id = ? and purpose in ('invite', 'reset') and used_at is null",
-        now,
-        user
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "insert into one_time_links (purpose, user_id, token_sha256, created_at, expires_at)
-         values (?, ?, ?, ?, ?)",
-        kind,
-        user,
-        digest,
-        now,
-        expires
-    )
-    .execute(&mut *tx)
-    .await?;
+    tx.links_void(user, now).await?;
+    tx.link_insert(purpose, user, &digest, now, now + valid_for_ms(purpose))
+        .await?;
     tx.commit().await?;
     Ok(token)
 }
@@ -103,68 +66,37 @@ pub struct LinkInfo {
 const NOT_VALID: &str = "this link is not valid any more (used, replaced by a newer one, or expired); ask an admin for a new one";
 
 /// What a live link is for; an error for a used, voided or expired one.
-pub async fn peek(pool: &SqlitePool, token: &str) -> Result<LinkInfo> {
-    let digest = ids::token_digest(token);
-    let now = now_ms();
-    let row = sqlx::query!(
-        r#"select l.purpose, u.name, u.email
-           from one_time_links l join users u on u.id = l.user_id
-           where l.token_sha256 = ? and l.purpose in ('invite', 'reset')
-             and l.used_at is null and l.expires_at > ? and u.active = 1"#,
-        digest,
-        now
-    )
-    .fetch_optional(pool)
-    .await?
-    .ok_or_else(|| Error::invalid(NOT_VALID))?;
+pub async fn peek(store: &dyn Store, token: &str) -> Result<LinkInfo> {
+    let link = store
+        .read()
+        .await?
+        .link_live(&ids::token_digest(token), now_ms())
+        .await?
+        .ok_or_else(|| Error::invalid(NOT_VALID))?;
     Ok(LinkInfo {
-        purpose: if row.purpose == "invite" {
-            Purpose::Invite
-        } else {
-            Purpose::Reset
-        },
-        name: row.name,
-        email: row.email,
+        purpose: link.purpose,
+        name: link.name,
+        email: link.email,
     })
 }
 
 /// Sets the password through a live link and spends it. Every earlier session and
 /// token of the account ends (the epoch moves on). Returns the account's email, for
 /// signing in.
-pub async fn complete(pool: &SqlitePool, token: &str, password: String) -> Result<String> {
+pub async fn complete(store: &dyn Store, token: &str, password: String) -> Result<String> {
     // The link first: a made-up token must not cost a hash (see `password`). Then
     // the password is checked and hashed before the link is spent, so a too-short
     // one costs nothing but a retry; the transaction below checks the link again.
-    peek(pool, token).await?;
+    peek(store, token).await?;
     let hash = super::password::hash(password).await?;
-    let digest = ids::token_digest(token);
     let now = now_ms();
-    let mut tx = db::begin_write(pool).await?;
-    let row = sqlx::query!(
-        r#"select l.id as "id!", u.id as "user!", u.email
-           from one_time_links l join users u on u.id = l.user_id
-           where l.token_sha256 = ? and l.purpose in ('invite', 'reset')
-             and l.used_at is null and l.expires_at > ? and u.active = 1"#,
-        digest,
-        now
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or_else(|| Error::invalid(NOT_VALID))?;
-    sqlx::query!(
-        "update one_time_links set used_at = ? where id = ?",
-        now,
-        row.id
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "update users set password_hash = ?, auth_epoch = auth_epoch + 1 where id = ?",
-        hash,
-        row.user
-    )
-    .execute(&mut *tx)
-    .await?;
+    let mut tx = store.write().await?;
+    let link = tx
+        .link_live(&ids::token_digest(token), now)
+        .await?
+        .ok_or_else(|| Error::invalid(NOT_VALID))?;
+    tx.link_spend(link.id, now).await?;
+    tx.link_set_password(link.user_id, &hash).await?;
     tx.commit().await?;
-    Ok(row.email)
+    Ok(link.email)
 }

@@ -3,17 +3,17 @@
 //! only to their members (and to admins), and automatic assignment picks only
 //! from them (`routing::auto`). Every change is audited.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
-use sqlx::{SqliteConnection, SqlitePool};
+use store::{Store, Tx};
 
-use crate::audit::{Actor, audit_in};
+use crate::audit::{self, Actor};
 use crate::clock::now_ms;
 use crate::effects::{Effects, Worker};
 use crate::error::ResultExt;
 use crate::users::{Role, User};
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Team {
@@ -57,30 +57,24 @@ fn admin(by: &User) -> Result<()> {
 }
 
 /// Every team, by name, with its agents and connections.
-pub async fn list(db: &SqlitePool) -> Result<Vec<Team>> {
-    let mut teams: BTreeMap<i64, Team> =
-        sqlx::query!(r#"select id as "id!", name from teams order by name collate nocase"#)
-            .fetch_all(db)
-            .await?
-            .into_iter()
-            .map(|t| {
-                let team = Team {
-                    id: t.id,
-                    name: t.name,
-                    agents: Vec::new(),
-                    connections: Vec::new(),
-                };
-                (t.id, team)
-            })
-            .collect();
-    let members = sqlx::query!(
-        r#"select tm.team_id, u.id as "id!", u.public_id, u.name
-           from team_members tm join users u on u.id = tm.user_id
-           order by u.name collate nocase"#
-    )
-    .fetch_all(db)
-    .await?;
-    for m in members {
+pub async fn list(store: &dyn Store) -> Result<Vec<Team>> {
+    let mut tx = store.read().await?;
+    // The engine's order: by name in any letter case.
+    let mut order = Vec::new();
+    let mut teams: BTreeMap<i64, Team> = BTreeMap::new();
+    for (id, name) in tx.teams_all().await? {
+        order.push(id);
+        teams.insert(
+            id,
+            Team {
+                id,
+                name,
+                agents: Vec::new(),
+                connections: Vec::new(),
+            },
+        );
+    }
+    for m in tx.team_members_all().await? {
         if let Some(team) = teams.get_mut(&m.team_id) {
             team.agents.push(Member {
                 id: m.id,
@@ -89,14 +83,7 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<Team>> {
             });
         }
     }
-    let served = sqlx::query!(
-        r#"select tc.team_id, c.id as "id!", c.name
-           from team_connections tc join connections c on c.id = tc.connection_id
-           order by c.name collate nocase"#
-    )
-    .fetch_all(db)
-    .await?;
-    for s in served {
+    for s in tx.team_connections_all().await? {
         if let Some(team) = teams.get_mut(&s.team_id) {
             team.connections.push(Served {
                 id: s.id,
@@ -104,13 +91,11 @@ pub async fn list(db: &SqlitePool) -> Result<Vec<Team>> {
             });
         }
     }
-    let mut teams: Vec<Team> = teams.into_values().collect();
-    teams.sort_by_key(|t| t.name.to_lowercase());
-    Ok(teams)
+    Ok(order.iter().filter_map(|id| teams.remove(id)).collect())
 }
 
-pub async fn get(db: &SqlitePool, id: i64) -> Result<Team> {
-    list(db)
+pub async fn get(store: &dyn Store, id: i64) -> Result<Team> {
+    list(store)
         .await?
         .into_iter()
         .find(|t| t.id == id)
@@ -121,22 +106,18 @@ pub async fn create(services: &Services, by: &User, actor: &Actor, edit: Edit) -
     admin(by)?;
     let name = protocol::routing::check_team_name(&edit.name).map_err(Error::Invalid)?;
     let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    let id = sqlx::query_scalar!(
-        r#"insert into teams (name, created_at) values (?, ?) returning id as "id!""#,
-        name,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await
-    .on_unique(|| format!("a team named {name:?} already exists"))?;
-    set_members_in(&mut tx, id, &edit).await?;
+    let mut tx = services.store.write().await?;
+    let id = tx
+        .team_insert(&name, now)
+        .await
+        .on_unique(|| format!("a team named {name:?} already exists"))?;
+    set_members(&mut *tx, id, &edit).await?;
     let detail = serde_json::json!({
         "team": id, "name": name, "agents": edit.agents, "connections": edit.connections
     });
-    audit_in(&mut tx, actor, "team.create", detail).await?;
-    services.commit(tx, changed()).await?;
-    get(&services.db, id).await
+    audit::record(&mut *tx, actor, "team.create", detail).await?;
+    services.commit_session(tx, changed()).await?;
+    get(&*services.store, id).await
 }
 
 pub async fn update(
@@ -148,36 +129,33 @@ pub async fn update(
 ) -> Result<Team> {
     admin(by)?;
     let name = protocol::routing::check_team_name(&edit.name).map_err(Error::Invalid)?;
-    let mut tx = db::begin_write(&services.db).await?;
-    let found = sqlx::query!("update teams set name = ? where id = ?", name, id)
-        .execute(&mut *tx)
+    let mut tx = services.store.write().await?;
+    let found = tx
+        .team_rename(id, &name)
         .await
-        .on_unique(|| format!("a team named {name:?} already exists"))?
-        .rows_affected();
-    if found == 0 {
+        .on_unique(|| format!("a team named {name:?} already exists"))?;
+    if !found {
         return Err(Error::NotFound("team"));
     }
-    set_members_in(&mut tx, id, &edit).await?;
+    set_members(&mut *tx, id, &edit).await?;
     let detail = serde_json::json!({
         "team": id, "name": name, "agents": edit.agents, "connections": edit.connections
     });
-    audit_in(&mut tx, actor, "team.update", detail).await?;
-    services.commit(tx, changed()).await?;
-    get(&services.db, id).await
+    audit::record(&mut *tx, actor, "team.update", detail).await?;
+    services.commit_session(tx, changed()).await?;
+    get(&*services.store, id).await
 }
 
 /// Deletes a team. Its connections are served by their other teams, or by everyone
 /// if it was their only one.
 pub async fn delete(services: &Services, by: &User, actor: &Actor, id: i64) -> Result<()> {
     admin(by)?;
-    let old = get(&services.db, id).await?;
-    let mut tx = db::begin_write(&services.db).await?;
-    sqlx::query!("delete from teams where id = ?", id)
-        .execute(&mut *tx)
-        .await?;
+    let old = get(&*services.store, id).await?;
+    let mut tx = services.store.write().await?;
+    tx.team_delete(id).await?;
     let detail = serde_json::json!({"team": id, "name": old.name});
-    audit_in(&mut tx, actor, "team.delete", detail).await?;
-    services.commit(tx, changed()).await
+    audit::record(&mut *tx, actor, "team.delete", detail).await?;
+    services.commit_session(tx, changed()).await
 }
 
 /// Who serves what changed: tickets may now have someone to go to.
@@ -189,44 +167,20 @@ fn changed() -> Effects {
 
 /// Replaces a team's agents and connections, refusing ids that name nothing (so a
 /// typo is a clear 400, not a silently smaller team).
-async fn set_members_in(conn: &mut SqliteConnection, team: i64, edit: &Edit) -> Result<()> {
-    sqlx::query!("delete from team_members where team_id = ?", team)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query!("delete from team_connections where team_id = ?", team)
-        .execute(&mut *conn)
-        .await?;
-    for &agent in &edit.agents {
-        let known = sqlx::query_scalar!("select 1 from users where id = ?", agent)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if known.is_none() {
+async fn set_members(tx: &mut dyn Tx, team: i64, edit: &Edit) -> Result<()> {
+    tx.team_clear(team).await?;
+    // Once each: a second add of the same id would read as unknown.
+    for agent in edit.agents.iter().collect::<BTreeSet<_>>() {
+        if !tx.team_member_add(team, *agent).await? {
             return Err(Error::invalid(format!("no agent has the id {agent}")));
         }
-        sqlx::query!(
-            "insert or ignore into team_members (team_id, user_id) values (?, ?)",
-            team,
-            agent
-        )
-        .execute(&mut *conn)
-        .await?;
     }
-    for &connection in &edit.connections {
-        let known = sqlx::query_scalar!("select 1 from connections where id = ?", connection)
-            .fetch_optional(&mut *conn)
-            .await?;
-        if known.is_none() {
+    for connection in edit.connections.iter().collect::<BTreeSet<_>>() {
+        if !tx.team_connection_add(team, *connection).await? {
             return Err(Error::invalid(format!(
                 "no connection has the id {connection}"
             )));
         }
-        sqlx::query!(
-            "insert or ignore into team_connections (team_id, connection_id) values (?, ?)",
-            team,
-            connection
-        )
-        .execute(&mut *conn)
-        .await?;
     }
     Ok(())
 }

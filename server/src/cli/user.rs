@@ -46,6 +46,7 @@ pub enum UserCommand {
 
 pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     let db = open(config).await?;
+    let store = store_sqlite::SqliteStore::new(db.clone());
     let public_url = config.public_url(config.addr);
     match command {
         UserCommand::Create {
@@ -71,7 +72,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             .await?;
             println!("{}", user.id);
             if invite {
-                let token = links::issue(&db, user.id).await?;
+                let token = links::issue(&store, user.id).await?;
                 eprintln!(
                     "Send this invitation link to {} (valid 7 days, once):",
                     user.email
@@ -110,7 +111,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
         }
         UserCommand::ResetPassword { email } => {
             let user = accounts::find_by_email(&db, &email).await?;
-            let token = links::issue(&db, user.id).await?;
+            let token = links::issue(&store, user.id).await?;
             audit::audit(
                 &db,
                 &Actor::cli(),

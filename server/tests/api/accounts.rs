@@ -251,10 +251,10 @@ async fn a_password_change_voids_every_token_and_revocation_is_per_token() {
 async fn reactivating_an_account_voids_links_issued_before() {
     let app = spawn_app().await;
     let ana = app.agent("ana@example.com", "Ana").await;
-    let link = backend::accounts::links::issue(&app.db, ana.id)
+    let link = backend::accounts::links::issue(&*app.services.store, ana.id)
         .await
         .unwrap();
-    assert!(backend::accounts::links::peek(&app.db, &link).await.is_ok());
+    assert!(backend::accounts::links::peek(&*app.services.store, &link).await.is_ok());
     backend::accounts::deactivate(&app.services, ana.id)
         .await
         .unwrap();
@@ -262,16 +262,16 @@ async fn reactivating_an_account_voids_links_issued_before() {
         .await
         .unwrap();
     assert!(
-        backend::accounts::links::peek(&app.db, &link)
+        backend::accounts::links::peek(&*app.services.store, &link)
             .await
             .is_err(),
         "a link from before the deactivation no longer works"
     );
-    let fresh = backend::accounts::links::issue(&app.db, ana.id)
+    let fresh = backend::accounts::links::issue(&*app.services.store, ana.id)
         .await
         .unwrap();
     assert!(
-        backend::accounts::links::peek(&app.db, &fresh)
+        backend::accounts::links::peek(&*app.services.store, &fresh)
             .await
             .is_ok()
     );

@@ -614,6 +614,25 @@ async fn engines(rows: &[&str]) -> Engines {
         sqlx::raw_sql(r).execute(&sqlite).await.unwrap();
         sqlx::raw_sql(r).execute(&postgres).await.unwrap();
     }
+    // The rows name their ids; PostgreSQL's identities must then start past them, as
+    // SQLite's rowids do.
+    sqlx::raw_sql(
+        "do $$
+         declare t text;
+         begin
+           for t in select table_name from information_schema.columns
+                    where table_schema = current_schema() and column_name = 'id'
+                      and is_identity = 'YES'
+           loop
+             execute format(
+               'select setval(pg_get_serial_sequence(%L, ''id''), coalesce(max(id), 1),
+                              max(id) is not null) from %I', t, t);
+           end loop;
+         end $$",
+    )
+    .execute(&postgres)
+    .await
+    .unwrap();
     let settings = backend::Settings::default();
     let on_sqlite = backend::Services::new(sqlite.clone(), settings.clone()).unwrap();
     let mut on_postgres = backend::Services::new(sqlite.clone(), settings).unwrap();
@@ -863,5 +882,201 @@ async fn customers_follow_the_same_rules_on_both_engines() {
         .await
         .unwrap();
     assert_eq!(lite, ["customer.update", "customer.update"]);
+    assert_eq!(pg, lite);
+}
+
+/// Teams: names unique in any case, memberships replaced whole, unknown ids refused
+/// with nothing written.
+async fn team_rules(services: &backend::Services) -> Vec<String> {
+    use backend::Error;
+    use backend::routing::teams::{self, Edit};
+    let admin = person(3, "Cy", backend::users::Role::Admin);
+    let agent = person(1, "Ana", backend::users::Role::Agent);
+    let actor = backend::audit::Actor {
+        id: Some(3),
+        label: "cy@example.com".into(),
+        ip: None,
+    };
+    let store = &*services.store;
+    let edit = |name: &str, agents: &[i64], connections: &[i64]| Edit {
+        name: name.into(),
+        agents: agents.to_vec(),
+        connections: connections.to_vec(),
+    };
+    assert!(matches!(
+        teams::create(services, &agent, &actor, edit("Mine", &[], &[])).await,
+        Err(Error::NotAllowed(_))
+    ));
+    let support = teams::create(services, &admin, &actor, edit("Support", &[2, 1, 2], &[1]))
+        .await
+        .unwrap();
+    assert_eq!(
+        support
+            .agents
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        ["Ana", "Ben"],
+        "by name, once each"
+    );
+    assert!(matches!(
+        teams::create(services, &admin, &actor, edit("SALES TEAM", &[], &[])).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        teams::create(services, &admin, &actor, edit("Ghosts", &[99], &[])).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        teams::update(
+            services,
+            &admin,
+            &actor,
+            support.id,
+            edit("Support", &[1], &[42])
+        )
+        .await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        teams::update(services, &admin, &actor, 99, edit("Nobody", &[], &[])).await,
+        Err(Error::NotFound("team"))
+    ));
+    teams::update(
+        services,
+        &admin,
+        &actor,
+        support.id,
+        edit("aSupport", &[1], &[1, 2]),
+    )
+    .await
+    .unwrap();
+    let before_delete: Vec<String> = teams::list(store)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| {
+            let agents: Vec<String> = t.agents.into_iter().map(|a| a.public_id).collect();
+            let bots: Vec<String> = t.connections.into_iter().map(|c| c.name).collect();
+            format!("{}: {agents:?} {bots:?}", t.name)
+        })
+        .collect();
+    let sales = teams::list(store).await.unwrap()[1].id;
+    teams::delete(services, &admin, &actor, sales)
+        .await
+        .unwrap();
+    assert!(matches!(
+        teams::get(store, sales).await,
+        Err(Error::NotFound("team"))
+    ));
+    before_delete
+}
+
+#[tokio::test]
+async fn teams_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS]).await;
+    let lite = team_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "aSupport: [\"usr_a\"] [\"Sales\", \"Support\"]",
+            "Sales team: [\"usr_b\"] [\"Sales\"]",
+        ]
+    );
+    assert_eq!(team_rules(&e.on_postgres).await, lite);
+    // What stays: the renamed team, and who sees which bot through it.
+    let visible = "select connection_id, user_id from visible_connections order by 1, 2";
+    let lite: Vec<(i64, i64)> = sqlx::query_as(visible).fetch_all(&e.sqlite).await.unwrap();
+    let pg: Vec<(i64, i64)> = sqlx::query_as(visible)
+        .fetch_all(&e.postgres)
+        .await
+        .unwrap();
+    assert_eq!(lite, [(1, 1), (1, 3), (2, 1), (2, 3)]);
+    assert_eq!(pg, lite);
+    let audited = "select action from audit_log order by id";
+    let lite: Vec<String> = sqlx::query_scalar(audited)
+        .fetch_all(&e.sqlite)
+        .await
+        .unwrap();
+    let pg: Vec<String> = sqlx::query_scalar(audited)
+        .fetch_all(&e.postgres)
+        .await
+        .unwrap();
+    assert_eq!(lite, ["team.create", "team.update", "team.delete"]);
+    assert_eq!(pg, lite);
+}
+
+/// Ben has a password already; Dee is deactivated.
+const LINK_ROWS: &str = "
+update users set password_hash = 'not a real hash' where id = 2;
+insert into users (id, public_id, email, name, role, active, created_at)
+    values (4, 'usr_d', 'dee@example.com', 'Dee', 'agent', false, 0);
+";
+
+/// Invitation and reset links: one live link per account, spent once.
+async fn link_rules(services: &backend::Services) -> Vec<String> {
+    use backend::Error;
+    use backend::accounts::links::{self, Purpose};
+    let store = &*services.store;
+    let first = links::issue(store, 1).await.unwrap();
+    let invite = links::issue(store, 1).await.unwrap();
+    assert!(
+        matches!(links::peek(store, &first).await, Err(Error::Invalid(_))),
+        "a newer link voids the older"
+    );
+    let info = links::peek(store, &invite).await.unwrap();
+    assert_eq!(info.purpose, Purpose::Invite);
+    let reset = links::issue(store, 2).await.unwrap();
+    assert_eq!(
+        links::peek(store, &reset).await.unwrap().purpose,
+        Purpose::Reset
+    );
+    assert!(matches!(
+        links::issue(store, 4).await,
+        Err(Error::Conflict(_))
+    ));
+    assert!(matches!(
+        links::issue(store, 99).await,
+        Err(Error::NotFound("user"))
+    ));
+    let email = links::complete(store, &invite, "a long enough passphrase".into())
+        .await
+        .unwrap();
+    assert!(matches!(
+        links::complete(store, &invite, "a long enough passphrase".into()).await,
+        Err(Error::Invalid(_))
+    ));
+    assert!(matches!(
+        links::peek(store, "made-up").await,
+        Err(Error::Invalid(_))
+    ));
+    vec![email, info.name, info.email]
+}
+
+#[tokio::test]
+async fn links_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, LINK_ROWS]).await;
+    let lite = link_rules(&e.on_sqlite).await;
+    assert_eq!(lite, ["ana@example.com", "Ana", "ana@example.com"]);
+    assert_eq!(link_rules(&e.on_postgres).await, lite);
+    // Ana's password is set and her earlier sessions end; the spent and voided links
+    // stay, spent.
+    let state = "select id, password_hash is not null, auth_epoch from users order by id";
+    let lite: Vec<(i64, bool, i64)> = sqlx::query_as(state).fetch_all(&e.sqlite).await.unwrap();
+    let pg: Vec<(i64, bool, i64)> = sqlx::query_as(state).fetch_all(&e.postgres).await.unwrap();
+    assert_eq!(lite[0], (1, true, 1));
+    assert_eq!(pg, lite);
+    let spent = "select purpose, used_at is not null from one_time_links order by id";
+    let lite: Vec<(String, bool)> = sqlx::query_as(spent).fetch_all(&e.sqlite).await.unwrap();
+    let pg: Vec<(String, bool)> = sqlx::query_as(spent).fetch_all(&e.postgres).await.unwrap();
+    let row = |p: &str, used| (p.to_owned(), used);
+    assert_eq!(
+        lite,
+        [
+            row("invite", true),
+            row("invite", true),
+            row("reset", false)
+        ]
+    );
     assert_eq!(pg, lite);
 }

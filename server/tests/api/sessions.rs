@@ -255,7 +255,7 @@ async fn bad_links_and_setup_tokens_cost_no_password_hash() {
     let app = spawn_app().await;
     let admin = account(&app, "admin@example.com", Role::Admin).await;
     // A real link exists; the requests below guess at it.
-    backend::accounts::links::issue(&app.db, admin.id)
+    backend::accounts::links::issue(&*app.services.store, admin.id)
         .await
         .unwrap();
     let setup = backend::accounts::setup::issue(&app.db).await.unwrap();

@@ -82,7 +82,7 @@ pub async fn list(
     ApiAdmin(_): ApiAdmin,
     State(services): State<backend::Services>,
 ) -> Result<Json<Vec<Team>>, HttpError> {
-    let all = teams::list(&services.db).await?;
+    let all = teams::list(&*services.store).await?;
     Ok(Json(all.into_iter().map(Team::from).collect()))
 }
 
@@ -139,7 +139,7 @@ pub async fn update(
     ApiJson(body): ApiJson<TeamBody>,
 ) -> Result<Json<Team>, HttpError> {
     let id = number(&id)?;
-    let old = teams::get(&services.db, id).await?;
+    let old = teams::get(&*services.store, id).await?;
     let edit = teams::Edit {
         name: body.name.unwrap_or(old.name),
         agents: match body.agent_ids {

@@ -1,0 +1,99 @@
+use store::links::{Links, LiveLink, Purpose};
+
+use crate::SqliteTx;
+
+#[async_trait::async_trait]
+impl Links for SqliteTx {
+    async fn link_account(&mut self, user: i64) -> store::Result<Option<(bool, bool)>> {
+        let row = sqlx::query!(
+            r#"select active as "active: bool",
+                      (password_hash is not null) as "has_password!: bool"
+               from users where id = ?"#,
+            user
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|r| (r.active, r.has_password)))
+    }
+
+    async fn links_void(&mut self, user: i64, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update one_time_links set used_at = ?
+             where user_id = ? and purpose in ('invite', 'reset') and used_at is null",
+            now,
+            user
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn link_insert(
+        &mut self,
+        purpose: Purpose,
+        user: i64,
+        token_sha256: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> store::Result<()> {
+        let purpose = purpose.as_str();
+        sqlx::query!(
+            "insert into one_time_links (purpose, user_id, token_sha256, created_at, expires_at)
+             values (?, ?, ?, ?, ?)",
+            purpose,
+            user,
+            token_sha256,
+            now,
+            expires_at
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn link_live(&mut self, token_sha256: &str, now: i64) -> store::Result<Option<LiveLink>> {
+        let row = sqlx::query!(
+            r#"select l.id as "id!", u.id as "user_id!", l.purpose, u.name, u.email
+               from one_time_links l join users u on u.id = l.user_id
+               where l.token_sha256 = ? and l.purpose in ('invite', 'reset')
+                 and l.used_at is null and l.expires_at > ? and u.active = 1"#,
+            token_sha256,
+            now
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|r| LiveLink {
+            id: r.id,
+            user_id: r.user_id,
+            purpose: if r.purpose == "invite" {
+                Purpose::Invite
+            } else {
+                Purpose::Reset
+            },
+            name: r.name,
+            email: r.email,
+        }))
+    }
+
+    async fn link_spend(&mut self, id: i64, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update one_time_links set used_at = ? where id = ?",
+            now,
+            id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn link_set_password(&mut self, user: i64, hash: &str) -> store::Result<()> {
+        sqlx::query!(
+            "update users set password_hash = ?, auth_epoch = auth_epoch + 1 where id = ?",
+            hash,
+            user
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
