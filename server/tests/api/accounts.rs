@@ -254,7 +254,11 @@ async fn reactivating_an_account_voids_links_issued_before() {
     let link = backend::accounts::links::issue(&*app.services.store, ana.id)
         .await
         .unwrap();
-    assert!(backend::accounts::links::peek(&*app.services.store, &link).await.is_ok());
+    assert!(
+        backend::accounts::links::peek(&*app.services.store, &link)
+            .await
+            .is_ok()
+    );
     backend::accounts::deactivate(&app.services, ana.id)
         .await
         .unwrap();

@@ -608,6 +608,30 @@ struct Engines {
     on_postgres: backend::Services,
 }
 
+impl Engines {
+    /// The rows a query returns on SQLite, after checking PostgreSQL returns the same.
+    async fn same<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + PartialEq
+            + std::fmt::Debug
+            + Send
+            + Unpin,
+    {
+        let lite: Vec<T> = sqlx::query_as(sql).fetch_all(&self.sqlite).await.unwrap();
+        let pg: Vec<T> = sqlx::query_as(sql).fetch_all(&self.postgres).await.unwrap();
+        assert_eq!(pg, lite, "{sql}");
+        lite
+    }
+
+    /// The audit log's actions, the same on both engines.
+    async fn audited(&self) -> Vec<String> {
+        let rows: Vec<(String,)> = self.same("select action from audit_log order by id").await;
+        rows.into_iter().map(|(a,)| a).collect()
+    }
+}
+
 async fn engines(rows: &[&str]) -> Engines {
     let (dir, sqlite, postgres) = both().await;
     for r in rows {
@@ -648,27 +672,17 @@ async fn engines(rows: &[&str]) -> Engines {
 
 #[tokio::test]
 async fn labels_follow_the_same_rules_on_both_engines() {
-    let Engines {
-        _dir,
-        sqlite,
-        postgres,
-        on_sqlite,
-        on_postgres,
-    } = engines(&[ROWS]).await;
-
-    let lite = label_rules(&on_sqlite).await;
-    let pg = label_rules(&on_postgres).await;
-    assert_eq!(pg, lite);
+    let e = engines(&[ROWS]).await;
+    let lite = label_rules(&e.on_sqlite).await;
+    assert_eq!(label_rules(&e.on_postgres).await, lite);
 
     // The transcript's lines and the audit log, written in each change's transaction.
-    let lines = "select action, detail from ticket_activity order by id";
-    let lite: Vec<(String, Option<String>)> =
-        sqlx::query_as(lines).fetch_all(&sqlite).await.unwrap();
-    let pg: Vec<(String, Option<String>)> =
-        sqlx::query_as(lines).fetch_all(&postgres).await.unwrap();
+    let lines: Vec<(String, Option<String>)> = e
+        .same("select action, detail from ticket_activity order by id")
+        .await;
     let line = |action: &str, label: &str| (action.to_owned(), Some(label.to_owned()));
     assert_eq!(
-        lite,
+        lines,
         [
             line("labelled", "Refund"),
             line("labelled", "urgent"),
@@ -676,18 +690,8 @@ async fn labels_follow_the_same_rules_on_both_engines() {
             line("labelled", "urgent"),
         ]
     );
-    assert_eq!(pg, lite);
-    let audited = "select action from audit_log order by id";
-    let lite: Vec<String> = sqlx::query_scalar(audited)
-        .fetch_all(&sqlite)
-        .await
-        .unwrap();
-    let pg: Vec<String> = sqlx::query_scalar(audited)
-        .fetch_all(&postgres)
-        .await
-        .unwrap();
     assert_eq!(
-        lite,
+        e.audited().await,
         [
             "label.create",
             "label.create",
@@ -695,7 +699,6 @@ async fn labels_follow_the_same_rules_on_both_engines() {
             "label.delete"
         ]
     );
-    assert_eq!(pg, lite);
 }
 
 /// Customers and notes on ticket 1, for the tests below.
@@ -760,14 +763,10 @@ async fn notes_follow_the_same_rules_on_both_engines() {
     let lite = note_rules(&e.on_sqlite).await;
     assert_eq!(lite.len(), 2);
     assert_eq!(note_rules(&e.on_postgres).await, lite);
-    let mentions = "select note_id, user_id, ticket_id from note_mentions order by 1, 2";
-    let lite: Vec<(i64, i64, i64)> = sqlx::query_as(mentions).fetch_all(&e.sqlite).await.unwrap();
-    let pg: Vec<(i64, i64, i64)> = sqlx::query_as(mentions)
-        .fetch_all(&e.postgres)
-        .await
-        .unwrap();
-    assert_eq!(lite, [(1, 2, 1), (1, 3, 1)]);
-    assert_eq!(pg, lite);
+    let mentions: Vec<(i64, i64, i64)> = e
+        .same("select note_id, user_id, ticket_id from note_mentions order by 1, 2")
+        .await;
+    assert_eq!(mentions, [(1, 2, 1), (1, 3, 1)]);
 }
 
 /// A customer's details, notes and tickets: what each engine keeps and answers.
@@ -872,17 +871,7 @@ async fn customers_follow_the_same_rules_on_both_engines() {
     );
     assert_eq!(pg, lite);
     // Personal data: each edit is audited, on either engine.
-    let audited = "select action from audit_log order by id";
-    let lite: Vec<String> = sqlx::query_scalar(audited)
-        .fetch_all(&e.sqlite)
-        .await
-        .unwrap();
-    let pg: Vec<String> = sqlx::query_scalar(audited)
-        .fetch_all(&e.postgres)
-        .await
-        .unwrap();
-    assert_eq!(lite, ["customer.update", "customer.update"]);
-    assert_eq!(pg, lite);
+    assert_eq!(e.audited().await, ["customer.update", "customer.update"]);
 }
 
 /// Teams: names unique in any case, memberships replaced whole, unknown ids refused
@@ -985,25 +974,14 @@ async fn teams_follow_the_same_rules_on_both_engines() {
     );
     assert_eq!(team_rules(&e.on_postgres).await, lite);
     // What stays: the renamed team, and who sees which bot through it.
-    let visible = "select connection_id, user_id from visible_connections order by 1, 2";
-    let lite: Vec<(i64, i64)> = sqlx::query_as(visible).fetch_all(&e.sqlite).await.unwrap();
-    let pg: Vec<(i64, i64)> = sqlx::query_as(visible)
-        .fetch_all(&e.postgres)
-        .await
-        .unwrap();
-    assert_eq!(lite, [(1, 1), (1, 3), (2, 1), (2, 3)]);
-    assert_eq!(pg, lite);
-    let audited = "select action from audit_log order by id";
-    let lite: Vec<String> = sqlx::query_scalar(audited)
-        .fetch_all(&e.sqlite)
-        .await
-        .unwrap();
-    let pg: Vec<String> = sqlx::query_scalar(audited)
-        .fetch_all(&e.postgres)
-        .await
-        .unwrap();
-    assert_eq!(lite, ["team.create", "team.update", "team.delete"]);
-    assert_eq!(pg, lite);
+    let visible: Vec<(i64, i64)> = e
+        .same("select connection_id, user_id from visible_connections order by 1, 2")
+        .await;
+    assert_eq!(visible, [(1, 1), (1, 3), (2, 1), (2, 3)]);
+    assert_eq!(
+        e.audited().await,
+        ["team.create", "team.update", "team.delete"]
+    );
 }
 
 /// Ben has a password already; Dee is deactivated.
@@ -1061,22 +1039,20 @@ async fn links_follow_the_same_rules_on_both_engines() {
     assert_eq!(link_rules(&e.on_postgres).await, lite);
     // Ana's password is set and her earlier sessions end; the spent and voided links
     // stay, spent.
-    let state = "select id, password_hash is not null, auth_epoch from users order by id";
-    let lite: Vec<(i64, bool, i64)> = sqlx::query_as(state).fetch_all(&e.sqlite).await.unwrap();
-    let pg: Vec<(i64, bool, i64)> = sqlx::query_as(state).fetch_all(&e.postgres).await.unwrap();
-    assert_eq!(lite[0], (1, true, 1));
-    assert_eq!(pg, lite);
-    let spent = "select purpose, used_at is not null from one_time_links order by id";
-    let lite: Vec<(String, bool)> = sqlx::query_as(spent).fetch_all(&e.sqlite).await.unwrap();
-    let pg: Vec<(String, bool)> = sqlx::query_as(spent).fetch_all(&e.postgres).await.unwrap();
+    let state: Vec<(i64, bool, i64)> = e
+        .same("select id, password_hash is not null, auth_epoch from users order by id")
+        .await;
+    assert_eq!(state[0], (1, true, 1));
+    let spent: Vec<(String, bool)> = e
+        .same("select purpose, used_at is not null from one_time_links order by id")
+        .await;
     let row = |p: &str, used| (p.to_owned(), used);
     assert_eq!(
-        lite,
+        spent,
         [
             row("invite", true),
             row("invite", true),
             row("reset", false)
         ]
     );
-    assert_eq!(pg, lite);
 }
