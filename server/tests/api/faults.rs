@@ -77,6 +77,17 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
             .unwrap();
         desks.push((ticket, agent.id, name));
     }
+    // The set-up's `/agent-assigned` calls go out before the outage: queued behind
+    // them (a ticket's calls go in order), no reply would be tried while they fail.
+    eventually(10, "the set-up's calls to be delivered", || async {
+        let open: i64 =
+            sqlx::query_scalar("select count(*) from outbox where state in ('pending', 'sending')")
+                .fetch_one(&app.db)
+                .await
+                .unwrap();
+        (open == 0).then_some(())
+    })
+    .await;
 
     // The outage: agents keep replying every 200 ms through both kinds of failure. Each
     // phase lasts its seconds and, past them, until Baton has tried the webhook during it:
