@@ -1,5 +1,5 @@
 //! The audit log: who did what, when, from where. Entries are written in the
-//! transaction of the change they record (`audit_in`), so one exists exactly when
+//! transaction of the change they record (`record`), so one exists exactly when
 //! the change does. Accounts, tickets, connections and the CLI all write here.
 
 use serde::{Deserialize, Serialize};
@@ -28,35 +28,22 @@ impl Actor {
     }
 }
 
-pub async fn audit(pool: &SqlitePool, actor: &Actor, action: &str, detail: Value) -> Result<()> {
-    let mut conn = pool.acquire().await?;
-    audit_in(&mut conn, actor, action, detail).await
-}
-
-/// [`audit`] inside a transaction, so the entry exists exactly when the change does.
-pub async fn audit_in(
-    conn: &mut sqlx::SqliteConnection,
+/// Writes one audit entry on its own (a sign-in, an export): the change it records
+/// is not a write of ours, or has been committed already.
+pub async fn audit(
+    store: &dyn store::Store,
     actor: &Actor,
     action: &str,
     detail: Value,
 ) -> Result<()> {
-    let now = now_ms();
-    let detail = detail.to_string();
-    sqlx::query!(
-        "insert into audit_log (at, actor_id, actor, ip, action, detail) values (?, ?, ?, ?, ?, ?)",
-        now,
-        actor.id,
-        actor.label,
-        actor.ip,
-        action,
-        detail
-    )
-    .execute(&mut *conn)
-    .await?;
+    let mut tx = store.write().await?;
+    record(&mut *tx, actor, action, detail).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-/// [`audit_in`] for the areas already on the persistence interface (either engine).
+/// One audit entry inside a transaction, so the entry exists exactly when the change
+/// does. Code still on SQLite's own queries passes `&mut store_sqlite::on(conn)`.
 pub async fn record(
     tx: &mut dyn store::Tx,
     actor: &Actor,

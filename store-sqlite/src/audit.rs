@@ -3,7 +3,7 @@ use store::audit::{Audit, NewEntry};
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Audit for SqliteTx {
+impl<C: crate::Conn> Audit for SqliteTx<C> {
     async fn audit_insert(&mut self, e: &NewEntry<'_>) -> store::Result<()> {
         sqlx::query!(
             "insert into audit_log (at, actor_id, actor, ip, action, detail) values (?, ?, ?, ?, ?, ?)",

@@ -3,7 +3,7 @@ use store::canned::{Canned, Reply};
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Canned for SqliteTx {
+impl<C: crate::Conn> Canned for SqliteTx<C> {
     async fn canned_list(&mut self, user: i64) -> store::Result<Vec<Reply>> {
         sqlx::query_as!(
             Reply,

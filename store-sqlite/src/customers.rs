@@ -4,7 +4,7 @@ use store::customers::{CustomerNoteRow, CustomerRow, CustomerTicketRow, Customer
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Customers for SqliteTx {
+impl<C: crate::Conn> Customers for SqliteTx<C> {
     async fn customer_ids(&mut self, public_id: &str) -> store::Result<Vec<i64>> {
         sqlx::query_scalar!(
             r#"select id as "id!" from customers where public_id = ? limit 2"#,

@@ -3,7 +3,7 @@ use store::labels::{Label, Labels};
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Labels for SqliteTx {
+impl<C: crate::Conn> Labels for SqliteTx<C> {
     async fn labels_all(&mut self) -> store::Result<Vec<Label>> {
         sqlx::query_as!(
             Label,

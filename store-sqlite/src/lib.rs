@@ -12,7 +12,9 @@ mod notes;
 mod teams;
 mod tickets;
 
-use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::ops::DerefMut;
+
+use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 /// A SQLite database as a [`store::Store`].
 #[derive(Debug, Clone)]
@@ -26,9 +28,22 @@ impl SqliteStore {
     }
 }
 
-/// One transaction; every area's statements are implemented on it.
-pub struct SqliteTx {
-    tx: Transaction<'static, Sqlite>,
+/// One transaction; every area's statements are implemented on it. It owns its
+/// transaction, or (through [`on`]) borrows a connection whose transaction someone
+/// else runs: the group-commit writer's, or code of `backend` that still runs its own
+/// SQLite queries and calls into ported areas inside its transaction.
+pub struct SqliteTx<C = Transaction<'static, Sqlite>> {
+    tx: C,
+}
+
+/// What a [`SqliteTx`] runs its statements on.
+pub trait Conn: DerefMut<Target = SqliteConnection> + Send {}
+
+impl<C: DerefMut<Target = SqliteConnection> + Send> Conn for C {}
+
+/// Every area's statements on a connection inside a transaction its caller runs.
+pub fn on(conn: &mut SqliteConnection) -> SqliteTx<&mut SqliteConnection> {
+    SqliteTx { tx: conn }
 }
 
 #[async_trait::async_trait]

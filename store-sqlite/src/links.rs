@@ -3,7 +3,7 @@ use store::links::{Links, LiveLink, Purpose};
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Links for SqliteTx {
+impl<C: crate::Conn> Links for SqliteTx<C> {
     async fn link_account(&mut self, user: i64) -> store::Result<Option<(bool, bool)>> {
         let row = sqlx::query!(
             r#"select active as "active: bool",

@@ -3,7 +3,7 @@ use store::notes::{NoteRow, Notes, Person};
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Notes for SqliteTx {
+impl<C: crate::Conn> Notes for SqliteTx<C> {
     async fn note_people(&mut self, except: i64) -> store::Result<Vec<Person>> {
         sqlx::query_as!(
             Person,

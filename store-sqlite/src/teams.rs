@@ -3,7 +3,7 @@ use store::teams::{MemberRow, ServedRow, Teams};
 use crate::SqliteTx;
 
 #[async_trait::async_trait]
-impl Teams for SqliteTx {
+impl<C: crate::Conn> Teams for SqliteTx<C> {
     async fn teams_all(&mut self) -> store::Result<Vec<(i64, String)>> {
         let rows =
             sqlx::query!(r#"select id as "id!", name from teams order by name collate nocase, id"#)

@@ -70,7 +70,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
                     ip,
                 };
                 audit::audit(
-                    &services.db,
+                    &*services.store,
                     &actor,
                     "login.limited",
                     json!({ "wait": limited.wait }),
@@ -104,7 +104,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
             label: email.trim().to_owned(),
             ip,
         };
-        audit::audit(&services.db, &actor, "login.failed", json!({})).await?;
+        audit::audit(&*services.store, &actor, "login.failed", json!({})).await?;
         return Err(AppError::BadCredentials);
     };
     attempt.succeeded();
@@ -124,7 +124,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         label: user.user.email.clone(),
         ip,
     };
-    audit::audit(&services.db, &actor, "login", json!({})).await?;
+    audit::audit(&*services.store, &actor, "login", json!({})).await?;
     Ok(CurrentUser::from(&user.user))
 }
 
@@ -166,7 +166,7 @@ async fn first_admin(
         label: user.email.clone(),
         ip,
     };
-    audit::audit(&services.db, &actor, "setup.first_admin", json!({})).await?;
+    audit::audit(&*services.store, &actor, "setup.first_admin", json!({})).await?;
     // Straight in, through the ordinary sign-in (new session id, audited).
     sign_in(user.email, password).await
 }
@@ -227,7 +227,7 @@ pub async fn use_link(token: String, password: String) -> Result<CurrentUser, Ap
         ip: super::ssr::client_ip().await,
     };
     audit::audit(
-        &services.db,
+        &*services.store,
         &actor,
         "link.password_set",
         serde_json::json!({}),

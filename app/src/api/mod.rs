@@ -66,7 +66,7 @@ pub(crate) mod ssr {
         action: &str,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
-        backend::audit::audit(&services()?.db, actor, action, detail).await?;
+        backend::audit::audit(&*services()?.store, actor, action, detail).await?;
         Ok(())
     }
 

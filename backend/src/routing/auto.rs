@@ -37,7 +37,7 @@ use protocol::ticket::{ClosedReason, Status};
 use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 
-use crate::audit::{Actor, audit_in};
+use crate::audit::{self, Actor};
 use crate::clock::now_ms;
 use crate::effects::Effects;
 use crate::outbox::{self, WebhookCall};
@@ -123,9 +123,10 @@ async fn hand_back_in(
         conversation: remote_id.to_owned(),
     };
     outbox::enqueue_in(conn, effects, id, &stop, now).await?;
-    activity::record_detail_in(conn, id, None, Action::Returned, None, Some(reason), now).await?;
-    audit_in(
-        conn,
+    let mut tx = store_sqlite::on(conn);
+    activity::record(&mut tx, id, None, Action::Returned, None, Some(reason), now).await?;
+    audit::record(
+        &mut tx,
         &routing_actor(),
         Action::Returned.audit_name(),
         serde_json::json!({ "ticket": remote_id, "reason": reason }),
@@ -298,9 +299,19 @@ async fn assign_in(
         let Some(pick) = next_pick(tx, ready).await? else {
             break;
         };
-        activity::record_in(tx, pick.ticket, None, Action::Routed, Some(pick.agent), now).await?;
-        audit_in(
-            tx,
+        let mut on = store_sqlite::on(tx);
+        activity::record(
+            &mut on,
+            pick.ticket,
+            None,
+            Action::Routed,
+            Some(pick.agent),
+            None,
+            now,
+        )
+        .await?;
+        audit::record(
+            &mut on,
             &baton,
             Action::Routed.audit_name(),
             serde_json::json!({ "ticket": pick.remote_id, "agent": pick.agent_public_id }),

@@ -17,7 +17,7 @@ pub use settings::{Edit, Routing, get, set};
 use protocol::routing::check_capacity;
 use sqlx::{SqliteConnection, SqlitePool};
 
-use crate::audit::{Actor, audit_in};
+use crate::audit::{self, Actor};
 use crate::effects::{Effects, Worker};
 use crate::users::{Role, User};
 use crate::{Error, Result, Services, db};
@@ -86,7 +86,13 @@ pub async fn set_capacity(
     .await?
     .ok_or(Error::NotFound("agent"))?;
     let detail = serde_json::json!({"agent": public_id, "capacity": capacity});
-    audit_in(&mut tx, actor, "user.capacity", detail).await?;
+    audit::record(
+        &mut store_sqlite::on(&mut tx),
+        actor,
+        "user.capacity",
+        detail,
+    )
+    .await?;
     let mut effects = Effects::new();
     effects.wake(Worker::Router);
     services.commit(tx, effects).await

@@ -9,7 +9,7 @@ use protocol::routing::{
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::audit::{Actor, audit_in};
+use crate::audit::{self, Actor};
 use crate::effects::{Effects, Worker};
 use crate::users::User;
 use crate::{Error, Result, Services, db};
@@ -159,7 +159,13 @@ pub async fn set(
     .execute(&mut *tx)
     .await?;
     let detail = serde_json::json!({ "connection": connection, "routing": new });
-    audit_in(&mut tx, actor, "connection.routing", detail).await?;
+    audit::record(
+        &mut store_sqlite::on(&mut tx),
+        actor,
+        "connection.routing",
+        detail,
+    )
+    .await?;
     let mut effects = Effects::new();
     effects.wake(Worker::Router);
     services.commit(tx, effects).await?;

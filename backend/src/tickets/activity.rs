@@ -2,7 +2,7 @@
 //! read back as the activity lines of the conversation.
 
 use serde::Serialize;
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 
 use crate::Result;
 
@@ -98,44 +98,8 @@ impl Action {
     }
 }
 
-pub(crate) async fn record_in(
-    conn: &mut SqliteConnection,
-    ticket: i64,
-    actor: Option<i64>,
-    action: Action,
-    other: Option<i64>,
-    now: i64,
-) -> Result<()> {
-    record_detail_in(conn, ticket, actor, action, other, None, now).await
-}
-
-/// `record_in` with what the action was about, in words (a label's name).
-pub(crate) async fn record_detail_in(
-    conn: &mut SqliteConnection,
-    ticket: i64,
-    actor: Option<i64>,
-    action: Action,
-    other: Option<i64>,
-    detail: Option<&str>,
-    now: i64,
-) -> Result<()> {
-    let name = action.as_str();
-    sqlx::query!(
-        "insert into ticket_activity (ticket_id, actor_id, action, other_id, detail, at)
-         values (?, ?, ?, ?, ?, ?)",
-        ticket,
-        actor,
-        name,
-        other,
-        detail,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// [`record_detail_in`] for the areas on the persistence interface (either engine).
+/// Writes one activity line in the transaction of the change. Code still on SQLite's
+/// own queries passes `&mut store_sqlite::on(conn)`.
 pub(crate) async fn record(
     tx: &mut dyn store::Tx,
     ticket: i64,

@@ -115,7 +115,16 @@ async fn record(
     other: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    activity::record_in(conn, ticket, Some(by.user), action, other, now).await?;
+    activity::record(
+        &mut store_sqlite::on(conn),
+        ticket,
+        Some(by.user),
+        action,
+        other,
+        None,
+        now,
+    )
+    .await?;
     let other = match other {
         Some(id) => {
             sqlx::query_scalar!("select public_id from users where id = ?", id)
@@ -124,8 +133,8 @@ async fn record(
         }
         None => None,
     };
-    audit::audit_in(
-        conn,
+    audit::record(
+        &mut store_sqlite::on(conn),
         &by.actor,
         action.audit_name(),
         json!({ "ticket": t.remote_id, "agent": other }),

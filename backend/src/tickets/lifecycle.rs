@@ -80,14 +80,15 @@ pub async fn reopen_in(
         return Ok(false);
     };
     tracing::info!(ticket, "customer wrote in a closed ticket; reopened it");
-    activity::record_in(conn, ticket, None, Action::Reopened, None, now).await?;
+    let mut tx = store_sqlite::on(conn);
+    activity::record(&mut tx, ticket, None, Action::Reopened, None, None, now).await?;
     let botpress = Actor {
         id: None,
         label: "botpress".into(),
         ip: None,
     };
-    audit::audit_in(
-        conn,
+    audit::record(
+        &mut tx,
         &botpress,
         Action::Reopened.audit_name(),
         serde_json::json!({ "ticket": remote_id }),

@@ -23,12 +23,13 @@ pub enum TokenCommand {
 
 pub(super) async fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
     let db = open(config).await?;
+    let store = store_sqlite::SqliteStore::new(db.clone());
     match command {
         TokenCommand::Create { email, label } => {
             let user = accounts::find_by_email(&db, &email).await?;
             let (id, token) = accounts::create_token(&db, user.id, &label).await?;
             audit::audit(
-                &db,
+                &store,
                 &Actor::cli(),
                 "token.create",
                 json!({"user": user.id, "token": id, "label": label}),

@@ -64,7 +64,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             let role = backend::users::parse_role(&role)?;
             let user = accounts::create_user(&db, &email, &name, role, password).await?;
             audit::audit(
-                &db,
+                &store,
                 &Actor::cli(),
                 "user.create",
                 json!({"user": user.id, "email": user.email, "role": user.role}),
@@ -86,7 +86,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
                 backend::Services::new(db.clone(), config.backend_settings(public_url.clone()))?;
             let requeued = accounts::deactivate(&services, user.id).await?;
             audit::audit(
-                &db,
+                &store,
                 &Actor::cli(),
                 "user.deactivate",
                 json!({"user": user.id, "email": user.email, "requeued": requeued}),
@@ -101,7 +101,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             let user = accounts::find_by_email(&db, &email).await?;
             accounts::reactivate(&db, user.id).await?;
             audit::audit(
-                &db,
+                &store,
                 &Actor::cli(),
                 "user.reactivate",
                 json!({"user": user.id, "email": user.email}),
@@ -113,7 +113,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             let user = accounts::find_by_email(&db, &email).await?;
             let token = links::issue(&store, user.id).await?;
             audit::audit(
-                &db,
+                &store,
                 &Actor::cli(),
                 "user.reset_link",
                 json!({"user": user.id, "email": user.email}),

@@ -140,7 +140,7 @@ pub async fn csv(
     // Customers' names and emails leave Baton here: on record, who and which range.
     let actor = super::actor(&caller.user, addr);
     let detail = serde_json::json!({"from": query.from, "to": query.to});
-    backend::audit::audit(&services.db, &actor, "tickets.export", detail).await?;
+    backend::audit::audit(&*services.store, &actor, "tickets.export", detail).await?;
     let db = services.db.clone();
     let header = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
         export::csv_line(CSV_HEADER),
