@@ -41,13 +41,13 @@ fn taken(shortcut: &str, shared: bool) -> impl FnOnce() -> String + '_ {
 /// The replies offered to `caller`: their own first, then the shared ones, each by
 /// shortcut.
 pub async fn list(store: &dyn Store, caller: &User) -> Result<Vec<Reply>> {
-    Ok(store.read().await?.canned_list(caller.id).await?)
+    Ok(store.autocommit().await?.canned_list(caller.id).await?)
 }
 
 /// One reply the caller may see; `NotFound` for another agent's personal one.
 pub async fn get(store: &dyn Store, caller: &User, id: i64) -> Result<Reply> {
     store
-        .read()
+        .autocommit()
         .await?
         .canned_get(id, caller.id)
         .await?

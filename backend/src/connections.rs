@@ -5,61 +5,13 @@
 //! system keeps them out of anything sent to a browser.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 use subtle::ConstantTimeEq;
 
 use crate::clock::now_ms;
 use crate::error::ResultExt;
 use crate::{Error, Result, ids};
 
-/// What anyone allowed to see connections may see.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Connection {
-    pub id: i64,
-    pub name: String,
-    pub botpress_bot_id: Option<String>,
-    /// Whether an access token is stored (the token itself never leaves the server).
-    pub has_api_token: bool,
-    pub end_notice_text: String,
-    pub created_at: i64,
-    pub last_inbound_at: Option<i64>,
-    pub last_outbound_ok_at: Option<i64>,
-    pub last_outbound_error_at: Option<i64>,
-    pub last_outbound_error: Option<String>,
-}
-
-/// Server-only: what it takes to call the bot.
-#[derive(Clone)]
-pub struct Secrets {
-    pub webhook_url: String,
-    pub botpress_bot_id: Option<String>,
-    pub botpress_token: Option<String>,
-}
-
-impl Secrets {
-    /// Bot id and access token, when both are configured.
-    pub fn api_credentials(&self) -> Option<(&str, &str)> {
-        match (&self.botpress_bot_id, &self.botpress_token) {
-            (Some(bot), Some(token)) if !bot.is_empty() && !token.is_empty() => {
-                Some((bot.as_str(), token.as_str()))
-            }
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Debug for Secrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Secrets")
-            .field("webhook_url", &"<redacted>")
-            .field("botpress_bot_id", &self.botpress_bot_id)
-            .field(
-                "botpress_token",
-                &self.botpress_token.as_ref().map(|_| "<redacted>"),
-            )
-            .finish()
-    }
-}
+pub use store::connections::{Connection, Secrets, UnmappedClose};
 
 pub struct NewConnection {
     pub name: String,
@@ -118,136 +70,118 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-pub async fn create(db: &SqlitePool, new: NewConnection) -> Result<Keyed> {
+pub async fn create(store: &dyn store::Store, new: NewConnection) -> Result<Keyed> {
     let name = validate_name(&new.name)?;
     let webhook_url = validate_webhook_url(&new.webhook_url)?;
     let bot_id = non_empty(new.botpress_bot_id);
     let api_token = non_empty(new.botpress_token);
     let token = ids::new_token()?;
     let digest = ids::token_digest(&token);
-    let now = now_ms();
-    let id = sqlx::query_scalar!(
-        r#"insert into connections
-            (name, endpoint_token, endpoint_token_sha256, webhook_url, botpress_bot_id,
-             botpress_token, created_at)
-         values (?, ?, ?, ?, ?, ?, ?)
-         returning id as "id!""#,
-        name,
-        token,
-        digest,
-        webhook_url,
-        bot_id,
-        api_token,
-        now
-    )
-    .fetch_one(db)
-    .await
-    .on_unique(|| format!("a connection named {name:?} already exists"))?;
+    let row = store::connections::NewRow {
+        name: &name,
+        endpoint_token: &token,
+        endpoint_token_sha256: &digest,
+        webhook_url: &webhook_url,
+        botpress_bot_id: bot_id.as_deref(),
+        botpress_token: api_token.as_deref(),
+        at: now_ms(),
+    };
+    let mut tx = store.write().await?;
+    let id = tx
+        .connection_insert(&row)
+        .await
+        .on_unique(|| format!("a connection named {name:?} already exists"))?;
+    let connection = get_in(&mut *tx, id).await?;
+    tx.commit().await?;
     Ok(Keyed {
-        connection: get(db, id).await?,
+        connection,
         endpoint_token: token,
     })
 }
 
-pub async fn get(db: &SqlitePool, id: i64) -> Result<Connection> {
-    sqlx::query_as!(
-        Connection,
-        r#"select id as "id!", name, botpress_bot_id,
-                  (botpress_token is not null) as "has_api_token!: bool",
-                  end_notice_text, created_at, last_inbound_at, last_outbound_ok_at,
-                  last_outbound_error_at, last_outbound_error
-           from connections where id = ?"#,
-        id
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("connection"))
+pub async fn get(store: &dyn store::Store, id: i64) -> Result<Connection> {
+    get_in(&mut *store.autocommit().await?, id).await
 }
 
-pub async fn list(db: &SqlitePool) -> Result<Vec<Connection>> {
-    Ok(sqlx::query_as!(
-        Connection,
-        r#"select id as "id!", name, botpress_bot_id,
-                  (botpress_token is not null) as "has_api_token!: bool",
-                  end_notice_text, created_at, last_inbound_at, last_outbound_ok_at,
-                  last_outbound_error_at, last_outbound_error
-           from connections order by name"#
-    )
-    .fetch_all(db)
-    .await?)
+async fn get_in(tx: &mut dyn store::Tx, id: i64) -> Result<Connection> {
+    tx.connection_get(id)
+        .await?
+        .ok_or(Error::NotFound("connection"))
 }
 
-pub async fn find_by_name(db: &SqlitePool, name: &str) -> Result<Connection> {
-    let id = sqlx::query_scalar!(
-        r#"select id as "id!" from connections where name = ?"#,
-        name
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("connection"))?;
-    get(db, id).await
+pub async fn list(store: &dyn store::Store) -> Result<Vec<Connection>> {
+    Ok(store.autocommit().await?.connections_all().await?)
+}
+
+pub async fn find_by_name(store: &dyn store::Store, name: &str) -> Result<Connection> {
+    let mut tx = store.read().await?;
+    let id = tx
+        .connection_id_by_name(name)
+        .await?
+        .ok_or(Error::NotFound("connection"))?;
+    get_in(&mut *tx, id).await
 }
 
 /// The connection a Botpress request is for, by its endpoint token.
 ///
 /// The lookup is by the token's SHA-256, so index timing reveals nothing about the
 /// token; the final comparison is constant-time. `None` for any wrong token.
-pub async fn authenticate(db: &SqlitePool, token: &str) -> Result<Option<i64>> {
+pub async fn authenticate(store: &dyn store::Store, token: &str) -> Result<Option<i64>> {
     let digest = ids::token_digest(token);
-    let row = sqlx::query!(
-        r#"select id as "id!", endpoint_token from connections where endpoint_token_sha256 = ?"#,
-        digest
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.and_then(|r| {
-        bool::from(r.endpoint_token.as_bytes().ct_eq(token.as_bytes())).then_some(r.id)
+    // Every Botpress request asks this: one read, no transaction.
+    let row = store
+        .autocommit()
+        .await?
+        .connection_by_token(&digest)
+        .await?;
+    Ok(row.and_then(|(id, stored)| {
+        bool::from(stored.as_bytes().ct_eq(token.as_bytes())).then_some(id)
     }))
 }
 
-pub async fn secrets<'e>(db: impl sqlx::SqliteExecutor<'e>, id: i64) -> Result<Secrets> {
-    sqlx::query_as!(
-        Secrets,
-        "select webhook_url, botpress_bot_id, botpress_token from connections where id = ?",
-        id
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("connection"))
+pub async fn secrets(store: &dyn store::Store, id: i64) -> Result<Secrets> {
+    secrets_in(&mut *store.autocommit().await?, id).await
+}
+
+/// [`secrets`] inside a transaction.
+pub async fn secrets_in(tx: &mut dyn store::Tx, id: i64) -> Result<Secrets> {
+    tx.connection_secrets(id)
+        .await?
+        .ok_or(Error::NotFound("connection"))
 }
 
 /// Issues a new endpoint token; the old one stops working at once.
-pub async fn rotate_token(db: &SqlitePool, id: i64) -> Result<Keyed> {
+pub async fn rotate_token(store: &dyn store::Store, id: i64) -> Result<Keyed> {
     let token = ids::new_token()?;
     let digest = ids::token_digest(&token);
-    let done = sqlx::query!(
-        "update connections set endpoint_token = ?, endpoint_token_sha256 = ? where id = ?",
-        token,
-        digest,
-        id
-    )
-    .execute(db)
-    .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = store.write().await?;
+    if !tx
+        .connection_set_endpoint_token(id, &token, &digest)
+        .await?
+    {
         return Err(Error::NotFound("connection"));
     }
+    let connection = get_in(&mut *tx, id).await?;
+    tx.commit().await?;
     Ok(Keyed {
-        connection: get(db, id).await?,
+        connection,
         endpoint_token: token,
     })
 }
 
 /// The endpoint URL for an existing connection (admins may look it up again).
-pub async fn endpoint_token(db: &SqlitePool, id: i64) -> Result<String> {
-    sqlx::query_scalar!("select endpoint_token from connections where id = ?", id)
-        .fetch_optional(db)
+pub async fn endpoint_token(store: &dyn store::Store, id: i64) -> Result<String> {
+    store
+        .autocommit()
+        .await?
+        .connection_endpoint_token(id)
         .await?
         .ok_or(Error::NotFound("connection"))
 }
 
 /// Sets or clears the Botpress API credentials. Returns whether both are now set.
 pub async fn set_api_credentials(
-    db: &SqlitePool,
+    store: &dyn store::Store,
     id: i64,
     bot_id: Option<String>,
     token: Option<String>,
@@ -255,40 +189,37 @@ pub async fn set_api_credentials(
     let bot_id = non_empty(bot_id);
     let token = non_empty(token);
     let complete = bot_id.is_some() && token.is_some();
-    let done = sqlx::query!(
-        "update connections set botpress_bot_id = ?, botpress_token = ? where id = ?",
-        bot_id,
-        token,
-        id
-    )
-    .execute(db)
-    .await?;
-    if done.rows_affected() == 0 {
+    let mut tx = store.write().await?;
+    if !tx
+        .connection_set_api_credentials(id, bot_id.as_deref(), token.as_deref())
+        .await?
+    {
         return Err(Error::NotFound("connection"));
     }
+    tx.commit().await?;
     Ok(complete)
 }
 
 /// Sets the plugin's end-of-session notice text (docs/botpress.md §9.3: configurable by the
 /// bot builder; `NULL` there disables it, and then only the API can map closes).
-pub async fn set_end_notice(db: &SqlitePool, id: i64, text: &str) -> Result<()> {
-    let text = text.trim();
+pub async fn set_end_notice(store: &dyn store::Store, id: i64, text: &str) -> Result<()> {
+    let text = end_notice(text)?;
+    let mut tx = store.write().await?;
+    if !tx.connection_set_end_notice(id, text).await? {
+        return Err(Error::NotFound("connection"));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+fn end_notice(raw: &str) -> Result<&str> {
+    let text = raw.trim();
     if text.is_empty() || text.chars().count() > 1000 {
         return Err(Error::invalid(
             "the end notice must be 1 to 1000 characters",
         ));
     }
-    let done = sqlx::query!(
-        "update connections set end_notice_text = ? where id = ?",
-        text,
-        id
-    )
-    .execute(db)
-    .await?;
-    if done.rows_affected() == 0 {
-        return Err(Error::NotFound("connection"));
-    }
-    Ok(())
+    Ok(text)
 }
 
 /// An admin's edit of a connection. The secret fields are write-only: `None` (or a
@@ -306,18 +237,14 @@ pub struct Edit {
 
 /// Applies an [`Edit`]. Returns whether API credentials are now complete and were
 /// just changed (the caller then wakes the Botpress sync).
-pub async fn update(db: &SqlitePool, id: i64, edit: Edit) -> Result<bool> {
+pub async fn update(store: &dyn store::Store, id: i64, edit: Edit) -> Result<bool> {
     let name = validate_name(&edit.name)?;
     let webhook_url = non_empty(edit.webhook_url)
         .map(|u| validate_webhook_url(&u))
         .transpose()?;
-    let end_notice = edit.end_notice_text.trim().to_owned();
-    if end_notice.is_empty() || end_notice.chars().count() > 1000 {
-        return Err(Error::invalid(
-            "the end notice must be 1 to 1000 characters",
-        ));
-    }
-    let current = secrets(db, id).await?;
+    let end_notice = end_notice(&edit.end_notice_text)?;
+    let mut tx = store.write().await?;
+    let current = secrets_in(&mut *tx, id).await?;
     let (bot_id, token) = if edit.clear_api_credentials {
         (None, None)
     } else {
@@ -328,45 +255,27 @@ pub async fn update(db: &SqlitePool, id: i64, edit: Edit) -> Result<bool> {
     };
     let credentials_changed = bot_id != current.botpress_bot_id || token != current.botpress_token;
     let webhook_url = webhook_url.unwrap_or(current.webhook_url);
-    sqlx::query!(
-        "update connections set name = ?, webhook_url = ?, botpress_bot_id = ?,
-                botpress_token = ?, end_notice_text = ?
-         where id = ?",
-        name,
-        webhook_url,
-        bot_id,
-        token,
-        end_notice,
-        id
-    )
-    .execute(db)
-    .await
-    .on_unique(|| format!("a connection named {name:?} already exists"))?;
+    let row = store::connections::EditRow {
+        name: &name,
+        webhook_url: &webhook_url,
+        botpress_bot_id: bot_id.as_deref(),
+        botpress_token: token.as_deref(),
+        end_notice_text: end_notice,
+    };
+    tx.connection_update(id, &row)
+        .await
+        .on_unique(|| format!("a connection named {name:?} already exists"))?;
+    tx.commit().await?;
     Ok(credentials_changed && bot_id.is_some() && token.is_some())
 }
 
-/// A `closeRemoteTicket` Baton could not (yet) match to a ticket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnmappedClose {
-    pub botpress_conversation_id: String,
-    pub received_at: i64,
-    /// `pending` (still being tried) or `unmapped` (given up until credentials change).
-    pub state: String,
-    pub last_error: Option<String>,
-}
-
 /// The close requests of a connection that are not matched to a ticket, newest first.
-pub async fn unmapped_closes(db: &SqlitePool, id: i64) -> Result<Vec<UnmappedClose>> {
-    Ok(sqlx::query_as!(
-        UnmappedClose,
-        r#"select botpress_conversation_id, received_at, state, last_error
-           from close_requests
-           where connection_id = ? and state in ('pending', 'unmapped')
-           order by id desc limit 100"#,
-        id
-    )
-    .fetch_all(db)
-    .await?)
+pub async fn unmapped_closes(store: &dyn store::Store, id: i64) -> Result<Vec<UnmappedClose>> {
+    Ok(store
+        .autocommit()
+        .await?
+        .connection_unmapped_closes(id)
+        .await?)
 }
 
 /// The answer to "Test connection".
@@ -381,7 +290,7 @@ pub struct CheckResult {
 /// host must resolve and accept a TCP connection: the webhook itself is never
 /// called, because every call to it acts on a conversation.
 pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
-    let secrets = secrets(&services.db, id).await?;
+    let secrets = secrets(&*services.store, id).await?;
     if let Some((bot_id, token)) = secrets.api_credentials() {
         let creds = crate::botpress::api::Credentials { bot_id, token };
         return Ok(match services.api.check(creds).await {
@@ -446,30 +355,10 @@ pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
     })
 }
 
-pub async fn record_outbound(db: &SqlitePool, id: i64, error: Option<&str>) -> Result<()> {
-    let now = now_ms();
-    match error {
-        None => {
-            sqlx::query!(
-                "update connections set last_outbound_ok_at = ? where id = ?",
-                now,
-                id
-            )
-            .execute(db)
-            .await?;
-        }
-        Some(e) => {
-            sqlx::query!(
-                "update connections set last_outbound_error_at = ?, last_outbound_error = ?
-                 where id = ?",
-                now,
-                e,
-                id
-            )
-            .execute(db)
-            .await?;
-        }
-    }
+/// Remembers how the last webhook call went, for the connection's health.
+pub async fn record_outbound(store: &dyn store::Store, id: i64, error: Option<&str>) -> Result<()> {
+    let mut tx = store.autocommit().await?;
+    tx.connection_outbound(id, now_ms(), error).await?;
     Ok(())
 }
 

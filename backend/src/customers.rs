@@ -116,7 +116,7 @@ impl From<CustomerNoteRow> for CustomerNote {
 /// The customer a public id names. Ids Baton gave out are unique; an id Botpress
 /// made up (a customer first seen in a message) may repeat across connections.
 pub async fn find(store: &dyn Store, public_id: &str) -> Result<i64> {
-    let ids = store.read().await?.customer_ids(public_id).await?;
+    let ids = store.autocommit().await?.customer_ids(public_id).await?;
     match ids.as_slice() {
         [id] => Ok(*id),
         [] => Err(Error::NotFound("customer")),
@@ -128,7 +128,7 @@ pub async fn find(store: &dyn Store, public_id: &str) -> Result<i64> {
 
 pub async fn get(store: &dyn Store, id: i64) -> Result<Customer> {
     Ok(store
-        .read()
+        .autocommit()
         .await?
         .customer_get(id)
         .await?
@@ -261,14 +261,14 @@ pub struct BotpressUser {
 /// user), and through its `upstream` tag, the customer's own.
 pub async fn botpress_user(services: &Services, id: i64) -> Result<BotpressUser> {
     let (connection, proxy) = {
-        let mut tx = services.store.read().await?;
+        let mut tx = services.store.autocommit().await?;
         let connection = tx
             .customer_connection(id)
             .await?
             .ok_or(Error::NotFound("customer"))?;
         (connection, tx.customer_botpress_user_id(id).await?)
     };
-    let secrets = crate::connections::secrets(&services.db, connection).await?;
+    let secrets = crate::connections::secrets(&*services.store, connection).await?;
     let Some((bot_id, token)) = secrets.api_credentials() else {
         return Err(Error::invalid(
             "this customer's bot has no Botpress API credentials; an admin can add them on the connections page",

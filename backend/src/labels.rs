@@ -36,12 +36,12 @@ fn taken(name: &str) -> impl FnOnce() -> String + '_ {
 
 /// Every label, by name.
 pub async fn list(store: &dyn Store) -> Result<Vec<Label>> {
-    Ok(store.read().await?.labels_all().await?)
+    Ok(store.autocommit().await?.labels_all().await?)
 }
 
 pub async fn get(store: &dyn Store, id: i64) -> Result<Label> {
     store
-        .read()
+        .autocommit()
         .await?
         .label_get(id)
         .await?
@@ -172,7 +172,7 @@ async fn set(services: &Services, by: &User, ticket: i64, label: i64, on: bool) 
 /// The labels of each of the tickets, by name.
 pub async fn of_tickets(store: &dyn Store, tickets: &[i64]) -> Result<HashMap<i64, Vec<Label>>> {
     let mut out: HashMap<i64, Vec<Label>> = HashMap::new();
-    for (ticket, label) in store.read().await?.labels_of_tickets(tickets).await? {
+    for (ticket, label) in store.autocommit().await?.labels_of_tickets(tickets).await? {
         out.entry(ticket).or_default().push(label);
     }
     Ok(out)

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use protocol::realtime::Change;
 use serde_json::Value;
-use sqlx::SqliteConnection;
+use store::media::{Pending, Stored};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ms;
@@ -55,7 +55,7 @@ pub fn urls(kind: &str, payload: &Value) -> Vec<String> {
 /// Queues a message's media, in the transaction that stores it, and wakes the
 /// worker once that commits.
 pub(crate) async fn queue_in(
-    conn: &mut SqliteConnection,
+    tx: &mut dyn store::Tx,
     effects: &mut Effects,
     ticket: i64,
     message: i64,
@@ -65,15 +65,7 @@ pub(crate) async fn queue_in(
 ) -> Result<()> {
     let urls = urls(kind, payload);
     for url in &urls {
-        sqlx::query!(
-            "insert into media (message_id, ticket_id, url, created_at) values (?, ?, ?, ?)",
-            message,
-            ticket,
-            url,
-            now
-        )
-        .execute(&mut *conn)
-        .await?;
+        tx.media_insert(message, ticket, url, now).await?;
     }
     if !urls.is_empty() {
         effects.wake(Worker::Media);
@@ -102,58 +94,38 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
     }
 }
 
-struct Pending {
-    id: i64,
-    /// The id Botpress knows the ticket by (for the event).
-    ticket: String,
-    message: i64,
-    url: String,
-}
-
 async fn next_batch(services: &Services) -> Result<Vec<Pending>> {
-    Ok(sqlx::query_as!(
-        Pending,
-        r#"select m.id as "id!", t.remote_id as ticket, m.message_id as message, m.url
-           from media m join tickets t on t.id = m.ticket_id
-           where m.state = 'pending' order by m.id limit ?"#,
-        BATCH
-    )
-    .fetch_all(&services.db)
-    .await?)
+    Ok(services
+        .store
+        .autocommit()
+        .await?
+        .media_pending(BATCH)
+        .await?)
 }
 
 async fn copy(services: &Services, client: &reqwest::Client, item: Pending) {
     let now = now_ms();
     let outcome = fetch(services, client, &item.url).await;
-    let written = match outcome {
-        Ok((key, name, content_type, size)) => {
-            sqlx::query!(
-                "update media set state = 'stored', key = ?, name = ?, content_type = ?, size = ?,
-                        finished_at = ?
-                 where id = ?",
-                key,
-                name,
-                content_type,
-                size,
-                now,
-                item.id
-            )
-            .execute(&services.db)
-            .await
+    let written = async {
+        let mut tx = services.store.autocommit().await?;
+        match outcome {
+            Ok((key, name, content_type, size)) => {
+                let copy = Stored {
+                    key: &key,
+                    name: &name,
+                    content_type: &content_type,
+                    size,
+                };
+                tx.media_stored(item.id, &copy, now).await
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                tracing::info!(media = item.id, reason, "media: kept as a link");
+                tx.media_failed(item.id, &reason, now).await
+            }
         }
-        Err(e) => {
-            let reason = e.to_string();
-            tracing::info!(media = item.id, reason, "media: kept as a link");
-            sqlx::query!(
-                "update media set state = 'failed', error = ?, finished_at = ? where id = ?",
-                reason,
-                now,
-                item.id
-            )
-            .execute(&services.db)
-            .await
-        }
-    };
+    }
+    .await;
     match written {
         // The open conversation reloads and shows the copy.
         Ok(_) => {
@@ -234,20 +206,17 @@ async fn fetch(
 /// Where the browser finds each stored copy among `messages`: original URL → the
 /// path Baton serves it at.
 pub async fn copies(
-    db: &sqlx::SqlitePool,
+    store: &dyn store::Store,
     messages: &[i64],
 ) -> Result<std::collections::HashMap<String, String>> {
-    let ids = serde_json::to_string(messages).unwrap_or_default();
-    Ok(sqlx::query!(
-        r#"select url, key as "key!", name as "name!" from media
-           where state = 'stored' and message_id in (select value from json_each(?))"#,
-        ids
-    )
-    .fetch_all(db)
-    .await?
-    .into_iter()
-    .map(|r| (r.url, format!("/files/{}/{}", r.key, r.name)))
-    .collect())
+    Ok(store
+        .autocommit()
+        .await?
+        .media_copies(messages)
+        .await?
+        .into_iter()
+        .map(|(url, key, name)| (url, format!("/files/{key}/{name}")))
+        .collect())
 }
 
 /// A payload as the browser gets it: each media URL replaced by Baton's copy, or

@@ -204,7 +204,7 @@ fn day(raw: &Option<String>, what: &str) -> Result<Option<i64>> {
 impl RawFilters {
     /// Checks each filter and turns names into ids; an unknown agent is an error
     /// (a typo should not look like "no results").
-    pub async fn resolve(&self, db: &SqlitePool) -> Result<Filters> {
+    pub async fn resolve(&self, store: &dyn store::Store) -> Result<Filters> {
         let status = given(&self.status)
             .map(|s| {
                 s.parse::<Status>()
@@ -213,7 +213,7 @@ impl RawFilters {
             .transpose()?;
         let agent = match given(&self.agent) {
             Some(public_id) => Some(
-                crate::users::find_by_public_id(db, public_id)
+                crate::users::find_by_public_id(store, public_id)
                     .await
                     .map_err(|e| match e {
                         Error::NotFound(_) => Error::Invalid(format!("no agent {public_id:?}")),

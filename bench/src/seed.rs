@@ -13,8 +13,9 @@ pub const PASSWORD: &str = "bench-password-1234";
 /// A Botpress connection whose webhook is `webhook_url`; returns the endpoint token.
 pub async fn connection(database: &Path, webhook_url: &str) -> anyhow::Result<String> {
     let db = backend::db::connect(&database_url(database)).await?;
+    let store = store_sqlite::SqliteStore::new(db.clone());
     let keyed = backend::connections::create(
-        &db,
+        &store,
         backend::connections::NewConnection {
             name: "bench".into(),
             webhook_url: webhook_url.into(),
@@ -30,12 +31,13 @@ pub async fn connection(database: &Path, webhook_url: &str) -> anyhow::Result<St
 /// `count` agents with an API token each; returns the tokens.
 pub async fn agents(database: &Path, count: usize) -> anyhow::Result<Vec<String>> {
     let db = backend::db::connect(&database_url(database)).await?;
+    let store = store_sqlite::SqliteStore::new(db.clone());
     let mut tokens = Vec::with_capacity(count);
     for i in 0..count {
         let email = format!("agent{i}@bench.example");
-        let user =
-            backend::accounts::create_user(&db, &email, "Bench agent", Role::Agent, None).await?;
-        let (_, token) = backend::accounts::create_token(&db, user.id, "bench").await?;
+        let user = backend::accounts::create_user(&store, &email, "Bench agent", Role::Agent, None)
+            .await?;
+        let (_, token) = backend::accounts::create_token(&store, user.id, "bench").await?;
         tokens.push(token);
     }
     db.close().await;

@@ -235,17 +235,18 @@ async fn search(
 /// Returns an API token of the lead, for the search measure.
 pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<String> {
     let db = backend::db::connect(&database_url(database)).await?;
+    let store = store_sqlite::SqliteStore::new(db.clone());
     let lead = backend::accounts::create_user(
-        &db,
+        &store,
         EMAIL,
         "Bench lead",
         Role::Agent,
         Some(PASSWORD.into()),
     )
     .await?;
-    let (_, token) = backend::accounts::create_token(&db, lead.id, "bench").await?;
+    let (_, token) = backend::accounts::create_token(&store, lead.id, "bench").await?;
     backend::accounts::create_user(
-        &db,
+        &store,
         ADMIN,
         "Bench admin",
         Role::Admin,

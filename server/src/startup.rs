@@ -85,6 +85,7 @@ impl Application {
         )
         .layer(sign_in_layer(
             &services.db,
+            services.store.clone(),
             public_url.starts_with("https://"),
         ));
         Ok(Self {
@@ -162,21 +163,22 @@ impl Application {
 /// without use.
 fn sign_in_layer(
     db: &backend::SqlitePool,
+    store: std::sync::Arc<dyn store::Store>,
     secure: bool,
 ) -> axum_login::AuthManagerLayer<backend::auth::AuthBackend, tower_sessions_sqlx_store::SqliteStore>
 {
     use tower_sessions::cookie::SameSite;
     use tower_sessions::{Expiry, SessionManagerLayer};
 
-    let store = tower_sessions_sqlx_store::SqliteStore::new(db.clone());
-    let sessions = SessionManagerLayer::new(store)
+    let sessions = tower_sessions_sqlx_store::SqliteStore::new(db.clone());
+    let sessions = SessionManagerLayer::new(sessions)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_secure(secure)
         .with_expiry(Expiry::OnInactivity(time::Duration::days(7)));
-    axum_login::AuthManagerLayerBuilder::new(backend::auth::AuthBackend::new(db.clone()), sessions)
-        .build()
+    let accounts = backend::auth::AuthBackend::new(store);
+    axum_login::AuthManagerLayerBuilder::new(accounts, sessions).build()
 }
 
 /// Removes sessions past their expiry, hourly: an expired session no longer signs

@@ -3,7 +3,7 @@ use store::activity::{Activity, NewLine};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Activity for PgTx {
+impl<C: crate::Conn> Activity for PgTx<C> {
     async fn activity_insert(&mut self, l: &NewLine<'_>) -> store::Result<()> {
         sqlx::query!(
             "insert into ticket_activity (ticket_id, actor_id, action, other_id, detail, at)

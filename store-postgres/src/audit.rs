@@ -3,7 +3,7 @@ use store::audit::{Audit, NewEntry};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Audit for PgTx {
+impl<C: crate::Conn> Audit for PgTx<C> {
     async fn audit_insert(&mut self, e: &NewEntry<'_>) -> store::Result<()> {
         sqlx::query!(
             "insert into audit_log (at, actor_id, actor, ip, action, detail) values ($1, $2, $3, $4, $5, $6::text::jsonb)",

@@ -3,7 +3,7 @@ use store::canned::{Canned, Reply};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Canned for PgTx {
+impl<C: crate::Conn> Canned for PgTx<C> {
     async fn canned_list(&mut self, user: i64) -> store::Result<Vec<Reply>> {
         sqlx::query_as!(
             Reply,

@@ -4,7 +4,7 @@ use store::customers::{CustomerNoteRow, CustomerRow, CustomerTicketRow, Customer
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Customers for PgTx {
+impl<C: crate::Conn> Customers for PgTx<C> {
     async fn customer_ids(&mut self, public_id: &str) -> store::Result<Vec<i64>> {
         sqlx::query_scalar!(
             r#"select id from customers where public_id = $1 limit 2"#,

@@ -3,7 +3,7 @@ use store::labels::{Label, Labels};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Labels for PgTx {
+impl<C: crate::Conn> Labels for PgTx<C> {
     async fn labels_all(&mut self) -> store::Result<Vec<Label>> {
         sqlx::query_as!(
             Label,

@@ -6,20 +6,30 @@
 //! and this keeps them correct across connections and replicas alike. Reads never
 //! wait for it.
 
+mod accounts;
 mod activity;
 mod audit;
 mod canned;
+mod connections;
 mod customers;
+mod inbound;
 mod labels;
 mod links;
+mod media;
 mod notes;
+mod outbox;
+mod routing;
+mod sync;
 mod teams;
 mod tickets;
 
 use std::str::FromStr;
 
+use std::ops::DerefMut;
+
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 
 /// The PostgreSQL migrations (`migrations/postgres`), embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
@@ -38,6 +48,14 @@ pub async fn connect(url: &str) -> store::Result<PgPool> {
     Ok(pool)
 }
 
+/// A name stored as text (a status, a role), as its type.
+fn parse<T>(raw: &str) -> store::Result<T>
+where
+    T: FromStr<Err = protocol::UnknownName>,
+{
+    raw.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
 /// Any constant works; this one spells "baton" in ASCII, for whoever finds it in
 /// `pg_locks`.
 const WRITE_LOCK: i64 = 0x62_61_74_6f_6e;
@@ -54,10 +72,16 @@ impl PgStore {
     }
 }
 
-/// One transaction; every area's statements are implemented on it.
-pub struct PgTx {
-    tx: Transaction<'static, Postgres>,
+/// One transaction (or, from [`store::Store::autocommit`], a connection whose
+/// statements commit one by one); every area's statements are implemented on it.
+pub struct PgTx<C = Transaction<'static, Postgres>> {
+    tx: C,
 }
+
+/// What a [`PgTx`] runs its statements on.
+pub trait Conn: DerefMut<Target = PgConnection> + Send {}
+
+impl<C: DerefMut<Target = PgConnection> + Send> Conn for C {}
 
 #[async_trait::async_trait]
 impl store::Store for PgStore {
@@ -78,11 +102,24 @@ impl store::Store for PgStore {
             .await?;
         Ok(Box::new(PgTx { tx }))
     }
+
+    async fn autocommit(&self) -> store::Result<Box<dyn store::Session>> {
+        let tx = self.pool.acquire().await?;
+        Ok(Box::new(PgTx { tx }))
+    }
 }
 
 #[async_trait::async_trait]
 impl store::Session for PgTx {
     async fn commit(self: Box<Self>) -> store::Result<()> {
         self.tx.commit().await
+    }
+}
+
+#[async_trait::async_trait]
+impl store::Session for PgTx<PoolConnection<Postgres>> {
+    /// Each statement committed as it ran.
+    async fn commit(self: Box<Self>) -> store::Result<()> {
+        Ok(())
     }
 }

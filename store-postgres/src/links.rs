@@ -3,7 +3,7 @@ use store::links::{Links, LiveLink, Purpose};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Links for PgTx {
+impl<C: crate::Conn> Links for PgTx<C> {
     async fn link_account(&mut self, user: i64) -> store::Result<Option<(bool, bool)>> {
         let row = sqlx::query!(
             r#"select active, (password_hash is not null) as "has_password!"
@@ -78,17 +78,6 @@ impl Links for PgTx {
             "update one_time_links set used_at = $1 where id = $2",
             now,
             id
-        )
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
-
-    async fn link_set_password(&mut self, user: i64, hash: &str) -> store::Result<()> {
-        sqlx::query!(
-            "update users set password_hash = $1, auth_epoch = auth_epoch + 1 where id = $2",
-            hash,
-            user
         )
         .execute(&mut *self.tx)
         .await?;

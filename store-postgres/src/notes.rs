@@ -3,7 +3,7 @@ use store::notes::{NoteRow, Notes, Person};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Notes for PgTx {
+impl<C: crate::Conn> Notes for PgTx<C> {
     async fn note_people(&mut self, except: i64) -> store::Result<Vec<Person>> {
         sqlx::query_as!(
             Person,

@@ -3,7 +3,7 @@ use store::teams::{MemberRow, ServedRow, Teams};
 use crate::PgTx;
 
 #[async_trait::async_trait]
-impl Teams for PgTx {
+impl<C: crate::Conn> Teams for PgTx<C> {
     async fn teams_all(&mut self) -> store::Result<Vec<(i64, String)>> {
         let rows = sqlx::query!("select id, name from teams order by lower(name), id")
             .fetch_all(&mut *self.tx)
@@ -91,5 +91,35 @@ impl Teams for PgTx {
         .execute(&mut *self.tx)
         .await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn connection_has_teams(&mut self, connection: i64) -> store::Result<bool> {
+        sqlx::query_scalar!(
+            r#"select exists(select 1 from team_connections where connection_id = $1) as "any!: bool""#,
+            connection
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn connection_audience(&mut self, connection: i64) -> store::Result<Vec<i64>> {
+        sqlx::query_scalar!(
+            r#"select user_id as "user_id!" from visible_connections where connection_id = $1
+               order by user_id"#,
+            connection
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+    }
+
+    async fn user_sees(&mut self, user: i64, connection: i64) -> store::Result<bool> {
+        sqlx::query_scalar!(
+            r#"select exists(select 1 from visible_connections
+                             where user_id = $1 and connection_id = $2) as "sees!: bool""#,
+            user,
+            connection
+        )
+        .fetch_one(&mut *self.tx)
+        .await
     }
 }

@@ -2,18 +2,26 @@
 //! group-commit writer are in `backend::db` (they predate this crate); this wraps the
 //! pool it opens.
 
+mod accounts;
 mod activity;
 mod audit;
 mod canned;
+mod connections;
 mod customers;
+mod inbound;
 mod labels;
 mod links;
+mod media;
 mod notes;
+mod outbox;
+mod routing;
+mod sync;
 mod teams;
 mod tickets;
 
 use std::ops::DerefMut;
 
+use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 /// A SQLite database as a [`store::Store`].
@@ -59,11 +67,24 @@ impl store::Store for SqliteStore {
         let tx = self.pool.begin().await?;
         Ok(Box::new(SqliteTx { tx }))
     }
+
+    async fn autocommit(&self) -> store::Result<Box<dyn store::Session>> {
+        let tx = self.pool.acquire().await?;
+        Ok(Box::new(SqliteTx { tx }))
+    }
 }
 
 #[async_trait::async_trait]
 impl store::Session for SqliteTx {
     async fn commit(self: Box<Self>) -> store::Result<()> {
         self.tx.commit().await
+    }
+}
+
+#[async_trait::async_trait]
+impl store::Session for SqliteTx<PoolConnection<Sqlite>> {
+    /// Each statement committed as it ran.
+    async fn commit(self: Box<Self>) -> store::Result<()> {
+        Ok(())
     }
 }

@@ -85,15 +85,4 @@ impl<C: crate::Conn> Links for SqliteTx<C> {
         .await?;
         Ok(())
     }
-
-    async fn link_set_password(&mut self, user: i64, hash: &str) -> store::Result<()> {
-        sqlx::query!(
-            "update users set password_hash = ?, auth_epoch = auth_epoch + 1 where id = ?",
-            hash,
-            user
-        )
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
-    }
 }

@@ -91,4 +91,34 @@ impl<C: crate::Conn> Teams for SqliteTx<C> {
         .await?;
         Ok(done.rows_affected() > 0)
     }
+
+    async fn connection_has_teams(&mut self, connection: i64) -> store::Result<bool> {
+        sqlx::query_scalar!(
+            r#"select exists(select 1 from team_connections where connection_id = ?) as "any!: bool""#,
+            connection
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn connection_audience(&mut self, connection: i64) -> store::Result<Vec<i64>> {
+        sqlx::query_scalar!(
+            r#"select user_id as "user_id!: i64" from visible_connections where connection_id = ?
+               order by user_id"#,
+            connection
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+    }
+
+    async fn user_sees(&mut self, user: i64, connection: i64) -> store::Result<bool> {
+        sqlx::query_scalar!(
+            r#"select exists(select 1 from visible_connections
+                             where user_id = ? and connection_id = ?) as "sees!: bool""#,
+            user,
+            connection
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
 }

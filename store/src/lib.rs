@@ -10,13 +10,20 @@
 //! Areas move here one at a time (`docs/engines.md`); until the last one has, the rest
 //! of `backend` still runs its own SQLite queries.
 
+pub mod accounts;
 pub mod activity;
 pub mod audit;
 pub mod canned;
+pub mod connections;
 pub mod customers;
+pub mod inbound;
 pub mod labels;
 pub mod links;
+pub mod media;
 pub mod notes;
+pub mod outbox;
+pub mod routing;
+pub mod sync;
 pub mod teams;
 pub mod tickets;
 
@@ -26,13 +33,20 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// Every area's statements, on one connection or transaction.
 pub trait Tx:
-    activity::Activity
+    accounts::Accounts
+    + activity::Activity
     + audit::Audit
     + canned::Canned
+    + connections::Connections
     + customers::Customers
+    + inbound::Inbound
     + labels::Labels
     + links::Links
+    + media::Media
     + notes::Notes
+    + outbox::Outbox
+    + routing::Routing
+    + sync::Syncing
     + teams::Teams
     + tickets::Tickets
     + Send
@@ -40,13 +54,20 @@ pub trait Tx:
 }
 
 impl<T> Tx for T where
-    T: activity::Activity
+    T: accounts::Accounts
+        + activity::Activity
         + audit::Audit
         + canned::Canned
+        + connections::Connections
         + customers::Customers
+        + inbound::Inbound
         + labels::Labels
         + links::Links
+        + media::Media
         + notes::Notes
+        + outbox::Outbox
+        + routing::Routing
+        + sync::Syncing
         + teams::Teams
         + tickets::Tickets
         + Send
@@ -69,4 +90,11 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// A transaction that only reads: one consistent snapshot.
     async fn read(&self) -> Result<Box<dyn Session>>;
+
+    /// No transaction: each statement commits on its own, and `commit` does nothing.
+    /// For a single read, and for a single write that needs nothing else to be true
+    /// (a last-seen stamp, a delivery's result): it saves a transaction's round trips
+    /// (and on SQLite the rollback that ends a dropped read), and on PostgreSQL a
+    /// write here does not queue behind other writes.
+    async fn autocommit(&self) -> Result<Box<dyn Session>>;
 }

@@ -51,8 +51,4 @@ pub trait Links {
     async fn link_live(&mut self, token_sha256: &str, now: i64) -> crate::Result<Option<LiveLink>>;
 
     async fn link_spend(&mut self, id: i64, now: i64) -> crate::Result<()>;
-
-    /// Sets the account's password hash and ends its sessions and tokens (the
-    /// epoch moves on).
-    async fn link_set_password(&mut self, user: i64, hash: &str) -> crate::Result<()>;
 }

@@ -1,4 +1,5 @@
-//! Teams: who is in them, and which connections they serve.
+//! Teams: who is in them, which connections they serve, and so whose inbox shows a
+//! connection's tickets.
 
 /// One agent of one team.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,4 +50,14 @@ pub trait Teams {
     /// Has the team serve the connection; `false` if no connection has that id (or
     /// it serves it already).
     async fn team_connection_add(&mut self, team: i64, connection: i64) -> crate::Result<bool>;
+
+    /// Whether any team serves the connection (if none, every agent sees it).
+    async fn connection_has_teams(&mut self, connection: i64) -> crate::Result<bool>;
+
+    /// The accounts whose inbox shows the connection's tickets (the
+    /// `visible_connections` view).
+    async fn connection_audience(&mut self, connection: i64) -> crate::Result<Vec<i64>>;
+
+    /// Whether the account's inbox shows the connection's tickets.
+    async fn user_sees(&mut self, user: i64, connection: i64) -> crate::Result<bool>;
 }

@@ -43,7 +43,7 @@ impl From<backend::accounts::people::Person> for AgentRow {
 pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
     super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let people = backend::accounts::people::list(&services.db, services.hub.sockets()).await?;
+    let people = backend::accounts::people::list(&*services.store, services.hub.sockets()).await?;
     Ok(people.into_iter().map(AgentRow::from).collect())
 }
 
@@ -79,7 +79,7 @@ pub async fn create_agent(
         }
     };
     let invite = password.is_none();
-    let user = accounts::create_user(&services.db, &email, &name, role, password).await?;
+    let user = accounts::create_user(&*services.store, &email, &name, role, password).await?;
     let link = if invite {
         let token = links::issue(&*services.store, user.id).await?;
         Some(services.link(&links::path(&token)))
@@ -105,7 +105,7 @@ pub async fn update_agent(id: i64, name: String, role: String) -> Result<(), App
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
     let role = backend::users::parse_role(&role)?;
-    backend::accounts::people::update(&services.db, id, &name, role).await?;
+    backend::accounts::people::update(&*services.store, id, &name, role).await?;
     super::ssr::audit(
         &actor,
         "user.update",
@@ -139,7 +139,7 @@ pub async fn deactivate_agent(id: i64) -> Result<u64, AppError> {
 pub async fn reactivate_agent(id: i64) -> Result<(), AppError> {
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    backend::accounts::reactivate(&services.db, id).await?;
+    backend::accounts::reactivate(&*services.store, id).await?;
     super::ssr::audit(&actor, "user.reactivate", serde_json::json!({"user": id})).await
 }
 

@@ -143,7 +143,7 @@ pub async fn setup(
 #[server(endpoint = "auth/setup/check")]
 pub async fn setup_link_usable(token: String) -> Result<bool, AppError> {
     let services = super::ssr::services()?;
-    Ok(backend::accounts::setup::usable(&services.db, &token).await?)
+    Ok(backend::accounts::setup::usable(&*services.store, &token).await?)
 }
 
 #[cfg(feature = "ssr")]
@@ -158,8 +158,8 @@ async fn first_admin(
     use serde_json::json;
 
     let services = super::ssr::services()?;
-    let user =
-        accounts::setup::complete(&services.db, &token, &email, &name, password.clone()).await?;
+    let user = accounts::setup::complete(&*services.store, &token, &email, &name, password.clone())
+        .await?;
     let ip = super::ssr::client_ip().await;
     let actor = Actor {
         id: Some(user.id),

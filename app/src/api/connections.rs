@@ -34,10 +34,10 @@ pub struct UnmappedClose {
 pub async fn list_connections() -> Result<Vec<ConnectionRow>, AppError> {
     use backend::connections;
     super::ssr::admin().await?;
-    let db = super::ssr::services()?.db;
+    let store = super::ssr::services()?.store;
     let mut rows = Vec::new();
-    for c in connections::list(&db).await? {
-        let unmapped_closes = connections::unmapped_closes(&db, c.id)
+    for c in connections::list(&*store).await? {
+        let unmapped_closes = connections::unmapped_closes(&*store, c.id)
             .await?
             .into_iter()
             .map(|u| UnmappedClose {
@@ -89,7 +89,7 @@ pub async fn create_connection(
         services.settings.allow_private_webhooks,
     )?;
     let keyed = connections::create(
-        &services.db,
+        &*services.store,
         NewConnection {
             name,
             webhook_url,
@@ -140,7 +140,7 @@ pub async fn update_connection(
         clear_api_credentials: clear_api_credentials.is_some(),
         end_notice_text,
     };
-    let credentials_added = connections::update(&services.db, id, edit).await?;
+    let credentials_added = connections::update(&*services.store, id, edit).await?;
     if credentials_added {
         backend::botpress::sync::credentials_added(&services, id).await?;
     }
@@ -163,7 +163,7 @@ pub async fn update_connection(
 pub async fn rotate_connection(id: i64) -> Result<Endpoint, AppError> {
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let keyed = backend::connections::rotate_token(&services.db, id).await?;
+    let keyed = backend::connections::rotate_token(&*services.store, id).await?;
     super::ssr::audit(
         &actor,
         "connection.rotate_token",
@@ -183,8 +183,8 @@ pub async fn show_endpoint(id: i64) -> Result<Endpoint, AppError> {
     use backend::connections;
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let c = connections::get(&services.db, id).await?;
-    let token = connections::endpoint_token(&services.db, id).await?;
+    let c = connections::get(&*services.store, id).await?;
+    let token = connections::endpoint_token(&*services.store, id).await?;
     super::ssr::audit(
         &actor,
         "connection.show_endpoint",

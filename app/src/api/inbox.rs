@@ -77,7 +77,7 @@ pub async fn inbox_summary() -> Result<Summary, AppError> {
     let services = super::ssr::services()?;
     let counts = backend::tickets::views::counts(&services.db, user.user.id).await?;
     let alerts = backend::alerts::get(&services.db).await?;
-    let prefs = backend::accounts::notification_settings(&services.db, user.user.id).await?;
+    let prefs = backend::accounts::notification_settings(&*services.store, user.user.id).await?;
     let now = backend::clock::now_ms();
     let cutoff = now - i64::from(alerts.unclaimed_after_minutes) * 60_000;
     let overdue =
@@ -316,7 +316,7 @@ pub async fn conversation(
     let mentioned =
         backend::tickets::notes::unseen_mention(&*services.store, user.user.id, ticket).await?;
     let shown: Vec<i64> = messages.iter().map(|m| m.id).collect();
-    let copies = backend::media::copies(&services.db, &shown).await?;
+    let copies = backend::media::copies(&*services.store, &shown).await?;
     let can_manage = detail.row.status != Status::Closed
         && (detail.row.assignee_id.is_none()
             || detail.row.assignee_id == Some(user.user.id)
@@ -413,7 +413,7 @@ pub async fn take_ticket(id: String) -> Result<(), AppError> {
 #[server(endpoint = "inbox/transfer")]
 pub async fn transfer_ticket(id: String, agent: String) -> Result<(), AppError> {
     let (user, services, ticket) = ticket_of(&id).await?;
-    let target = backend::users::find_by_public_id(&services.db, &agent).await?;
+    let target = backend::users::find_by_public_id(&*services.store, &agent).await?;
     let by = acting(&user).await;
     backend::tickets::assign(&services, ticket, target.id, &by).await?;
     Ok(())
@@ -474,7 +474,7 @@ pub async fn colleagues() -> Result<Vec<Colleague>, AppError> {
     let viewer = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
     let mut people: Vec<Colleague> =
-        backend::accounts::people::list(&services.db, services.hub.sockets())
+        backend::accounts::people::list(&*services.store, services.hub.sockets())
             .await?
             .into_iter()
             .filter(|p| p.active && p.id != viewer.user.id)

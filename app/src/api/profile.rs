@@ -12,7 +12,7 @@ use crate::error::AppError;
 pub async fn my_availability() -> Result<Availability, AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    Ok(backend::accounts::availability::get(&services.db, me.user.id).await?)
+    Ok(backend::accounts::availability::get(&*services.store, me.user.id).await?)
 }
 
 /// Sets whether the signed-in person is available or away (kept until changed).
@@ -43,8 +43,13 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
             return Err(AppError::RateLimited(limited.wait));
         }
     };
-    match backend::accounts::change_own_password(&services.db, me.user.id, current, new_password)
-        .await
+    match backend::accounts::change_own_password(
+        &*services.store,
+        me.user.id,
+        current,
+        new_password,
+    )
+    .await
     {
         Ok(()) => attempt.succeeded(),
         Err(backend::Error::Overloaded) => {
@@ -69,7 +74,7 @@ pub struct TokenRow {
 pub async fn list_tokens() -> Result<Vec<TokenRow>, AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    Ok(backend::accounts::list_tokens(&services.db, me.user.id)
+    Ok(backend::accounts::list_tokens(&*services.store, me.user.id)
         .await?
         .into_iter()
         .map(|t| TokenRow {
@@ -93,7 +98,7 @@ pub struct NewToken {
 pub async fn create_token(label: String) -> Result<NewToken, AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let (id, token) = backend::accounts::create_token(&services.db, me.user.id, &label).await?;
+    let (id, token) = backend::accounts::create_token(&*services.store, me.user.id, &label).await?;
     let actor = super::ssr::actor(&me.user).await;
     super::ssr::audit(
         &actor,
@@ -112,7 +117,7 @@ pub async fn create_token(label: String) -> Result<NewToken, AppError> {
 pub async fn revoke_token(id: i64) -> Result<(), AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    backend::accounts::revoke_token(&services.db, me.user.id, id).await?;
+    backend::accounts::revoke_token(&*services.store, me.user.id, id).await?;
     let actor = super::ssr::actor(&me.user).await;
     super::ssr::audit(&actor, "token.revoke", serde_json::json!({"token": id})).await
 }
@@ -129,7 +134,7 @@ pub struct Alerts {
 pub async fn get_alerts() -> Result<Alerts, AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let s = backend::accounts::notification_settings(&services.db, me.user.id).await?;
+    let s = backend::accounts::notification_settings(&*services.store, me.user.id).await?;
     Ok(Alerts {
         sound: s.sound,
         desktop: s.desktop,
@@ -151,6 +156,6 @@ pub async fn save_alerts(
         desktop: desktop.is_some(),
         when_focused: when_focused.is_some(),
     };
-    backend::accounts::set_notification_settings(&services.db, me.user.id, settings).await?;
+    backend::accounts::set_notification_settings(&*services.store, me.user.id, settings).await?;
     Ok(())
 }

@@ -180,7 +180,7 @@ pub async fn report_choices() -> Result<ReportOptions, AppError> {
     super::ssr::admin().await?;
     let services = super::ssr::services()?;
     Ok(ReportOptions {
-        connections: backend::connections::list(&services.db)
+        connections: backend::connections::list(&*services.store)
             .await?
             .into_iter()
             .map(|c| (c.id, c.name))

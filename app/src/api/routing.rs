@@ -73,8 +73,8 @@ pub async fn routing() -> Result<RoutingData, AppError> {
         })
         .collect();
     let mut connections = Vec::new();
-    for c in backend::connections::list(&services.db).await? {
-        let r = backend::routing::get(&services.db, c.id).await?;
+    for c in backend::connections::list(&*services.store).await? {
+        let r = backend::routing::get(&*services.store, c.id).await?;
         let hours = r.hours.unwrap_or_default();
         connections.push(ConnectionRouting {
             id: c.id,
@@ -92,7 +92,7 @@ pub async fn routing() -> Result<RoutingData, AppError> {
             queue_position_text: r.queue_position_text.unwrap_or_default(),
         });
     }
-    let agents = backend::accounts::people::list(&services.db, services.hub.sockets())
+    let agents = backend::accounts::people::list(&*services.store, services.hub.sockets())
         .await?
         .into_iter()
         .map(|p| AgentCapacity {

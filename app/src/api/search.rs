@@ -57,7 +57,7 @@ pub async fn search(
         from: some(filters.from),
         to: some(filters.to),
     }
-    .resolve(&services.db)
+    .resolve(&*services.store)
     .await?;
     let hits = backend::search::search(
         &services.db,
@@ -88,13 +88,13 @@ pub async fn search(
 pub async fn search_options() -> Result<FilterChoices, AppError> {
     super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let agents = backend::accounts::people::list(&services.db, services.hub.sockets())
+    let agents = backend::accounts::people::list(&*services.store, services.hub.sockets())
         .await?
         .into_iter()
         .filter(|p| p.active)
         .map(|p| (p.public_id, p.name))
         .collect();
-    let connections = backend::connections::list(&services.db)
+    let connections = backend::connections::list(&*services.store)
         .await?
         .into_iter()
         .map(|c| (c.id, c.name))

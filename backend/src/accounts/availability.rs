@@ -4,35 +4,27 @@
 
 use protocol::account::Availability;
 use protocol::realtime::Change;
-use sqlx::SqlitePool;
 
 use crate::effects::{Effects, Worker};
 use crate::users::User;
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services};
 
 /// What `user` chose.
-pub async fn get(db: &SqlitePool, user: i64) -> Result<Availability> {
-    sqlx::query_scalar!(
-        r#"select availability as "availability: Availability" from users where id = ?"#,
-        user
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("user"))
+pub async fn get(store: &dyn store::Store, user: i64) -> Result<Availability> {
+    store
+        .autocommit()
+        .await?
+        .user_availability(user)
+        .await?
+        .ok_or(Error::NotFound("user"))
 }
 
 /// Stores the choice, then shows it to colleagues at once (a `presence` event) if
 /// the agent has a tab open.
 pub async fn set(services: &Services, user: &User, choice: Availability) -> Result<()> {
-    let mut tx = db::begin_write(&services.db).await?;
-    sqlx::query!(
-        "update users set availability = ? where id = ?",
-        choice,
-        user.id
-    )
-    .execute(&mut *tx)
-    .await?;
-    services.commit(tx, Effects::new()).await?;
+    let mut tx = services.store.write().await?;
+    tx.user_set_availability(user.id, choice).await?;
+    services.commit_session(tx, Effects::new()).await?;
     announce(services, user, choice);
     Ok(())
 }

@@ -68,7 +68,7 @@ const NOT_VALID: &str = "this link is not valid any more (used, replaced by a ne
 /// What a live link is for; an error for a used, voided or expired one.
 pub async fn peek(store: &dyn Store, token: &str) -> Result<LinkInfo> {
     let link = store
-        .read()
+        .autocommit()
         .await?
         .link_live(&ids::token_digest(token), now_ms())
         .await?
@@ -96,7 +96,7 @@ pub async fn complete(store: &dyn Store, token: &str, password: String) -> Resul
         .await?
         .ok_or_else(|| Error::invalid(NOT_VALID))?;
     tx.link_spend(link.id, now).await?;
-    tx.link_set_password(link.user_id, &hash).await?;
+    tx.user_set_password(link.user_id, &hash).await?;
     tx.commit().await?;
     Ok(link.email)
 }

@@ -1,11 +1,10 @@
 //! The people admins manage: the agent list, edits, and "last seen".
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 
 use crate::clock::{Every, now_ms};
 use crate::users::Role;
-use crate::{Error, Result, db};
+use crate::{Error, Result};
 
 /// Online within this long of the last request; away for a while after.
 const ONLINE_FOR_MS: i64 = 2 * 60 * 1000;
@@ -47,22 +46,11 @@ pub struct Person {
 /// someone whose last tab closed is offline; anyone else's is from the last request
 /// (programs using the REST API), *away* if they chose it.
 pub async fn list(
-    pool: &SqlitePool,
+    store: &dyn store::Store,
     sockets: &crate::realtime::presence::Sockets,
 ) -> Result<Vec<Person>> {
     let now = now_ms();
-    let rows = sqlx::query!(
-        r#"select u.id as "id!", u.public_id, u.email, u.name, u.role as "role: Role",
-                  u.active as "active: bool",
-                  (u.password_hash is not null) as "has_password!: bool",
-                  u.last_seen_at, u.availability as "availability: Availability", u.capacity,
-                  (select count(*) from tickets t
-                    where t.assignee_id = u.id and t.status = 'assigned') as "open!: i64"
-           from users u
-           order by u.active desc, u.name collate nocase, u.id"#
-    )
-    .fetch_all(pool)
-    .await?;
+    let rows = store.autocommit().await?.people_all().await?;
     Ok(rows
         .into_iter()
         .map(|r| Person {
@@ -90,30 +78,17 @@ pub async fn list(
 }
 
 /// Renames an account and sets its role. The last active admin cannot be demoted.
-pub async fn update(pool: &SqlitePool, user: i64, name: &str, role: Role) -> Result<()> {
+pub async fn update(store: &dyn store::Store, user: i64, name: &str, role: Role) -> Result<()> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(Error::invalid("name must be 1 to 100 characters"));
     }
-    let mut tx = db::begin_write(pool).await?;
-    let current = sqlx::query!(
-        r#"select role as "role: Role", active as "active: bool" from users where id = ?"#,
-        user
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("user"))?;
-    if current.active && current.role == Role::Admin && role != Role::Admin {
-        super::ensure_another_admin(&mut tx).await?;
+    let mut tx = store.write().await?;
+    let (current, active) = tx.user_role(user).await?.ok_or(Error::NotFound("user"))?;
+    if active && current == Role::Admin && role != Role::Admin {
+        super::ensure_another_admin(&mut *tx).await?;
     }
-    sqlx::query!(
-        "update users set name = ?, role = ? where id = ?",
-        name,
-        role,
-        user
-    )
-    .execute(&mut *tx)
-    .await?;
+    tx.user_update(user, name, role).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -137,14 +112,12 @@ impl Default for LastSeen {
 }
 
 impl LastSeen {
-    pub async fn touch(&self, pool: &SqlitePool, user: i64) -> Result<()> {
+    pub async fn touch(&self, store: &dyn store::Store, user: i64) -> Result<()> {
         let now = now_ms();
         if !self.written.due(user, now) {
             return Ok(());
         }
-        sqlx::query!("update users set last_seen_at = ? where id = ?", now, user)
-            .execute(pool)
-            .await?;
+        store.autocommit().await?.user_touch(user, now).await?;
         Ok(())
     }
 }

@@ -102,13 +102,13 @@ pub async fn caller(
 ) -> Result<Caller> {
     if let Some(token) = bearer_token(headers)? {
         let invalid = || Error::Unauthenticated("the API token is not valid".into());
-        let (user, token) = accounts::authenticate_token_id(&services.db, token)
+        let (user, token) = accounts::authenticate_token_id(&*services.store, token)
             .await?
             .ok_or_else(invalid)?;
-        let epoch = accounts::current_epoch(&services.db, user.id)
+        let epoch = accounts::current_epoch(&*services.store, user.id)
             .await?
             .ok_or_else(invalid)?;
-        services.last_seen.touch(&services.db, user.id).await?;
+        services.last_seen.touch(&*services.store, user.id).await?;
         return Ok(Caller {
             user,
             epoch,

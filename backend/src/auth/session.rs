@@ -6,7 +6,7 @@
 //! account does not load at all.
 
 use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use std::sync::Arc;
 
 use crate::users::User;
 use crate::{Error, accounts};
@@ -65,12 +65,12 @@ impl std::fmt::Debug for Credentials {
 
 #[derive(Clone, Debug)]
 pub struct AuthBackend {
-    db: SqlitePool,
+    store: Arc<dyn store::Store>,
 }
 
 impl AuthBackend {
-    pub fn new(db: SqlitePool) -> Self {
-        Self { db }
+    pub fn new(store: Arc<dyn store::Store>) -> Self {
+        Self { store }
     }
 }
 
@@ -81,20 +81,16 @@ impl axum_login::AuthnBackend for AuthBackend {
 
     async fn authenticate(&self, creds: Credentials) -> Result<Option<SessionUser>, Error> {
         Ok(
-            accounts::authenticate(&self.db, &creds.email, creds.password)
+            accounts::authenticate(&*self.store, &creds.email, creds.password)
                 .await?
                 .map(|c| SessionUser::new(c.user, c.auth_epoch)),
         )
     }
 
     async fn get_user(&self, id: &i64) -> Result<Option<SessionUser>, Error> {
-        let Some(epoch) = accounts::current_epoch(&self.db, *id).await? else {
-            return Ok(None);
-        };
-        Ok(Some(SessionUser::new(
-            crate::users::get(&self.db, *id).await?,
-            epoch,
-        )))
+        Ok(accounts::signed_in(&*self.store, *id)
+            .await?
+            .map(|c| SessionUser::new(c.user, c.auth_epoch)))
     }
 }
 

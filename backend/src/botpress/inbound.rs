@@ -9,7 +9,7 @@
 use protocol::realtime::Change;
 use protocol::ticket::{ClosedReason, Origin, Status};
 use serde_json::Value;
-use sqlx::SqliteConnection;
+use store::inbound::{MappedBy, NewCustomer, NewMessage};
 
 use super::wire::{BotSendsMessage, CloseRemoteTicket, RemoteConversation, RemoteUser};
 use crate::clock::now_ms;
@@ -43,18 +43,11 @@ impl Call {
     /// Records when the bot last reached us, at most once a second per connection:
     /// the admin page shows it to the second, and a skipped statement is one round
     /// trip less on the writer's connection, which every Botpress write waits for.
-    async fn touch(self, conn: &mut SqliteConnection) -> Result<()> {
+    async fn touch(self, tx: &mut dyn store::Tx) -> Result<()> {
         if !self.record_contact {
             return Ok(());
         }
-        sqlx::query!(
-            "update connections set last_inbound_at = ?1
-             where id = ?2 and (last_inbound_at is null or last_inbound_at < ?1)",
-            self.now,
-            self.connection
-        )
-        .execute(&mut *conn)
-        .await?;
+        tx.connection_contact(self.connection, self.now).await?;
         Ok(())
     }
 }
@@ -64,7 +57,7 @@ pub async fn ping(services: &Services, connection: i64) -> Result<()> {
     let call = Call::new(services, connection);
     services
         .writer
-        .write(move |conn| Box::pin(call.touch(conn)))
+        .write(move |tx| Box::pin(call.touch(tx)))
         .await
 }
 
@@ -83,12 +76,12 @@ pub async fn create_remote_user(
         .filter(|e| !e.is_empty());
     services
         .writer
-        .write(move |conn| Box::pin(store_customer(conn, call, user, email)))
+        .write(move |tx| Box::pin(store_customer(tx, call, user, email)))
         .await
 }
 
 async fn store_customer(
-    conn: &mut SqliteConnection,
+    tx: &mut dyn store::Tx,
     call: Call,
     user: RemoteUser,
     email: Option<String>,
@@ -96,41 +89,27 @@ async fn store_customer(
     let Call {
         connection, now, ..
     } = call;
-    call.touch(conn).await?;
+    call.touch(tx).await?;
+    let name = user.name.as_deref();
+    let picture_url = user.picture_url.as_deref();
     if let Some(email) = &email {
-        let existing = sqlx::query_scalar!(
-            "update customers
-             set name = case when edited_at is null then coalesce(?, name) else name end,
-                 picture_url = coalesce(?, picture_url), updated_at = ?
-             where connection_id = ? and email = ?
-             returning public_id",
-            user.name,
-            user.picture_url,
-            now,
-            connection,
-            email
-        )
-        .fetch_optional(&mut *conn)
-        .await?;
+        let existing = tx
+            .customer_refresh(connection, email, name, picture_url, now)
+            .await?;
         if let Some(public_id) = existing {
             return Ok(public_id);
         }
     }
     let public_id = ids::new_id(ids::CUSTOMER)?;
-    sqlx::query!(
-        "insert into customers
-            (public_id, connection_id, name, email, picture_url, created_at, updated_at)
-         values (?, ?, ?, ?, ?, ?, ?)",
-        public_id,
+    let new = NewCustomer {
+        public_id: &public_id,
         connection,
-        user.name,
-        email,
-        user.picture_url,
-        now,
-        now
-    )
-    .execute(&mut *conn)
-    .await?;
+        name,
+        email: email.as_deref(),
+        picture_url,
+        at: now,
+    };
+    tx.customer_insert(&new).await?;
     Ok(public_id)
 }
 
@@ -152,7 +131,7 @@ pub async fn create_remote_conversation(
     };
     let effects = services
         .writer
-        .write(move |conn| Box::pin(store_ticket(conn, call, ticket)))
+        .write(move |tx| Box::pin(store_ticket(tx, call, ticket)))
         .await?;
     services.apply(effects);
     Ok(remote_id)
@@ -166,7 +145,7 @@ struct Created {
 
 /// Inserts the ticket; its effects: the event, the alert, and a Botpress API sync
 /// when the connection has credentials for one.
-async fn store_ticket(conn: &mut SqliteConnection, call: Call, ticket: Created) -> Result<Effects> {
+async fn store_ticket(tx: &mut dyn store::Tx, call: Call, ticket: Created) -> Result<Effects> {
     let Call {
         connection, now, ..
     } = call;
@@ -175,38 +154,26 @@ async fn store_ticket(conn: &mut SqliteConnection, call: Call, ticket: Created) 
         title,
         description,
     } = ticket;
-    call.touch(conn).await?;
-    let can_sync = connections::secrets(&mut *conn, connection)
+    call.touch(tx).await?;
+    let can_sync = connections::secrets_in(tx, connection)
         .await?
         .api_credentials()
         .is_some();
-    let (sync_state, sync_next_at) = if can_sync {
-        ("pending", Some(now + SYNC_DELAY_MS))
-    } else {
-        ("none", None)
-    };
-    sqlx::query!(
-        "insert into tickets
-            (connection_id, remote_id, title, description, created_at, updated_at,
-             sync_state, sync_next_at)
-         values (?, ?, ?, ?, ?, ?, ?, ?)",
+    let new = store::inbound::NewTicket {
         connection,
-        remote_id,
-        title,
-        description,
-        now,
-        now,
-        sync_state,
-        sync_next_at
-    )
-    .execute(&mut *conn)
-    .await?;
+        remote_id: &remote_id,
+        title: &title,
+        description: &description,
+        sync_at: can_sync.then_some(now + SYNC_DELAY_MS),
+        at: now,
+    };
+    tx.ticket_insert(&new).await?;
     let mut effects = Effects::new();
     if can_sync {
         effects.wake(Worker::Sync);
     }
     // Only those whose inbox shows it hear of it (and are alerted).
-    let audience = crate::routing::audience_in(conn, connection).await?;
+    let audience = crate::routing::audience(tx, connection).await?;
     effects.publish_among(
         audience,
         Change::TicketCreated {
@@ -232,14 +199,14 @@ pub async fn bot_sends_message(
     let call = Call::new(services, connection);
     let effects = services
         .writer
-        .write(move |conn| Box::pin(store_message(conn, call, message)))
+        .write(move |tx| Box::pin(store_message(tx, call, message)))
         .await?;
     services.apply(effects);
     Ok(())
 }
 
 async fn store_message(
-    conn: &mut SqliteConnection,
+    tx: &mut dyn store::Tx,
     call: Call,
     message: BotSendsMessage,
 ) -> Result<Effects> {
@@ -247,50 +214,40 @@ async fn store_message(
         connection, now, ..
     } = call;
     let mut effects = Effects::new();
-    call.touch(conn).await?;
+    call.touch(tx).await?;
     // What the message needs to know, in one statement: each statement is a round
     // trip on the writer's connection.
-    let found = sqlx::query!(
-        r#"select
-            (select id from tickets where connection_id = ?1 and remote_id = ?2)
-                as "ticket?: i64",
-            (select id from customers where connection_id = ?1 and public_id = ?3)
-                as "customer?: i64",
-            (select end_notice_text from connections where id = ?1) as "end_notice?: String""#,
-        connection,
-        message.remote_conversation_id,
-        message.remote_user_id
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let found = tx
+        .message_addressed(
+            connection,
+            &message.remote_conversation_id,
+            &message.remote_user_id,
+        )
+        .await?;
     let ticket = match found.ticket {
         Some(ticket) => ticket,
-        None => recover_ticket(conn, connection, &message.remote_conversation_id, now).await?,
+        None => recover_ticket(tx, connection, &message.remote_conversation_id, now).await?,
     };
     let (origin, customer) = match found.customer {
         _ if message.is_from_bot() => (Origin::System, None),
         Some(customer) => (Origin::Customer, Some(customer)),
         None => (
             Origin::Customer,
-            Some(recover_customer(conn, connection, &message.remote_user_id, now).await?),
+            Some(recover_customer(tx, connection, &message.remote_user_id, now).await?),
         ),
     };
     let kind = message.message_type().to_owned();
     let payload_value = Value::Object(message.payload.clone());
     let payload = payload_value.to_string();
-    let message_id = sqlx::query_scalar!(
-        r#"insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
-         values (?, ?, ?, ?, ?, ?)
-         returning id as "id!""#,
+    let new = NewMessage {
         ticket,
         origin,
-        kind,
-        payload,
+        kind: &kind,
+        payload: &payload,
         customer,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+        at: now,
+    };
+    let message_id = tx.message_insert(&new).await?;
     // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
     // too), so the busiest endpoint needs no query for its event.
     effects.publish(Change::MessageAdded {
@@ -299,7 +256,7 @@ async fn store_message(
         origin,
     });
     crate::media::queue_in(
-        conn,
+        tx,
         &mut effects,
         ticket,
         message_id,
@@ -314,38 +271,20 @@ async fn store_message(
     // statement for the reopen check below: every statement is a round trip on the
     // one writer connection, which all Botpress writes share.
     // Reports count the customer's messages (`message_count`), not the bot's.
-    let counted = i64::from(origin == Origin::Customer);
-    let status = sqlx::query_scalar!(
-        r#"update tickets
-         set customer_id = coalesce(customer_id, ?),
-             first_inbound_at = coalesce(first_inbound_at, ?),
-             updated_at = ?,
-             message_count = message_count + ?
-         where id = ?
-         returning status as "status: Status""#,
-        customer,
-        now,
-        now,
-        counted,
-        ticket
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let counted = origin == Origin::Customer;
+    let status = tx
+        .ticket_message_arrived(ticket, customer, counted, now)
+        .await?;
 
     // A message releases calls held until Botpress had the session.
     effects.wake(Worker::Outbox);
     if !message.is_from_bot() && status == Status::Closed {
-        lifecycle::reopen_in(conn, &mut effects, ticket, now).await?;
+        lifecycle::reopen(tx, &mut effects, ticket, now).await?;
     }
     if message.is_from_bot() && is_end_notice(&message, found.end_notice.as_deref()) {
-        lifecycle::close_in(conn, &mut effects, ticket, ClosedReason::CustomerEnded, now).await?;
-        sqlx::query!(
-            "update tickets set end_notice_at = ? where id = ?",
-            now,
-            ticket
-        )
-        .execute(&mut *conn)
-        .await?;
+        let reason = ClosedReason::CustomerEnded;
+        lifecycle::close(tx, &mut effects, ticket, reason, now).await?;
+        tx.ticket_end_notice(ticket, now).await?;
     }
     Ok(effects)
 }
@@ -365,7 +304,7 @@ fn is_end_notice(message: &BotSendsMessage, notice: Option<&str>) -> bool {
 /// Botpress knows a conversation we do not (a restored backup, a deleted ticket, a
 /// second Baton): the message is kept in a ticket flagged for a person to look at.
 async fn recover_ticket(
-    conn: &mut SqliteConnection,
+    tx: &mut dyn store::Tx,
     connection: i64,
     remote_id: &str,
     now: i64,
@@ -377,24 +316,14 @@ async fn recover_ticket(
     );
     let description = "Botpress sent a message for a conversation Baton did not know. \
                        The messages from then on are here.";
-    Ok(sqlx::query_scalar!(
-        r#"insert into tickets
-            (connection_id, remote_id, title, description, recovered, created_at, updated_at)
-         values (?, ?, 'Recovered conversation', ?, 1, ?, ?)
-         returning id as "id!""#,
-        connection,
-        remote_id,
-        description,
-        now,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await?)
+    Ok(tx
+        .ticket_recover(connection, remote_id, description, now)
+        .await?)
 }
 
 /// A customer id Botpress sent that we do not know: kept as a recovered customer.
 async fn recover_customer(
-    conn: &mut SqliteConnection,
+    tx: &mut dyn store::Tx,
     connection: i64,
     public_id: &str,
     now: i64,
@@ -404,17 +333,7 @@ async fn recover_customer(
         public_id,
         "message from an unknown customer id; recovering it"
     );
-    Ok(sqlx::query_scalar!(
-        r#"insert into customers (public_id, connection_id, recovered, created_at, updated_at)
-         values (?, ?, 1, ?, ?)
-         returning id as "id!""#,
-        public_id,
-        connection,
-        now,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await?)
+    Ok(tx.customer_recover(connection, public_id, now).await?)
 }
 
 /// `/closeRemoteTicket`: always accepted. The request is stored, then mapped to a
@@ -430,7 +349,7 @@ pub async fn close_remote_ticket(
     let call = Call::new(services, connection);
     let effects = services
         .writer
-        .write(move |conn| Box::pin(store_close(conn, call, conversation)))
+        .write(move |tx| Box::pin(store_close(tx, call, conversation)))
         .await?;
     services.apply(effects);
     Ok(())
@@ -438,52 +357,27 @@ pub async fn close_remote_ticket(
 
 /// Stores the request and maps it if it can now, else asks the sync worker to look
 /// it up.
-async fn store_close(
-    conn: &mut SqliteConnection,
-    call: Call,
-    conversation: String,
-) -> Result<Effects> {
+async fn store_close(tx: &mut dyn store::Tx, call: Call, conversation: String) -> Result<Effects> {
     let Call {
         connection, now, ..
     } = call;
     let mut effects = Effects::new();
-    call.touch(conn).await?;
-    let request_id = sqlx::query_scalar!(
-        r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
-         values (?, ?, ?)
-         returning id as "id!""#,
-        connection,
-        conversation,
-        now
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-
-    let known = sqlx::query_scalar!(
-        r#"select id as "id!" from tickets where connection_id = ? and botpress_conversation_id = ?"#,
-        connection,
-        conversation
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
+    call.touch(tx).await?;
+    let request_id = tx
+        .close_request_insert(connection, &conversation, now)
+        .await?;
+    let known = tx.ticket_by_conversation(connection, &conversation).await?;
     if let Some(ticket) = known {
-        super::mapping::resolve_in(conn, &mut effects, request_id, ticket, "known", now).await?;
-    } else if connections::secrets(&mut *conn, connection)
+        super::mapping::resolve(tx, &mut effects, request_id, ticket, MappedBy::Known, now).await?;
+    } else if connections::secrets_in(tx, connection)
         .await?
         .api_credentials()
         .is_some()
     {
-        sqlx::query!(
-            "update close_requests set next_attempt_at = ? where id = ?",
-            now,
-            request_id
-        )
-        .execute(&mut *conn)
-        .await?;
+        tx.close_request_due(request_id, now).await?;
         effects.wake(Worker::Sync);
     } else {
-        super::mapping::by_end_notice_in(conn, &mut effects, request_id, connection, now, now)
-            .await?;
+        super::mapping::by_end_notice(tx, &mut effects, request_id, connection, now, now).await?;
     }
     Ok(effects)
 }

@@ -14,13 +14,14 @@
 use std::time::Duration;
 
 use protocol::realtime::Change;
+use protocol::ticket::Origin;
 use tokio_util::sync::CancellationToken;
 
 use super::api::{ApiError, Credentials, parse_timestamp};
 use super::mapping;
 use crate::clock::now_ms;
 use crate::effects::Effects;
-use crate::{Result, Services, connections, db};
+use crate::{Result, Services, connections};
 
 /// How often an idle worker looks for work another process (the CLI) queued.
 const IDLE_LOOK: Duration = Duration::from_secs(30);
@@ -60,27 +61,17 @@ pub async fn run(services: Services, cancel: CancellationToken) {
 }
 
 async fn next_due(services: &Services) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar!(
-        r#"select min(at) as "at: i64" from (
-             select next_attempt_at as at from close_requests
-               where state = 'pending' and next_attempt_at is not null
-             union all
-             select sync_next_at as at from tickets where sync_state = 'pending')"#
-    )
-    .fetch_one(&services.db)
-    .await?)
+    Ok(services.store.autocommit().await?.sync_next_due().await?)
 }
 
 async fn run_due(services: &Services) -> Result<()> {
     let now = now_ms();
-    let closes = sqlx::query!(
-        r#"select id as "id!", connection_id, botpress_conversation_id, attempts, received_at
-           from close_requests
-           where state = 'pending' and next_attempt_at <= ? order by id limit 50"#,
-        now
-    )
-    .fetch_all(&services.db)
-    .await?;
+    let closes = services
+        .store
+        .autocommit()
+        .await?
+        .close_requests_due(now, 50)
+        .await?;
     for c in closes {
         let request = CloseRequest {
             id: c.id,
@@ -93,22 +84,16 @@ async fn run_due(services: &Services) -> Result<()> {
         if let Err(e) = map_close(services, &request).await {
             tracing::error!(error = ?e, request = request.id, "botpress sync: close mapping failed");
             let later = now_ms() + 60_000;
-            sqlx::query!(
-                "update close_requests set next_attempt_at = ? where id = ?",
-                later,
-                request.id
-            )
-            .execute(&services.db)
-            .await?;
+            let mut tx = services.store.autocommit().await?;
+            tx.close_request_due(request.id, later).await?;
         }
     }
-    let tickets = sqlx::query!(
-        r#"select id as "id!", connection_id, remote_id, botpress_conversation_id, sync_attempts
-         from tickets where sync_state = 'pending' and sync_next_at <= ? order by id limit 50"#,
-        now
-    )
-    .fetch_all(&services.db)
-    .await?;
+    let tickets = services
+        .store
+        .autocommit()
+        .await?
+        .tickets_sync_due(now, 50)
+        .await?;
     for t in tickets {
         let synced = sync_ticket(
             services,
@@ -148,7 +133,7 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
         close.conversation.as_str(),
         close.attempts,
     );
-    let secrets = connections::secrets(&services.db, connection).await?;
+    let secrets = connections::secrets(&*services.store, connection).await?;
     let found = match secrets.api_credentials() {
         Some((bot_id, token)) => {
             let creds = Credentials { bot_id, token };
@@ -160,56 +145,35 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
     };
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
+    let mut tx = services.store.write().await?;
     let error = match found {
         Ok(Some(conv)) => {
             let ticket = match conv.external_id() {
-                Some(remote_id) => sqlx::query_scalar!(
-                    r#"select id as "id!" from tickets where connection_id = ? and remote_id = ?"#,
-                    connection,
-                    remote_id
-                )
-                .fetch_optional(&mut *tx)
-                .await?,
+                Some(remote_id) => tx.ticket_id_by_remote(connection, remote_id).await?,
                 None => None,
             };
             if let Some(ticket) = ticket {
                 if let Some(upstream) = conv.upstream() {
-                    sqlx::query!(
-                        "update tickets set upstream_conversation_id =
-                             coalesce(upstream_conversation_id, ?) where id = ?",
-                        upstream,
-                        ticket
-                    )
-                    .execute(&mut *tx)
-                    .await?;
+                    tx.ticket_set_upstream(ticket, upstream).await?;
                 }
-                mapping::resolve_in(&mut tx, &mut effects, request, ticket, "api", now).await?;
-                return services.commit(tx, effects).await;
+                let by = store::inbound::MappedBy::Api;
+                mapping::resolve(&mut *tx, &mut effects, request, ticket, by, now).await?;
+                return services.commit_session(tx, effects).await;
             }
             "the Botpress conversation carries no ticket id Baton knows".to_owned()
         }
         Ok(None) => "Botpress does not know this conversation".to_owned(),
         Err(ApiError::Transient(e)) if attempts + 1 < MAX_ATTEMPTS => {
             let next = now + retry_delay_ms(attempts);
-            sqlx::query!(
-                "update close_requests set attempts = attempts + 1, next_attempt_at = ?,
-                        last_error = ?
-                 where id = ?",
-                next,
-                e,
-                request
-            )
-            .execute(&mut *tx)
-            .await?;
+            tx.close_request_retry(request, next, &e).await?;
             tx.commit().await?;
             return Ok(());
         }
         Err(e) => e.to_string(),
     };
     // The API could not say; the end notice may still tell.
-    let mapped = mapping::by_end_notice_in(
-        &mut tx,
+    let mapped = mapping::by_end_notice(
+        &mut *tx,
         &mut effects,
         request,
         connection,
@@ -218,15 +182,9 @@ async fn map_close(services: &Services, close: &CloseRequest) -> Result<()> {
     )
     .await?;
     if mapped.is_none() {
-        sqlx::query!(
-            "update close_requests set attempts = attempts + 1, last_error = ? where id = ?",
-            error,
-            request
-        )
-        .execute(&mut *tx)
-        .await?;
+        tx.close_request_failed_lookup(request, &error).await?;
     }
-    services.commit(tx, effects).await
+    services.commit_session(tx, effects).await
 }
 
 async fn sync_ticket(
@@ -237,14 +195,14 @@ async fn sync_ticket(
     known_conversation: Option<&str>,
     attempts: i64,
 ) -> Result<()> {
-    let secrets = connections::secrets(&services.db, connection).await?;
+    let secrets = connections::secrets(&*services.store, connection).await?;
     let Some((bot_id, token)) = secrets.api_credentials() else {
-        sqlx::query!(
-            "update tickets set sync_state = 'none', sync_next_at = null where id = ?",
-            ticket
-        )
-        .execute(&services.db)
-        .await?;
+        services
+            .store
+            .autocommit()
+            .await?
+            .ticket_sync_none(ticket)
+            .await?;
         return Ok(());
     };
     let creds = Credentials { bot_id, token };
@@ -278,88 +236,55 @@ async fn sync_ticket(
     };
 
     let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    let taken = sqlx::query_scalar!(
-        r#"select id as "id!" from tickets
-         where connection_id = ? and botpress_conversation_id = ? and id != ?"#,
-        connection,
-        conversation.id,
-        ticket
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    if taken.is_none() {
-        sqlx::query!(
-            "update tickets set botpress_conversation_id = coalesce(botpress_conversation_id, ?),
-                    upstream_conversation_id = coalesce(upstream_conversation_id, ?)
-             where id = ?",
-            conversation.id,
-            upstream,
-            ticket
-        )
-        .execute(&mut *tx)
+    let mut tx = services.store.write().await?;
+    let taken = tx
+        .ticket_holding_conversation(connection, &conversation.id, ticket)
         .await?;
+    if taken.is_none() {
+        tx.ticket_set_conversations(ticket, &conversation.id, upstream.as_deref())
+            .await?;
     }
-    let row = sqlx::query!(
-        "select customer_id, created_at from tickets where id = ?",
-        ticket
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let customer = row.customer_id;
+    let (customer, created_at) = tx.ticket_customer_and_created(ticket).await?;
     // Only what came before the handoff: the customer's conversation also holds the
     // messages relayed during it (already in the ticket) and, later, after it.
     let before_handoff = transcript.iter().filter(|m| {
         m.created_at
             .as_deref()
             .and_then(parse_timestamp)
-            .is_some_and(|at| at <= row.created_at)
+            .is_some_and(|at| at <= created_at)
     });
     for m in before_handoff {
         let incoming = m.direction.as_deref() == Some("incoming");
         let origin = if incoming {
-            "transcript_customer"
+            Origin::TranscriptCustomer
         } else {
-            "transcript_bot"
+            Origin::TranscriptBot
         };
-        let customer_id = if incoming { customer } else { None };
         let kind = m.kind.clone().unwrap_or_else(|| "unknown".into());
         let payload = if m.payload.is_object() {
             m.payload.to_string()
         } else {
             "{}".to_owned()
         };
-        let sent_at = m.created_at.as_deref().and_then(parse_timestamp);
-        sqlx::query!(
-            "insert into messages
-                (ticket_id, origin, type, payload, customer_id, external_id, sent_at, created_at)
-             values (?, ?, ?, ?, ?, ?, ?, ?)
-             on conflict (ticket_id, external_id) where external_id is not null do nothing",
+        let line = store::sync::TranscriptLine {
             ticket,
             origin,
-            kind,
-            payload,
-            customer_id,
-            m.id,
-            sent_at,
-            now
-        )
-        .execute(&mut *tx)
-        .await?;
+            kind: &kind,
+            payload: &payload,
+            customer: if incoming { customer } else { None },
+            external_id: &m.id,
+            sent_at: m.created_at.as_deref().and_then(parse_timestamp),
+            at: now,
+        };
+        tx.transcript_insert(&line).await?;
     }
-    sqlx::query!(
-        "update tickets set sync_state = 'done', sync_next_at = null, sync_error = null
-         where id = ?",
-        ticket
-    )
-    .execute(&mut *tx)
-    .await?;
+    tx.ticket_sync_done(ticket).await?;
     // The imported transcript is new to everyone who has the ticket open.
     let mut effects = Effects::new();
     effects.publish(Change::TranscriptImported {
         ticket: remote_id.to_owned(),
     });
-    services.commit(tx, effects).await
+    services.commit_session(tx, effects).await
 }
 
 async fn sync_retry(services: &Services, ticket: i64, attempts: i64, error: &str) -> Result<()> {
@@ -367,35 +292,22 @@ async fn sync_retry(services: &Services, ticket: i64, attempts: i64, error: &str
         return sync_fail(services, ticket, error).await;
     }
     let next = now_ms() + retry_delay_ms(attempts);
-    sqlx::query!(
-        "update tickets set sync_attempts = sync_attempts + 1, sync_next_at = ?, sync_error = ?
-         where id = ?",
-        next,
-        error,
-        ticket
-    )
-    .execute(&services.db)
-    .await?;
+    let mut tx = services.store.autocommit().await?;
+    tx.ticket_sync_retry(ticket, next, error).await?;
     Ok(())
 }
 
 async fn sync_fail(services: &Services, ticket: i64, error: &str) -> Result<()> {
     tracing::warn!(ticket, error, "botpress sync gave up");
-    sqlx::query!(
-        "update tickets set sync_state = 'failed', sync_next_at = null, sync_error = ?
-         where id = ?",
-        error,
-        ticket
-    )
-    .execute(&services.db)
-    .await?;
+    let mut tx = services.store.autocommit().await?;
+    tx.ticket_sync_failed(ticket, error).await?;
     Ok(())
 }
 
 /// After a connection gains API credentials: retry its unmapped closes and sync its
 /// open tickets that never were.
 pub async fn credentials_added(services: &Services, connection: i64) -> Result<()> {
-    credentials_added_db(&services.db, connection).await?;
+    credentials_added_in(&*services.store, connection).await?;
     let mut effects = Effects::new();
     effects.wake(crate::effects::Worker::Sync);
     services.apply(effects);
@@ -404,25 +316,9 @@ pub async fn credentials_added(services: &Services, connection: i64) -> Result<(
 
 /// [`credentials_added`] for another process (the CLI): the server's worker picks the
 /// work up on its next periodic look.
-pub async fn credentials_added_db(pool: &sqlx::SqlitePool, connection: i64) -> Result<()> {
-    let now = now_ms();
-    let mut tx = db::begin_write(pool).await?;
-    sqlx::query!(
-        "update close_requests set state = 'pending', next_attempt_at = ?, attempts = 0
-         where connection_id = ? and state = 'unmapped'",
-        now,
-        connection
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "update tickets set sync_state = 'pending', sync_next_at = ?, sync_attempts = 0
-         where connection_id = ? and status != 'closed' and sync_state in ('none', 'failed')",
-        now,
-        connection
-    )
-    .execute(&mut *tx)
-    .await?;
+pub async fn credentials_added_in(store: &dyn store::Store, connection: i64) -> Result<()> {
+    let mut tx = store.write().await?;
+    tx.sync_credentials_added(connection, now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -42,6 +42,9 @@ pub struct Writer {
     queue: Arc<Mutex<Option<Queue>>>,
     commits: Arc<AtomicU64>,
     metrics: Arc<crate::metrics::Metrics>,
+    /// Set on an engine whose writes run side by side (PostgreSQL): each write is a
+    /// transaction of its own there, and the batching above is not used.
+    each: Option<Arc<dyn store::Store>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -57,7 +60,14 @@ impl Writer {
             queue: Arc::default(),
             commits: Arc::default(),
             metrics,
+            each: None,
         }
+    }
+
+    /// Writes that each commit on their own, in `store`'s transactions.
+    pub fn each_on(mut self, store: Arc<dyn store::Store>) -> Self {
+        self.each = Some(store);
+        self
     }
 
     /// How many transactions the writer has committed (writes share them).
@@ -70,8 +80,15 @@ impl Writer {
     pub async fn write<T, F>(&self, work: F) -> Result<T>
     where
         T: Send + 'static,
-        F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
+        if let Some(store) = &self.each {
+            let mut tx = store.write().await?;
+            let output = work(&mut *tx).await?;
+            tx.commit().await?;
+            self.commits.fetch_add(1, Ordering::Relaxed);
+            return Ok(output);
+        }
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
             work: Some(Box::new(work)),
@@ -163,7 +180,8 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Box<dyn Job>>) -> bool {
 /// write's, since the writes run one after another.
 async fn in_savepoint(conn: &mut SqliteConnection, job: &mut dyn Job) -> Result<()> {
     sqlx::query("savepoint write").execute(&mut *conn).await?;
-    match job.run(conn).await {
+    let outcome = job.run(&mut store_sqlite::on(conn)).await;
+    match outcome {
         Ok(()) => Ok(()),
         Err(e) => {
             sqlx::query("rollback to write").execute(&mut *conn).await?;
@@ -186,11 +204,11 @@ fn fail_all(batch: &mut Vec<Box<dyn Job>>, e: &Error) {
     }
 }
 
-type Work<T> = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T>> + Send>;
+type Work<T> = Box<dyn for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Result<T>> + Send>;
 
 /// A queued write, with its output type erased so one queue holds them all.
 trait Job: Send {
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Result<()>>;
+    fn run<'c>(&'c mut self, tx: &'c mut dyn store::Tx) -> BoxFuture<'c, Result<()>>;
     /// Answers the caller; `outcome` is final (committed, or failed).
     fn finish(self: Box<Self>, outcome: Result<()>);
 }
@@ -202,13 +220,13 @@ struct Pending<T> {
 }
 
 impl<T: Send + 'static> Job for Pending<T> {
-    fn run<'c>(&'c mut self, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Result<()>> {
+    fn run<'c>(&'c mut self, tx: &'c mut dyn store::Tx) -> BoxFuture<'c, Result<()>> {
         Box::pin(async move {
             let work = self
                 .work
                 .take()
                 .ok_or_else(|| Error::Internal("a write ran twice".into()))?;
-            self.output = Some(work(conn).await?);
+            self.output = Some(work(tx).await?);
             Ok(())
         })
     }
@@ -231,30 +249,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("w.db").display());
         let pool = crate::db::connect(&url).await.unwrap();
-        sqlx::query("create table t (x integer not null)")
-            .execute(&pool)
-            .await
-            .unwrap();
         let writer = Writer::new(pool.clone(), Arc::default());
         (dir, pool, writer)
     }
 
-    fn insert(
-        x: i64,
-    ) -> impl for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<i64>> {
-        move |conn| {
+    /// A write of `x`: an audit entry at that time.
+    fn insert(x: i64) -> impl for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Result<i64>> {
+        move |tx| {
             Box::pin(async move {
-                sqlx::query("insert into t (x) values (?)")
-                    .bind(x)
-                    .execute(&mut *conn)
-                    .await?;
+                let entry = store::audit::NewEntry {
+                    at: x,
+                    actor_id: None,
+                    actor: "test",
+                    ip: None,
+                    action: "test.write",
+                    detail: "{}",
+                };
+                tx.audit_insert(&entry).await?;
                 Ok(x)
             })
         }
     }
 
     async fn stored(pool: &SqlitePool) -> Vec<i64> {
-        sqlx::query_scalar("select x from t order by x")
+        sqlx::query_scalar("select at from audit_log order by at")
             .fetch_all(pool)
             .await
             .unwrap()
@@ -267,11 +285,11 @@ mod tests {
         let (running, started) = oneshot::channel::<()>();
         let held = writer.clone();
         let first = tokio::spawn(async move {
-            held.write(move |conn| {
+            held.write(move |tx| {
                 Box::pin(async move {
                     let _ = running.send(());
                     let _ = released.await;
-                    insert(0)(conn).await
+                    insert(0)(tx).await
                 })
             })
             .await
@@ -313,9 +331,9 @@ mod tests {
         let (release, first) = hold(&writer).await;
         let w = writer.clone();
         let failing = tokio::spawn(async move {
-            w.write(|conn| {
+            w.write(|tx| {
                 Box::pin(async move {
-                    insert(1)(conn).await?;
+                    insert(1)(tx).await?;
                     Err::<(), _>(Error::invalid("no"))
                 })
             })
@@ -330,9 +348,9 @@ mod tests {
         // before it (the savepoints share a name).
         let w = writer.clone();
         let failing_too = tokio::spawn(async move {
-            w.write(|conn| {
+            w.write(|tx| {
                 Box::pin(async move {
-                    insert(3)(conn).await?;
+                    insert(3)(tx).await?;
                     Err::<(), _>(Error::invalid("nor this"))
                 })
             })

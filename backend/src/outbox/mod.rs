@@ -10,37 +10,11 @@ pub mod worker;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqliteConnection;
 
 use crate::Result;
 use crate::effects::{Effects, Worker};
 
-/// The three webhook routes (docs/botpress.md §6).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-#[derive(sqlx::Type)]
-#[sqlx(rename_all = "kebab-case")]
-pub enum Route {
-    MessageFromAgent,
-    AgentAssigned,
-    StopHitl,
-}
-
-impl Route {
-    pub fn path(self) -> &'static str {
-        match self {
-            Route::MessageFromAgent => "message-from-agent",
-            Route::AgentAssigned => "agent-assigned",
-            Route::StopHitl => "stop-hitl",
-        }
-    }
-
-    /// Botpress ignores a repeat of this call, so one that may have landed can be
-    /// sent again (docs/botpress.md §6.6). The others show the customer something.
-    pub fn repeatable(self) -> bool {
-        self == Route::StopHitl
-    }
-}
+pub use store::outbox::Route;
 
 /// One call to a bot's webhook: its route and its body, as Botpress expects them
 /// (docs/botpress.md §6, §7). Ids are the strings Botpress knows.
@@ -164,58 +138,34 @@ impl WebhookCall {
 }
 
 /// Queues `call` for `ticket` (the worker is woken once the write commits).
-pub async fn enqueue_in(
-    conn: &mut SqliteConnection,
+pub async fn enqueue(
+    tx: &mut dyn store::Tx,
     effects: &mut Effects,
     ticket: i64,
     call: &WebhookCall,
     now: i64,
 ) -> Result<()> {
-    let route = call.route();
-    let message = call.message();
     let body = call.body();
-    sqlx::query!(
-        "insert into outbox
-            (connection_id, ticket_id, message_id, route, body, next_attempt_at, created_at)
-         select connection_id, id, ?, ?, ?, ?, ? from tickets where id = ?",
-        message,
-        route,
-        body,
-        now,
-        now,
-        ticket
-    )
-    .execute(&mut *conn)
-    .await?;
+    let row = store::outbox::NewCall {
+        ticket,
+        message: call.message(),
+        route: call.route(),
+        body: &body,
+        at: now,
+    };
+    tx.outbox_insert(&row).await?;
     effects.wake(Worker::Outbox);
     Ok(())
 }
 
 /// Marks every undelivered call of a ticket failed, with `reason` on its message.
-pub async fn cancel_pending_in(
-    conn: &mut SqliteConnection,
+pub async fn cancel_pending(
+    tx: &mut dyn store::Tx,
     ticket: i64,
     reason: &str,
     now: i64,
 ) -> Result<()> {
-    sqlx::query!(
-        "update messages set delivery = 'failed', delivery_error = ?
-         where id in (select message_id from outbox
-                      where ticket_id = ? and state = 'pending' and message_id is not null)",
-        reason,
-        ticket
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query!(
-        "update outbox set state = 'failed', last_error = ?, finished_at = ?
-         where ticket_id = ? and state = 'pending'",
-        reason,
-        now,
-        ticket
-    )
-    .execute(&mut *conn)
-    .await?;
+    tx.outbox_cancel_pending(ticket, reason, now).await?;
     Ok(())
 }
 

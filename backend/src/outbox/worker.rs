@@ -25,7 +25,7 @@ use protocol::realtime::Change;
 use super::Route;
 use crate::clock::now_ms;
 use crate::effects::Effects;
-use crate::{Result, Services, connections, db};
+use crate::{Result, Services, connections};
 
 pub const HOLD_MS: i64 = 2_000;
 const FIRST_RETRY_MS: i64 = 1_000;
@@ -34,18 +34,7 @@ const GIVE_UP_MS: i64 = 24 * 60 * 60 * 1000;
 /// Calls in flight at once, across all tickets.
 const MAX_IN_FLIGHT: i64 = 32;
 
-struct Claimed {
-    id: i64,
-    connection_id: i64,
-    ticket_id: i64,
-    /// The id Botpress knows the ticket by, for the event a delivery causes.
-    remote_id: String,
-    message_id: Option<i64>,
-    route: Route,
-    body: String,
-    attempts: i64,
-    created_at: i64,
-}
+use store::outbox::Claimed;
 
 /// What became of one attempt, by whether the bot may have acted on it.
 #[derive(Debug, PartialEq, Eq)]
@@ -155,28 +144,9 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
 /// bot got them. Messages and assignments become failed (the bot shows both to the
 /// customer, so a repeat would be visible); `/stop-hitl` is idempotent and retried.
 async fn recover_interrupted(services: &Services) -> Result<()> {
-    let now = now_ms();
     let reason = "Baton stopped while delivering this; it may or may not have arrived";
-    let mut tx = db::begin_write(&services.db).await?;
-    sqlx::query!(
-        "update messages set delivery = 'failed', delivery_error = ?
-         where id in (select message_id from outbox
-                      where state = 'sending' and route = 'message-from-agent')",
-        reason
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "update outbox set state = 'failed', last_error = ?, finished_at = ?
-         where state = 'sending' and route != 'stop-hitl'",
-        reason,
-        now
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!("update outbox set state = 'pending' where state = 'sending'")
-        .execute(&mut *tx)
-        .await?;
+    let mut tx = services.store.write().await?;
+    tx.outbox_recover_interrupted(reason, now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -186,57 +156,25 @@ async fn claim(services: &Services, limit: i64) -> Result<Vec<Claimed>> {
     if limit <= 0 {
         return Ok(Vec::new());
     }
-    let now = now_ms();
-    let mut tx = db::begin_write(&services.db).await?;
-    let rows = sqlx::query_as!(
-        Claimed,
-        r#"select o.id as "id!", o.connection_id, o.ticket_id, t.remote_id, o.message_id,
-                  o.route as "route: Route", o.body,
-                  o.attempts + 1 as "attempts!: i64", o.created_at
-           from outbox o join tickets t on t.id = o.ticket_id
-           where o.state = 'pending' and o.next_attempt_at <= ?1
-             and o.id = (select min(h.id) from outbox h
-                         where h.ticket_id = o.ticket_id and h.state in ('pending', 'sending'))
-             and (t.first_inbound_at is not null or t.created_at + ?2 <= ?1)
-           order by o.id
-           limit ?3"#,
-        now,
-        HOLD_MS,
-        limit
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for row in &rows {
-        sqlx::query!(
-            "update outbox set state = 'sending', attempts = attempts + 1 where id = ?",
-            row.id
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    let mut tx = services.store.write().await?;
+    let rows = tx.outbox_claim(now_ms(), HOLD_MS, limit).await?;
     tx.commit().await?;
     Ok(rows)
 }
 
 /// When the earliest waiting head row becomes due (retry time or end of its hold).
 async fn next_due(services: &Services) -> Result<Option<i64>> {
-    Ok(sqlx::query_scalar!(
-        r#"select min(max(o.next_attempt_at,
-                          case when t.first_inbound_at is null then t.created_at + ?1 else 0 end))
-               as "due: i64"
-           from outbox o join tickets t on t.id = o.ticket_id
-           where o.state = 'pending'
-             and o.id = (select min(h.id) from outbox h
-                         where h.ticket_id = o.ticket_id and h.state in ('pending', 'sending'))"#,
-        HOLD_MS
-    )
-    .fetch_one(&services.db)
-    .await?)
+    Ok(services
+        .store
+        .autocommit()
+        .await?
+        .outbox_next_due(HOLD_MS)
+        .await?)
 }
 
 async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
     let started = std::time::Instant::now();
-    let outcome = match connections::secrets(&services.db, row.connection_id).await {
+    let outcome = match connections::secrets(&*services.store, row.connection_id).await {
         Ok(secrets) => {
             let url = format!("{}/{}", secrets.webhook_url, row.route.path());
             match crate::webhook_guard::check_url(&url, services.settings.allow_private_webhooks) {
@@ -360,16 +298,10 @@ async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Resu
         Decision::Failed(reason) => Decision::Failed(reason.clone()),
         Decision::Sent => Decision::Sent,
     };
-    let mut tx = db::begin_write(&services.db).await?;
+    let mut tx = services.store.write().await?;
     // The customer or the bot may have ended the session while this call was in
     // flight; retrying into an ended session would only be dropped by Botpress.
-    let ended = sqlx::query_scalar!(
-        r#"select coalesce(closed_reason in ('customer_ended', 'bot_closed'), 0) as "ended!: bool"
-           from tickets where id = ?"#,
-        row.ticket_id
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let ended = tx.ticket_ended_by_botpress(row.ticket_id).await?;
     let decision = match decision {
         Decision::Retry { .. } if ended => {
             Decision::Failed("the conversation ended before this was delivered".into())
@@ -377,23 +309,7 @@ async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Resu
         other => other,
     };
     match &decision {
-        Decision::Sent => {
-            sqlx::query!(
-                "update outbox set state = 'sent', last_error = null, finished_at = ? where id = ?",
-                now,
-                row.id
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "update messages set delivery = 'sent', delivery_error = null, sent_at = ?
-                 where id = ?",
-                now,
-                row.message_id
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        Decision::Sent => tx.outbox_sent(row.id, row.message_id, now).await?,
         Decision::Retry { reason, after } => {
             let next = now + backoff_ms(row.attempts, *after);
             tracing::warn!(
@@ -402,33 +318,12 @@ async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Resu
                 reason,
                 "webhook call will be retried"
             );
-            sqlx::query!(
-                "update outbox set state = 'pending', last_error = ?, next_attempt_at = ?
-                 where id = ?",
-                reason,
-                next,
-                row.id
-            )
-            .execute(&mut *tx)
-            .await?;
+            tx.outbox_retry(row.id, reason, next).await?;
         }
         Decision::Failed(reason) => {
             tracing::warn!(outbox = row.id, reason, "webhook call failed");
-            sqlx::query!(
-                "update outbox set state = 'failed', last_error = ?, finished_at = ? where id = ?",
-                reason,
-                now,
-                row.id
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "update messages set delivery = 'failed', delivery_error = ? where id = ?",
-                reason,
-                row.message_id
-            )
-            .execute(&mut *tx)
-            .await?;
+            tx.outbox_failed(row.id, row.message_id, reason, now)
+                .await?;
         }
     }
     tx.commit().await?;
@@ -436,7 +331,7 @@ async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Resu
         Decision::Sent => None,
         Decision::Retry { reason, .. } | Decision::Failed(reason) => Some(reason.as_str()),
     };
-    connections::record_outbound(&services.db, row.connection_id, error).await?;
+    connections::record_outbound(&*services.store, row.connection_id, error).await?;
     let mut effects = Effects::new();
     // A retry leaves the message `pending`: nothing to show yet.
     if let (Some(message), false) = (row.message_id, matches!(decision, Decision::Retry { .. })) {

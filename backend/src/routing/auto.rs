@@ -34,7 +34,6 @@ use std::time::Duration;
 use protocol::realtime::Change;
 use protocol::routing::WhenUnavailable;
 use protocol::ticket::{ClosedReason, Status};
-use sqlx::SqliteConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{self, Actor};
@@ -42,8 +41,8 @@ use crate::clock::now_ms;
 use crate::effects::Effects;
 use crate::outbox::{self, WebhookCall};
 use crate::tickets::activity::{self, Action};
-use crate::tickets::lifecycle::close_in;
-use crate::{Result, Services, db};
+use crate::tickets::lifecycle;
+use crate::{Result, Services};
 
 /// How often the router looks even when nothing woke it.
 pub const SWEEP: Duration = Duration::from_secs(60);
@@ -51,43 +50,6 @@ pub const SWEEP: Duration = Duration::from_secs(60);
 /// once).
 const PASS: usize = 200;
 const PASS_I64: i64 = 200;
-
-/// One ticket and the agent it goes to.
-struct Pick {
-    ticket: i64,
-    remote_id: String,
-    agent: i64,
-    agent_public_id: String,
-}
-
-/// The best next assignment, if any, among `ready` (accounts with a tab open that
-/// did not choose *Away*, as JSON ids).
-async fn next_pick(conn: &mut SqliteConnection, ready: &str) -> Result<Option<Pick>> {
-    Ok(sqlx::query_as!(
-        Pick,
-        r#"with agents as (
-               select u.id, u.public_id, u.capacity, u.last_routed_at,
-                      (select count(*) from tickets h
-                        where h.assignee_id = u.id and h.status = 'assigned') as open
-               from users u
-               where u.active = 1 and u.availability = 'available'
-                 and u.id in (select value from json_each(?)))
-           select t.id as "ticket!", t.remote_id, a.id as "agent!: i64",
-                  a.public_id as agent_public_id
-           from tickets t
-           join connections c on c.id = t.connection_id
-           join connection_agents ca on ca.connection_id = t.connection_id
-           join agents a on a.id = ca.user_id
-           where t.status = 'queued' and c.assignment = 'automatic'
-             and a.open < coalesce(a.capacity, c.default_capacity)
-           order by coalesce(t.queued_at, t.created_at), t.id, a.open,
-                    a.last_routed_at nulls first, a.id
-           limit 1"#,
-        ready
-    )
-    .fetch_optional(&mut *conn)
-    .await?)
-}
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -102,8 +64,8 @@ pub struct Pass {
 
 /// Hands a ticket nobody can take back to the bot: the connection's message to the
 /// customer first (if it has one), then `/stop-hitl`, in the ticket's order.
-async fn hand_back_in(
-    conn: &mut SqliteConnection,
+async fn hand_back(
+    tx: &mut dyn store::Tx,
     effects: &mut Effects,
     ticket: (i64, &str),
     message: &str,
@@ -116,17 +78,16 @@ async fn hand_back_in(
             conversation: remote_id.to_owned(),
             text: message.trim().to_owned(),
         };
-        outbox::enqueue_in(conn, effects, id, &notice, now).await?;
+        outbox::enqueue(tx, effects, id, &notice, now).await?;
     }
-    close_in(conn, effects, id, ClosedReason::HandedBack, now).await?;
+    lifecycle::close(tx, effects, id, ClosedReason::HandedBack, now).await?;
     let stop = WebhookCall::Stop {
         conversation: remote_id.to_owned(),
     };
-    outbox::enqueue_in(conn, effects, id, &stop, now).await?;
-    let mut tx = store_sqlite::on(conn);
-    activity::record(&mut tx, id, None, Action::Returned, None, Some(reason), now).await?;
+    outbox::enqueue(tx, effects, id, &stop, now).await?;
+    activity::record(tx, id, None, Action::Returned, None, Some(reason), now).await?;
     audit::record(
-        &mut tx,
+        tx,
         &routing_actor(),
         Action::Returned.audit_name(),
         serde_json::json!({ "ticket": remote_id, "reason": reason }),
@@ -145,33 +106,16 @@ fn routing_actor() -> Actor {
 /// Looks once at each ticket that just arrived: on a connection that hands back
 /// what nobody can take, one that came outside business hours or while nobody who
 /// serves it was available goes back to the bot.
-async fn screen_in(
-    conn: &mut SqliteConnection,
+async fn screen(
+    tx: &mut dyn store::Tx,
     effects: &mut Effects,
-    ready: &str,
+    ready: &[i64],
     now: i64,
 ) -> Result<usize> {
-    let fresh = sqlx::query!(
-        r#"select t.id as "id!", t.remote_id, t.status as "status: Status", t.created_at,
-                  c.hours, c.when_unavailable as "when_unavailable: WhenUnavailable",
-                  c.unavailable_message,
-                  exists (select 1 from connection_agents ca join users u on u.id = ca.user_id
-                          where ca.connection_id = t.connection_id and u.active = 1
-                            and u.availability = 'available'
-                            and u.id in (select value from json_each(?))) as "anyone!: bool"
-           from tickets t join connections c on c.id = t.connection_id
-           where t.screened = 0
-           order by t.id limit ?"#,
-        ready,
-        PASS_I64
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+    let fresh = tx.routing_fresh(ready, PASS_I64).await?;
     let mut returned = 0;
     for t in fresh {
-        sqlx::query!("update tickets set screened = 1 where id = ?", t.id)
-            .execute(&mut *conn)
-            .await?;
+        tx.ticket_screened(t.id).await?;
         if t.status != Status::Queued || t.when_unavailable != WhenUnavailable::HandBack {
             continue;
         }
@@ -182,56 +126,26 @@ async fn screen_in(
             _ => continue,
         };
         let ticket = (t.id, t.remote_id.as_str());
-        hand_back_in(conn, effects, ticket, &t.unavailable_message, reason, now).await?;
+        hand_back(tx, effects, ticket, &t.unavailable_message, reason, now).await?;
         returned += 1;
     }
     Ok(returned)
 }
 
 /// Hands back tickets queued longer than their connection's wait limit.
-async fn past_wait_limit_in(
-    conn: &mut SqliteConnection,
-    effects: &mut Effects,
-    now: i64,
-) -> Result<usize> {
-    let late = sqlx::query!(
-        r#"select t.id as "id!", t.remote_id, c.unavailable_message
-           from tickets t join connections c on c.id = t.connection_id
-           where t.status = 'queued' and c.when_unavailable = 'hand_back'
-             and c.wait_limit_minutes is not null
-             and coalesce(t.queued_at, t.created_at) < ?1 - c.wait_limit_minutes * 60000
-           order by t.id limit ?2"#,
-        now,
-        PASS_I64
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    for t in &late {
-        let ticket = (t.id, t.remote_id.as_str());
+async fn past_wait_limit(tx: &mut dyn store::Tx, effects: &mut Effects, now: i64) -> Result<usize> {
+    let late = tx.routing_past_wait_limit(now, PASS_I64).await?;
+    for (id, remote_id, message) in &late {
         let reason = "nobody took it within the wait limit";
-        hand_back_in(conn, effects, ticket, &t.unavailable_message, reason, now).await?;
+        hand_back(tx, effects, (*id, remote_id), message, reason, now).await?;
     }
     Ok(late.len())
 }
 
 /// Tells waiting customers their place in the queue where it changed, on
 /// connections with a text for it.
-async fn positions_in(
-    conn: &mut SqliteConnection,
-    effects: &mut Effects,
-    now: i64,
-) -> Result<usize> {
-    let waiting = sqlx::query!(
-        r#"select t.id as "id!", t.remote_id, t.told_position, c.queue_position_text as "text!",
-                  (select count(*) from tickets q
-                    where q.connection_id = t.connection_id and q.status = 'queued'
-                      and (coalesce(q.queued_at, q.created_at), q.id)
-                          <= (coalesce(t.queued_at, t.created_at), t.id)) as "position!: i64"
-           from tickets t join connections c on c.id = t.connection_id
-           where t.status = 'queued' and c.queue_position_text is not null"#
-    )
-    .fetch_all(&mut *conn)
-    .await?;
+async fn positions(tx: &mut dyn store::Tx, effects: &mut Effects, now: i64) -> Result<usize> {
+    let waiting = tx.routing_waiting().await?;
     let mut told = 0;
     for t in waiting
         .iter()
@@ -244,14 +158,8 @@ async fn positions_in(
             conversation: t.remote_id.clone(),
             text: protocol::routing::position_text(&t.text, t.position),
         };
-        outbox::enqueue_in(conn, effects, t.id, &notice, now).await?;
-        sqlx::query!(
-            "update tickets set told_position = ? where id = ?",
-            t.position,
-            t.id
-        )
-        .execute(&mut *conn)
-        .await?;
+        outbox::enqueue(tx, effects, t.id, &notice, now).await?;
+        tx.ticket_told_position(t.id, t.position).await?;
         told += 1;
     }
     Ok(told)
@@ -260,21 +168,19 @@ async fn positions_in(
 /// One pass: screening, wait limits, assignment, queue positions.
 pub async fn route(services: &Services) -> Result<Pass> {
     let ready = services.hub.sockets().ready();
-    let ready_json = serde_json::to_string(&ready)
-        .map_err(|e| crate::Error::Internal(format!("cannot encode ids: {e}")))?;
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
+    let mut tx = services.store.write().await?;
     let mut pass = Pass {
-        returned: screen_in(&mut tx, &mut effects, &ready_json, now).await?,
+        returned: screen(&mut *tx, &mut effects, &ready, now).await?,
         ..Pass::default()
     };
-    pass.returned += past_wait_limit_in(&mut tx, &mut effects, now).await?;
+    pass.returned += past_wait_limit(&mut *tx, &mut effects, now).await?;
     if !ready.is_empty() {
-        pass.given = assign_in(&mut tx, &mut effects, &ready_json, now).await?;
+        pass.given = assign(&mut *tx, &mut effects, &ready, now).await?;
     }
-    pass.told = positions_in(&mut tx, &mut effects, now).await?;
-    services.commit(tx, effects).await?;
+    pass.told = positions(&mut *tx, &mut effects, now).await?;
+    services.commit_session(tx, effects).await?;
     if pass != Pass::default() {
         tracing::info!(
             given = pass.given,
@@ -287,21 +193,20 @@ pub async fn route(services: &Services) -> Result<Pass> {
 }
 
 /// Gives out what can be given now; how many tickets.
-async fn assign_in(
-    tx: &mut SqliteConnection,
+async fn assign(
+    tx: &mut dyn store::Tx,
     effects: &mut Effects,
-    ready: &str,
+    ready: &[i64],
     now: i64,
 ) -> Result<usize> {
     let baton = routing_actor();
     let mut given = 0;
     while given < PASS {
-        let Some(pick) = next_pick(tx, ready).await? else {
+        let Some(pick) = tx.routing_next_pick(ready).await? else {
             break;
         };
-        let mut on = store_sqlite::on(tx);
         activity::record(
-            &mut on,
+            tx,
             pick.ticket,
             None,
             Action::Routed,
@@ -311,20 +216,14 @@ async fn assign_in(
         )
         .await?;
         audit::record(
-            &mut on,
+            tx,
             &baton,
             Action::Routed.audit_name(),
             serde_json::json!({ "ticket": pick.remote_id, "agent": pick.agent_public_id }),
         )
         .await?;
-        sqlx::query!(
-            "update users set last_routed_at = ? where id = ?",
-            now,
-            pick.agent
-        )
-        .execute(&mut *tx)
-        .await?;
-        crate::tickets::commands::hand_over_in(
+        tx.user_routed(pick.agent, now).await?;
+        crate::tickets::commands::hand_over(
             tx,
             effects,
             pick.ticket,

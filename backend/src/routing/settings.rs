@@ -7,12 +7,11 @@ use protocol::routing::{
     Assignment, Hours, MAX_NOTICE_CHARS, MAX_WAIT_MINUTES, WhenUnavailable, check_capacity,
 };
 use serde::Serialize;
-use sqlx::SqlitePool;
 
 use crate::audit::{self, Actor};
 use crate::effects::{Effects, Worker};
 use crate::users::User;
-use crate::{Error, Result, Services, db};
+use crate::{Error, Result, Services};
 
 /// How a connection's tickets find agents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,17 +42,15 @@ pub struct Edit {
     pub queue_position_text: Option<Option<String>>,
 }
 
-pub async fn get(db: &SqlitePool, connection: i64) -> Result<Routing> {
-    let r = sqlx::query!(
-        r#"select assignment as "assignment: Assignment", default_capacity, hours,
-                  when_unavailable as "when_unavailable: WhenUnavailable",
-                  unavailable_message, wait_limit_minutes, queue_position_text
-           from connections where id = ?"#,
-        connection
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("connection"))?;
+pub async fn get(store: &dyn store::Store, connection: i64) -> Result<Routing> {
+    get_in(&mut *store.autocommit().await?, connection).await
+}
+
+async fn get_in(tx: &mut dyn store::Tx, connection: i64) -> Result<Routing> {
+    let r = tx
+        .routing_get(connection)
+        .await?
+        .ok_or(Error::NotFound("connection"))?;
     Ok(Routing {
         assignment: r.assignment,
         default_capacity: r.default_capacity,
@@ -117,7 +114,8 @@ pub async fn set(
     edit: Edit,
 ) -> Result<Routing> {
     super::admin(by, "routing")?;
-    let old = get(&services.db, connection).await?;
+    let mut tx = services.store.write().await?;
+    let old = get_in(&mut *tx, connection).await?;
     let blank_is_none = |t: String| Some(t.trim().to_owned()).filter(|t| !t.is_empty());
     let new = Routing {
         assignment: edit.assignment.unwrap_or(old.assignment),
@@ -141,33 +139,20 @@ pub async fn set(
         .map(serde_json::to_string)
         .transpose()
         .map_err(|e| Error::Internal(format!("cannot encode hours: {e}")))?;
-    let mut tx = db::begin_write(&services.db).await?;
-    sqlx::query!(
-        "update connections
-         set assignment = ?, default_capacity = ?, hours = ?, when_unavailable = ?,
-             unavailable_message = ?, wait_limit_minutes = ?, queue_position_text = ?
-         where id = ?",
-        new.assignment,
-        new.default_capacity,
+    let stored = store::routing::Settings {
+        assignment: new.assignment,
+        default_capacity: new.default_capacity,
         hours,
-        new.when_unavailable,
-        new.unavailable_message,
-        new.wait_limit_minutes,
-        new.queue_position_text,
-        connection
-    )
-    .execute(&mut *tx)
-    .await?;
+        when_unavailable: new.when_unavailable,
+        unavailable_message: new.unavailable_message.clone(),
+        wait_limit_minutes: new.wait_limit_minutes,
+        queue_position_text: new.queue_position_text.clone(),
+    };
+    tx.routing_set(connection, &stored).await?;
     let detail = serde_json::json!({ "connection": connection, "routing": new });
-    audit::record(
-        &mut store_sqlite::on(&mut tx),
-        actor,
-        "connection.routing",
-        detail,
-    )
-    .await?;
+    audit::record(&mut *tx, actor, "connection.routing", detail).await?;
     let mut effects = Effects::new();
     effects.wake(Worker::Router);
-    services.commit(tx, effects).await?;
+    services.commit_session(tx, effects).await?;
     Ok(new)
 }

@@ -14,15 +14,14 @@ use protocol::account::Role;
 use protocol::realtime::Change;
 use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
 use serde_json::{Value, json};
-use sqlx::SqliteConnection;
 
 use super::activity::{self, Action};
-use super::lifecycle::close_in;
+use super::lifecycle;
 use crate::audit::{self, Actor};
 use crate::clock::now_ms;
 use crate::effects::{Effects, Worker};
 use crate::outbox::{self, WebhookCall};
-use crate::{Error, Result, Services, db, routing};
+use crate::{Error, Result, Services, routing};
 
 /// Who is acting on a ticket: their account, whether they are an admin, and how the
 /// audit log names them.
@@ -54,15 +53,11 @@ struct Open {
     assignee_id: Option<i64>,
 }
 
-async fn open_ticket(conn: &mut SqliteConnection, ticket: i64) -> Result<Open> {
-    let t = sqlx::query!(
-        r#"select remote_id, connection_id, status as "status: Status", assignee_id
-           from tickets where id = ?"#,
-        ticket
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(Error::NotFound("ticket"))?;
+async fn open_ticket(tx: &mut dyn store::Tx, ticket: i64) -> Result<Open> {
+    let t = tx
+        .ticket_head(ticket)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
     if t.status == Status::Closed {
         return Err(Error::Conflict("the ticket is closed".into()));
     }
@@ -74,32 +69,26 @@ async fn open_ticket(conn: &mut SqliteConnection, ticket: i64) -> Result<Open> {
 }
 
 /// The public id of an active account (the id Botpress knows an agent by).
-async fn active_agent(conn: &mut SqliteConnection, user: i64) -> Result<String> {
-    let row = sqlx::query!(
-        r#"select public_id, active as "active: bool" from users where id = ?"#,
-        user
-    )
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(Error::NotFound("agent"))?;
-    if !row.active {
+async fn active_agent(tx: &mut dyn store::Tx, user: i64) -> Result<String> {
+    let user = tx.user_get(user).await?.ok_or(Error::NotFound("agent"))?;
+    if !user.active {
         return Err(Error::Conflict("that agent is deactivated".into()));
     }
-    Ok(row.public_id)
+    Ok(user.public_id)
 }
 
 /// Anyone may change hands of a queued ticket; once held, the holder or an admin.
-async fn may_manage(conn: &mut SqliteConnection, t: &Open, by: &By) -> Result<()> {
+async fn may_manage(tx: &mut dyn store::Tx, t: &Open, by: &By) -> Result<()> {
     let Some(holder) = t.assignee_id else {
         return Ok(());
     };
     if holder == by.user || by.admin {
         return Ok(());
     }
-    let name = sqlx::query_scalar!("select name from users where id = ?", holder)
-        .fetch_optional(&mut *conn)
+    let name = tx
+        .user_get(holder)
         .await?
-        .unwrap_or_else(|| "A colleague".to_owned());
+        .map_or_else(|| "A colleague".to_owned(), |u| u.name);
     Err(Error::NotAllowed(format!(
         "{name} holds this conversation: only they or an admin can take it over, transfer it or close it"
     )))
@@ -107,7 +96,7 @@ async fn may_manage(conn: &mut SqliteConnection, t: &Open, by: &By) -> Result<()
 
 /// Writes the activity line and the audit entry of a change, in its transaction.
 async fn record(
-    conn: &mut SqliteConnection,
+    tx: &mut dyn store::Tx,
     t: &Open,
     ticket: i64,
     by: &By,
@@ -115,26 +104,13 @@ async fn record(
     other: Option<i64>,
     now: i64,
 ) -> Result<()> {
-    activity::record(
-        &mut store_sqlite::on(conn),
-        ticket,
-        Some(by.user),
-        action,
-        other,
-        None,
-        now,
-    )
-    .await?;
+    activity::record(tx, ticket, Some(by.user), action, other, None, now).await?;
     let other = match other {
-        Some(id) => {
-            sqlx::query_scalar!("select public_id from users where id = ?", id)
-                .fetch_optional(&mut *conn)
-                .await?
-        }
+        Some(id) => tx.user_get(id).await?.map(|u| u.public_id),
         None => None,
     };
     audit::record(
-        &mut store_sqlite::on(conn),
+        tx,
         &by.actor,
         action.audit_name(),
         json!({ "ticket": t.remote_id, "agent": other }),
@@ -148,14 +124,14 @@ async fn record(
 pub async fn assign(services: &Services, ticket: i64, agent: i64, by: &By) -> Result<bool> {
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
-    let t = open_ticket(&mut tx, ticket).await?;
+    let mut tx = services.store.write().await?;
+    let t = open_ticket(&mut *tx, ticket).await?;
     if t.assignee_id == Some(agent) {
         return Ok(false);
     }
-    may_manage(&mut tx, &t, by).await?;
-    let agent_id = active_agent(&mut tx, agent).await?;
-    if !routing::sees(&mut tx, agent, t.connection_id).await? {
+    may_manage(&mut *tx, &t, by).await?;
+    let agent_id = active_agent(&mut *tx, agent).await?;
+    if !routing::sees(&mut *tx, agent, t.connection_id).await? {
         return Err(if agent == by.user {
             Error::NotAllowed(
                 "your teams do not serve this bot's conversations: ask an admin".into(),
@@ -172,9 +148,9 @@ pub async fn assign(services: &Services, ticket: i64, agent: i64, by: &By) -> Re
         Some(holder) => (Action::TookOver, Some(holder)),
         None => (Action::Took, None),
     };
-    record(&mut tx, &t, ticket, by, action, other, now).await?;
-    hand_over_in(
-        &mut tx,
+    record(&mut *tx, &t, ticket, by, action, other, now).await?;
+    hand_over(
+        &mut *tx,
         &mut effects,
         ticket,
         &t.remote_id,
@@ -191,15 +167,15 @@ pub async fn assign(services: &Services, ticket: i64, agent: i64, by: &By) -> Re
             },
         );
     }
-    services.commit(tx, effects).await?;
+    services.commit_session(tx, effects).await?;
     Ok(true)
 }
 
 /// Gives an open ticket to `agent` (`agent_id` is their public id) inside the
 /// caller's transaction: the ticket, the `/agent-assigned` call, the event. The
 /// caller checked who may, and recorded why.
-pub(crate) async fn hand_over_in(
-    conn: &mut SqliteConnection,
+pub(crate) async fn hand_over(
+    tx: &mut dyn store::Tx,
     effects: &mut Effects,
     ticket: i64,
     remote_id: &str,
@@ -207,22 +183,12 @@ pub(crate) async fn hand_over_in(
     agent: i64,
     now: i64,
 ) -> Result<()> {
-    sqlx::query!(
-        "update tickets
-         set status = 'assigned', assignee_id = ?1, updated_at = ?2,
-             taken_at = coalesce(taken_at, ?2)
-         where id = ?3",
-        agent,
-        now,
-        ticket
-    )
-    .execute(&mut *conn)
-    .await?;
+    tx.ticket_hand_over(ticket, agent, now).await?;
     let call = WebhookCall::AgentAssigned {
         conversation: remote_id.to_owned(),
         agent: agent_id.to_owned(),
     };
-    outbox::enqueue_in(conn, effects, ticket, &call, now).await?;
+    outbox::enqueue(tx, effects, ticket, &call, now).await?;
     effects.publish(Change::Assigned {
         ticket: remote_id.to_owned(),
         agent: Some(agent_id.to_owned()),
@@ -280,8 +246,8 @@ pub async fn send_message(
     let payload = agent_payload(kind, payload)?;
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
-    let t = open_ticket(&mut tx, ticket).await?;
+    let mut tx = services.store.write().await?;
+    let t = open_ticket(&mut *tx, ticket).await?;
     match t.assignee_id {
         Some(holder) if holder == agent => {}
         Some(_) => {
@@ -295,34 +261,14 @@ pub async fn send_message(
             ));
         }
     }
-    let agent_id = active_agent(&mut tx, agent).await?;
+    let agent_id = active_agent(&mut *tx, agent).await?;
     let stored = payload.to_string();
-    let (origin, pending) = (Origin::Agent, Delivery::Pending);
-    let message = sqlx::query_scalar!(
-        r#"insert into messages (ticket_id, origin, type, payload, author_id, delivery, created_at)
-         values (?, ?, ?, ?, ?, ?, ?)
-         returning id as "id!""#,
-        ticket,
-        origin,
-        kind,
-        stored,
-        agent,
-        pending,
-        now
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let origin = Origin::Agent;
+    let message = tx
+        .message_agent_insert(ticket, kind, &stored, agent, now)
+        .await?;
     // For reports: the first response, and the count.
-    sqlx::query!(
-        "update tickets
-         set first_response_at = coalesce(first_response_at, ?1),
-             message_count = message_count + 1
-         where id = ?2",
-        now,
-        ticket
-    )
-    .execute(&mut *tx)
-    .await?;
+    tx.ticket_responded(ticket, now).await?;
     let call = WebhookCall::MessageFromAgent {
         conversation: t.remote_id.clone(),
         agent: agent_id,
@@ -330,13 +276,13 @@ pub async fn send_message(
         payload,
         message,
     };
-    outbox::enqueue_in(&mut tx, &mut effects, ticket, &call, now).await?;
+    outbox::enqueue(&mut *tx, &mut effects, ticket, &call, now).await?;
     effects.publish(Change::MessageAdded {
         ticket: t.remote_id,
         message,
         origin,
     });
-    services.commit(tx, effects).await?;
+    services.commit_session(tx, effects).await?;
     Ok(message)
 }
 
@@ -344,47 +290,36 @@ pub async fn send_message(
 pub async fn resend(services: &Services, message: i64, by: &By) -> Result<()> {
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
-    let m = sqlx::query!(
-        r#"select ticket_id, delivery as "delivery: Delivery" from messages
-           where id = ? and origin = 'agent'"#,
-        message
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(Error::NotFound("message"))?;
+    let mut tx = services.store.write().await?;
+    let (ticket, delivery) = tx
+        .message_agent_delivery(message)
+        .await?
+        .ok_or(Error::NotFound("message"))?;
     // Whose it is first: others learn nothing about its messages.
-    let t = open_ticket(&mut tx, m.ticket_id).await?;
+    let t = open_ticket(&mut *tx, ticket).await?;
     if t.assignee_id != Some(by.user) {
         return Err(Error::NotAllowed(
             "only the agent who holds the ticket can resend its messages".into(),
         ));
     }
-    if m.delivery != Some(Delivery::Failed) {
+    if delivery != Some(Delivery::Failed) {
         return Err(Error::Conflict(
             "only a failed message can be resent".into(),
         ));
     }
-    record(&mut tx, &t, m.ticket_id, by, Action::Resent, None, now).await?;
-    let body = sqlx::query_scalar!(
-        "select body from outbox where message_id = ? order by id desc limit 1",
-        message
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    record(&mut *tx, &t, ticket, by, Action::Resent, None, now).await?;
+    let body = tx
+        .outbox_last_body(message)
+        .await?
+        .ok_or_else(|| Error::Internal(format!("message {message} was never queued")))?;
     let call = WebhookCall::message_from_stored(&body, message)?;
-    sqlx::query!(
-        "update messages set delivery = 'pending', delivery_error = null where id = ?",
-        message
-    )
-    .execute(&mut *tx)
-    .await?;
-    outbox::enqueue_in(&mut tx, &mut effects, m.ticket_id, &call, now).await?;
+    tx.message_redeliver(message).await?;
+    outbox::enqueue(&mut *tx, &mut effects, ticket, &call, now).await?;
     effects.publish(Change::DeliveryChanged {
         ticket: t.remote_id,
         message,
     });
-    services.commit(tx, effects).await
+    services.commit_session(tx, effects).await
 }
 
 /// Hands the conversation back to the bot and closes the ticket (`/stop-hitl`; the v12
@@ -392,16 +327,17 @@ pub async fn resend(services: &Services, message: i64, by: &By) -> Result<()> {
 pub async fn hand_back(services: &Services, ticket: i64, by: &By) -> Result<()> {
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
-    let t = open_ticket(&mut tx, ticket).await?;
-    may_manage(&mut tx, &t, by).await?;
-    close_in(&mut tx, &mut effects, ticket, ClosedReason::HandedBack, now).await?;
-    record(&mut tx, &t, ticket, by, Action::HandedBack, None, now).await?;
+    let mut tx = services.store.write().await?;
+    let t = open_ticket(&mut *tx, ticket).await?;
+    may_manage(&mut *tx, &t, by).await?;
+    let reason = ClosedReason::HandedBack;
+    lifecycle::close(&mut *tx, &mut effects, ticket, reason, now).await?;
+    record(&mut *tx, &t, ticket, by, Action::HandedBack, None, now).await?;
     let call = WebhookCall::Stop {
         conversation: t.remote_id,
     };
-    outbox::enqueue_in(&mut tx, &mut effects, ticket, &call, now).await?;
-    services.commit(tx, effects).await
+    outbox::enqueue(&mut *tx, &mut effects, ticket, &call, now).await?;
+    services.commit_session(tx, effects).await
 }
 
 /// Closes queued tickets that never saw a message since `cutoff` (ms): a create
@@ -412,23 +348,17 @@ pub async fn hand_back(services: &Services, ticket: i64, by: &By) -> Result<()> 
 pub async fn close_abandoned(services: &Services, cutoff: i64) -> Result<u64> {
     let now = now_ms();
     let mut effects = Effects::new();
-    let mut tx = db::begin_write(&services.db).await?;
-    let abandoned = sqlx::query!(
-        r#"select id as "id!", remote_id from tickets
-           where status = 'queued' and first_inbound_at is null and created_at < ?
-             and not exists (select 1 from messages m where m.ticket_id = tickets.id)"#,
-        cutoff
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    for t in &abandoned {
-        close_in(&mut tx, &mut effects, t.id, ClosedReason::Abandoned, now).await?;
+    let mut tx = services.store.write().await?;
+    let abandoned = tx.tickets_abandoned(cutoff).await?;
+    for (id, remote_id) in &abandoned {
+        let reason = ClosedReason::Abandoned;
+        lifecycle::close(&mut *tx, &mut effects, *id, reason, now).await?;
         let call = WebhookCall::Stop {
-            conversation: t.remote_id.clone(),
+            conversation: remote_id.clone(),
         };
-        outbox::enqueue_in(&mut tx, &mut effects, t.id, &call, now).await?;
+        outbox::enqueue(&mut *tx, &mut effects, *id, &call, now).await?;
     }
-    services.commit(tx, effects).await?;
+    services.commit_session(tx, effects).await?;
     let closed = u64::try_from(abandoned.len()).unwrap_or(u64::MAX);
     if closed > 0 {
         tracing::info!(

@@ -140,14 +140,14 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
 
 /// The ticket's notes written at or after `since` (ms), oldest first.
 pub async fn since(store: &dyn Store, ticket: i64, since: i64) -> Result<Vec<Note>> {
-    let notes = store.read().await?.notes_since(ticket, since).await?;
+    let notes = store.autocommit().await?.notes_since(ticket, since).await?;
     Ok(notes.into_iter().map(Note::from).collect())
 }
 
 /// Whether a note in the ticket mentions `user` and they have not opened it since.
 pub async fn unseen_mention(store: &dyn Store, user: i64, ticket: i64) -> Result<bool> {
     Ok(store
-        .read()
+        .autocommit()
         .await?
         .note_unseen_mention(user, ticket)
         .await?)

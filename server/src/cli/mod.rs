@@ -115,8 +115,8 @@ pub(crate) async fn open(config: &Config) -> anyhow::Result<backend::SqlitePool>
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let app = Application::build(&config).await?;
-    if !accounts::any_user(&app.services().db).await? {
-        let token = accounts::setup::issue(&app.services().db).await?;
+    if !accounts::any_user(&*app.services().store).await? {
+        let token = accounts::setup::issue(&*app.services().store).await?;
         tracing::warn!(
             "no accounts yet: open {}/setup?token={token} to create the first admin \
              (valid 24 h, once), or use `baton user create --role admin`",

@@ -26,8 +26,8 @@ pub(super) async fn run(config: &Config, command: TokenCommand) -> anyhow::Resul
     let store = store_sqlite::SqliteStore::new(db.clone());
     match command {
         TokenCommand::Create { email, label } => {
-            let user = accounts::find_by_email(&db, &email).await?;
-            let (id, token) = accounts::create_token(&db, user.id, &label).await?;
+            let user = accounts::find_by_email(&store, &email).await?;
+            let (id, token) = accounts::create_token(&store, user.id, &label).await?;
             audit::audit(
                 &store,
                 &Actor::cli(),

@@ -62,7 +62,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             };
             let invite = password.is_none();
             let role = backend::users::parse_role(&role)?;
-            let user = accounts::create_user(&db, &email, &name, role, password).await?;
+            let user = accounts::create_user(&store, &email, &name, role, password).await?;
             audit::audit(
                 &store,
                 &Actor::cli(),
@@ -81,7 +81,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             }
         }
         UserCommand::Deactivate { email } => {
-            let user = accounts::find_by_email(&db, &email).await?;
+            let user = accounts::find_by_email(&store, &email).await?;
             let services =
                 backend::Services::new(db.clone(), config.backend_settings(public_url.clone()))?;
             let requeued = accounts::deactivate(&services, user.id).await?;
@@ -98,8 +98,8 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             );
         }
         UserCommand::Reactivate { email } => {
-            let user = accounts::find_by_email(&db, &email).await?;
-            accounts::reactivate(&db, user.id).await?;
+            let user = accounts::find_by_email(&store, &email).await?;
+            accounts::reactivate(&store, user.id).await?;
             audit::audit(
                 &store,
                 &Actor::cli(),
@@ -110,7 +110,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             println!("Reactivated {}.", user.email);
         }
         UserCommand::ResetPassword { email } => {
-            let user = accounts::find_by_email(&db, &email).await?;
+            let user = accounts::find_by_email(&store, &email).await?;
             let token = links::issue(&store, user.id).await?;
             audit::audit(
                 &store,

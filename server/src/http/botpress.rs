@@ -59,7 +59,8 @@ async fn dispatch(
     else {
         return Err(HttpError::NotFound);
     };
-    let Some(connection) = backend::connections::authenticate(&services.db, token).await? else {
+    let Some(connection) = backend::connections::authenticate(&*services.store, token).await?
+    else {
         return Err(HttpError::NotFound);
     };
     let Some(route) = Route::from_path(route) else {

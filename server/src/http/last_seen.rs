@@ -15,7 +15,7 @@ pub async fn touch(
         .get::<backend::auth::AuthSession>()
         .and_then(|auth| auth.user.as_ref().map(|u| u.user.id));
     if let Some(user) = user
-        && let Err(e) = services.last_seen.touch(&services.db, user).await
+        && let Err(e) = services.last_seen.touch(&*services.store, user).await
     {
         // Presence is a nicety; the request itself must not fail over it.
         tracing::warn!(error = %e, "cannot record last seen");

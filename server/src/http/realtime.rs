@@ -104,7 +104,8 @@ async fn serve(
     };
     // The presence tracker learns the stored availability before this socket counts
     // (after a restart it knows nobody's); a failed read leaves it as it was.
-    if let Ok(choice) = backend::accounts::availability::get(&services.db, caller.user.id).await {
+    if let Ok(choice) = backend::accounts::availability::get(&*services.store, caller.user.id).await
+    {
         backend::accounts::availability::announce(&services, &caller.user, choice);
     }
     let sockets = services.hub.sockets();

@@ -29,13 +29,13 @@ async fn create(app: &TestApp, email: &str, role: &str) -> i64 {
 async fn user_create_prints_the_id_and_the_password_works() {
     let app = spawn_app().await;
     let id = create(&app, "ana@example.com", "agent").await;
-    let user = backend::users::get(&app.db, id).await.unwrap();
+    let user = backend::users::get(app.store(), id).await.unwrap();
     assert_eq!(
         (user.email.as_str(), user.role.as_str()),
         ("ana@example.com", "agent")
     );
     let ok = backend::accounts::authenticate(
-        &app.db,
+        app.store(),
         "ana@example.com",
         "a long enough password".into(),
     )
@@ -46,7 +46,7 @@ async fn user_create_prints_the_id_and_the_password_works() {
         ("ana@example.com", "the wrong password"),
         ("nobody@example.com", "a long enough password"),
     ] {
-        let none = backend::accounts::authenticate(&app.db, email, password.into())
+        let none = backend::accounts::authenticate(app.store(), email, password.into())
             .await
             .unwrap();
         assert!(none.is_none(), "{email}");
@@ -145,7 +145,7 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
     assert!(ok);
     let token = token.trim().to_owned();
     assert!(token.starts_with("baton_"));
-    let who = backend::accounts::authenticate_token(&app.db, &token)
+    let who = backend::accounts::authenticate_token(app.store(), &token)
         .await
         .unwrap();
     assert_eq!(who.map(|u| u.id), Some(agent));
@@ -168,13 +168,13 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
     let t = backend::tickets::get(&app.db, ticket).await.unwrap();
     assert_eq!((t.status.as_str(), t.assignee_id), ("queued", None));
     assert!(
-        backend::accounts::authenticate_token(&app.db, &token)
+        backend::accounts::authenticate_token(app.store(), &token)
             .await
             .unwrap()
             .is_none()
     );
     let signed_in = backend::accounts::authenticate(
-        &app.db,
+        app.store(),
         "ana@example.com",
         "a long enough password".into(),
     )
@@ -190,51 +190,58 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
         .await;
     assert!(!ok);
     assert!(err.contains("last active admin"), "{err}");
-    assert!(backend::users::get(&app.db, admin).await.unwrap().active);
+    assert!(
+        backend::users::get(app.store(), admin)
+            .await
+            .unwrap()
+            .active
+    );
 }
 
 #[tokio::test]
 async fn a_password_change_voids_every_token_and_revocation_is_per_token() {
     let app = spawn_app().await;
     let id = create(&app, "ana@example.com", "agent").await;
-    let (first_id, first) = backend::accounts::create_token(&app.db, id, "one")
+    let (first_id, first) = backend::accounts::create_token(app.store(), id, "one")
         .await
         .unwrap();
-    let (_, second) = backend::accounts::create_token(&app.db, id, "two")
+    let (_, second) = backend::accounts::create_token(app.store(), id, "two")
         .await
         .unwrap();
-    backend::accounts::revoke_token(&app.db, id, first_id)
+    backend::accounts::revoke_token(app.store(), id, first_id)
         .await
         .unwrap();
     assert!(
-        backend::accounts::authenticate_token(&app.db, &first)
+        backend::accounts::authenticate_token(app.store(), &first)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        backend::accounts::authenticate_token(&app.db, &second)
+        backend::accounts::authenticate_token(app.store(), &second)
             .await
             .unwrap()
             .is_some()
     );
-    let listed = backend::accounts::list_tokens(&app.db, id).await.unwrap();
+    let listed = backend::accounts::list_tokens(app.store(), id)
+        .await
+        .unwrap();
     assert_eq!(
         listed.iter().map(|t| t.label.as_str()).collect::<Vec<_>>(),
         ["two"]
     );
 
-    backend::accounts::set_password(&app.db, id, "another long password".into())
+    backend::accounts::set_password(app.store(), id, "another long password".into())
         .await
         .unwrap();
     assert!(
-        backend::accounts::authenticate_token(&app.db, &second)
+        backend::accounts::authenticate_token(app.store(), &second)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        backend::accounts::list_tokens(&app.db, id)
+        backend::accounts::list_tokens(app.store(), id)
             .await
             .unwrap()
             .is_empty()
@@ -262,7 +269,7 @@ async fn reactivating_an_account_voids_links_issued_before() {
     backend::accounts::deactivate(&app.services, ana.id)
         .await
         .unwrap();
-    backend::accounts::reactivate(&app.db, ana.id)
+    backend::accounts::reactivate(app.store(), ana.id)
         .await
         .unwrap();
     assert!(

@@ -285,7 +285,7 @@ async fn connection_secrets_go_in_and_never_come_out() {
         )
         .await;
     assert_eq!(status, 200);
-    let secrets = backend::connections::secrets(&app.db, id.parse().unwrap())
+    let secrets = backend::connections::secrets(app.store(), id.parse().unwrap())
         .await
         .unwrap();
     assert_eq!(secrets.webhook_url, webhook);
@@ -351,7 +351,7 @@ async fn test_connection_checks_credentials_or_the_webhook_host_without_calling_
     let reachable = app.connection("reachable", false).await;
     assert!(test(reachable.id).await.0);
     let closed = backend::connections::create(
-        &app.db,
+        app.store(),
         backend::connections::NewConnection {
             name: "closed".into(),
             webhook_url: "http://127.0.0.1:9/hook".into(),
@@ -445,10 +445,10 @@ async fn the_audit_log_records_sign_ins_and_admin_actions_and_filters_them() {
     assert_eq!(page.as_array().unwrap().len(), 2);
 
     // Programs read the same log with an admin's token.
-    let user = backend::accounts::find_by_email(&app.db, "admin@example.com")
+    let user = backend::accounts::find_by_email(app.store(), "admin@example.com")
         .await
         .unwrap();
-    let (_, token) = backend::accounts::create_token(&app.db, user.id, "siem")
+    let (_, token) = backend::accounts::create_token(app.store(), user.id, "siem")
         .await
         .unwrap();
     let rest: Value = app

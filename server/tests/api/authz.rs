@@ -184,10 +184,10 @@ struct Callers {
 async fn callers(app: &TestApp) -> Callers {
     use backend::users::Role;
     async fn token(app: &TestApp, email: &str) -> String {
-        let user = backend::accounts::find_by_email(&app.db, email)
+        let user = backend::accounts::find_by_email(app.store(), email)
             .await
             .unwrap();
-        backend::accounts::create_token(&app.db, user.id, "matrix")
+        backend::accounts::create_token(app.store(), user.id, "matrix")
             .await
             .unwrap()
             .1
@@ -200,7 +200,7 @@ async fn callers(app: &TestApp) -> Callers {
         admin: (admin.cookie, token(app, "admin@example.com").await),
         deactivated: (gone.cookie, token(app, "gone@example.com").await),
     };
-    let gone = backend::accounts::find_by_email(&app.db, "gone@example.com")
+    let gone = backend::accounts::find_by_email(app.store(), "gone@example.com")
         .await
         .unwrap();
     backend::accounts::deactivate(&app.services, gone.id)

@@ -70,7 +70,7 @@ async fn a_doubled_slash_from_a_trailing_slash_base_url_works() {
 async fn rotating_the_token_retires_the_old_endpoint() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
-    let keyed = backend::connections::rotate_token(&app.db, conn.id)
+    let keyed = backend::connections::rotate_token(app.store(), conn.id)
         .await
         .unwrap();
     let old = app

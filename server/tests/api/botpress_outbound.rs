@@ -483,7 +483,7 @@ async fn the_webhook_url_never_appears_in_stored_errors() {
         .unwrap()
         .port();
     let keyed = backend::connections::create(
-        &app.db,
+        app.store(),
         backend::connections::NewConnection {
             name: "down".into(),
             webhook_url: format!("http://127.0.0.1:{port}/secret-webhook-id"),
@@ -501,7 +501,7 @@ async fn the_webhook_url_never_appears_in_stored_errors() {
     };
     taken_ticket(&app, &conn).await;
     let error = eventually(10, "a recorded connection error", || async {
-        backend::connections::get(&app.db, conn.id)
+        backend::connections::get(app.store(), conn.id)
             .await
             .unwrap()
             .last_outbound_error

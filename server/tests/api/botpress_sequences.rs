@@ -165,7 +165,7 @@ async fn nobody_takes_it_before_the_assignment_timeout() {
 async fn a_custom_end_notice_text_is_honoured() {
     let app = spawn_app().await;
     let conn = app.connection("support", false).await;
-    backend::connections::set_end_notice(&app.db, conn.id, " Session over. ")
+    backend::connections::set_end_notice(app.store(), conn.id, " Session over. ")
         .await
         .unwrap();
     let ticket = app.escalate(&conn, "x").await;

@@ -102,7 +102,7 @@ async fn unmapped_closes_are_retried_when_credentials_arrive() {
         .mount(&app.botpress)
         .await;
     let complete = backend::connections::set_api_credentials(
-        &app.db,
+        app.store(),
         conn.id,
         Some("bot_test".into()),
         Some("bp_pat_test".into()),
@@ -233,7 +233,7 @@ async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
         .mount(&app.botpress)
         .await;
     backend::connections::set_api_credentials(
-        &app.db,
+        app.store(),
         conn.id,
         Some("bot_test".into()),
         Some("bp_pat_test".into()),

@@ -125,7 +125,7 @@ async fn set_api_stores_credentials_read_from_stdin() {
         .await;
     assert!(ok, "{err}");
     assert!(out.contains("credentials set"), "{out}");
-    let secrets = backend::connections::secrets(&app.db, conn.id)
+    let secrets = backend::connections::secrets(app.store(), conn.id)
         .await
         .unwrap();
     assert_eq!(secrets.api_credentials(), Some(("bot_9", "bp_pat_new")));
@@ -142,7 +142,9 @@ async fn set_end_notice_changes_what_closes_a_ticket() {
         )
         .await;
     assert!(ok, "{err}");
-    let c = backend::connections::get(&app.db, conn.id).await.unwrap();
+    let c = backend::connections::get(app.store(), conn.id)
+        .await
+        .unwrap();
     assert_eq!(c.end_notice_text, "Bye for now.");
     let (ok, _, err) = app
         .cli(&["connection", "set-end-notice", "support", "  "], None)

@@ -60,8 +60,9 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
     let url = format!("sqlite://{}", dir.path().join("baton.db").display());
     let (endpoint_token, agent_token) = {
         let db = backend::db::connect(&url).await.unwrap();
+        let store = store_sqlite::SqliteStore::new(db.clone());
         let keyed = backend::connections::create(
-            &db,
+            &store,
             backend::connections::NewConnection {
                 name: "crash".into(),
                 webhook_url: format!("{}/hook", botpress.uri()),
@@ -72,7 +73,7 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
         .await
         .unwrap();
         let agent = backend::accounts::create_user(
-            &db,
+            &store,
             "ana@example.com",
             "Ana",
             backend::users::Role::Agent,
@@ -80,7 +81,7 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
         )
         .await
         .unwrap();
-        let (_, token) = backend::accounts::create_token(&db, agent.id, "crash")
+        let (_, token) = backend::accounts::create_token(&store, agent.id, "crash")
             .await
             .unwrap();
         db.close().await;

@@ -661,6 +661,10 @@ async fn engines(rows: &[&str]) -> Engines {
     let on_sqlite = backend::Services::new(sqlite.clone(), settings.clone()).unwrap();
     let mut on_postgres = backend::Services::new(sqlite.clone(), settings).unwrap();
     on_postgres.store = std::sync::Arc::new(store_postgres::PgStore::new(postgres.clone()));
+    on_postgres.writer = on_postgres
+        .writer
+        .clone()
+        .each_on(on_postgres.store.clone());
     Engines {
         _dir: dir,
         sqlite,
@@ -1053,6 +1057,1465 @@ async fn links_follow_the_same_rules_on_both_engines() {
             row("invite", true),
             row("invite", true),
             row("reset", false)
+        ]
+    );
+}
+
+/// Ben holds tickets 1 and 2 (ticket 1 with an agent message still being delivered);
+/// ticket 3 waits in the queue.
+const LIFECYCLE_ROWS: &str = "
+insert into tickets (id, connection_id, remote_id, status, assignee_id, created_at, updated_at)
+    values (2, 2, 'conv_2', 'assigned', 2, 0, 0), (3, 1, 'conv_3', 'queued', null, 0, 0);
+update tickets set status = 'assigned', assignee_id = 2 where id = 1;
+insert into messages (id, ticket_id, origin, type, payload, delivery, created_at)
+    values (7, 1, 'agent', 'text', '{\"text\": \"On it\"}', 'pending', 0);
+";
+
+/// A ticket's status changes and the calls and audiences that come with them: what
+/// each step answered, with the changes it published.
+async fn lifecycle_rules(services: &backend::Services) -> Vec<String> {
+    use backend::effects::Effects;
+    use backend::outbox::{self, WebhookCall};
+    use backend::tickets::lifecycle;
+    use protocol::ticket::ClosedReason;
+    let mut said = Vec::new();
+    let mut tx = services.store.write().await.unwrap();
+    let mut effects = Effects::new();
+    let reply = WebhookCall::MessageFromAgent {
+        conversation: "conv_1".into(),
+        agent: "usr_b".into(),
+        kind: "text".into(),
+        payload: serde_json::json!({"text": "On it"}),
+        message: 7,
+    };
+    outbox::enqueue(&mut *tx, &mut effects, 1, &reply, 10)
+        .await
+        .unwrap();
+    let stop = WebhookCall::Stop {
+        conversation: "conv_3".into(),
+    };
+    outbox::enqueue(&mut *tx, &mut effects, 3, &stop, 10)
+        .await
+        .unwrap();
+    // The customer ended ticket 1: its undelivered reply is failed, not sent.
+    let bot = ClosedReason::BotClosed;
+    said.push(format!(
+        "closed: {}",
+        lifecycle::close(&mut *tx, &mut effects, 1, bot, 20)
+            .await
+            .unwrap()
+    ));
+    said.push(format!(
+        "again: {}",
+        lifecycle::close(&mut *tx, &mut effects, 1, bot, 21)
+            .await
+            .unwrap()
+    ));
+    // An agent hands ticket 3 back: its call stays queued.
+    let back = ClosedReason::HandedBack;
+    lifecycle::close(&mut *tx, &mut effects, 3, back, 22)
+        .await
+        .unwrap();
+    said.push(format!(
+        "reopened: {}",
+        lifecycle::reopen(&mut *tx, &mut effects, 1, 30)
+            .await
+            .unwrap()
+    ));
+    said.push(format!(
+        "open: {}",
+        lifecycle::reopen(&mut *tx, &mut effects, 1, 31)
+            .await
+            .unwrap()
+    ));
+    said.push(format!(
+        "requeued: {}",
+        lifecycle::requeue_held_by(&mut *tx, &mut effects, 2, 40)
+            .await
+            .unwrap()
+    ));
+    for connection in [1, 2] {
+        let audience = backend::routing::audience(&mut *tx, connection)
+            .await
+            .unwrap();
+        said.push(format!("audience {connection}: {audience:?}"));
+    }
+    for (user, connection) in [(1, 2), (2, 2), (3, 2), (1, 1)] {
+        let sees = backend::routing::sees(&mut *tx, user, connection)
+            .await
+            .unwrap();
+        said.push(format!("{user} sees {connection}: {sees}"));
+    }
+    tx.commit().await.unwrap();
+    said.push(format!("{effects:?}"));
+    said
+}
+
+#[tokio::test]
+async fn ticket_status_changes_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, LIFECYCLE_ROWS]).await;
+    let lite = lifecycle_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite[..11],
+        [
+            "closed: true",
+            "again: false",
+            "reopened: true",
+            "open: false",
+            "requeued: 1",
+            "audience 1: None",
+            // Ben through the Sales team, and Cy as an admin.
+            "audience 2: Some([2, 3])",
+            "1 sees 2: false",
+            "2 sees 2: true",
+            "3 sees 2: true",
+            "1 sees 1: true",
+        ]
+    );
+    assert_eq!(lifecycle_rules(&e.on_postgres).await, lite);
+
+    type TicketRow = (
+        i64,
+        String,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let tickets: Vec<TicketRow> = e
+        .same(
+            "select id, status, assignee_id, closed_reason, closed_at, queued_at
+             from tickets order by id",
+        )
+        .await;
+    assert_eq!(
+        tickets,
+        [
+            (1, "queued".into(), None, None, None, Some(30)),
+            (2, "queued".into(), None, None, None, Some(40)),
+            (
+                3,
+                "closed".into(),
+                None,
+                Some("handed_back".into()),
+                Some(22),
+                None
+            ),
+        ]
+    );
+    // The reply Botpress would have dropped failed with the reason; the hand-back's
+    // call still goes.
+    type CallRow = (String, i64, Option<i64>, String, Option<String>);
+    let calls: Vec<CallRow> = e
+        .same("select route, ticket_id, message_id, state, last_error from outbox order by id")
+        .await;
+    let ended = "the conversation ended before this was delivered";
+    assert_eq!(
+        calls,
+        [
+            (
+                "message-from-agent".into(),
+                1,
+                Some(7),
+                "failed".into(),
+                Some(ended.into())
+            ),
+            ("stop-hitl".into(), 3, None, "pending".into(), None),
+        ]
+    );
+    let delivery: Vec<(Option<String>, Option<String>)> = e
+        .same("select delivery, delivery_error from messages where id = 7")
+        .await;
+    assert_eq!(delivery, [(Some("failed".into()), Some(ended.into()))]);
+    let lines: Vec<(i64, String)> = e
+        .same("select ticket_id, action from ticket_activity order by id")
+        .await;
+    assert_eq!(lines, [(1, "reopened".into())]);
+    assert_eq!(e.audited().await, ["ticket.reopen"]);
+}
+
+/// Accounts: sign-in, tokens, the epoch, deactivation, the last admin, settings, the
+/// first-run setup link. What each step answered.
+async fn account_rules(services: &backend::Services) -> Vec<String> {
+    use backend::Error;
+    use backend::accounts::{self, NotificationSettings, people, setup};
+    use backend::users::Role;
+    use protocol::account::Availability;
+    let store = &*services.store;
+    let mut said = Vec::new();
+    let mut say = |what: String| said.push(what);
+
+    // The first-run link works only while there is no account.
+    let link = setup::issue(store).await.unwrap();
+    say(format!(
+        "setup usable with accounts: {}",
+        setup::usable(store, &link).await.unwrap()
+    ));
+    let refused = setup::complete(
+        store,
+        &link,
+        "x@example.com",
+        "X",
+        "long enough pass".into(),
+    )
+    .await;
+    say(format!(
+        "setup completed with accounts: {}",
+        refused.is_ok()
+    ));
+
+    // Emails are one address in any letter case.
+    let taken =
+        accounts::create_user(store, "ANA@example.com", "Ana again", Role::Agent, None).await;
+    say(format!(
+        "ANA@ taken: {}",
+        matches!(taken, Err(Error::Conflict(_)))
+    ));
+    let dee = accounts::create_user(
+        store,
+        "dee@example.com",
+        "Dee",
+        Role::Admin,
+        Some("dee's passphrase".into()),
+    )
+    .await
+    .unwrap();
+    say(format!(
+        "found: {}",
+        accounts::find_by_email(store, " DEE@Example.com ")
+            .await
+            .unwrap()
+            .name
+    ));
+    let signed = accounts::authenticate(store, "Dee@example.com", "dee's passphrase".into())
+        .await
+        .unwrap();
+    say(format!(
+        "signed in: {:?}",
+        signed.map(|c| (c.user.name, c.auth_epoch))
+    ));
+    let wrong = accounts::authenticate(store, "dee@example.com", "not it".into())
+        .await
+        .unwrap();
+    say(format!("wrong password: {}", wrong.is_none()));
+
+    // Tokens live until revoked or until the epoch moves on.
+    let (first, first_secret) = accounts::create_token(store, dee.id, "one").await.unwrap();
+    let (_, second_secret) = accounts::create_token(store, dee.id, " two ")
+        .await
+        .unwrap();
+    let who = accounts::authenticate_token(store, &first_secret)
+        .await
+        .unwrap();
+    say(format!("token is: {:?}", who.map(|u| u.name)));
+    accounts::revoke_token(store, dee.id, first).await.unwrap();
+    let again = accounts::revoke_token(store, dee.id, first).await;
+    say(format!(
+        "revoked twice: {}",
+        matches!(again, Err(Error::NotFound(_)))
+    ));
+    let live: Vec<String> = accounts::list_tokens(store, dee.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.label)
+        .collect();
+    say(format!("live tokens: {live:?}"));
+    let wrong =
+        accounts::change_own_password(store, dee.id, "not it".into(), "a new passphrase".into())
+            .await;
+    say(format!(
+        "change with a wrong password: {}",
+        matches!(wrong, Err(Error::Invalid(_)))
+    ));
+    accounts::change_own_password(
+        store,
+        dee.id,
+        "dee's passphrase".into(),
+        "a new passphrase".into(),
+    )
+    .await
+    .unwrap();
+    let old = accounts::authenticate_token(store, &second_secret)
+        .await
+        .unwrap();
+    say(format!("token after a new password: {old:?}"));
+    say(format!(
+        "epoch: {:?}",
+        accounts::current_epoch(store, dee.id).await.unwrap()
+    ));
+
+    // Ben holds ticket 1; deactivating him puts it back, and ends his access.
+    let requeued = accounts::deactivate(services, 2).await.unwrap();
+    say(format!(
+        "requeued: {requeued}, epoch {:?}",
+        accounts::current_epoch(store, 2).await.unwrap()
+    ));
+    say(format!(
+        "deactivated twice: {}",
+        accounts::deactivate(services, 2).await.unwrap()
+    ));
+    accounts::reactivate(store, 2).await.unwrap();
+    // Two admins (Cy, Dee): one may go, the last may not, nor be demoted.
+    accounts::deactivate(services, dee.id).await.unwrap();
+    let last = accounts::deactivate(services, 3).await;
+    say(format!(
+        "last admin deactivated: {}",
+        !matches!(last, Err(Error::Conflict(_)))
+    ));
+    let demoted = people::update(store, 3, "Cy", Role::Agent).await;
+    say(format!(
+        "last admin demoted: {}",
+        !matches!(demoted, Err(Error::Conflict(_)))
+    ));
+    people::update(store, 1, " Ana Lopez ", Role::Agent)
+        .await
+        .unwrap();
+
+    // Settings and availability.
+    let quiet = NotificationSettings {
+        sound: false,
+        desktop: true,
+        when_focused: true,
+    };
+    accounts::set_notification_settings(store, 1, quiet)
+        .await
+        .unwrap();
+    say(format!(
+        "settings: {:?}",
+        accounts::notification_settings(store, 1).await.unwrap()
+    ));
+    say(format!(
+        "default settings: {:?}",
+        accounts::notification_settings(store, 2).await.unwrap()
+    ));
+    let ana = backend::users::get(store, 1).await.unwrap();
+    accounts::availability::set(services, &ana, Availability::Away)
+        .await
+        .unwrap();
+    say(format!(
+        "availability: {:?}",
+        accounts::availability::get(store, 1).await.unwrap()
+    ));
+    services.last_seen.touch(store, 1).await.unwrap();
+
+    let listed: Vec<String> = people::list(store, services.hub.sockets())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| {
+            format!(
+                "{} {} active={} password={} open={} seen={}",
+                p.name,
+                p.role,
+                p.active,
+                p.has_password,
+                p.open_tickets,
+                p.last_seen_at.is_some()
+            )
+        })
+        .collect();
+    say(format!("people: {listed:#?}"));
+    said
+}
+
+#[tokio::test]
+async fn accounts_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[
+        ROWS,
+        "update tickets set status = 'assigned', assignee_id = 2 where id = 1;",
+    ])
+    .await;
+    let lite = account_rules(&e.on_sqlite).await;
+    let people = "people: [
+    \"Ana Lopez agent active=true password=false open=0 seen=true\",
+    \"Ben agent active=true password=false open=0 seen=false\",
+    \"Cy admin active=true password=false open=0 seen=false\",
+    \"Dee admin active=false password=true open=0 seen=false\",
+]";
+    assert_eq!(
+        lite,
+        [
+            "setup usable with accounts: false",
+            "setup completed with accounts: false",
+            "ANA@ taken: true",
+            "found: Dee",
+            "signed in: Some((\"Dee\", 0))",
+            "wrong password: true",
+            "token is: Some(\"Dee\")",
+            "revoked twice: true",
+            "live tokens: [\"two\"]",
+            "change with a wrong password: true",
+            "token after a new password: None",
+            "epoch: Some(1)",
+            "requeued: 1, epoch None",
+            "deactivated twice: 0",
+            "last admin deactivated: false",
+            "last admin demoted: false",
+            "settings: NotificationSettings { sound: false, desktop: true, when_focused: true }",
+            "default settings: NotificationSettings { sound: true, desktop: true, when_focused: false }",
+            "availability: Away",
+            people,
+        ]
+    );
+    assert_eq!(account_rules(&e.on_postgres).await, lite);
+    // Ben's and Dee's access ended (their epochs moved on); Ben's ticket waits again.
+    let epochs: Vec<(String, i64, bool)> = e
+        .same("select name, auth_epoch, active from users order by id")
+        .await;
+    let row = |n: &str, epoch, active| (n.to_owned(), epoch, active);
+    assert_eq!(
+        epochs,
+        [
+            row("Ana Lopez", 0, true),
+            row("Ben", 1, true),
+            row("Cy", 0, true),
+            row("Dee", 2, false),
+        ]
+    );
+    let ticket: Vec<(String, Option<i64>)> =
+        e.same("select status, assignee_id from tickets").await;
+    assert_eq!(ticket, [("queued".to_owned(), None)]);
+}
+
+const CLOSE_ROWS: &str = "
+insert into close_requests (id, connection_id, botpress_conversation_id, received_at, state, last_error)
+    values (1, 1, 'bp_old', 5, 'unmapped', 'no ticket has it'),
+           (2, 1, 'bp_new', 6, 'pending', null),
+           (3, 1, 'bp_done', 7, 'mapped', null),
+           (4, 2, 'bp_other', 8, 'pending', null);
+";
+
+/// Connections: names unique in any case, the endpoint token and its rotation, the
+/// write-only secrets, the end notice, unmapped closes and outbound health.
+async fn connection_rules(services: &backend::Services) -> Vec<String> {
+    use backend::Error;
+    use backend::connections::{self, Edit, NewConnection};
+    let store = &*services.store;
+    let mut said = Vec::new();
+    let new = |name: &str| NewConnection {
+        name: name.into(),
+        webhook_url: "https://webhook.example.com/abc/".into(),
+        botpress_bot_id: Some(" bot_1 ".into()),
+        botpress_token: Some("bp_pat_1".into()),
+    };
+    let taken = connections::create(store, new("SUPPORT")).await;
+    said.push(format!(
+        "SUPPORT taken: {}",
+        matches!(taken, Err(Error::Conflict(_)))
+    ));
+    let keyed = connections::create(store, new(" Billing ")).await.unwrap();
+    let id = keyed.connection.id;
+    said.push(format!(
+        "created: {:?}",
+        (
+            &keyed.connection.name,
+            keyed.connection.has_api_token,
+            &keyed.connection.botpress_bot_id
+        )
+    ));
+    said.push(format!(
+        "found: {}",
+        connections::find_by_name(store, "billing")
+            .await
+            .unwrap()
+            .id
+            == id
+    ));
+    let token = keyed.endpoint_token.clone();
+    said.push(format!(
+        "token is for it: {}",
+        connections::authenticate(store, &token).await.unwrap() == Some(id)
+    ));
+    said.push(format!(
+        "a wrong token: {:?}",
+        connections::authenticate(store, "nope").await.unwrap()
+    ));
+    let rotated = connections::rotate_token(store, id).await.unwrap();
+    said.push(format!(
+        "old token after rotation: {:?}",
+        connections::authenticate(store, &token).await.unwrap()
+    ));
+    said.push(format!(
+        "new token: {}",
+        connections::authenticate(store, &rotated.endpoint_token)
+            .await
+            .unwrap()
+            == Some(id)
+    ));
+    said.push(format!(
+        "stored token: {}",
+        connections::endpoint_token(store, id).await.unwrap() == rotated.endpoint_token
+    ));
+    let secrets = connections::secrets(store, id).await.unwrap();
+    said.push(format!(
+        "secrets: {:?}",
+        (&secrets.webhook_url, secrets.api_credentials())
+    ));
+
+    // An edit keeps what it leaves blank, and may clear the credentials.
+    let edit = |name: &str, clear| Edit {
+        name: name.into(),
+        webhook_url: Some(" ".into()),
+        botpress_bot_id: None,
+        botpress_token: Some("bp_pat_2".into()),
+        clear_api_credentials: clear,
+        end_notice_text: " Session over ".into(),
+    };
+    said.push(format!(
+        "edit changed credentials: {:?}",
+        connections::update(store, id, edit("Billing bot", false))
+            .await
+            .unwrap()
+    ));
+    let clash = connections::update(store, id, edit("sales", false)).await;
+    said.push(format!(
+        "renamed onto Sales: {}",
+        matches!(clash, Err(Error::Conflict(_)))
+    ));
+    let secrets = connections::secrets(store, id).await.unwrap();
+    said.push(format!(
+        "after edit: {:?}",
+        (&secrets.webhook_url, secrets.api_credentials())
+    ));
+    said.push(format!(
+        "cleared: {:?}",
+        connections::update(store, id, edit("Billing bot", true))
+            .await
+            .unwrap()
+    ));
+    said.push(format!(
+        "half set: {:?}",
+        connections::set_api_credentials(store, id, Some("bot_9".into()), Some(" ".into()))
+            .await
+            .unwrap()
+    ));
+    let bad = connections::set_end_notice(store, id, "  ").await;
+    said.push(format!(
+        "blank notice: {}",
+        matches!(bad, Err(Error::Invalid(_)))
+    ));
+    connections::set_end_notice(store, 1, " (ended) ")
+        .await
+        .unwrap();
+    let missing = connections::set_end_notice(store, 99, "x").await;
+    said.push(format!(
+        "no such connection: {}",
+        matches!(missing, Err(Error::NotFound(_)))
+    ));
+
+    connections::record_outbound(store, 1, None).await.unwrap();
+    connections::record_outbound(store, 2, Some("503 from the bot"))
+        .await
+        .unwrap();
+    let closes: Vec<String> = connections::unmapped_closes(store, 1)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            format!(
+                "{} {} {:?}",
+                c.botpress_conversation_id, c.state, c.last_error
+            )
+        })
+        .collect();
+    said.push(format!("unmapped: {closes:?}"));
+    for c in connections::list(store).await.unwrap() {
+        said.push(format!(
+            "{}: notice {:?}, api {}, ok {}, error {:?}",
+            c.name,
+            c.end_notice_text,
+            c.has_api_token,
+            c.last_outbound_ok_at.is_some(),
+            c.last_outbound_error
+        ));
+    }
+    said
+}
+
+#[tokio::test]
+async fn connections_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, CLOSE_ROWS]).await;
+    let lite = connection_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "SUPPORT taken: true",
+            "created: (\"Billing\", true, Some(\"bot_1\"))",
+            "found: true",
+            "token is for it: true",
+            "a wrong token: None",
+            "old token after rotation: None",
+            "new token: true",
+            "stored token: true",
+            "secrets: (\"https://webhook.example.com/abc\", Some((\"bot_1\", \"bp_pat_1\")))",
+            "edit changed credentials: true",
+            "renamed onto Sales: true",
+            "after edit: (\"https://webhook.example.com/abc\", Some((\"bot_1\", \"bp_pat_2\")))",
+            "cleared: false",
+            "half set: false",
+            "blank notice: true",
+            "no such connection: true",
+            "unmapped: [\"bp_new pending None\", \"bp_old unmapped Some(\\\"no ticket has it\\\")\"]",
+            "Billing bot: notice \"Session over\", api false, ok false, error None",
+            "Sales: notice \"( The user has ended the session. )\", api false, ok false, \
+             error Some(\"503 from the bot\")",
+            "Support: notice \"(ended)\", api false, ok true, error None",
+        ]
+    );
+    assert_eq!(connection_rules(&e.on_postgres).await, lite);
+}
+
+/// The Botpress endpoints, through the group-commit writer on SQLite and a
+/// transaction per write on PostgreSQL: customers, tickets, messages (recovered ones
+/// too), the end notice, close requests matched by end notice and by a known id, a
+/// reopen, and media queued. What each step answered, without the random ids.
+async fn inbound_rules(services: &backend::Services) -> Vec<String> {
+    use backend::botpress::inbound;
+    use backend::botpress::wire::{self, Route};
+    let mut said = Vec::new();
+    inbound::ping(services, 1).await.unwrap();
+    let user = |email: &str, name: &str| {
+        let body = serde_json::json!({"type": "createRemoteUser", "payload": {"name": name, "email": email}});
+        wire::parse::<wire::CreateRemoteUser>(Route::CreateRemoteUser, body.to_string().as_bytes())
+            .unwrap()
+            .payload
+    };
+    let dana = inbound::create_remote_user(services, 1, user("dana@example.com", "Dana"))
+        .await
+        .unwrap();
+    let again = inbound::create_remote_user(services, 1, user("DANA@example.com", "Dana B"))
+        .await
+        .unwrap();
+    said.push(format!("same customer in any case: {}", dana == again));
+    let conversation = serde_json::json!({"type": "createRemoteConversation", "payload": {"title": "Order", "description": "Late"}});
+    let conversation = wire::parse::<wire::CreateRemoteConversation>(
+        Route::CreateRemoteConversation,
+        conversation.to_string().as_bytes(),
+    )
+    .unwrap()
+    .payload
+    .unwrap();
+    let ticket = inbound::create_remote_conversation(services, 1, conversation)
+        .await
+        .unwrap();
+    let message = |ticket: &str, user: &str, payload: serde_json::Value| {
+        let body = serde_json::json!({"type": "botSendsMessage", "remoteConversationId": ticket, "remoteUserId": user, "payload": payload});
+        wire::parse::<wire::BotSendsMessage>(Route::BotSendsMessage, body.to_string().as_bytes())
+            .unwrap()
+    };
+    let send = |m| inbound::bot_sends_message(services, 1, m);
+    send(message(
+        &ticket,
+        &dana,
+        serde_json::json!({"type": "text", "text": "Où est ma commande ?"}),
+    ))
+    .await
+    .unwrap();
+    send(message(
+        &ticket,
+        &dana,
+        serde_json::json!({"type": "image", "imageUrl": "https://cdn.example.com/a.png"}),
+    ))
+    .await
+    .unwrap();
+    // The bot's end notice closes the ticket, and the close that follows pairs with it.
+    send(message(
+        &ticket,
+        "BOT",
+        serde_json::json!({"type": "text", "text": " ( The user has ended the session. ) "}),
+    ))
+    .await
+    .unwrap();
+    let close = |id: &str| {
+        let body = serde_json::json!({"type": "closeRemoteTicket", "payload": {"botpressConversationId": id}});
+        wire::parse::<wire::CloseRemoteTicket>(
+            Route::CloseRemoteTicket,
+            body.to_string().as_bytes(),
+        )
+        .unwrap()
+    };
+    inbound::close_remote_ticket(services, 1, close("bp_1"))
+        .await
+        .unwrap();
+    inbound::close_remote_ticket(services, 1, close("bp_1"))
+        .await
+        .unwrap();
+    inbound::close_remote_ticket(services, 1, close("bp_unknown"))
+        .await
+        .unwrap();
+    // The customer writes again: back in the queue.
+    send(message(
+        &ticket,
+        &dana,
+        serde_json::json!({"type": "text", "text": "Still there?"}),
+    ))
+    .await
+    .unwrap();
+    // Botpress knows a conversation and a customer we do not: both are recovered.
+    send(message(
+        "tkt_lost",
+        "cus_lost",
+        serde_json::json!({"type": "text", "text": "hello?"}),
+    ))
+    .await
+    .unwrap();
+    let mut tx = services.store.write().await.unwrap();
+    let remote = tx.ticket_remote_id(2).await.unwrap();
+    said.push(format!(
+        "the created ticket is 2: {}",
+        remote.as_deref() == Some(ticket.as_str())
+    ));
+    // The media worker's side: what waits, then a stored copy the page links to.
+    let pending = tx.media_pending(10).await.unwrap();
+    let waiting: Vec<_> = pending
+        .iter()
+        .map(|p| (p.url.as_str(), p.ticket == ticket, p.message))
+        .collect();
+    said.push(format!("media waiting: {waiting:?}"));
+    let copy = store::media::Stored {
+        key: "k1",
+        name: "a.png",
+        content_type: "image/png",
+        size: 3,
+    };
+    tx.media_stored(pending[0].id, &copy, 99).await.unwrap();
+    tx.commit().await.unwrap();
+    let copies = backend::media::copies(&*services.store, &[4, 5, 6])
+        .await
+        .unwrap();
+    said.push(format!("copies: {copies:?}"));
+    said
+}
+
+#[tokio::test]
+async fn botpress_endpoints_store_the_same_on_both_engines() {
+    let e = engines(&[ROWS]).await;
+    let lite = inbound_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "same customer in any case: true",
+            "the created ticket is 2: true",
+            "media waiting: [(\"https://cdn.example.com/a.png\", true, 5)]",
+            "copies: {\"https://cdn.example.com/a.png\": \"/files/k1/a.png\"}",
+        ]
+    );
+    assert_eq!(inbound_rules(&e.on_postgres).await, lite);
+
+    type TicketRow = (
+        i64,
+        String,
+        String,
+        Option<String>,
+        bool,
+        bool,
+        Option<String>,
+        i64,
+        bool,
+    );
+    let tickets: Vec<TicketRow> = e
+        .same(
+            "select id, title, status, closed_reason, recovered, customer_id is not null,
+                    botpress_conversation_id, message_count, end_notice_at is not null
+             from tickets order by id",
+        )
+        .await;
+    let row = |id, title: &str, bp: Option<&str>, count, noticed| {
+        let recovered = id == 3;
+        let bound = id != 1;
+        let bp = bp.map(str::to_owned);
+        (
+            id,
+            title.to_owned(),
+            "queued".to_owned(),
+            None,
+            recovered,
+            bound,
+            bp,
+            count,
+            noticed,
+        )
+    };
+    assert_eq!(
+        tickets,
+        [
+            row(1, "", None, 0, false),
+            // Closed by the end notice, matched to bp_1 by it, reopened by the customer;
+            // three messages were the customer's.
+            row(2, "Order", Some("bp_1"), 3, true),
+            row(3, "Recovered conversation", None, 1, false),
+        ]
+    );
+    let customers: Vec<(i64, Option<String>, Option<String>, bool)> = e
+        .same("select id, name, email, recovered from customers order by id")
+        .await;
+    let dana = (
+        1,
+        Some("Dana B".into()),
+        Some("dana@example.com".into()),
+        false,
+    );
+    assert_eq!(customers, [dana, (2, None, None, true)]);
+    let messages: Vec<(i64, String, String, Option<i64>)> = e
+        .same("select ticket_id, origin, type, customer_id from messages where id > 3 order by id")
+        .await;
+    let said = |t, origin: &str, kind: &str, c| (t, origin.to_owned(), kind.to_owned(), c);
+    assert_eq!(
+        messages,
+        [
+            said(2, "customer", "text", Some(1)),
+            said(2, "customer", "image", Some(1)),
+            said(2, "system", "text", None),
+            said(2, "customer", "text", Some(1)),
+            said(3, "customer", "text", Some(2)),
+        ]
+    );
+    let closes: Vec<(String, String, Option<String>, Option<i64>)> = e
+        .same(
+            "select botpress_conversation_id, state, mapped_by, ticket_id
+             from close_requests order by id",
+        )
+        .await;
+    let close = |bp: &str, state: &str, by: Option<&str>, t| {
+        (bp.to_owned(), state.to_owned(), by.map(str::to_owned), t)
+    };
+    assert_eq!(
+        closes,
+        [
+            close("bp_1", "mapped", Some("end_notice"), Some(2)),
+            close("bp_1", "mapped", Some("known"), Some(2)),
+            close("bp_unknown", "unmapped", None, None),
+        ]
+    );
+    let media: Vec<(i64, String, String)> = e.same("select ticket_id, url, state from media").await;
+    let image = (
+        2,
+        "https://cdn.example.com/a.png".to_owned(),
+        "stored".to_owned(),
+    );
+    assert_eq!(media, [image]);
+    let contact: Vec<(bool,)> = e
+        .same("select last_inbound_at is not null from connections where id = 1")
+        .await;
+    assert_eq!(contact, [(true,)]);
+    assert_eq!(e.audited().await, ["ticket.reopen"]);
+}
+
+/// Ticket 2 waits on the Sales bot (only Ben's team serves it); ticket 3 was created
+/// and never written in.
+const COMMAND_ROWS: &str = "
+insert into tickets (id, connection_id, remote_id, created_at, updated_at)
+    values (2, 2, 'conv_2', 5, 5), (3, 1, 'conv_3', 0, 0);
+";
+
+/// What people do to tickets: take, transfer, reply, resend, hand back, and the sweep
+/// of abandoned ones, with who may and may not.
+async fn command_rules(services: &backend::Services) -> Vec<String> {
+    use backend::Error;
+    use backend::tickets::{self, By};
+    use backend::users::Role;
+    let by = |id, name: &str, role| By::new(&person(id, name, role), None);
+    let (ana, ben, cy) = (
+        by(1, "Ana", Role::Agent),
+        by(2, "Ben", Role::Agent),
+        by(3, "Cy", Role::Admin),
+    );
+    fn kind<T: std::fmt::Debug>(r: Result<T, Error>) -> String {
+        match r {
+            Ok(v) => format!("ok {v:?}"),
+            Err(Error::NotAllowed(m)) => format!("not allowed: {m}"),
+            Err(Error::Conflict(m)) => format!("conflict: {m}"),
+            Err(e) => format!("{e:?}"),
+        }
+    }
+    let text = serde_json::json!({"text": "On it"});
+    vec![
+        kind(tickets::assign(services, 1, 1, &ana).await),
+        kind(tickets::assign(services, 1, 1, &ana).await),
+        kind(tickets::assign(services, 1, 2, &ben).await),
+        kind(tickets::assign(services, 2, 1, &ana).await),
+        kind(tickets::assign(services, 1, 2, &cy).await),
+        kind(tickets::send_message(services, 1, 1, "text", &text).await),
+        kind(tickets::send_message(services, 1, 2, "text", &text).await),
+        {
+            // Botpress ended the session before the reply went: it failed.
+            let mut tx = services.store.write().await.unwrap();
+            backend::outbox::cancel_pending(&mut *tx, 1, "gone", 7)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            kind(tickets::resend(services, 4, &ana).await)
+        },
+        kind(tickets::resend(services, 4, &ben).await),
+        kind(tickets::resend(services, 4, &ben).await),
+        kind(tickets::hand_back(services, 1, &ben).await),
+        kind(tickets::send_message(services, 1, 2, "text", &text).await),
+        kind(tickets::close_abandoned(services, 1).await),
+    ]
+}
+
+#[tokio::test]
+async fn ticket_commands_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, COMMAND_ROWS]).await;
+    let lite = command_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "ok true",
+            "ok false",
+            "not allowed: Ana holds this conversation: only they or an admin can take it over, \
+             transfer it or close it",
+            "not allowed: your teams do not serve this bot's conversations: ask an admin",
+            "ok true",
+            "not allowed: a colleague holds this conversation: only they can reply",
+            "ok 4",
+            "not allowed: only the agent who holds the ticket can resend its messages",
+            "ok ()",
+            "conflict: only a failed message can be resent",
+            "ok ()",
+            "conflict: the ticket is closed",
+            "ok 1",
+        ]
+    );
+    assert_eq!(command_rules(&e.on_postgres).await, lite);
+    type TicketRow = (i64, String, Option<i64>, Option<String>, bool, i64);
+    let tickets: Vec<TicketRow> = e
+        .same(
+            "select id, status, assignee_id, closed_reason, first_response_at is not null,
+                    message_count
+             from tickets order by id",
+        )
+        .await;
+    let closed = |id, holder, reason: &str, replied, count| {
+        (
+            id,
+            "closed".to_owned(),
+            holder,
+            Some(reason.to_owned()),
+            replied,
+            count,
+        )
+    };
+    assert_eq!(
+        tickets,
+        [
+            closed(1, Some(2), "handed_back", true, 1),
+            (2, "queued".into(), None, None, false, 0),
+            closed(3, None, "abandoned", false, 0),
+        ]
+    );
+    let calls: Vec<(i64, String, Option<i64>, String)> = e
+        .same("select ticket_id, route, message_id, state from outbox order by id")
+        .await;
+    let call = |t, route: &str, m, state: &str| (t, route.to_owned(), m, state.to_owned());
+    assert_eq!(
+        calls,
+        [
+            call(1, "agent-assigned", None, "failed"),
+            call(1, "agent-assigned", None, "failed"),
+            call(1, "message-from-agent", Some(4), "failed"),
+            call(1, "message-from-agent", Some(4), "pending"),
+            call(1, "stop-hitl", None, "pending"),
+            call(3, "stop-hitl", None, "pending"),
+        ]
+    );
+    let lines: Vec<(i64, String, Option<i64>, Option<i64>)> = e
+        .same("select ticket_id, action, actor_id, other_id from ticket_activity order by id")
+        .await;
+    let line = |action: &str, actor, other| (1, action.to_owned(), Some(actor), other);
+    assert_eq!(
+        lines,
+        [
+            line("took", 1, None),
+            line("transferred", 3, Some(2)),
+            line("resent", 2, None),
+            line("handed_back", 2, None),
+        ]
+    );
+    assert_eq!(
+        e.audited().await,
+        [
+            "ticket.take",
+            "ticket.transfer",
+            "ticket.resend",
+            "ticket.hand_back"
+        ]
+    );
+    let delivery: Vec<(i64, Option<String>)> = e
+        .same("select id, delivery from messages where origin = 'agent' order by id")
+        .await;
+    assert_eq!(delivery, [(4, Some("pending".to_owned()))]);
+}
+
+/// Ticket 1 has no message yet (its calls are held 2 s from creation at 0); ticket 2
+/// has had one; ticket 3 was created at 4 s. Calls 1 and 2 are ticket 1's, in order;
+/// call 3 waits for a retry at 10 s; call 5 went already.
+const OUTBOX_ROWS: &str = "
+insert into tickets (id, connection_id, remote_id, first_inbound_at, created_at, updated_at)
+    values (2, 1, 'conv_2', 1, 0, 0), (3, 2, 'conv_3', null, 4000, 4000);
+insert into messages (id, ticket_id, origin, type, payload, delivery, created_at)
+    values (4, 1, 'agent', 'text', '{\"text\": \"one\"}', 'pending', 0),
+           (5, 1, 'agent', 'text', '{\"text\": \"two\"}', 'pending', 0);
+insert into outbox (id, connection_id, ticket_id, message_id, route, body, state, next_attempt_at, created_at)
+    values (1, 1, 1, 4, 'message-from-agent', '{\"a\": 1}', 'pending', 0, 0),
+           (2, 1, 1, 5, 'message-from-agent', '{\"a\": 2}', 'pending', 0, 0),
+           (3, 1, 2, null, 'agent-assigned', '{\"a\": 3}', 'pending', 10000, 0),
+           (4, 2, 3, null, 'stop-hitl', '{\"a\": 4}', 'pending', 0, 4000),
+           (5, 1, 2, null, 'agent-assigned', '{\"a\": 5}', 'sent', 0, 0);
+";
+
+/// The delivery worker's claims: one call per ticket at a time, in order, held until
+/// Botpress has the session, retried, given up, and recovered after a stop.
+async fn outbox_rules(services: &backend::Services) -> Vec<String> {
+    let store = &*services.store;
+    let mut said = Vec::new();
+    let claim = |now| async move {
+        let mut tx = store.write().await.unwrap();
+        let rows = tx.outbox_claim(now, 2000, 10).await.unwrap();
+        tx.commit().await.unwrap();
+        rows.iter()
+            .map(|c| {
+                format!(
+                    "{} {} {} {:?} attempt {}",
+                    c.id,
+                    c.remote_id,
+                    c.route.path(),
+                    c.message_id,
+                    c.attempts
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let due = || async move {
+        store
+            .autocommit()
+            .await
+            .unwrap()
+            .outbox_next_due(2000)
+            .await
+            .unwrap()
+    };
+    said.push(format!("at 5 s: {:?}", claim(5000).await));
+    said.push(format!("next due: {:?}", due().await));
+    said.push(format!("at 6 s: {:?}", claim(6000).await));
+    let mut tx = store.write().await.unwrap();
+    tx.outbox_sent(1, Some(4), 6100).await.unwrap();
+    tx.outbox_retry(4, "503 from the bot", 9000).await.unwrap();
+    tx.commit().await.unwrap();
+    said.push(format!("after the first went: {:?}", claim(6200).await));
+    said.push(format!("next due: {:?}", due().await));
+    let mut tx = store.write().await.unwrap();
+    tx.outbox_failed(2, Some(5), "400 from the bot", 6300)
+        .await
+        .unwrap();
+    said.push(format!(
+        "ended: {}",
+        tx.ticket_ended_by_botpress(1).await.unwrap()
+    ));
+    tx.commit().await.unwrap();
+    said.push(format!("at 10 s: {:?}", claim(10_000).await));
+    // A stop while 3 and 4 were in flight: the assignment may have landed, the
+    // hand-back is repeatable.
+    let mut tx = store.write().await.unwrap();
+    tx.outbox_recover_interrupted("stopped", 10_100)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    said.push(format!("after a restart: {:?}", claim(10_200).await));
+    said
+}
+
+#[tokio::test]
+async fn outbox_claims_follow_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, OUTBOX_ROWS]).await;
+    let lite = outbox_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            // Ticket 3 is held until 6 s, call 3 waits for 10 s, call 2 behind call 1.
+            "at 5 s: [\"1 conv_1 message-from-agent Some(4) attempt 1\"]",
+            "next due: Some(6000)",
+            "at 6 s: [\"4 conv_3 stop-hitl None attempt 1\"]",
+            "after the first went: [\"2 conv_1 message-from-agent Some(5) attempt 1\"]",
+            "next due: Some(9000)",
+            "ended: false",
+            "at 10 s: [\"3 conv_2 agent-assigned None attempt 1\", \
+             \"4 conv_3 stop-hitl None attempt 2\"]",
+            "after a restart: [\"4 conv_3 stop-hitl None attempt 3\"]",
+        ]
+    );
+    assert_eq!(outbox_rules(&e.on_postgres).await, lite);
+    let calls: Vec<(i64, String, i64, Option<String>)> = e
+        .same("select id, state, attempts, last_error from outbox order by id")
+        .await;
+    let call = |id, state: &str, attempts, error: Option<&str>| {
+        (id, state.to_owned(), attempts, error.map(str::to_owned))
+    };
+    assert_eq!(
+        calls,
+        [
+            call(1, "sent", 1, None),
+            call(2, "failed", 1, Some("400 from the bot")),
+            call(3, "failed", 1, Some("stopped")),
+            call(4, "sending", 3, Some("503 from the bot")),
+            call(5, "sent", 0, None),
+        ]
+    );
+    let messages: Vec<(i64, Option<String>, Option<String>, bool)> = e
+        .same(
+            "select id, delivery, delivery_error, sent_at is not null
+             from messages where id > 3 order by id",
+        )
+        .await;
+    let failed = (
+        5,
+        Some("failed".into()),
+        Some("400 from the bot".into()),
+        false,
+    );
+    assert_eq!(messages, [(4, Some("sent".into()), None, true), failed]);
+}
+
+/// Tickets 2 and 5 also wait on the Support bot; ticket 3 on the Sales bot, which
+/// only Ben's team serves.
+const ROUTING_ROWS: &str = "
+insert into tickets (id, connection_id, remote_id, created_at, updated_at)
+    values (2, 1, 'conv_2', 10, 10), (3, 2, 'conv_3', 20, 20), (5, 1, 'conv_5', 30, 30);
+";
+
+/// The router on both engines: hand-back of what nobody can take, automatic
+/// assignment within capacity, queue positions, and the settings and capacity it
+/// reads.
+async fn routing_rules(services: &backend::Services) -> Vec<String> {
+    use backend::auth::{Caller, Credential};
+    use backend::routing::{self, Edit};
+    use backend::users::Role;
+    use protocol::routing::{Assignment, WhenUnavailable};
+    let cy = person(3, "Cy", Role::Admin);
+    let actor = backend::audit::Actor::cli();
+    let automatic = Edit {
+        assignment: Some(Assignment::Automatic),
+        default_capacity: Some(1),
+        queue_position_text: Some(Some("You are number {position}".into())),
+        ..Edit::default()
+    };
+    routing::set(services, &cy, &actor, 1, automatic)
+        .await
+        .unwrap();
+    let hand_back = Edit {
+        when_unavailable: Some(WhenUnavailable::HandBack),
+        unavailable_message: Some(" Nobody is here ".into()),
+        wait_limit_minutes: Some(Some(30)),
+        ..Edit::default()
+    };
+    let sales = routing::set(services, &cy, &actor, 2, hand_back)
+        .await
+        .unwrap();
+    let mut said = vec![format!("{sales:?}")];
+    // Ana and Cy have a tab open; Ben does not.
+    for user in [person(1, "Ana", Role::Agent), cy.clone()] {
+        let caller = Caller {
+            user,
+            epoch: 0,
+            credential: Credential::Token(1),
+        };
+        let _ = services.hub.sockets().register(caller);
+    }
+    said.push(format!(
+        "{:?}",
+        routing::auto::route(services).await.unwrap()
+    ));
+    routing::set_capacity(services, &cy, &actor, 1, Some(2))
+        .await
+        .unwrap();
+    said.push(format!(
+        "capacity: {:?}",
+        routing::capacity(&*services.store, 1).await.unwrap()
+    ));
+    said.push(format!(
+        "{:?}",
+        routing::auto::route(services).await.unwrap()
+    ));
+    said.push(format!(
+        "{:?}",
+        routing::auto::route(services).await.unwrap()
+    ));
+    said
+}
+
+#[tokio::test]
+async fn routing_follows_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, ROUTING_ROWS]).await;
+    let lite = routing_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "Routing { assignment: Manual, default_capacity: 3, hours: None, \
+             when_unavailable: HandBack, unavailable_message: \"Nobody is here\", \
+             wait_limit_minutes: Some(30), queue_position_text: None }",
+            // Nobody ready serves the Sales bot: ticket 3 goes back. Ana and Cy take
+            // one each (capacity 1); ticket 5 is told its place.
+            "Pass { given: 2, returned: 1, told: 1 }",
+            "capacity: Some(2)",
+            "Pass { given: 1, returned: 0, told: 0 }",
+            "Pass { given: 0, returned: 0, told: 0 }",
+        ]
+    );
+    assert_eq!(routing_rules(&e.on_postgres).await, lite);
+    type Routed = (i64, String, Option<i64>, Option<String>, Option<i64>, bool);
+    let tickets: Vec<Routed> = e
+        .same(
+            "select id, status, assignee_id, closed_reason, told_position, screened
+             from tickets order by id",
+        )
+        .await;
+    let held = |id, by, told| (id, "assigned".to_owned(), Some(by), None, told, true);
+    let back = (
+        3,
+        "closed".into(),
+        None,
+        Some("handed_back".into()),
+        None,
+        true,
+    );
+    assert_eq!(
+        tickets,
+        [
+            held(1, 1, None),
+            held(2, 3, None),
+            back,
+            held(5, 1, Some(1))
+        ]
+    );
+    let calls: Vec<(i64, String)> = e
+        .same("select ticket_id, route from outbox order by id")
+        .await;
+    let call = |t, route: &str| (t, route.to_owned());
+    assert_eq!(
+        calls,
+        [
+            call(3, "message-from-agent"),
+            call(3, "stop-hitl"),
+            call(1, "agent-assigned"),
+            call(2, "agent-assigned"),
+            call(5, "message-from-agent"),
+            call(5, "agent-assigned"),
+        ]
+    );
+    // What Baton told the customers (the bodies are JSON text in SQLite, jsonb here).
+    let lite: Vec<(Option<String>,)> =
+        sqlx::query_as("select json_extract(body, '$.payload.text') from outbox order by id")
+            .fetch_all(&e.sqlite)
+            .await
+            .unwrap();
+    let pg: Vec<(Option<String>,)> =
+        sqlx::query_as("select body #>> '{payload,text}' from outbox order by id")
+            .fetch_all(&e.postgres)
+            .await
+            .unwrap();
+    assert_eq!(pg, lite);
+    let text = |t: &str| (Some(t.to_owned()),);
+    assert_eq!(
+        lite,
+        [
+            text("Nobody is here"),
+            (None,),
+            (None,),
+            (None,),
+            text("You are number 1"),
+            (None,),
+        ]
+    );
+    assert_eq!(
+        e.audited().await,
+        [
+            "connection.routing",
+            "connection.routing",
+            "ticket.return",
+            "ticket.route",
+            "ticket.route",
+            "user.capacity",
+            "ticket.route"
+        ]
+    );
+}
+
+/// Ticket 2 waits for its sync (due at 5 s); two close requests wait for an API
+/// lookup; one is unmapped.
+const SYNC_ROWS: &str = "
+insert into tickets (id, connection_id, remote_id, customer_id, sync_state, sync_next_at, created_at, updated_at)
+    values (2, 1, 'conv_2', null, 'pending', 5000, 100, 100),
+           (3, 1, 'conv_3', null, 'failed', null, 100, 100),
+           (4, 1, 'conv_4', null, 'none', null, 100, 100);
+update tickets set botpress_conversation_id = 'bp_held' where id = 4;
+insert into close_requests (id, connection_id, botpress_conversation_id, received_at, state, next_attempt_at)
+    values (1, 1, 'bp_a', 10, 'pending', 4000), (2, 1, 'bp_b', 11, 'pending', 9000),
+           (3, 1, 'bp_c', 12, 'unmapped', null);
+";
+
+/// What the Botpress sync worker reads and marks, on both engines.
+async fn sync_rules(services: &backend::Services) -> Vec<String> {
+    use protocol::ticket::Origin;
+    use store::sync::TranscriptLine;
+    let mut said = Vec::new();
+    let mut tx = services.store.write().await.unwrap();
+    said.push(format!("next due: {:?}", tx.sync_next_due().await.unwrap()));
+    let closes: Vec<_> = tx
+        .close_requests_due(6000, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.botpress_conversation_id)
+        .collect();
+    let syncs: Vec<_> = tx
+        .tickets_sync_due(6000, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.remote_id)
+        .collect();
+    said.push(format!("due at 6 s: {closes:?} {syncs:?}"));
+    said.push(format!(
+        "by remote id: {:?}",
+        tx.ticket_id_by_remote(1, "conv_2").await.unwrap()
+    ));
+    tx.close_request_retry(1, 20_000, "502 from Botpress")
+        .await
+        .unwrap();
+    tx.close_request_failed_lookup(2, "not found")
+        .await
+        .unwrap();
+    // bp_held is ticket 4's: ticket 2 does not take it.
+    said.push(format!(
+        "held by: {:?}",
+        tx.ticket_holding_conversation(1, "bp_held", 2)
+            .await
+            .unwrap()
+    ));
+    tx.ticket_set_conversations(2, "bp_two", Some("up_two"))
+        .await
+        .unwrap();
+    tx.ticket_set_conversations(2, "bp_other", None)
+        .await
+        .unwrap();
+    tx.ticket_set_upstream(2, "up_other").await.unwrap();
+    said.push(format!(
+        "customer and created: {:?}",
+        tx.ticket_customer_and_created(2).await.unwrap()
+    ));
+    for (id, origin) in [
+        ("m1", Origin::TranscriptCustomer),
+        ("m2", Origin::TranscriptBot),
+        ("m1", Origin::TranscriptCustomer),
+    ] {
+        let line = TranscriptLine {
+            ticket: 2,
+            origin,
+            kind: "text",
+            payload: "{\"text\": \"hi\"}",
+            customer: None,
+            external_id: id,
+            sent_at: Some(50),
+            at: 200,
+        };
+        tx.transcript_insert(&line).await.unwrap();
+    }
+    tx.ticket_sync_done(2).await.unwrap();
+    tx.ticket_sync_retry(3, 30_000, "busy").await.unwrap();
+    tx.ticket_sync_failed(4, "refused").await.unwrap();
+    tx.sync_credentials_added(1, 7000).await.unwrap();
+    said.push(format!("next due: {:?}", tx.sync_next_due().await.unwrap()));
+    tx.commit().await.unwrap();
+    said
+}
+
+#[tokio::test]
+async fn botpress_sync_state_follows_the_same_rules_on_both_engines() {
+    let e = engines(&[ROWS, SYNC_ROWS]).await;
+    let lite = sync_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "next due: Some(4000)",
+            "due at 6 s: [\"bp_a\"] [\"conv_2\"]",
+            "by remote id: Some(2)",
+            "held by: Some(4)",
+            "customer and created: (None, 100)",
+            "next due: Some(7000)",
+        ]
+    );
+    assert_eq!(sync_rules(&e.on_postgres).await, lite);
+    type Synced = (i64, String, Option<i64>, i64, Option<String>);
+    let tickets: Vec<Synced> = e
+        .same(
+            "select id, sync_state, sync_next_at, sync_attempts, sync_error
+             from tickets order by id",
+        )
+        .await;
+    let due = |id, error: Option<&str>| {
+        (
+            id,
+            "pending".to_owned(),
+            Some(7000),
+            0,
+            error.map(str::to_owned),
+        )
+    };
+    // New credentials make every open ticket that was never synced, or failed, due.
+    assert_eq!(
+        tickets,
+        [
+            due(1, None),
+            (2, "done".into(), None, 0, None),
+            due(3, Some("busy")),
+            due(4, Some("refused")),
+        ]
+    );
+    let conversations: Vec<(Option<String>, Option<String>)> = e
+        .same(
+            "select botpress_conversation_id, upstream_conversation_id
+             from tickets where id in (2, 4) order by id",
+        )
+        .await;
+    let ids = |bp: &str, up: Option<&str>| (Some(bp.to_owned()), up.map(str::to_owned));
+    assert_eq!(
+        conversations,
+        [ids("bp_two", Some("up_two")), ids("bp_held", None)]
+    );
+    type Close = (i64, String, Option<i64>, i64, Option<String>);
+    let closes: Vec<Close> = e
+        .same(
+            "select id, state, next_attempt_at, attempts, last_error
+             from close_requests order by id",
+        )
+        .await;
+    let pending = |id, next, attempts, error: Option<&str>| {
+        (
+            id,
+            "pending".to_owned(),
+            Some(next),
+            attempts,
+            error.map(str::to_owned),
+        )
+    };
+    assert_eq!(
+        closes,
+        [
+            pending(1, 20_000, 1, Some("502 from Botpress")),
+            pending(2, 9000, 1, Some("not found")),
+            pending(3, 7000, 0, None),
+        ]
+    );
+    let lines: Vec<(String, Option<String>)> = e
+        .same("select origin, external_id from messages where ticket_id = 2 order by id")
+        .await;
+    let line = |origin: &str, id: &str| (origin.to_owned(), Some(id.to_owned()));
+    assert_eq!(
+        lines,
+        [
+            line("transcript_customer", "m1"),
+            line("transcript_bot", "m2")
         ]
     );
 }

@@ -22,7 +22,7 @@ async fn me(app: &TestApp, authorization: Option<&str>) -> (u16, Value, Option<S
 async fn a_token_identifies_its_account_and_nothing_else_does() {
     let app = spawn_app().await;
     let ana = backend::accounts::create_user(
-        &app.db,
+        app.store(),
         "ana@example.com",
         "Ana",
         backend::users::Role::Agent,
@@ -30,7 +30,7 @@ async fn a_token_identifies_its_account_and_nothing_else_does() {
     )
     .await
     .unwrap();
-    let (token_id, token) = backend::accounts::create_token(&app.db, ana.id, "script")
+    let (token_id, token) = backend::accounts::create_token(app.store(), ana.id, "script")
         .await
         .unwrap();
 
@@ -56,10 +56,10 @@ async fn a_token_identifies_its_account_and_nothing_else_does() {
     }
 
     // Revocation and deactivation take effect on the next request.
-    let (_, second) = backend::accounts::create_token(&app.db, ana.id, "other")
+    let (_, second) = backend::accounts::create_token(app.store(), ana.id, "other")
         .await
         .unwrap();
-    backend::accounts::revoke_token(&app.db, ana.id, token_id)
+    backend::accounts::revoke_token(app.store(), ana.id, token_id)
         .await
         .unwrap();
     assert_eq!(me(&app, Some(&format!("Bearer {token}"))).await.0, 401);

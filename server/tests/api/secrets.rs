@@ -195,7 +195,7 @@ async fn failing_webhooks_do_not_write_their_urls_into_the_log() {
     const BOT: &str = "http://127.0.0.1:9/hooks/BOT-SECRET-PATH";
     backend::alerts::set(&app.db, 5, Some(ALERT)).await.unwrap();
     let keyed = backend::connections::create(
-        &app.db,
+        app.store(),
         backend::connections::NewConnection {
             name: "dead".into(),
             webhook_url: BOT.into(),

@@ -8,7 +8,7 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 const COOKIE: &str = "baton_session";
 
 async fn account(app: &TestApp, email: &str, role: Role) -> backend::users::User {
-    backend::accounts::create_user(&app.db, email, "Someone", role, Some(PASSWORD.into()))
+    backend::accounts::create_user(app.store(), email, "Someone", role, Some(PASSWORD.into()))
         .await
         .unwrap()
 }
@@ -163,7 +163,7 @@ async fn deactivation_and_password_changes_end_sessions_at_once() {
         .await
         .unwrap();
     assert_eq!(me(&app, &a).await, Value::Null);
-    backend::accounts::set_password(&app.db, ben.id, "a brand new password".into())
+    backend::accounts::set_password(app.store(), ben.id, "a brand new password".into())
         .await
         .unwrap();
     assert_eq!(me(&app, &b).await, Value::Null);
@@ -258,7 +258,7 @@ async fn bad_links_and_setup_tokens_cost_no_password_hash() {
     backend::accounts::links::issue(&*app.services.store, admin.id)
         .await
         .unwrap();
-    let setup = backend::accounts::setup::issue(&app.db).await.unwrap();
+    let setup = backend::accounts::setup::issue(app.store()).await.unwrap();
     let before = backend::accounts::password::stats().started;
     let guesses = (0..64).map(|i| {
         let app = &app;
@@ -409,7 +409,7 @@ async fn setup_call(app: &TestApp, token: &str, email: &str) -> reqwest::Respons
 #[tokio::test]
 async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
     let app = spawn_app().await;
-    let token = backend::accounts::setup::issue(&app.db).await.unwrap();
+    let token = backend::accounts::setup::issue(app.store()).await.unwrap();
     // The page asks before it shows the form.
     let usable = |token: String| {
         let app = &app;
@@ -452,7 +452,7 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
         .unwrap();
     assert_eq!(admins, 1);
     // Once accounts exist, even a fresh link is refused.
-    let late = backend::accounts::setup::issue(&app.db).await.unwrap();
+    let late = backend::accounts::setup::issue(app.store()).await.unwrap();
     assert!(!usable(late.clone()).await);
     assert_eq!(
         setup_call(&app, &late, "third@example.com").await.status(),

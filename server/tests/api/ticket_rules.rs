@@ -95,10 +95,10 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
     let (remote, ticket, bo, message) = bos_ticket(&app).await;
     let ana = app.signed_in("ana@example.com", Role::Agent).await;
     let ana_user = ana.user.clone();
-    let (_, ana_token) = backend::accounts::create_token(&app.db, ana_user.id, "t")
+    let (_, ana_token) = backend::accounts::create_token(app.store(), ana_user.id, "t")
         .await
         .unwrap();
-    let admin = backend::users::create(&app.db, "lead@example.com", "Lead", Role::Admin)
+    let admin = backend::users::create(app.store(), "lead@example.com", "Lead", Role::Admin)
         .await
         .unwrap();
     let label = backend::labels::create(
@@ -189,7 +189,7 @@ async fn an_admin_may_take_over_transfer_and_close_and_everything_is_recorded() 
     let app = spawn_app().await;
     let (remote, ticket, bo, _) = bos_ticket(&app).await;
     backend::accounts::create_user(
-        &app.db,
+        app.store(),
         "lead@example.com",
         "Lee",
         Role::Admin,
@@ -204,7 +204,7 @@ async fn an_admin_may_take_over_transfer_and_close_and_everything_is_recorded() 
         .call_fn("inbox/take", Some(&admin), &format!("id={remote}"))
         .await;
     assert_eq!(take.status(), 200);
-    let lead = backend::accounts::find_by_email(&app.db, "lead@example.com")
+    let lead = backend::accounts::find_by_email(app.store(), "lead@example.com")
         .await
         .unwrap();
     assert_eq!(state(&app, ticket).await.1, Some(lead.id));

@@ -185,7 +185,7 @@ pub async fn me(
     ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
 ) -> Result<Json<Account>, HttpError> {
-    let availability = backend::accounts::availability::get(&services.db, user.id).await?;
+    let availability = backend::accounts::availability::get(&*services.store, user.id).await?;
     Ok(Json(Account {
         id: user.id,
         public_id: user.public_id,

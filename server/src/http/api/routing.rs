@@ -57,7 +57,7 @@ fn number(raw: &str) -> Result<i64, HttpError> {
 async fn agents(services: &backend::Services, ids: &[String]) -> Result<Vec<i64>, HttpError> {
     let mut found = Vec::with_capacity(ids.len());
     for id in ids {
-        match backend::users::find_by_public_id(&services.db, id).await {
+        match backend::users::find_by_public_id(&*services.store, id).await {
             Ok(user) => found.push(user.id),
             Err(backend::Error::NotFound(_)) => {
                 return Err(HttpError::BadRequest(format!("no agent has the id {id:?}")));
@@ -227,7 +227,7 @@ pub async fn update_agent(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AgentBody>,
 ) -> Result<Json<AgentRouting>, HttpError> {
-    let agent = backend::users::find_by_public_id(&services.db, &id).await?;
+    let agent = backend::users::find_by_public_id(&*services.store, &id).await?;
     let Some(capacity) = body.capacity else {
         return Err(HttpError::BadRequest(
             "nothing to change: send {\"capacity\": n} or {\"capacity\": null}".into(),
@@ -237,7 +237,7 @@ pub async fn update_agent(
     backend::routing::set_capacity(&services, &user, &actor, agent.id, capacity).await?;
     Ok(Json(AgentRouting {
         id: agent.public_id,
-        capacity: backend::routing::capacity(&services.db, agent.id).await?,
+        capacity: backend::routing::capacity(&*services.store, agent.id).await?,
     }))
 }
 
@@ -327,7 +327,9 @@ pub async fn routing(
     Path(id): Path<String>,
 ) -> Result<Json<Routing>, HttpError> {
     let id = number(&id)?;
-    Ok(Json(backend::routing::get(&services.db, id).await?.into()))
+    Ok(Json(
+        backend::routing::get(&*services.store, id).await?.into(),
+    ))
 }
 
 /// Changes a connection's routing (audited). Switching to automatic assigns what

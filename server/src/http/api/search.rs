@@ -60,7 +60,7 @@ pub async fn search(
         from: query.from,
         to: query.to,
     }
-    .resolve(&services.db)
+    .resolve(&*services.store)
     .await?;
     let hits = backend::search::search(
         &services.db,

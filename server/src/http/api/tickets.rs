@@ -332,7 +332,7 @@ pub async fn assign(
     let ticket_id = views::find_by_remote_id(&services.db, user.id, &id).await?;
     let agent = match body.agent_id {
         Some(public_id) => {
-            backend::users::find_by_public_id(&services.db, &public_id)
+            backend::users::find_by_public_id(&*services.store, &public_id)
                 .await?
                 .id
         }
@@ -446,7 +446,7 @@ pub async fn agents(
     ApiUser(_): ApiUser,
     State(services): State<backend::Services>,
 ) -> Result<Json<Vec<Agent>>, HttpError> {
-    let people = backend::accounts::people::list(&services.db, services.hub.sockets()).await?;
+    let people = backend::accounts::people::list(&*services.store, services.hub.sockets()).await?;
     Ok(Json(
         people
             .into_iter()

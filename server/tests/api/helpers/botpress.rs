@@ -21,7 +21,7 @@ impl TestApp {
     pub async fn connection(&self, name: &str, api: bool) -> TestConnection {
         let webhook_path = format!("/hook/{name}");
         let keyed = backend::connections::create(
-            &self.db,
+            self.store(),
             backend::connections::NewConnection {
                 name: name.into(),
                 webhook_url: format!("{}{webhook_path}", self.botpress.uri()),

@@ -173,6 +173,11 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
 }
 
 impl TestApp {
+    /// The database through the persistence interface, as the domain takes it.
+    pub fn store(&self) -> &dyn store::Store {
+        &*self.services.store
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

@@ -36,10 +36,15 @@ pub struct ApiClient {
 impl TestApp {
     /// Creates an account with [`PASSWORD`] and signs it in.
     pub async fn signed_in(&self, email: &str, role: Role) -> Browser {
-        let user =
-            backend::accounts::create_user(&self.db, email, "Someone", role, Some(PASSWORD.into()))
-                .await
-                .unwrap();
+        let user = backend::accounts::create_user(
+            self.store(),
+            email,
+            "Someone",
+            role,
+            Some(PASSWORD.into()),
+        )
+        .await
+        .unwrap();
         let response = self.login(email, PASSWORD).await;
         assert_eq!(response.status(), 200);
         let set_cookie = response.headers()["set-cookie"]
@@ -64,7 +69,7 @@ impl TestApp {
 
     /// An agent account that has not signed in.
     pub async fn agent(&self, email: &str, name: &str) -> User {
-        backend::users::create(&self.db, email, name, Role::Agent)
+        backend::users::create(self.store(), email, name, Role::Agent)
             .await
             .unwrap()
     }
@@ -72,10 +77,10 @@ impl TestApp {
 
 /// A fresh account with a personal API token.
 pub async fn token(app: &TestApp, email: &str, role: Role) -> ApiClient {
-    let user = backend::accounts::create_user(&app.db, email, email, role, None)
+    let user = backend::accounts::create_user(app.store(), email, email, role, None)
         .await
         .unwrap();
-    let (_, token) = backend::accounts::create_token(&app.db, user.id, "rest")
+    let (_, token) = backend::accounts::create_token(app.store(), user.id, "rest")
         .await
         .unwrap();
     ApiClient { user, token }
@@ -83,6 +88,6 @@ pub async fn token(app: &TestApp, email: &str, role: Role) -> ApiClient {
 
 /// The account `user` acting on tickets, as the inbox does (without an address).
 pub async fn by(app: &TestApp, user: i64) -> backend::tickets::By {
-    let user = backend::users::get(&app.db, user).await.unwrap();
+    let user = backend::users::get(app.store(), user).await.unwrap();
     backend::tickets::By::new(&user, None)
 }

@@ -1,0 +1,316 @@
+use protocol::ticket::Status;
+use store::inbound::{Addressed, Inbound, MappedBy, NewCustomer, NewMessage, NewTicket};
+
+use crate::SqliteTx;
+
+#[async_trait::async_trait]
+impl<C: crate::Conn> Inbound for SqliteTx<C> {
+    async fn connection_contact(&mut self, connection: i64, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update connections set last_inbound_at = ?1
+             where id = ?2 and (last_inbound_at is null or last_inbound_at < ?1)",
+            now,
+            connection
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn customer_refresh(
+        &mut self,
+        connection: i64,
+        email: &str,
+        name: Option<&str>,
+        picture_url: Option<&str>,
+        now: i64,
+    ) -> store::Result<Option<String>> {
+        // The column is `collate nocase`, so the email matches in any letter case.
+        sqlx::query_scalar!(
+            "update customers
+             set name = case when edited_at is null then coalesce(?, name) else name end,
+                 picture_url = coalesce(?, picture_url), updated_at = ?
+             where connection_id = ? and email = ?
+             returning public_id",
+            name,
+            picture_url,
+            now,
+            connection,
+            email
+        )
+        .fetch_optional(&mut *self.tx)
+        .await
+    }
+
+    async fn customer_insert(&mut self, new: &NewCustomer<'_>) -> store::Result<()> {
+        sqlx::query!(
+            "insert into customers
+                (public_id, connection_id, name, email, picture_url, created_at, updated_at)
+             values (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            new.public_id,
+            new.connection,
+            new.name,
+            new.email,
+            new.picture_url,
+            new.at
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn customer_recover(
+        &mut self,
+        connection: i64,
+        public_id: &str,
+        now: i64,
+    ) -> store::Result<i64> {
+        sqlx::query_scalar!(
+            r#"insert into customers (public_id, connection_id, recovered, created_at, updated_at)
+               values (?1, ?2, 1, ?3, ?3)
+               returning id as "id!""#,
+            public_id,
+            connection,
+            now
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> store::Result<()> {
+        let sync_state = if new.sync_at.is_some() {
+            "pending"
+        } else {
+            "none"
+        };
+        sqlx::query!(
+            "insert into tickets
+                (connection_id, remote_id, title, description, created_at, updated_at,
+                 sync_state, sync_next_at)
+             values (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+            new.connection,
+            new.remote_id,
+            new.title,
+            new.description,
+            new.at,
+            sync_state,
+            new.sync_at
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn ticket_recover(
+        &mut self,
+        connection: i64,
+        remote_id: &str,
+        description: &str,
+        now: i64,
+    ) -> store::Result<i64> {
+        sqlx::query_scalar!(
+            r#"insert into tickets
+                (connection_id, remote_id, title, description, recovered, created_at, updated_at)
+               values (?1, ?2, 'Recovered conversation', ?3, 1, ?4, ?4)
+               returning id as "id!""#,
+            connection,
+            remote_id,
+            description,
+            now
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn message_addressed(
+        &mut self,
+        connection: i64,
+        ticket_remote_id: &str,
+        customer_public_id: &str,
+    ) -> store::Result<Addressed> {
+        // One statement: each is a round trip on the writer's connection.
+        let found = sqlx::query!(
+            r#"select
+                (select id from tickets where connection_id = ?1 and remote_id = ?2)
+                    as "ticket?: i64",
+                (select id from customers where connection_id = ?1 and public_id = ?3)
+                    as "customer?: i64",
+                (select end_notice_text from connections where id = ?1)
+                    as "end_notice?: String""#,
+            connection,
+            ticket_remote_id,
+            customer_public_id
+        )
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(Addressed {
+            ticket: found.ticket,
+            customer: found.customer,
+            end_notice: found.end_notice,
+        })
+    }
+
+    async fn message_insert(&mut self, new: &NewMessage<'_>) -> store::Result<i64> {
+        sqlx::query_scalar!(
+            r#"insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
+               values (?, ?, ?, ?, ?, ?)
+               returning id as "id!""#,
+            new.ticket,
+            new.origin,
+            new.kind,
+            new.payload,
+            new.customer,
+            new.at
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn ticket_message_arrived(
+        &mut self,
+        ticket: i64,
+        customer: Option<i64>,
+        counted: bool,
+        now: i64,
+    ) -> store::Result<Status> {
+        let counted = i64::from(counted);
+        sqlx::query_scalar!(
+            r#"update tickets
+               set customer_id = coalesce(customer_id, ?1),
+                   first_inbound_at = coalesce(first_inbound_at, ?2),
+                   updated_at = ?2,
+                   message_count = message_count + ?3
+               where id = ?4
+               returning status as "status: Status""#,
+            customer,
+            now,
+            counted,
+            ticket
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn ticket_end_notice(&mut self, ticket: i64, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update tickets set end_notice_at = ? where id = ?",
+            now,
+            ticket
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn close_request_insert(
+        &mut self,
+        connection: i64,
+        conversation: &str,
+        now: i64,
+    ) -> store::Result<i64> {
+        sqlx::query_scalar!(
+            r#"insert into close_requests (connection_id, botpress_conversation_id, received_at)
+               values (?, ?, ?)
+               returning id as "id!""#,
+            connection,
+            conversation,
+            now
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn ticket_by_conversation(
+        &mut self,
+        connection: i64,
+        conversation: &str,
+    ) -> store::Result<Option<i64>> {
+        sqlx::query_scalar!(
+            r#"select id as "id!" from tickets
+               where connection_id = ? and botpress_conversation_id = ?"#,
+            connection,
+            conversation
+        )
+        .fetch_optional(&mut *self.tx)
+        .await
+    }
+
+    async fn close_request_due(&mut self, request: i64, at: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update close_requests set next_attempt_at = ? where id = ?",
+            at,
+            request
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn close_request_map(
+        &mut self,
+        request: i64,
+        ticket: i64,
+        by: MappedBy,
+    ) -> store::Result<String> {
+        sqlx::query_scalar!(
+            "update close_requests set state = 'mapped', ticket_id = ?, mapped_by = ?,
+                    last_error = null, next_attempt_at = null
+             where id = ?
+             returning botpress_conversation_id",
+            ticket,
+            by,
+            request
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn close_request_unmapped(&mut self, request: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update close_requests set state = 'unmapped', next_attempt_at = null where id = ?",
+            request
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn ticket_remember_conversation(
+        &mut self,
+        ticket: i64,
+        conversation: &str,
+    ) -> store::Result<()> {
+        sqlx::query!(
+            "update tickets set botpress_conversation_id = coalesce(botpress_conversation_id, ?1)
+             where id = ?2
+               and not exists (select 1 from tickets o
+                               where o.connection_id = tickets.connection_id
+                                 and o.botpress_conversation_id = ?1 and o.id != ?2)",
+            conversation,
+            ticket
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn ticket_by_end_notice(
+        &mut self,
+        connection: i64,
+        since: i64,
+        until: i64,
+    ) -> store::Result<Option<i64>> {
+        sqlx::query_scalar!(
+            r#"select id as "id!" from tickets
+               where connection_id = ? and end_notice_at between ? and ?
+                 and botpress_conversation_id is null
+               order by end_notice_at, id
+               limit 1"#,
+            connection,
+            since,
+            until
+        )
+        .fetch_optional(&mut *self.tx)
+        .await
+    }
+}

@@ -1,0 +1,81 @@
+use store::media::{Media, Pending, Stored};
+
+use crate::SqliteTx;
+
+#[async_trait::async_trait]
+impl<C: crate::Conn> Media for SqliteTx<C> {
+    async fn media_insert(
+        &mut self,
+        message: i64,
+        ticket: i64,
+        url: &str,
+        now: i64,
+    ) -> store::Result<()> {
+        sqlx::query!(
+            "insert into media (message_id, ticket_id, url, created_at) values (?, ?, ?, ?)",
+            message,
+            ticket,
+            url,
+            now
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn media_pending(&mut self, most: i64) -> store::Result<Vec<Pending>> {
+        sqlx::query_as!(
+            Pending,
+            r#"select m.id as "id!", t.remote_id as ticket, m.message_id as message, m.url
+               from media m join tickets t on t.id = m.ticket_id
+               where m.state = 'pending' order by m.id limit ?"#,
+            most
+        )
+        .fetch_all(&mut *self.tx)
+        .await
+    }
+
+    async fn media_stored(&mut self, id: i64, copy: &Stored<'_>, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update media set state = 'stored', key = ?, name = ?, content_type = ?, size = ?,
+                    finished_at = ?
+             where id = ?",
+            copy.key,
+            copy.name,
+            copy.content_type,
+            copy.size,
+            now,
+            id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn media_failed(&mut self, id: i64, reason: &str, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update media set state = 'failed', error = ?, finished_at = ? where id = ?",
+            reason,
+            now,
+            id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn media_copies(
+        &mut self,
+        messages: &[i64],
+    ) -> store::Result<Vec<(String, String, String)>> {
+        let ids = serde_json::to_string(messages).unwrap_or_default();
+        let rows = sqlx::query!(
+            r#"select url, key as "key!", name as "name!" from media
+               where state = 'stored' and message_id in (select value from json_each(?))"#,
+            ids
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.url, r.key, r.name)).collect())
+    }
+}
