@@ -4,7 +4,6 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sqlx::SqlitePool;
 
 use crate::Result;
 use crate::clock::now_ms;
@@ -63,17 +62,7 @@ pub async fn record(
     Ok(())
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Entry {
-    pub id: i64,
-    pub at: i64,
-    /// The email of the person who acted, or `cli`.
-    pub actor: String,
-    pub ip: Option<String>,
-    pub action: String,
-    /// JSON: what the action was about (ids, emails, counts; never a secret).
-    pub detail: String,
-}
+pub use store::audit::Entry;
 
 /// What to show. Empty strings mean "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,22 +82,12 @@ pub struct Filter {
 pub const PAGE: i64 = 100;
 
 /// Newest first, one page.
-pub async fn list(pool: &SqlitePool, filter: &Filter) -> Result<Vec<Entry>> {
+pub async fn list(store: &dyn store::Store, filter: &Filter) -> Result<Vec<Entry>> {
     let actor = format!("%{}%", escape_like(filter.actor.trim()));
     let action = format!("{}%", escape_like(filter.action.trim()));
     let before = filter.before.unwrap_or(i64::MAX);
-    Ok(sqlx::query_as!(
-        Entry,
-        r#"select id as "id!", at, actor, ip, action, detail from audit_log
-           where id < ? and actor like ? escape '\' and action like ? escape '\'
-           order by id desc limit ?"#,
-        before,
-        actor,
-        action,
-        PAGE
-    )
-    .fetch_all(pool)
-    .await?)
+    let mut tx = store.autocommit().await?;
+    Ok(tx.audit_page(before, &actor, &action, PAGE).await?)
 }
 
 fn escape_like(raw: &str) -> String {

@@ -2,7 +2,6 @@
 //! by operators checking that a deployment is healthy.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 
 use crate::Result;
 
@@ -17,20 +16,12 @@ pub struct DatabaseStatus {
     pub now: String,
 }
 
-pub async fn database(pool: &SqlitePool) -> Result<DatabaseStatus> {
-    let row = sqlx::query!(
-        r#"select coalesce(max(version), 0) as "schema_version!: i64",
-                  count(*) as "migrations!: i64",
-                  datetime('now') as "now!: String"
-           from _sqlx_migrations
-           where success = 1"#
-    )
-    .fetch_one(pool)
-    .await?;
+pub async fn database(store: &dyn store::Store) -> Result<DatabaseStatus> {
+    let (schema_version, migrations, now) = store.autocommit().await?.database_health().await?;
     Ok(DatabaseStatus {
-        schema_version: row.schema_version,
-        migrations: row.migrations,
-        now: row.now,
+        schema_version,
+        migrations,
+        now,
     })
 }
 
@@ -43,7 +34,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("s.db").display());
         let pool = crate::db::connect(&url).await.unwrap();
-        let status = database(&pool).await.unwrap();
+        let status = database(&store_sqlite::SqliteStore::new(pool))
+            .await
+            .unwrap();
         let embedded = crate::db::MIGRATOR.iter().count() as i64;
         assert_eq!(status.migrations, embedded);
         let newest = crate::db::MIGRATOR.iter().map(|m| m.version).max().unwrap();

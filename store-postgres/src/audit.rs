@@ -1,4 +1,4 @@
-use store::audit::{Audit, NewEntry};
+use store::audit::{Audit, Entry, NewEntry};
 
 use crate::PgTx;
 
@@ -17,5 +17,26 @@ impl<C: crate::Conn> Audit for PgTx<C> {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn audit_page(
+        &mut self,
+        before: i64,
+        actor_like: &str,
+        action_like: &str,
+        most: i64,
+    ) -> store::Result<Vec<Entry>> {
+        sqlx::query_as!(
+            Entry,
+            r#"select id as "id!", at, actor, ip, action, detail::text as "detail!" from audit_log
+               where id < $1 and actor ilike $2 escape '\' and action ilike $3 escape '\'
+               order by id desc limit $4"#,
+            before,
+            actor_like,
+            action_like,
+            most
+        )
+        .fetch_all(&mut *self.tx)
+        .await
     }
 }

@@ -90,4 +90,17 @@ impl<C: crate::Conn> Notes for PgTx<C> {
         .fetch_one(&mut *self.tx)
         .await
     }
+
+    async fn note_mentions_seen(&mut self, user: i64, ticket: i64, now: i64) -> store::Result<u64> {
+        let done = sqlx::query!(
+            "update note_mentions set seen_at = $1
+             where user_id = $2 and ticket_id = $3 and seen_at is null",
+            now,
+            user,
+            ticket
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected())
+    }
 }

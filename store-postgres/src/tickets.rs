@@ -156,4 +156,39 @@ impl<C: crate::Conn> Tickets for PgTx<C> {
         .await?;
         Ok(rows.into_iter().map(|r| (r.id, r.remote_id)).collect())
     }
+
+    async fn ticket_last_message(
+        &mut self,
+        id: i64,
+    ) -> store::Result<Option<(String, Option<i64>)>> {
+        let row = sqlx::query!(
+            r#"select t.remote_id, (select max(m.id) from messages m where m.ticket_id = t.id)
+                      as "last?"
+               from tickets t where t.id = $1"#,
+            id
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|r| (r.remote_id, r.last)))
+    }
+
+    async fn ticket_read_up_to(
+        &mut self,
+        user: i64,
+        ticket: i64,
+        message: i64,
+    ) -> store::Result<bool> {
+        let done = sqlx::query!(
+            "insert into ticket_reads (user_id, ticket_id, last_read_message_id) values ($1, $2, $3)
+             on conflict (user_id, ticket_id) do update
+                 set last_read_message_id = excluded.last_read_message_id
+                 where excluded.last_read_message_id > ticket_reads.last_read_message_id",
+            user,
+            ticket,
+            message
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
 }

@@ -1,4 +1,4 @@
-use store::audit::{Audit, NewEntry};
+use store::audit::{Audit, Entry, NewEntry};
 
 use crate::SqliteTx;
 
@@ -17,5 +17,26 @@ impl<C: crate::Conn> Audit for SqliteTx<C> {
         .execute(&mut *self.tx)
         .await?;
         Ok(())
+    }
+
+    async fn audit_page(
+        &mut self,
+        before: i64,
+        actor_like: &str,
+        action_like: &str,
+        most: i64,
+    ) -> store::Result<Vec<Entry>> {
+        sqlx::query_as!(
+            Entry,
+            r#"select id as "id!", at, actor, ip, action, detail from audit_log
+               where id < ? and actor like ? escape '\' and action like ? escape '\'
+               order by id desc limit ?"#,
+            before,
+            actor_like,
+            action_like,
+            most
+        )
+        .fetch_all(&mut *self.tx)
+        .await
     }
 }

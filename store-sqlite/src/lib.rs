@@ -8,6 +8,7 @@ mod audit;
 mod canned;
 mod connections;
 mod customers;
+mod health;
 mod inbound;
 mod labels;
 mod links;

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod canned;
 pub mod connections;
 pub mod customers;
+pub mod health;
 pub mod inbound;
 pub mod labels;
 pub mod links;
@@ -39,6 +40,7 @@ pub trait Tx:
     + canned::Canned
     + connections::Connections
     + customers::Customers
+    + health::Health
     + inbound::Inbound
     + labels::Labels
     + links::Links
@@ -60,6 +62,7 @@ impl<T> Tx for T where
         + canned::Canned
         + connections::Connections
         + customers::Customers
+        + health::Health
         + inbound::Inbound
         + labels::Labels
         + links::Links

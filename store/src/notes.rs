@@ -42,4 +42,7 @@ pub trait Notes {
 
     /// Whether a note in the ticket mentions `user` and they have not opened it since.
     async fn note_unseen_mention(&mut self, user: i64, ticket: i64) -> crate::Result<bool>;
+
+    /// Marks the notes that mention `user` in the ticket as seen: how many.
+    async fn note_mentions_seen(&mut self, user: i64, ticket: i64, now: i64) -> crate::Result<u64>;
 }

@@ -61,4 +61,19 @@ pub trait Tickets {
     /// Queued tickets created before `cutoff` that never saw a message, as (id,
     /// remote id).
     async fn tickets_abandoned(&mut self, cutoff: i64) -> crate::Result<Vec<(i64, String)>>;
+
+    /// The ticket's remote id and its newest message.
+    async fn ticket_last_message(
+        &mut self,
+        id: i64,
+    ) -> crate::Result<Option<(String, Option<i64>)>>;
+
+    /// Moves how far `user` has read the ticket up to `message` (never back):
+    /// whether it moved.
+    async fn ticket_read_up_to(
+        &mut self,
+        user: i64,
+        ticket: i64,
+        message: i64,
+    ) -> crate::Result<bool>;
 }

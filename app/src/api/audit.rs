@@ -31,7 +31,7 @@ pub async fn list_audit(
         action,
         before,
     };
-    Ok(audit::list(&services.db, &filter)
+    Ok(audit::list(&*services.store, &filter)
         .await?
         .into_iter()
         .map(|e| AuditEntry {

@@ -311,7 +311,7 @@ pub async fn conversation(
     } else {
         0
     };
-    let activity = backend::tickets::activity::since(&services.db, ticket, since).await?;
+    let activity = backend::tickets::activity::since(&*services.store, ticket, since).await?;
     let notes = backend::tickets::notes::since(&*services.store, ticket, since).await?;
     let mentioned =
         backend::tickets::notes::unseen_mention(&*services.store, user.user.id, ticket).await?;

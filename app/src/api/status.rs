@@ -19,7 +19,7 @@ pub struct ServerStatus {
 pub async fn get_status() -> Result<ServerStatus, AppError> {
     super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let db = backend::status::database(&services.db).await?;
+    let db = backend::status::database(&*services.store).await?;
     Ok(ServerStatus {
         version: env!("CARGO_PKG_VERSION").to_owned(),
         schema_version: db.schema_version,

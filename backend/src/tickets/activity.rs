@@ -2,7 +2,6 @@
 //! read back as the activity lines of the conversation.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
 
 use crate::Result;
 
@@ -129,19 +128,12 @@ pub struct Line {
 }
 
 /// The ticket's activity from `since` (ms) on, oldest first.
-pub async fn since(db: &SqlitePool, ticket: i64, since: i64) -> Result<Vec<Line>> {
-    let rows = sqlx::query!(
-        r#"select a.action, a.at, a.detail, u.name as "actor?", o.name as "other?"
-           from ticket_activity a
-           left join users u on u.id = a.actor_id
-           left join users o on o.id = a.other_id
-           where a.ticket_id = ? and a.at >= ?
-           order by a.at, a.id"#,
-        ticket,
-        since
-    )
-    .fetch_all(db)
-    .await?;
+pub async fn since(store: &dyn store::Store, ticket: i64, since: i64) -> Result<Vec<Line>> {
+    let rows = store
+        .autocommit()
+        .await?
+        .activity_since(ticket, since)
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {

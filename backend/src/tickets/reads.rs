@@ -10,49 +10,22 @@ use crate::{Result, Services};
 
 /// Marks everything in the ticket read for `viewer`, and tells their other devices.
 pub async fn mark_read(services: &Services, viewer: i64, ticket: i64) -> Result<()> {
-    let last = sqlx::query!(
-        r#"select t.remote_id, (select max(m.id) from messages m where m.ticket_id = t.id)
-                  as "last?: i64"
-           from tickets t where t.id = ?"#,
-        ticket
-    )
-    .fetch_optional(&services.db)
-    .await?
-    .ok_or(crate::Error::NotFound("ticket"))?;
+    let mut tx = services.store.write().await?;
+    let (remote_id, last) = tx
+        .ticket_last_message(ticket)
+        .await?
+        .ok_or(crate::Error::NotFound("ticket"))?;
     // Opening the ticket is seeing the notes that mention the viewer in it.
     let now = crate::clock::now_ms();
-    let seen = sqlx::query!(
-        "update note_mentions set seen_at = ? where user_id = ? and ticket_id = ? and seen_at is null",
-        now,
-        viewer,
-        ticket
-    )
-    .execute(&services.db)
-    .await?
-    .rows_affected();
-    let changed = match last.last {
-        Some(message) => sqlx::query!(
-            "insert into ticket_reads (user_id, ticket_id, last_read_message_id) values (?, ?, ?)
-         on conflict (user_id, ticket_id) do update
-             set last_read_message_id = excluded.last_read_message_id
-             where excluded.last_read_message_id > ticket_reads.last_read_message_id",
-            viewer,
-            ticket,
-            message
-        )
-        .execute(&services.db)
-        .await?
-        .rows_affected(),
+    let seen = tx.note_mentions_seen(viewer, ticket, now).await?;
+    let changed = match last {
+        Some(message) => u64::from(tx.ticket_read_up_to(viewer, ticket, message).await?),
         None => 0,
     };
+    tx.commit().await?;
     if changed + seen > 0 {
         let mut effects = Effects::new();
-        effects.publish_to(
-            viewer,
-            Change::Unread {
-                ticket: last.remote_id,
-            },
-        );
+        effects.publish_to(viewer, Change::Unread { ticket: remote_id });
         services.apply(effects);
     }
     Ok(())

@@ -103,7 +103,7 @@ async fn agents_keep_their_own_replies_and_admins_the_shared_ones() {
     assert_eq!(list[0]["shortcut"], "refunds");
 
     let audit = backend::audit::list(
-        &app.db,
+        app.store(),
         &backend::audit::Filter {
             action: "canned".into(),
             ..Default::default()

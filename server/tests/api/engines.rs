@@ -2519,3 +2519,125 @@ async fn botpress_sync_state_follows_the_same_rules_on_both_engines() {
         ]
     );
 }
+
+/// The audit log's filter, a ticket's activity, reading a ticket, and the status
+/// page's database line, on both engines.
+async fn small_read_rules(services: &backend::Services) -> Vec<String> {
+    use backend::audit::{self, Actor, Filter};
+    let store = &*services.store;
+    let cy = Actor {
+        id: Some(3),
+        label: "Cy@Example.com".into(),
+        ip: None,
+    };
+    for action in ["login", "login.failed", "user_create", "user.create"] {
+        audit::audit(store, &cy, action, serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+    let page = |actor: &str, action: &str| Filter {
+        actor: actor.into(),
+        action: action.into(),
+        before: None,
+    };
+    let actions =
+        |entries: Vec<audit::Entry>| entries.into_iter().map(|e| e.action).collect::<Vec<_>>();
+    let mut said = vec![
+        format!(
+            "{:?}",
+            actions(
+                audit::list(store, &page("cy@example", "LOGIN"))
+                    .await
+                    .unwrap()
+            )
+        ),
+        // `_` is a letter here, not "any one character".
+        format!(
+            "{:?}",
+            actions(audit::list(store, &page("", "user_")).await.unwrap())
+        ),
+        format!(
+            "{:?}",
+            actions(audit::list(store, &page("nobody", "")).await.unwrap())
+        ),
+    ];
+    let lines = backend::tickets::activity::since(store, 1, 0)
+        .await
+        .unwrap();
+    said.push(format!(
+        "{:?}",
+        lines.into_iter().map(|l| l.text).collect::<Vec<_>>()
+    ));
+    let mut tx = store.write().await.unwrap();
+    said.push(format!(
+        "last message: {:?}",
+        tx.ticket_last_message(1).await.unwrap()
+    ));
+    said.push(format!(
+        "read: {}",
+        tx.ticket_read_up_to(1, 1, 2).await.unwrap()
+    ));
+    said.push(format!(
+        "again: {}",
+        tx.ticket_read_up_to(1, 1, 2).await.unwrap()
+    ));
+    said.push(format!(
+        "back: {}",
+        tx.ticket_read_up_to(1, 1, 1).await.unwrap()
+    ));
+    said.push(format!(
+        "on: {}",
+        tx.ticket_read_up_to(1, 1, 3).await.unwrap()
+    ));
+    tx.commit().await.unwrap();
+    backend::tickets::reads::mark_read(services, 2, 1)
+        .await
+        .unwrap();
+    let db = backend::status::database(store).await.unwrap();
+    said.push(format!(
+        "migrations: {}, now like {}",
+        db.migrations > 0,
+        db.now.len()
+    ));
+    said
+}
+
+#[tokio::test]
+async fn audit_activity_reads_and_status_answer_alike_on_both_engines() {
+    let rows = "
+insert into ticket_activity (ticket_id, actor_id, action, other_id, detail, at)
+    values (1, 1, 'took', null, null, 5), (1, 3, 'transferred', 2, null, 6),
+           (1, 2, 'labelled', null, 'Refund', 7);
+insert into notes (id, ticket_id, author_id, text, created_at) values (1, 1, 1, 'see @ben', 0);
+insert into note_mentions (note_id, user_id, ticket_id) values (1, 2, 1);
+";
+    let e = engines(&[ROWS, rows]).await;
+    let lite = small_read_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            // In any letter case, newest first.
+            "[\"login.failed\", \"login\"]",
+            "[\"user_create\"]",
+            "[]",
+            "[\"Ana took this conversation\", \"Cy transferred it to Ben\", \
+             \"Ben added the label Refund\"]",
+            "last message: Some((\"conv_1\", Some(3)))",
+            "read: true",
+            "again: false",
+            "back: false",
+            "on: true",
+            "migrations: true, now like 19",
+        ]
+    );
+    assert_eq!(small_read_rules(&e.on_postgres).await, lite);
+    let reads: Vec<(i64, i64)> = e
+        .same("select user_id, last_read_message_id from ticket_reads order by user_id")
+        .await;
+    assert_eq!(reads, [(1, 3), (2, 3)]);
+    // Ben opened the ticket: the note that mentions him there is seen.
+    let seen: Vec<(bool,)> = e
+        .same("select seen_at is not null from note_mentions")
+        .await;
+    assert_eq!(seen, [(true,)]);
+}

@@ -221,7 +221,7 @@ async fn admins_export_a_date_range_as_csv_streamed_in_pages() {
         );
     }
     let audit = backend::audit::list(
-        &app.db,
+        app.store(),
         &backend::audit::Filter {
             action: "tickets.export".into(),
             ..Default::default()

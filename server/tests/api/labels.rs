@@ -140,7 +140,7 @@ async fn admins_define_labels_agents_put_them_on_and_the_inbox_filters() {
         assert_eq!(status, 404, "{path}");
     }
     let audit = backend::audit::list(
-        &app.db,
+        app.store(),
         &backend::audit::Filter {
             action: "label".into(),
             ..Default::default()

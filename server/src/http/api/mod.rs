@@ -260,7 +260,7 @@ pub async fn audit(
     axum::extract::State(services): axum::extract::State<backend::Services>,
     ApiQuery(filter): ApiQuery<backend::audit::Filter>,
 ) -> Result<Json<Vec<AuditEntry>>, HttpError> {
-    let entries = backend::audit::list(&services.db, &filter).await?;
+    let entries = backend::audit::list(&*services.store, &filter).await?;
     Ok(Json(
         entries
             .into_iter()

@@ -120,7 +120,7 @@ impl TestApp {
 
     /// The ticket's activity lines, oldest first.
     pub async fn activity(&self, ticket: i64) -> Vec<String> {
-        backend::tickets::activity::since(&self.db, ticket, 0)
+        backend::tickets::activity::since(self.store(), ticket, 0)
             .await
             .unwrap()
             .into_iter()
