@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::SqlitePool;
 
 use crate::{Error, Result, Services};
 
@@ -42,10 +41,8 @@ impl AlertSettings {
     }
 }
 
-pub async fn get(db: &SqlitePool) -> Result<AlertSettings> {
-    let raw = sqlx::query_scalar!("select value from settings where key = ?", KEY)
-        .fetch_optional(db)
-        .await?;
+pub async fn get(store: &dyn store::Store) -> Result<AlertSettings> {
+    let raw = store.autocommit().await?.setting_get(KEY).await?;
     Ok(raw
         .and_then(|r| serde_json::from_str(&r).ok())
         .unwrap_or_default())
@@ -53,13 +50,13 @@ pub async fn get(db: &SqlitePool) -> Result<AlertSettings> {
 
 /// A change from the admin page. `webhook_url`: `None` keeps the stored one, an
 /// empty string removes it.
-pub async fn set(db: &SqlitePool, minutes: u32, webhook_url: Option<&str>) -> Result<()> {
+pub async fn set(store: &dyn store::Store, minutes: u32, webhook_url: Option<&str>) -> Result<()> {
     if !(1..=24 * 60).contains(&minutes) {
         return Err(Error::invalid(
             "the unclaimed threshold must be between 1 and 1440 minutes",
         ));
     }
-    let mut settings = get(db).await?;
+    let mut settings = get(store).await?;
     settings.unclaimed_after_minutes = minutes;
     match webhook_url.map(str::trim) {
         None => {}
@@ -73,15 +70,9 @@ pub async fn set(db: &SqlitePool, minutes: u32, webhook_url: Option<&str>) -> Re
     }
     let value = serde_json::to_string(&settings)
         .map_err(|e| Error::Internal(format!("alert settings: {e}")))?;
-    sqlx::query!(
-        "insert into settings (key, value) values (?, ?)
-         on conflict (key) do update set value = excluded.value,
-             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-        KEY,
-        value
-    )
-    .execute(db)
-    .await?;
+    let mut tx = store.write().await?;
+    tx.setting_put(KEY, &value).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -92,7 +83,7 @@ pub fn new_ticket(services: &Services, ticket: &str, title: &str) {
     let ticket = ticket.to_owned();
     let title = title.to_owned();
     tokio::spawn(async move {
-        let settings = match get(&services.db).await {
+        let settings = match get(&*services.store).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::warn!(error = ?e, "cannot read the alert settings");

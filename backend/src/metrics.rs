@@ -234,24 +234,16 @@ impl Metrics {
     }
 
     /// The scrape: reads the stored state's gauges, then encodes everything.
-    pub async fn render(&self, db: &sqlx::SqlitePool, now_ms: i64) -> Result<String> {
-        let outbox = sqlx::query!(
-            r#"select count(*) as "pending!: i64", min(created_at) as "oldest: i64"
-               from outbox where state in ('pending', 'sending')"#
-        )
-        .fetch_one(db)
-        .await?;
-        let queue = sqlx::query!(
-            r#"select count(*) as "queued!: i64", min(created_at) as "oldest: i64"
-               from tickets where status = 'queued'"#
-        )
-        .fetch_one(db)
-        .await?;
+    pub async fn render(&self, store: &dyn store::Store, now_ms: i64) -> Result<String> {
+        let mut tx = store.read().await?;
+        let (pending, oldest_call) = tx.outbox_backlog().await?;
+        let (queued, oldest_ticket) = tx.queue_backlog().await?;
+        drop(tx);
         let age = |since: Option<i64>| since.map_or(0.0, |t| (now_ms - t).max(0) as f64 / 1000.0);
-        self.outbox_pending.set(outbox.pending);
-        self.outbox_oldest_seconds.set(age(outbox.oldest));
-        self.tickets_queued.set(queue.queued);
-        self.tickets_oldest_wait_seconds.set(age(queue.oldest));
+        self.outbox_pending.set(pending);
+        self.outbox_oldest_seconds.set(age(oldest_call));
+        self.tickets_queued.set(queued);
+        self.tickets_oldest_wait_seconds.set(age(oldest_ticket));
         // The counter only ever grows; bring it up to the process-wide count.
         let busy = crate::error::busy_errors();
         let counted = self.busy.get();

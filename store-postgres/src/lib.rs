@@ -20,6 +20,7 @@ mod media;
 mod notes;
 mod outbox;
 mod routing;
+mod settings;
 mod sync;
 mod teams;
 mod tickets;

@@ -16,6 +16,7 @@ mod media;
 mod notes;
 mod outbox;
 mod routing;
+mod settings;
 mod sync;
 mod teams;
 mod tickets;

@@ -24,6 +24,7 @@ pub mod media;
 pub mod notes;
 pub mod outbox;
 pub mod routing;
+pub mod settings;
 pub mod sync;
 pub mod teams;
 pub mod tickets;
@@ -48,6 +49,7 @@ pub trait Tx:
     + notes::Notes
     + outbox::Outbox
     + routing::Routing
+    + settings::Settings
     + sync::Syncing
     + teams::Teams
     + tickets::Tickets
@@ -70,6 +72,7 @@ impl<T> Tx for T where
         + notes::Notes
         + outbox::Outbox
         + routing::Routing
+        + settings::Settings
         + sync::Syncing
         + teams::Teams
         + tickets::Tickets

@@ -76,7 +76,7 @@ pub async fn inbox_summary() -> Result<Summary, AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
     let counts = backend::tickets::views::counts(&services.db, user.user.id).await?;
-    let alerts = backend::alerts::get(&services.db).await?;
+    let alerts = backend::alerts::get(&*services.store).await?;
     let prefs = backend::accounts::notification_settings(&*services.store, user.user.id).await?;
     let now = backend::clock::now_ms();
     let cutoff = now - i64::from(alerts.unclaimed_after_minutes) * 60_000;
@@ -504,7 +504,7 @@ pub struct AlertSettingsView {
 #[server(endpoint = "admin/alerts")]
 pub async fn alert_settings() -> Result<AlertSettingsView, AppError> {
     super::ssr::admin().await?;
-    let settings = backend::alerts::get(&super::ssr::services()?.db).await?;
+    let settings = backend::alerts::get(&*super::ssr::services()?.store).await?;
     Ok(AlertSettingsView {
         webhook_host: settings.webhook_host(),
         unclaimed_after_minutes: settings.unclaimed_after_minutes,
@@ -530,7 +530,7 @@ pub async fn save_alert_settings(
     if let Some(url) = url.filter(|u| !u.is_empty()) {
         backend::webhook_guard::check_url(url.trim(), services.settings.allow_private_webhooks)?;
     }
-    backend::alerts::set(&services.db, minutes, url).await?;
+    backend::alerts::set(&*services.store, minutes, url).await?;
     super::ssr::audit(
         &actor,
         "alerts.update",

@@ -40,7 +40,7 @@ pub async fn count(
 async fn scrape(State(services): State<backend::Services>) -> Response {
     match services
         .metrics
-        .render(&services.db, backend::clock::now_ms())
+        .render(&*services.store, backend::clock::now_ms())
         .await
     {
         Ok(text) => (

@@ -200,7 +200,7 @@ async fn a_new_ticket_is_posted_to_the_alert_webhook() {
         .mount(&app.botpress)
         .await;
     let alerts = format!("{}/alerts", app.botpress.uri());
-    backend::alerts::set(&app.db, 5, Some(&alerts))
+    backend::alerts::set(app.store(), 5, Some(&alerts))
         .await
         .unwrap();
     let conn = app.connection("Shop", false).await;

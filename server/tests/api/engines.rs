@@ -2641,3 +2641,55 @@ insert into note_mentions (note_id, user_id, ticket_id) values (1, 2, 1);
         .await;
     assert_eq!(seen, [(true,)]);
 }
+
+/// The alerts' settings (JSON under a key) and the backlog gauges the metrics
+/// scrape reads, on both engines.
+async fn settings_rules(services: &backend::Services) -> Vec<String> {
+    use backend::alerts;
+    let store = &*services.store;
+    let mut said = vec![format!("{:?}", alerts::get(store).await.unwrap())];
+    alerts::set(store, 7, Some("https://chat.example.com/hook"))
+        .await
+        .unwrap();
+    alerts::set(store, 9, None).await.unwrap();
+    said.push(format!("{:?}", alerts::get(store).await.unwrap()));
+    let refused = alerts::set(store, 0, None).await;
+    said.push(format!("0 minutes refused: {}", refused.is_err()));
+    let metrics = backend::metrics::Metrics::new();
+    let text = metrics.render(store, 10_000).await.unwrap();
+    said.extend(
+        text.lines()
+            .filter(|l| l.starts_with("baton_outbox_") || l.starts_with("baton_tickets_"))
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned),
+    );
+    said
+}
+
+#[tokio::test]
+async fn settings_and_backlog_gauges_answer_alike_on_both_engines() {
+    let rows = "
+insert into tickets (id, connection_id, remote_id, created_at, updated_at)
+    values (2, 1, 'conv_2', 4000, 4000);
+insert into outbox (id, connection_id, ticket_id, route, body, state, next_attempt_at, created_at)
+    values (1, 1, 1, 'stop-hitl', '{}', 'pending', 0, 7000),
+           (2, 1, 1, 'stop-hitl', '{}', 'sent', 0, 1000);
+";
+    let e = engines(&[ROWS, rows]).await;
+    let lite = settings_rules(&e.on_sqlite).await;
+    assert_eq!(
+        lite,
+        [
+            "AlertSettings { unclaimed_after_minutes: 5, webhook_url: None }",
+            // Leaving the webhook out keeps the stored one.
+            "AlertSettings { unclaimed_after_minutes: 9, \
+             webhook_url: Some(\"https://chat.example.com/hook\") }",
+            "0 minutes refused: true",
+            "baton_outbox_pending 1",
+            "baton_outbox_oldest_pending_age_seconds 3.0",
+            "baton_tickets_queued 2",
+            "baton_tickets_oldest_wait_seconds 10.0",
+        ]
+    );
+    assert_eq!(settings_rules(&e.on_postgres).await, lite);
+}

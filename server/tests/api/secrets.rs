@@ -59,7 +59,7 @@ async fn no_page_or_answer_carries_a_secret() {
     let conn = app.connection("support", true).await;
     let remote = live_ticket(&app, &conn, "Secretive").await;
     backend::alerts::set(
-        &app.db,
+        app.store(),
         5,
         Some("https://chat.example.org/hooks/ALERT-SECRET"),
     )
@@ -193,7 +193,9 @@ async fn failing_webhooks_do_not_write_their_urls_into_the_log() {
     // Nothing listens on port 9; both webhooks fail to connect.
     const ALERT: &str = "http://127.0.0.1:9/hooks/ALERT-SECRET-PATH";
     const BOT: &str = "http://127.0.0.1:9/hooks/BOT-SECRET-PATH";
-    backend::alerts::set(&app.db, 5, Some(ALERT)).await.unwrap();
+    backend::alerts::set(app.store(), 5, Some(ALERT))
+        .await
+        .unwrap();
     let keyed = backend::connections::create(
         app.store(),
         backend::connections::NewConnection {
