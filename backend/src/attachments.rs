@@ -154,20 +154,18 @@ pub async fn send(
     write_file(&limits.dir, &path, bytes).await?;
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let now = now_ms();
-    let recorded = sqlx::query!(
-        "insert into attachments
-            (key, ticket_id, uploader_id, name, content_type, size, created_at)
-         values (?, ?, ?, ?, ?, ?, ?)",
-        key,
+    let file = store::media::Attachment {
+        key: &key,
         ticket,
-        agent,
-        name,
-        content_type,
+        uploader: agent,
+        name: &name,
+        content_type: &content_type,
         size,
-        now
-    )
-    .execute(&services.db)
-    .await;
+    };
+    let recorded = match services.store.autocommit().await {
+        Ok(mut tx) => tx.attachment_insert(&file, now).await,
+        Err(e) => Err(e),
+    };
     if let Err(e) = recorded {
         remove_quietly(&path).await;
         return Err(e.into());
@@ -184,9 +182,13 @@ pub async fn send(
         Ok(message) => Ok(message),
         Err(e) => {
             // Not the holder, or closed: the file must not stay reachable.
-            let _ = sqlx::query!("delete from attachments where key = ?", key)
-                .execute(&services.db)
-                .await;
+            let forgotten = match services.store.autocommit().await {
+                Ok(mut tx) => tx.attachment_delete(&key).await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = forgotten {
+                tracing::warn!(error = %e, "cannot forget a refused attachment");
+            }
             remove_quietly(&path).await;
             Err(e)
         }
@@ -215,21 +217,17 @@ pub async fn find(services: &Services, key: &str) -> Result<Stored> {
         return Err(Error::NotFound("file"));
     }
     // Agents' attachments, and the copies of customers' media (see `media`).
-    let row = sqlx::query!(
-        r#"select name as "name!", content_type as "content_type!" from attachments where key = ?
-           union all
-           select name as "name!", content_type as "content_type!" from media
-           where key = ? and state = 'stored'"#,
-        key,
-        key
-    )
-    .fetch_optional(&services.db)
-    .await?
-    .ok_or(Error::NotFound("file"))?;
+    let (name, content_type) = services
+        .store
+        .autocommit()
+        .await?
+        .file_by_key(key)
+        .await?
+        .ok_or(Error::NotFound("file"))?;
     Ok(Stored {
         path: services.settings.attachments.dir.join(key),
-        name: row.name,
-        content_type: row.content_type,
+        name,
+        content_type,
     })
 }
 

@@ -171,8 +171,16 @@ async fn set(services: &Services, by: &User, ticket: i64, label: i64, on: bool) 
 
 /// The labels of each of the tickets, by name.
 pub async fn of_tickets(store: &dyn Store, tickets: &[i64]) -> Result<HashMap<i64, Vec<Label>>> {
+    of_tickets_in(&mut *store.autocommit().await?, tickets).await
+}
+
+/// [`of_tickets`], inside a caller's transaction.
+pub async fn of_tickets_in(
+    tx: &mut dyn store::Tx,
+    tickets: &[i64],
+) -> Result<HashMap<i64, Vec<Label>>> {
     let mut out: HashMap<i64, Vec<Label>> = HashMap::new();
-    for (ticket, label) in store.autocommit().await?.labels_of_tickets(tickets).await? {
+    for (ticket, label) in tx.labels_of_tickets(tickets).await? {
         out.entry(ticket).or_default().push(label);
     }
     Ok(out)

@@ -95,11 +95,13 @@ impl Default for Settings {
 /// Shared handles that every request path needs. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Services {
-    pub db: sqlx::SqlitePool,
-    /// The same database through the persistence interface: the areas already ported
-    /// to it (`docs/engines.md`) use this, the rest `db`.
+    /// The database, of either engine: its pool, for what is the engine's own (WAL
+    /// checkpoints, sessions, closing).
+    pub db: db::Database,
+    /// The same database through the persistence interface: everything else.
     pub store: Arc<dyn store::Store>,
-    /// Group commit for the Botpress endpoints' writes.
+    /// The Botpress endpoints' writes: group commit on SQLite, one transaction each
+    /// on PostgreSQL.
     pub writer: db::writer::Writer,
     pub settings: Arc<Settings>,
     /// Wake the outbox, media and Botpress sync workers (see `effects`).
@@ -116,7 +118,8 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(db: sqlx::SqlitePool, settings: Settings) -> Result<Self> {
+    pub fn new(db: impl Into<db::Database>, settings: Settings) -> Result<Self> {
+        let db = db.into();
         let http_error = |e: reqwest::Error| Error::Internal(format!("HTTP client: {e}"));
         let api = botpress::api::Api::new(&settings.botpress_api_url, Duration::from_secs(10))
             .map_err(http_error)?;
@@ -133,10 +136,15 @@ impl Services {
         }
         let webhook_client = webhook_client.build().map_err(http_error)?;
         let metrics = Arc::new(metrics::Metrics::new());
+        let store = db.store();
+        let writer = match &db {
+            db::Database::Sqlite(pool) => db::writer::Writer::new(pool.clone(), metrics.clone()),
+            db::Database::Postgres(_) => db::writer::Writer::each(store.clone(), metrics.clone()),
+        };
         Ok(Self {
-            writer: db::writer::Writer::new(db.clone(), metrics.clone()),
+            writer,
             metrics,
-            store: Arc::new(store_sqlite::SqliteStore::new(db.clone())),
+            store,
             db,
             settings: Arc::new(settings),
             wakers: effects::Wakers::default(),
@@ -158,7 +166,7 @@ impl Services {
     /// checkpoint workers;
     /// they stop when `cancel` fires.
     pub fn spawn_workers(&self, cancel: &CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-        vec![
+        let mut workers = vec![
             tokio::spawn(outbox::worker::run(
                 self.clone(),
                 self.webhook_client.clone(),
@@ -168,8 +176,7 @@ impl Services {
             tokio::spawn(tickets::housekeeping(self.clone(), cancel.clone())),
             tokio::spawn(routing::auto::run(self.clone(), cancel.clone())),
             tokio::spawn(realtime::revocation::run(self.clone(), cancel.clone())),
-            tokio::spawn(db::checkpoints(self.db.clone(), cancel.clone())),
-            tokio::spawn(search::run(self.db.clone(), cancel.clone())),
+            tokio::spawn(search::run(self.store.clone(), cancel.clone())),
             tokio::spawn(media::run(
                 self.clone(),
                 self.webhook_client.clone(),
@@ -179,14 +186,18 @@ impl Services {
                 self.login_throttle.clone(),
                 cancel.clone(),
             )),
-        ]
+        ];
+        if let db::Database::Sqlite(pool) = &self.db {
+            workers.push(tokio::spawn(db::checkpoints(pool.clone(), cancel.clone())));
+        }
+        workers
     }
 }
 
 /// At start-up, before serving: availability a stopped process left open ends at the
 /// agent's last request (see `reports::availability`).
-pub async fn close_stale_availability(db: &sqlx::SqlitePool) {
-    match reports::availability::close_stale(db).await {
+pub async fn close_stale_availability(store: &dyn store::Store) {
+    match reports::availability::close_stale(store).await {
         Ok(0) => {}
         Ok(closed) => tracing::info!(closed, "closed availability left open by the last run"),
         Err(e) => tracing::warn!(error = ?e, "cannot close stale availability"),

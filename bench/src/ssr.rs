@@ -393,7 +393,7 @@ pub async fn fill(database: &std::path::Path, scale: &Scale) -> anyhow::Result<S
     .await?;
     tx.commit().await?;
     // Searchable before Baton starts, as a live instance's messages are.
-    backend::search::index_all(&db).await?;
+    backend::search::index_all(&store).await?;
     db.close().await;
     Ok(token)
 }

@@ -20,8 +20,9 @@ pub struct Config {
     )]
     pub addr: SocketAddr,
 
-    /// SQLite database URL. The default is an embedded file under ./data/, created
-    /// with its folder on first start. Example: sqlite:///var/lib/baton/baton.db
+    /// Database URL: SQLite (the default, an embedded file under ./data/, created with
+    /// its folder on first start; e.g. sqlite:///var/lib/baton/baton.db) or PostgreSQL
+    /// (e.g. postgres://baton:PASSWORD@db.example/baton).
     #[arg(
         long,
         env = "BATON_DATABASE_URL",
@@ -94,7 +95,8 @@ pub struct Config {
     )]
     pub abandon_after_hours: u64,
 
-    /// Folder for files agents send. Default: `attachments` beside the database file.
+    /// Folder for files agents send. Default: `attachments` beside the SQLite file, or
+    /// `data/attachments` with PostgreSQL (where replicas must share one folder).
     #[arg(long, env = "BATON_ATTACHMENTS_DIR", global = true)]
     pub attachments_dir: Option<PathBuf>,
 
@@ -246,10 +248,14 @@ impl Config {
         }
     }
 
-    /// The attachments folder: as set, else beside the SQLite file.
+    /// The attachments folder: as set, else beside the SQLite file (`data/` with
+    /// PostgreSQL, whose URL names no folder).
     pub fn attachments_dir(&self) -> PathBuf {
         if let Some(dir) = &self.attachments_dir {
             return dir.clone();
+        }
+        if backend::db::is_postgres(&self.database_url) {
+            return PathBuf::from("data/attachments");
         }
         let file = self
             .database_url
@@ -301,5 +307,25 @@ mod tests {
         assert!(parse_public_url("ftp://x").is_err());
         assert!(parse_public_url("https://").is_err());
         assert!(parse_public_url("https://x/?a=b").is_err());
+    }
+
+    #[test]
+    fn attachments_default_beside_the_sqlite_file_or_under_data() {
+        let with = |url: &str| {
+            use clap::Parser;
+            crate::cli::Cli::try_parse_from(["baton", "--database-url", url])
+                .unwrap()
+                .config
+                .attachments_dir()
+        };
+        assert_eq!(
+            with("sqlite:///srv/baton/baton.db?mode=rwc"),
+            PathBuf::from("/srv/baton/attachments")
+        );
+        // A PostgreSQL URL names no folder (this once made `postgres:/host/attachments`).
+        assert_eq!(
+            with("postgres://baton:secret@db.example:5432/baton"),
+            PathBuf::from("data/attachments")
+        );
     }
 }

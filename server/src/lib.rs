@@ -14,6 +14,7 @@ pub mod config;
 pub mod http;
 pub mod render;
 pub mod serve;
+pub mod sessions;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;

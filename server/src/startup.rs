@@ -33,12 +33,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let db = backend::db::connect(&config.database_url)
-            .await
-            .with_context(|| format!("cannot open the database {}", config.database_url))?;
-        // Before anyone connects: an agent's first socket must open an interval of
-        // its own, not find the last run's still open and have it closed under it.
-        backend::close_stale_availability(&db).await;
+        let db = crate::cli::open(config).await?;
         let listener = TcpListener::bind(config.addr)
             .await
             .with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -53,6 +48,16 @@ impl Application {
         };
         let public_url = config.public_url(local_addr);
         let services = backend::Services::new(db, config.backend_settings(public_url.clone()))?;
+        if let backend::db::Database::Postgres(_) = &services.db
+            && backend::db::transfer::claim_installation(&*services.store).await?
+        {
+            tracing::info!(
+                "first start on this PostgreSQL database: it is now this installation's"
+            );
+        }
+        // Before anyone connects: an agent's first socket must open an interval of
+        // its own, not find the last run's still open and have it closed under it.
+        backend::close_stale_availability(&*services.store).await;
 
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
@@ -84,7 +89,7 @@ impl Application {
             },
         )
         .layer(sign_in_layer(
-            &services.db,
+            crate::sessions::Sessions::new(&services.db)?,
             services.store.clone(),
             public_url.starts_with("https://"),
         ));
@@ -134,7 +139,7 @@ impl Application {
         let cancel = CancellationToken::new();
         let mut workers = self.services.spawn_workers(&cancel);
         workers.push(tokio::spawn(delete_expired_sessions(
-            self.services.db.clone(),
+            crate::sessions::Sessions::new(&self.services.db)?,
             cancel.clone(),
         )));
         if let Some(listener) = self.metrics {
@@ -158,19 +163,17 @@ impl Application {
     }
 }
 
-/// Sessions in SQLite and sign-in on top of them. The cookie is HttpOnly, SameSite
-/// Strict, and Secure when Baton is served over https; a session ends after a week
-/// without use.
+/// Sessions in the database and sign-in on top of them. The cookie is HttpOnly,
+/// SameSite Strict, and Secure when Baton is served over https; a session ends after
+/// a week without use.
 fn sign_in_layer(
-    db: &backend::SqlitePool,
+    sessions: crate::sessions::Sessions,
     store: std::sync::Arc<dyn store::Store>,
     secure: bool,
-) -> axum_login::AuthManagerLayer<backend::auth::AuthBackend, tower_sessions_sqlx_store::SqliteStore>
-{
+) -> axum_login::AuthManagerLayer<backend::auth::AuthBackend, crate::sessions::Sessions> {
     use tower_sessions::cookie::SameSite;
     use tower_sessions::{Expiry, SessionManagerLayer};
 
-    let sessions = tower_sessions_sqlx_store::SqliteStore::new(db.clone());
     let sessions = SessionManagerLayer::new(sessions)
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -183,11 +186,13 @@ fn sign_in_layer(
 
 /// Removes sessions past their expiry, hourly: an expired session no longer signs
 /// anyone in, but its row would otherwise stay forever.
-pub async fn delete_expired_sessions(db: backend::SqlitePool, cancel: CancellationToken) {
+pub async fn delete_expired_sessions(
+    sessions: crate::sessions::Sessions,
+    cancel: CancellationToken,
+) {
     use tower_sessions::session_store::ExpiredDeletion;
-    let store = tower_sessions_sqlx_store::SqliteStore::new(db);
     loop {
-        if let Err(e) = store.delete_expired().await {
+        if let Err(e) = sessions.delete_expired().await {
             tracing::warn!(error = %e, "cannot delete expired sessions");
         }
         tokio::select! {

@@ -1,4 +1,4 @@
-use store::media::{Media, Pending, Stored};
+use store::media::{Attachment, Media, Pending, Stored};
 
 use crate::PgTx;
 
@@ -76,5 +76,43 @@ impl<C: crate::Conn> Media for PgTx<C> {
         .fetch_all(&mut *self.tx)
         .await?;
         Ok(rows.into_iter().map(|r| (r.url, r.key, r.name)).collect())
+    }
+
+    async fn attachment_insert(&mut self, file: &Attachment<'_>, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "insert into attachments
+                (key, ticket_id, uploader_id, name, content_type, size, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7)",
+            file.key,
+            file.ticket,
+            file.uploader,
+            file.name,
+            file.content_type,
+            file.size,
+            now
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn attachment_delete(&mut self, key: &str) -> store::Result<()> {
+        sqlx::query!("delete from attachments where key = $1", key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn file_by_key(&mut self, key: &str) -> store::Result<Option<(String, String)>> {
+        let row = sqlx::query!(
+            r#"select name as "name!", content_type as "content_type!" from attachments where key = $1
+               union all
+               select name as "name!", content_type as "content_type!" from media
+               where key = $1 and state = 'stored'"#,
+            key
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        Ok(row.map(|r| (r.name, r.content_type)))
     }
 }

@@ -15,11 +15,15 @@ mod links;
 mod media;
 mod notes;
 mod outbox;
+mod reports;
 mod routing;
+mod search;
+mod sessions;
 mod settings;
 mod sync;
 mod teams;
 mod tickets;
+mod views;
 
 use std::ops::DerefMut;
 

@@ -23,11 +23,15 @@ pub mod links;
 pub mod media;
 pub mod notes;
 pub mod outbox;
+pub mod reports;
 pub mod routing;
+pub mod search;
+pub mod sessions;
 pub mod settings;
 pub mod sync;
 pub mod teams;
 pub mod tickets;
+pub mod views;
 
 pub use sqlx::Error;
 
@@ -48,11 +52,15 @@ pub trait Tx:
     + media::Media
     + notes::Notes
     + outbox::Outbox
+    + reports::Reports
     + routing::Routing
+    + search::Search
+    + sessions::Sessions
     + settings::Settings
     + sync::Syncing
     + teams::Teams
     + tickets::Tickets
+    + views::Views
     + Send
 {
 }
@@ -71,11 +79,15 @@ impl<T> Tx for T where
         + media::Media
         + notes::Notes
         + outbox::Outbox
+        + reports::Reports
         + routing::Routing
+        + search::Search
+        + sessions::Sessions
         + settings::Settings
         + sync::Syncing
         + teams::Teams
         + tickets::Tickets
+        + views::Views
         + Send
 {
 }

@@ -1,4 +1,5 @@
-//! Copies of the media customers send: queued with the message, fetched by a worker.
+//! Files: copies of the media customers send (queued with the message, fetched by a
+//! worker), and the attachments agents send.
 
 /// A copy to make.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,17 @@ pub struct Pending {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored<'a> {
     pub key: &'a str,
+    pub name: &'a str,
+    pub content_type: &'a str,
+    pub size: i64,
+}
+
+/// A file an agent sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment<'a> {
+    pub key: &'a str,
+    pub ticket: i64,
+    pub uploader: i64,
     pub name: &'a str,
     pub content_type: &'a str,
     pub size: i64,
@@ -42,4 +54,12 @@ pub trait Media {
         &mut self,
         messages: &[i64],
     ) -> crate::Result<Vec<(String, String, String)>>;
+
+    async fn attachment_insert(&mut self, file: &Attachment<'_>, now: i64) -> crate::Result<()>;
+
+    async fn attachment_delete(&mut self, key: &str) -> crate::Result<()>;
+
+    /// The name and type of the file a public key names: an attachment, or a stored
+    /// copy of a customer's media.
+    async fn file_by_key(&mut self, key: &str) -> crate::Result<Option<(String, String)>>;
 }

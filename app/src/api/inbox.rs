@@ -75,13 +75,13 @@ pub struct Summary {
 pub async fn inbox_summary() -> Result<Summary, AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let counts = backend::tickets::views::counts(&services.db, user.user.id).await?;
+    let counts = backend::tickets::views::counts(&*services.store, user.user.id).await?;
     let alerts = backend::alerts::get(&*services.store).await?;
     let prefs = backend::accounts::notification_settings(&*services.store, user.user.id).await?;
     let now = backend::clock::now_ms();
     let cutoff = now - i64::from(alerts.unclaimed_after_minutes) * 60_000;
     let overdue =
-        backend::tickets::views::queued_before(&services.db, user.user.id, cutoff, 50).await?;
+        backend::tickets::views::queued_before(&*services.store, user.user.id, cutoff, 50).await?;
     Ok(Summary {
         queued: counts.queued,
         mine: counts.mine,
@@ -114,16 +114,17 @@ pub async fn inbox_page(
     #[server(default)]
     label: Option<i64>,
 ) -> Result<TicketPage, AppError> {
-    use backend::tickets::views::{Cursor, View};
+    use backend::tickets::views::{self, Cursor};
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let view = View::parse(&view)?;
+    let view = views::parse_view(&view)?;
     let after = after
         .filter(|a| !a.is_empty())
         .map(|a| Cursor::parse(&a))
         .transpose()?;
     let page =
-        backend::tickets::views::list(&services.db, view, user.user.id, label, after, 50).await?;
+        backend::tickets::views::list(&*services.store, view, user.user.id, label, after, 50)
+            .await?;
     Ok(TicketPage {
         rows: page
             .rows
@@ -259,7 +260,8 @@ const MOST_MESSAGES: u32 = 10_000;
 async fn ticket_of(id: &str) -> Result<(backend::auth::Caller, backend::Services, i64), AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let ticket = backend::tickets::views::find_by_remote_id(&services.db, user.user.id, id).await?;
+    let ticket =
+        backend::tickets::views::find_by_remote_id(&*services.store, user.user.id, id).await?;
     Ok((user, services, ticket))
 }
 
@@ -291,9 +293,10 @@ pub async fn conversation(
     };
     let latest = match anchor {
         Some(anchor) => {
-            let reach = backend::tickets::views::messages_to_reach(&services.db, ticket, anchor)
-                .await?
-                .unwrap_or(0);
+            let reach =
+                backend::tickets::views::messages_to_reach(&*services.store, ticket, anchor)
+                    .await?
+                    .unwrap_or(0);
             latest.max(
                 u32::try_from(reach)
                     .unwrap_or(MOST_MESSAGES)
@@ -302,9 +305,10 @@ pub async fn conversation(
         }
         None => latest,
     };
-    let detail = backend::tickets::conversation::detail(&services.db, user.user.id, ticket).await?;
+    let detail =
+        backend::tickets::conversation::detail(&*services.store, user.user.id, ticket).await?;
     let (messages, earlier) =
-        backend::tickets::views::latest_messages(&services.db, ticket, latest).await?;
+        backend::tickets::views::latest_messages(&*services.store, ticket, latest).await?;
     // The activity over the span of the shown messages (all of it when all are shown).
     let since = if earlier > 0 {
         messages.first().map_or(0, |m| m.at)

@@ -65,7 +65,8 @@ pub async fn delete_label(id: i64) -> Result<(), AppError> {
 pub async fn label_ticket(id: String, label: i64, on: bool) -> Result<(), AppError> {
     let me = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let ticket = backend::tickets::views::find_by_remote_id(&services.db, me.user.id, &id).await?;
+    let ticket =
+        backend::tickets::views::find_by_remote_id(&*services.store, me.user.id, &id).await?;
     if on {
         backend::labels::add(&services, &me.user, ticket, label).await?;
     } else {

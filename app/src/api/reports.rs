@@ -139,7 +139,7 @@ pub async fn report(
         connection: id(&connection, "connection")?,
         team: id(&team, "team")?,
     };
-    let r = reports::report(&services.db, &query).await?;
+    let r = reports::report(&*services.store, &query).await?;
     Ok(ReportView {
         from: r.from.clone(),
         to: r.to.clone(),

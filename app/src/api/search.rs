@@ -60,7 +60,7 @@ pub async fn search(
     .resolve(&*services.store)
     .await?;
     let hits = backend::search::search(
-        &services.db,
+        &*services.store,
         me.user.id,
         &q,
         &filters,

@@ -34,6 +34,24 @@ const MAX_ROWS: usize = 1_000;
 
 /// The `settings` key of the id that tells installations apart.
 const INSTALLATION: &str = "installation";
+/// The `settings` key that says Baton has served from this PostgreSQL database.
+const SERVING: &str = "serving";
+
+/// At `serve`'s start on PostgreSQL: the first time, the database takes an
+/// installation id of its own, replacing the one a copy brought along. From then on
+/// it is live, and running `migrate-data` again from the old SQLite file is refused
+/// ("another installation's") instead of mirroring the old file over it.
+pub async fn claim_installation(store: &dyn store::Store) -> Result<bool> {
+    let mut tx = store.write().await?;
+    if tx.setting_get(SERVING).await?.is_some() {
+        return Ok(false);
+    }
+    let id = serde_json::Value::String(crate::ids::new_token()?[..32].to_owned()).to_string();
+    tx.setting_put(INSTALLATION, &id).await?;
+    tx.setting_put(SERVING, "true").await?;
+    tx.commit().await?;
+    Ok(true)
+}
 
 /// How many rows one table holds after the copy (the same on both sides), and how
 /// many the target lost because the source no longer has them.

@@ -38,7 +38,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A handle to the writer task, started on first use. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    pool: SqlitePool,
+    /// SQLite's, for the batches; `None` when every write is its own transaction.
+    pool: Option<SqlitePool>,
     queue: Arc<Mutex<Option<Queue>>>,
     commits: Arc<AtomicU64>,
     metrics: Arc<crate::metrics::Metrics>,
@@ -56,11 +57,23 @@ impl std::fmt::Debug for Writer {
 impl Writer {
     pub fn new(pool: SqlitePool, metrics: Arc<crate::metrics::Metrics>) -> Self {
         Self {
-            pool,
+            pool: Some(pool),
             queue: Arc::default(),
             commits: Arc::default(),
             metrics,
             each: None,
+        }
+    }
+
+    /// Writes that each commit on their own, in `store`'s transactions: PostgreSQL
+    /// commits side by side, so batching would only add waiting.
+    pub fn each(store: Arc<dyn store::Store>, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        Self {
+            pool: None,
+            queue: Arc::default(),
+            commits: Arc::default(),
+            metrics,
+            each: Some(store),
         }
     }
 
@@ -89,13 +102,16 @@ impl Writer {
             self.commits.fetch_add(1, Ordering::Relaxed);
             return Ok(output);
         }
+        let Some(pool) = &self.pool else {
+            return Err(Error::Internal("the writer has no database".into()));
+        };
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
             work: Some(Box::new(work)),
             output: None,
             reply,
         });
-        self.sender()
+        self.sender(pool)
             .send(job)
             .await
             .map_err(|_| Error::Internal("the database writer has stopped".into()))?;
@@ -107,7 +123,7 @@ impl Writer {
     /// The queue, (re)starting the task if it is not running: started lazily because
     /// a CLI command that never writes through here never needs it, and restarted
     /// if a write ever panicked it to death.
-    fn sender(&self) -> Queue {
+    fn sender(&self, pool: &SqlitePool) -> Queue {
         let mut queue = self
             .queue
             .lock()
@@ -117,7 +133,7 @@ impl Writer {
             _ => {
                 let (sender, receiver) = mpsc::channel(QUEUE);
                 tokio::spawn(run(
-                    self.pool.clone(),
+                    pool.clone(),
                     receiver,
                     self.commits.clone(),
                     self.metrics.clone(),
@@ -299,7 +315,7 @@ mod tests {
     }
 
     async fn queued(writer: &Writer) -> usize {
-        let sender = writer.sender();
+        let sender = writer.sender(writer.pool.as_ref().unwrap());
         sender.max_capacity() - sender.capacity()
     }
 

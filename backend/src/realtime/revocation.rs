@@ -35,62 +35,44 @@ pub async fn sweep(services: &Services) -> Result<usize> {
     if open.is_empty() {
         return Ok(0);
     }
-    let users: BTreeSet<i64> = open.iter().map(|(_, p)| p.user.id).collect();
-    let users = serde_json::to_string(&users).unwrap_or_default();
-    let live: HashMap<i64, i64> = sqlx::query!(
-        r#"select id as "id!", auth_epoch from users
-           where active = 1 and id in (select value from json_each(?))"#,
-        users
-    )
-    .fetch_all(&services.db)
-    .await?
-    .into_iter()
-    .map(|r| (r.id, r.auth_epoch))
-    .collect();
-    let tokens: BTreeSet<i64> = open
+    let users: Vec<i64> = open
+        .iter()
+        .map(|(_, p)| p.user.id)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let tokens: Vec<i64> = open
         .iter()
         .filter_map(|(_, p)| match p.credential {
             Credential::Token(t) => Some(t),
             Credential::Session(_) => None,
         })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
         .collect();
+    // Sessions that ended without a sign-out (expired after a week unused, or
+    // deleted) close their sockets too.
+    let sessions: Vec<String> = open
+        .iter()
+        .filter_map(|(_, p)| match &p.credential {
+            Credential::Session(s) => Some(s.clone()),
+            Credential::Token(_) => None,
+        })
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // One query for each, however many sockets are open.
+    let mut tx = services.store.autocommit().await?;
+    let live: HashMap<i64, i64> = tx.live_epochs(&users).await?.into_iter().collect();
     let revoked: BTreeSet<i64> = if tokens.is_empty() {
         BTreeSet::new()
     } else {
-        let tokens = serde_json::to_string(&tokens).unwrap_or_default();
-        sqlx::query_scalar!(
-            r#"select id as "id!" from api_tokens
-               where revoked_at is not null and id in (select value from json_each(?))"#,
-            tokens
-        )
-        .fetch_all(&services.db)
-        .await?
-        .into_iter()
-        .collect()
+        tx.revoked_tokens(&tokens).await?.into_iter().collect()
     };
-    // Sessions that ended without a sign-out (expired after a week unused, or
-    // deleted) close their sockets too.
-    let sessions: BTreeSet<&str> = open
-        .iter()
-        .filter_map(|(_, p)| match &p.credential {
-            Credential::Session(s) => Some(s.as_str()),
-            Credential::Token(_) => None,
-        })
-        .collect();
     let live_sessions: BTreeSet<String> = if sessions.is_empty() {
         BTreeSet::new()
     } else {
-        let sessions = serde_json::to_string(&sessions).unwrap_or_default();
-        sqlx::query_scalar!(
-            r#"select id as "id!" from tower_sessions
-               where id in (select value from json_each(?))
-                 and julianday(expiry_date) > julianday('now')"#,
-            sessions
-        )
-        .fetch_all(&services.db)
-        .await?
-        .into_iter()
-        .collect()
+        tx.live_sessions(&sessions).await?.into_iter().collect()
     };
     let doomed: Vec<u64> = open
         .iter()

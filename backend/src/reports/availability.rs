@@ -8,10 +8,8 @@
 
 use std::collections::HashMap;
 
-use sqlx::SqlitePool;
-
 use crate::clock::now_ms;
-use crate::{Result, Services, db};
+use crate::{Result, Services};
 
 /// Records whether `user` is available now, in the background (a log entry must not
 /// slow a socket down; a failure is logged).
@@ -19,7 +17,7 @@ pub fn sync(services: &Services, user: i64) {
     let services = services.clone();
     tokio::spawn(async move {
         let ready = services.hub.sockets().ready().contains(&user);
-        if let Err(e) = record(&services.db, user, ready, now_ms()).await {
+        if let Err(e) = record(&*services.store, user, ready, now_ms()).await {
             tracing::warn!(error = ?e, user, "cannot record availability");
         }
     });
@@ -27,25 +25,12 @@ pub fn sync(services: &Services, user: i64) {
 
 /// Opens an interval for `user` if `ready` and none is open; closes the open one if
 /// not.
-pub async fn record(db: &SqlitePool, user: i64, ready: bool, now: i64) -> Result<()> {
-    let mut tx = db::begin_write(db).await?;
+pub async fn record(store: &dyn store::Store, user: i64, ready: bool, now: i64) -> Result<()> {
+    let mut tx = store.write().await?;
     if ready {
-        sqlx::query!(
-            "insert or ignore into availability_log (user_id, started_at) values (?, ?)",
-            user,
-            now
-        )
-        .execute(&mut *tx)
-        .await?;
+        tx.availability_start(user, now).await?;
     } else {
-        sqlx::query!(
-            "update availability_log set ended_at = max(started_at, ?)
-             where user_id = ? and ended_at is null",
-            now,
-            user
-        )
-        .execute(&mut *tx)
-        .await?;
+        tx.availability_end(user, now).await?;
     }
     tx.commit().await?;
     Ok(())
@@ -53,38 +38,19 @@ pub async fn record(db: &SqlitePool, user: i64, ready: bool, now: i64) -> Result
 
 /// Closes intervals left open by a process that stopped, at the agent's last request
 /// (or where they began, if that is later).
-pub async fn close_stale(db: &SqlitePool) -> Result<u64> {
-    let mut tx = db::begin_write(db).await?;
-    let closed = sqlx::query!(
-        "update availability_log
-         set ended_at = max(started_at, coalesce((select last_seen_at from users u
-                                                   where u.id = availability_log.user_id),
-                                                  started_at))
-         where ended_at is null"
-    )
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+pub async fn close_stale(store: &dyn store::Store) -> Result<u64> {
+    let mut tx = store.write().await?;
+    let closed = tx.availability_close_stale().await?;
     tx.commit().await?;
     Ok(closed)
 }
 
 /// Seconds each agent was available within `[start, end)` (UTC ms); an interval
 /// still open counts until now.
-pub async fn seconds(db: &SqlitePool, start: i64, end: i64) -> Result<HashMap<i64, i64>> {
-    let now = now_ms();
-    let rows = sqlx::query!(
-        r#"select user_id,
-                  sum(max(0, min(coalesce(ended_at, ?3), ?2) - max(started_at, ?1)))
-                    as "ms!: i64"
-           from availability_log
-           where started_at < ?2 and coalesce(ended_at, ?3) > ?1
-           group by user_id"#,
-        start,
-        end,
-        now
-    )
-    .fetch_all(db)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.user_id, r.ms / 1000)).collect())
+pub async fn seconds(tx: &mut dyn store::Tx, start: i64, end: i64) -> Result<HashMap<i64, i64>> {
+    let rows = tx.availability_ms(start, end, now_ms()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(user, ms)| (user, ms / 1000))
+        .collect())
 }

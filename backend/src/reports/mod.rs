@@ -21,8 +21,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 use protocol::ticket::{ClosedReason, Status};
-use serde::{Deserialize, Serialize};
-use sqlx::SqlitePool;
+use serde::Serialize;
+use store::Store;
 
 use crate::{Error, Result};
 
@@ -113,43 +113,14 @@ impl Query {
     }
 }
 
-/// What a report needs of one ticket. (Read from a JSON array, in this field order.)
-#[derive(Debug, Clone, Deserialize)]
-pub struct Facts {
-    pub created_at: i64,
-    pub taken_at: Option<i64>,
-    pub first_response_at: Option<i64>,
-    pub closed_at: Option<i64>,
-    pub status: Status,
-    pub closed_reason: Option<ClosedReason>,
-    pub assignee_id: Option<i64>,
-    pub message_count: i64,
-    pub connection_id: i64,
-}
+/// What a report needs of one ticket.
+pub type Facts = store::reports::FactRow;
 
 /// The tickets that arrived in the period, on the connection or team asked for.
-///
-/// As one row of JSON: SQLite's driver hands each row over from its own thread, and
-/// for a year of tickets (tens of thousands of rows) those hand-overs cost more than
-/// the report itself (measured: 240 ms for 60,000 tickets, most of it waking threads).
-pub async fn facts(db: &SqlitePool, p: &Period) -> Result<Vec<Facts>> {
-    let json = sqlx::query_scalar!(
-        r#"select json_group_array(json_array(created_at, taken_at, first_response_at,
-                                              closed_at, status, closed_reason, assignee_id,
-                                              message_count, connection_id)) as "facts!: String"
-           from tickets
-           where created_at >= ?1 and created_at < ?2
-             and (?3 is null or connection_id = ?3)
-             and (?4 is null or connection_id in (select connection_id from team_connections
-                                                  where team_id = ?4))"#,
-        p.start,
-        p.end,
-        p.connection,
-        p.team
-    )
-    .fetch_one(db)
-    .await?;
-    serde_json::from_str(&json).map_err(|e| Error::Internal(format!("report facts: {e}")))
+pub async fn facts(tx: &mut dyn store::Tx, p: &Period) -> Result<Vec<Facts>> {
+    Ok(tx
+        .report_facts(p.start, p.end, p.connection, p.team)
+        .await?)
 }
 
 /// The middle and the 90th percentile of some durations, in seconds; `None` without
@@ -266,20 +237,19 @@ pub struct AgentReport {
     pub available_s: i64,
 }
 
-pub async fn agents(db: &SqlitePool, p: &Period, tickets: &[Facts]) -> Result<Vec<AgentReport>> {
+pub async fn agents(
+    tx: &mut dyn store::Tx,
+    p: &Period,
+    tickets: &[Facts],
+) -> Result<Vec<AgentReport>> {
     let mut by_agent: BTreeMap<i64, Vec<&Facts>> = BTreeMap::new();
     for t in tickets {
         if let Some(agent) = t.assignee_id {
             by_agent.entry(agent).or_default().push(t);
         }
     }
-    let available = availability::seconds(db, p.start, p.end).await?;
-    let people = sqlx::query!(
-        r#"select id as "id!", public_id, name, active as "active: bool" from users
-           order by name collate nocase, id"#
-    )
-    .fetch_all(db)
-    .await?;
+    let available = availability::seconds(tx, p.start, p.end).await?;
+    let people = tx.report_people().await?;
     Ok(people
         .into_iter()
         .filter_map(|u| {
@@ -329,24 +299,15 @@ pub struct Breakdown {
     pub teams: Vec<Group>,
 }
 
-pub async fn breakdown(db: &SqlitePool, p: &Period, tickets: &[Facts]) -> Result<Breakdown> {
-    let bots = sqlx::query!(
-        r#"select id as "id!", name from connections order by name collate nocase, id"#
-    )
-    .fetch_all(db)
-    .await?;
-    let teams =
-        sqlx::query!(r#"select id as "id!", name from teams order by name collate nocase, id"#)
-            .fetch_all(db)
-            .await?;
-    let served = sqlx::query!("select team_id, connection_id from team_connections")
-        .fetch_all(db)
-        .await?;
+pub async fn breakdown(tx: &mut dyn store::Tx, p: &Period, tickets: &[Facts]) -> Result<Breakdown> {
+    let bots = tx.report_bots().await?;
+    let teams = tx.report_teams().await?;
+    let served = tx.report_served().await?;
     let of_team = |team: i64| -> Vec<i64> {
         served
             .iter()
-            .filter(|s| s.team_id == team)
-            .map(|s| s.connection_id)
+            .filter(|&&(t, _)| t == team)
+            .map(|&(_, connection)| connection)
             .collect()
     };
     // The bots in scope: the one asked for, or the asked team's, or all.
@@ -370,13 +331,13 @@ pub async fn breakdown(db: &SqlitePool, p: &Period, tickets: &[Facts]) -> Result
     Ok(Breakdown {
         connections: bots
             .into_iter()
-            .filter(|b| in_scope.as_ref().is_none_or(|s| s.contains(&b.id)))
-            .map(|b| group(b.id, b.name, &[b.id]))
+            .filter(|(id, _)| in_scope.as_ref().is_none_or(|s| s.contains(id)))
+            .map(|(id, name)| group(id, name, &[id]))
             .collect(),
         teams: teams
             .into_iter()
-            .filter(|t| p.team.is_none_or(|asked| asked == t.id))
-            .map(|t| group(t.id, t.name, &of_team(t.id)))
+            .filter(|&(id, _)| p.team.is_none_or(|asked| asked == id))
+            .map(|(id, name)| group(id, name, &of_team(id)))
             .collect(),
     })
 }
@@ -454,16 +415,18 @@ pub struct Report {
     pub breakdown: Breakdown,
 }
 
-pub async fn report(db: &SqlitePool, q: &Query) -> Result<Report> {
+pub async fn report(store: &dyn Store, q: &Query) -> Result<Report> {
     let p = q.period()?;
-    let tickets = facts(db, &p).await?;
+    // One snapshot: the tickets, the people and the groups agree.
+    let mut tx = store.read().await?;
+    let tickets = facts(&mut *tx, &p).await?;
     Ok(Report {
         from: p.days.first().map(Date::to_string).unwrap_or_default(),
         to: p.days.last().map(Date::to_string).unwrap_or_default(),
         summary: summary(&tickets),
-        agents: agents(db, &p, &tickets).await?,
+        agents: agents(&mut *tx, &p, &tickets).await?,
         shape: shape(&p, &tickets),
-        breakdown: breakdown(db, &p, &tickets).await?,
+        breakdown: breakdown(&mut *tx, &p, &tickets).await?,
     })
 }
 

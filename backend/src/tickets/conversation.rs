@@ -2,12 +2,12 @@
 //! customer panel, and how far the viewer had read.
 
 use serde::Serialize;
-use sqlx::SqlitePool;
+use store::Store;
 
 use protocol::ticket::{ClosedReason, Status};
 
 use super::views::{self, Row};
-use crate::Result;
+use crate::{Error, Result};
 
 /// A ticket's facts for the conversation page.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -35,6 +35,7 @@ pub struct Customer {
     pub others: Vec<OtherTicket>,
 }
 
+/// Another ticket of the same customer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OtherTicket {
     pub remote_id: String,
@@ -43,26 +44,25 @@ pub struct OtherTicket {
     pub created_at: i64,
 }
 
-pub async fn detail(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Detail> {
-    let row = views::row(db, viewer, ticket).await?;
-    let facts = sqlx::query!(
-        r#"select t.closed_reason as "closed_reason: ClosedReason", t.customer_id,
-                  cu.public_id as "public_id?", cu.name as "name?", cu.email as "email?",
-                  cu.picture_url as "picture_url?", cu.phone as "phone?", cu.company as "company?",
-                  (select min(m.created_at) from messages m
-                    where m.ticket_id = t.id and m.origin = 'customer'
-                      and m.id > coalesce((select max(a.id) from messages a
-                                           where a.ticket_id = t.id and a.origin = 'agent'), 0))
-                    as "unanswered_since?: i64",
-                  (select r.last_read_message_id from ticket_reads r
-                    where r.user_id = ? and r.ticket_id = t.id) as "last_read?: i64"
-           from tickets t left join customers cu on cu.id = t.customer_id
-           where t.id = ?"#,
-        viewer,
-        ticket
-    )
-    .fetch_one(db)
-    .await?;
+impl From<store::views::OtherTicket> for OtherTicket {
+    fn from(t: store::views::OtherTicket) -> Self {
+        OtherTicket {
+            remote_id: t.remote_id,
+            title: t.title,
+            status: t.status,
+            created_at: t.created_at,
+        }
+    }
+}
+
+pub async fn detail(store: &dyn Store, viewer: i64, ticket: i64) -> Result<Detail> {
+    // One snapshot: the row, its facts and the customer's other tickets agree.
+    let mut tx = store.read().await?;
+    let row = views::row_in(&mut *tx, viewer, ticket).await?;
+    let facts = tx
+        .ticket_facts(viewer, ticket)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
     let waiting_since = match row.status {
         Status::Closed => None,
         Status::Queued => Some(row.created_at),
@@ -70,27 +70,20 @@ pub async fn detail(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Detail>
     };
     let customer = match facts.customer_id {
         None => None,
-        Some(customer) => {
-            let others = sqlx::query_as!(
-                OtherTicket,
-                r#"select remote_id, title, status as "status: Status", created_at from tickets
-                   where customer_id = ? and id != ?
-                   order by created_at desc limit 20"#,
-                customer,
-                ticket
-            )
-            .fetch_all(db)
-            .await?;
-            Some(Customer {
-                public_id: facts.public_id.unwrap_or_default(),
-                name: facts.name,
-                email: facts.email,
-                picture_url: facts.picture_url.filter(|u| is_web_url(u)),
-                phone: facts.phone,
-                company: facts.company,
-                others,
-            })
-        }
+        Some(customer) => Some(Customer {
+            others: tx
+                .customer_other_tickets(customer, ticket, 20)
+                .await?
+                .into_iter()
+                .map(OtherTicket::from)
+                .collect(),
+            public_id: facts.public_id.unwrap_or_default(),
+            name: facts.name,
+            email: facts.email,
+            picture_url: facts.picture_url.filter(|u| is_web_url(u)),
+            phone: facts.phone,
+            company: facts.company,
+        }),
     };
     Ok(Detail {
         row,

@@ -10,7 +10,7 @@
 use protocol::ticket::{ClosedReason, Origin, Status};
 use serde::Serialize;
 use serde_json::Value;
-use sqlx::SqlitePool;
+use store::Store;
 
 use super::notes::{self, Note};
 use super::views::{self, Message, Row};
@@ -151,21 +151,19 @@ pub struct Transcript {
     pub notes: Vec<Note>,
 }
 
-pub async fn transcript(db: &SqlitePool, viewer: i64, ticket: i64) -> Result<Transcript> {
-    let row = views::row(db, viewer, ticket).await?;
-    let closed_reason = sqlx::query_scalar!(
-        r#"select closed_reason as "closed_reason: ClosedReason" from tickets where id = ?"#,
-        ticket
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("ticket"))?;
+pub async fn transcript(store: &dyn Store, viewer: i64, ticket: i64) -> Result<Transcript> {
+    let mut tx = store.read().await?;
+    let row = views::row_in(&mut *tx, viewer, ticket).await?;
+    let closed_reason = tx
+        .ticket_get(ticket)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?
+        .closed_reason;
     Ok(Transcript {
         ticket: row,
         closed_reason,
-        messages: views::messages(db, ticket).await?,
-        // Until the transcript's own queries are on the interface (as in `views`).
-        notes: notes::all(&store_sqlite::SqliteStore::new(db.clone()), ticket).await?,
+        messages: views::messages_in(&mut *tx, ticket).await?,
+        notes: notes::all_in(&mut *tx, ticket).await?,
     })
 }
 
@@ -245,33 +243,17 @@ pub const CSV_HEADER: &[&str] = &[
 /// Up to `limit` tickets created in `[from, to)` (ms) with an id above `after`, oldest
 /// id first: one page of the CSV export.
 pub async fn csv_page(
-    db: &SqlitePool,
+    store: &dyn Store,
     from: i64,
     to: i64,
     after: i64,
     limit: i64,
 ) -> Result<Vec<CsvRow>> {
-    let rows = sqlx::query!(
-        r#"select t.id as "id!", t.remote_id, t.status as "status: Status", t.title,
-                  c.name as bot, cu.name as "customer_name?", cu.email as "customer_email?",
-                  u.name as "agent?", t.created_at, t.closed_at,
-                  t.closed_reason as "closed_reason: ClosedReason",
-                  (select count(*) from messages m where m.ticket_id = t.id) as "messages!: i64",
-                  (select group_concat(l.name, '; ') from ticket_labels tl
-                     join labels l on l.id = tl.label_id where tl.ticket_id = t.id) as "labels?: String"
-           from tickets t
-           join connections c on c.id = t.connection_id
-           left join customers cu on cu.id = t.customer_id
-           left join users u on u.id = t.assignee_id
-           where t.created_at >= ? and t.created_at < ? and t.id > ?
-           order by t.id limit ?"#,
-        from,
-        to,
-        after,
-        limit
-    )
-    .fetch_all(db)
-    .await?;
+    let rows = store
+        .autocommit()
+        .await?
+        .export_rows(from, to, after, limit)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|r| CsvRow {

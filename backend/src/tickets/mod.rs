@@ -28,39 +28,18 @@ pub use commands::{
 };
 pub use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
 
-use serde::Serialize;
-use sqlx::SqlitePool;
+use store::Store;
 
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Ticket {
-    pub id: i64,
-    pub connection_id: i64,
-    pub remote_id: String,
-    pub customer_id: Option<i64>,
-    pub title: String,
-    pub description: String,
-    pub status: Status,
-    pub assignee_id: Option<i64>,
-    pub recovered: bool,
-    pub botpress_conversation_id: Option<String>,
-    pub created_at: i64,
-    pub closed_at: Option<i64>,
-    pub closed_reason: Option<ClosedReason>,
-}
+/// A ticket's own columns.
+pub type Ticket = store::views::TicketRow;
 
-pub async fn get(db: &SqlitePool, id: i64) -> Result<Ticket> {
-    sqlx::query_as!(
-        Ticket,
-        r#"select id as "id!", connection_id, remote_id, customer_id, title, description,
-                  status as "status: Status", assignee_id, recovered as "recovered: bool",
-                  botpress_conversation_id, created_at, closed_at,
-                  closed_reason as "closed_reason: ClosedReason"
-           from tickets where id = ?"#,
-        id
-    )
-    .fetch_optional(db)
-    .await?
-    .ok_or(Error::NotFound("ticket"))
+pub async fn get(store: &dyn Store, id: i64) -> Result<Ticket> {
+    store
+        .autocommit()
+        .await?
+        .ticket_get(id)
+        .await?
+        .ok_or(Error::NotFound("ticket"))
 }

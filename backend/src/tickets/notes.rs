@@ -158,6 +158,12 @@ pub async fn all(store: &dyn Store, ticket: i64) -> Result<Vec<Note>> {
     since(store, ticket, i64::MIN).await
 }
 
+/// [`all`], inside a caller's transaction.
+pub async fn all_in(tx: &mut dyn store::Tx, ticket: i64) -> Result<Vec<Note>> {
+    let notes = tx.notes_since(ticket, i64::MIN).await?;
+    Ok(notes.into_iter().map(Note::from).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

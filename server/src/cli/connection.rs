@@ -56,7 +56,8 @@ pub enum ConnectionCommand {
 
 pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::Result<()> {
     let db = open(config).await?;
-    let store = store_sqlite::SqliteStore::new(db.clone());
+    let store = db.store();
+    let store = &*store;
     let public_url = config.public_url(config.addr);
     match command {
         ConnectionCommand::Create {
@@ -71,7 +72,7 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
                 None
             };
             let keyed = connections::create(
-                &store,
+                store,
                 NewConnection {
                     name,
                     webhook_url,
@@ -94,14 +95,14 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
             println!("{}", keyed.endpoint_url(&public_url));
         }
         ConnectionCommand::List => {
-            let all = connections::list(&store).await?;
+            let all = connections::list(store).await?;
             if all.is_empty() {
                 println!(
                     "No connections yet: baton connection create --name NAME --webhook-url URL"
                 );
             }
             for c in all {
-                let token = connections::endpoint_token(&store, c.id).await?;
+                let token = connections::endpoint_token(store, c.id).await?;
                 println!(
                     "{}\t{}\tapi:{}\tlast inbound:{}\tlast outbound error:{}",
                     c.name,
@@ -117,8 +118,8 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
             }
         }
         ConnectionCommand::RotateToken { name } => {
-            let c = connections::find_by_name(&store, &name).await?;
-            let keyed = connections::rotate_token(&store, c.id).await?;
+            let c = connections::find_by_name(store, &name).await?;
+            let keyed = connections::rotate_token(store, c.id).await?;
             println!(
                 "New endpoint URL for {:?}; the old one no longer works:",
                 c.name
@@ -126,8 +127,8 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
             println!("{}", keyed.endpoint_url(&public_url));
         }
         ConnectionCommand::SetEndNotice { name, text } => {
-            let c = connections::find_by_name(&store, &name).await?;
-            connections::set_end_notice(&store, c.id, &text).await?;
+            let c = connections::find_by_name(store, &name).await?;
+            connections::set_end_notice(store, c.id, &text).await?;
             println!("End notice for {:?} set to {:?}.", c.name, text.trim());
         }
         ConnectionCommand::SetApi {
@@ -135,16 +136,16 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
             botpress_bot_id,
             botpress_token_stdin,
         } => {
-            let c = connections::find_by_name(&store, &name).await?;
+            let c = connections::find_by_name(store, &name).await?;
             let token = if botpress_token_stdin {
                 Some(read_secret_stdin("Botpress access token")?)
             } else {
                 None
             };
             let complete =
-                connections::set_api_credentials(&store, c.id, botpress_bot_id, token).await?;
+                connections::set_api_credentials(store, c.id, botpress_bot_id, token).await?;
             if complete {
-                backend::botpress::sync::credentials_added_in(&store, c.id).await?;
+                backend::botpress::sync::credentials_added_in(store, c.id).await?;
                 println!("Botpress API credentials set for {:?}.", c.name);
             } else {
                 println!("Botpress API credentials cleared for {:?}.", c.name);

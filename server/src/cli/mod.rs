@@ -94,7 +94,12 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
         "{} already exists; choose a new file name",
         file.display()
     );
-    let db = open(config).await?;
+    let backend::db::Database::Sqlite(db) = open(config).await? else {
+        anyhow::bail!(
+            "`baton backup` copies a SQLite database; back up PostgreSQL with its own tools \
+             (pg_dump, or the host's snapshots)"
+        );
+    };
     backend::db::backup(&db, file)
         .await
         .with_context(|| format!("cannot write the backup to {}", file.display()))?;
@@ -107,10 +112,16 @@ async fn backup(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(crate) async fn open(config: &Config) -> anyhow::Result<backend::SqlitePool> {
-    backend::db::connect(&config.database_url)
+pub(crate) async fn open(config: &Config) -> anyhow::Result<backend::db::Database> {
+    // The URL may hold a password: a PostgreSQL one is not repeated in the message.
+    let shown = if backend::db::is_postgres(&config.database_url) {
+        "given by --database-url"
+    } else {
+        config.database_url.as_str()
+    };
+    backend::db::Database::open(&config.database_url)
         .await
-        .with_context(|| format!("cannot open the database {}", config.database_url))
+        .with_context(|| format!("cannot open the database {shown}"))
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {

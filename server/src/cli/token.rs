@@ -23,13 +23,14 @@ pub enum TokenCommand {
 
 pub(super) async fn run(config: &Config, command: TokenCommand) -> anyhow::Result<()> {
     let db = open(config).await?;
-    let store = store_sqlite::SqliteStore::new(db.clone());
+    let store = db.store();
+    let store = &*store;
     match command {
         TokenCommand::Create { email, label } => {
-            let user = accounts::find_by_email(&store, &email).await?;
-            let (id, token) = accounts::create_token(&store, user.id, &label).await?;
+            let user = accounts::find_by_email(store, &email).await?;
+            let (id, token) = accounts::create_token(store, user.id, &label).await?;
             audit::audit(
-                &store,
+                store,
                 &Actor::cli(),
                 "token.create",
                 json!({"user": user.id, "token": id, "label": label}),

@@ -46,7 +46,8 @@ pub enum UserCommand {
 
 pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result<()> {
     let db = open(config).await?;
-    let store = store_sqlite::SqliteStore::new(db.clone());
+    let store = db.store();
+    let store = &*store;
     let public_url = config.public_url(config.addr);
     match command {
         UserCommand::Create {
@@ -62,9 +63,9 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             };
             let invite = password.is_none();
             let role = backend::users::parse_role(&role)?;
-            let user = accounts::create_user(&store, &email, &name, role, password).await?;
+            let user = accounts::create_user(store, &email, &name, role, password).await?;
             audit::audit(
-                &store,
+                store,
                 &Actor::cli(),
                 "user.create",
                 json!({"user": user.id, "email": user.email, "role": user.role}),
@@ -72,7 +73,7 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             .await?;
             println!("{}", user.id);
             if invite {
-                let token = links::issue(&store, user.id).await?;
+                let token = links::issue(store, user.id).await?;
                 eprintln!(
                     "Send this invitation link to {} (valid 7 days, once):",
                     user.email
@@ -81,12 +82,12 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             }
         }
         UserCommand::Deactivate { email } => {
-            let user = accounts::find_by_email(&store, &email).await?;
+            let user = accounts::find_by_email(store, &email).await?;
             let services =
                 backend::Services::new(db.clone(), config.backend_settings(public_url.clone()))?;
             let requeued = accounts::deactivate(&services, user.id).await?;
             audit::audit(
-                &store,
+                store,
                 &Actor::cli(),
                 "user.deactivate",
                 json!({"user": user.id, "email": user.email, "requeued": requeued}),
@@ -98,10 +99,10 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             );
         }
         UserCommand::Reactivate { email } => {
-            let user = accounts::find_by_email(&store, &email).await?;
-            accounts::reactivate(&store, user.id).await?;
+            let user = accounts::find_by_email(store, &email).await?;
+            accounts::reactivate(store, user.id).await?;
             audit::audit(
-                &store,
+                store,
                 &Actor::cli(),
                 "user.reactivate",
                 json!({"user": user.id, "email": user.email}),
@@ -110,10 +111,10 @@ pub(super) async fn run(config: &Config, command: UserCommand) -> anyhow::Result
             println!("Reactivated {}.", user.email);
         }
         UserCommand::ResetPassword { email } => {
-            let user = accounts::find_by_email(&store, &email).await?;
-            let token = links::issue(&store, user.id).await?;
+            let user = accounts::find_by_email(store, &email).await?;
+            let token = links::issue(store, user.id).await?;
             audit::audit(
-                &store,
+                store,
                 &Actor::cli(),
                 "user.reset_link",
                 json!({"user": user.id, "email": user.email}),

@@ -14,7 +14,7 @@ pub async fn healthz() -> Json<Value> {
 
 /// `GET /readyz`: the database answers. 503 with `Retry-After` while it does not.
 pub async fn readyz(State(services): State<backend::Services>) -> Result<Json<Value>, HttpError> {
-    backend::db::ping(&services.db).await.map_err(|e| {
+    services.db.ping().await.map_err(|e| {
         tracing::warn!(error = %e, "readiness check failed");
         HttpError::Unavailable("the database is not reachable".into())
     })?;

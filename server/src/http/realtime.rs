@@ -260,9 +260,13 @@ async fn here_frame(services: &backend::Services, me: &Me, socket_id: u64, frame
                 // A name that is no ticket seats nobody (and shows nobody's name).
                 Some(t) if seats.ticket_of(socket_id).as_deref() != Some(t.as_str()) => {
                     let known = t.chars().count() <= MAX_TICKET_CHARS
-                        && backend::tickets::views::find_by_remote_id(&services.db, me.user, &t)
-                            .await
-                            .is_ok();
+                        && backend::tickets::views::find_by_remote_id(
+                            &*services.store,
+                            me.user,
+                            &t,
+                        )
+                        .await
+                        .is_ok();
                     known.then_some(t)
                 }
                 other => other,

@@ -53,12 +53,12 @@ async fn user_create_prints_the_id_and_the_password_works() {
     }
     let hash: String = sqlx::query_scalar("select password_hash from users where id = ?")
         .bind(id)
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("a long enough password"));
     let action: String = sqlx::query_scalar("select action from audit_log")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(action, "user.create");
@@ -165,7 +165,7 @@ async fn deactivation_ends_tokens_requeues_tickets_and_spares_the_last_admin() {
         out.contains("1 open ticket(s) returned to the queue"),
         "{out}"
     );
-    let t = backend::tickets::get(&app.db, ticket).await.unwrap();
+    let t = backend::tickets::get(app.store(), ticket).await.unwrap();
     assert_eq!((t.status.as_str(), t.assignee_id), ("queued", None));
     assert!(
         backend::accounts::authenticate_token(app.store(), &token)
@@ -248,7 +248,7 @@ async fn a_password_change_voids_every_token_and_revocation_is_per_token() {
     );
     let stored: i64 = sqlx::query_scalar("select count(*) from api_tokens where token_sha256 = ?")
         .bind(backend::ids::token_digest(&second))
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(stored, 1, "only the hash is stored");

@@ -120,7 +120,7 @@ async fn a_reset_link_voids_older_links_and_ends_the_agents_sessions() {
         401
     );
     let audit: Vec<String> = sqlx::query_scalar("select action from audit_log order by id")
-        .fetch_all(&app.db)
+        .fetch_all(app.db())
         .await
         .unwrap();
     assert!(audit.contains(&"user.reset_link".to_owned()), "{audit:?}");

@@ -177,7 +177,7 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
 
     assert_eq!(stored_files(&app), 0, "refused files are not kept");
     let rows: i64 = sqlx::query_scalar("select count(*) from attachments")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(rows, 0);

@@ -6,7 +6,7 @@ use crate::helpers::{TestApp, by, spawn_app};
 
 async fn count(app: &TestApp, table: &str) -> i64 {
     sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap()
 }
@@ -22,7 +22,7 @@ async fn ping_answers_2xx_and_records_the_contact() {
     let seen: Option<i64> =
         sqlx::query_scalar("select last_inbound_at from connections where id = ?")
             .bind(conn.id)
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert!(seen.is_some());
@@ -116,7 +116,7 @@ async fn create_remote_user_returns_a_stable_string_id_per_email() {
     let row: (Option<String>, Option<String>, Option<String>) =
         sqlx::query_as("select name, email, picture_url from customers where public_id = ?")
             .bind(&dana)
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert_eq!(row.0.as_deref(), Some("Dana S."));
@@ -143,7 +143,7 @@ async fn create_remote_conversation_makes_a_queued_ticket_with_a_fresh_id() {
     let second = app.escalate(&conn, "Refund request").await;
     assert!(first.starts_with("tkt_"));
     assert_ne!(first, second, "ids are never reused");
-    let ticket = backend::tickets::get(&app.db, app.ticket_id(&conn, &first).await)
+    let ticket = backend::tickets::get(app.store(), app.ticket_id(&conn, &first).await)
         .await
         .unwrap();
     assert_eq!(ticket.title, "Refund request");
@@ -197,7 +197,7 @@ async fn every_message_type_is_stored_whole_and_the_customer_is_bound() {
         "select origin, type, payload from messages where ticket_id = ? order by id",
     )
     .bind(id)
-    .fetch_all(&app.db)
+    .fetch_all(app.db())
     .await
     .unwrap();
     assert_eq!(rows.len(), payloads.len());
@@ -211,7 +211,7 @@ async fn every_message_type_is_stored_whole_and_the_customer_is_bound() {
         "select c.public_id from tickets t join customers c on c.id = t.customer_id where t.id = ?",
     )
     .bind(id)
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap();
     assert_eq!(bound, customer);
@@ -232,11 +232,11 @@ async fn bot_notices_are_system_notes_and_do_not_bind_a_customer() {
     let id = app.ticket_id(&conn, &ticket).await;
     let origin: String = sqlx::query_scalar("select origin from messages where ticket_id = ?")
         .bind(id)
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(origin, "system");
-    let t = backend::tickets::get(&app.db, id).await.unwrap();
+    let t = backend::tickets::get(app.store(), id).await.unwrap();
     assert_eq!(t.customer_id, None);
     assert_eq!(t.status.as_str(), "queued", "only the end notice closes");
 }
@@ -255,7 +255,7 @@ async fn the_end_notice_closes_the_ticket_as_ended_by_the_customer() {
     )
     .await;
     app.end_notice(&conn, &ticket).await;
-    let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
+    let t = backend::tickets::get(app.store(), app.ticket_id(&conn, &ticket).await)
         .await
         .unwrap();
     assert_eq!(t.status.as_str(), "closed");
@@ -281,7 +281,7 @@ async fn a_message_for_an_unknown_ticket_is_kept_in_a_recovered_ticket() {
     )
     .await;
     let id = app.ticket_id(&conn, "tkt_from_a_restored_backup").await;
-    let t = backend::tickets::get(&app.db, id).await.unwrap();
+    let t = backend::tickets::get(app.store(), id).await.unwrap();
     assert!(t.recovered);
     assert_eq!(
         t.status.as_str(),
@@ -292,7 +292,7 @@ async fn a_message_for_an_unknown_ticket_is_kept_in_a_recovered_ticket() {
         "select json_extract(payload, '$.text') from messages where ticket_id = ? order by id",
     )
     .bind(id)
-    .fetch_all(&app.db)
+    .fetch_all(app.db())
     .await
     .unwrap();
     assert_eq!(
@@ -320,20 +320,20 @@ async fn close_remote_ticket_is_mapped_by_the_end_notice_without_api_credentials
     app.end_notice(&conn, &ticket).await;
     let response = app.close_remote(&conn, "conv_01JA").await;
     assert_eq!(response.status(), 200);
-    let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
+    let t = backend::tickets::get(app.store(), app.ticket_id(&conn, &ticket).await)
         .await
         .unwrap();
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_01JA"));
     let (state, by): (String, Option<String>) =
         sqlx::query_as("select state, mapped_by from close_requests")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert_eq!(
         (state.as_str(), by.as_deref()),
         ("mapped", Some("end_notice"))
     );
-    let other = backend::tickets::get(&app.db, app.ticket_id(&conn, &other).await)
+    let other = backend::tickets::get(app.store(), app.ticket_id(&conn, &other).await)
         .await
         .unwrap();
     assert_eq!(
@@ -345,7 +345,7 @@ async fn close_remote_ticket_is_mapped_by_the_end_notice_without_api_credentials
     // A repeat of the same close now maps instantly by the recorded id.
     app.close_remote(&conn, "conv_01JA").await;
     let by: Vec<String> = sqlx::query_scalar("select mapped_by from close_requests order by id")
-        .fetch_all(&app.db)
+        .fetch_all(app.db())
         .await
         .unwrap();
     assert_eq!(by, ["end_notice", "known"]);
@@ -359,11 +359,11 @@ async fn an_unmappable_close_is_still_2xx_and_kept_for_admins() {
     let response = app.close_remote(&conn, "conv_nobody").await;
     assert_eq!(response.status(), 200);
     let state: String = sqlx::query_scalar("select state from close_requests")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(state, "unmapped");
-    let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
+    let t = backend::tickets::get(app.store(), app.ticket_id(&conn, &ticket).await)
         .await
         .unwrap();
     assert_eq!(
@@ -461,7 +461,7 @@ async fn a_twin_ticket_that_never_sees_traffic_is_closed_as_abandoned() {
     )
     .await;
     sqlx::query("update tickets set created_at = created_at - 90000000")
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let cutoff = backend::clock::now_ms() - 24 * 3600 * 1000;
@@ -469,14 +469,14 @@ async fn a_twin_ticket_that_never_sees_traffic_is_closed_as_abandoned() {
         .await
         .unwrap();
     assert_eq!(closed, 1);
-    let twin = backend::tickets::get(&app.db, app.ticket_id(&conn, &twin).await)
+    let twin = backend::tickets::get(app.store(), app.ticket_id(&conn, &twin).await)
         .await
         .unwrap();
     assert_eq!(
         (twin.status.as_str(), twin.closed_reason.map(|r| r.as_str())),
         ("closed", Some("abandoned"))
     );
-    let real = backend::tickets::get(&app.db, app.ticket_id(&conn, &real).await)
+    let real = backend::tickets::get(app.store(), app.ticket_id(&conn, &real).await)
         .await
         .unwrap();
     assert_eq!(real.status.as_str(), "queued");
@@ -488,7 +488,7 @@ async fn a_twin_ticket_that_never_sees_traffic_is_closed_as_abandoned() {
             .unwrap(),
         0
     );
-    let fresh = backend::tickets::get(&app.db, app.ticket_id(&conn, &fresh).await)
+    let fresh = backend::tickets::get(app.store(), app.ticket_id(&conn, &fresh).await)
         .await
         .unwrap();
     assert_eq!(fresh.status.as_str(), "queued");
@@ -509,7 +509,7 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it() {
         .await
         .unwrap();
     assert_eq!(
-        backend::tickets::get(&app.db, id)
+        backend::tickets::get(app.store(), id)
             .await
             .unwrap()
             .status
@@ -524,7 +524,7 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it() {
         json!({"type": "text", "text": "still there?"}),
     )
     .await;
-    let t = backend::tickets::get(&app.db, id).await.unwrap();
+    let t = backend::tickets::get(app.store(), id).await.unwrap();
     assert_eq!(
         (t.status.as_str(), t.assignee_id, t.closed_reason),
         ("queued", None, None)
@@ -539,7 +539,7 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it() {
     )
     .await;
     assert_eq!(
-        backend::tickets::get(&app.db, id)
+        backend::tickets::get(app.store(), id)
             .await
             .unwrap()
             .status
@@ -560,10 +560,10 @@ async fn interleaved_endings_pair_each_close_with_its_own_notice() {
     for conv in ["conv_a", "conv_b"] {
         app.close_remote(&conn, conv).await;
     }
-    let a = backend::tickets::get(&app.db, app.ticket_id(&conn, &a).await)
+    let a = backend::tickets::get(app.store(), app.ticket_id(&conn, &a).await)
         .await
         .unwrap();
-    let b = backend::tickets::get(&app.db, app.ticket_id(&conn, &b).await)
+    let b = backend::tickets::get(app.store(), app.ticket_id(&conn, &b).await)
         .await
         .unwrap();
     assert_eq!(a.botpress_conversation_id.as_deref(), Some("conv_a"));

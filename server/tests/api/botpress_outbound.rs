@@ -62,7 +62,7 @@ async fn reply(
 async fn delivery(app: &TestApp, message: i64) -> (Option<String>, Option<String>) {
     sqlx::query_as("select delivery, delivery_error from messages where id = ?")
         .bind(message)
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap()
 }
@@ -128,7 +128,7 @@ async fn take_reply_and_hand_back_send_exactly_the_protocol_bodies() {
         [json!({"remoteConversationId": remote})]
     );
 
-    let t = backend::tickets::get(&app.db, ticket).await.unwrap();
+    let t = backend::tickets::get(app.store(), ticket).await.unwrap();
     assert_eq!(
         (t.status.as_str(), t.closed_reason.map(|r| r.as_str())),
         ("closed", Some("handed_back"))
@@ -323,7 +323,7 @@ async fn an_outage_is_ridden_out_and_everything_arrives_once_in_order() {
     let error: Option<String> =
         sqlx::query_scalar("select last_outbound_error from connections where id = ?")
             .bind(conn.id)
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert!(
@@ -467,7 +467,7 @@ async fn agents_send_only_what_the_plugin_relays_and_only_on_their_tickets() {
         "only the holder writes"
     );
     let stored: i64 = sqlx::query_scalar("select count(*) from messages where origin = 'agent'")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(stored, 0);
@@ -512,7 +512,7 @@ async fn the_webhook_url_never_appears_in_stored_errors() {
         "select last_error from outbox where last_error is not null
          union all select last_outbound_error from connections where last_outbound_error is not null",
     )
-    .fetch_all(&app.db)
+    .fetch_all(app.db())
     .await
     .unwrap();
     assert!(!stored.is_empty());

@@ -69,7 +69,7 @@ async fn escalation_conversation_and_the_user_typing_end() {
         let state: Option<String> =
             sqlx::query_scalar("select delivery from messages where id = ?")
                 .bind(reply)
-                .fetch_one(&app.db)
+                .fetch_one(app.db())
                 .await
                 .unwrap();
         (state.as_deref() == Some("sent")).then_some(())
@@ -88,14 +88,14 @@ async fn escalation_conversation_and_the_user_typing_end() {
     let response = app.close_remote(&conn, "conv_dana").await;
     assert_eq!(response.status(), 200);
 
-    let t = backend::tickets::get(&app.db, id).await.unwrap();
+    let t = backend::tickets::get(app.store(), id).await.unwrap();
     assert_eq!(t.status.as_str(), "closed");
     assert_eq!(t.closed_reason.map(|r| r.as_str()), Some("customer_ended"));
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_dana"));
     let transcript: Vec<(String, String)> =
         sqlx::query_as("select origin, type from messages where ticket_id = ? order by id")
             .bind(id)
-            .fetch_all(&app.db)
+            .fetch_all(app.db())
             .await
             .unwrap();
     let expected: Vec<(String, String)> = [
@@ -142,7 +142,7 @@ async fn nobody_takes_it_before_the_assignment_timeout() {
     // The plugin's agent-assignment timeout: the same notice, then closeRemoteTicket.
     app.end_notice(&conn, &ticket).await;
     app.close_remote(&conn, "conv_lee").await;
-    let t = backend::tickets::get(&app.db, app.ticket_id(&conn, &ticket).await)
+    let t = backend::tickets::get(app.store(), app.ticket_id(&conn, &ticket).await)
         .await
         .unwrap();
     assert_eq!((t.status.as_str(), t.assignee_id), ("closed", None));
@@ -172,7 +172,7 @@ async fn a_custom_end_notice_text_is_honoured() {
     app.end_notice(&conn, &ticket).await;
     let id = app.ticket_id(&conn, &ticket).await;
     assert_eq!(
-        backend::tickets::get(&app.db, id)
+        backend::tickets::get(app.store(), id)
             .await
             .unwrap()
             .status
@@ -187,7 +187,7 @@ async fn a_custom_end_notice_text_is_honoured() {
     )
     .await;
     assert_eq!(
-        backend::tickets::get(&app.db, id)
+        backend::tickets::get(app.store(), id)
             .await
             .unwrap()
             .status

@@ -11,7 +11,7 @@ async fn close_state(app: &TestApp) -> (String, Option<String>, Option<i64>) {
     sqlx::query_as(
         "select state, mapped_by, ticket_id from close_requests order by id desc limit 1",
     )
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap()
 }
@@ -60,7 +60,7 @@ async fn close_remote_ticket_is_mapped_through_the_botpress_api() {
         (state.as_str(), by.as_deref(), mapped),
         ("mapped", Some("api"), Some(ticket))
     );
-    let t = backend::tickets::get(&app.db, ticket).await.unwrap();
+    let t = backend::tickets::get(app.store(), ticket).await.unwrap();
     assert_eq!(t.status.as_str(), "closed");
     assert_eq!(t.closed_reason.map(|r| r.as_str()), Some("bot_closed"));
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_real"));
@@ -170,20 +170,20 @@ async fn a_new_ticket_gets_its_botpress_conversation_and_the_bot_transcript() {
     eventually(15, "the sync", || async {
         let state: String = sqlx::query_scalar("select sync_state from tickets where id = ?")
             .bind(ticket)
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
         (state == "done").then_some(())
     })
     .await;
-    let t = backend::tickets::get(&app.db, ticket).await.unwrap();
+    let t = backend::tickets::get(app.store(), ticket).await.unwrap();
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_mine"));
     let transcript: Vec<(String, String, String)> = sqlx::query_as(
         "select origin, type, json_extract(payload, '$.text') from messages
          where ticket_id = ? and origin like 'transcript%' order by sent_at",
     )
     .bind(ticket)
-    .fetch_all(&app.db)
+    .fetch_all(app.db())
     .await
     .unwrap();
     assert_eq!(
@@ -222,7 +222,7 @@ async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
     // An hour later another ticket ends, then credentials are added; the API does not
     // know the old conversation, and the fresh notice must not be taken for its.
     sqlx::query("update close_requests set received_at = received_at - 3600000")
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let fresh = app.escalate(&conn, "Fresh").await;
@@ -246,14 +246,14 @@ async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
     let (state, _, ticket) = eventually(10, "the retry", || async {
         let s = close_state(&app).await;
         let attempts: i64 = sqlx::query_scalar("select attempts from close_requests")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
         (s.0 != "pending" && attempts > 0).then_some(s)
     })
     .await;
     assert_eq!((state.as_str(), ticket), ("unmapped", None));
-    let fresh = backend::tickets::get(&app.db, app.ticket_id(&conn, &fresh).await)
+    let fresh = backend::tickets::get(app.store(), app.ticket_id(&conn, &fresh).await)
         .await
         .unwrap();
     assert_eq!(fresh.botpress_conversation_id, None);

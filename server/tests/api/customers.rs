@@ -75,7 +75,7 @@ async fn the_customer_has_their_tickets_editable_details_and_notes() {
     let audited: i64 = sqlx::query_scalar(
         "select count(*) from audit_log where action = 'customer.update' and detail like '%Smith-Jones%'",
     )
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap();
     assert_eq!(audited, 1);

@@ -189,11 +189,14 @@ async fn postgres_schema(db: &PgPool) -> Schema {
             .or_default()
             .insert(column, (kind, nullable == "NO"));
     }
-    // Indexes that back a primary key or a unique constraint are the constraint's.
+    // Indexes that back a primary key or a unique constraint are the constraint's;
+    // the search indexes are PostgreSQL's own way of what SQLite's FTS5 tables do.
     schema.indexes = sqlx::query_scalar(
         "select indexname::text from pg_indexes
          where schemaname = 'public'
-           and indexname not in (select conname from pg_constraint where contype in ('p', 'u'))",
+           and indexname not in (select conname from pg_constraint where contype in ('p', 'u'))
+           and indexname not in ('messages_search', 'notes_search', 'tickets_search',
+                                 'customers_search')",
     )
     .fetch_all(db)
     .await
@@ -2692,4 +2695,409 @@ insert into outbox (id, connection_id, ticket_id, route, body, state, next_attem
         ]
     );
     assert_eq!(settings_rules(&e.on_postgres).await, lite);
+}
+
+/// Six tickets across both bots in every status, with a transcript, labels, notes
+/// that mention Ana, and how far Ana has read: what the inbox's lists read.
+const VIEW_ROWS: &str = r#"
+insert into customers (id, public_id, connection_id, name, email, picture_url, phone, created_at, updated_at)
+    values (1, 'cus_dana', 1, 'Dana', 'dana@example.com', 'javascript:alert(1)', '+1 555', 0, 0);
+update tickets set customer_id = 1, status = 'assigned', assignee_id = 1, title = 'First',
+    created_at = 10 where id = 1;
+insert into tickets (id, connection_id, remote_id, customer_id, title, status, assignee_id,
+                     created_at, updated_at, closed_at, closed_reason)
+    values (2, 1, 'conv_2', 1, 'Second', 'queued', null, 20, 20, null, null),
+           (3, 1, 'conv_3', null, 'Third', 'closed', 1, 30, 30, 35, 'agent_closed'),
+           (4, 2, 'conv_4', null, 'Sales', 'queued', null, 15, 15, null, null),
+           (5, 1, 'conv_5', 1, 'Fifth', 'closed', null, 40, 40, 45, 'customer_ended'),
+           (6, 2, 'conv_1', null, 'Twin', 'queued', null, 50, 50, null, null);
+insert into messages (id, ticket_id, origin, type, payload, author_id, delivery, sent_at, created_at)
+    values (10, 1, 'transcript_bot', 'text', '{"text": "Bot, later"}', null, null, 900, 1),
+           (11, 1, 'transcript_customer', 'text', '{"text": "Human please"}', null, null, 800, 1),
+           (12, 1, 'agent', 'text', '{"text": "Hello\n  Dana"}', 1, 'sent', null, 12),
+           (13, 1, 'customer', 'text', '{"text": "Thanks"}', null, null, null, 13),
+           (14, 2, 'customer', 'image', '{"imageUrl": "https://x/y.png"}', null, null, null, 21);
+insert into ticket_reads (user_id, ticket_id, last_read_message_id) values (1, 1, 1);
+insert into labels (id, name, colour, created_at)
+    values (1, 'urgent', '#ff0000', 0), (2, 'Billing', '#00ff00', 0);
+insert into ticket_labels (ticket_id, label_id, added_at)
+    values (1, 1, 0), (1, 2, 0), (2, 1, 0), (3, 1, 0), (5, 2, 0), (4, 1, 0);
+insert into notes (id, ticket_id, author_id, text, created_at)
+    values (1, 1, 2, 'ask @ana', 12), (2, 3, 2, 'and @ana', 31), (3, 2, 3, '@ana', 22);
+insert into note_mentions (note_id, user_id, ticket_id, seen_at)
+    values (1, 1, 1, null), (2, 1, 3, 100), (3, 1, 2, null);
+"#;
+
+/// Every list, paged two at a time, for three viewers, with and without a label;
+/// the counts; a row; a transcript's order and its latest page; where a search hit
+/// opens; the conversation page's facts; and the exports.
+async fn view_rules(services: &backend::Services) -> Vec<String> {
+    use backend::tickets::views::{self, Anchor, Cursor, View};
+    use backend::tickets::{conversation, export};
+    let store = &*services.store;
+    let mut said = Vec::new();
+    for (viewer, name) in [(1, "Ana"), (2, "Ben"), (3, "Cy")] {
+        for view in [
+            View::Queued,
+            View::Mine,
+            View::Assigned,
+            View::Open,
+            View::Closed,
+            View::All,
+            View::Mentions,
+        ] {
+            for label in [None, Some(1)] {
+                let (mut ids, mut after) = (Vec::new(), None);
+                loop {
+                    let page = views::list(store, view, viewer, label, after, 2)
+                        .await
+                        .unwrap();
+                    ids.extend(page.rows.iter().map(|r| r.id));
+                    match page.next {
+                        Some(next) => after = Some(Cursor::parse(&next).unwrap()),
+                        None => break,
+                    }
+                }
+                said.push(format!("{name} {view:?} {label:?}: {ids:?}"));
+            }
+        }
+        said.push(format!(
+            "{name}: {:?}, waiting {:?}, conv_1 {:?}",
+            views::counts(store, viewer).await.unwrap(),
+            views::queued_before(store, viewer, 30, 10).await.unwrap(),
+            views::find_by_remote_id(store, viewer, "conv_1")
+                .await
+                .map_err(|e| format!("{e:?}")),
+        ));
+    }
+    said.push(format!("{:?}", views::row(store, 1, 1).await.unwrap()));
+    let messages = views::messages(store, 1).await.unwrap();
+    said.push(format!(
+        "{:?}",
+        messages
+            .iter()
+            .map(|m| (
+                m.id,
+                m.origin,
+                m.at,
+                m.author_name.clone(),
+                m.payload.clone()
+            ))
+            .collect::<Vec<_>>()
+    ));
+    let (latest, earlier) = views::latest_messages(store, 1, 3).await.unwrap();
+    said.push(format!(
+        "latest {:?}, {earlier} earlier",
+        latest.iter().map(|m| m.id).collect::<Vec<_>>()
+    ));
+    for anchor in [
+        Anchor::Message(10),
+        Anchor::Message(13),
+        Anchor::Message(14),
+        Anchor::Note(1),
+        Anchor::Note(2),
+    ] {
+        said.push(format!(
+            "{anchor:?}: {:?}",
+            views::messages_to_reach(store, 1, anchor).await.unwrap()
+        ));
+    }
+    said.push(format!(
+        "{:?}",
+        conversation::detail(store, 1, 1).await.unwrap()
+    ));
+    said.push(
+        export::transcript(store, 3, 1)
+            .await
+            .unwrap()
+            .text()
+            .replace('\n', " | "),
+    );
+    for page in export::csv_page(store, 0, 45, 1, 10).await.unwrap() {
+        said.push(page.fields.join(","));
+    }
+    said.push(format!(
+        "{:?}",
+        backend::tickets::get(store, 3).await.unwrap()
+    ));
+    said
+}
+
+#[tokio::test]
+async fn inbox_lists_and_transcripts_read_alike_on_both_engines() {
+    let e = engines(&[ROWS, VIEW_ROWS]).await;
+    let lite = view_rules(&e.on_sqlite).await;
+    // Ana sees the Support bot only (Ben's team serves Sales); Cy is an admin. The
+    // closed and mentions lists run newest first; a transcript puts the bot part
+    // first, by Botpress's time; a search hit opens with three messages before it.
+    assert_eq!(
+        lite,
+        [
+            "Ana Queued None: [2]",
+            "Ana Queued Some(1): [2]",
+            "Ana Mine None: [1]",
+            "Ana Mine Some(1): [1]",
+            "Ana Assigned None: [1]",
+            "Ana Assigned Some(1): [1]",
+            "Ana Open None: [1, 2]",
+            "Ana Open Some(1): [1, 2]",
+            "Ana Closed None: [5, 3]",
+            "Ana Closed Some(1): [3]",
+            "Ana All None: [1, 2, 3, 5]",
+            "Ana All Some(1): [1, 2, 3]",
+            "Ana Mentions None: [2, 3, 1]",
+            "Ana Mentions Some(1): [2, 3, 1]",
+            "Ana: Counts { queued: 1, mine: 1, open: 2, closed: 2, mentions: 2 }, waiting [\"conv_2\"], conv_1 Ok(1)",
+            "Ben Queued None: [4, 2, 6]",
+            "Ben Queued Some(1): [4, 2]",
+            "Ben Mine None: []",
+            "Ben Mine Some(1): []",
+            "Ben Assigned None: [1]",
+            "Ben Assigned Some(1): [1]",
+            "Ben Open None: [1, 4, 2, 6]",
+            "Ben Open Some(1): [1, 4, 2]",
+            "Ben Closed None: [5, 3]",
+            "Ben Closed Some(1): [3]",
+            "Ben All None: [1, 2, 3, 4, 5, 6]",
+            "Ben All Some(1): [1, 4, 2, 3]",
+            "Ben Mentions None: []",
+            "Ben Mentions Some(1): []",
+            "Ben: Counts { queued: 3, mine: 0, open: 4, closed: 2, mentions: 0 }, waiting [\"conv_4\", \"conv_2\"], conv_1 Err(\"Conflict(\\\"\\\\\\\"conv_1\\\\\\\" names tickets on more than one connection\\\")\")",
+            "Cy Queued None: [4, 2, 6]",
+            "Cy Queued Some(1): [4, 2]",
+            "Cy Mine None: []",
+            "Cy Mine Some(1): []",
+            "Cy Assigned None: [1]",
+            "Cy Assigned Some(1): [1]",
+            "Cy Open None: [1, 4, 2, 6]",
+            "Cy Open Some(1): [1, 4, 2]",
+            "Cy Closed None: [5, 3]",
+            "Cy Closed Some(1): [3]",
+            "Cy All None: [1, 2, 3, 4, 5, 6]",
+            "Cy All Some(1): [1, 4, 2, 3]",
+            "Cy Mentions None: []",
+            "Cy Mentions Some(1): []",
+            "Cy: Counts { queued: 3, mine: 0, open: 4, closed: 2, mentions: 0 }, waiting [\"conv_4\", \"conv_2\"], conv_1 Err(\"Conflict(\\\"\\\\\\\"conv_1\\\\\\\" names tickets on more than one connection\\\")\")",
+            "Row { id: 1, remote_id: \"conv_1\", title: \"First\", description: \"\", status: Assigned, connection: \"Support\", customer_name: Some(\"Dana\"), customer_email: Some(\"dana@example.com\"), assignee_id: Some(1), assignee_name: Some(\"Ana\"), assignee_public_id: Some(\"usr_a\"), created_at: 10, closed_at: None, last_origin: Some(Customer), last_preview: Some(\"Thanks\"), last_at: Some(13), unread: 1, labels: [Label { id: 2, name: \"Billing\", colour: \"#00ff00\" }, Label { id: 1, name: \"urgent\", colour: \"#ff0000\" }] }",
+            "[(11, TranscriptCustomer, 800, None, Object {\"text\": String(\"Human please\")}), (10, TranscriptBot, 900, None, Object {\"text\": String(\"Bot, later\")}), (1, Customer, 0, None, Object {\"text\": String(\"Où est ma commande ?\")}), (2, System, 0, None, Object {\"options\": Array [Object {\"label\": String(\"Yes\")}, String(\"No\"), Object {\"label\": String(\"Later\")}], \"text\": String(\"Pick one\")}), (3, System, 0, None, Object {\"options\": String(\"none\"), \"title\": String(\"Order\")}), (12, Agent, 12, Some(\"Ana\"), Object {\"text\": String(\"Hello\\n  Dana\")}), (13, Customer, 13, None, Object {\"text\": String(\"Thanks\")})]",
+            "latest [3, 12, 13], 4 earlier",
+            "Message(10): Some(9)",
+            "Message(13): Some(4)",
+            "Message(14): None",
+            "Note(1): Some(5)",
+            "Note(2): None",
+            "Detail { row: Row { id: 1, remote_id: \"conv_1\", title: \"First\", description: \"\", status: Assigned, connection: \"Support\", customer_name: Some(\"Dana\"), customer_email: Some(\"dana@example.com\"), assignee_id: Some(1), assignee_name: Some(\"Ana\"), assignee_public_id: Some(\"usr_a\"), created_at: 10, closed_at: None, last_origin: Some(Customer), last_preview: Some(\"Thanks\"), last_at: Some(13), unread: 1, labels: [Label { id: 2, name: \"Billing\", colour: \"#00ff00\" }, Label { id: 1, name: \"urgent\", colour: \"#ff0000\" }] }, closed_reason: None, waiting_since: Some(13), customer: Some(Customer { public_id: \"cus_dana\", name: Some(\"Dana\"), email: Some(\"dana@example.com\"), picture_url: None, phone: Some(\"+1 555\"), company: None, others: [OtherTicket { remote_id: \"conv_5\", title: \"Fifth\", status: Closed, created_at: 40 }, OtherTicket { remote_id: \"conv_2\", title: \"Second\", status: Queued, created_at: 20 }] }), last_read: Some(1) }",
+            "Conversation: First | Ticket: conv_1 (bot: Support) | Customer: Dana <dana@example.com> | Opened: 1970-01-01 00:00 UTC | Status: assigned | Labels: Billing, urgent |  | [1970-01-01 00:00 UTC] Dana (to the bot): Human please | [1970-01-01 00:00 UTC] Bot: Bot, later | [1970-01-01 00:00 UTC] Dana (customer): Où est ma commande ? | [1970-01-01 00:00 UTC] Botpress: Pick one [choices: Yes | Later] | [1970-01-01 00:00 UTC] Botpress: [card] [card] | [1970-01-01 00:00 UTC] Ana (agent): Hello |   Dana | [1970-01-01 00:00 UTC] Dana (customer): Thanks | ",
+            "conv_2,queued,Second,Support,Dana,dana@example.com,,1970-01-01T00:00:00Z,,,1,urgent",
+            "conv_3,closed,Third,Support,,,Ana,1970-01-01T00:00:00Z,1970-01-01T00:00:00Z,agent_closed,0,urgent",
+            "conv_4,queued,Sales,Sales,,,,1970-01-01T00:00:00Z,,,0,urgent",
+            "conv_5,closed,Fifth,Support,Dana,dana@example.com,,1970-01-01T00:00:00Z,1970-01-01T00:00:00Z,customer_ended,0,Billing",
+            "TicketRow { id: 3, connection_id: 1, remote_id: \"conv_3\", customer_id: None, title: \"Third\", description: \"\", status: Closed, assignee_id: Some(1), recovered: false, botpress_conversation_id: None, created_at: 30, closed_at: Some(35), closed_reason: Some(AgentClosed) }",
+        ]
+    );
+    assert_eq!(view_rules(&e.on_postgres).await, lite);
+}
+
+/// A second customer, with an accent in her name, on the closed ticket 3.
+const SEARCH_ROWS: &str = "
+insert into customers (id, public_id, connection_id, name, email, created_at, updated_at)
+    values (2, 'cus_zoe', 1, 'Zoë Brandt', 'zoe@shop.example', 5, 5);
+update tickets set customer_id = 2, description = 'Refund for order 1234' where id = 3;
+";
+
+/// Searches as three viewers, with filters: which hits come back, in which order,
+/// and which words are marked in their snippets.
+async fn search_rules(services: &backend::Services) -> Vec<String> {
+    use backend::search::{self, Filters};
+    use protocol::ticket::Status;
+    let store = &*services.store;
+    let any = Filters::default();
+    let closed = Filters {
+        status: Some(Status::Closed),
+        ..Filters::default()
+    };
+    let billing = Filters {
+        label: Some(2),
+        ..Filters::default()
+    };
+    let mut said = Vec::new();
+    for (viewer, query, filters) in [
+        (1, "dana", any),
+        (1, "LATER", any),
+        (1, "ou commande", any),
+        (1, "zoe", any),
+        (1, "example com", any),
+        (1, "refun 12", any),
+        (1, "ana", any),
+        (1, "ana", closed),
+        (1, "ana", billing),
+        (1, "sales", any),
+        (2, "sales", any),
+        (3, "hello", closed),
+        (1, "  !! ", any),
+    ] {
+        let found = search::search(store, viewer, query, &filters, 30).await;
+        let line = match found {
+            Err(e) => format!("{e:?}"),
+            Ok(hits) => hits
+                .iter()
+                .map(|h| {
+                    let marked: Vec<String> = h
+                        .snippet
+                        .iter()
+                        .filter(|p| p.hit)
+                        .map(|p| p.text.to_lowercase())
+                        .collect();
+                    format!(
+                        "{:?} {} {:?} {:?} {marked:?}",
+                        h.kind,
+                        h.ticket,
+                        h.message.or(h.note),
+                        h.customer
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        };
+        said.push(format!("{viewer} {query:?}: {line}"));
+    }
+    said
+}
+
+#[tokio::test]
+async fn search_finds_the_same_on_both_engines() {
+    let e = engines(&[ROWS, VIEW_ROWS, SEARCH_ROWS]).await;
+    let lite = search_rules(&e.on_sqlite).await;
+    // Prefixes, in any case and accent, split at punctuation; newest first; only what
+    // the viewer sees (Ana does not see the Sales bot) and what the filters let through.
+    assert_eq!(
+        lite,
+        [
+            "1 \"dana\": Customer conv_5 None Some(\"cus_dana\") [\"dana\"]; Message conv_1 Some(12) Some(\"cus_dana\") [\"dana\"]",
+            "1 \"LATER\": Message conv_1 Some(10) Some(\"cus_dana\") [\"later\"]; Message conv_1 Some(2) Some(\"cus_dana\") [\"later\"]",
+            "1 \"ou commande\": Message conv_1 Some(1) Some(\"cus_dana\") [\"où\", \"commande\"]",
+            "1 \"zoe\": Customer conv_3 None Some(\"cus_zoe\") [\"zoë\"]",
+            "1 \"example com\": Customer conv_5 None Some(\"cus_dana\") [\"example\", \"com\"]",
+            "1 \"refun 12\": Ticket conv_3 None Some(\"cus_zoe\") [\"refund\", \"1234\"]",
+            "1 \"ana\": Note conv_3 Some(2) Some(\"cus_zoe\") [\"ana\"]; Note conv_2 Some(3) Some(\"cus_dana\") [\"ana\"]; Note conv_1 Some(1) Some(\"cus_dana\") [\"ana\"]",
+            "1 \"ana\": Note conv_3 Some(2) Some(\"cus_zoe\") [\"ana\"]",
+            "1 \"ana\": Note conv_1 Some(1) Some(\"cus_dana\") [\"ana\"]",
+            "1 \"sales\": ",
+            "2 \"sales\": Ticket conv_4 None None [\"sales\"]",
+            "3 \"hello\": ",
+            "1 \"  !! \": Invalid(\"type a word, a name or an email to search for\")",
+        ]
+    );
+    assert_eq!(search_rules(&e.on_postgres).await, lite);
+}
+
+/// A report over the tickets of the view rows, with availability recorded through
+/// the domain, on both engines.
+async fn report_rules(services: &backend::Services) -> Vec<String> {
+    use backend::reports::{self, availability};
+    let store = &*services.store;
+    availability::record(store, 1, true, 1_000).await.unwrap();
+    // A second start while one is open changes nothing.
+    availability::record(store, 1, true, 2_000).await.unwrap();
+    availability::record(store, 1, false, 61_000).await.unwrap();
+    availability::record(store, 2, true, 5_000).await.unwrap();
+    // Ben's interval was left open by a stopped process: it ends at his last request.
+    let closed = availability::close_stale(store).await.unwrap();
+    let query = |connection, team| reports::Query {
+        from: "1970-01-01".into(),
+        to: "1970-01-01".into(),
+        tz: String::new(),
+        connection,
+        team,
+    };
+    let mut said = vec![format!("stale closed: {closed}")];
+    for (connection, team) in [(None, None), (Some(1), None), (None, Some(1))] {
+        let r = reports::report(store, &query(connection, team))
+            .await
+            .unwrap();
+        said.push(format!("{:?}", r.summary));
+        said.push(format!("{:?}", r.agents));
+        said.push(format!(
+            "{:?}",
+            (
+                r.breakdown
+                    .connections
+                    .iter()
+                    .map(|g| (g.name.clone(), g.summary.created))
+                    .collect::<Vec<_>>(),
+                r.breakdown
+                    .teams
+                    .iter()
+                    .map(|g| (g.name.clone(), g.summary.created))
+                    .collect::<Vec<_>>()
+            )
+        ));
+    }
+    said
+}
+
+#[tokio::test]
+async fn reports_and_availability_count_alike_on_both_engines() {
+    let rows = "
+update users set last_seen_at = 35000 where id = 2;
+update tickets set taken_at = 12, first_response_at = 2012, message_count = 4 where id = 1;
+update tickets set taken_at = 31, first_response_at = 5031, message_count = 2 where id = 3;
+";
+    let e = engines(&[ROWS, VIEW_ROWS, rows]).await;
+    let lite = report_rules(&e.on_sqlite).await;
+    // Six tickets, two taken by Ana (1 and 2 ms to take), two closed, one left by its
+    // customer before anyone answered; Ana available a minute, Ben half of one.
+    assert_eq!(
+        lite,
+        [
+            "stale closed: 1",
+            "Summary { created: 6, taken: 2, handed_back: 0, closed: 2, abandoned: 1, wait: Spread { median_s: Some(0.0015), p90_s: Some(0.002) }, first_response: Spread { median_s: Some(3.5015), p90_s: Some(5.001) }, resolution: Spread { median_s: Some(0.005), p90_s: Some(0.005) }, messages_per_ticket: Some(1.0) }",
+            "[AgentReport { id: \"usr_a\", name: \"Ana\", handled: 2, first_response_median_s: Some(3.5015), resolution_median_s: Some(0.005), available_s: 60 }, AgentReport { id: \"usr_b\", name: \"Ben\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 30 }, AgentReport { id: \"usr_c\", name: \"Cy\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 0 }]",
+            "([(\"Sales\", 2), (\"Support\", 4)], [(\"Sales team\", 2)])",
+            "Summary { created: 4, taken: 2, handed_back: 0, closed: 2, abandoned: 1, wait: Spread { median_s: Some(0.0015), p90_s: Some(0.002) }, first_response: Spread { median_s: Some(3.5015), p90_s: Some(5.001) }, resolution: Spread { median_s: Some(0.005), p90_s: Some(0.005) }, messages_per_ticket: Some(1.5) }",
+            "[AgentReport { id: \"usr_a\", name: \"Ana\", handled: 2, first_response_median_s: Some(3.5015), resolution_median_s: Some(0.005), available_s: 60 }, AgentReport { id: \"usr_b\", name: \"Ben\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 30 }, AgentReport { id: \"usr_c\", name: \"Cy\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 0 }]",
+            "([(\"Support\", 4)], [(\"Sales team\", 0)])",
+            "Summary { created: 2, taken: 0, handed_back: 0, closed: 0, abandoned: 0, wait: Spread { median_s: None, p90_s: None }, first_response: Spread { median_s: None, p90_s: None }, resolution: Spread { median_s: None, p90_s: None }, messages_per_ticket: Some(0.0) }",
+            "[AgentReport { id: \"usr_a\", name: \"Ana\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 60 }, AgentReport { id: \"usr_b\", name: \"Ben\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 30 }, AgentReport { id: \"usr_c\", name: \"Cy\", handled: 0, first_response_median_s: None, resolution_median_s: None, available_s: 0 }]",
+            "([(\"Sales\", 2)], [(\"Sales team\", 2)])",
+        ]
+    );
+    assert_eq!(report_rules(&e.on_postgres).await, lite);
+    let intervals: Vec<(i64, i64, Option<i64>)> = e
+        .same("select user_id, started_at, ended_at from availability_log order by id")
+        .await;
+    assert_eq!(
+        intervals,
+        [(1, 1_000, Some(61_000)), (2, 5_000, Some(35_000))]
+    );
+}
+
+#[tokio::test]
+async fn files_are_found_by_key_alike_on_both_engines() {
+    let (a, m, pending) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+    let rows = format!(
+        "insert into attachments (key, ticket_id, uploader_id, name, content_type, size, created_at)
+             values ('{a}', 1, 1, 'report.pdf', 'application/pdf', 3, 0);
+         insert into media (message_id, ticket_id, url, state, key, name, content_type, size, created_at)
+             values (1, 1, 'https://x/p.png', 'stored', '{m}', 'p.png', 'image/png', 3, 0),
+                    (2, 1, 'https://x/q.png', 'pending', '{pending}', 'q.png', 'image/png', 3, 0);"
+    );
+    let e = engines(&[ROWS, &rows]).await;
+    for services in [&e.on_sqlite, &e.on_postgres] {
+        let find = async |key: &str| {
+            backend::attachments::find(services, key)
+                .await
+                .map(|f| (f.name, f.content_type))
+                .map_err(|e| format!("{e:?}"))
+        };
+        assert_eq!(
+            find(&a).await,
+            Ok(("report.pdf".into(), "application/pdf".into()))
+        );
+        assert_eq!(find(&m).await, Ok(("p.png".into(), "image/png".into())));
+        // A copy still being made, an unknown key, and a key of the wrong shape.
+        for key in [pending.as_str(), &"d".repeat(64), "../etc/passwd"] {
+            assert_eq!(find(key).await, Err("NotFound(\"file\")".into()));
+        }
+    }
 }

@@ -82,7 +82,7 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
     eventually(10, "the set-up's calls to be delivered", || async {
         let open: i64 =
             sqlx::query_scalar("select count(*) from outbox where state in ('pending', 'sending')")
-                .fetch_one(&app.db)
+                .fetch_one(app.db())
                 .await
                 .unwrap();
         (open == 0).then_some(())
@@ -127,7 +127,7 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
         let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
             "select id, delivery, delivery_error from messages where origin = 'agent' order by id",
         )
-        .fetch_all(&app.db)
+        .fetch_all(app.db())
         .await
         .unwrap();
         rows.iter()
@@ -216,7 +216,7 @@ async fn a_long_write_lock_gets_503_with_retry_after_and_nothing_is_half_stored(
     let stored: i64 = sqlx::query_scalar(
         "select count(*) from messages where payload ->> '$.text' = 'still there?'",
     )
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap();
     assert_eq!(stored, 1);

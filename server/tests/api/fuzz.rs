@@ -471,7 +471,7 @@ async fn prepared() -> (TestApp, crate::helpers::TestConnection, String, String)
     // closes go through the mapping and the close itself, not just the parser.
     sqlx::query("update tickets set botpress_conversation_id = 'conv_fuzz' where remote_id = ?")
         .bind(&ticket)
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let bearer = token(&app, "fuzz@example.org", backend::users::Role::Admin)

@@ -22,7 +22,7 @@ async fn readyz_is_ok_while_the_database_answers() {
 async fn readyz_is_503_with_retry_after_when_the_database_is_gone() {
     let app = spawn_app().await;
     // Closing the pool the server shares makes every query fail, like a lost volume.
-    app.db.close().await;
+    app.db().close().await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "1");
@@ -40,12 +40,12 @@ async fn migrations_ran_and_the_file_uses_wal() {
         "database file and folder are created"
     );
     let mode: String = sqlx::query_scalar("pragma journal_mode")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(mode, "wal");
     let settings: i64 = sqlx::query_scalar("select count(*) from settings")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(settings, 0, "the settings table exists and starts empty");

@@ -112,13 +112,13 @@ async fn admins_define_labels_agents_put_them_on_and_the_inbox_filters() {
     )
     .await
     .unwrap();
-    let row = backend::tickets::views::row(&app.db, ana.user.id, ticket)
+    let row = backend::tickets::views::row(app.store(), ana.user.id, ticket)
         .await
         .unwrap();
     assert_eq!(row.labels[0].colour, "#137333");
     let (status, _) = call(&app, &ana.token, "DELETE", &on, None).await;
     assert_eq!(status, 204);
-    let row = backend::tickets::views::row(&app.db, ana.user.id, ticket)
+    let row = backend::tickets::views::row(app.store(), ana.user.id, ticket)
         .await
         .unwrap();
     assert!(row.labels.is_empty());

@@ -62,7 +62,7 @@ async fn image_from_customer(app: &TestApp, url: &str) -> String {
 
 async fn media_state(app: &TestApp) -> (String, Option<String>) {
     sqlx::query_as("select state, error from media")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap()
 }

@@ -7,7 +7,10 @@ use serde_json::json;
 use sqlx::{PgPool, Row, SqlitePool};
 
 use crate::engines::{Kind, sqlite_columns, sqlite_tables};
-use crate::helpers::{TestApp, by, live_ticket, postgres_database, spawn_app, token};
+use crate::helpers::{
+    PASSWORD, TestApp, TestConnection, by, live_ticket, postgres_database, spawn_app,
+    spawn_app_with, token,
+};
 
 /// What the app's own paths do not write in a few calls, written as an installation
 /// would hold it: every remaining table gets a row, with accents, JSON and blobs.
@@ -65,7 +68,7 @@ async fn populated() -> TestApp {
     token(&app, "admin@example.com", backend::users::Role::Admin).await;
     app.signed_in("ben@example.com", backend::users::Role::Agent)
         .await;
-    sqlx::raw_sql(EXTRA_ROWS).execute(&app.db).await.unwrap();
+    sqlx::raw_sql(EXTRA_ROWS).execute(app.db()).await.unwrap();
     app
 }
 
@@ -143,10 +146,10 @@ async fn an_installation_moves_to_postgres_whole_and_again_idempotently() {
     assert!(stderr.contains("holds as many rows"), "{stderr}");
 
     let postgres = store_postgres::connect(&target).await.unwrap();
-    let tables = sqlite_tables(&app.db).await;
+    let tables = sqlite_tables(app.db()).await;
     assert!(tables.len() > 25, "{tables:?}");
     for table in &tables {
-        let [lite, pg] = contents(&app.db, &postgres, table).await;
+        let [lite, pg] = contents(app.db(), &postgres, table).await;
         assert!(!lite.is_empty(), "the installation has no row in {table}");
         assert_eq!(
             pg, lite,
@@ -175,17 +178,17 @@ async fn an_installation_moves_to_postgres_whole_and_again_idempotently() {
 
     // What happened since the first copy arrives with the second; nothing doubles.
     sqlx::query("update users set name = 'Ana María' where email = 'ana@example.com'")
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     sqlx::query("insert into labels (name, colour, created_at) values ('Urgent', '#ff0000', 20)")
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
     assert!(ok, "{stderr}");
     for table in &tables {
-        let [lite, pg] = contents(&app.db, &postgres, table).await;
+        let [lite, pg] = contents(app.db(), &postgres, table).await;
         assert_eq!(pg, lite, "after the second copy, table {table}");
     }
 }
@@ -208,7 +211,7 @@ async fn deletions_since_the_last_copy_are_mirrored_and_another_installation_is_
          insert into labels (id, name, colour, created_at) values (5, 'refund', '#00aa33', 21);
          update users set name = 'Ana María' where email = 'ana@example.com';",
     )
-    .execute(&app.db)
+    .execute(app.db())
     .await
     .unwrap();
     let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
@@ -217,8 +220,8 @@ async fn deletions_since_the_last_copy_are_mirrored_and_another_installation_is_
         stderr.contains("Removed 3 rows deleted in SQLite"),
         "{stderr}"
     );
-    for table in sqlite_tables(&app.db).await {
-        let [lite, pg] = contents(&app.db, &postgres, &table).await;
+    for table in sqlite_tables(app.db()).await {
+        let [lite, pg] = contents(app.db(), &postgres, &table).await;
         assert_eq!(pg, lite, "after deletions, table {table}");
     }
 
@@ -229,7 +232,7 @@ async fn deletions_since_the_last_copy_are_mirrored_and_another_installation_is_
         .await
         .unwrap();
     sqlx::query("update users set name = 'Changed' where email = 'ana@example.com'")
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
@@ -306,4 +309,65 @@ async fn migrate_data_says_what_is_wrong_with_its_arguments() {
         stderr.contains("cannot open the PostgreSQL database"),
         "{stderr}"
     );
+}
+
+/// The move an admin makes: copy while SQLite serves, stop it, serve from PostgreSQL.
+/// The same people sign in with their passwords, find the same tickets, and Botpress
+/// goes on with the same endpoint token. The first start there makes the database
+/// this installation's, once: copying the old file over it again is refused.
+#[tokio::test]
+async fn a_copied_installation_serves_from_postgres_and_a_later_copy_is_refused() {
+    use backend::tickets::views;
+    let mut app = spawn_app().await;
+    app.accept_webhooks().await;
+    let conn = app.connection("support", false).await;
+    let remote = live_ticket(&app, &conn, "Refund for order 1234").await;
+    let ben = app
+        .signed_in("ben@example.com", backend::users::Role::Admin)
+        .await;
+    let target = postgres_database().await;
+    let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
+    assert!(ok, "{stderr}");
+    app.stop().await;
+
+    let live = spawn_app_with(|c| c.database_url = target.clone()).await;
+    assert_eq!(live.login("ben@example.com", PASSWORD).await.status(), 200);
+    let ticket = views::find_by_remote_id(live.store(), ben.user.id, &remote)
+        .await
+        .unwrap();
+    let row = views::row(live.store(), ben.user.id, ticket).await.unwrap();
+    assert_eq!(row.title, "Refund for order 1234");
+    let moved = TestConnection {
+        endpoint: conn.endpoint.replace(&app.address, &live.address),
+        ..conn
+    };
+    let customer = live.remote_user(&moved, "Dana", "dana@example.org").await;
+    live.user_says(
+        &moved,
+        &remote,
+        &customer,
+        json!({"type": "text", "text": "Still there?", "userId": "user_1"}),
+    )
+    .await;
+    let said: Vec<String> = views::messages(live.store(), ticket)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|m| m.payload["text"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(said, ["I need a human", "Still there?"]);
+
+    let installation = async |app: &TestApp| {
+        let mut tx = app.store().autocommit().await.unwrap();
+        tx.setting_get("installation").await.unwrap()
+    };
+    let claimed = installation(&live).await;
+    assert!(claimed.is_some());
+    let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
+    assert!(!ok, "a copy over the live database must be refused");
+    assert!(stderr.contains("another installation"), "{stderr}");
+    // A restart keeps the id it took.
+    live.shutdown().await.unwrap();
+    let again = spawn_app_with(|c| c.database_url = target.clone()).await;
+    assert_eq!(installation(&again).await, claimed);
 }

@@ -90,12 +90,12 @@ async fn a_note_reaches_colleagues_and_mentions_but_never_botpress() {
     assert!(!messages.contains("transport damage"), "{messages}");
 
     // Ana's Mentions view and count have the ticket until she opens it.
-    let counts = backend::tickets::views::counts(&app.db, ana.user.id)
+    let counts = backend::tickets::views::counts(app.store(), ana.user.id)
         .await
         .unwrap();
     assert_eq!(counts.mentions, 1);
     let page = backend::tickets::views::list(
-        &app.db,
+        app.store(),
         backend::tickets::views::View::Mentions,
         ana.user.id,
         None,
@@ -110,11 +110,11 @@ async fn a_note_reaches_colleagues_and_mentions_but_never_botpress() {
     backend::tickets::reads::mark_read(&app.services, ana.user.id, ticket)
         .await
         .unwrap();
-    let counts = backend::tickets::views::counts(&app.db, ana.user.id)
+    let counts = backend::tickets::views::counts(app.store(), ana.user.id)
         .await
         .unwrap();
     assert_eq!(counts.mentions, 0, "opening the ticket sees the mention");
-    let counts = backend::tickets::views::counts(&app.db, ben.user.id)
+    let counts = backend::tickets::views::counts(app.store(), ben.user.id)
         .await
         .unwrap();
     assert_eq!(counts.mentions, 0, "the author is not mentioned");

@@ -50,7 +50,7 @@ async fn store(app: &TestApp, n: usize, t: Past<'_>) {
     .bind(after(t.closed.map(|c| c.0)))
     .bind(t.closed.map(|c| c.1))
     .bind(t.messages)
-    .execute(&app.db)
+    .execute(app.db())
     .await
     .unwrap();
 }
@@ -60,7 +60,7 @@ async fn available(app: &TestApp, who: &ApiClient, from: &str, to: Option<&str>)
         .bind(who.user.id)
         .bind(ms(from))
         .bind(to.map(ms))
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
 }
@@ -462,7 +462,7 @@ async fn the_live_paths_record_what_reports_read() {
         "select taken_at, first_response_at, message_count, created_at from tickets where remote_id = ?",
     )
     .bind(&ticket)
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap();
     let (taken, answered, messages, created) = row;
@@ -493,7 +493,7 @@ async fn the_live_paths_record_what_reports_read() {
         .unwrap();
     next(&mut ws).await;
     let open_rows = |app: &TestApp, closed: bool| {
-        let db = app.db.clone();
+        let db = app.db().clone();
         let user = ana.user.id;
         async move {
             let n: i64 = sqlx::query_scalar(if closed {

@@ -173,7 +173,7 @@ async fn teams_decide_whose_inbox_shows_a_bots_tickets() {
     assert_eq!(code, 404, "he cannot take what he cannot see");
     let (_, found) = call(&app, &ben.token, "GET", "/api/v1/search?q=refund", None).await;
     assert_eq!(found["hits"], json!([]), "nor find it");
-    let counts = backend::tickets::views::counts(&app.db, ben.user.id)
+    let counts = backend::tickets::views::counts(app.store(), ben.user.id)
         .await
         .unwrap();
     assert_eq!(counts.queued, 1);
@@ -761,7 +761,7 @@ async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
     assert!(listed(&app, &ana.token, "queued").await.contains(&waits));
     sqlx::query("update tickets set created_at = created_at - 61000 where remote_id = ?")
         .bind(&waits)
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let pass = backend::routing::auto::route(&app.services).await.unwrap();
@@ -794,7 +794,7 @@ async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
     eventually(5, "the new ticket to be screened", || async {
         let screened: i64 = sqlx::query_scalar("select screened from tickets where remote_id = ?")
             .bind(&kept)
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
         (screened == 1).then_some(())

@@ -104,7 +104,7 @@ async fn one_box_finds_customers_tickets_messages_and_notes() {
     assert_eq!(marked(message), ["kettle"]);
     let said: String = sqlx::query_scalar("select payload from messages where id = ?")
         .bind(message["message"].as_i64().unwrap())
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert!(said.contains("order 5512"), "{said}");
@@ -262,12 +262,12 @@ async fn new_messages_are_indexed_in_the_background_within_a_second_or_so() {
     }
     // Nobody searches: the indexer alone catches up with the newest message.
     let newest: i64 = sqlx::query_scalar("select max(id) from messages")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     crate::helpers::eventually(5, "the indexer to reach the newest message", || async {
         let done: i64 = sqlx::query_scalar("select last_message_id from search_progress")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
         (done >= newest).then_some(())
@@ -276,7 +276,7 @@ async fn new_messages_are_indexed_in_the_background_within_a_second_or_so() {
     let indexed: i64 = sqlx::query_scalar(
         "select count(*) from search_messages where search_messages match 'batch'",
     )
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap();
     assert_eq!(indexed, 5);

@@ -84,7 +84,7 @@ async fn no_page_or_answer_carries_a_secret() {
     ];
     let hashes: Vec<String> =
         sqlx::query_scalar("select password_hash from users where password_hash is not null")
-            .fetch_all(&app.db)
+            .fetch_all(app.db())
             .await
             .unwrap();
     assert!(!hashes.is_empty());

@@ -198,7 +198,7 @@ async fn webhooks_to_private_addresses_are_refused_unless_allowed() {
     assert_eq!(status, 200);
     let reason: String = crate::helpers::eventually(5, "the call is refused", || async {
         sqlx::query_scalar::<_, Option<String>>("select last_error from outbox")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .ok()
             .flatten()

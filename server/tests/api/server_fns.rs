@@ -11,13 +11,13 @@ async fn status_server_fn_reports_version_schema_and_database_time() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
     let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(body["migrations"], applied);
     assert!(body["schema_version"].as_i64().unwrap() > 0);
     let now: String = sqlx::query_scalar("select datetime('now')")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     // Same day at least: the value comes from the live database, not a constant.
@@ -39,7 +39,7 @@ async fn a_failing_database_gives_an_error_without_internals() {
     let cookie = app
         .signed_in("ana@example.com", backend::users::Role::Agent)
         .await;
-    app.db.close().await;
+    app.db().close().await;
     let response = app.call_server_fn("status", Some(&cookie)).await;
     assert_eq!(response.status(), 500);
     let text = response.text().await.unwrap().to_lowercase();
@@ -93,7 +93,7 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
         .bind(format!(r#"{{"text": "t{n}"}}"#))
         .bind(at)
         .bind(backend::clock::now_ms())
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     }
@@ -123,7 +123,7 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
     // Opened at a search hit: as many as reach it, and three before, for context.
     let m4: i64 =
         sqlx::query_scalar("select id from messages where json_extract(payload, '$.text') = 'm4'")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     let (status, body) = app

@@ -82,7 +82,7 @@ async fn sign_in_sets_a_strict_http_only_session_cookie() {
     assert!(who.get("password_hash").is_none());
     let audit: Vec<(String, Option<String>)> =
         sqlx::query_as("select action, ip from audit_log where action like 'login%'")
-            .fetch_all(&app.db)
+            .fetch_all(app.db())
             .await
             .unwrap();
     assert_eq!(audit, [("login".to_owned(), Some("127.0.0.1".to_owned()))]);
@@ -103,7 +103,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
     );
     let failed: i64 =
         sqlx::query_scalar("select count(*) from audit_log where action = 'login.failed'")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert_eq!(failed, 2);
@@ -196,7 +196,7 @@ async fn repeated_failures_are_limited_with_a_clear_wait() {
     assert_eq!(status, 200);
     let limited: i64 =
         sqlx::query_scalar("select count(*) from audit_log where action = 'login.limited'")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert_eq!(limited, 1);
@@ -218,7 +218,7 @@ async fn sign_in_from(app: &TestApp, client: &str, email: &str, password: &str) 
 async fn audit_count(app: &TestApp, action: &str) -> i64 {
     sqlx::query_scalar("select count(*) from audit_log where action = ?")
         .bind(action)
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap()
 }
@@ -346,7 +346,7 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
     let ips: Vec<Option<String>> = sqlx::query_scalar(
         "select distinct ip from audit_log where action like 'login%' order by ip",
     )
-    .fetch_all(&app.db)
+    .fetch_all(app.db())
     .await
     .unwrap();
     assert_eq!(
@@ -372,7 +372,7 @@ async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
         429
     );
     let ips: Vec<Option<String>> = sqlx::query_scalar("select distinct ip from audit_log")
-        .fetch_all(&app.db)
+        .fetch_all(app.db())
         .await
         .unwrap();
     assert_eq!(ips, [Some("127.0.0.1".to_owned())]);
@@ -385,7 +385,7 @@ async fn an_overlong_email_is_refused_before_it_is_stored_or_counted() {
     let (status, _, _) = sign_in(&app, &long, "whatever it is", None).await;
     assert_eq!(status, 401);
     let rows: i64 = sqlx::query_scalar("select count(*) from audit_log")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(rows, 0);
@@ -447,7 +447,7 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
     assert_eq!(again.status(), 400, "single use");
     assert!(!usable(token.clone()).await, "a used link says so at once");
     let admins: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     assert_eq!(admins, 1);
@@ -468,14 +468,15 @@ async fn expired_sessions_are_deleted() {
     // One live session, and one that expired long ago.
     sqlx::query("insert into tower_sessions (id, data, expiry_date) values ('old', x'80', ?)")
         .bind("2026-01-01T00:00:00Z")
-        .execute(&app.db)
+        .execute(app.db())
         .await
         .unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     cancel.cancel();
-    baton::startup::delete_expired_sessions(app.db.clone(), cancel).await;
+    let sessions = baton::sessions::Sessions::new(&app.services.db).unwrap();
+    baton::startup::delete_expired_sessions(sessions, cancel).await;
     let ids: Vec<String> = sqlx::query_scalar("select id from tower_sessions")
-        .fetch_all(&app.db)
+        .fetch_all(app.db())
         .await
         .unwrap();
     assert_eq!(ids.len(), 1, "{ids:?}");

@@ -64,13 +64,13 @@ async fn bos_ticket(app: &TestApp) -> (String, i64, backend::users::User, i64) {
 }
 
 async fn state(app: &TestApp, ticket: i64) -> (String, Option<i64>, i64, i64) {
-    let t = backend::tickets::get(&app.db, ticket).await.unwrap();
+    let t = backend::tickets::get(app.store(), ticket).await.unwrap();
     let outbox: i64 = sqlx::query_scalar("select count(*) from outbox")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     let messages: i64 = sqlx::query_scalar("select count(*) from messages")
-        .fetch_one(&app.db)
+        .fetch_one(app.db())
         .await
         .unwrap();
     (t.status.to_string(), t.assignee_id, outbox, messages)
@@ -178,7 +178,7 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
     let ana_actions: i64 = sqlx::query_scalar(
         "select count(*) from audit_log where action like 'ticket.%' and actor = 'ana@example.com'",
     )
-    .fetch_one(&app.db)
+    .fetch_one(app.db())
     .await
     .unwrap();
     assert_eq!(ana_actions, 0);
@@ -248,7 +248,7 @@ async fn an_admin_may_take_over_transfer_and_close_and_everything_is_recorded() 
     let audit: Vec<(String, String)> = sqlx::query_as(
         "select actor, action from audit_log where action like 'ticket.%' order by id",
     )
-    .fetch_all(&app.db)
+    .fetch_all(app.db())
     .await
     .unwrap();
     let audit: Vec<(&str, &str)> = audit
@@ -306,7 +306,7 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it_on_record() {
     assert_eq!(last, "The customer wrote again, so it reopened");
     let reopen: (String, String) =
         sqlx::query_as("select actor, detail from audit_log where action = 'ticket.reopen'")
-            .fetch_one(&app.db)
+            .fetch_one(app.db())
             .await
             .unwrap();
     assert_eq!(reopen.0, "botpress");

@@ -49,7 +49,7 @@ pub async fn upload(
     body: Body,
 ) -> Result<(StatusCode, Json<Sent>), HttpError> {
     let ticket =
-        backend::tickets::views::find_by_remote_id(&services.db, caller.user.id, &id).await?;
+        backend::tickets::views::find_by_remote_id(&*services.store, caller.user.id, &id).await?;
     let limit = services.settings.attachments.max_bytes;
     let bytes = axum::body::to_bytes(body, limit)
         .await

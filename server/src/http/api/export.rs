@@ -67,8 +67,8 @@ pub async fn transcript(
             )));
         }
     };
-    let ticket = views::find_by_remote_id(&services.db, caller.user.id, &id).await?;
-    let transcript = export::transcript(&services.db, caller.user.id, ticket).await?;
+    let ticket = views::find_by_remote_id(&*services.store, caller.user.id, &id).await?;
+    let transcript = export::transcript(&*services.store, caller.user.id, ticket).await?;
     let remote = transcript.ticket.remote_id.clone();
     Ok(if json {
         let body = serde_json::to_vec_pretty(&transcript)
@@ -141,7 +141,7 @@ pub async fn csv(
     let actor = super::actor(&caller.user, addr);
     let detail = serde_json::json!({"from": query.from, "to": query.to});
     backend::audit::audit(&*services.store, &actor, "tickets.export", detail).await?;
-    let db = services.db.clone();
+    let store = services.store.clone();
     let header = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
         export::csv_line(CSV_HEADER),
     )));
@@ -149,10 +149,10 @@ pub async fn csv(
     // many tickets the range holds. A failure mid-way ends the body early, which
     // the client sees as a broken download rather than a silently short file.
     let rows = futures_util::stream::unfold(Some(0_i64), move |after| {
-        let db = db.clone();
+        let store = store.clone();
         async move {
             let after = after?;
-            match export::csv_page(&db, from, to, after, CSV_PAGE).await {
+            match export::csv_page(&*store, from, to, after, CSV_PAGE).await {
                 Ok(page) if page.is_empty() => None,
                 Ok(page) => {
                     let last = page.last().map(|r| r.id);

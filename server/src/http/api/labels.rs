@@ -72,7 +72,8 @@ async fn target(
     label: &str,
 ) -> Result<(i64, i64), HttpError> {
     let label = label.parse().map_err(|_| HttpError::NotFound)?;
-    let ticket = backend::tickets::views::find_by_remote_id(&services.db, viewer, ticket).await?;
+    let ticket =
+        backend::tickets::views::find_by_remote_id(&*services.store, viewer, ticket).await?;
     Ok((ticket, label))
 }
 

@@ -43,7 +43,7 @@ async fn report(
     services: &backend::Services,
     q: ReportQuery,
 ) -> Result<reports::Report, HttpError> {
-    Ok(reports::report(&services.db, &q.into()).await?)
+    Ok(reports::report(&*services.store, &q.into()).await?)
 }
 
 /// What happened to the conversations that arrived in the period.

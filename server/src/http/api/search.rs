@@ -63,7 +63,7 @@ pub async fn search(
     .resolve(&*services.store)
     .await?;
     let hits = backend::search::search(
-        &services.db,
+        &*services.store,
         user.id,
         &query.q,
         &filters,

@@ -139,7 +139,7 @@ pub async fn list(
                 "assignee=me goes with status=assigned".into(),
             ));
         }
-        ("queued" | "closed" | "all", false) => View::parse(&query.status)?,
+        ("queued" | "closed" | "all", false) => views::parse_view(&query.status)?,
         (other, _) => {
             return Err(HttpError::BadRequest(format!(
                 "status must be queued, assigned, closed or all, not {other:?}"
@@ -148,7 +148,7 @@ pub async fn list(
     };
     let after = query.cursor.as_deref().map(Cursor::parse).transpose()?;
     let page = views::list(
-        &services.db,
+        &*services.store,
         view,
         user.id,
         query.label,
@@ -237,9 +237,9 @@ pub async fn get(
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<TicketWithMessages>, HttpError> {
-    let ticket_id = views::find_by_remote_id(&services.db, user.id, &id).await?;
-    let row = views::row(&services.db, user.id, ticket_id).await?;
-    let messages = views::messages(&services.db, ticket_id)
+    let ticket_id = views::find_by_remote_id(&*services.store, user.id, &id).await?;
+    let row = views::row(&*services.store, user.id, ticket_id).await?;
+    let messages = views::messages(&*services.store, ticket_id)
         .await?
         .into_iter()
         .map(|m| Message {
@@ -293,7 +293,7 @@ pub async fn note(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewNote>,
 ) -> Result<(StatusCode, Json<Note>), HttpError> {
-    let ticket_id = views::find_by_remote_id(&services.db, user.id, &id).await?;
+    let ticket_id = views::find_by_remote_id(&*services.store, user.id, &id).await?;
     let note = backend::tickets::notes::add(&services, ticket_id, &user, &body.text).await?;
     Ok((StatusCode::CREATED, Json(note.into())))
 }
@@ -329,7 +329,7 @@ pub async fn assign(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Assign>,
 ) -> Result<Json<Ticket>, HttpError> {
-    let ticket_id = views::find_by_remote_id(&services.db, user.id, &id).await?;
+    let ticket_id = views::find_by_remote_id(&*services.store, user.id, &id).await?;
     let agent = match body.agent_id {
         Some(public_id) => {
             backend::users::find_by_public_id(&*services.store, &public_id)
@@ -340,7 +340,7 @@ pub async fn assign(
     };
     let by = backend::tickets::By::new(&user, client_ip(addr));
     backend::tickets::assign(&services, ticket_id, agent, &by).await?;
-    let row = views::row(&services.db, user.id, ticket_id).await?;
+    let row = views::row(&*services.store, user.id, ticket_id).await?;
     Ok(Json(ticket(row)))
 }
 
@@ -378,7 +378,7 @@ pub async fn reply(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Reply>,
 ) -> Result<(StatusCode, Json<Sent>), HttpError> {
-    let ticket_id = views::find_by_remote_id(&services.db, user.id, &id).await?;
+    let ticket_id = views::find_by_remote_id(&*services.store, user.id, &id).await?;
     let payload = serde_json::json!({ "text": body.text });
     let message =
         backend::tickets::send_message(&services, ticket_id, user.id, "text", &payload).await?;
@@ -411,10 +411,10 @@ pub async fn close(
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<Ticket>, HttpError> {
-    let ticket_id = views::find_by_remote_id(&services.db, user.id, &id).await?;
+    let ticket_id = views::find_by_remote_id(&*services.store, user.id, &id).await?;
     let by = backend::tickets::By::new(&user, client_ip(addr));
     backend::tickets::hand_back(&services, ticket_id, &by).await?;
-    let row = views::row(&services.db, user.id, ticket_id).await?;
+    let row = views::row(&*services.store, user.id, ticket_id).await?;
     Ok(Json(ticket(row)))
 }
 

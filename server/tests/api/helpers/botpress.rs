@@ -110,12 +110,21 @@ impl TestApp {
 
     /// The ticket row id for a remote id.
     pub async fn ticket_id(&self, conn: &TestConnection, remote_id: &str) -> i64 {
-        sqlx::query_scalar("select id from tickets where connection_id = ? and remote_id = ?")
-            .bind(conn.id)
-            .bind(remote_id)
-            .fetch_one(&self.db)
-            .await
-            .unwrap()
+        let sql = "select id from tickets where connection_id = $1 and remote_id = $2";
+        match &self.services.db {
+            backend::db::Database::Sqlite(pool) => sqlx::query_scalar(sql)
+                .bind(conn.id)
+                .bind(remote_id)
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+            backend::db::Database::Postgres(pool) => sqlx::query_scalar(sql)
+                .bind(conn.id)
+                .bind(remote_id)
+                .fetch_one(pool)
+                .await
+                .unwrap(),
+        }
     }
 
     /// The ticket's activity lines, oldest first.

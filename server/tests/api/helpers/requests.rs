@@ -67,7 +67,7 @@ impl TestApp {
         let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_baton"))
             .args(args)
             .arg("--database-url")
-            .arg(format!("sqlite://{}", self.db_path.display()))
+            .arg(&self.database_url)
             .args(["--public-url", &self.address])
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
