@@ -68,10 +68,22 @@ impl From<sqlx::Error> for Error {
         if is_busy(&e) {
             BUSY_ERRORS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             Error::Busy
+        } else if is_nul_text(&e) {
+            Error::Invalid("text may not contain the NUL character (\\u0000)".into())
         } else {
             Error::Database(e)
         }
     }
+}
+
+/// PostgreSQL refuses the NUL character in text (22021) and in JSON (22P05), where
+/// SQLite keeps it: input the client sent, so a 400, not a 500.
+fn is_nul_text(e: &sqlx::Error) -> bool {
+    let Some(db) = e.as_database_error() else {
+        return false;
+    };
+    db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+        .is_some_and(|pg| matches!(pg.code(), "22021" | "22P05"))
 }
 
 /// SQLITE_BUSY (5) and SQLITE_LOCKED (6), including their extended codes.

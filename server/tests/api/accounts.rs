@@ -51,16 +51,19 @@ async fn user_create_prints_the_id_and_the_password_works() {
             .unwrap();
         assert!(none.is_none(), "{email}");
     }
-    let hash: String = sqlx::query_scalar("select password_hash from users where id = ?")
-        .bind(id)
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let hash: String = crate::sql!(
+        app,
+        sqlx::query_scalar("select password_hash from users where id = $1").bind(id),
+        fetch_one
+    )
+    .unwrap();
     assert!(hash.starts_with("$argon2id$") && !hash.contains("a long enough password"));
-    let action: String = sqlx::query_scalar("select action from audit_log")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let action: String = crate::sql!(
+        app,
+        sqlx::query_scalar("select action from audit_log"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(action, "user.create");
 }
 
@@ -246,11 +249,13 @@ async fn a_password_change_voids_every_token_and_revocation_is_per_token() {
             .unwrap()
             .is_empty()
     );
-    let stored: i64 = sqlx::query_scalar("select count(*) from api_tokens where token_sha256 = ?")
-        .bind(backend::ids::token_digest(&second))
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let stored: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from api_tokens where token_sha256 = $1")
+            .bind(backend::ids::token_digest(&second)),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(stored, 1, "only the hash is stored");
 }
 

@@ -119,10 +119,12 @@ async fn a_reset_link_voids_older_links_and_ends_the_agents_sessions() {
         app.call_server_fn("status", Some(&agent)).await.status(),
         401
     );
-    let audit: Vec<String> = sqlx::query_scalar("select action from audit_log order by id")
-        .fetch_all(app.db())
-        .await
-        .unwrap();
+    let audit: Vec<String> = crate::sql!(
+        app,
+        sqlx::query_scalar("select action from audit_log order by id"),
+        fetch_all
+    )
+    .unwrap();
     assert!(audit.contains(&"user.reset_link".to_owned()), "{audit:?}");
     assert!(audit.contains(&"link.password_set".to_owned()), "{audit:?}");
 }

@@ -176,10 +176,12 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     assert!(body["error"].as_str().is_some());
 
     assert_eq!(stored_files(&app), 0, "refused files are not kept");
-    let rows: i64 = sqlx::query_scalar("select count(*) from attachments")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let rows: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from attachments"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(rows, 0);
     let anonymous = app
         .client

@@ -5,10 +5,8 @@ use serde_json::{Value, json};
 use crate::helpers::{TestApp, by, spawn_app};
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    sqlx::query_scalar(&format!("select count(*) from {table}"))
-        .fetch_one(app.db())
-        .await
-        .unwrap()
+    let sql = format!("select count(*) from {table}");
+    crate::sql!(app, sqlx::query_scalar(&sql), fetch_one).unwrap()
 }
 
 #[tokio::test]
@@ -19,12 +17,12 @@ async fn ping_answers_2xx_and_records_the_contact() {
         .botpress_call(&conn, "ping", &json!({"type": "ping"}))
         .await;
     assert_eq!(response.status(), 200);
-    let seen: Option<i64> =
-        sqlx::query_scalar("select last_inbound_at from connections where id = ?")
-            .bind(conn.id)
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let seen: Option<i64> = crate::sql!(
+        app,
+        sqlx::query_scalar("select last_inbound_at from connections where id = $1").bind(conn.id),
+        fetch_one
+    )
+    .unwrap();
     assert!(seen.is_some());
 }
 
@@ -113,12 +111,13 @@ async fn create_remote_user_returns_a_stable_string_id_per_email() {
     );
     let other = app.remote_user(&conn, "Lee", "lee@example.org").await;
     assert_ne!(other, dana);
-    let row: (Option<String>, Option<String>, Option<String>) =
-        sqlx::query_as("select name, email, picture_url from customers where public_id = ?")
-            .bind(&dana)
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let row: (Option<String>, Option<String>, Option<String>) = crate::sql!(
+        app,
+        sqlx::query_as("select name, email, picture_url from customers where public_id = $1")
+            .bind(&dana),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(row.0.as_deref(), Some("Dana S."));
     assert_eq!(row.1.as_deref(), Some("dana@example.org"));
     assert_eq!(row.2.as_deref(), Some("https://cdn.example.org/dana.png"));
@@ -193,12 +192,14 @@ async fn every_message_type_is_stored_whole_and_the_customer_is_bound() {
         app.user_says(&conn, &ticket, &customer, p.clone()).await;
     }
     let id = app.ticket_id(&conn, &ticket).await;
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "select origin, type, payload from messages where ticket_id = ? order by id",
+    let rows: Vec<(String, String, String)> = crate::sql!(
+        app,
+        sqlx::query_as(
+            "select origin, type, cast(payload as text) from messages where ticket_id = $1 order by id",
+        )
+        .bind(id),
+        fetch_all
     )
-    .bind(id)
-    .fetch_all(app.db())
-    .await
     .unwrap();
     assert_eq!(rows.len(), payloads.len());
     for ((origin, kind, stored), sent) in rows.iter().zip(&payloads) {
@@ -207,12 +208,10 @@ async fn every_message_type_is_stored_whole_and_the_customer_is_bound() {
         let stored: Value = serde_json::from_str(stored).unwrap();
         assert_eq!(&stored, sent, "payload kept whole, unknown keys included");
     }
-    let bound: String = sqlx::query_scalar(
-        "select c.public_id from tickets t join customers c on c.id = t.customer_id where t.id = ?",
+    let bound: String = crate::sql!(app, sqlx::query_scalar(
+        "select c.public_id from tickets t join customers c on c.id = t.customer_id where t.id = $1",
     )
-    .bind(id)
-    .fetch_one(app.db())
-    .await
+    .bind(id), fetch_one)
     .unwrap();
     assert_eq!(bound, customer);
 }
@@ -230,11 +229,12 @@ async fn bot_notices_are_system_notes_and_do_not_bind_a_customer() {
     )
     .await;
     let id = app.ticket_id(&conn, &ticket).await;
-    let origin: String = sqlx::query_scalar("select origin from messages where ticket_id = ?")
-        .bind(id)
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let origin: String = crate::sql!(
+        app,
+        sqlx::query_scalar("select origin from messages where ticket_id = $1").bind(id),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(origin, "system");
     let t = backend::tickets::get(app.store(), id).await.unwrap();
     assert_eq!(t.customer_id, None);
@@ -288,12 +288,14 @@ async fn a_message_for_an_unknown_ticket_is_kept_in_a_recovered_ticket() {
         "queued",
         "a person will see it in the queue"
     );
-    let texts: Vec<String> = sqlx::query_scalar(
-        "select json_extract(payload, '$.text') from messages where ticket_id = ? order by id",
+    let texts: Vec<String> = crate::sql!(
+        app,
+        sqlx::query_scalar(
+            "select payload ->> 'text' from messages where ticket_id = $1 order by id",
+        )
+        .bind(id),
+        fetch_all
     )
-    .bind(id)
-    .fetch_all(app.db())
-    .await
     .unwrap();
     assert_eq!(
         texts,
@@ -324,11 +326,12 @@ async fn close_remote_ticket_is_mapped_by_the_end_notice_without_api_credentials
         .await
         .unwrap();
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_01JA"));
-    let (state, by): (String, Option<String>) =
-        sqlx::query_as("select state, mapped_by from close_requests")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let (state, by): (String, Option<String>) = crate::sql!(
+        app,
+        sqlx::query_as("select state, mapped_by from close_requests"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(
         (state.as_str(), by.as_deref()),
         ("mapped", Some("end_notice"))
@@ -344,10 +347,12 @@ async fn close_remote_ticket_is_mapped_by_the_end_notice_without_api_credentials
 
     // A repeat of the same close now maps instantly by the recorded id.
     app.close_remote(&conn, "conv_01JA").await;
-    let by: Vec<String> = sqlx::query_scalar("select mapped_by from close_requests order by id")
-        .fetch_all(app.db())
-        .await
-        .unwrap();
+    let by: Vec<String> = crate::sql!(
+        app,
+        sqlx::query_scalar("select mapped_by from close_requests order by id"),
+        fetch_all
+    )
+    .unwrap();
     assert_eq!(by, ["end_notice", "known"]);
 }
 
@@ -358,10 +363,12 @@ async fn an_unmappable_close_is_still_2xx_and_kept_for_admins() {
     let ticket = app.escalate(&conn, "Help").await;
     let response = app.close_remote(&conn, "conv_nobody").await;
     assert_eq!(response.status(), 200);
-    let state: String = sqlx::query_scalar("select state from close_requests")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let state: String = crate::sql!(
+        app,
+        sqlx::query_scalar("select state from close_requests"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(state, "unmapped");
     let t = backend::tickets::get(app.store(), app.ticket_id(&conn, &ticket).await)
         .await
@@ -460,10 +467,12 @@ async fn a_twin_ticket_that_never_sees_traffic_is_closed_as_abandoned() {
         json!({"type": "text", "text": "hi"}),
     )
     .await;
-    sqlx::query("update tickets set created_at = created_at - 90000000")
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query("update tickets set created_at = created_at - 90000000"),
+        execute
+    )
+    .unwrap();
     let cutoff = backend::clock::now_ms() - 24 * 3600 * 1000;
     let closed = backend::tickets::close_abandoned(&app.services, cutoff)
         .await

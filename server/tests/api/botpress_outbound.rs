@@ -60,11 +60,12 @@ async fn reply(
 }
 
 async fn delivery(app: &TestApp, message: i64) -> (Option<String>, Option<String>) {
-    sqlx::query_as("select delivery, delivery_error from messages where id = ?")
-        .bind(message)
-        .fetch_one(app.db())
-        .await
-        .unwrap()
+    crate::sql!(
+        app,
+        sqlx::query_as("select delivery, delivery_error from messages where id = $1").bind(message),
+        fetch_one
+    )
+    .unwrap()
 }
 
 async fn wait_delivery(app: &TestApp, message: i64, want: &str) -> Option<String> {
@@ -320,12 +321,13 @@ async fn an_outage_is_ridden_out_and_everything_arrives_once_in_order() {
     assert_eq!(delivered.len(), 6, "{delivered:?}");
     assert!(delivered[..3].iter().all(|t| t == "r0"), "{delivered:?}");
     assert_eq!(delivered[3..], ["r0", "r1", "r2"]);
-    let error: Option<String> =
-        sqlx::query_scalar("select last_outbound_error from connections where id = ?")
-            .bind(conn.id)
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let error: Option<String> = crate::sql!(
+        app,
+        sqlx::query_scalar("select last_outbound_error from connections where id = $1")
+            .bind(conn.id),
+        fetch_one
+    )
+    .unwrap();
     assert!(
         error.unwrap().contains("503"),
         "the connection's health shows the outage"
@@ -466,10 +468,12 @@ async fn agents_send_only_what_the_plugin_relays_and_only_on_their_tickets() {
         matches!(err, backend::Error::NotAllowed(_)),
         "only the holder writes"
     );
-    let stored: i64 = sqlx::query_scalar("select count(*) from messages where origin = 'agent'")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let stored: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from messages where origin = 'agent'"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(stored, 0);
 }
 
@@ -508,12 +512,10 @@ async fn the_webhook_url_never_appears_in_stored_errors() {
     })
     .await;
     assert!(error.contains("cannot connect"), "{error}");
-    let stored: Vec<String> = sqlx::query_scalar(
+    let stored: Vec<String> = crate::sql!(app, sqlx::query_scalar(
         "select last_error from outbox where last_error is not null
          union all select last_outbound_error from connections where last_outbound_error is not null",
-    )
-    .fetch_all(app.db())
-    .await
+    ), fetch_all)
     .unwrap();
     assert!(!stored.is_empty());
     for text in stored {

@@ -66,12 +66,12 @@ async fn escalation_conversation_and_the_user_typing_end() {
     .await
     .unwrap();
     eventually(10, "the reply", || async {
-        let state: Option<String> =
-            sqlx::query_scalar("select delivery from messages where id = ?")
-                .bind(reply)
-                .fetch_one(app.db())
-                .await
-                .unwrap();
+        let state: Option<String> = crate::sql!(
+            app,
+            sqlx::query_scalar("select delivery from messages where id = $1").bind(reply),
+            fetch_one
+        )
+        .unwrap();
         (state.as_deref() == Some("sent")).then_some(())
     })
     .await;
@@ -92,12 +92,13 @@ async fn escalation_conversation_and_the_user_typing_end() {
     assert_eq!(t.status.as_str(), "closed");
     assert_eq!(t.closed_reason.map(|r| r.as_str()), Some("customer_ended"));
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_dana"));
-    let transcript: Vec<(String, String)> =
-        sqlx::query_as("select origin, type from messages where ticket_id = ? order by id")
-            .bind(id)
-            .fetch_all(app.db())
-            .await
-            .unwrap();
+    let transcript: Vec<(String, String)> = crate::sql!(
+        app,
+        sqlx::query_as("select origin, type from messages where ticket_id = $1 order by id")
+            .bind(id),
+        fetch_all
+    )
+    .unwrap();
     let expected: Vec<(String, String)> = [
         ("customer", "text"),
         ("customer", "image"),

@@ -8,11 +8,13 @@ use wiremock::{Mock, ResponseTemplate};
 use crate::helpers::{TestApp, eventually, spawn_app};
 
 async fn close_state(app: &TestApp) -> (String, Option<String>, Option<i64>) {
-    sqlx::query_as(
-        "select state, mapped_by, ticket_id from close_requests order by id desc limit 1",
+    crate::sql!(
+        app,
+        sqlx::query_as(
+            "select state, mapped_by, ticket_id from close_requests order by id desc limit 1",
+        ),
+        fetch_one
     )
-    .fetch_one(app.db())
-    .await
     .unwrap()
 }
 
@@ -168,23 +170,26 @@ async fn a_new_ticket_gets_its_botpress_conversation_and_the_bot_transcript() {
 
     let ticket = app.ticket_id(&conn, &remote).await;
     eventually(15, "the sync", || async {
-        let state: String = sqlx::query_scalar("select sync_state from tickets where id = ?")
-            .bind(ticket)
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+        let state: String = crate::sql!(
+            app,
+            sqlx::query_scalar("select sync_state from tickets where id = $1").bind(ticket),
+            fetch_one
+        )
+        .unwrap();
         (state == "done").then_some(())
     })
     .await;
     let t = backend::tickets::get(app.store(), ticket).await.unwrap();
     assert_eq!(t.botpress_conversation_id.as_deref(), Some("conv_mine"));
-    let transcript: Vec<(String, String, String)> = sqlx::query_as(
-        "select origin, type, json_extract(payload, '$.text') from messages
-         where ticket_id = ? and origin like 'transcript%' order by sent_at",
+    let transcript: Vec<(String, String, String)> = crate::sql!(
+        app,
+        sqlx::query_as(
+            "select origin, type, payload ->> 'text' from messages
+         where ticket_id = $1 and origin like 'transcript%' order by sent_at",
+        )
+        .bind(ticket),
+        fetch_all
     )
-    .bind(ticket)
-    .fetch_all(app.db())
-    .await
     .unwrap();
     assert_eq!(
         transcript,
@@ -221,10 +226,12 @@ async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
     assert_eq!(close_state(&app).await.0, "unmapped");
     // An hour later another ticket ends, then credentials are added; the API does not
     // know the old conversation, and the fresh notice must not be taken for its.
-    sqlx::query("update close_requests set received_at = received_at - 3600000")
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query("update close_requests set received_at = received_at - 3600000"),
+        execute
+    )
+    .unwrap();
     let fresh = app.escalate(&conn, "Fresh").await;
     app.end_notice(&conn, &fresh).await;
     Mock::given(method("GET"))
@@ -245,10 +252,12 @@ async fn a_late_retry_never_pairs_an_old_close_with_a_new_notice() {
         .unwrap();
     let (state, _, ticket) = eventually(10, "the retry", || async {
         let s = close_state(&app).await;
-        let attempts: i64 = sqlx::query_scalar("select attempts from close_requests")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+        let attempts: i64 = crate::sql!(
+            app,
+            sqlx::query_scalar("select attempts from close_requests"),
+            fetch_one
+        )
+        .unwrap();
         (s.0 != "pending" && attempts > 0).then_some(s)
     })
     .await;

@@ -72,11 +72,9 @@ async fn the_customer_has_their_tickets_editable_details_and_notes() {
     assert_eq!(edited["name"], "Dana Smith-Jones");
     assert_eq!(edited["phone"], "+44 20 7946 0000");
     assert!(edited["edited_at"].is_i64());
-    let audited: i64 = sqlx::query_scalar(
-        "select count(*) from audit_log where action = 'customer.update' and detail like '%Smith-Jones%'",
-    )
-    .fetch_one(app.db())
-    .await
+    let audited: i64 = crate::sql!(app, sqlx::query_scalar(
+        "select count(*) from audit_log where action = 'customer.update' and cast(detail as text) like '%Smith-Jones%'",
+    ), fetch_one)
     .unwrap();
     assert_eq!(audited, 1);
     let again = app.remote_user(&conn, "D. Smith", "dana@example.org").await;

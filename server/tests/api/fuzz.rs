@@ -469,11 +469,15 @@ async fn prepared() -> (TestApp, crate::helpers::TestConnection, String, String)
     let ticket = live_ticket(&app, &conn, "Fuzzed").await;
     // The close seed names this ticket's Botpress conversation, so valid-looking
     // closes go through the mapping and the close itself, not just the parser.
-    sqlx::query("update tickets set botpress_conversation_id = 'conv_fuzz' where remote_id = ?")
-        .bind(&ticket)
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query(
+            "update tickets set botpress_conversation_id = 'conv_fuzz' where remote_id = $1"
+        )
+        .bind(&ticket),
+        execute
+    )
+    .unwrap();
     let bearer = token(&app, "fuzz@example.org", backend::users::Role::Admin)
         .await
         .token;

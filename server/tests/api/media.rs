@@ -61,10 +61,12 @@ async fn image_from_customer(app: &TestApp, url: &str) -> String {
 }
 
 async fn media_state(app: &TestApp) -> (String, Option<String>) {
-    sqlx::query_as("select state, error from media")
-        .fetch_one(app.db())
-        .await
-        .unwrap()
+    crate::sql!(
+        app,
+        sqlx::query_as("select state, error from media"),
+        fetch_one
+    )
+    .unwrap()
 }
 
 /// The conversation page's HTML and its Content-Security-Policy.

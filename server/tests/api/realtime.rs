@@ -441,11 +441,15 @@ async fn sockets_close_within_a_second_when_access_ends() {
         .token;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
-    sqlx::query("update users set active = 0, auth_epoch = auth_epoch + 1 where email = ?")
-        .bind("bob@example.org")
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query(
+            "update users set active = false, auth_epoch = auth_epoch + 1 where email = $1"
+        )
+        .bind("bob@example.org"),
+        execute
+    )
+    .unwrap();
     assert_eq!(
         closed_with(&mut ws, Duration::from_millis(1200)).await,
         4001
@@ -457,10 +461,12 @@ async fn sockets_close_within_a_second_when_access_ends() {
         .token;
     let mut ws = open(&app, Auth::Bearer(&bearer), None, None).await.unwrap();
     next(&mut ws).await;
-    sqlx::query("update api_tokens set revoked_at = 1")
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query("update api_tokens set revoked_at = 1"),
+        execute
+    )
+    .unwrap();
     assert_eq!(
         closed_with(&mut ws, Duration::from_millis(1200)).await,
         4001
@@ -557,10 +563,12 @@ async fn a_socket_closes_when_its_session_expires() {
         .unwrap();
     next(&mut ws).await;
     // A week without use ends the session, even with the tab still open.
-    sqlx::query("update tower_sessions set expiry_date = '2026-01-01T00:00:00Z'")
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query("update tower_sessions set expiry_date = '2026-01-01T00:00:00Z'"),
+        execute
+    )
+    .unwrap();
     assert_eq!(closed_with(&mut ws, Duration::from_secs(3)).await, 4001);
 }
 

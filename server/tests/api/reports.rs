@@ -33,36 +33,42 @@ async fn store(app: &TestApp, n: usize, t: Past<'_>) {
         (None, Some(_)) => "assigned",
         (None, None) => "queued",
     };
-    sqlx::query(
-        "insert into tickets (connection_id, remote_id, title, status, assignee_id, created_at,
+    crate::sql!(
+        app,
+        sqlx::query(
+            "insert into tickets (connection_id, remote_id, title, status, assignee_id, created_at,
                               updated_at, taken_at, first_response_at, closed_at, closed_reason,
                               message_count, screened)
-         values (?, ?, 'past', ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+         values ($1, $2, 'past', $3, $4, $5, $6, $7, $8, $9, $10, $11, true)",
+        )
+        .bind(t.bot.id)
+        .bind(format!("tkt_past{n}"))
+        .bind(status)
+        .bind(t.holder.map(|h| h.user.id))
+        .bind(created)
+        .bind(created)
+        .bind(after(t.taken))
+        .bind(after(t.answered))
+        .bind(after(t.closed.map(|c| c.0)))
+        .bind(t.closed.map(|c| c.1))
+        .bind(t.messages),
+        execute
     )
-    .bind(t.bot.id)
-    .bind(format!("tkt_past{n}"))
-    .bind(status)
-    .bind(t.holder.map(|h| h.user.id))
-    .bind(created)
-    .bind(created)
-    .bind(after(t.taken))
-    .bind(after(t.answered))
-    .bind(after(t.closed.map(|c| c.0)))
-    .bind(t.closed.map(|c| c.1))
-    .bind(t.messages)
-    .execute(app.db())
-    .await
     .unwrap();
 }
 
 async fn available(app: &TestApp, who: &ApiClient, from: &str, to: Option<&str>) {
-    sqlx::query("insert into availability_log (user_id, started_at, ended_at) values (?, ?, ?)")
+    crate::sql!(
+        app,
+        sqlx::query(
+            "insert into availability_log (user_id, started_at, ended_at) values ($1, $2, $3)"
+        )
         .bind(who.user.id)
         .bind(ms(from))
-        .bind(to.map(ms))
-        .execute(app.db())
-        .await
-        .unwrap();
+        .bind(to.map(ms)),
+        execute
+    )
+    .unwrap();
 }
 
 async fn get(app: &TestApp, admin: &ApiClient, path: &str) -> Value {
@@ -458,12 +464,10 @@ async fn the_live_paths_record_what_reports_read() {
     )
     .await;
     assert_eq!(code, 200);
-    let row: (Option<i64>, Option<i64>, i64, i64) = sqlx::query_as(
-        "select taken_at, first_response_at, message_count, created_at from tickets where remote_id = ?",
+    let row: (Option<i64>, Option<i64>, i64, i64) = crate::sql!(app, sqlx::query_as(
+        "select taken_at, first_response_at, message_count, created_at from tickets where remote_id = $1",
     )
-    .bind(&ticket)
-    .fetch_one(app.db())
-    .await
+    .bind(&ticket), fetch_one)
     .unwrap();
     let (taken, answered, messages, created) = row;
     assert!(taken.unwrap() >= created && answered.unwrap() >= taken.unwrap());

@@ -759,11 +759,13 @@ async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
     let pass = backend::routing::auto::route(&app.services).await.unwrap();
     assert_eq!(pass.returned, 0);
     assert!(listed(&app, &ana.token, "queued").await.contains(&waits));
-    sqlx::query("update tickets set created_at = created_at - 61000 where remote_id = ?")
-        .bind(&waits)
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query("update tickets set created_at = created_at - 61000 where remote_id = $1")
+            .bind(&waits),
+        execute
+    )
+    .unwrap();
     let pass = backend::routing::auto::route(&app.services).await.unwrap();
     assert_eq!(pass.returned, 1);
     let id = app.ticket_id(&bot, &waits).await;
@@ -792,12 +794,13 @@ async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
     );
     let kept = app.escalate(&bot, "kept").await;
     eventually(5, "the new ticket to be screened", || async {
-        let screened: i64 = sqlx::query_scalar("select screened from tickets where remote_id = ?")
-            .bind(&kept)
-            .fetch_one(app.db())
-            .await
-            .unwrap();
-        (screened == 1).then_some(())
+        let screened: bool = crate::sql!(
+            app,
+            sqlx::query_scalar("select screened from tickets where remote_id = $1").bind(&kept),
+            fetch_one
+        )
+        .unwrap();
+        screened.then_some(())
     })
     .await;
     assert!(listed(&app, &admin.token, "queued").await.contains(&kept));

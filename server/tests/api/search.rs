@@ -102,11 +102,13 @@ async fn one_box_finds_customers_tickets_messages_and_notes() {
     );
     let message = &body["hits"][1];
     assert_eq!(marked(message), ["kettle"]);
-    let said: String = sqlx::query_scalar("select payload from messages where id = ?")
-        .bind(message["message"].as_i64().unwrap())
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let said: String = crate::sql!(
+        app,
+        sqlx::query_scalar("select cast(payload as text) from messages where id = $1")
+            .bind(message["message"].as_i64().unwrap()),
+        fetch_one
+    )
+    .unwrap();
     assert!(said.contains("order 5512"), "{said}");
     assert_eq!(message["customer_name"], "Zoë Martin");
 
@@ -261,23 +263,29 @@ async fn new_messages_are_indexed_in_the_background_within_a_second_or_so() {
         .await;
     }
     // Nobody searches: the indexer alone catches up with the newest message.
-    let newest: i64 = sqlx::query_scalar("select max(id) from messages")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let newest: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select max(id) from messages"),
+        fetch_one
+    )
+    .unwrap();
     crate::helpers::eventually(5, "the indexer to reach the newest message", || async {
-        let done: i64 = sqlx::query_scalar("select last_message_id from search_progress")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+        let done: i64 = crate::sql!(
+            app,
+            sqlx::query_scalar("select last_message_id from search_progress"),
+            fetch_one
+        )
+        .unwrap();
         (done >= newest).then_some(())
     })
     .await;
-    let indexed: i64 = sqlx::query_scalar(
-        "select count(*) from search_messages where search_messages match 'batch'",
+    let indexed: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar(
+            "select count(*) from search_messages where search_messages match 'batch'",
+        ),
+        fetch_one
     )
-    .fetch_one(app.db())
-    .await
     .unwrap();
     assert_eq!(indexed, 5);
 }

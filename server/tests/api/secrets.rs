@@ -82,11 +82,12 @@ async fn no_page_or_answer_carries_a_secret() {
         ("alert webhook URL", "ALERT-SECRET".to_owned()),
         ("password hash", "$argon2".to_owned()),
     ];
-    let hashes: Vec<String> =
-        sqlx::query_scalar("select password_hash from users where password_hash is not null")
-            .fetch_all(app.db())
-            .await
-            .unwrap();
+    let hashes: Vec<String> = crate::sql!(
+        app,
+        sqlx::query_scalar("select password_hash from users where password_hash is not null"),
+        fetch_all
+    )
+    .unwrap();
     assert!(!hashes.is_empty());
     for hash in hashes {
         // The salt and digest parts, whatever their encoding around them.

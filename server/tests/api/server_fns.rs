@@ -10,16 +10,16 @@ async fn status_server_fn_reports_version_schema_and_database_time() {
     assert_eq!(response.status(), 200);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
-    let applied: i64 = sqlx::query_scalar("select count(*) from _sqlx_migrations")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let applied: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from _sqlx_migrations"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(body["migrations"], applied);
     assert!(body["schema_version"].as_i64().unwrap() > 0);
-    let now: String = sqlx::query_scalar("select datetime('now')")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let now: String =
+        crate::sql!(app, sqlx::query_scalar("select datetime('now')"), fetch_one).unwrap();
     // Same day at least: the value comes from the live database, not a constant.
     assert_eq!(body["database_time"].as_str().unwrap()[..10], now[..10]);
 }
@@ -85,16 +85,18 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
     // first in the conversation, whatever their row ids.
     let id = app.ticket_id(&conn, &ticket).await;
     for (n, at) in [(2, 2_000), (1, 1_000)] {
-        sqlx::query(
-            "insert into messages (ticket_id, origin, type, payload, sent_at, created_at)
-             values (?, 'transcript_bot', 'text', ?, ?, ?)",
+        crate::sql!(
+            app,
+            sqlx::query(
+                "insert into messages (ticket_id, origin, type, payload, sent_at, created_at)
+             values ($1, 'transcript_bot', 'text', $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(format!(r#"{{"text": "t{n}"}}"#))
+            .bind(at)
+            .bind(backend::clock::now_ms()),
+            execute
         )
-        .bind(id)
-        .bind(format!(r#"{{"text": "t{n}"}}"#))
-        .bind(at)
-        .bind(backend::clock::now_ms())
-        .execute(app.db())
-        .await
         .unwrap();
     }
     let cookie = app
@@ -121,11 +123,12 @@ async fn a_conversation_opens_with_its_latest_messages_and_counts_the_earlier_on
     assert_eq!(body["earlier"], 6);
 
     // Opened at a search hit: as many as reach it, and three before, for context.
-    let m4: i64 =
-        sqlx::query_scalar("select id from messages where json_extract(payload, '$.text') = 'm4'")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let m4: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select id from messages where json_extract(payload, '$.text') = 'm4'"),
+        fetch_one
+    )
+    .unwrap();
     let (status, body) = app
         .call_form(
             "inbox/ticket",

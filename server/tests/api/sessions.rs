@@ -80,11 +80,12 @@ async fn sign_in_sets_a_strict_http_only_session_cookie() {
     let who = me(&app, &cookie_value(&cookie)).await;
     assert_eq!(who["id"], ana.id);
     assert!(who.get("password_hash").is_none());
-    let audit: Vec<(String, Option<String>)> =
-        sqlx::query_as("select action, ip from audit_log where action like 'login%'")
-            .fetch_all(app.db())
-            .await
-            .unwrap();
+    let audit: Vec<(String, Option<String>)> = crate::sql!(
+        app,
+        sqlx::query_as("select action, ip from audit_log where action like 'login%'"),
+        fetch_all
+    )
+    .unwrap();
     assert_eq!(audit, [("login".to_owned(), Some("127.0.0.1".to_owned()))]);
 }
 
@@ -101,11 +102,12 @@ async fn wrong_password_and_unknown_email_look_the_same() {
         c1.is_none() && c2.is_none(),
         "no session for a failed sign-in"
     );
-    let failed: i64 =
-        sqlx::query_scalar("select count(*) from audit_log where action = 'login.failed'")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let failed: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from audit_log where action = 'login.failed'"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(failed, 2);
 }
 
@@ -194,11 +196,12 @@ async fn repeated_failures_are_limited_with_a_clear_wait() {
     // Another account is not locked out by Ana's attacker.
     let (status, _, _) = sign_in(&app, "ben@example.com", PASSWORD, None).await;
     assert_eq!(status, 200);
-    let limited: i64 =
-        sqlx::query_scalar("select count(*) from audit_log where action = 'login.limited'")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let limited: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from audit_log where action = 'login.limited'"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(limited, 1);
 }
 
@@ -216,11 +219,12 @@ async fn sign_in_from(app: &TestApp, client: &str, email: &str, password: &str) 
 }
 
 async fn audit_count(app: &TestApp, action: &str) -> i64 {
-    sqlx::query_scalar("select count(*) from audit_log where action = ?")
-        .bind(action)
-        .fetch_one(app.db())
-        .await
-        .unwrap()
+    crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from audit_log where action = $1").bind(action),
+        fetch_one
+    )
+    .unwrap()
 }
 
 #[tokio::test]
@@ -343,11 +347,13 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
         sign_in_from(&app, "198.51.100.2", "ana@example.com", PASSWORD).await,
         200
     );
-    let ips: Vec<Option<String>> = sqlx::query_scalar(
-        "select distinct ip from audit_log where action like 'login%' order by ip",
+    let ips: Vec<Option<String>> = crate::sql!(
+        app,
+        sqlx::query_scalar(
+            "select distinct ip from audit_log where action like 'login%' order by ip",
+        ),
+        fetch_all
     )
-    .fetch_all(app.db())
-    .await
     .unwrap();
     assert_eq!(
         ips,
@@ -371,10 +377,12 @@ async fn without_trusted_proxies_a_forwarded_address_is_ignored() {
         sign_in_from(&app, "198.51.100.2", "other@example.com", "wrong").await,
         429
     );
-    let ips: Vec<Option<String>> = sqlx::query_scalar("select distinct ip from audit_log")
-        .fetch_all(app.db())
-        .await
-        .unwrap();
+    let ips: Vec<Option<String>> = crate::sql!(
+        app,
+        sqlx::query_scalar("select distinct ip from audit_log"),
+        fetch_all
+    )
+    .unwrap();
     assert_eq!(ips, [Some("127.0.0.1".to_owned())]);
 }
 
@@ -384,10 +392,12 @@ async fn an_overlong_email_is_refused_before_it_is_stored_or_counted() {
     let long = format!("{}@example.com", "a".repeat(300));
     let (status, _, _) = sign_in(&app, &long, "whatever it is", None).await;
     assert_eq!(status, 401);
-    let rows: i64 = sqlx::query_scalar("select count(*) from audit_log")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let rows: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from audit_log"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(rows, 0);
     assert_eq!(app.services.login_throttle.keys(), 0);
 }
@@ -446,10 +456,12 @@ async fn the_setup_link_makes_one_first_admin_and_signs_them_in() {
     let again = setup_call(&app, &token, "second@example.com").await;
     assert_eq!(again.status(), 400, "single use");
     assert!(!usable(token.clone()).await, "a used link says so at once");
-    let admins: i64 = sqlx::query_scalar("select count(*) from users")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let admins: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from users"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(admins, 1);
     // Once accounts exist, even a fresh link is refused.
     let late = backend::accounts::setup::issue(app.store()).await.unwrap();
@@ -466,19 +478,23 @@ async fn expired_sessions_are_deleted() {
     let cookie = app.signed_in("ana@example.com", Role::Agent).await;
     let live = cookie.split_once('=').unwrap().1.to_owned();
     // One live session, and one that expired long ago.
-    sqlx::query("insert into tower_sessions (id, data, expiry_date) values ('old', x'80', ?)")
-        .bind("2026-01-01T00:00:00Z")
-        .execute(app.db())
-        .await
-        .unwrap();
+    crate::sql!(
+        app,
+        sqlx::query("insert into tower_sessions (id, data, expiry_date) values ('old', x'80', $1)")
+            .bind("2026-01-01T00:00:00Z"),
+        execute
+    )
+    .unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     cancel.cancel();
     let sessions = baton::sessions::Sessions::new(&app.services.db).unwrap();
     baton::startup::delete_expired_sessions(sessions, cancel).await;
-    let ids: Vec<String> = sqlx::query_scalar("select id from tower_sessions")
-        .fetch_all(app.db())
-        .await
-        .unwrap();
+    let ids: Vec<String> = crate::sql!(
+        app,
+        sqlx::query_scalar("select id from tower_sessions"),
+        fetch_all
+    )
+    .unwrap();
     assert_eq!(ids.len(), 1, "{ids:?}");
     assert_ne!(ids[0], "old");
     assert_eq!(

@@ -65,14 +65,18 @@ async fn bos_ticket(app: &TestApp) -> (String, i64, backend::users::User, i64) {
 
 async fn state(app: &TestApp, ticket: i64) -> (String, Option<i64>, i64, i64) {
     let t = backend::tickets::get(app.store(), ticket).await.unwrap();
-    let outbox: i64 = sqlx::query_scalar("select count(*) from outbox")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
-    let messages: i64 = sqlx::query_scalar("select count(*) from messages")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
+    let outbox: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from outbox"),
+        fetch_one
+    )
+    .unwrap();
+    let messages: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar("select count(*) from messages"),
+        fetch_one
+    )
+    .unwrap();
     (t.status.to_string(), t.assignee_id, outbox, messages)
 }
 
@@ -175,11 +179,9 @@ async fn an_agent_cannot_act_on_a_colleagues_ticket_and_changes_nothing() {
 
     assert_eq!(state(&app, ticket).await, before, "nothing changed");
     assert_eq!(before.1, Some(bo.id));
-    let ana_actions: i64 = sqlx::query_scalar(
+    let ana_actions: i64 = crate::sql!(app, sqlx::query_scalar(
         "select count(*) from audit_log where action like 'ticket.%' and actor = 'ana@example.com'",
-    )
-    .fetch_one(app.db())
-    .await
+    ), fetch_one)
     .unwrap();
     assert_eq!(ana_actions, 0);
 }
@@ -245,11 +247,13 @@ async fn an_admin_may_take_over_transfer_and_close_and_everything_is_recorded() 
         .collect();
     assert_eq!(shown, lines);
 
-    let audit: Vec<(String, String)> = sqlx::query_as(
-        "select actor, action from audit_log where action like 'ticket.%' order by id",
+    let audit: Vec<(String, String)> = crate::sql!(
+        app,
+        sqlx::query_as(
+            "select actor, action from audit_log where action like 'ticket.%' order by id",
+        ),
+        fetch_all
     )
-    .fetch_all(app.db())
-    .await
     .unwrap();
     let audit: Vec<(&str, &str)> = audit
         .iter()
@@ -304,11 +308,12 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it_on_record() {
     .await;
     let last = app.activity(ticket).await.pop().unwrap();
     assert_eq!(last, "The customer wrote again, so it reopened");
-    let reopen: (String, String) =
-        sqlx::query_as("select actor, detail from audit_log where action = 'ticket.reopen'")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
+    let reopen: (String, String) = crate::sql!(
+        app,
+        sqlx::query_as("select actor, detail from audit_log where action = 'ticket.reopen'"),
+        fetch_one
+    )
+    .unwrap();
     assert_eq!(reopen.0, "botpress");
     assert!(reopen.1.contains(&remote));
 }

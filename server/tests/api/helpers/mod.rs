@@ -192,6 +192,27 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
     }
 }
 
+/// Runs a test's own query on the app's database, whichever the engine: `$q` is a
+/// sqlx query in SQL both engines accept (placeholders `$1`, `$2`, …, which SQLite
+/// reads too), `$run` how to run it (`fetch_one`, `fetch_all`, `execute`, …). The
+/// query is written once and typed for each engine.
+#[macro_export]
+macro_rules! sql {
+    // Each engine has its own result type: what a test wants of it is the count.
+    ($app:expr, $q:expr, execute) => {
+        match &$app.services.db {
+            backend::db::Database::Sqlite(db) => $q.execute(db).await.map(|r| r.rows_affected()),
+            backend::db::Database::Postgres(db) => $q.execute(db).await.map(|r| r.rows_affected()),
+        }
+    };
+    ($app:expr, $q:expr, $run:ident) => {
+        match &$app.services.db {
+            backend::db::Database::Sqlite(db) => $q.$run(db).await,
+            backend::db::Database::Postgres(db) => $q.$run(db).await,
+        }
+    };
+}
+
 impl TestApp {
     /// The SQLite database, for a test that reads or writes it with SQL of its own.
     /// Such a test runs on SQLite only (`xtask`'s PostgreSQL pass leaves it out);
