@@ -229,8 +229,8 @@ fn unit(tally: &mut Tally) -> Result {
     pg.env(postgres::URL_VAR, &cluster.url)
         .env("BATON_TEST_ENGINE", "postgres");
     step_counted(
-        "the API and Botpress tests again, on PostgreSQL (about 2 min; those in \
-         server/tests/api/sqlite_only.txt run on SQLite only)",
+        "the API and Botpress tests again, on PostgreSQL (about 8 min, the fuzz tests most of \
+         it; those in server/tests/api/sqlite_only.txt run on SQLite only)",
         pg,
         tally,
     )

@@ -80,11 +80,12 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
     // The set-up's `/agent-assigned` calls go out before the outage: queued behind
     // them (a ticket's calls go in order), no reply would be tried while they fail.
     eventually(10, "the set-up's calls to be delivered", || async {
-        let open: i64 =
-            sqlx::query_scalar("select count(*) from outbox where state in ('pending', 'sending')")
-                .fetch_one(app.db())
-                .await
-                .unwrap();
+        let open: i64 = crate::sql!(
+            app,
+            sqlx::query_scalar("select count(*) from outbox where state in ('pending', 'sending')"),
+            fetch_one
+        )
+        .unwrap();
         (open == 0).then_some(())
     })
     .await;
@@ -124,11 +125,9 @@ async fn after_a_webhook_outage_every_reply_is_delivered_once_in_order_or_failed
 
     // Recovery: every reply settles, as sent or as failed; none stays in flight.
     let states = eventually(60, "every reply to be sent or failed", || async {
-        let rows: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<(i64, Option<String>, Option<String>)> = crate::sql!(app, sqlx::query_as(
             "select id, delivery, delivery_error from messages where origin = 'agent' order by id",
-        )
-        .fetch_all(app.db())
-        .await
+        ), fetch_all)
         .unwrap();
         rows.iter()
             .all(|(_, d, _)| matches!(d.as_deref(), Some("sent" | "failed")))
@@ -213,11 +212,13 @@ async fn a_long_write_lock_gets_503_with_retry_after_and_nothing_is_half_stored(
     // Botpress retries; now it lands, exactly once.
     let response = app.botpress_call(&conn, "botSendsMessage", &body).await;
     assert_eq!(response.status(), 200);
-    let stored: i64 = sqlx::query_scalar(
-        "select count(*) from messages where payload ->> '$.text' = 'still there?'",
+    let stored: i64 = crate::sql!(
+        app,
+        sqlx::query_scalar(
+            "select count(*) from messages where payload ->> '$.text' = 'still there?'",
+        ),
+        fetch_one
     )
-    .fetch_one(app.db())
-    .await
     .unwrap();
     assert_eq!(stored, 1);
 }

@@ -22,7 +22,7 @@ async fn readyz_is_ok_while_the_database_answers() {
 async fn readyz_is_503_with_retry_after_when_the_database_is_gone() {
     let app = spawn_app().await;
     // Closing the pool the server shares makes every query fail, like a lost volume.
-    app.db().close().await;
+    app.services.db.close().await;
     let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "1");

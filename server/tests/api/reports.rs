@@ -497,19 +497,23 @@ async fn the_live_paths_record_what_reports_read() {
         .unwrap();
     next(&mut ws).await;
     let open_rows = |app: &TestApp, closed: bool| {
-        let db = app.db().clone();
+        let db = app.services.db.clone();
         let user = ana.user.id;
         async move {
-            let n: i64 = sqlx::query_scalar(if closed {
-                "select count(*) from availability_log where user_id = ? and ended_at is not null"
+            let sql = if closed {
+                "select count(*) from availability_log where user_id = $1 and ended_at is not null"
             } else {
-                "select count(*) from availability_log where user_id = ? and ended_at is null"
-            })
-            .bind(user)
-            .fetch_one(&db)
-            .await
-            .unwrap();
-            n
+                "select count(*) from availability_log where user_id = $1 and ended_at is null"
+            };
+            let n: Result<i64, sqlx::Error> = match &db {
+                backend::db::Database::Sqlite(db) => {
+                    sqlx::query_scalar(sql).bind(user).fetch_one(db).await
+                }
+                backend::db::Database::Postgres(db) => {
+                    sqlx::query_scalar(sql).bind(user).fetch_one(db).await
+                }
+            };
+            n.unwrap()
         }
     };
     eventually(5, "an open availability interval", || async {

@@ -197,11 +197,13 @@ async fn webhooks_to_private_addresses_are_refused_unless_allowed() {
     .await;
     assert_eq!(status, 200);
     let reason: String = crate::helpers::eventually(5, "the call is refused", || async {
-        sqlx::query_scalar::<_, Option<String>>("select last_error from outbox")
-            .fetch_one(app.db())
-            .await
-            .ok()
-            .flatten()
+        crate::sql!(
+            app,
+            sqlx::query_scalar::<_, Option<String>>("select last_error from outbox"),
+            fetch_one
+        )
+        .ok()
+        .flatten()
     })
     .await;
     assert!(reason.contains("--allow-private-webhooks"), "{reason}");

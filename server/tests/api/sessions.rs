@@ -477,17 +477,18 @@ async fn expired_sessions_are_deleted() {
     let app = spawn_app().await;
     let cookie = app.signed_in("ana@example.com", Role::Agent).await;
     let live = cookie.split_once('=').unwrap().1.to_owned();
-    // One live session, and one that expired long ago.
-    crate::sql!(
-        app,
-        sqlx::query("insert into tower_sessions (id, data, expiry_date) values ('old', x'80', $1)")
-            .bind("2026-01-01T00:00:00Z"),
-        execute
-    )
-    .unwrap();
+    // One live session, and one that expired long ago, saved as the store saves one.
+    use tower_sessions::session::{Id, Record};
+    use tower_sessions::session_store::SessionStore;
+    let sessions = baton::sessions::Sessions::new(&app.services.db).unwrap();
+    let old = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000),
+    };
+    sessions.save(&old).await.unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     cancel.cancel();
-    let sessions = baton::sessions::Sessions::new(&app.services.db).unwrap();
     baton::startup::delete_expired_sessions(sessions, cancel).await;
     let ids: Vec<String> = crate::sql!(
         app,
@@ -496,7 +497,7 @@ async fn expired_sessions_are_deleted() {
     )
     .unwrap();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    assert_ne!(ids[0], "old");
+    assert_ne!(ids[0], old.id.to_string());
     assert_eq!(
         me(&app, &live).await["email"],
         "ana@example.com",

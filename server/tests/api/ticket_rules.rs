@@ -310,7 +310,9 @@ async fn a_customer_writing_in_a_closed_ticket_reopens_it_on_record() {
     assert_eq!(last, "The customer wrote again, so it reopened");
     let reopen: (String, String) = crate::sql!(
         app,
-        sqlx::query_as("select actor, detail from audit_log where action = 'ticket.reopen'"),
+        sqlx::query_as(
+            "select actor, cast(detail as text) from audit_log where action = 'ticket.reopen'",
+        ),
         fetch_one
     )
     .unwrap();
