@@ -16,23 +16,39 @@ use crate::{Result, Services};
 pub fn sync(services: &Services, user: i64) {
     let services = services.clone();
     tokio::spawn(async move {
-        let ready = services.hub.sockets().ready().contains(&user);
-        if let Err(e) = record(&*services.store, user, ready, now_ms()).await {
+        if let Err(e) = sync_now(&services, user).await {
             tracing::warn!(error = ?e, user, "cannot record availability");
         }
     });
+}
+
+/// Reads whether `user` is available only once it holds the write lock, so that
+/// syncs write in the order they read: the last to write saw the latest state. (Read
+/// before waiting for the lock, a sync that waited long could reopen an interval that
+/// a later one had already closed.)
+async fn sync_now(services: &Services, user: i64) -> Result<()> {
+    let mut tx = services.store.write().await?;
+    let ready = services.hub.sockets().ready().contains(&user);
+    apply(&mut *tx, user, ready, now_ms()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Opens an interval for `user` if `ready` and none is open; closes the open one if
 /// not.
 pub async fn record(store: &dyn store::Store, user: i64, ready: bool, now: i64) -> Result<()> {
     let mut tx = store.write().await?;
+    apply(&mut *tx, user, ready, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn apply(tx: &mut dyn store::Tx, user: i64, ready: bool, now: i64) -> Result<()> {
     if ready {
         tx.availability_start(user, now).await?;
     } else {
         tx.availability_end(user, now).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 
