@@ -8,7 +8,9 @@
 //! their effects, and [`Services::commit`] or [`Services::apply`] carries them out.
 //!
 //! Events carry every id they need, taken from the write itself, so applying them
-//! runs no SQL. This is also the seam where a second replica will pick events up.
+//! runs no SQL on SQLite. On PostgreSQL, where replicas share one stream of events
+//! (`realtime::shared`), a write's events go into the events table inside its own
+//! transaction, so a committed change is never left unannounced.
 
 use std::sync::Arc;
 
@@ -137,11 +139,54 @@ impl Services {
     /// [`Services::commit`] for a transaction of the persistence interface.
     pub async fn commit_session(
         &self,
-        tx: Box<dyn store::Session>,
-        effects: Effects,
+        mut tx: Box<dyn store::Session>,
+        mut effects: Effects,
     ) -> Result<()> {
+        self.write_events(&mut *tx, &mut effects).await?;
         tx.commit().await?;
         self.apply(effects);
+        Ok(())
+    }
+
+    /// Runs a Botpress endpoint's write (group commit on SQLite, a transaction of
+    /// its own on PostgreSQL), then applies what it caused.
+    pub async fn write_applying<F>(&self, work: F) -> Result<()>
+    where
+        F: for<'c> FnOnce(
+                &'c mut dyn store::Tx,
+            ) -> crate::db::writer::BoxFuture<'c, Result<Effects>>
+            + Send
+            + 'static,
+    {
+        if self.hub.is_shared() {
+            let mut tx = self.store.write().await?;
+            let effects = work(&mut *tx).await?;
+            self.commit_session(tx, effects).await?;
+            self.writer.count_commit();
+            return Ok(());
+        }
+        let effects = self.writer.write(work).await?;
+        self.apply(effects);
+        Ok(())
+    }
+
+    /// With a shared hub, moves the events into the transaction's events table (if
+    /// it has one: an autocommit connection has not, and its events are appended
+    /// after it, by [`Services::apply`]).
+    async fn write_events(&self, tx: &mut dyn store::Session, effects: &mut Effects) -> Result<()> {
+        if !self.hub.is_shared() || effects.events.is_empty() {
+            return Ok(());
+        }
+        let Some(table) = tx.replicas() else {
+            return Ok(());
+        };
+        let events: Vec<_> = effects
+            .events
+            .iter()
+            .map(|(change, audience)| crate::realtime::shared::stored(change, audience))
+            .collect();
+        table.events_append(&events).await?;
+        effects.events.clear();
         Ok(())
     }
 

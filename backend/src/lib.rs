@@ -18,7 +18,10 @@
 //! - `outbox`: durable, ordered delivery of typed webhook calls to the bots;
 //! - `media`: copies of the media customers send, so pages load them from Baton;
 //! - `effects`: what a committed write caused (events, wake-ups), applied in one place;
-//! - `realtime`: numbered change events for websockets, presence, revocation;
+//! - `realtime`: numbered change events for websockets, presence, revocation; with
+//!   replicas (PostgreSQL), shared through the database (`realtime::shared`,
+//!   `realtime::fleet`);
+//! - `jobs`: background jobs that run on one process at a time, by lease;
 //! - `metrics`: counters and gauges for `/metrics` (Prometheus).
 //!
 //! **The `_in` suffix.** A function named `…_in` runs inside its caller's write
@@ -41,6 +44,7 @@ pub mod db;
 pub mod effects;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod labels;
 pub mod markdown;
 pub mod media;
@@ -107,7 +111,8 @@ pub struct Services {
     /// Wake the outbox, media and Botpress sync workers (see `effects`).
     pub wakers: effects::Wakers,
     pub api: botpress::api::Api,
-    pub login_throttle: Arc<accounts::throttle::LoginThrottle>,
+    /// Sign-in limits: in memory, or in the database among replicas.
+    pub sign_ins: accounts::throttle::Limits,
     pub last_seen: Arc<accounts::people::LastSeen>,
     /// When each connection's `last_inbound_at` was last written (once a second).
     last_contact: Arc<clock::Every>,
@@ -115,6 +120,8 @@ pub struct Services {
     /// Shared: `Services` is cloned per request, and the instruments are many.
     pub metrics: Arc<metrics::Metrics>,
     webhook_client: reqwest::Client,
+    /// This process among the replicas serving the database: who holds a lease.
+    replica: Arc<str>,
 }
 
 impl Services {
@@ -149,12 +156,42 @@ impl Services {
             settings: Arc::new(settings),
             wakers: effects::Wakers::default(),
             api,
-            login_throttle: Arc::default(),
+            sign_ins: accounts::throttle::Limits::Memory(Arc::default()),
             last_seen: Arc::default(),
             last_contact: Arc::new(clock::Every::new(1000)),
             hub: realtime::Hub::new()?,
             webhook_client,
+            replica: ids::new_id("rpl_")?.into(),
         })
+    }
+
+    /// This process's name among the replicas (random, new at every start).
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// On PostgreSQL, where several replicas may serve the database, shares through
+    /// it what one process would keep in memory: realtime events (numbered in the
+    /// events table, which every replica reads, under the installation's epoch) and
+    /// the sign-in limits. Call once at start, before serving and before
+    /// [`Services::spawn_workers`].
+    pub async fn share_with_replicas(&mut self) -> Result<()> {
+        if !self.db.is_postgres() {
+            return Ok(());
+        }
+        let stored = {
+            let mut tx = self.store.autocommit().await?;
+            tx.setting_get(db::transfer::INSTALLATION).await?
+        };
+        let installation = stored
+            .and_then(|json| serde_json::from_str::<String>(&json).ok())
+            .ok_or_else(|| Error::Internal("the database has no installation id".into()))?;
+        let epoch: String = installation.chars().take(12).collect();
+        let hub = realtime::Hub::shared(&epoch);
+        realtime::shared::start(&*self.store, &hub).await?;
+        self.hub = hub;
+        self.sign_ins = accounts::throttle::Limits::Shared(self.store.clone());
+        Ok(())
     }
 
     /// An absolute URL for a path of ours (`/welcome?token=…`).
@@ -182,13 +219,42 @@ impl Services {
                 self.webhook_client.clone(),
                 cancel.clone(),
             )),
-            tokio::spawn(accounts::throttle::pruning(
-                self.login_throttle.clone(),
-                cancel.clone(),
-            )),
         ];
-        if let db::Database::Sqlite(pool) = &self.db {
-            workers.push(tokio::spawn(db::checkpoints(pool.clone(), cancel.clone())));
+        workers.push(match &self.sign_ins {
+            accounts::throttle::Limits::Memory(throttle) => tokio::spawn(
+                accounts::throttle::pruning(throttle.clone(), cancel.clone()),
+            ),
+            accounts::throttle::Limits::Shared(_) => tokio::spawn(
+                accounts::throttle::pruning_shared(self.clone(), cancel.clone()),
+            ),
+        });
+        match &self.db {
+            db::Database::Sqlite(pool) => {
+                workers.push(tokio::spawn(db::checkpoints(pool.clone(), cancel.clone())));
+            }
+            db::Database::Postgres(pool) => {
+                if let Some(appends) = self.hub.take_appends() {
+                    workers.push(tokio::spawn(realtime::shared::append(
+                        self.store.clone(),
+                        appends,
+                        cancel.clone(),
+                    )));
+                    workers.push(tokio::spawn(realtime::shared::relay(
+                        pool.clone(),
+                        self.store.clone(),
+                        self.hub.clone(),
+                        cancel.clone(),
+                    )));
+                    workers.push(tokio::spawn(realtime::shared::prune(
+                        self.clone(),
+                        cancel.clone(),
+                    )));
+                    workers.push(tokio::spawn(realtime::fleet::beat(
+                        self.clone(),
+                        cancel.clone(),
+                    )));
+                }
+            }
         }
         workers
     }

@@ -76,7 +76,14 @@ pub(crate) async fn queue_in(
 /// Fetches queued media until cancelled.
 pub async fn run(services: Services, client: reqwest::Client, cancel: CancellationToken) {
     loop {
-        match next_batch(&services).await {
+        // One process at a time copies, or two would fetch the same file.
+        let holds = crate::jobs::holds(&services, crate::jobs::Job::Media, IDLE_LOOK).await;
+        let batch = match holds {
+            Ok(true) => next_batch(&services).await,
+            Ok(false) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        };
+        match batch {
             Ok(batch) if !batch.is_empty() => {
                 for item in batch {
                     copy(&services, &client, item).await;
@@ -89,10 +96,14 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
         tokio::select! {
             () = cancel.cancelled() => break,
             () = services.wakers.media.notified() => {}
-            () = tokio::time::sleep(Duration::from_secs(30)) => {}
+            () = tokio::time::sleep(IDLE_LOOK) => {}
         }
     }
+    crate::jobs::release(&services, crate::jobs::Job::Media).await;
 }
+
+/// How long the worker sleeps without a wake-up.
+const IDLE_LOOK: Duration = Duration::from_secs(30);
 
 async fn next_batch(services: &Services) -> Result<Vec<Pending>> {
     Ok(services

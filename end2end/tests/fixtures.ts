@@ -72,6 +72,21 @@ export async function waitForHydration(page: Page) {
 
 export { expect };
 
+/**
+ * With two replicas (`cargo xtask test` sets SECOND_URL for its PostgreSQL run), each
+ * new agent's browser goes to the next replica in turn, and Botpress calls the
+ * second one: agents on different replicas see each other's work, and the bot's.
+ */
+const SECOND_URL = process.env.SECOND_URL;
+let nextReplica = 0;
+
+/** The replica the next agent uses (undefined: the one server, BASE_URL). */
+function nextReplicaUrl(): string | undefined {
+  if (!SECOND_URL) return undefined;
+  nextReplica += 1;
+  return nextReplica % 2 === 1 ? process.env.BASE_URL : SECOND_URL;
+}
+
 export const PASSWORD = "a long enough password";
 
 /** Runs the real `baton` CLI against the e2e server's database (set up by `cargo xtask test`). */
@@ -121,7 +136,7 @@ export async function fakeBotpress() {
     name,
     /** Calls one of Baton's five Botpress endpoints, as the integration does. */
     post: async (request: APIRequestContext, route: string, data: object) => {
-      const r = await request.post(`/botpress/${token}/${route}`, { data });
+      const r = await request.post(`${SECOND_URL ?? ""}/botpress/${token}/${route}`, { data });
       expect(r.status(), `${route}: ${await r.text()}`).toBe(200);
       return r.json();
     },
@@ -164,7 +179,8 @@ export type AgentPageOptions = {
 
 /** An agent signed in, in a browser context of their own, on a live inbox. */
 export async function agentPage(browser: Browser, name: string, options: AgentPageOptions = {}) {
-  const context = await browser.newContext(options.context);
+  const replica = nextReplicaUrl();
+  const context = await browser.newContext({ ...(replica ? { baseURL: replica } : {}), ...options.context });
   options.watch?.(context);
   const page = await context.newPage();
   name = `${name} ${randomBytes(3).toString("hex")}`;

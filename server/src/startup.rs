@@ -47,7 +47,7 @@ impl Application {
             None => None,
         };
         let public_url = config.public_url(local_addr);
-        let services = backend::Services::new(db, config.backend_settings(public_url.clone()))?;
+        let mut services = backend::Services::new(db, config.backend_settings(public_url.clone()))?;
         if let backend::db::Database::Postgres(_) = &services.db
             && backend::db::transfer::claim_installation(&*services.store).await?
         {
@@ -55,9 +55,16 @@ impl Application {
                 "first start on this PostgreSQL database: it is now this installation's"
             );
         }
+        // Several replicas may serve a PostgreSQL database: realtime events and the
+        // sign-in limits go through it, so each replica sees every replica's.
+        services.share_with_replicas().await?;
         // Before anyone connects: an agent's first socket must open an interval of
         // its own, not find the last run's still open and have it closed under it.
-        backend::close_stale_availability(&*services.store).await;
+        // With replicas (PostgreSQL), the others' agents are still here: a replica that
+        // died is noticed by the ones alive instead (`realtime::fleet`).
+        if !services.db.is_postgres() {
+            backend::close_stale_availability(&*services.store).await;
+        }
 
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)
@@ -139,6 +146,7 @@ impl Application {
         let cancel = CancellationToken::new();
         let mut workers = self.services.spawn_workers(&cancel);
         workers.push(tokio::spawn(delete_expired_sessions(
+            self.services.clone(),
             crate::sessions::Sessions::new(&self.services.db)?,
             cancel.clone(),
         )));
@@ -184,22 +192,29 @@ fn sign_in_layer(
     axum_login::AuthManagerLayerBuilder::new(accounts, sessions).build()
 }
 
-/// Removes sessions past their expiry, hourly: an expired session no longer signs
-/// anyone in, but its row would otherwise stay forever.
+/// Removes sessions past their expiry, hourly, on one replica: an expired session
+/// no longer signs anyone in, but its row would otherwise stay forever.
 pub async fn delete_expired_sessions(
+    services: backend::Services,
     sessions: crate::sessions::Sessions,
     cancel: CancellationToken,
 ) {
     use tower_sessions::session_store::ExpiredDeletion;
-    loop {
-        if let Err(e) = sessions.delete_expired().await {
-            tracing::warn!(error = %e, "cannot delete expired sessions");
-        }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(std::time::Duration::from_secs(3600)) => {}
-        }
-    }
+    backend::jobs::every(
+        &services,
+        backend::jobs::Job::SessionCleanup,
+        std::time::Duration::from_secs(3600),
+        &cancel,
+        |_| {
+            let sessions = sessions.clone();
+            async move {
+                sessions.delete_expired().await.map_err(|e| {
+                    backend::Error::Internal(format!("deleting expired sessions: {e}"))
+                })
+            }
+        },
+    )
+    .await;
 }
 
 /// The session cookie's name.

@@ -12,13 +12,16 @@ mod audit;
 mod canned;
 mod connections;
 mod customers;
+mod events;
 mod health;
 mod inbound;
 mod labels;
+mod leases;
 mod links;
 mod media;
 mod notes;
 mod outbox;
+mod replicas;
 mod reports;
 mod routing;
 mod search;
@@ -119,6 +122,10 @@ impl store::Store for PgStore {
 impl store::Session for PgTx {
     async fn commit(self: Box<Self>) -> store::Result<()> {
         self.tx.commit().await
+    }
+
+    fn replicas(&mut self) -> Option<&mut dyn store::replicas::Replicas> {
+        Some(self)
     }
 }
 

@@ -56,27 +56,46 @@ impl<C: crate::Conn> Outbox for PgTx<C> {
         .await
     }
 
-    async fn outbox_recover_interrupted(&mut self, reason: &str, now: i64) -> store::Result<()> {
+    async fn outbox_recover_interrupted(
+        &mut self,
+        reason: &str,
+        now: i64,
+        all: bool,
+    ) -> store::Result<u64> {
+        // A lease from before leases existed (null) is as good as run out.
         sqlx::query!(
             "update messages set delivery = 'failed', delivery_error = $1
              where id in (select message_id from outbox
-                          where state = 'sending' and route = 'message-from-agent')",
-            reason
-        )
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query!(
-            "update outbox set state = 'failed', last_error = $1, finished_at = $2
-             where state = 'sending' and route != 'stop-hitl'",
+                          where state = 'sending' and route = 'message-from-agent'
+                            and ($3 or lease_until is null or lease_until <= $2))",
             reason,
-            now
+            now,
+            all
         )
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query!("update outbox set state = 'pending' where state = 'sending'")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        let failed = sqlx::query!(
+            "update outbox set state = 'failed', last_error = $1, finished_at = $2,
+                               lease_until = null
+             where state = 'sending' and route != 'stop-hitl'
+               and ($3 or lease_until is null or lease_until <= $2)",
+            reason,
+            now,
+            all
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        let pending = sqlx::query!(
+            "update outbox set state = 'pending', lease_until = null
+             where state = 'sending' and ($2 or lease_until is null or lease_until <= $1)",
+            now,
+            all
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        Ok(failed + pending)
     }
 
     async fn outbox_claim(
@@ -84,6 +103,7 @@ impl<C: crate::Conn> Outbox for PgTx<C> {
         now: i64,
         hold_ms: i64,
         most: i64,
+        lease_until: i64,
     ) -> store::Result<Vec<Claimed>> {
         let rows = sqlx::query_as!(
             Claimed,
@@ -96,7 +116,11 @@ impl<C: crate::Conn> Outbox for PgTx<C> {
                              where h.ticket_id = o.ticket_id and h.state in ('pending', 'sending'))
                  and (t.first_inbound_at is not null or t.created_at + $2 <= $1)
                order by o.id
-               limit $3"#,
+               limit $3
+               -- Claims are serialised by the write lock today; SKIP LOCKED keeps them
+               -- correct without it (a row another claim holds is passed over, and
+               -- its ticket's later calls wait, as the min(id) test above requires).
+               for update of o skip locked"#,
             now,
             hold_ms,
             most
@@ -105,7 +129,9 @@ impl<C: crate::Conn> Outbox for PgTx<C> {
         .await?;
         for row in &rows {
             sqlx::query!(
-                "update outbox set state = 'sending', attempts = attempts + 1 where id = $1",
+                "update outbox set state = 'sending', attempts = attempts + 1, lease_until = $1
+                 where id = $2",
+                lease_until,
                 row.id
             )
             .execute(&mut *self.tx)

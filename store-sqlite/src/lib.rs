@@ -11,6 +11,7 @@ mod customers;
 mod health;
 mod inbound;
 mod labels;
+mod leases;
 mod links;
 mod media;
 mod notes;

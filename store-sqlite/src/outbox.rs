@@ -56,27 +56,46 @@ impl<C: crate::Conn> Outbox for SqliteTx<C> {
         .await
     }
 
-    async fn outbox_recover_interrupted(&mut self, reason: &str, now: i64) -> store::Result<()> {
+    async fn outbox_recover_interrupted(
+        &mut self,
+        reason: &str,
+        now: i64,
+        all: bool,
+    ) -> store::Result<u64> {
+        // A lease from before leases existed (null) is as good as run out.
         sqlx::query!(
-            "update messages set delivery = 'failed', delivery_error = ?
+            "update messages set delivery = 'failed', delivery_error = ?1
              where id in (select message_id from outbox
-                          where state = 'sending' and route = 'message-from-agent')",
-            reason
-        )
-        .execute(&mut *self.tx)
-        .await?;
-        sqlx::query!(
-            "update outbox set state = 'failed', last_error = ?, finished_at = ?
-             where state = 'sending' and route != 'stop-hitl'",
+                          where state = 'sending' and route = 'message-from-agent'
+                            and (?3 or lease_until is null or lease_until <= ?2))",
             reason,
-            now
+            now,
+            all
         )
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query!("update outbox set state = 'pending' where state = 'sending'")
-            .execute(&mut *self.tx)
-            .await?;
-        Ok(())
+        let failed = sqlx::query!(
+            "update outbox set state = 'failed', last_error = ?1, finished_at = ?2,
+                               lease_until = null
+             where state = 'sending' and route != 'stop-hitl'
+               and (?3 or lease_until is null or lease_until <= ?2)",
+            reason,
+            now,
+            all
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        let pending = sqlx::query!(
+            "update outbox set state = 'pending', lease_until = null
+             where state = 'sending' and (?2 or lease_until is null or lease_until <= ?1)",
+            now,
+            all
+        )
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        Ok(failed + pending)
     }
 
     async fn outbox_claim(
@@ -84,6 +103,7 @@ impl<C: crate::Conn> Outbox for SqliteTx<C> {
         now: i64,
         hold_ms: i64,
         most: i64,
+        lease_until: i64,
     ) -> store::Result<Vec<Claimed>> {
         let rows = sqlx::query_as!(
             Claimed,
@@ -105,7 +125,9 @@ impl<C: crate::Conn> Outbox for SqliteTx<C> {
         .await?;
         for row in &rows {
             sqlx::query!(
-                "update outbox set state = 'sending', attempts = attempts + 1 where id = ?",
+                "update outbox set state = 'sending', attempts = attempts + 1, lease_until = ?1
+                 where id = ?2",
+                lease_until,
                 row.id
             )
             .execute(&mut *self.tx)

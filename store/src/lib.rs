@@ -16,13 +16,16 @@ pub mod audit;
 pub mod canned;
 pub mod connections;
 pub mod customers;
+pub mod events;
 pub mod health;
 pub mod inbound;
 pub mod labels;
+pub mod leases;
 pub mod links;
 pub mod media;
 pub mod notes;
 pub mod outbox;
+pub mod replicas;
 pub mod reports;
 pub mod routing;
 pub mod search;
@@ -48,6 +51,7 @@ pub trait Tx:
     + health::Health
     + inbound::Inbound
     + labels::Labels
+    + leases::Leases
     + links::Links
     + media::Media
     + notes::Notes
@@ -75,6 +79,7 @@ impl<T> Tx for T where
         + health::Health
         + inbound::Inbound
         + labels::Labels
+        + leases::Leases
         + links::Links
         + media::Media
         + notes::Notes
@@ -97,6 +102,12 @@ impl<T> Tx for T where
 #[async_trait::async_trait]
 pub trait Session: Tx {
     async fn commit(self: Box<Self>) -> Result<()>;
+
+    /// What replicas share through the database, where the engine has it
+    /// (PostgreSQL, in a transaction): see [`replicas`].
+    fn replicas(&mut self) -> Option<&mut dyn replicas::Replicas> {
+        None
+    }
 }
 
 /// A database, of either engine. Cheap to share: the engines hold a pool.

@@ -75,18 +75,26 @@ pub trait Outbox {
     /// The body of the newest call that carried the message.
     async fn outbox_last_body(&mut self, message: i64) -> crate::Result<Option<String>>;
 
-    /// Calls left `sending` by a stop: the messages and assignments among them
-    /// failed with `reason` (they may have arrived), the rest pending again.
-    async fn outbox_recover_interrupted(&mut self, reason: &str, now: i64) -> crate::Result<()>;
+    /// Calls left `sending` by a process that stopped or died: every one (`all`, at
+    /// the start of the only process), else those whose lease ran out by `now`. The
+    /// messages and assignments among them failed with `reason` (they may have
+    /// arrived), the rest pending again. How many were recovered.
+    async fn outbox_recover_interrupted(
+        &mut self,
+        reason: &str,
+        now: i64,
+        all: bool,
+    ) -> crate::Result<u64>;
 
     /// Takes up to `most` due calls, each the first undelivered one of its ticket,
     /// of tickets Botpress surely has (a message came, or `hold_ms` passed since
-    /// creation), and marks them `sending`.
+    /// creation), and marks them `sending`, leased until `lease_until`.
     async fn outbox_claim(
         &mut self,
         now: i64,
         hold_ms: i64,
         most: i64,
+        lease_until: i64,
     ) -> crate::Result<Vec<Claimed>>;
 
     /// When the earliest waiting call becomes due (its retry time or the end of its

@@ -33,6 +33,7 @@ pub fn bin_dir() -> Option<PathBuf> {
 pub struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
+    port: u16,
     pub url: String,
 }
 
@@ -57,6 +58,7 @@ impl Cluster {
             url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
             dir,
             bin,
+            port,
         };
         if is_root() {
             // initdb refuses to run as root.
@@ -104,6 +106,22 @@ impl Cluster {
             .rsplit_once('/')
             .map_or(self.url.as_str(), |(c, _)| c);
         format!("{cluster}/{name}")
+    }
+
+    /// Creates an empty database `name` and returns its URL.
+    pub fn create_database(&self, name: &str) -> Result<String> {
+        let mut create = self.tool("createdb");
+        create.args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+            "-U",
+            "postgres",
+            name,
+        ]);
+        quiet_step(&format!("create the database {name}"), create)?;
+        Ok(self.database_url(name))
     }
 
     fn stop(&self) {

@@ -305,64 +305,112 @@ pub fn prepare() -> Result {
     sqlx_prepare(false)
 }
 
-/// Starts the release binary on a free port with a fresh database and runs the
-/// Playwright suite in headless Chromium against it.
+/// Runs the Playwright suite in headless Chromium against the release binary: all of
+/// it on a fresh SQLite file, then the live inbox's tests (`inbox.spec.ts`) against
+/// two replicas on one PostgreSQL database, agents and Botpress spread over both.
 fn end_to_end(tally: &mut Tally) -> Result {
     let binary = root().join("target/release/baton");
     if !binary.is_file() {
         bench::release_build()?;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
     let data = root().join("target/e2e");
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
-    let base_url = format!("http://127.0.0.1:{port}");
-    let log = std::fs::File::create(data.join("baton.log"))
-        .map_err(|e| format!("cannot create the server log: {e}"))?;
-    let log_err = log
-        .try_clone()
-        .map_err(|e| format!("cannot share the server log: {e}"))?;
 
-    let mut server = command(&binary.to_string_lossy());
-    server
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
-        .arg("--database-url")
-        .arg(format!("sqlite://{}", data.join("baton.db").display()))
-        .args(["--site-root", "target/site", "--log-level", "info"])
-        // The fake Botpress of the browser tests listens on 127.0.0.1.
-        .arg("--allow-private-webhooks")
-        .stdout(Stdio::from(log))
-        .stderr(Stdio::from(log_err));
-    let mut child = ServerGuard(
-        server
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
+    let sqlite = format!("sqlite://{}", data.join("baton.db").display());
+    let server = E2eServer::start(&binary, &sqlite, &data, "baton")?;
+    let mut on_sqlite = playwright(&binary, &sqlite, &server.url);
+    on_sqlite.arg("test");
+    let result = step_counted(
+        "end-to-end tests (Playwright, headless Chromium)",
+        on_sqlite,
+        tally,
     );
-    wait_ready(&base_url, &mut child.0, &data.join("baton.log"))?;
+    let log = server.log.clone();
+    drop(server);
+    result.map_err(|e| format!("{e}\n    server log: {}", log.display()))?;
 
+    let cluster = postgres::Cluster::start()?;
+    let database = cluster.create_database("baton_e2e")?;
+    let first = E2eServer::start(&binary, &database, &data, "replica-1")?;
+    let second = E2eServer::start(&binary, &database, &data, "replica-2")?;
+    let mut on_replicas = playwright(&binary, &database, &first.url);
+    on_replicas
+        .args(["test", "tests/inbox.spec.ts"])
+        .env("SECOND_URL", &second.url);
+    let result = step_counted(
+        "end-to-end tests on PostgreSQL, two replicas (Playwright)",
+        on_replicas,
+        tally,
+    );
+    let logs = format!("{} and {}", first.log.display(), second.log.display());
+    drop((first, second));
+    drop(cluster);
+    result.map_err(|e| format!("{e}\n    server logs: {logs}"))
+}
+
+/// `npx playwright` for a server at `base_url` on `database` (the CLI the tests run
+/// uses it too).
+fn playwright(binary: &Path, database: &str, base_url: &str) -> Command {
     let mut playwright = command("npx");
     playwright
         .current_dir(root().join("end2end"))
-        .args(["playwright", "test"])
-        .env("BASE_URL", &base_url)
-        .env("BATON_BIN", &binary)
-        .env(
-            "BATON_DATABASE_URL",
-            format!("sqlite://{}", data.join("baton.db").display()),
-        );
+        .arg("playwright")
+        .env("BASE_URL", base_url)
+        .env("BATON_BIN", binary)
+        .env("BATON_DATABASE_URL", database);
     if let Some(chromium) = setup::chromium_path() {
         playwright.env("CHROMIUM_PATH", chromium);
     }
-    let result = step_counted(
-        "end-to-end tests (Playwright, headless Chromium)",
-        playwright,
-        tally,
-    );
-    drop(child);
-    result.map_err(|e| format!("{e}\n    server log: {}", data.join("baton.log").display()))
+    playwright
+}
+
+/// A release server for the browser tests, on a free port, stopped when dropped.
+struct E2eServer {
+    url: String,
+    log: std::path::PathBuf,
+    _child: ServerGuard,
+}
+
+impl E2eServer {
+    /// `baton serve` on `database`, logging to `<name>.log` in `data`. Attachments go to
+    /// one folder in `data`, shared by every server started there, as replicas share
+    /// theirs.
+    fn start(binary: &Path, database: &str, data: &Path, name: &str) -> Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let url = format!("http://127.0.0.1:{port}");
+        let log_path = data.join(format!("{name}.log"));
+        let log = std::fs::File::create(&log_path)
+            .map_err(|e| format!("cannot create the server log: {e}"))?;
+        let log_err = log
+            .try_clone()
+            .map_err(|e| format!("cannot share the server log: {e}"))?;
+        let mut server = command(&binary.to_string_lossy());
+        server
+            .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
+            .args(["--database-url", database])
+            .arg("--attachments-dir")
+            .arg(data.join("attachments"))
+            .args(["--site-root", "target/site", "--log-level", "info"])
+            // The fake Botpress of the browser tests listens on 127.0.0.1.
+            .arg("--allow-private-webhooks")
+            .stdout(Stdio::from(log))
+            .stderr(Stdio::from(log_err));
+        let mut child = ServerGuard(
+            server
+                .spawn()
+                .map_err(|e| format!("cannot start {}: {e}", binary.display()))?,
+        );
+        wait_ready(&url, &mut child.0, &log_path)?;
+        Ok(Self {
+            url,
+            log: log_path,
+            _child: child,
+        })
+    }
 }
 
 /// Stops the e2e server however the step ends.

@@ -43,7 +43,7 @@ impl From<backend::accounts::people::Person> for AgentRow {
 pub async fn list_agents() -> Result<Vec<AgentRow>, AppError> {
     super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    let people = backend::accounts::people::list(&*services.store, services.hub.sockets()).await?;
+    let people = backend::accounts::people::list(&services).await?;
     Ok(people.into_iter().map(AgentRow::from).collect())
 }
 

@@ -58,11 +58,14 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
     let mut auth = super::ssr::auth().await?;
     let addr = super::ssr::client_addr().await;
     let ip = addr.map(|a| a.to_string());
-    let throttle = services.login_throttle.clone();
     // Reserved before the password is checked, so parallel guesses cannot all pass.
-    let attempt = match throttle.begin(&email, addr) {
-        Ok(attempt) => attempt,
-        Err(limited) => {
+    let attempt = match services.sign_ins.begin(&email, addr).await {
+        Ok(Ok(attempt)) => attempt,
+        Err(e) => {
+            tracing::error!(error = ?e, "cannot read the sign-in limits");
+            return Err(AppError::Unavailable);
+        }
+        Ok(Err(limited)) => {
             if limited.first {
                 let actor = Actor {
                     id: None,
@@ -89,7 +92,7 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         Ok(user) => user,
         // Too many password checks at once: not this person's failure.
         Err(e) if backend::auth::overloaded(&e) => {
-            attempt.cancelled();
+            let _ = attempt.cancelled().await;
             return Err(AppError::Unavailable);
         }
         Err(e) => {
@@ -107,7 +110,11 @@ async fn sign_in(email: String, password: String) -> Result<CurrentUser, AppErro
         audit::audit(&*services.store, &actor, "login.failed", json!({})).await?;
         return Err(AppError::BadCredentials);
     };
-    attempt.succeeded();
+    if let Err(e) = attempt.succeeded().await {
+        // The password was right; the failure stays counted, which only ever errs
+        // on the safe side.
+        tracing::warn!(error = ?e, "cannot give a sign-in attempt back");
+    }
     // A new session id at every sign-in. axum-login cycles it only when the session
     // is not signed in yet, which would let an attacker who planted a cookie of their
     // own signed-in session keep knowing the id after the victim signs in.

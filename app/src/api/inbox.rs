@@ -477,17 +477,16 @@ pub struct Colleague {
 pub async fn colleagues() -> Result<Vec<Colleague>, AppError> {
     let viewer = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let mut people: Vec<Colleague> =
-        backend::accounts::people::list(&*services.store, services.hub.sockets())
-            .await?
-            .into_iter()
-            .filter(|p| p.active && p.id != viewer.user.id)
-            .map(|p| Colleague {
-                id: p.public_id,
-                name: p.name,
-                presence: p.presence.as_str().to_owned(),
-            })
-            .collect();
+    let mut people: Vec<Colleague> = backend::accounts::people::list(&services)
+        .await?
+        .into_iter()
+        .filter(|p| p.active && p.id != viewer.user.id)
+        .map(|p| Colleague {
+            id: p.public_id,
+            name: p.name,
+            presence: p.presence.as_str().to_owned(),
+        })
+        .collect();
     let rank = |p: &str| match p {
         "online" => 0,
         "away" => 1,

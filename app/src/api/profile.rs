@@ -34,11 +34,16 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     backend::accounts::password::validate(&new_password)?;
     // Guessing the current password from an open session is limited like sign-in.
     let attempt = match services
-        .login_throttle
+        .sign_ins
         .begin(&me.user.email, super::ssr::client_addr().await)
+        .await
     {
-        Ok(attempt) => attempt,
-        Err(limited) => {
+        Ok(Ok(attempt)) => attempt,
+        Err(e) => {
+            tracing::error!(error = ?e, "cannot read the sign-in limits");
+            return Err(AppError::Unavailable);
+        }
+        Ok(Err(limited)) => {
             super::ssr::retry_after(limited.wait);
             return Err(AppError::RateLimited(limited.wait));
         }
@@ -51,9 +56,13 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
     )
     .await
     {
-        Ok(()) => attempt.succeeded(),
+        Ok(()) => {
+            if let Err(e) = attempt.succeeded().await {
+                tracing::warn!(error = ?e, "cannot give a password check back");
+            }
+        }
         Err(backend::Error::Overloaded) => {
-            attempt.cancelled();
+            let _ = attempt.cancelled().await;
             return Err(AppError::Unavailable);
         }
         Err(e) => return Err(e.into()),

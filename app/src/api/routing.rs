@@ -92,7 +92,7 @@ pub async fn routing() -> Result<RoutingData, AppError> {
             queue_position_text: r.queue_position_text.unwrap_or_default(),
         });
     }
-    let agents = backend::accounts::people::list(&*services.store, services.hub.sockets())
+    let agents = backend::accounts::people::list(&services)
         .await?
         .into_iter()
         .map(|p| AgentCapacity {

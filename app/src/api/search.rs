@@ -88,7 +88,7 @@ pub async fn search(
 pub async fn search_options() -> Result<FilterChoices, AppError> {
     super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let agents = backend::accounts::people::list(&*services.store, services.hub.sockets())
+    let agents = backend::accounts::people::list(&services)
         .await?
         .into_iter()
         .filter(|p| p.active)

@@ -45,16 +45,33 @@ pub struct Person {
 /// Presence comes from open sockets where there are any (see `realtime::presence`);
 /// someone whose last tab closed is offline; anyone else's is from the last request
 /// (programs using the REST API), *away* if they chose it.
-pub async fn list(
-    store: &dyn store::Store,
-    sockets: &crate::realtime::presence::Sockets,
-) -> Result<Vec<Person>> {
+pub async fn list(services: &crate::Services) -> Result<Vec<Person>> {
     let now = now_ms();
-    let rows = store.autocommit().await?.people_all().await?;
+    let sockets = services.hub.sockets();
+    // With replicas, the tabs on the others count too.
+    let elsewhere = match services.hub.fleet() {
+        Some(_) => Some(crate::realtime::fleet::elsewhere(services).await?),
+        None => None,
+    };
+    let rows = services.store.autocommit().await?.people_all().await?;
+    let presence_of = |user: i64, availability: Availability| match &elsewhere {
+        None => sockets.presence(user),
+        Some(others) => {
+            let here = sockets.counts(user);
+            let there = others.get(&user).copied().unwrap_or_default();
+            crate::realtime::presence::presence_from(
+                store::replicas::Sockets {
+                    sockets: here.sockets + there.sockets,
+                    active: here.active + there.active,
+                },
+                availability == Availability::Away,
+            )
+        }
+    };
     Ok(rows
         .into_iter()
         .map(|r| Person {
-            presence: match sockets.presence(r.id) {
+            presence: match presence_of(r.id, r.availability) {
                 _ if !r.active => Presence::Offline,
                 Some(presence) => presence,
                 None if sockets.left(r.id) => Presence::Offline,

@@ -13,9 +13,15 @@
 //! only after the check let a burst of parallel guesses all pass "5 per 15 minutes".
 //!
 //! Keys are digests, so a made-up email of any length costs the same small entry;
-//! expired entries are pruned by a timer ([`LoginThrottle::prune`]). Kept in memory: a
+//! expired entries are pruned by a timer ([`LoginThrottle::prune`]).
+//!
+//! Where they are counted ([`Limits`]): with one process (SQLite), in memory. A
 //! restart forgets the counts, which costs an attacker nothing they could not get by
-//! waiting, and keeps the sign-in path free of database writes.
+//! waiting, and keeps the sign-in path free of database writes. With replicas
+//! (PostgreSQL), in the database, by the same rules: a guesser spreading attempts
+//! over the replicas gets no more than from one. Each check there is one write
+//! transaction, serialised with the others, so parallel guesses still reserve their
+//! places one at a time.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -37,7 +43,7 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_KEYS: usize = 100_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
+pub enum Key {
     Account([u8; 16]),
     Address(IpAddr),
     AccountAddress([u8; 16]),
@@ -57,6 +63,51 @@ fn digest(parts: &[&[u8]]) -> [u8; 16] {
 
 fn account(email: &str) -> String {
     email.trim().to_lowercase()
+}
+
+/// The keys an attempt counts under: the account, and with an address, the address
+/// and the pair.
+fn keys_of(email: &str, ip: Option<IpAddr>) -> Vec<Key> {
+    let email = account(email);
+    let mut keys = vec![Key::Account(digest(&[email.as_bytes()]))];
+    if let Some(ip) = ip {
+        keys.push(Key::Address(ip));
+        keys.push(Key::AccountAddress(digest(&[
+            email.as_bytes(),
+            ip.to_string().as_bytes(),
+        ])));
+    }
+    keys
+}
+
+impl Key {
+    /// The key as the database stores it: a kind byte, then the digest or address.
+    fn bytes(&self) -> Vec<u8> {
+        let (kind, body): (u8, Vec<u8>) = match self {
+            Key::Account(d) => (b'a', d.to_vec()),
+            Key::Address(IpAddr::V4(ip)) => (b'4', ip.octets().to_vec()),
+            Key::Address(IpAddr::V6(ip)) => (b'6', ip.octets().to_vec()),
+            Key::AccountAddress(d) => (b'p', d.to_vec()),
+        };
+        let mut out = Vec::with_capacity(body.len() + 1);
+        out.push(kind);
+        out.extend(body);
+        out
+    }
+}
+
+/// The key that holds an attempt back longest, and for how long; `None` when none
+/// does.
+fn limiting(state: &State, keys: &[Key], now: Instant) -> Option<(usize, Duration)> {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| (i, state.wait(k, now)))
+        .filter(|(_, w)| !w.is_zero())
+        .max_by_key(|(_, w)| *w)
+}
+
+fn seconds(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }
 
 #[derive(Debug, Default)]
@@ -155,15 +206,7 @@ impl LoginThrottle {
         ip: Option<IpAddr>,
         now: Instant,
     ) -> Result<Attempt<'_>, Limited> {
-        let email = account(email);
-        let mut keys = vec![Key::Account(digest(&[email.as_bytes()]))];
-        if let Some(ip) = ip {
-            keys.push(Key::Address(ip));
-            keys.push(Key::AccountAddress(digest(&[
-                email.as_bytes(),
-                ip.to_string().as_bytes(),
-            ])));
-        }
+        let keys = keys_of(email, ip);
         let Ok(mut state) = self.state.lock() else {
             // A panic while holding the lock; refusing every sign-in would be worse.
             return Ok(Attempt {
@@ -175,13 +218,8 @@ impl LoginThrottle {
         if state.failures.len() > MAX_KEYS {
             state.prune(now);
         }
-        let limiting = keys
-            .iter()
-            .map(|k| (k, state.wait(k, now)))
-            .filter(|(_, w)| !w.is_zero())
-            .max_by_key(|(_, w)| *w);
-        if let Some((key, wait)) = limiting {
-            let key = *key;
+        if let Some((i, wait)) = limiting(&state, &keys, now) {
+            let key = keys[i];
             let first = state
                 .reported
                 .get(&key)
@@ -190,7 +228,7 @@ impl LoginThrottle {
                 state.reported.insert(key, now);
             }
             return Err(Limited {
-                wait: wait.as_secs_f64().ceil().max(1.0) as u64,
+                wait: seconds(wait),
                 first,
             });
         }
@@ -263,6 +301,153 @@ impl Attempt<'_> {
             }
         }
     }
+}
+
+/// Where this installation counts sign-in attempts (see the module's notes).
+#[derive(Debug, Clone)]
+pub enum Limits {
+    /// One process: in memory.
+    Memory(std::sync::Arc<LoginThrottle>),
+    /// Replicas: in the database, shared by all of them.
+    Shared(std::sync::Arc<dyn store::Store>),
+}
+
+/// A sign-in attempt that passed the limits and already counts as a failure.
+#[must_use = "call `succeeded` when the password was right; dropping it counts a failure"]
+#[derive(Debug)]
+pub enum Reserved<'a> {
+    Memory(Attempt<'a>),
+    Shared {
+        store: &'a dyn store::Store,
+        keys: Vec<Key>,
+        at: i64,
+    },
+}
+
+impl Limits {
+    /// Checks the limits for `email` from `ip` and, if the attempt may go ahead,
+    /// counts it as a failure until [`Reserved::succeeded`] says otherwise. An error
+    /// means the limits could not be read: the attempt must not go ahead.
+    pub async fn begin(
+        &self,
+        email: &str,
+        ip: Option<IpAddr>,
+    ) -> crate::Result<Result<Reserved<'_>, Limited>> {
+        match self {
+            Limits::Memory(throttle) => Ok(throttle.begin(email, ip).map(Reserved::Memory)),
+            Limits::Shared(store) => begin_shared(&**store, email, ip).await,
+        }
+    }
+
+    /// How many keys the memory holds (0 when the database holds them).
+    pub fn keys(&self) -> usize {
+        match self {
+            Limits::Memory(throttle) => throttle.keys(),
+            Limits::Shared(_) => 0,
+        }
+    }
+}
+
+async fn begin_shared<'a>(
+    store: &'a dyn store::Store,
+    email: &str,
+    ip: Option<IpAddr>,
+) -> crate::Result<Result<Reserved<'a>, Limited>> {
+    let keys = keys_of(email, ip);
+    let bytes: Vec<Vec<u8>> = keys.iter().map(Key::bytes).collect();
+    let now = Instant::now();
+    let now_ms = crate::clock::now_ms();
+    let window_ms = i64::try_from(WINDOW.as_millis()).unwrap_or(i64::MAX);
+    let since = now_ms - window_ms + 1;
+    let mut tx = store.write().await?;
+    let Some(shared) = tx.replicas() else {
+        return Err(crate::Error::Internal(
+            "this database cannot share sign-in limits".into(),
+        ));
+    };
+    // The stored failures, as the rules read them: instants this long ago.
+    let mut state = State::default();
+    for (key, at) in shared.sign_in_failures(&bytes, since).await? {
+        let ago = Duration::from_millis(u64::try_from(now_ms - at).unwrap_or(0));
+        if let (Some(i), Some(t)) = (bytes.iter().position(|b| *b == key), now.checked_sub(ago)) {
+            state.failures.entry(keys[i]).or_default().push_back(t);
+        }
+    }
+    if let Some((i, wait)) = limiting(&state, &keys, now) {
+        let first = shared.sign_in_refused(&bytes[i], now_ms, since).await?;
+        tx.commit().await?;
+        return Ok(Err(Limited {
+            wait: seconds(wait),
+            first,
+        }));
+    }
+    shared.sign_in_fail(&bytes, now_ms).await?;
+    tx.commit().await?;
+    Ok(Ok(Reserved::Shared {
+        store,
+        keys,
+        at: now_ms,
+    }))
+}
+
+impl Reserved<'_> {
+    /// The password was right (see [`Attempt::succeeded`]).
+    pub async fn succeeded(self) -> crate::Result<()> {
+        self.settle(true).await
+    }
+
+    /// The password could not be checked (see [`Attempt::cancelled`]).
+    pub async fn cancelled(self) -> crate::Result<()> {
+        self.settle(false).await
+    }
+
+    async fn settle(self, forgive: bool) -> crate::Result<()> {
+        match self {
+            Reserved::Memory(attempt) => {
+                attempt.settle(forgive);
+                Ok(())
+            }
+            Reserved::Shared { store, keys, at } => {
+                let mut tx = store.write().await?;
+                if let Some(shared) = tx.replicas() {
+                    for key in &keys {
+                        let all = forgive && !matches!(key, Key::Address(_));
+                        shared
+                            .sign_in_forget(&key.bytes(), (!all).then_some(at))
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Deletes what has left the window from the database, every minute, on one
+/// replica (the memory is pruned by [`pruning`]).
+pub async fn pruning_shared(
+    services: crate::Services,
+    cancel: tokio_util::sync::CancellationToken,
+) {
+    crate::jobs::every(
+        &services,
+        crate::jobs::Job::SignInPrune,
+        Duration::from_secs(60),
+        &cancel,
+        |services| async move {
+            let window_ms = i64::try_from(WINDOW.as_millis()).unwrap_or(i64::MAX);
+            let mut tx = services.store.write().await?;
+            if let Some(shared) = tx.replicas() {
+                shared
+                    .sign_in_prune(crate::clock::now_ms() - window_ms)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(())
+        },
+    )
+    .await;
 }
 
 #[cfg(test)]

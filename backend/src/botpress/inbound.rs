@@ -129,11 +129,9 @@ pub async fn create_remote_conversation(
         title,
         description,
     };
-    let effects = services
-        .writer
-        .write(move |tx| Box::pin(store_ticket(tx, call, ticket)))
+    services
+        .write_applying(move |tx| Box::pin(store_ticket(tx, call, ticket)))
         .await?;
-    services.apply(effects);
     Ok(remote_id)
 }
 
@@ -197,11 +195,9 @@ pub async fn bot_sends_message(
 ) -> Result<()> {
     message.validate()?;
     let call = Call::new(services, connection);
-    let effects = services
-        .writer
-        .write(move |tx| Box::pin(store_message(tx, call, message)))
+    services
+        .write_applying(move |tx| Box::pin(store_message(tx, call, message)))
         .await?;
-    services.apply(effects);
     Ok(())
 }
 
@@ -347,11 +343,9 @@ pub async fn close_remote_ticket(
     request.validate()?;
     let conversation = request.payload.botpress_conversation_id;
     let call = Call::new(services, connection);
-    let effects = services
-        .writer
-        .write(move |tx| Box::pin(store_close(tx, call, conversation)))
+    services
+        .write_applying(move |tx| Box::pin(store_close(tx, call, conversation)))
         .await?;
-    services.apply(effects);
     Ok(())
 }
 

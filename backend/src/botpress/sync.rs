@@ -39,8 +39,15 @@ pub async fn run(services: Services, cancel: CancellationToken) {
         let woken = services.wakers.sync.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        if let Err(e) = run_due(&services).await {
-            tracing::error!(error = ?e, "botpress sync: pass failed");
+        // One process at a time asks Botpress, or two would import a transcript twice.
+        match crate::jobs::holds(&services, crate::jobs::Job::BotpressSync, IDLE_LOOK).await {
+            Ok(true) => {
+                if let Err(e) = run_due(&services).await {
+                    tracing::error!(error = ?e, "botpress sync: pass failed");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = ?e, "botpress sync: cannot take the lease"),
         }
         let wait = match next_due(&services).await {
             Ok(Some(at)) => {
@@ -58,6 +65,7 @@ pub async fn run(services: Services, cancel: CancellationToken) {
             () = tokio::time::sleep(wait.clamp(Duration::from_millis(10), IDLE_LOOK)) => {}
         }
     }
+    crate::jobs::release(&services, crate::jobs::Job::BotpressSync).await;
 }
 
 async fn next_due(services: &Services) -> Result<Option<i64>> {

@@ -76,6 +76,11 @@ impl Database {
         }
     }
 
+    /// Whether this is PostgreSQL, where several replicas may serve the database.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Database::Postgres(_))
+    }
+
     /// Cheap round trip used by `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         match self {

@@ -33,7 +33,7 @@ const MAX_BINDS: usize = 60_000;
 const MAX_ROWS: usize = 1_000;
 
 /// The `settings` key of the id that tells installations apart.
-const INSTALLATION: &str = "installation";
+pub const INSTALLATION: &str = "installation";
 /// The `settings` key that says Baton has served from this PostgreSQL database.
 const SERVING: &str = "serving";
 
@@ -363,6 +363,11 @@ async fn target_tables(to: &PgPool) -> Result<Vec<Table>> {
            on t.table_schema = c.table_schema and t.table_name = c.table_name
          where c.table_schema = current_schema() and t.table_type = 'BASE TABLE'
            and c.table_name != '_sqlx_migrations'
+           -- What serving processes keep for each other (realtime events, job
+           -- leases, sign-in limits, replicas and their sockets) is theirs, not
+           -- the installation's data.
+           and c.table_name not in ('events', 'leases', 'sign_in_failures',
+                                    'sign_in_refusals', 'replicas', 'replica_sockets')
          order by c.table_name, c.ordinal_position",
     )
     .fetch_all(to)

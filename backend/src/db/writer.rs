@@ -83,6 +83,11 @@ impl Writer {
         self
     }
 
+    /// Counts a write committed beside the writer, in a transaction of its own.
+    pub fn count_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// How many transactions the writer has committed (writes share them).
     pub fn commits(&self) -> u64 {
         self.commits.load(Ordering::Relaxed)

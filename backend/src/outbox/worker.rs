@@ -33,6 +33,11 @@ const MAX_RETRY_MS: i64 = 60_000;
 const GIVE_UP_MS: i64 = 24 * 60 * 60 * 1000;
 /// Calls in flight at once, across all tickets.
 const MAX_IN_FLIGHT: i64 = 32;
+/// A claim's lease beyond the webhook timeout (see [`lease_ms`]).
+const LEASE_MARGIN_MS: i64 = 10_000;
+/// Among replicas, how often a worker looks for calls another replica queued or
+/// left behind.
+const LOOK_FOR_DEAD: Duration = Duration::from_secs(2);
 
 use store::outbox::Claimed;
 
@@ -99,11 +104,23 @@ impl Decision {
 
 /// Runs until `cancel` fires, then lets in-flight calls finish.
 pub async fn run(services: Services, client: reqwest::Client, cancel: CancellationToken) {
-    if let Err(e) = recover_interrupted(&services).await {
+    // The only process (SQLite) recovers every interrupted call at start; among
+    // replicas, another may be sending, so only calls whose lease ran out are.
+    let shared = services.db.is_postgres();
+    if let Err(e) = recover_interrupted(&services, !shared).await {
         tracing::error!(error = ?e, "outbox: cannot recover interrupted deliveries");
     }
     let mut in_flight: JoinSet<()> = JoinSet::new();
+    let mut recovered_at = tokio::time::Instant::now();
     loop {
+        // A replica that died mid-send leaves its calls `sending`; the others take
+        // them back once their lease runs out.
+        if shared && recovered_at.elapsed() >= LOOK_FOR_DEAD {
+            recovered_at = tokio::time::Instant::now();
+            if let Err(e) = recover_interrupted(&services, false).await {
+                tracing::error!(error = ?e, "outbox: cannot recover expired deliveries");
+            }
+        }
         let free = MAX_IN_FLIGHT - i64::try_from(in_flight.len()).unwrap_or(MAX_IN_FLIGHT);
         // Register for wake-ups before looking, so an enqueue that commits while we
         // query is not missed.
@@ -130,11 +147,15 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
                 Duration::from_secs(1)
             }
         };
+        let mut wait = wait.max(Duration::from_millis(10));
+        if shared {
+            wait = wait.min(LOOK_FOR_DEAD);
+        }
         tokio::select! {
             () = cancel.cancelled() => break,
             () = &mut woken => {}
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
-            () = tokio::time::sleep(wait.max(Duration::from_millis(10))) => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
     while in_flight.join_next().await.is_some() {}
@@ -143,12 +164,25 @@ pub async fn run(services: Services, client: reqwest::Client, cancel: Cancellati
 /// A crash or stop during a send leaves rows in `sending`: we cannot know whether the
 /// bot got them. Messages and assignments become failed (the bot shows both to the
 /// customer, so a repeat would be visible); `/stop-hitl` is idempotent and retried.
-async fn recover_interrupted(services: &Services) -> Result<()> {
+async fn recover_interrupted(services: &Services, all: bool) -> Result<()> {
     let reason = "Baton stopped while delivering this; it may or may not have arrived";
     let mut tx = services.store.write().await?;
-    tx.outbox_recover_interrupted(reason, now_ms()).await?;
+    let recovered = tx.outbox_recover_interrupted(reason, now_ms(), all).await?;
     tx.commit().await?;
+    if recovered > 0 {
+        tracing::warn!(
+            recovered,
+            "outbox: took back calls a stopped process was sending"
+        );
+    }
     Ok(())
+}
+
+/// How long a claimed call is leased to the process sending it: well past the
+/// webhook timeout, so a live sender always records its result first.
+fn lease_ms(services: &Services) -> i64 {
+    let timeout = i64::try_from(services.settings.webhook_timeout.as_millis()).unwrap_or(0);
+    timeout.saturating_add(LEASE_MARGIN_MS)
 }
 
 /// Marks up to `limit` due head-of-ticket rows as `sending` and returns them.
@@ -157,7 +191,10 @@ async fn claim(services: &Services, limit: i64) -> Result<Vec<Claimed>> {
         return Ok(Vec::new());
     }
     let mut tx = services.store.write().await?;
-    let rows = tx.outbox_claim(now_ms(), HOLD_MS, limit).await?;
+    let now = now_ms();
+    let rows = tx
+        .outbox_claim(now, HOLD_MS, limit, now.saturating_add(lease_ms(services)))
+        .await?;
     tx.commit().await?;
     Ok(rows)
 }

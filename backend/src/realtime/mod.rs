@@ -11,26 +11,35 @@
 //! `epoch`: a client that saw another epoch, or fell behind the ring, is told to
 //! resync (refetch what it shows) instead of being sent a partial history.
 //!
+//! On PostgreSQL the hub is *shared* (`shared`): several replicas serve one
+//! database, so events are numbered by the database's events table instead, written
+//! in the transaction of the change. Every replica reads that table in order and
+//! [`Hub::deliver`]s what it finds to its ring and sockets; the epoch is the
+//! installation's, so a client that reconnects to another replica resumes where it
+//! was.
+//!
 //! - `presence`: which accounts have sockets open, and whether they are active;
 //! - `here`: who has which ticket open, and who is typing there (relayed as it
 //!   changes, not numbered or replayed: it is the present, not history);
 //! - `revocation`: closes the sockets of accounts that lost their access.
 
+pub mod fleet;
 pub mod here;
 pub mod presence;
 pub mod revocation;
+pub mod shared;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use protocol::realtime::Event as Numbered;
 pub use protocol::realtime::{Change, Since};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::Result;
 
 /// How many past events a reconnecting socket can catch up on.
-const REPLAY_EVENTS: usize = 10_000;
+pub const REPLAY_EVENTS: usize = 10_000;
 /// How far a live subscriber may fall behind before it is told to resync.
 const LIVE_BUFFER: usize = 1_024;
 
@@ -101,6 +110,9 @@ pub struct Subscription {
 struct Log {
     next_seq: u64,
     ring: VecDeque<Arc<Event>>,
+    /// Every event numbered above this is in the ring (numbers may skip: the
+    /// events table's do, where a transaction rolled back).
+    floor: u64,
 }
 
 /// Cheap to clone; one per process.
@@ -116,6 +128,21 @@ struct Inner {
     presence: presence::Sockets,
     seats: here::Seats,
     here: broadcast::Sender<Arc<HereFrame>>,
+    /// Set when the events table numbers events (see the module's notes).
+    shared: Option<Shared>,
+}
+
+/// A shared hub's way to the events table, and how far it has read it.
+struct Shared {
+    /// Changes applied without a transaction to write them in; `shared::append`
+    /// writes them, in order.
+    appends: mpsc::UnboundedSender<(Change, Audience)>,
+    /// Their receiving end, until `shared::append` takes it.
+    to_append: Mutex<Option<mpsc::UnboundedReceiver<(Change, Audience)>>>,
+    /// The highest number delivered.
+    delivered: watch::Sender<u64>,
+    /// This replica's sockets as the others see them.
+    fleet: fleet::Fleet,
 }
 
 impl std::fmt::Debug for Inner {
@@ -125,22 +152,67 @@ impl std::fmt::Debug for Inner {
 }
 
 impl Hub {
+    /// A hub of this process only, numbering events itself.
     pub fn new() -> Result<Self> {
+        Ok(Self::with(crate::ids::new_id("")?[..12].to_owned(), None))
+    }
+
+    /// A hub whose events the events table numbers, for every replica alike;
+    /// `epoch` is the installation's.
+    pub fn shared(epoch: &str) -> Self {
+        let (appends, to_append) = mpsc::unbounded_channel();
+        let (delivered, _) = watch::channel(0);
+        Self::with(
+            epoch.to_owned(),
+            Some(Shared {
+                appends,
+                to_append: Mutex::new(Some(to_append)),
+                delivered,
+                fleet: fleet::Fleet::default(),
+            }),
+        )
+    }
+
+    /// The changes to append that no transaction carried, for [`shared::append`]
+    /// (once; `None` after, and for a hub of one process).
+    pub fn take_appends(&self) -> Option<mpsc::UnboundedReceiver<(Change, Audience)>> {
+        self.inner
+            .shared
+            .as_ref()?
+            .to_append
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    fn with(epoch: String, shared: Option<Shared>) -> Self {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let (here, _) = broadcast::channel(LIVE_BUFFER);
-        Ok(Self {
+        Self {
             inner: Arc::new(Inner {
-                epoch: crate::ids::new_id("")?[..12].to_owned(),
+                epoch,
                 log: Mutex::new(Log {
                     next_seq: 1,
                     ring: VecDeque::with_capacity(1024),
+                    floor: 0,
                 }),
                 live,
                 presence: presence::Sockets::default(),
                 seats: here::Seats::default(),
                 here,
+                shared,
             }),
-        })
+        }
+    }
+
+    /// Whether the events table numbers this hub's events.
+    pub fn is_shared(&self) -> bool {
+        self.inner.shared.is_some()
+    }
+
+    /// Presence across replicas, for a shared hub.
+    pub fn fleet(&self) -> Option<&fleet::Fleet> {
+        self.inner.shared.as_ref().map(|s| &s.fleet)
     }
 
     pub fn epoch(&self) -> &str {
@@ -156,12 +228,60 @@ impl Hub {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Numbers and sends a change. Call after the change is committed.
-    pub fn publish(&self, change: Change, audience: impl Into<Audience>) -> u64 {
+    /// Numbers and sends a change. Call after the change is committed. A shared hub
+    /// hands it to the events table, and sends it once read back from there.
+    pub fn publish(&self, change: Change, audience: impl Into<Audience>) {
         let audience = audience.into();
+        if let Some(shared) = &self.inner.shared {
+            // Closed only when the appender stopped, at shutdown.
+            if shared.appends.send((change, audience)).is_err() {
+                tracing::warn!("realtime: an event after shutdown was not sent");
+            }
+            return;
+        }
         let mut log = self.log();
         let seq = log.next_seq;
         log.next_seq += 1;
+        self.push(&mut log, seq, change, audience);
+    }
+
+    /// Sends an event the events table numbered `seq` (a shared hub's only way in).
+    /// Numbers at or below one already sent are ignored: they were sent.
+    pub fn deliver(&self, seq: u64, change: Change, audience: Audience) {
+        let mut log = self.log();
+        if seq < log.next_seq {
+            return;
+        }
+        log.next_seq = seq + 1;
+        self.push(&mut log, seq, change, audience);
+        drop(log);
+        if let Some(shared) = &self.inner.shared {
+            shared.delivered.send_replace(seq);
+        }
+    }
+
+    /// Where a shared hub starts: the events table's newest events, oldest first.
+    /// `whole` says they are all it holds; else what came before them is unknown here.
+    pub fn start_from(&self, events: Vec<(u64, Change, Audience)>, whole: bool) {
+        if let (false, Some((first, ..))) = (whole, events.first()) {
+            self.log().floor = first.saturating_sub(1);
+        }
+        for (seq, change, audience) in events {
+            self.deliver(seq, change, audience);
+        }
+    }
+
+    /// Waits, up to `most`, until events up to `seq` are delivered: a client coming
+    /// from another replica may have seen numbers this one has still to read.
+    pub async fn reach(&self, seq: u64, most: std::time::Duration) {
+        let Some(shared) = &self.inner.shared else {
+            return;
+        };
+        let mut delivered = shared.delivered.subscribe();
+        let _ = tokio::time::timeout(most, delivered.wait_for(|d| *d >= seq)).await;
+    }
+
+    fn push(&self, log: &mut Log, seq: u64, change: Change, audience: Audience) {
         // A numbered event is written exactly as `ServerFrame::Event` (its variant is
         // untagged; protocol's tests pin the shape). Serialising a plain enum of
         // strings and numbers cannot fail.
@@ -174,13 +294,14 @@ impl Hub {
             audience,
             frame,
         });
-        if log.ring.len() == REPLAY_EVENTS {
-            log.ring.pop_front();
+        if log.ring.len() == REPLAY_EVENTS
+            && let Some(gone) = log.ring.pop_front()
+        {
+            log.floor = gone.seq;
         }
         log.ring.push_back(event.clone());
         // No receivers is fine: nobody is watching.
         let _ = self.inner.live.send(event);
-        seq
     }
 
     /// Joins the live stream and returns what the client missed since `since`, and
@@ -192,8 +313,7 @@ impl Hub {
             None => Catchup::Events(Vec::new()),
             Some(s) if s.epoch != self.inner.epoch || s.seq >= log.next_seq => Catchup::Resync,
             Some(s) => {
-                let oldest = log.ring.front().map_or(log.next_seq, |e| e.seq);
-                if s.seq + 1 < oldest {
+                if s.seq < log.floor {
                     Catchup::Resync
                 } else {
                     Catchup::Events(log.ring.iter().filter(|e| e.seq > s.seq).cloned().collect())
@@ -238,6 +358,29 @@ impl Hub {
     /// Joins the "who is here" stream (sockets keep the frames of their ticket).
     pub fn subscribe_here(&self) -> broadcast::Receiver<Arc<HereFrame>> {
         self.inner.here.subscribe()
+    }
+}
+
+/// Announces what a change of this process's sockets did to `user`'s presence.
+/// With replicas, the sum over all of them decides ([`fleet::sync`]; awaited, so
+/// the socket's later events follow its presence, as they do alone); alone,
+/// `change` is the answer.
+pub async fn presence_changed(
+    services: &crate::Services,
+    user: i64,
+    public_id: &str,
+    change: presence::PresenceChange,
+) {
+    if services.hub.fleet().is_some() {
+        if let Err(e) = fleet::sync(services, user, public_id, None).await {
+            tracing::warn!(error = ?e, user, "presence: cannot share a change");
+        }
+        return;
+    }
+    if let Some((agent, presence)) = change {
+        let mut effects = crate::effects::Effects::new();
+        effects.publish(Change::Presence { agent, presence });
+        services.apply(effects);
     }
 }
 
@@ -333,5 +476,50 @@ mod tests {
             serde_json::json!({"seq": 2, "type": "assigned", "ticket": "tkt_1", "agent": null})
         );
         assert!(event.is_for(3) && !event.is_for(4));
+    }
+
+    #[test]
+    fn a_shared_hub_sends_the_tables_numbers_once_and_resumes_across_gaps() {
+        let hub = Hub::shared("inst");
+        // The table's newest events (6 was rolled back); older ones are unknown here.
+        hub.start_from(
+            vec![
+                (5, closed(5), Audience::Everyone),
+                (7, closed(7), Audience::Everyone),
+            ],
+            false,
+        );
+        assert_eq!(hub.last_seq(), 7);
+        let since = |seq| Since {
+            epoch: "inst".into(),
+            seq,
+        };
+        // A client that saw up to 6 on another replica gets 7, without a resync.
+        let sub = hub.subscribe(Some(&since(6)));
+        let Catchup::Events(missed) = sub.catchup else {
+            panic!("expected events")
+        };
+        assert_eq!(missed.iter().map(|e| e.seq).collect::<Vec<_>>(), [7]);
+        let Catchup::Events(missed) = hub.subscribe(Some(&since(4))).catchup else {
+            panic!("expected events")
+        };
+        assert_eq!(missed.len(), 2);
+        assert!(matches!(
+            hub.subscribe(Some(&since(3))).catchup,
+            Catchup::Resync
+        ));
+        // Read twice from the table, sent once.
+        let mut live = sub.live;
+        hub.deliver(7, closed(7), Audience::Everyone);
+        hub.deliver(9, closed(9), Audience::These(vec![2].into()));
+        let nine = live.try_recv().unwrap();
+        assert_eq!(nine.seq, 9);
+        assert!(nine.is_for(2) && !nine.is_for(3));
+        assert!(live.try_recv().is_err());
+        // Published here, it goes to the table first: no socket hears it yet.
+        hub.publish(closed(10), None);
+        assert!(live.try_recv().is_err());
+        let mut appends = hub.take_appends().unwrap();
+        assert_eq!(appends.try_recv().unwrap().0, closed(10));
     }
 }

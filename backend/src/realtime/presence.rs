@@ -140,6 +140,29 @@ impl Sockets {
         ready
     }
 
+    /// `user`'s sockets here, and how many are in a tab in use.
+    pub fn counts(&self, user: i64) -> store::replicas::Sockets {
+        let open = self.open();
+        let mut counts = store::replicas::Sockets::default();
+        for entry in open.values().filter(|e| e.caller.user.id == user) {
+            counts.sockets += 1;
+            counts.active += i64::from(entry.active);
+        }
+        counts
+    }
+
+    /// Every account with sockets here, with its public id.
+    pub fn accounts(&self) -> Vec<(i64, String)> {
+        let mut accounts: Vec<(i64, String)> = self
+            .open()
+            .values()
+            .map(|e| (e.caller.user.id, e.caller.user.public_id.clone()))
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        accounts
+    }
+
     /// How many sockets `user` has open.
     pub fn open_for(&self, user: i64) -> usize {
         self.open()
@@ -224,6 +247,17 @@ impl Sockets {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Presence from sockets (summed over replicas) and the account's choice.
+pub fn presence_from(sockets: store::replicas::Sockets, away: bool) -> Option<Presence> {
+    if sockets.sockets <= 0 {
+        None
+    } else if away || sockets.active <= 0 {
+        Some(Presence::Away)
+    } else {
+        Some(Presence::Online)
     }
 }
 

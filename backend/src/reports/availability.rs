@@ -28,7 +28,12 @@ pub fn sync(services: &Services, user: i64) {
 /// a later one had already closed.)
 async fn sync_now(services: &Services, user: i64) -> Result<()> {
     let mut tx = services.store.write().await?;
-    let ready = services.hub.sockets().ready().contains(&user);
+    let ready = if services.hub.fleet().is_some() {
+        // With replicas, a tab on any of them counts.
+        crate::realtime::fleet::ready_in(services, &mut *tx, user).await?
+    } else {
+        services.hub.sockets().ready().contains(&user)
+    };
     apply(&mut *tx, user, ready, now_ms()).await?;
     tx.commit().await?;
     Ok(())

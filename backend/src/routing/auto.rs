@@ -167,7 +167,12 @@ async fn positions(tx: &mut dyn store::Tx, effects: &mut Effects, now: i64) -> R
 
 /// One pass: screening, wait limits, assignment, queue positions.
 pub async fn route(services: &Services) -> Result<Pass> {
-    let ready = services.hub.sockets().ready();
+    // With replicas, an agent with a tab on any of them is ready.
+    let ready = if services.hub.fleet().is_some() {
+        crate::realtime::fleet::ready(services).await?
+    } else {
+        services.hub.sockets().ready()
+    };
     let now = now_ms();
     let mut effects = Effects::new();
     let mut tx = services.store.write().await?;

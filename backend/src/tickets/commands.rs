@@ -372,16 +372,19 @@ pub async fn close_abandoned(services: &Services, cutoff: i64) -> Result<u64> {
 /// Periodic upkeep: closes abandoned tickets every ten minutes.
 pub async fn housekeeping(services: Services, cancel: tokio_util::sync::CancellationToken) {
     let every = std::time::Duration::from_secs(600);
-    loop {
-        let age = i64::try_from(services.settings.abandon_after.as_millis()).unwrap_or(i64::MAX);
-        if let Err(e) = close_abandoned(&services, now_ms().saturating_sub(age)).await {
-            tracing::error!(error = ?e, "housekeeping failed");
-        }
-        tokio::select! {
-            () = cancel.cancelled() => break,
-            () = tokio::time::sleep(every) => {}
-        }
-    }
+    crate::jobs::every(
+        &services,
+        crate::jobs::Job::Housekeeping,
+        every,
+        &cancel,
+        |services| async move {
+            let age =
+                i64::try_from(services.settings.abandon_after.as_millis()).unwrap_or(i64::MAX);
+            close_abandoned(&services, now_ms().saturating_sub(age)).await?;
+            Ok(())
+        },
+    )
+    .await;
 }
 
 #[cfg(test)]

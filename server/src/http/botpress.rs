@@ -67,9 +67,10 @@ async fn dispatch(
         return Err(HttpError::NotFound);
     };
     // After authentication, so a stranger cannot spend a real bot's allowance.
+    let replicas = services.hub.fleet().map_or(1, |f| f.replicas());
     limit
         .0
-        .check(connection)
+        .check_among(connection, replicas)
         .map_err(|retry_after| HttpError::TooManyRequests {
             message: format!(
                 "too many requests for this connection (more than {} a minute, beyond the \

@@ -7,6 +7,11 @@
 //! the database and starve every other bot. The answer is 429 with `Retry-After`,
 //! which the Botpress client retries by itself; nothing is stored for a refused call,
 //! so nothing is lost or doubled.
+//!
+//! With several replicas behind a load balancer, each takes its share: the rate and
+//! the burst divided by the number of replicas alive ([`RateLimit::check_among`]).
+//! A balancer spreads a bot's requests over them, so the fleet allows about the
+//! configured rate, and no request waits for the database to be counted.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -43,25 +48,32 @@ impl RateLimit {
     /// Takes one request from `key`'s bucket, or says how many whole seconds until
     /// one is available.
     pub fn check(&self, key: i64) -> Result<(), u64> {
-        self.check_at(key, Instant::now())
+        self.check_at(key, Instant::now(), 1)
     }
 
-    fn check_at(&self, key: i64, now: Instant) -> Result<(), u64> {
+    /// [`RateLimit::check`] on one of `replicas` replicas: this one's share.
+    pub fn check_among(&self, key: i64, replicas: u64) -> Result<(), u64> {
+        self.check_at(key, Instant::now(), replicas.max(1))
+    }
+
+    fn check_at(&self, key: i64, now: Instant, replicas: u64) -> Result<(), u64> {
+        let share = replicas as f64;
+        let (per_second, burst) = (self.per_second / share, (self.burst / share).max(1.0));
         // A poisoned lock only means another request panicked mid-update; the
         // numbers are still usable.
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let bucket = buckets.entry(key).or_insert(Bucket {
-            tokens: self.burst,
+            tokens: burst,
             at: now,
         });
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
+        bucket.tokens = (bucket.tokens + elapsed * per_second).min(burst);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
             Ok(())
         } else {
-            let wait = (1.0 - bucket.tokens) / self.per_second.max(f64::MIN_POSITIVE);
+            let wait = (1.0 - bucket.tokens) / per_second.max(f64::MIN_POSITIVE);
             Err(wait.ceil().clamp(1.0, 3600.0) as u64)
         }
     }
@@ -78,23 +90,41 @@ mod tests {
         let limit = RateLimit::new(60, 5);
         let start = Instant::now();
         for _ in 0..5 {
-            assert_eq!(limit.check_at(1, start), Ok(()));
+            assert_eq!(limit.check_at(1, start, 1), Ok(()));
         }
-        assert_eq!(limit.check_at(1, start), Err(1), "the burst is spent");
+        assert_eq!(limit.check_at(1, start, 1), Err(1), "the burst is spent");
         assert_eq!(
-            limit.check_at(2, start),
+            limit.check_at(2, start, 1),
             Ok(()),
             "other connections unaffected"
         );
         let later = start + Duration::from_secs(2);
-        assert_eq!(limit.check_at(1, later), Ok(()));
-        assert_eq!(limit.check_at(1, later), Ok(()));
-        assert!(limit.check_at(1, later).is_err());
+        assert_eq!(limit.check_at(1, later, 1), Ok(()));
+        assert_eq!(limit.check_at(1, later, 1), Ok(()));
+        assert!(limit.check_at(1, later, 1).is_err());
         // Refill stops at the burst size however long the bot was quiet.
         let much_later = start + Duration::from_secs(3600);
         for _ in 0..5 {
-            assert_eq!(limit.check_at(1, much_later), Ok(()));
+            assert_eq!(limit.check_at(1, much_later, 1), Ok(()));
         }
-        assert!(limit.check_at(1, much_later).is_err());
+        assert!(limit.check_at(1, much_later, 1).is_err());
+    }
+
+    #[test]
+    fn each_of_several_replicas_takes_its_share() {
+        let limit = RateLimit::new(120, 6);
+        let start = Instant::now();
+        // Three replicas: a burst of two each, and a request a second each.
+        for _ in 0..2 {
+            assert_eq!(limit.check_at(1, start, 3), Ok(()));
+        }
+        assert_eq!(
+            limit.check_at(1, start, 3),
+            Err(2),
+            "two of six is this one's"
+        );
+        let later = start + Duration::from_secs(2);
+        assert_eq!(limit.check_at(1, later, 3), Ok(()));
+        assert!(limit.check_at(1, later, 3).is_err());
     }
 }

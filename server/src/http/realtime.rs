@@ -12,7 +12,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use backend::auth::Caller;
-use backend::realtime::{Catchup, Change, Since};
+use backend::realtime::{Catchup, Since};
 use protocol::realtime::{ClientFrame, HEARTBEAT_SECS, MAX_TICKET_CHARS, ServerFrame, close};
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
@@ -82,14 +82,6 @@ pub async fn socket(
         .into_response())
 }
 
-fn announce(services: &backend::Services, change: backend::realtime::presence::PresenceChange) {
-    if let Some((agent, presence)) = change {
-        let mut effects = backend::effects::Effects::new();
-        effects.publish(Change::Presence { agent, presence });
-        services.apply(effects);
-    }
-}
-
 async fn serve(
     services: backend::Services,
     caller: Caller,
@@ -106,17 +98,18 @@ async fn serve(
     // (after a restart it knows nobody's); a failed read leaves it as it was.
     if let Ok(choice) = backend::accounts::availability::get(&*services.store, caller.user.id).await
     {
-        backend::accounts::availability::announce(&services, &caller.user, choice);
+        backend::accounts::availability::announce(&services, &caller.user, choice).await;
     }
     let sockets = services.hub.sockets();
     let user = caller.user.id;
     let (socket_id, closed, change) = sockets.register(caller);
-    announce(&services, change);
+    backend::realtime::presence_changed(&services, me.user, &me.agent, change).await;
     backend::reports::availability::sync(&services, user);
     // An agent who opens a tab may be given what waits (automatic assignment).
     services.wakers.router.wake();
     let reason = run(&services, &me, socket_id, since, &closed, &mut ws).await;
-    announce(&services, services.hub.sockets().unregister(socket_id));
+    let change = services.hub.sockets().unregister(socket_id);
+    backend::realtime::presence_changed(&services, me.user, &me.agent, change).await;
     backend::reports::availability::sync(&services, user);
     if let Some(ticket) = services.hub.seats().leave(socket_id) {
         services.hub.announce_here(&ticket);
@@ -140,6 +133,9 @@ struct Me {
 
 /// Relays events until the client leaves (None) or we end the socket (a close code
 /// and reason).
+/// How long a socket waits for this replica to read up to the client's last number.
+const CATCH_UP: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn run(
     services: &backend::Services,
     me: &Me,
@@ -148,6 +144,11 @@ async fn run(
     closed: &tokio_util::sync::CancellationToken,
     ws: &mut WebSocket,
 ) -> Option<(u16, &'static str)> {
+    // From another replica, a client may have seen numbers this one is still
+    // reading from the events table: wait for them rather than resync.
+    if let Some(since) = since.as_ref().filter(|s| s.epoch == services.hub.epoch()) {
+        services.hub.reach(since.seq, CATCH_UP).await;
+    }
     let backend::realtime::Subscription {
         catchup,
         mut live,
@@ -216,7 +217,13 @@ async fn run(
             // The last flip that arrived too soon, once its second has passed.
             () = presence.due(), if presence.waiting() => {
                 if let Some(active) = presence.take(tokio::time::Instant::now()) {
-                    announce(services, services.hub.sockets().set_active(socket_id, active));
+                    backend::realtime::presence_changed(
+                        services,
+                        me.user,
+                        &me.agent,
+                        services.hub.sockets().set_active(socket_id, active),
+                    )
+                    .await;
                 }
             }
             frame = ws.recv() => match frame {
@@ -236,7 +243,13 @@ async fn run(
                     if let Some(active) = active
                         .and_then(|a| presence.offer(a, tokio::time::Instant::now()))
                     {
-                        announce(services, services.hub.sockets().set_active(socket_id, active));
+                        backend::realtime::presence_changed(
+                        services,
+                        me.user,
+                        &me.agent,
+                        services.hub.sockets().set_active(socket_id, active),
+                    )
+                    .await;
                     }
                 }
                 Some(Ok(Message::Close(_))) | None => return None,

@@ -15,7 +15,8 @@ use crate::process::{baton, free_port, wait_ready};
 
 const CLIENTS: usize = 16;
 
-async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+/// Starts `baton serve` on `url`, with limits fit for a load test.
+pub(crate) async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
     let mut child = baton(dir)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .args([
@@ -39,12 +40,16 @@ async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::C
     child
 }
 
-fn says(ticket: &str, customer: &str, text: &str) -> Value {
+pub(crate) fn says(ticket: &str, customer: &str, text: &str) -> Value {
     json!({"type": "botSendsMessage", "remoteConversationId": ticket,
            "remoteUserId": customer, "payload": {"type": "text", "text": text}})
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: &Value) -> reqwest::Result<u16> {
+pub(crate) async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: &Value,
+) -> reqwest::Result<u16> {
     Ok(client.post(url).json(body).send().await?.status().as_u16())
 }
 

@@ -36,6 +36,7 @@ mod pages;
 mod process;
 mod realtime;
 mod render_stress;
+mod replicas;
 mod reports;
 mod rest;
 mod rest_tickets;

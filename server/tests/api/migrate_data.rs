@@ -150,6 +150,11 @@ async fn an_installation_moves_to_postgres_whole_and_again_idempotently() {
     assert!(tables.len() > 25, "{tables:?}");
     for table in &tables {
         let [lite, pg] = contents(app.db(), &postgres, table).await;
+        if table == "leases" {
+            // The running process's job leases are its own, not data to move.
+            assert!(pg.is_empty(), "{pg:?}");
+            continue;
+        }
         assert!(!lite.is_empty(), "the installation has no row in {table}");
         assert_eq!(
             pg, lite,

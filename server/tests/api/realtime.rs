@@ -27,7 +27,17 @@ pub async fn open(
     origin: Option<&str>,
     since: Option<&str>,
 ) -> Result<Ws, WsError> {
-    let base = app.address.replacen("http://", "ws://", 1);
+    open_at(&app.address, auth, origin, since).await
+}
+
+/// [`open`] on the server at `address` (`http://host:port`).
+pub async fn open_at(
+    address: &str,
+    auth: Auth<'_>,
+    origin: Option<&str>,
+    since: Option<&str>,
+) -> Result<Ws, WsError> {
+    let base = address.replacen("http://", "ws://", 1);
     let url = match since {
         Some(s) => format!("{base}/ws?since={s}"),
         None => format!("{base}/ws"),

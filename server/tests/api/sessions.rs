@@ -399,7 +399,7 @@ async fn an_overlong_email_is_refused_before_it_is_stored_or_counted() {
     )
     .unwrap();
     assert_eq!(rows, 0);
-    assert_eq!(app.services.login_throttle.keys(), 0);
+    assert_eq!(app.services.sign_ins.keys(), 0);
 }
 
 async fn setup_call(app: &TestApp, token: &str, email: &str) -> reqwest::Response {
@@ -489,7 +489,7 @@ async fn expired_sessions_are_deleted() {
     sessions.save(&old).await.unwrap();
     let cancel = tokio_util::sync::CancellationToken::new();
     cancel.cancel();
-    baton::startup::delete_expired_sessions(sessions, cancel).await;
+    baton::startup::delete_expired_sessions(app.services.clone(), sessions, cancel).await;
     let ids: Vec<String> = crate::sql!(
         app,
         sqlx::query_scalar("select id from tower_sessions"),

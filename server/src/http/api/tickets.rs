@@ -446,7 +446,7 @@ pub async fn agents(
     ApiUser(_): ApiUser,
     State(services): State<backend::Services>,
 ) -> Result<Json<Vec<Agent>>, HttpError> {
-    let people = backend::accounts::people::list(&*services.store, services.hub.sockets()).await?;
+    let people = backend::accounts::people::list(&services).await?;
     Ok(Json(
         people
             .into_iter()

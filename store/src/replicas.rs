@@ -1,0 +1,78 @@
+//! What replicas share through a PostgreSQL database beyond the data itself: the
+//! realtime events ([`crate::events`]), the sign-in limits, and which replicas are
+//! alive with which sockets open. SQLite's one process keeps all of it in memory.
+
+/// The sign-in limits' records. A key is an opaque digest (an account, an address,
+/// or both); times are Unix milliseconds.
+#[async_trait::async_trait]
+pub trait SignIns: Send {
+    /// The failures of these keys at or after `since`: (key, at).
+    async fn sign_in_failures(
+        &mut self,
+        keys: &[Vec<u8>],
+        since: i64,
+    ) -> crate::Result<Vec<(Vec<u8>, i64)>>;
+
+    /// Counts a failure of each key at `at`.
+    async fn sign_in_fail(&mut self, keys: &[Vec<u8>], at: i64) -> crate::Result<()>;
+
+    /// Forgets the key's failure at `at`, or every one of its failures.
+    async fn sign_in_forget(&mut self, key: &[u8], at: Option<i64>) -> crate::Result<()>;
+
+    /// Notes a refusal of `key` at `at`; whether it is the first since `since`.
+    async fn sign_in_refused(&mut self, key: &[u8], at: i64, since: i64) -> crate::Result<bool>;
+
+    /// Deletes what happened before `before`.
+    async fn sign_in_prune(&mut self, before: i64) -> crate::Result<()>;
+}
+
+/// One account's sockets (on one replica, or summed over several).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sockets {
+    pub sockets: i64,
+    /// Of them, those in a tab in use.
+    pub active: i64,
+}
+
+/// The replicas alive, and their sockets. A replica is alive until the time it last
+/// promised; its sockets count only while it is.
+#[async_trait::async_trait]
+pub trait Fleet: Send {
+    /// Notes that `replica` is alive until `until`.
+    async fn replica_alive(&mut self, replica: &str, until: i64) -> crate::Result<()>;
+
+    /// Forgets the replicas not renewed by `now`, with their sockets; the accounts
+    /// that had sockets there.
+    async fn replicas_expire(&mut self, now: i64) -> crate::Result<Vec<i64>>;
+
+    /// Forgets `replica` and its sockets (a clean stop).
+    async fn replica_gone(&mut self, replica: &str) -> crate::Result<()>;
+
+    /// How many replicas are alive at `now`.
+    async fn replicas_alive(&mut self, now: i64) -> crate::Result<i64>;
+
+    /// Sets `user`'s sockets on `replica` (none: forgets them).
+    async fn sockets_set(
+        &mut self,
+        replica: &str,
+        user: i64,
+        sockets: Sockets,
+    ) -> crate::Result<()>;
+
+    /// `user`'s sockets on the replicas alive at `now`, other than `except`.
+    async fn sockets_elsewhere(
+        &mut self,
+        user: i64,
+        except: &str,
+        now: i64,
+    ) -> crate::Result<Sockets>;
+
+    /// Every account's sockets on the replicas alive at `now` other than `except`,
+    /// by account.
+    async fn sockets_all(&mut self, now: i64, except: &str) -> crate::Result<Vec<(i64, Sockets)>>;
+}
+
+/// Everything replicas share, on one transaction.
+pub trait Replicas: crate::events::Events + SignIns + Fleet {}
+
+impl<T: crate::events::Events + SignIns + Fleet> Replicas for T {}
