@@ -30,52 +30,16 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     let customer = botpress.customer().await?;
     let ticket = botpress.escalate("Fan-out").await?;
 
-    let ws_url = baton.base.replacen("http://", "ws://", 1) + "/ws";
-    let (ready_tx, mut ready_rx) = mpsc::channel(scale.sockets);
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut sockets = JoinSet::new();
-    for agent in &agents {
-        let mut request = ws_url.as_str().into_client_request()?;
-        request
-            .headers_mut()
-            .insert("authorization", format!("Bearer {agent}").parse()?);
-        sockets.spawn(listen(request, ready_tx.clone(), stop_rx.clone()));
-        // Connect in waves, as a team's browsers would, not all in one instant.
-        if sockets.len() % 100 == 0 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-    drop(ready_tx);
-    for _ in 0..scale.sockets {
-        tokio::time::timeout(Duration::from_secs(30), ready_rx.recv())
-            .await
-            .context("not every websocket connected within 30 s")?
-            .context("a websocket failed to connect")?;
-    }
-    // Let the presence events of all those arrivals settle before measuring.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let rss = baton.rss_mib()?;
-
-    let mut sent_at = Vec::with_capacity(scale.fanout_rounds);
-    for i in 0..scale.fanout_rounds {
-        sent_at.push(Instant::now());
-        botpress
-            .says(&ticket, &customer, &format!("Message {i}"))
-            .await?;
-        tokio::time::sleep(GAP).await;
-    }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let _ = stop_tx.send(true);
-
-    let mut latency = Samples::default();
-    let mut missed = 0usize;
-    while let Some(joined) = sockets.join_next().await {
-        let arrivals = joined??;
-        missed += scale.fanout_rounds.saturating_sub(arrivals.len());
-        for (arrived, sent) in arrivals.iter().zip(&sent_at) {
-            latency.push(arrived.duration_since(*sent));
-        }
-    }
+    let (mut latency, missed, rss) = measure(
+        std::slice::from_ref(&baton.base),
+        &agents,
+        &botpress,
+        &customer,
+        &ticket,
+        scale,
+        || baton.rss_mib(),
+    )
+    .await?;
     let p99 = latency.percentile(99.0);
     let frames = latency.len();
     Ok(vec![
@@ -100,6 +64,68 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
             rss <= 100.0,
         ),
     ])
+}
+
+/// Opens one socket per agent token, spread over `bases` in turn, sends
+/// `scale.fanout_rounds` customer messages through `botpress`, and returns each
+/// frame's latency, the frames missed, and `rss()` once every socket is open.
+pub(crate) async fn measure(
+    bases: &[String],
+    agents: &[String],
+    botpress: &Botpress,
+    customer: &str,
+    ticket: &str,
+    scale: &Scale,
+    rss: impl Fn() -> anyhow::Result<f64>,
+) -> anyhow::Result<(Samples, usize, f64)> {
+    let (ready_tx, mut ready_rx) = mpsc::channel(agents.len());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut sockets = JoinSet::new();
+    for (i, agent) in agents.iter().enumerate() {
+        let base = &bases[i % bases.len()];
+        let ws_url = base.replacen("http://", "ws://", 1) + "/ws";
+        let mut request = ws_url.as_str().into_client_request()?;
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {agent}").parse()?);
+        sockets.spawn(listen(request, ready_tx.clone(), stop_rx.clone()));
+        // Connect in waves, as a team's browsers would, not all in one instant.
+        if sockets.len() % 100 == 0 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    drop(ready_tx);
+    for _ in 0..agents.len() {
+        tokio::time::timeout(Duration::from_secs(30), ready_rx.recv())
+            .await
+            .context("not every websocket connected within 30 s")?
+            .context("a websocket failed to connect")?;
+    }
+    // Let the presence events of all those arrivals settle before measuring.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let rss = rss()?;
+
+    let mut sent_at = Vec::with_capacity(scale.fanout_rounds);
+    for i in 0..scale.fanout_rounds {
+        sent_at.push(Instant::now());
+        botpress
+            .says(ticket, customer, &format!("Message {i}"))
+            .await?;
+        tokio::time::sleep(GAP).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let _ = stop_tx.send(true);
+
+    let mut latency = Samples::default();
+    let mut missed = 0usize;
+    while let Some(joined) = sockets.join_next().await {
+        let arrivals = joined??;
+        missed += scale.fanout_rounds.saturating_sub(arrivals.len());
+        for (arrived, sent) in arrivals.iter().zip(&sent_at) {
+            latency.push(arrived.duration_since(*sent));
+        }
+    }
+    Ok((latency, missed, rss))
 }
 
 /// One agent's socket: says when it is connected, then notes when each

@@ -15,18 +15,18 @@ use crate::stats::{Samples, ms};
 use crate::{Config, Scale};
 
 /// Concurrent clients at saturation: enough to keep SQLite's single writer busy.
-const CLIENTS: usize = 32;
+pub(crate) const CLIENTS: usize = 32;
 
 /// What one load run saw.
-struct Load {
-    requests: u64,
-    errors: u64,
-    seconds: f64,
-    latency: Samples,
+pub(crate) struct Load {
+    pub requests: u64,
+    pub errors: u64,
+    pub seconds: f64,
+    pub latency: Samples,
 }
 
 impl Load {
-    fn rate(&self) -> f64 {
+    pub fn rate(&self) -> f64 {
         self.requests as f64 / self.seconds
     }
 }
@@ -133,11 +133,17 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
 
 /// Closed loop: each client sends its next request as soon as the last one answers.
 async fn saturate(url: &str, bodies: &[String], duration: Duration) -> Load {
+    saturate_over(&[url.to_owned()], bodies, duration).await
+}
+
+/// [`saturate`], the clients spread over `urls` in turn (replicas behind a balancer).
+pub(crate) async fn saturate_over(urls: &[String], bodies: &[String], duration: Duration) -> Load {
     let client = reqwest::Client::new();
     let started = Instant::now();
     let deadline = started + duration;
     let mut clients = JoinSet::new();
-    for body in bodies.iter().cycle().take(CLIENTS) {
+    for (i, body) in bodies.iter().cycle().take(CLIENTS).enumerate() {
+        let url = &urls[i % urls.len()];
         let (client, url, body) = (client.clone(), url.to_owned(), body.clone());
         clients.spawn(async move {
             let mut load = Load {
@@ -175,7 +181,7 @@ async fn saturate(url: &str, bodies: &[String], duration: Duration) -> Load {
 
 /// Open loop at a fixed rate. Latency counts from when a request was due, not when
 /// it went out, so a stall shows up in the numbers instead of hiding them.
-async fn paced(url: &str, bodies: &[String], rate: f64, duration: Duration) -> Load {
+pub(crate) async fn paced(url: &str, bodies: &[String], rate: f64, duration: Duration) -> Load {
     let client = reqwest::Client::new();
     let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
     let started = tokio::time::Instant::now();

@@ -1,8 +1,9 @@
 //! `baton-bench`: measures a release build of Baton on this machine and writes the
 //! results into BENCHMARKS.md. `cargo xtask bench` builds everything and runs it.
 //!
-//! Every measure starts its own Baton process on a fresh SQLite file, so one measure's
-//! data never slows another. The load generators live in this process; the server
+//! Every measure starts its own Baton process on a fresh SQLite file (or, for the
+//! PostgreSQL rows, its own database in a throwaway cluster), so one measure's data
+//! never slows another. The load generators live in this process; the server
 //! under test is always a separate process, as in production.
 
 mod baseline;
@@ -10,6 +11,7 @@ mod fanout;
 mod footprint;
 mod ingest;
 mod outbox;
+mod postgres;
 mod process;
 mod report;
 mod seed;
@@ -44,10 +46,16 @@ pub struct Config {
     #[arg(long, env = "BENCH_REPORT")]
     pub report: Option<PathBuf>,
 
-    /// Run only this measure (footprint, ingest, outbox, fan-out, ssr or ssr-stress),
-    /// for working on one; the report is only written by a run of all of them.
-    #[arg(long, env = "BENCH_ONLY", value_parser = ["footprint", "ingest", "outbox", "fan-out", "ssr", "ssr-stress"])]
+    /// Run only this measure (footprint, ingest, outbox, fan-out, ssr, ssr-stress or
+    /// postgresql), for working on one; the report is only written by a run of all of
+    /// them.
+    #[arg(long, env = "BENCH_ONLY", value_parser = ["footprint", "ingest", "outbox", "fan-out", "ssr", "ssr-stress", "postgresql"])]
     pub only: Option<String>,
+
+    /// A PostgreSQL cluster's maintenance database (`postgres://…/postgres`) where the
+    /// PostgreSQL measures create their databases.
+    #[arg(long, env = "BENCH_POSTGRES_URL")]
+    pub postgres_url: Option<String>,
 
     /// Baton's log level. `warn,sqlx=debug` logs every query, to count them.
     #[arg(long, env = "BENCH_BATON_LOG_LEVEL", default_value = "warn")]
@@ -167,6 +175,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         "Fan-out",
         "SSR",
         "SSR-stress",
+        "PostgreSQL",
     ] {
         if !wanted(name) {
             continue;
@@ -177,7 +186,8 @@ async fn run(config: Config) -> anyhow::Result<()> {
             "Outbox" => outbox::run(&config, &scale).await,
             "Fan-out" => fanout::run(&config, &scale).await,
             "SSR" => ssr::run(&config, &scale).await,
-            _ => ssr_stress::run(&config, &scale).await,
+            "SSR-stress" => ssr_stress::run(&config, &scale).await,
+            _ => postgres::run(&config, &scale).await,
         };
         match result {
             Ok(r) => rows.extend(r),

@@ -45,6 +45,16 @@ impl Baton {
         dir: tempfile::TempDir,
         database: PathBuf,
     ) -> anyhow::Result<Self> {
+        Self::start_at(config, dir, &database_url(&database)).await
+    }
+
+    /// Starts Baton on the database at `url` (either engine), with its log and
+    /// attachments in `dir`, and waits for `/readyz`.
+    pub async fn start_at(
+        config: &Config,
+        dir: tempfile::TempDir,
+        url: &str,
+    ) -> anyhow::Result<Self> {
         let port = free_port()?;
         let addr = format!("127.0.0.1:{port}");
         let log = std::fs::File::create(dir.path().join("baton.log"))?;
@@ -57,8 +67,9 @@ impl Baton {
                 "--log-level",
                 &config.baton_log_level,
             ])
-            .arg("--database-url")
-            .arg(database_url(&database))
+            .args(["--database-url", url])
+            .arg("--attachments-dir")
+            .arg(dir.path().join("attachments"))
             .arg("--site-root")
             .arg(&config.site_root)
             // The ingest measure is a saturation test: lift the per-bot rate limit,

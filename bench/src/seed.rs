@@ -12,10 +12,15 @@ pub const PASSWORD: &str = "bench-password-1234";
 
 /// A Botpress connection whose webhook is `webhook_url`; returns the endpoint token.
 pub async fn connection(database: &Path, webhook_url: &str) -> anyhow::Result<String> {
-    let db = backend::db::connect(&database_url(database)).await?;
-    let store = store_sqlite::SqliteStore::new(db.clone());
+    connection_at(&database_url(database), webhook_url).await
+}
+
+/// [`connection`] in the database at `url`, of either engine.
+pub async fn connection_at(url: &str, webhook_url: &str) -> anyhow::Result<String> {
+    let db = backend::db::Database::open(url).await?;
+    let store = db.store();
     let keyed = backend::connections::create(
-        &store,
+        &*store,
         backend::connections::NewConnection {
             name: "bench".into(),
             webhook_url: webhook_url.into(),
@@ -30,14 +35,20 @@ pub async fn connection(database: &Path, webhook_url: &str) -> anyhow::Result<St
 
 /// `count` agents with an API token each; returns the tokens.
 pub async fn agents(database: &Path, count: usize) -> anyhow::Result<Vec<String>> {
-    let db = backend::db::connect(&database_url(database)).await?;
-    let store = store_sqlite::SqliteStore::new(db.clone());
+    agents_at(&database_url(database), count).await
+}
+
+/// [`agents`] in the database at `url`, of either engine.
+pub async fn agents_at(url: &str, count: usize) -> anyhow::Result<Vec<String>> {
+    let db = backend::db::Database::open(url).await?;
+    let store = db.store();
     let mut tokens = Vec::with_capacity(count);
     for i in 0..count {
         let email = format!("agent{i}@bench.example");
-        let user = backend::accounts::create_user(&store, &email, "Bench agent", Role::Agent, None)
-            .await?;
-        let (_, token) = backend::accounts::create_token(&store, user.id, "bench").await?;
+        let user =
+            backend::accounts::create_user(&*store, &email, "Bench agent", Role::Agent, None)
+                .await?;
+        let (_, token) = backend::accounts::create_token(&*store, user.id, "bench").await?;
         tokens.push(token);
     }
     db.close().await;

@@ -8,8 +8,14 @@ use tracing_subscriber::EnvFilter;
 use crate::config::LogFormat;
 
 pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(filter)
+    let mut parsed = EnvFilter::try_new(filter)
         .map_err(|e| anyhow::anyhow!("invalid log level {filter:?}: {e}"))?;
+    // PostgreSQL's notices ("relation _sqlx_migrations already exists, skipping" at
+    // every start) are not news to whoever reads the log, unless they ask for sqlx's.
+    if !filter.contains("sqlx") {
+        parsed = parsed.add_directive("sqlx::postgres::notice=warn".parse()?);
+    }
+    let filter = parsed;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

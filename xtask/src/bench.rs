@@ -1,6 +1,7 @@
 //! `cargo xtask bench [--quick]`: builds Baton and the load generators in release mode,
 //! then runs the benchmark suite. A full run writes its results into BENCHMARKS.md;
-//! `--quick` (a few seconds per measure) only proves the suite still works.
+//! `--quick` (a few seconds per measure) only proves the suite still works. The
+//! PostgreSQL measures get a throwaway cluster, as the tests do.
 
 use crate::cmd::{Result, cargo_leptos_env, command, root, step};
 use crate::setup::{self, Needs};
@@ -12,6 +13,8 @@ pub fn run(args: &[String]) -> Result {
         _ => return Err(format!("usage: cargo xtask bench [--quick]; got {args:?}")),
     };
     setup::run(Needs::Run)?;
+    // The PostgreSQL measures run on a throwaway cluster of Debian's server.
+    setup::ensure_postgres()?;
     release_build()?;
     suite(quick)
 }
@@ -45,9 +48,12 @@ pub fn release_site() -> Result {
     )
 }
 
-/// Runs the already built suite.
+/// Runs the already built suite, with a throwaway PostgreSQL cluster for the
+/// PostgreSQL measures.
 pub fn suite(quick: bool) -> Result {
+    let cluster = crate::postgres::Cluster::start()?;
     let mut bench = command(&root().join("target/release/baton-bench").to_string_lossy());
+    bench.env("BENCH_POSTGRES_URL", &cluster.url);
     bench
         .args([
             "--baton",

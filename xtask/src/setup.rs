@@ -297,7 +297,7 @@ fn ensure_chromium() -> Result {
     apt_install(&["chromium"], "Chromium (for the end-to-end tests)")
 }
 
-fn ensure_postgres() -> Result {
+pub fn ensure_postgres() -> Result {
     if let Some(bin) = crate::postgres::bin_dir() {
         ok("postgresql", &bin.display().to_string());
         return Ok(());
