@@ -5,7 +5,7 @@
 //! can never run in our origin: media is served inline with its own type, anything
 //! else as a download, and every response carries a sandboxing CSP.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::json;
 
@@ -42,7 +42,8 @@ application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadshe
 /// A stored file, as the download route needs it.
 #[derive(Debug, Clone)]
 pub struct Stored {
-    pub path: PathBuf,
+    /// Its bytes' key (`files`).
+    pub key: String,
     pub name: String,
     pub content_type: String,
 }
@@ -150,8 +151,7 @@ pub async fn send(
     let content_type = limits.check(content_type, bytes.len())?;
     let name = safe_name(name);
     let key = ids::new_token()?;
-    let path = limits.dir.join(&key);
-    write_file(&limits.dir, &path, bytes).await?;
+    crate::files::put(services, &key, bytes).await?;
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     let now = now_ms();
     let file = store::media::Attachment {
@@ -167,7 +167,7 @@ pub async fn send(
         Err(e) => Err(e),
     };
     if let Err(e) = recorded {
-        remove_quietly(&path).await;
+        crate::files::remove(services, &key).await;
         return Err(e.into());
     }
     let url = services.link(&format!("/files/{key}/{name}"));
@@ -189,24 +189,9 @@ pub async fn send(
             if let Err(e) = forgotten {
                 tracing::warn!(error = %e, "cannot forget a refused attachment");
             }
-            remove_quietly(&path).await;
+            crate::files::remove(services, &key).await;
             Err(e)
         }
-    }
-}
-
-pub(crate) async fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let io = |e: std::io::Error| Error::Internal(format!("cannot store an attachment: {e}"));
-    tokio::fs::create_dir_all(dir).await.map_err(io)?;
-    // Write beside, then rename: a file is either whole or absent.
-    let partial = path.with_extension("partial");
-    tokio::fs::write(&partial, bytes).await.map_err(io)?;
-    tokio::fs::rename(&partial, path).await.map_err(io)
-}
-
-async fn remove_quietly(path: &Path) {
-    if let Err(e) = tokio::fs::remove_file(path).await {
-        tracing::warn!(error = %e, "cannot remove a refused attachment");
     }
 }
 
@@ -225,7 +210,7 @@ pub async fn find(services: &Services, key: &str) -> Result<Stored> {
         .await?
         .ok_or(Error::NotFound("file"))?;
     Ok(Stored {
-        path: services.settings.attachments.dir.join(key),
+        key: key.to_owned(),
         name,
         content_type,
     })

@@ -17,6 +17,7 @@
 //!   Botpress API sync;
 //! - `outbox`: durable, ordered delivery of typed webhook calls to the bots;
 //! - `media`: copies of the media customers send, so pages load them from Baton;
+//! - `files`: where those files' bytes live (a folder, or PostgreSQL's database);
 //! - `effects`: what a committed write caused (events, wake-ups), applied in one place;
 //! - `realtime`: numbered change events for websockets, presence, revocation; with
 //!   replicas (PostgreSQL), shared through the database (`realtime::shared`,
@@ -43,6 +44,7 @@ pub mod customers;
 pub mod db;
 pub mod effects;
 pub mod error;
+pub mod files;
 pub mod ids;
 pub mod jobs;
 pub mod labels;

@@ -209,7 +209,7 @@ async fn fetch(
             .unwrap_or("file"),
     );
     let key = ids::new_token()?;
-    attachments::write_file(&limits.dir, &limits.dir.join(&key), &bytes).await?;
+    crate::files::put(services, &key, &bytes).await?;
     let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
     Ok((key, name, content_type, size))
 }

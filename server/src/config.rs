@@ -95,8 +95,10 @@ pub struct Config {
     )]
     pub abandon_after_hours: u64,
 
-    /// Folder for files agents send. Default: `attachments` beside the SQLite file, or
-    /// `data/attachments` with PostgreSQL (where replicas must share one folder).
+    /// Folder for files agents send (and copies of customers' media). Default:
+    /// `attachments` beside the SQLite file. With PostgreSQL the files are kept in the
+    /// database; this folder (default `data/attachments`) is only read, for files a
+    /// move from SQLite left there.
     #[arg(long, env = "BATON_ATTACHMENTS_DIR", global = true)]
     pub attachments_dir: Option<PathBuf>,
 

@@ -127,6 +127,10 @@ impl store::Session for PgTx {
     fn replicas(&mut self) -> Option<&mut dyn store::replicas::Replicas> {
         Some(self)
     }
+
+    fn blobs(&mut self) -> Option<&mut dyn store::replicas::Blobs> {
+        Some(self)
+    }
 }
 
 #[async_trait::async_trait]
@@ -134,5 +138,9 @@ impl store::Session for PgTx<PoolConnection<Postgres>> {
     /// Each statement committed as it ran.
     async fn commit(self: Box<Self>) -> store::Result<()> {
         Ok(())
+    }
+
+    fn blobs(&mut self) -> Option<&mut dyn store::replicas::Blobs> {
+        Some(self)
     }
 }

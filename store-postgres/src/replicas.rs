@@ -1,4 +1,4 @@
-use store::replicas::{Fleet, SignIns, Sockets};
+use store::replicas::{Blobs, Fleet, SignIns, Sockets};
 
 use crate::PgTx;
 
@@ -193,5 +193,46 @@ impl<C: crate::Conn> Fleet for PgTx<C> {
                 )
             })
             .collect())
+    }
+}
+
+#[async_trait::async_trait]
+impl<C: crate::Conn> Blobs for PgTx<C> {
+    async fn blob_put(&mut self, key: &str, bytes: &[u8]) -> store::Result<()> {
+        sqlx::query!(
+            "insert into file_blobs (key, bytes) values ($1, $2) on conflict (key) do nothing",
+            key,
+            bytes
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn blob_get(&mut self, key: &str) -> store::Result<Option<Vec<u8>>> {
+        sqlx::query_scalar!("select bytes from file_blobs where key = $1", key)
+            .fetch_optional(&mut *self.tx)
+            .await
+    }
+
+    async fn blob_delete(&mut self, key: &str) -> store::Result<()> {
+        sqlx::query!("delete from file_blobs where key = $1", key)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn blobs_missing(&mut self) -> store::Result<Vec<String>> {
+        sqlx::query_scalar!(
+            r#"select key as "key!" from attachments
+               where not exists (select 1 from file_blobs b where b.key = attachments.key)
+               union
+               select key as "key!" from media
+               where state = 'stored' and key is not null
+                 and not exists (select 1 from file_blobs b where b.key = media.key)
+               order by 1"#
+        )
+        .fetch_all(&mut *self.tx)
+        .await
     }
 }

@@ -108,6 +108,12 @@ pub trait Session: Tx {
     fn replicas(&mut self) -> Option<&mut dyn replicas::Replicas> {
         None
     }
+
+    /// The files' bytes, where the database holds them (PostgreSQL, with or without
+    /// a transaction).
+    fn blobs(&mut self) -> Option<&mut dyn replicas::Blobs> {
+        None
+    }
 }
 
 /// A database, of either engine. Cheap to share: the engines hold a pool.

@@ -1,6 +1,7 @@
 //! What replicas share through a PostgreSQL database beyond the data itself: the
-//! realtime events ([`crate::events`]), the sign-in limits, and which replicas are
-//! alive with which sockets open. SQLite's one process keeps all of it in memory.
+//! realtime events ([`crate::events`]), the sign-in limits, which replicas are
+//! alive with which sockets open, and the files' bytes. SQLite's one process keeps
+//! the first three in memory and the files in a folder.
 
 /// The sign-in limits' records. A key is an opaque digest (an account, an address,
 /// or both); times are Unix milliseconds.
@@ -72,7 +73,24 @@ pub trait Fleet: Send {
     async fn sockets_all(&mut self, now: i64, except: &str) -> crate::Result<Vec<(i64, Sockets)>>;
 }
 
-/// Everything replicas share, on one transaction.
+/// The bytes of the files Baton serves (attachments, media copies), by their key.
+#[async_trait::async_trait]
+pub trait Blobs: Send {
+    /// Stores `bytes` under `key` (a key is written once; a repeat keeps the first).
+    async fn blob_put(&mut self, key: &str, bytes: &[u8]) -> crate::Result<()>;
+
+    /// The bytes stored under `key`.
+    async fn blob_get(&mut self, key: &str) -> crate::Result<Option<Vec<u8>>>;
+
+    async fn blob_delete(&mut self, key: &str) -> crate::Result<()>;
+
+    /// The keys of every attachment and stored media copy that has no bytes here
+    /// (files of an installation moved from SQLite, still in its folder).
+    async fn blobs_missing(&mut self) -> crate::Result<Vec<String>>;
+}
+
+/// Everything replicas share, on one transaction (the files' bytes aside: they are
+/// reached through [`crate::Session::blobs`], with or without a transaction).
 pub trait Replicas: crate::events::Events + SignIns + Fleet {}
 
 impl<T: crate::events::Events + SignIns + Fleet> Replicas for T {}

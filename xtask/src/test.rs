@@ -373,9 +373,8 @@ struct E2eServer {
 }
 
 impl E2eServer {
-    /// `baton serve` on `database`, logging to `<name>.log` in `data`. Attachments go to
-    /// one folder in `data`, shared by every server started there, as replicas share
-    /// theirs.
+    /// `baton serve` on `database`, logging to `<name>.log` in `data`, with a files
+    /// folder of its own (on PostgreSQL, replicas keep files in the database).
     fn start(binary: &Path, database: &str, data: &Path, name: &str) -> Result<Self> {
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -393,7 +392,7 @@ impl E2eServer {
             .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
             .args(["--database-url", database])
             .arg("--attachments-dir")
-            .arg(data.join("attachments"))
+            .arg(data.join(format!("{name}-attachments")))
             .args(["--site-root", "target/site", "--log-level", "info"])
             // The fake Botpress of the browser tests listens on 127.0.0.1.
             .arg("--allow-private-webhooks")

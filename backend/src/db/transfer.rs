@@ -365,9 +365,11 @@ async fn target_tables(to: &PgPool) -> Result<Vec<Table>> {
            and c.table_name != '_sqlx_migrations'
            -- What serving processes keep for each other (realtime events, job
            -- leases, sign-in limits, replicas and their sockets) is theirs, not
-           -- the installation's data.
+           -- the installation's data; files' bytes come from the folder
+           -- (`files::import`).
            and c.table_name not in ('events', 'leases', 'sign_in_failures',
-                                    'sign_in_refusals', 'replicas', 'replica_sockets')
+                                    'sign_in_refusals', 'replicas', 'replica_sockets',
+                                    'file_blobs')
          order by c.table_name, c.ordinal_position",
     )
     .fetch_all(to)

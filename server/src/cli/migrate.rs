@@ -54,5 +54,29 @@ pub async fn run(config: &Config, from: Option<&str>, to: &str) -> anyhow::Resul
          as in SQLite.",
         copied.len()
     );
+    // The files too: on PostgreSQL their bytes live in the database, so that every
+    // replica serves them (`backend::files`).
+    let folder = config.attachments_dir.clone().unwrap_or_else(|| {
+        Path::new(file)
+            .parent()
+            .map_or_else(|| "attachments".into(), |dir| dir.join("attachments"))
+    });
+    let store = store_postgres::PgStore::new(target.clone());
+    let files = backend::files::import(&store, &folder)
+        .await
+        .with_context(|| format!("cannot copy the files of {}", folder.display()))?;
+    eprintln!(
+        "Copied {} files from {} into PostgreSQL.",
+        files.copied,
+        folder.display()
+    );
+    if !files.missing.is_empty() {
+        eprintln!(
+            "{} files the database names are not in {} (--attachments-dir names the \
+             folder): they will answer 404 until copied there and this is run again.",
+            files.missing.len(),
+            folder.display()
+        );
+    }
     Ok(())
 }

@@ -13,10 +13,8 @@ pub async fn download(
     Path((key, _name)): Path<(String, String)>,
 ) -> Result<Response, HttpError> {
     let stored = backend::attachments::find(&services, &key).await?;
-    let bytes = match tokio::fs::read(&stored.path).await {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(HttpError::NotFound),
-        Err(e) => return Err(HttpError::Internal(e.into())),
+    let Some(bytes) = backend::files::get(&services, &stored.key).await? else {
+        return Err(HttpError::NotFound);
     };
     let disposition = format!(
         "{}; filename=\"{}\"",

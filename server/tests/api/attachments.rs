@@ -36,7 +36,15 @@ async fn send(
     (status, response.json().await.unwrap_or_default())
 }
 
-fn stored_files(app: &TestApp) -> usize {
+/// Files kept: in the attachments folder on SQLite, in the database on PostgreSQL.
+async fn stored_files(app: &TestApp) -> usize {
+    if let backend::db::Database::Postgres(db) = &app.services.db {
+        let rows: i64 = sqlx::query_scalar("select count(*) from file_blobs")
+            .fetch_one(db)
+            .await
+            .unwrap();
+        return usize::try_from(rows).unwrap();
+    }
     let dir = app.db_path.parent().unwrap().join("attachments");
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
 }
@@ -69,6 +77,7 @@ async fn an_image_reaches_botpress_at_a_url_that_serves_it() {
     )
     .await;
     assert_eq!(status, 201, "{sent}");
+    assert_eq!(stored_files(&app).await, 1);
     let calls = eventually(5, "the image reaches the webhook", || async {
         let calls = app
             .webhook_calls(&format!("{}/message-from-agent", conn.webhook_path))
@@ -175,7 +184,7 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     assert_eq!(status, 413, "{body}");
     assert!(body["error"].as_str().is_some());
 
-    assert_eq!(stored_files(&app), 0, "refused files are not kept");
+    assert_eq!(stored_files(&app).await, 0, "refused files are not kept");
     let rows: i64 = crate::sql!(
         app,
         sqlx::query_scalar("select count(*) from attachments"),

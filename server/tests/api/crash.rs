@@ -17,6 +17,16 @@ const CLIENTS: usize = 16;
 
 /// Starts `baton serve` on `url`, with limits fit for a load test.
 pub(crate) async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio::process::Child {
+    start_with(dir, url, port, &dir.join("attachments")).await
+}
+
+/// [`start`], keeping files in `attachments`.
+pub(crate) async fn start_with(
+    dir: &std::path::Path,
+    url: &str,
+    port: u16,
+    attachments: &std::path::Path,
+) -> tokio::process::Child {
     let mut child = baton(dir)
         .args(["serve", "--addr", &format!("127.0.0.1:{port}")])
         .args([
@@ -29,6 +39,8 @@ pub(crate) async fn start(dir: &std::path::Path, url: &str, port: u16) -> tokio:
         ])
         .arg("--site-root")
         .arg(dir)
+        .arg("--attachments-dir")
+        .arg(attachments)
         // A load test, not a rate-limit test.
         .env("BATON_BOTPRESS_RATE_PER_MINUTE", "1000000")
         .env("BATON_BOTPRESS_BURST", "100000")

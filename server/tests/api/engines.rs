@@ -157,9 +157,10 @@ async fn postgres_schema(db: &PgPool) -> Schema {
            on t.table_schema = c.table_schema and t.table_name = c.table_name
          where c.table_schema = 'public' and c.table_name != '_sqlx_migrations'
            -- What replicas share (realtime events, sign-in limits, who is alive
-           -- with which sockets): SQLite's one process keeps it in memory.
+           -- with which sockets, files' bytes): SQLite's one process keeps it in
+           -- memory or in its folder.
            and c.table_name not in ('events', 'sign_in_failures', 'sign_in_refusals',
-                                    'replicas', 'replica_sockets')
+                                    'replicas', 'replica_sockets', 'file_blobs')
          order by c.table_name, c.ordinal_position",
     )
     .fetch_all(db)

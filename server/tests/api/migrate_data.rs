@@ -330,9 +330,34 @@ async fn a_copied_installation_serves_from_postgres_and_a_later_copy_is_refused(
     let ben = app
         .signed_in("ben@example.com", backend::users::Role::Admin)
         .await;
+    // An agent sends a file: SQLite keeps it in the installation's folder.
+    let ana = crate::helpers::token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let path = format!("/api/v1/tickets/{remote}/assign");
+    let (status, _) = crate::helpers::call(&app, &ana.token, "POST", &path, Some(json!({}))).await;
+    assert_eq!(status, 200);
+    let file = b"%PDF-1.4 the invoice".to_vec();
+    let sent = app
+        .client
+        .post(app.url(&format!(
+            "/api/v1/tickets/{remote}/attachments?name=invoice.pdf"
+        )))
+        .bearer_auth(&ana.token)
+        .header("content-type", "application/pdf")
+        .body(file.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let key: String = crate::sql!(
+        app,
+        sqlx::query_scalar("select key from attachments"),
+        fetch_one
+    )
+    .unwrap();
     let target = postgres_database().await;
     let (ok, _, stderr) = app.cli(&["migrate-data", "--to", &target], None).await;
     assert!(ok, "{stderr}");
+    assert!(stderr.contains("Copied 1 files"), "{stderr}");
     app.stop().await;
 
     let live = spawn_app_with(|c| c.database_url = target.clone()).await;
@@ -361,6 +386,10 @@ async fn a_copied_installation_serves_from_postgres_and_a_later_copy_is_refused(
         .filter_map(|m| m.payload["text"].as_str().map(str::to_owned))
         .collect();
     assert_eq!(said, ["I need a human", "Still there?"]);
+    // The file moved into the database: served with no folder of the old one.
+    let served = live.get(&format!("/files/{key}/invoice.pdf")).await;
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.bytes().await.unwrap().to_vec(), file);
 
     let installation = async |app: &TestApp| {
         let mut tx = app.store().autocommit().await.unwrap();

@@ -12,7 +12,7 @@ use tokio::process::Child;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::crash::{post, says, start};
+use crate::crash::{post, says, start_with};
 use crate::helpers::{eventually, postgres_database, replies_received};
 use crate::process::free_port;
 use crate::realtime::{Auth, Ws, next, open_at};
@@ -67,9 +67,11 @@ impl Fleet {
         }
         db.close().await;
         let mut running = Vec::new();
-        for _ in 0..replicas {
+        for n in 0..replicas {
             let port = free_port();
-            let child = start(dir.path(), &url, port).await;
+            // Each its own folder: on PostgreSQL, files live in the database.
+            let attachments = dir.path().join(format!("attachments-{n}"));
+            let child = start_with(dir.path(), &url, port, &attachments).await;
             running.push((format!("http://127.0.0.1:{port}"), child));
         }
         let bo = tokens.pop().unwrap();
@@ -263,6 +265,41 @@ async fn replicas_share_events_takes_and_the_outbox() {
         "once each, in order"
     );
     assert_eq!(received, replies);
+
+    // A file sent through one replica is served by the other, with no shared folder.
+    let png = b"\x89PNG\r\n\x1a\n-not-really-an-image".to_vec();
+    let sent = fleet
+        .client
+        .post(format!(
+            "{}/api/v1/tickets/{ticket}/attachments?name=receipt.png",
+            fleet.at(0)
+        ))
+        .bearer_auth(winner)
+        .header("content-type", "image/png")
+        .body(png.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 201);
+    let image = eventually(15, "the image reaches the bot", || async {
+        botpress
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .find_map(|b| b["payload"]["imageUrl"].as_str().map(str::to_owned))
+    })
+    .await;
+    let path = image.split_once("/files/").unwrap().1;
+    let fetched = fleet
+        .client
+        .get(format!("{}/files/{path}", fleet.at(1)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fetched.status(), 200, "{image} through replica 1");
+    assert_eq!(fetched.bytes().await.unwrap().to_vec(), png);
 
     // Ana's tab drops, more happens, and it comes back on the other replica: it
     // resumes from its last number, with nothing missed and no resync.

@@ -1,0 +1,133 @@
+//! Where the bytes of the files Baton serves live (agents' attachments, the copies
+//! of customers' media), by their unguessable key.
+//!
+//! - SQLite, one process: files in the attachments folder (`BATON_ATTACHMENTS_DIR`),
+//!   written beside and renamed, so a file is either whole or absent.
+//! - PostgreSQL, where several replicas serve the database: in the database
+//!   (`store::replicas::Blobs`), so every replica serves every file and no folder
+//!   has to be shared. A file not found there is looked for in the folder, where a
+//!   `migrate-data` that could not reach the old folder left it.
+
+use std::path::{Path, PathBuf};
+
+use crate::{Error, Result, Services};
+
+fn in_database(services: &Services) -> bool {
+    services.db.is_postgres()
+}
+
+fn path(services: &Services, key: &str) -> PathBuf {
+    services.settings.attachments.dir.join(key)
+}
+
+/// Stores `bytes` under `key`.
+pub async fn put(services: &Services, key: &str, bytes: &[u8]) -> Result<()> {
+    if in_database(services) {
+        let mut tx = services.store.autocommit().await?;
+        let blobs = tx
+            .blobs()
+            .ok_or_else(|| Error::Internal("this database cannot hold files".into()))?;
+        blobs.blob_put(key, bytes).await?;
+        return Ok(());
+    }
+    write_file(
+        &services.settings.attachments.dir,
+        &path(services, key),
+        bytes,
+    )
+    .await
+}
+
+/// The bytes stored under `key`, if any.
+pub async fn get(services: &Services, key: &str) -> Result<Option<Vec<u8>>> {
+    if in_database(services) {
+        let mut tx = services.store.autocommit().await?;
+        if let Some(blobs) = tx.blobs()
+            && let Some(bytes) = blobs.blob_get(key).await?
+        {
+            return Ok(Some(bytes));
+        }
+    }
+    match tokio::fs::read(path(services, key)).await {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(Error::Internal(format!("cannot read a stored file: {e}"))),
+    }
+}
+
+/// Forgets the bytes under `key` (a refused attachment); a failure is logged.
+pub async fn remove(services: &Services, key: &str) {
+    let removed = if in_database(services) {
+        async {
+            let mut tx = services.store.autocommit().await?;
+            if let Some(blobs) = tx.blobs() {
+                blobs.blob_delete(key).await?;
+            }
+            Ok::<(), Error>(())
+        }
+        .await
+    } else {
+        tokio::fs::remove_file(path(services, key))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))
+    };
+    if let Err(e) = removed {
+        tracing::warn!(error = ?e, "cannot remove a refused file");
+    }
+}
+
+async fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e: std::io::Error| Error::Internal(format!("cannot store a file: {e}"));
+    tokio::fs::create_dir_all(dir).await.map_err(io)?;
+    // Write beside, then rename: a file is either whole or absent.
+    let partial = path.with_extension("partial");
+    tokio::fs::write(&partial, bytes).await.map_err(io)?;
+    tokio::fs::rename(&partial, path).await.map_err(io)
+}
+
+/// What [`import`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Imported {
+    pub copied: usize,
+    /// Keys the database names whose file is not in the folder either.
+    pub missing: Vec<String>,
+}
+
+/// Copies into PostgreSQL the files of `folder` (an installation's attachments folder,
+/// moved from SQLite) that the database names and does not hold yet. Run again, it
+/// copies only what is still missing.
+pub async fn import(store: &dyn store::Store, folder: &Path) -> Result<Imported> {
+    let missing = {
+        let mut tx = store.read().await?;
+        let blobs = tx
+            .blobs()
+            .ok_or_else(|| Error::Internal("this database cannot hold files".into()))?;
+        blobs.blobs_missing().await?
+    };
+    let mut imported = Imported::default();
+    for key in missing {
+        // Keys are 64 hex digits; anything else names no file of ours.
+        if key.len() != 64 || !key.bytes().all(|b| b.is_ascii_hexdigit()) {
+            imported.missing.push(key);
+            continue;
+        }
+        match tokio::fs::read(folder.join(&key)).await {
+            Ok(bytes) => {
+                let mut tx = store.autocommit().await?;
+                let blobs = tx
+                    .blobs()
+                    .ok_or_else(|| Error::Internal("this database cannot hold files".into()))?;
+                blobs.blob_put(&key, &bytes).await?;
+                imported.copied += 1;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => imported.missing.push(key),
+            Err(e) => {
+                return Err(Error::Internal(format!(
+                    "cannot read {}: {e}",
+                    folder.join(&key).display()
+                )));
+            }
+        }
+    }
+    Ok(imported)
+}
