@@ -168,34 +168,12 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
     }
 
     // The load: many concurrent clients; every 2xx is noted.
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut load = tokio::task::JoinSet::new();
-    for c in 0..CLIENTS {
-        let (client, url) = (client.clone(), format!("{endpoint}/botSendsMessage"));
-        let customer = customer.clone();
-        let ticket = tickets[c % tickets.len()].clone();
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-        load.spawn(async move {
-            let mut n = 0;
-            while !stop.load(Ordering::SeqCst) {
-                let text = format!("c{c}-{n}");
-                n += 1;
-                match post(&client, &url, &says(&ticket, &customer, &text)).await {
-                    Ok(200) => acknowledged.lock().unwrap().push(text),
-                    Ok(status) => panic!("{text}: {status} before the crash"),
-                    // The server is gone: what was not acknowledged may be lost.
-                    Err(_) => return,
-                }
-            }
-        });
-    }
+    let messages = format!("{endpoint}/botSendsMessage");
+    let load = Load::start(CLIENTS, &[messages], &tickets, &customer);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     server.start_kill().unwrap(); // SIGKILL: no shutdown handler runs.
     server.wait().await.unwrap();
-    stop.store(true, Ordering::SeqCst);
-    while load.join_next().await.is_some() {}
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = load.stop().await;
     assert!(
         acknowledged.len() > 50,
         "the load was real: {}",
@@ -216,22 +194,95 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
             .fetch_all(&db)
             .await
             .unwrap();
+    none_lost(&acknowledged, stored);
+
+    // The outbox resumes: each reply is delivered once, in order (a send cut off by the
+    // kill may have landed, so it is failed for a person to resend instead).
+    delivered_once_in_order(&botpress, 30, || async {
+        sqlx::query_as(
+            "select payload ->> '$.text', delivery from messages where origin = 'agent' order by id",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap()
+    })
+    .await;
+    let _ = server.start_kill();
+}
+
+/// Botpress clients posting customer messages as fast as they are answered: client
+/// `c` to `urls[c % urls.len()]`, on `tickets[c % tickets.len()]`, text `c{c}-{n}`.
+pub(crate) struct Load {
+    clients: tokio::task::JoinSet<()>,
+    acknowledged: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Load {
+    pub(crate) fn start(
+        clients: usize,
+        urls: &[String],
+        tickets: &[String],
+        customer: &str,
+    ) -> Self {
+        let client = reqwest::Client::new();
+        let acknowledged = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut running = tokio::task::JoinSet::new();
+        for c in 0..clients {
+            let (client, url) = (client.clone(), urls[c % urls.len()].clone());
+            let customer = customer.to_owned();
+            let ticket = tickets[c % tickets.len()].clone();
+            let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
+            running.spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::SeqCst) {
+                    let text = format!("c{c}-{n}");
+                    n += 1;
+                    match post(&client, &url, &says(&ticket, &customer, &text)).await {
+                        Ok(200) => acknowledged.lock().unwrap().push(text),
+                        Ok(status) => panic!("{text}: {status} while its server was up"),
+                        // The server is gone: what was not acknowledged may be lost.
+                        Err(_) => return,
+                    }
+                }
+            });
+        }
+        Self {
+            clients: running,
+            acknowledged,
+            stop,
+        }
+    }
+
+    /// Stops every client; the texts that got a 2xx.
+    pub(crate) async fn stop(mut self) -> Vec<String> {
+        self.stop.store(true, Ordering::SeqCst);
+        while self.clients.join_next().await.is_some() {}
+        self.acknowledged.lock().unwrap().clone()
+    }
+}
+
+/// Every text that got a 2xx is among the `stored` ones.
+pub(crate) fn none_lost(acknowledged: &[String], stored: Vec<String>) {
     let stored: std::collections::HashSet<String> = stored.into_iter().collect();
     let lost: Vec<&String> = acknowledged
         .iter()
         .filter(|t| !stored.contains(*t))
         .collect();
     assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+}
 
-    // The outbox resumes: each reply is delivered once, in order (a send cut off by the
-    // kill may have landed, so it is failed for a person to resend instead).
-    let states = eventually(30, "every reply to settle", || async {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
-            "select payload ->> '$.text', delivery from messages where origin = 'agent' order by id",
-        )
-        .fetch_all(&db)
-        .await
-        .unwrap();
+/// Waits up to `secs` for every agent reply to be sent or failed (`replies` reads
+/// their text and delivery state, oldest first), then checks that the bot got each
+/// sent one exactly once, in order, and that at most one was lost to a kill.
+pub(crate) async fn delivered_once_in_order<F, Fut>(botpress: &MockServer, secs: u64, replies: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Vec<(String, Option<String>)>>,
+{
+    let states = eventually(secs, "every reply to settle", || async {
+        let rows = replies().await;
         rows.iter()
             .all(|(_, d)| matches!(d.as_deref(), Some("sent" | "failed")))
             .then_some(rows)
@@ -243,7 +294,6 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
         .map(|(t, _)| t.as_str())
         .collect();
     assert!(sent.len() >= 4, "{states:?}");
-    let received = replies_received(&botpress).await;
+    let received = replies_received(botpress).await;
     assert_eq!(received, sent, "once each, in order");
-    let _ = server.start_kill();
 }

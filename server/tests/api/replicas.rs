@@ -3,8 +3,6 @@
 //! one agent; the outbox delivers each reply once, in order, from either replica; and
 //! a replica killed under load loses nothing it acknowledged.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -12,7 +10,7 @@ use tokio::process::Child;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::crash::{post, says, start_with};
+use crate::crash::{Load, delivered_once_in_order, none_lost, says, start_with};
 use crate::helpers::{eventually, postgres_database, replies_received};
 use crate::process::free_port;
 use crate::realtime::{Auth, Ws, next, open_at};
@@ -375,39 +373,18 @@ async fn a_replica_killed_under_load_loses_nothing_and_the_other_finishes_the_ou
     }
 
     // The load, spread over both replicas; every 2xx is noted.
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut load = tokio::task::JoinSet::new();
-    for c in 0..CLIENTS {
-        let (client, url) = (
-            fleet.client.clone(),
-            fleet.endpoint(c % 2, "botSendsMessage"),
-        );
-        let (customer, ticket) = (customer.clone(), ticket.clone());
-        let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
-        load.spawn(async move {
-            let mut n = 0;
-            while !stop.load(Ordering::SeqCst) {
-                let text = format!("c{c}-{n}");
-                n += 1;
-                match post(&client, &url, &says(&ticket, &customer, &text)).await {
-                    Ok(200) => acknowledged.lock().unwrap().push(text),
-                    Ok(status) => panic!("{text}: {status}"),
-                    // Its replica is gone: what was not acknowledged may be lost.
-                    Err(_) => return,
-                }
-            }
-        });
-    }
+    let urls = [
+        fleet.endpoint(0, "botSendsMessage"),
+        fleet.endpoint(1, "botSendsMessage"),
+    ];
+    let load = Load::start(CLIENTS, &urls, std::slice::from_ref(&ticket), &customer);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let (_, killed) = &mut fleet.replicas[0];
     killed.start_kill().unwrap(); // SIGKILL: no shutdown handler runs.
     killed.wait().await.unwrap();
     // The survivor keeps taking the load a while longer.
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    stop.store(true, Ordering::SeqCst);
-    while load.join_next().await.is_some() {}
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = load.stop().await;
     let after_kill = acknowledged
         .iter()
         .filter(|t| {
@@ -436,38 +413,19 @@ async fn a_replica_killed_under_load_loses_nothing_and_the_other_finishes_the_ou
             .fetch_all(&pool)
             .await
             .unwrap();
-    let stored: std::collections::HashSet<String> = stored.into_iter().collect();
-    let lost: Vec<&String> = acknowledged
-        .iter()
-        .filter(|t| !stored.contains(*t))
-        .collect();
-    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    none_lost(&acknowledged, stored);
 
     // Each reply is delivered once, in order; one cut off mid-send by the kill may
     // have landed, so it is failed for a person to resend instead (after its lease).
-    let states = eventually(40, "every reply to settle", || async {
-        let rows: Vec<(String, Option<String>)> = sqlx::query_as(
+    delivered_once_in_order(&botpress, 40, || async {
+        sqlx::query_as(
             "select payload ->> 'text', delivery from messages where origin = 'agent' order by id",
         )
         .fetch_all(&pool)
         .await
-        .unwrap();
-        rows.iter()
-            .all(|(_, d)| matches!(d.as_deref(), Some("sent" | "failed")))
-            .then_some(rows)
+        .unwrap()
     })
     .await;
-    let sent: Vec<&str> = states
-        .iter()
-        .filter(|(_, d)| d.as_deref() == Some("sent"))
-        .map(|(t, _)| t.as_str())
-        .collect();
-    assert!(sent.len() >= 4, "{states:?}");
-    assert_eq!(
-        replies_received(&botpress).await,
-        sent,
-        "once each, in order"
-    );
 }
 
 #[tokio::test]
