@@ -57,13 +57,7 @@ pub async fn connect(url: &str) -> store::Result<PgPool> {
     Ok(pool)
 }
 
-/// A name stored as text (a status, a role), as its type.
-fn parse<T>(raw: &str) -> store::Result<T>
-where
-    T: FromStr<Err = protocol::UnknownName>,
-{
-    raw.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
+use store::parse_name as parse;
 
 /// Any constant works; this one spells "baton" in ASCII, for whoever finds it in
 /// `pg_locks`.

@@ -107,7 +107,7 @@ impl<C: crate::Conn> Labels for SqliteTx<C> {
 
     async fn labels_of_tickets(&mut self, tickets: &[i64]) -> store::Result<Vec<(i64, Label)>> {
         // SQLite has no arrays: the ids travel as one JSON list.
-        let ids = serde_json::to_string(tickets).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let ids = crate::json_list(tickets)?;
         let rows = sqlx::query!(
             r#"select tl.ticket_id, l.id as "id!", l.name, l.colour
                from ticket_labels tl join labels l on l.id = tl.label_id

@@ -31,6 +31,11 @@ use std::ops::DerefMut;
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 
+/// SQLite has no arrays: ids travel as one JSON list, read with `json_each(?)`.
+pub(crate) fn json_list<T: serde::Serialize>(ids: &[T]) -> store::Result<String> {
+    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))
+}
+
 /// A SQLite database as a [`store::Store`].
 #[derive(Debug, Clone)]
 pub struct SqliteStore {

@@ -68,7 +68,7 @@ impl<C: crate::Conn> Media for SqliteTx<C> {
         &mut self,
         messages: &[i64],
     ) -> store::Result<Vec<(String, String, String)>> {
-        let ids = serde_json::to_string(messages).unwrap_or_default();
+        let ids = crate::json_list(messages)?;
         let rows = sqlx::query!(
             r#"select url, key as "key!", name as "name!" from media
                where state = 'stored' and message_id in (select value from json_each(?))"#,

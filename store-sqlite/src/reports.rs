@@ -16,9 +16,7 @@ type FactArray = (
     i64,
 );
 
-fn decode<T: std::str::FromStr<Err = protocol::UnknownName>>(raw: &str) -> store::Result<T> {
-    raw.parse().map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
+use store::parse_name as decode;
 
 #[async_trait::async_trait]
 impl<C: crate::Conn> Reports for SqliteTx<C> {

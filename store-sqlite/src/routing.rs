@@ -60,7 +60,7 @@ impl<C: crate::Conn> Routing for SqliteTx<C> {
     }
 
     async fn routing_next_pick(&mut self, ready: &[i64]) -> store::Result<Option<Pick>> {
-        let ready = serde_json::to_string(ready).unwrap_or_default();
+        let ready = crate::json_list(ready)?;
         sqlx::query_as!(
             Pick,
             r#"with agents as (
@@ -95,7 +95,7 @@ impl<C: crate::Conn> Routing for SqliteTx<C> {
     }
 
     async fn routing_fresh(&mut self, ready: &[i64], most: i64) -> store::Result<Vec<Fresh>> {
-        let ready = serde_json::to_string(ready).unwrap_or_default();
+        let ready = crate::json_list(ready)?;
         sqlx::query_as!(
             Fresh,
             r#"select t.id as "id!", t.remote_id, t.status as "status: Status", t.created_at,

@@ -2,10 +2,7 @@ use store::sessions::Sessions;
 
 use crate::SqliteTx;
 
-/// SQLite has no arrays: ids travel as one JSON list.
-fn json<T: serde::Serialize>(ids: &[T]) -> store::Result<String> {
-    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(Box::new(e)))
-}
+use crate::json_list as json;
 
 #[async_trait::async_trait]
 impl<C: crate::Conn> Sessions for SqliteTx<C> {

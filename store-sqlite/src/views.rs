@@ -186,7 +186,7 @@ impl<C: crate::Conn> Views for SqliteTx<C> {
 
     async fn view_rows(&mut self, viewer: i64, tickets: &[i64]) -> store::Result<Vec<ListRow>> {
         // SQLite has no arrays: the ids travel as one JSON list.
-        let ids = serde_json::to_string(tickets).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+        let ids = crate::json_list(tickets)?;
         sqlx::query_as!(
             ListRow,
             r#"select t.id as "id!", t.remote_id, t.title, t.description,

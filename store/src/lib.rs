@@ -40,6 +40,15 @@ pub use sqlx::Error;
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// A name stored as text (a status, a role), as its type. A name this build does
+/// not know is a decoding error, on either engine.
+pub fn parse_name<T>(raw: &str) -> Result<T>
+where
+    T: std::str::FromStr<Err = protocol::UnknownName>,
+{
+    raw.parse().map_err(|e| Error::Decode(Box::new(e)))
+}
+
 /// Every area's statements, on one connection or transaction.
 pub trait Tx:
     accounts::Accounts
