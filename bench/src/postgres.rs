@@ -1,7 +1,8 @@
 //! PostgreSQL: the Botpress ingest and the realtime fan-out on one and on two
 //! replicas, each a separate `baton` process on one database of a throwaway
-//! cluster (`cargo xtask bench` starts it and passes its URL). The SQLite rows above
-//! are the same loads on one process and one file.
+//! cluster (`cargo xtask bench` starts it and passes its URL), and the large
+//! database's pages and search on one replica. The SQLite rows above are the same
+//! loads on one process and one file.
 
 use std::time::Duration;
 
@@ -55,6 +56,11 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         rows.extend(ingest(config, scale, admin, count).await?);
     }
     rows.push(fan_out(config, scale, admin).await?);
+    let dir = tempfile::Builder::new()
+        .prefix("baton-bench-pg")
+        .tempdir()?;
+    let url = database(admin, "ssr").await?;
+    rows.extend(crate::ssr::measure(config, scale, dir, &url, crate::ssr::Engine::Postgres).await?);
     Ok(rows)
 }
 

@@ -55,7 +55,7 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
         ..*scale
     };
     // The seed includes an admin, whose pages this measure renders too.
-    crate::ssr::fill(&database, &data).await?;
+    crate::ssr::fill(&crate::process::database_url(&database), &data).await?;
     let baton = Baton::start(config, dir, database).await?;
     let client = reqwest::Client::builder()
         .timeout(STALL)
