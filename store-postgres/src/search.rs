@@ -6,6 +6,12 @@ use crate::PgTx;
 /// Runs one search query; each repeats the same ticket filters (`t`), as sqlx
 /// checks whole statements. `baton_search_query` (the search migration) turns the
 /// words into a query, as `baton_search_words` splits and folds text.
+///
+/// Each kind of hit has two queries, because no one plan is fast for every word
+/// (see [`few`]): words with few matches are looked up in the GIN index first
+/// (`found`, materialised so the planner cannot walk the table instead), then the
+/// matches are filtered and sorted; words with many are found by walking the table
+/// newest first, which stops at the first page of hits.
 macro_rules! hits {
     ($tx:expr, $sql:tt, $typed:expr, $f:expr, $most:expr, $viewer:expr) => {{
         let status = $f.status.map(Status::as_str);
@@ -114,6 +120,76 @@ fn matches(word: &str, wanted: &[String]) -> bool {
     wanted.iter().any(|w| word.starts_with(w.as_str()))
 }
 
+/// A word with fewer matches than this is looked up in the index.
+const FEW: i64 = 10_000;
+
+/// Whether `typed` matches fewer than [`FEW`] rows of `among`, as the GIN index
+/// counts them.
+///
+/// Hits come newest first, and the index cannot give them in that order: it finds
+/// every match, in no order. For a rare word that is milliseconds, while walking a
+/// million messages newest first evaluates the words of each (12 s, measured). For
+/// a word in every message it is the other way round: the walk stops after one page,
+/// while the index would hand over every row to be sorted. The planner cannot tell
+/// the two apart (prefix queries, and a prepared statement's plan, get a fixed
+/// estimate), so this asks the index; it stops counting at [`FEW`].
+async fn few(tx: &mut sqlx::PgConnection, among: Among, typed: &str) -> store::Result<bool> {
+    let count = match among {
+        Among::Customers => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from (
+                       select 1 from customers c
+                       where baton_search_words(coalesce(c.name, '') || ' ' || coalesce(c.email, ''))
+                             @@ baton_search_query($1)
+                       limit $2) matched"#,
+                typed,
+                FEW
+            )
+            .fetch_one(tx)
+            .await?
+        }
+        Among::Tickets => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from (
+                       select 1 from tickets t
+                       where baton_search_words(t.title || ' ' || t.description)
+                             @@ baton_search_query($1)
+                       limit $2) matched"#,
+                typed,
+                FEW
+            )
+            .fetch_one(tx)
+            .await?
+        }
+        Among::Messages => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from (
+                       select 1 from messages m
+                       where baton_search_words(baton_message_text(m.payload))
+                             @@ baton_search_query($1)
+                       limit $2) matched"#,
+                typed,
+                FEW
+            )
+            .fetch_one(tx)
+            .await?
+        }
+        Among::Notes => {
+            sqlx::query_scalar!(
+                r#"select count(*) as "n!" from (
+                       select 1 from notes n
+                       where baton_search_words(n.text) @@ baton_search_query($1)
+                       limit $2) matched"#,
+                typed,
+                FEW
+            )
+            .fetch_one(tx)
+            .await?
+        }
+    };
+    Ok(count < FEW)
+}
+
 #[async_trait::async_trait]
 impl<C: crate::Conn> Search for PgTx<C> {
     async fn search_backlog(&mut self) -> store::Result<bool> {
@@ -134,9 +210,10 @@ impl<C: crate::Conn> Search for PgTx<C> {
         most: i64,
     ) -> store::Result<Vec<HitRow>> {
         let typed = words.join(" ");
+        let few = few(&mut self.tx, among, &typed).await?;
         let tx = &mut *self.tx;
-        let mut rows = match among {
-            Among::Customers => hits!(
+        let mut rows = match (among, few) {
+            (Among::Customers, false) => hits!(
                 tx,
                 r#"select c.id, t.remote_id as ticket, t.title as ticket_title,
                           t.status as "status: Status", c.public_id as "customer?",
@@ -165,7 +242,39 @@ impl<C: crate::Conn> Search for PgTx<C> {
                 most,
                 viewer
             ),
-            Among::Tickets => hits!(
+            (Among::Customers, true) => hits!(
+                tx,
+                r#"with found as materialized (
+                       select c.id from customers c
+                       where baton_search_words(coalesce(c.name, '') || ' ' || coalesce(c.email, ''))
+                             @@ baton_search_query($1))
+                   select c.id, t.remote_id as ticket, t.title as ticket_title,
+                          t.status as "status: Status", c.public_id as "customer?",
+                          c.name as "customer_name?", null::text as "author?",
+                          c.created_at as at,
+                          coalesce(c.name, '') || chr(31) || coalesce(c.email, '') as "snippet!"
+                   from found f
+                   join customers c on c.id = f.id
+                   join tickets t on t.id = (
+                       select t.id from tickets t
+                       where t.customer_id = c.id
+                         and ($2::text is null or t.status = $2)
+                         and ($3::bigint is null or exists (select 1 from ticket_labels l
+                                                            where l.ticket_id = t.id and l.label_id = $3))
+                         and ($4::bigint is null or t.assignee_id = $4)
+                         and ($5::bigint is null or t.connection_id = $5)
+                         and ($6::bigint is null or t.created_at >= $6)
+                         and ($7::bigint is null or t.created_at < $7)
+                         and t.connection_id in (select connection_id from visible_connections
+                                                 where user_id = $9)
+                       order by t.created_at desc, t.id desc limit 1)
+                   order by c.id desc limit $8"#,
+                typed,
+                f,
+                most,
+                viewer
+            ),
+            (Among::Tickets, false) => hits!(
                 tx,
                 r#"select t.id, t.remote_id as ticket, t.title as ticket_title,
                           t.status as "status: Status", c.public_id as "customer?",
@@ -190,7 +299,35 @@ impl<C: crate::Conn> Search for PgTx<C> {
                 most,
                 viewer
             ),
-            Among::Messages => hits!(
+            (Among::Tickets, true) => hits!(
+                tx,
+                r#"with found as materialized (
+                       select t.id from tickets t
+                       where baton_search_words(t.title || ' ' || t.description) @@ baton_search_query($1))
+                   select t.id, t.remote_id as ticket, t.title as ticket_title,
+                          t.status as "status: Status", c.public_id as "customer?",
+                          c.name as "customer_name?", null::text as "author?",
+                          t.created_at as at,
+                          t.title || chr(31) || t.description as "snippet!"
+                   from found f
+                   join tickets t on t.id = f.id
+                   left join customers c on c.id = t.customer_id
+                   where ($2::text is null or t.status = $2)
+                     and ($3::bigint is null or exists (select 1 from ticket_labels l
+                                                        where l.ticket_id = t.id and l.label_id = $3))
+                     and ($4::bigint is null or t.assignee_id = $4)
+                     and ($5::bigint is null or t.connection_id = $5)
+                     and ($6::bigint is null or t.created_at >= $6)
+                     and ($7::bigint is null or t.created_at < $7)
+                     and t.connection_id in (select connection_id from visible_connections
+                                             where user_id = $9)
+                   order by t.id desc limit $8"#,
+                typed,
+                f,
+                most,
+                viewer
+            ),
+            (Among::Messages, false) => hits!(
                 tx,
                 r#"select m.id, t.remote_id as ticket, t.title as ticket_title,
                           t.status as "status: Status", c.public_id as "customer?",
@@ -217,7 +354,37 @@ impl<C: crate::Conn> Search for PgTx<C> {
                 most,
                 viewer
             ),
-            Among::Notes => hits!(
+            (Among::Messages, true) => hits!(
+                tx,
+                r#"with found as materialized (
+                       select m.id from messages m
+                       where baton_search_words(baton_message_text(m.payload)) @@ baton_search_query($1))
+                   select m.id, t.remote_id as ticket, t.title as ticket_title,
+                          t.status as "status: Status", c.public_id as "customer?",
+                          c.name as "customer_name?", u.name as "author?",
+                          coalesce(m.sent_at, m.created_at) as "at!",
+                          baton_message_text(m.payload) as "snippet!"
+                   from found f
+                   join messages m on m.id = f.id
+                   join tickets t on t.id = m.ticket_id
+                   left join customers c on c.id = t.customer_id
+                   left join users u on u.id = m.author_id
+                   where ($2::text is null or t.status = $2)
+                     and ($3::bigint is null or exists (select 1 from ticket_labels l
+                                                        where l.ticket_id = t.id and l.label_id = $3))
+                     and ($4::bigint is null or t.assignee_id = $4)
+                     and ($5::bigint is null or t.connection_id = $5)
+                     and ($6::bigint is null or t.created_at >= $6)
+                     and ($7::bigint is null or t.created_at < $7)
+                     and t.connection_id in (select connection_id from visible_connections
+                                             where user_id = $9)
+                   order by m.id desc limit $8"#,
+                typed,
+                f,
+                most,
+                viewer
+            ),
+            (Among::Notes, false) => hits!(
                 tx,
                 r#"select n.id, t.remote_id as ticket, t.title as ticket_title,
                           t.status as "status: Status", c.public_id as "customer?",
@@ -230,6 +397,36 @@ impl<C: crate::Conn> Search for PgTx<C> {
                    left join users u on u.id = n.author_id
                    where baton_search_words(n.text) @@ baton_search_query($1)
                      and ($2::text is null or t.status = $2)
+                     and ($3::bigint is null or exists (select 1 from ticket_labels l
+                                                        where l.ticket_id = t.id and l.label_id = $3))
+                     and ($4::bigint is null or t.assignee_id = $4)
+                     and ($5::bigint is null or t.connection_id = $5)
+                     and ($6::bigint is null or t.created_at >= $6)
+                     and ($7::bigint is null or t.created_at < $7)
+                     and t.connection_id in (select connection_id from visible_connections
+                                             where user_id = $9)
+                   order by n.id desc limit $8"#,
+                typed,
+                f,
+                most,
+                viewer
+            ),
+            (Among::Notes, true) => hits!(
+                tx,
+                r#"with found as materialized (
+                       select n.id from notes n
+                       where baton_search_words(n.text) @@ baton_search_query($1))
+                   select n.id, t.remote_id as ticket, t.title as ticket_title,
+                          t.status as "status: Status", c.public_id as "customer?",
+                          c.name as "customer_name?", u.name as "author?",
+                          n.created_at as at,
+                          n.text as "snippet!"
+                   from found f
+                   join notes n on n.id = f.id
+                   join tickets t on t.id = n.ticket_id
+                   left join customers c on c.id = t.customer_id
+                   left join users u on u.id = n.author_id
+                   where ($2::text is null or t.status = $2)
                      and ($3::bigint is null or exists (select 1 from ticket_labels l
                                                         where l.ticket_id = t.id and l.label_id = $3))
                      and ($4::bigint is null or t.assignee_id = $4)

@@ -289,3 +289,90 @@ async fn new_messages_are_indexed_in_the_background_within_a_second_or_so() {
     .unwrap();
     assert_eq!(indexed, 5);
 }
+
+#[tokio::test]
+async fn a_word_in_thousands_of_messages_and_a_rare_one_both_come_newest_first() {
+    // PostgreSQL looks up a rare word in its index and walks a common one's table
+    // newest first; past ten thousand matches it walks. Both must find the same.
+    const MANY: i64 = 10_050;
+    let app = spawn_app().await;
+    let conn = app.connection("shop", false).await;
+    let customer = app.remote_user(&conn, "Uma", "uma@example.org").await;
+    let ticket = app.escalate(&conn, "Chatty").await;
+    app.user_says(
+        &conn,
+        &ticket,
+        &customer,
+        json!({"type": "text", "text": "oldest everyday remark, and a zanzibar"}),
+    )
+    .await;
+    let build = if matches!(app.services.db, backend::db::Database::Postgres(_)) {
+        "jsonb_build_object"
+    } else {
+        "json_object"
+    };
+    // All in the millisecond after the first message (as an import would write
+    // them): between the oldest and the newest, in the order of their numbers.
+    let seeded = crate::sql!(
+        app,
+        sqlx::query(&format!(
+            "with recursive n(i) as (select cast(1 as bigint) union all
+                                     select i + 1 from n where i < $1)
+             insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
+             select t.id, 'customer', 'text',
+                    {build}('type', 'text', 'text', 'everyday remark ' || i),
+                    t.customer_id,
+                    (select max(created_at) + 1 from messages where ticket_id = t.id)
+             from n, tickets t where t.remote_id = $2"
+        ))
+        .bind(MANY)
+        .bind(&ticket),
+        execute
+    )
+    .unwrap();
+    assert_eq!(seeded, MANY as u64);
+    app.user_says(
+        &conn,
+        &ticket,
+        &customer,
+        json!({"type": "text", "text": "newest everyday remark, and a zanzibar"}),
+    )
+    .await;
+    let ana = token(&app, "ana@example.com", Role::Agent).await;
+    let said = |body: &Value| -> Vec<String> {
+        body["hits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|h| h["kind"] == "message")
+            .map(|h| {
+                h["snippet"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p["text"].as_str().unwrap())
+                    .collect::<String>()
+            })
+            .collect()
+    };
+
+    // The common word: a page of hits, the newest first, then the seeded ones in
+    // order.
+    let (status, body) = search(&app, &ana.token, "q=everyday&limit=5").await;
+    assert_eq!(status, 200, "{body}");
+    let hits = said(&body);
+    assert_eq!(hits.len(), 5, "{body}");
+    assert!(hits[0].contains("newest everyday remark"), "{hits:?}");
+    for (hit, n) in hits[1..].iter().zip((MANY - 3..=MANY).rev()) {
+        assert!(hit.ends_with(&format!("everyday remark {n}")), "{hits:?}");
+    }
+    // The rare word: both of its messages, the newest first.
+    let (_, body) = search(&app, &ana.token, "q=zanzibar").await;
+    let hits = said(&body);
+    assert_eq!(hits.len(), 2, "{body}");
+    assert!(hits[0].contains("newest"), "{hits:?}");
+    assert!(hits[1].contains("oldest"), "{hits:?}");
+    // Both words: only the rare word's messages match both.
+    let (_, body) = search(&app, &ana.token, "q=everyday+zanzibar").await;
+    assert_eq!(said(&body).len(), 2, "{body}");
+}
