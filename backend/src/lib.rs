@@ -256,6 +256,14 @@ impl Services {
                         cancel.clone(),
                     )));
                 }
+                if let Some(changed) = self.hub.take_here() {
+                    workers.push(tokio::spawn(realtime::here_shared::run(
+                        pool.clone(),
+                        self.clone(),
+                        changed,
+                        cancel.clone(),
+                    )));
+                }
             }
         }
         workers

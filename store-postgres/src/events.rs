@@ -1,4 +1,4 @@
-use store::events::{CHANNEL, EventRow, Events, NewEvent};
+use store::events::{CHANNEL, EventRow, Events, HERE_CHANNEL, NewEvent};
 
 use crate::PgTx;
 
@@ -56,5 +56,14 @@ impl<C: crate::Conn> Events for PgTx<C> {
         .execute(&mut *self.tx)
         .await?
         .rows_affected())
+    }
+
+    async fn here_tell(&mut self, notices: &[String]) -> store::Result<()> {
+        for notice in notices {
+            sqlx::query!("select pg_notify($1, $2) as \"sent\"", HERE_CHANNEL, notice)
+                .fetch_one(&mut *self.tx)
+                .await?;
+        }
+        Ok(())
     }
 }

@@ -26,6 +26,14 @@ pub struct EventRow {
 /// The channel the wake-up is sent on.
 pub const CHANNEL: &str = "baton_events";
 
+/// The channel replicas tell each other who is on which ticket on (see
+/// `backend::realtime::here_shared`). Nothing about it is stored: it is the present.
+pub const HERE_CHANNEL: &str = "baton_here";
+
+/// The most a notice may carry: PostgreSQL refuses a `NOTIFY` payload of 8000 bytes
+/// or more.
+pub const NOTICE_MAX_BYTES: usize = 7_999;
+
 #[async_trait::async_trait]
 pub trait Events: Send {
     /// Appends `events` in order and wakes every listener when the transaction
@@ -43,4 +51,8 @@ pub trait Events: Send {
 
     /// Deletes all but the newest `keep` events; how many went.
     async fn events_prune(&mut self, keep: i64) -> crate::Result<u64>;
+
+    /// Sends each of `notices` on [`HERE_CHANNEL`] when the transaction commits
+    /// (a read-only one will do). Each must be under [`NOTICE_MAX_BYTES`].
+    async fn here_tell(&mut self, notices: &[String]) -> crate::Result<()>;
 }

@@ -5,6 +5,10 @@
 //! lasts [`TYPING_SECS`] after the last typing frame; the socket's loop ends it
 //! then (see [`Seats::typing_ends`]). Leaving (another ticket, no ticket, a closed
 //! socket) frees the seat at once. Nothing here is stored: it is the present.
+//!
+//! With replicas, each one tells the others who sits on a ticket there
+//! (`realtime::here_shared`); [`Elsewhere`] keeps what they said, for as long as
+//! they keep saying it, and a ticket's people are the union.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -117,20 +121,106 @@ impl Seats {
     /// Who has `ticket` open, once per person (typing in any of their tabs), by name.
     pub fn people(&self, ticket: &str) -> Vec<Viewer> {
         let seats = self.seats();
-        let mut people: Vec<Viewer> = Vec::new();
-        for seat in seats.values().filter(|s| s.ticket == ticket) {
-            let typing = seat.typing_until.is_some();
-            match people.iter_mut().find(|p| p.agent == seat.agent) {
-                Some(p) => p.typing |= typing,
-                None => people.push(Viewer {
+        merge(
+            seats
+                .values()
+                .filter(|s| s.ticket == ticket)
+                .map(|seat| Viewer {
                     agent: seat.agent.clone(),
                     name: seat.name.clone(),
-                    typing,
+                    typing: seat.typing_until.is_some(),
                 }),
-            }
+        )
+    }
+
+    /// The tickets someone has open here.
+    pub fn tickets(&self) -> Vec<String> {
+        let mut tickets: Vec<String> = self.seats().values().map(|s| s.ticket.clone()).collect();
+        tickets.sort_unstable();
+        tickets.dedup();
+        tickets
+    }
+}
+
+/// Viewers once per person (typing if typing anywhere), by name.
+pub fn merge(viewers: impl IntoIterator<Item = Viewer>) -> Vec<Viewer> {
+    let mut people: Vec<Viewer> = Vec::new();
+    for viewer in viewers {
+        match people.iter_mut().find(|p| p.agent == viewer.agent) {
+            Some(p) => p.typing |= viewer.typing,
+            None => people.push(viewer),
         }
-        people.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.agent.cmp(&b.agent)));
-        people
+    }
+    people.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.agent.cmp(&b.agent)));
+    people
+}
+
+/// What the replicas said of one ticket: replica → (its people there, until when
+/// that holds).
+type Said = HashMap<String, (Vec<Viewer>, Instant)>;
+
+/// Who the other replicas say is on which ticket, each until its word runs out.
+#[derive(Default)]
+pub struct Elsewhere {
+    by_ticket: Mutex<HashMap<String, Said>>,
+}
+
+impl Elsewhere {
+    fn tickets(&self) -> MutexGuard<'_, HashMap<String, Said>> {
+        // Each change is one insert or remove: a poisoned lock is still consistent.
+        self.by_ticket
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// `replica` says `people` are on `ticket` there, until `until` unless it says
+    /// so again. Whether that changes who is on the ticket.
+    pub fn set(&self, replica: &str, ticket: &str, people: Vec<Viewer>, until: Instant) -> bool {
+        let mut tickets = self.tickets();
+        let said = tickets.entry(ticket.to_owned()).or_default();
+        let changed = if people.is_empty() {
+            said.remove(replica).is_some()
+        } else {
+            let before = said.insert(replica.to_owned(), (people.clone(), until));
+            before.is_none_or(|(was, _)| was != people)
+        };
+        if said.is_empty() {
+            tickets.remove(ticket);
+        }
+        changed
+    }
+
+    /// `replica` stopped: the tickets it had people on.
+    pub fn gone(&self, replica: &str) -> Vec<String> {
+        self.drop_where(|r, _| r == replica)
+    }
+
+    /// Forgets what ran out by `now`: the tickets whose people changed.
+    pub fn expire(&self, now: Instant) -> Vec<String> {
+        self.drop_where(|_, until| until <= now)
+    }
+
+    fn drop_where(&self, drop: impl Fn(&str, Instant) -> bool) -> Vec<String> {
+        let mut tickets = self.tickets();
+        let mut changed = Vec::new();
+        tickets.retain(|ticket, said| {
+            let before = said.len();
+            said.retain(|replica, (_, until)| !drop(replica, *until));
+            if said.len() != before {
+                changed.push(ticket.clone());
+            }
+            !said.is_empty()
+        });
+        changed.sort_unstable();
+        changed
+    }
+
+    /// Who the other replicas have on `ticket`.
+    pub fn people(&self, ticket: &str) -> Vec<Viewer> {
+        self.tickets()
+            .get(ticket)
+            .map(|said| said.values().flat_map(|(p, _)| p.iter().cloned()).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -192,5 +282,49 @@ mod tests {
             Vec::<String>::new()
         );
         assert_eq!(names(&seats, "t1"), [("Ana".into(), false)]);
+    }
+
+    fn viewer(agent: &str, name: &str, typing: bool) -> Viewer {
+        Viewer {
+            agent: agent.into(),
+            name: name.into(),
+            typing,
+        }
+    }
+
+    #[test]
+    fn other_replicas_people_last_while_they_say_so() {
+        let elsewhere = Elsewhere::default();
+        let now = Instant::now();
+        let later = now + Duration::from_secs(15);
+        let ben = viewer("agt_b", "Ben", false);
+        assert!(elsewhere.set("r1", "t1", vec![ben.clone()], later));
+        assert!(
+            !elsewhere.set("r1", "t1", vec![ben.clone()], later),
+            "said again: nothing changed"
+        );
+        assert!(elsewhere.set("r2", "t1", vec![viewer("agt_b", "Ben", true)], now));
+        // Ben on two replicas is one Ben, typing; Ana here joins him.
+        let people = merge(
+            elsewhere
+                .people("t1")
+                .into_iter()
+                .chain([viewer("agt_a", "Ana", false)]),
+        );
+        assert_eq!(
+            people,
+            [viewer("agt_a", "Ana", false), viewer("agt_b", "Ben", true)]
+        );
+        // r2's word runs out first; then r1 stops.
+        assert_eq!(elsewhere.expire(now), ["t1"]);
+        assert_eq!(elsewhere.people("t1"), std::slice::from_ref(&ben));
+        assert!(elsewhere.expire(now).is_empty());
+        assert_eq!(elsewhere.gone("r1"), ["t1"]);
+        assert!(elsewhere.people("t1").is_empty());
+        // Nobody left there is a change too, once.
+        elsewhere.set("r1", "t2", vec![ben], later);
+        assert!(elsewhere.set("r1", "t2", Vec::new(), later));
+        assert!(!elsewhere.set("r1", "t2", Vec::new(), later));
+        assert!(elsewhere.gone("r1").is_empty());
     }
 }

@@ -21,10 +21,12 @@
 //! - `presence`: which accounts have sockets open, and whether they are active;
 //! - `here`: who has which ticket open, and who is typing there (relayed as it
 //!   changes, not numbered or replayed: it is the present, not history);
+//!   `here_shared` tells the other replicas;
 //! - `revocation`: closes the sockets of accounts that lost their access.
 
 pub mod fleet;
 pub mod here;
+pub mod here_shared;
 pub mod presence;
 pub mod revocation;
 pub mod shared;
@@ -143,6 +145,12 @@ struct Shared {
     delivered: watch::Sender<u64>,
     /// This replica's sockets as the others see them.
     fleet: fleet::Fleet,
+    /// Tickets whose people here changed, for `here_shared::run` to tell the others.
+    here_out: mpsc::UnboundedSender<String>,
+    /// Its receiving end, until `here_shared::run` takes it.
+    here_to_send: Mutex<Option<mpsc::UnboundedReceiver<String>>>,
+    /// Who the other replicas have on which ticket.
+    elsewhere: here::Elsewhere,
 }
 
 impl std::fmt::Debug for Inner {
@@ -162,6 +170,7 @@ impl Hub {
     pub fn shared(epoch: &str) -> Self {
         let (appends, to_append) = mpsc::unbounded_channel();
         let (delivered, _) = watch::channel(0);
+        let (here_out, here_to_send) = mpsc::unbounded_channel();
         Self::with(
             epoch.to_owned(),
             Some(Shared {
@@ -169,6 +178,9 @@ impl Hub {
                 to_append: Mutex::new(Some(to_append)),
                 delivered,
                 fleet: fleet::Fleet::default(),
+                here_out,
+                here_to_send: Mutex::new(Some(here_to_send)),
+                elsewhere: here::Elsewhere::default(),
             }),
         )
     }
@@ -340,9 +352,41 @@ impl Hub {
         &self.inner.seats
     }
 
-    /// Sends who is on `ticket` now to the sockets that show it.
+    /// Sends who is on `ticket` now to the sockets that show it. Call when this
+    /// replica's seats on it changed: a shared hub also tells the other replicas.
     pub fn announce_here(&self, ticket: &str) {
-        let people = self.inner.seats.people(ticket);
+        if let Some(shared) = &self.inner.shared {
+            // Closed only when the task stopped, at shutdown.
+            let _ = shared.here_out.send(ticket.to_owned());
+        }
+        self.show_here(ticket);
+    }
+
+    /// The tickets whose people here changed, for `here_shared::run` (once; `None`
+    /// after, and for a hub of one process).
+    pub fn take_here(&self) -> Option<mpsc::UnboundedReceiver<String>> {
+        self.inner
+            .shared
+            .as_ref()?
+            .here_to_send
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// Who the other replicas have on which ticket (a shared hub's).
+    pub fn elsewhere(&self) -> Option<&here::Elsewhere> {
+        self.inner.shared.as_ref().map(|s| &s.elsewhere)
+    }
+
+    /// Sends who is on `ticket`, here and on the other replicas, to the sockets here
+    /// that show it.
+    pub fn show_here(&self, ticket: &str) {
+        let mine = self.inner.seats.people(ticket);
+        let people = match self.elsewhere() {
+            Some(elsewhere) => here::merge(mine.into_iter().chain(elsewhere.people(ticket))),
+            None => mine,
+        };
         let frame = protocol::realtime::ServerFrame::Here {
             ticket: ticket.to_owned(),
             people,

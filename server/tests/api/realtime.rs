@@ -603,7 +603,7 @@ async fn next_here(ws: &mut Ws) -> (String, Vec<(String, bool)>) {
     }
 }
 
-async fn say(ws: &mut Ws, frame: Value) {
+pub(crate) async fn say(ws: &mut Ws, frame: Value) {
     ws.send(Message::text(frame.to_string())).await.unwrap();
 }
 

@@ -1,7 +1,8 @@
 //! Two `baton` processes on one PostgreSQL database, as behind a load balancer: what
 //! one replica hears, the other's sockets see; a ticket taken on both at once goes to
 //! one agent; the outbox delivers each reply once, in order, from either replica; and
-//! a replica killed under load loses nothing it acknowledged.
+//! a replica killed under load loses nothing it acknowledged; and agents on two
+//! replicas see each other on a ticket, typing included.
 
 use std::time::Duration;
 
@@ -13,11 +14,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::crash::{Load, delivered_once_in_order, none_lost, says, start_with};
 use crate::helpers::{eventually, postgres_database, replies_received};
 use crate::process::free_port;
-use crate::realtime::{Auth, Ws, next, open_at};
+use crate::realtime::{Auth, Ws, next, open_at, say};
 
 /// One installation: a bot, two agents with API tokens, and its replicas.
 struct Fleet {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     url: String,
     endpoint_token: String,
     ana: String,
@@ -64,26 +65,34 @@ impl Fleet {
             tokens.push(token);
         }
         db.close().await;
-        let mut running = Vec::new();
-        for n in 0..replicas {
-            let port = free_port();
-            // Each its own folder: on PostgreSQL, files live in the database.
-            let attachments = dir.path().join(format!("attachments-{n}"));
-            let child = start_with(dir.path(), &url, port, &attachments).await;
-            running.push((format!("http://127.0.0.1:{port}"), child));
-        }
         let bo = tokens.pop().unwrap();
         let ana = tokens.pop().unwrap();
-        Self {
-            _dir: dir,
+        let mut fleet = Self {
+            dir,
             url,
             endpoint_token: keyed.endpoint_token,
             ana,
             bo,
             ids,
-            replicas: running,
+            replicas: Vec::new(),
             client: reqwest::Client::new(),
+        };
+        for _ in 0..replicas {
+            fleet.add_replica().await;
         }
+        fleet
+    }
+
+    /// Starts one more replica; its number.
+    async fn add_replica(&mut self) -> usize {
+        let n = self.replicas.len();
+        let port = free_port();
+        // Each its own folder: on PostgreSQL, files live in the database.
+        let attachments = self.dir.path().join(format!("attachments-{n}"));
+        let child = start_with(self.dir.path(), &self.url, port, &attachments).await;
+        self.replicas
+            .push((format!("http://127.0.0.1:{port}"), child));
+        n
     }
 
     fn at(&self, replica: usize) -> &str {
@@ -580,4 +589,103 @@ async fn presence_counts_the_tabs_on_every_replica() {
             .as_deref(),
         Some("offline")
     );
+}
+
+/// "Who is here" frames about `ticket` until one shows `want` ((name, typing), by
+/// name), within `within`; else what the last one showed.
+async fn here_until(
+    ws: &mut Ws,
+    ticket: &str,
+    want: &[(&str, bool)],
+    within: Duration,
+) -> Result<(), Vec<(String, bool)>> {
+    let want: Vec<(String, bool)> = want.iter().map(|(n, t)| ((*n).to_owned(), *t)).collect();
+    let deadline = tokio::time::Instant::now() + within;
+    let mut last = Vec::new();
+    loop {
+        let Ok(Some(Ok(frame))) =
+            tokio::time::timeout_at(deadline, futures_util::StreamExt::next(ws)).await
+        else {
+            return Err(last);
+        };
+        let tokio_tungstenite::tungstenite::Message::Text(text) = frame else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(&text).unwrap();
+        if v["type"] != "here" || v["ticket"] != ticket {
+            continue;
+        }
+        last = v["people"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["name"].as_str().unwrap().to_owned(),
+                    p["typing"].as_bool().unwrap(),
+                )
+            })
+            .collect();
+        if last == want {
+            return Ok(());
+        }
+    }
+}
+
+#[tokio::test]
+async fn agents_on_two_replicas_see_each_other_on_a_ticket() {
+    let botpress = MockServer::start().await;
+    let mut fleet = Fleet::start(&botpress, 2).await;
+    let (_, ticket) = fleet.escalate(0, "Seen from two replicas").await;
+    let viewing = json!({"type": "viewing", "ticket": ticket});
+    let soon = Duration::from_secs(2);
+    let mut ana = fleet.socket(0, &fleet.ana, None).await;
+    say(&mut ana, viewing.clone()).await;
+    here_until(&mut ana, &ticket, &[("Ana", false)], soon)
+        .await
+        .unwrap();
+
+    // Bo opens it on the other replica: each sees both, within a second or two.
+    let mut bo = fleet.socket(1, &fleet.bo, None).await;
+    say(&mut bo, viewing.clone()).await;
+    let both = [("Ana", false), ("Bo", false)];
+    here_until(&mut bo, &ticket, &both, soon).await.unwrap();
+    here_until(&mut ana, &ticket, &both, soon).await.unwrap();
+
+    // Bo types: Ana sees it, and sees it end a few seconds after he stops.
+    say(&mut bo, json!({"type": "typing", "ticket": ticket})).await;
+    here_until(&mut ana, &ticket, &[("Ana", false), ("Bo", true)], soon)
+        .await
+        .unwrap();
+    here_until(&mut ana, &ticket, &both, Duration::from_secs(6))
+        .await
+        .unwrap();
+
+    // Bo closes his tab: he is gone from Ana's view at once.
+    drop(bo);
+    here_until(&mut ana, &ticket, &[("Ana", false)], soon)
+        .await
+        .unwrap();
+
+    // A replica started now hears at once who is where (it asks; the others would
+    // otherwise repeat themselves only every few seconds).
+    let third = fleet.add_replica().await;
+    let mut bo = fleet.socket(third, &fleet.bo, None).await;
+    say(&mut bo, viewing).await;
+    here_until(&mut bo, &ticket, &both, soon).await.unwrap();
+    here_until(&mut ana, &ticket, &both, soon).await.unwrap();
+
+    // That replica dies with Bo on the ticket: he drops out of Ana's view once its
+    // word runs out (15 s, plus a beat), rather than stay there for good.
+    let (_, killed) = &mut fleet.replicas[third];
+    killed.start_kill().unwrap(); // SIGKILL: it says nothing as it goes.
+    killed.wait().await.unwrap();
+    here_until(
+        &mut ana,
+        &ticket,
+        &[("Ana", false)],
+        Duration::from_secs(25),
+    )
+    .await
+    .unwrap();
 }
