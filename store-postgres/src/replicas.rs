@@ -88,7 +88,7 @@ impl<C: crate::Conn> Fleet for PgTx<C> {
     async fn replicas_expire(&mut self, now: i64) -> store::Result<Vec<i64>> {
         let users = sqlx::query_scalar!(
             "select distinct s.user_id from replica_sockets s join replicas r on r.id = s.replica
-             where r.until <= $1 order by s.user_id",
+             where r.until <= $1 and s.sockets > 0 order by s.user_id",
             now
         )
         .fetch_all(&mut *self.tx)
@@ -121,16 +121,8 @@ impl<C: crate::Conn> Fleet for PgTx<C> {
         user: i64,
         sockets: Sockets,
     ) -> store::Result<()> {
-        if sockets.sockets == 0 {
-            sqlx::query!(
-                "delete from replica_sockets where replica = $1 and user_id = $2",
-                replica,
-                user
-            )
-            .execute(&mut *self.tx)
-            .await?;
-            return Ok(());
-        }
+        // None is kept as a row of zeros: the account had tabs here and closed them
+        // all, which makes it offline on every replica (not "seen a minute ago").
         sqlx::query!(
             "insert into replica_sockets (replica, user_id, sockets, active)
              values ($1, $2, $3, $4)

@@ -52,7 +52,8 @@ pub trait Fleet: Send {
     /// How many replicas are alive at `now`.
     async fn replicas_alive(&mut self, now: i64) -> crate::Result<i64>;
 
-    /// Sets `user`'s sockets on `replica` (none: forgets them).
+    /// Sets `user`'s sockets on `replica`. None is remembered too, as "closed them
+    /// all here", until the replica is forgotten.
     async fn sockets_set(
         &mut self,
         replica: &str,
@@ -69,7 +70,7 @@ pub trait Fleet: Send {
     ) -> crate::Result<Sockets>;
 
     /// Every account's sockets on the replicas alive at `now` other than `except`,
-    /// by account.
+    /// by account; an account with none there that had some counts as zero.
     async fn sockets_all(&mut self, now: i64, except: &str) -> crate::Result<Vec<(i64, Sockets)>>;
 }
 

@@ -74,7 +74,12 @@ pub async fn list(services: &crate::Services) -> Result<Vec<Person>> {
             presence: match presence_of(r.id, r.availability) {
                 _ if !r.active => Presence::Offline,
                 Some(presence) => presence,
-                None if sockets.left(r.id) => Presence::Offline,
+                // Their last tab closed, here or on another replica.
+                None if sockets.left(r.id)
+                    || elsewhere.as_ref().is_some_and(|e| e.contains_key(&r.id)) =>
+                {
+                    Presence::Offline
+                }
                 None => match presence_from_last_seen(now, r.last_seen_at) {
                     Presence::Online if r.availability == Availability::Away => Presence::Away,
                     presence => presence,

@@ -560,27 +560,8 @@ async fn presence_counts_the_tabs_on_every_replica() {
         None,
         "a tab on another replica keeps her online"
     );
-    let agents: Value = fleet
-        .client
-        .get(format!("{}/api/v1/agents", fleet.at(0)))
-        .bearer_auth(&fleet.bo)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let listed = agents
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["id"] == ana.as_str())
-        .cloned()
-        .unwrap();
-    assert_eq!(
-        listed["presence"], "online",
-        "replica 0 counts her tab on replica 1: {listed}"
-    );
+    let listed = listed_presence(&fleet, 0, &fleet.bo, &ana).await;
+    assert_eq!(listed, "online", "replica 0 counts her tab on replica 1");
     // The last tab closes: she is offline.
     drop(second);
     assert_eq!(
@@ -589,6 +570,40 @@ async fn presence_counts_the_tabs_on_every_replica() {
             .as_deref(),
         Some("offline")
     );
+    // Bo's only tab, on replica 1, closes: replica 0, which never had a tab of his,
+    // lists him offline too (not "online" from his last request a moment ago).
+    let bo_id = fleet.ids[1].clone();
+    assert_eq!(
+        listed_presence(&fleet, 0, &fleet.ana, &bo_id).await,
+        "online"
+    );
+    drop(bo);
+    eventually(5, "replica 0 to list Bo offline", || async {
+        (listed_presence(&fleet, 0, &fleet.ana, &bo_id).await == "offline").then_some(())
+    })
+    .await;
+}
+
+/// `agent`'s presence in `GET /api/v1/agents` on `replica`, asked with `token`.
+async fn listed_presence(fleet: &Fleet, replica: usize, token: &str, agent: &str) -> String {
+    let agents: Value = fleet
+        .client
+        .get(format!("{}/api/v1/agents", fleet.at(replica)))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    agents
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == agent)
+        .and_then(|a| a["presence"].as_str())
+        .unwrap()
+        .to_owned()
 }
 
 /// "Who is here" frames about `ticket` until one shows `want` ((name, typing), by
