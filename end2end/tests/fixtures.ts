@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import http from "node:http";
 import { AddressInfo } from "node:net";
+import path from "node:path";
 import {
   test as base,
   expect,
@@ -71,6 +72,13 @@ export async function waitForHydration(page: Page) {
 }
 
 export { expect };
+
+/**
+ * Where screenshots for people to review go: `end2end/screenshots`, which is
+ * committed and which the README shows. The run on two PostgreSQL replicas writes
+ * its own elsewhere (`SCREENSHOTS_DIR`), so the committed ones stay SQLite's.
+ */
+export const SCREENSHOTS = process.env.SCREENSHOTS_DIR ?? path.join(__dirname, "..", "screenshots");
 
 /**
  * With two replicas (`cargo xtask test` sets SECOND_URL for its PostgreSQL run), each

@@ -28,6 +28,7 @@ import {
   row,
   Bot,
   Watch,
+  SCREENSHOTS,
 } from "./fixtures";
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -36,8 +37,6 @@ const PHONE = { width: 390, height: 844 };
 const SIZES = [DESKTOP, WIDE, PHONE];
 const SCHEMES = ["light", "dark"] as const;
 
-/** Screenshots for people to review; they are committed. */
-const SCREENSHOTS = path.join(__dirname, "..", "screenshots");
 
 /** Chromium logs a document's error status as a console error; /setup's status is not part of the contract. */
 const SETUP_URL = /\/setup\?token=/;

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { test, expect, waitForHydration, fakeBotpress, escalate, says, agentPage } from "./fixtures";
+import { test, expect, waitForHydration, fakeBotpress, escalate, says, agentPage, SCREENSHOTS } from "./fixtures";
 
 test("reports: a lead reads today's numbers for one bot, with charts, tables and CSV", async ({ browser, request }) => {
   const bot = await fakeBotpress();
@@ -66,7 +66,7 @@ test("reports: a lead reads today's numbers for one bot, with charts, tables and
   await admin.page.setViewportSize({ width: 1280, height: 1000 });
   await admin.page.evaluate(() => window.scrollTo(0, 0));
   await admin.page.screenshot({
-    path: path.join(__dirname, "..", "screenshots", "reports-1280.png"),
+    path: path.join(SCREENSHOTS, "reports-1280.png"),
     animations: "disabled",
   });
   await admin.context.close();

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { test, expect, waitForHydration, fakeBotpress, escalate, agentPage } from "./fixtures";
+import { test, expect, waitForHydration, fakeBotpress, escalate, agentPage, SCREENSHOTS } from "./fixtures";
 import type { Page } from "@playwright/test";
 
 /** Records the page's desktop notifications (the page is reloaded to install it). */
@@ -108,7 +108,7 @@ test("automatic assignment: an admin sets it up, two available agents get one ea
   await admin.page.goto("/admin/routing");
   await waitForHydration(admin.page);
   await admin.page.screenshot({
-    path: path.join(__dirname, "..", "screenshots", "routing-1280.png"),
+    path: path.join(SCREENSHOTS, "routing-1280.png"),
     animations: "disabled",
   });
   for (const c of [ana.context, ben.context, admin.context]) await c.close();
@@ -135,7 +135,7 @@ test("after hours: the customer gets the admin's message and goes back to the bo
   if (!(await hours.evaluate((d) => (d as HTMLDetailsElement).open))) await hours.locator("summary").click();
   await admin.page.setViewportSize({ width: 1280, height: 900 });
   await hours.screenshot({
-    path: path.join(__dirname, "..", "screenshots", "routing-hours-1280.png"),
+    path: path.join(SCREENSHOTS, "routing-hours-1280.png"),
     animations: "disabled",
   });
 

@@ -3,9 +3,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { test, expect, waitForHydration, fakeBotpress, escalate, says, agentPage, row } from "./fixtures";
+import { test, expect, waitForHydration, fakeBotpress, escalate, says, agentPage, row, SCREENSHOTS } from "./fixtures";
 
-const SCREENSHOTS = path.join(__dirname, "..", "screenshots");
 
 test("canned replies: the team's and one's own fill into the composer", async ({
   browser,

@@ -306,8 +306,8 @@ pub fn prepare() -> Result {
 }
 
 /// Runs the Playwright suite in headless Chromium against the release binary: all of
-/// it on a fresh SQLite file, then the live inbox's tests (`inbox.spec.ts`) against
-/// two replicas on one PostgreSQL database, agents and Botpress spread over both.
+/// it on a fresh SQLite file, then all of it again against two replicas on one
+/// PostgreSQL database, agents and Botpress spread over both.
 fn end_to_end(tally: &mut Tally) -> Result {
     let binary = root().join("target/release/baton");
     if !binary.is_file() {
@@ -335,9 +335,11 @@ fn end_to_end(tally: &mut Tally) -> Result {
     let first = E2eServer::start(&binary, &database, &data, "replica-1")?;
     let second = E2eServer::start(&binary, &database, &data, "replica-2")?;
     let mut on_replicas = playwright(&binary, &database, &first.url);
+    // Its screenshots go beside the servers' logs: the committed ones are SQLite's.
     on_replicas
-        .args(["test", "tests/inbox.spec.ts"])
-        .env("SECOND_URL", &second.url);
+        .arg("test")
+        .env("SECOND_URL", &second.url)
+        .env("SCREENSHOTS_DIR", data.join("screenshots-replicas"));
     let result = step_counted(
         "end-to-end tests on PostgreSQL, two replicas (Playwright)",
         on_replicas,
