@@ -113,6 +113,15 @@ impl Effects {
         self.events.push((change, audience));
     }
 
+    /// The events, as the events table stores them, taken out (a shared hub's,
+    /// written in the write's transaction instead of published after it).
+    pub(crate) fn take_stored_events(&mut self) -> Vec<store::events::NewEvent> {
+        self.events
+            .drain(..)
+            .map(|(change, audience)| crate::realtime::shared::stored(&change, &audience))
+            .collect()
+    }
+
     pub fn wake(&mut self, worker: Worker) {
         if !self.wake.contains(&worker) {
             self.wake.push(worker);
@@ -148,8 +157,8 @@ impl Services {
         Ok(())
     }
 
-    /// Runs a Botpress endpoint's write (group commit on SQLite, a transaction of
-    /// its own on PostgreSQL), then applies what it caused.
+    /// Runs a Botpress endpoint's write in the group commit, then applies what it
+    /// caused. With replicas, its events are written in its transaction.
     pub async fn write_applying<F>(&self, work: F) -> Result<()>
     where
         F: for<'c> FnOnce(
@@ -158,14 +167,11 @@ impl Services {
             + Send
             + 'static,
     {
-        if self.hub.is_shared() {
-            let mut tx = self.store.write().await?;
-            let effects = work(&mut *tx).await?;
-            self.commit_session(tx, effects).await?;
-            self.writer.count_commit();
-            return Ok(());
-        }
-        let effects = self.writer.write(work).await?;
+        let effects = if self.hub.is_shared() {
+            self.writer.write_announcing(work).await?
+        } else {
+            self.writer.write(work).await?
+        };
         self.apply(effects);
         Ok(())
     }
@@ -180,13 +186,7 @@ impl Services {
         let Some(table) = tx.replicas() else {
             return Ok(());
         };
-        let events: Vec<_> = effects
-            .events
-            .iter()
-            .map(|(change, audience)| crate::realtime::shared::stored(change, audience))
-            .collect();
-        table.events_append(&events).await?;
-        effects.events.clear();
+        table.events_append(&effects.take_stored_events()).await?;
         Ok(())
     }
 

@@ -148,7 +148,9 @@ impl Services {
         let store = db.store();
         let writer = match &db {
             db::Database::Sqlite(pool) => db::writer::Writer::new(pool.clone(), metrics.clone()),
-            db::Database::Postgres(_) => db::writer::Writer::each(store.clone(), metrics.clone()),
+            db::Database::Postgres(pool) => {
+                db::writer::Writer::postgres(pool.clone(), metrics.clone())
+            }
         };
         Ok(Self {
             writer,

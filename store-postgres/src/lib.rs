@@ -86,15 +86,28 @@ pub trait Conn: DerefMut<Target = PgConnection> + Send {}
 
 impl<C: DerefMut<Target = PgConnection> + Send> Conn for C {}
 
+/// Begins a transaction that will write: it holds the write lock (see the crate's
+/// notes) until it ends.
+pub async fn begin_write(pool: &PgPool) -> store::Result<Transaction<'static, Postgres>> {
+    let mut tx = pool.begin().await?;
+    // Not a checked query: it returns `void`, which sqlx's macros cannot describe.
+    sqlx::query("select pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+/// The interface on a transaction the caller holds (the group commit's, which runs
+/// many writes in one).
+pub fn on(conn: &mut PgConnection) -> PgTx<&mut PgConnection> {
+    PgTx { tx: conn }
+}
+
 #[async_trait::async_trait]
 impl store::Store for PgStore {
     async fn write(&self) -> store::Result<Box<dyn store::Session>> {
-        let mut tx = self.pool.begin().await?;
-        // Not a checked query: it returns `void`, which sqlx's macros cannot describe.
-        sqlx::query("select pg_advisory_xact_lock($1)")
-            .bind(WRITE_LOCK)
-            .execute(&mut *tx)
-            .await?;
+        let tx = begin_write(&self.pool).await?;
         Ok(Box::new(PgTx { tx }))
     }
 

@@ -1,32 +1,45 @@
 //! Group commit: the Botpress endpoints' writes, batched into shared transactions.
 //!
-//! Every commit fsyncs the WAL (`synchronous = FULL`, so a 2xx survives power loss),
-//! and the fsync, not the statements, is most of a write's cost. One task takes
-//! whatever writes are waiting, runs each inside its own savepoint of a single
-//! `BEGIN IMMEDIATE` transaction, commits once, and only then answers each caller.
-//! Under load, dozens of requests share one fsync; alone, a write is committed as
-//! soon as it arrives (the writer never waits to fill a batch).
+//! Every commit flushes to disk (SQLite's WAL with `synchronous = FULL`, PostgreSQL's
+//! WAL), so that a 2xx survives power loss, and the flush, not the statements, is
+//! most of a write's cost. One task takes whatever writes are waiting, runs each
+//! inside its own savepoint of a single transaction, commits once, and only then
+//! answers each caller. Under load, dozens of requests share one flush; alone, a
+//! write is committed as soon as it arrives (the writer never waits to fill a batch).
 //!
 //! A write that fails is rolled back to its savepoint and fails alone; the rest of
 //! the batch still commits. If the commit itself fails, every write in the batch
 //! fails, and none of them is stored.
 //!
-//! The writer is also the single writer for these endpoints: they queue in the
-//! channel instead of polling SQLite's lock in `busy_timeout` sleeps.
+//! The writer is also the single writer for these endpoints: on SQLite they queue in
+//! the channel instead of polling SQLite's lock in `busy_timeout` sleeps; on
+//! PostgreSQL, where every write holds the write lock through its commit, they share
+//! one hold of it (and one flush) instead of taking turns.
+//!
+//! On PostgreSQL, with several replicas, a write's realtime events go into the events
+//! table inside its savepoint ([`Writer::write_announcing`]): they are committed with
+//! it, or rolled back with it.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{PgConnection, PgPool, SqliteConnection, SqlitePool};
+use store::events::{Events, NewEvent};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::effects::Effects;
 use crate::{Error, Result};
 
-/// The most writes one transaction takes; more wait for the next one. Bounds how long
-/// the write lock is held at a time (agents' own writes wait behind it).
+/// The most writes one SQLite transaction takes; more wait for the next one. Bounds
+/// how long the write lock is held at a time (agents' own writes wait behind it).
 const MAX_BATCH: usize = 128;
+
+/// The most writes one PostgreSQL transaction takes. Each write is a subtransaction,
+/// and PostgreSQL remembers only 64 of a transaction's in each session's shared
+/// memory: past that, every other session's visibility checks read `pg_subtrans`.
+const MAX_BATCH_POSTGRES: usize = 48;
 
 /// Writes waiting beyond this make callers wait to enqueue (backpressure).
 const QUEUE: usize = 4096;
@@ -35,17 +48,20 @@ type Queue = mpsc::Sender<Box<dyn Job>>;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// The database the writer commits to.
+#[derive(Clone)]
+enum Engine {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
 /// A handle to the writer task, started on first use. Cheap to clone.
 #[derive(Clone)]
 pub struct Writer {
-    /// SQLite's, for the batches; `None` when every write is its own transaction.
-    pool: Option<SqlitePool>,
+    engine: Engine,
     queue: Arc<Mutex<Option<Queue>>>,
     commits: Arc<AtomicU64>,
     metrics: Arc<crate::metrics::Metrics>,
-    /// Set on an engine whose writes run side by side (PostgreSQL): each write is a
-    /// transaction of its own there, and the batching above is not used.
-    each: Option<Arc<dyn store::Store>>,
 }
 
 impl std::fmt::Debug for Writer {
@@ -56,36 +72,21 @@ impl std::fmt::Debug for Writer {
 
 impl Writer {
     pub fn new(pool: SqlitePool, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        Self::on(Engine::Sqlite(pool), metrics)
+    }
+
+    /// The group commit on PostgreSQL.
+    pub fn postgres(pool: PgPool, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        Self::on(Engine::Postgres(pool), metrics)
+    }
+
+    fn on(engine: Engine, metrics: Arc<crate::metrics::Metrics>) -> Self {
         Self {
-            pool: Some(pool),
+            engine,
             queue: Arc::default(),
             commits: Arc::default(),
             metrics,
-            each: None,
         }
-    }
-
-    /// Writes that each commit on their own, in `store`'s transactions: PostgreSQL
-    /// commits side by side, so batching would only add waiting.
-    pub fn each(store: Arc<dyn store::Store>, metrics: Arc<crate::metrics::Metrics>) -> Self {
-        Self {
-            pool: None,
-            queue: Arc::default(),
-            commits: Arc::default(),
-            metrics,
-            each: Some(store),
-        }
-    }
-
-    /// Writes that each commit on their own, in `store`'s transactions.
-    pub fn each_on(mut self, store: Arc<dyn store::Store>) -> Self {
-        self.each = Some(store);
-        self
-    }
-
-    /// Counts a write committed beside the writer, in a transaction of its own.
-    pub fn count_commit(&self) {
-        self.commits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// How many transactions the writer has committed (writes share them).
@@ -100,23 +101,32 @@ impl Writer {
         T: Send + 'static,
         F: for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Result<T>> + Send + 'static,
     {
-        if let Some(store) = &self.each {
-            let mut tx = store.write().await?;
-            let output = work(&mut *tx).await?;
-            tx.commit().await?;
-            self.commits.fetch_add(1, Ordering::Relaxed);
-            return Ok(output);
-        }
-        let Some(pool) = &self.pool else {
-            return Err(Error::Internal("the writer has no database".into()));
-        };
+        self.enqueue(work, None).await
+    }
+
+    /// [`Writer::write`] for a write whose realtime events the events table numbers
+    /// (PostgreSQL's, shared by replicas): they are appended in the write's own
+    /// savepoint, and the effects come back without them.
+    pub async fn write_announcing<F>(&self, work: F) -> Result<Effects>
+    where
+        F: for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Result<Effects>> + Send + 'static,
+    {
+        self.enqueue(work, Some(Effects::take_stored_events)).await
+    }
+
+    async fn enqueue<T, F>(&self, work: F, events: Option<fn(&mut T) -> Vec<NewEvent>>) -> Result<T>
+    where
+        T: Send + 'static,
+        F: for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Result<T>> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
             work: Some(Box::new(work)),
             output: None,
+            events,
             reply,
         });
-        self.sender(pool)
+        self.sender()
             .send(job)
             .await
             .map_err(|_| Error::Internal("the database writer has stopped".into()))?;
@@ -128,7 +138,7 @@ impl Writer {
     /// The queue, (re)starting the task if it is not running: started lazily because
     /// a CLI command that never writes through here never needs it, and restarted
     /// if a write ever panicked it to death.
-    fn sender(&self, pool: &SqlitePool) -> Queue {
+    fn sender(&self) -> Queue {
         let mut queue = self
             .queue
             .lock()
@@ -138,7 +148,7 @@ impl Writer {
             _ => {
                 let (sender, receiver) = mpsc::channel(QUEUE);
                 tokio::spawn(run(
-                    pool.clone(),
+                    self.engine.clone(),
                     receiver,
                     self.commits.clone(),
                     self.metrics.clone(),
@@ -152,17 +162,25 @@ impl Writer {
 
 /// The task: one batch at a time, until every `Writer` handle is gone.
 async fn run(
-    pool: SqlitePool,
+    engine: Engine,
     mut queue: mpsc::Receiver<Box<dyn Job>>,
     commits: Arc<AtomicU64>,
     metrics: Arc<crate::metrics::Metrics>,
 ) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+    let most = match engine {
+        Engine::Sqlite(_) => MAX_BATCH,
+        Engine::Postgres(_) => MAX_BATCH_POSTGRES,
+    };
+    let mut batch = Vec::with_capacity(most);
+    while queue.recv_many(&mut batch, most).await > 0 {
         let writes = batch.len();
         tracing::trace!(writes, "committing a batch");
         let started = std::time::Instant::now();
-        if commit(&pool, &mut batch).await {
+        let committed = match &engine {
+            Engine::Sqlite(pool) => commit(pool, &mut batch).await,
+            Engine::Postgres(pool) => commit_postgres(pool, &mut batch).await,
+        };
+        if committed {
             commits.fetch_add(1, Ordering::Relaxed);
             metrics.writer_commit(writes, started.elapsed());
         }
@@ -182,7 +200,28 @@ async fn commit(pool: &SqlitePool, batch: &mut Vec<Box<dyn Job>>) -> bool {
     for job in batch.iter_mut() {
         outcomes.push(in_savepoint(&mut tx, job.as_mut()).await);
     }
-    if let Err(e) = tx.commit().await.map_err(Error::from) {
+    finish(tx.commit().await.map_err(Error::from), batch, outcomes)
+}
+
+/// [`commit`] on PostgreSQL.
+async fn commit_postgres(pool: &PgPool, batch: &mut Vec<Box<dyn Job>>) -> bool {
+    let mut tx = match store_postgres::begin_write(pool).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            fail_all(batch, &e.into());
+            return false;
+        }
+    };
+    let mut outcomes = Vec::with_capacity(batch.len());
+    for job in batch.iter_mut() {
+        outcomes.push(in_savepoint_postgres(&mut tx, job.as_mut()).await);
+    }
+    finish(tx.commit().await.map_err(Error::from), batch, outcomes)
+}
+
+/// Answers every write of a batch once its commit is known.
+fn finish(committed: Result<()>, batch: &mut Vec<Box<dyn Job>>, outcomes: Vec<Result<()>>) -> bool {
+    if let Err(e) = committed {
         fail_all(batch, &e);
         return false;
     }
@@ -211,6 +250,30 @@ async fn in_savepoint(conn: &mut SqliteConnection, job: &mut dyn Job) -> Result<
     }
 }
 
+/// [`in_savepoint`] on PostgreSQL, where the write's events go into the events
+/// table in the same savepoint. (A failed statement aborts PostgreSQL's transaction
+/// until the rollback, so that comes first.)
+async fn in_savepoint_postgres(conn: &mut PgConnection, job: &mut dyn Job) -> Result<()> {
+    sqlx::query("savepoint write").execute(&mut *conn).await?;
+    let outcome = async {
+        let mut tx = store_postgres::on(&mut *conn);
+        job.run(&mut tx).await?;
+        let events = job.take_events();
+        if !events.is_empty() {
+            tx.events_append(&events).await?;
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            sqlx::query("rollback to write").execute(&mut *conn).await?;
+            Err(e)
+        }
+    }
+}
+
 /// The transaction could not start or commit: nothing in it is stored.
 fn fail_all(batch: &mut Vec<Box<dyn Job>>, e: &Error) {
     if !matches!(e, Error::Busy) {
@@ -230,6 +293,8 @@ type Work<T> = Box<dyn for<'c> FnOnce(&'c mut dyn store::Tx) -> BoxFuture<'c, Re
 /// A queued write, with its output type erased so one queue holds them all.
 trait Job: Send {
     fn run<'c>(&'c mut self, tx: &'c mut dyn store::Tx) -> BoxFuture<'c, Result<()>>;
+    /// The events to append with the write, once it has run (none unless it asked).
+    fn take_events(&mut self) -> Vec<NewEvent>;
     /// Answers the caller; `outcome` is final (committed, or failed).
     fn finish(self: Box<Self>, outcome: Result<()>);
 }
@@ -237,6 +302,8 @@ trait Job: Send {
 struct Pending<T> {
     work: Option<Work<T>>,
     output: Option<T>,
+    /// Takes the events out of the output, for [`Writer::write_announcing`].
+    events: Option<fn(&mut T) -> Vec<NewEvent>>,
     reply: oneshot::Sender<Result<T>>,
 }
 
@@ -250,6 +317,13 @@ impl<T: Send + 'static> Job for Pending<T> {
             self.output = Some(work(tx).await?);
             Ok(())
         })
+    }
+
+    fn take_events(&mut self) -> Vec<NewEvent> {
+        match (self.events, self.output.as_mut()) {
+            (Some(take), Some(output)) => take(output),
+            _ => Vec::new(),
+        }
     }
 
     fn finish(self: Box<Self>, outcome: Result<()>) {
@@ -320,7 +394,7 @@ mod tests {
     }
 
     async fn queued(writer: &Writer) -> usize {
-        let sender = writer.sender(writer.pool.as_ref().unwrap());
+        let sender = writer.sender();
         sender.max_capacity() - sender.capacity()
     }
 

@@ -669,10 +669,8 @@ async fn engines(rows: &[&str]) -> Engines {
     let on_sqlite = backend::Services::new(sqlite.clone(), settings.clone()).unwrap();
     let mut on_postgres = backend::Services::new(sqlite.clone(), settings).unwrap();
     on_postgres.store = std::sync::Arc::new(store_postgres::PgStore::new(postgres.clone()));
-    on_postgres.writer = on_postgres
-        .writer
-        .clone()
-        .each_on(on_postgres.store.clone());
+    on_postgres.writer =
+        backend::db::writer::Writer::postgres(postgres.clone(), Default::default());
     Engines {
         _dir: dir,
         sqlite,
@@ -3131,4 +3129,72 @@ async fn files_are_found_by_key_alike_on_both_engines() {
             assert_eq!(find(key).await, Err("NotFound(\"file\")".into()));
         }
     }
+}
+
+#[tokio::test]
+async fn the_group_commit_on_postgres_shares_commits_and_fails_a_write_alone() {
+    use backend::db::writer::Writer;
+    use backend::effects::Effects;
+    use protocol::realtime::Change;
+
+    let url = postgres_database().await;
+    let db = backend::db::Database::open(&url).await.unwrap();
+    let backend::db::Database::Postgres(pool) = &db else {
+        unreachable!("a PostgreSQL URL opens PostgreSQL")
+    };
+    let writer = Writer::postgres(pool.clone(), Default::default());
+    let counted = writer.clone();
+    // A write: an audit entry at `at` and an event; the one at 13 then fails.
+    let write = move |at: i64| {
+        let writer = writer.clone();
+        async move {
+            writer
+                .write_announcing(move |tx| {
+                    Box::pin(async move {
+                        let entry = store::audit::NewEntry {
+                            at,
+                            actor_id: None,
+                            actor: "test",
+                            ip: None,
+                            action: "test.write",
+                            detail: "{}",
+                        };
+                        tx.audit_insert(&entry).await?;
+                        if at == 13 {
+                            return Err(backend::Error::invalid("thirteen is refused"));
+                        }
+                        let mut effects = Effects::new();
+                        effects.publish(Change::Presence {
+                            agent: format!("agt_{at}"),
+                            presence: protocol::account::Presence::Online,
+                        });
+                        Ok(effects)
+                    })
+                })
+                .await
+        }
+    };
+    // Twenty writes at once: they share a few commits.
+    let results = futures_util::future::join_all((1..=20).map(write.clone())).await;
+    for (at, result) in (1..=20).zip(&results) {
+        match result {
+            Ok(_) => assert_ne!(at, 13),
+            Err(e) => assert_eq!((at, e.to_string()), (13, "thirteen is refused".into())),
+        }
+    }
+    let stored: Vec<i64> = sqlx::query_scalar("select at from audit_log order by at")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let expected: Vec<i64> = (1..=20).filter(|at| *at != 13).collect();
+    assert_eq!(stored, expected, "the failed write alone is rolled back");
+    let announced: Vec<String> = sqlx::query_scalar("select change from events order by seq")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    assert_eq!(announced.len(), 19, "{announced:?}");
+    assert!(!announced.iter().any(|c| c.contains("agt_13")));
+    let commits = counted.commits();
+    assert!(commits < 19, "{commits} transactions for 19 writes");
+    db.close().await;
 }
