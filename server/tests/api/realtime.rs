@@ -587,20 +587,27 @@ async fn next_here(ws: &mut Ws) -> (String, Vec<(String, bool)>) {
     loop {
         let frame = next(ws).await;
         if frame["type"] == "here" {
-            let people = frame["people"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|p| {
-                    (
-                        p["name"].as_str().unwrap().to_owned(),
-                        p["typing"].as_bool().unwrap(),
-                    )
-                })
-                .collect();
-            return (frame["ticket"].as_str().unwrap().to_owned(), people);
+            return (
+                frame["ticket"].as_str().unwrap().to_owned(),
+                here_people(&frame),
+            );
         }
     }
+}
+
+/// A "who is here" frame's people, as (name, typing) pairs.
+pub(crate) fn here_people(frame: &Value) -> Vec<(String, bool)> {
+    frame["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_owned(),
+                p["typing"].as_bool().unwrap(),
+            )
+        })
+        .collect()
 }
 
 pub(crate) async fn say(ws: &mut Ws, frame: Value) {

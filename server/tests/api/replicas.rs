@@ -14,7 +14,7 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 use crate::crash::{Load, delivered_once_in_order, none_lost, says, start_with};
 use crate::helpers::{eventually, postgres_database, replies_received};
 use crate::process::free_port;
-use crate::realtime::{Auth, Ws, next, open_at, say};
+use crate::realtime::{Auth, Ws, here_people, next, open_at, say};
 
 /// One installation: a bot, two agents with API tokens, and its replicas.
 struct Fleet {
@@ -630,17 +630,7 @@ async fn here_until(
         if v["type"] != "here" || v["ticket"] != ticket {
             continue;
         }
-        last = v["people"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|p| {
-                (
-                    p["name"].as_str().unwrap().to_owned(),
-                    p["typing"].as_bool().unwrap(),
-                )
-            })
-            .collect();
+        last = here_people(&v);
         if last == want {
             return Ok(());
         }
