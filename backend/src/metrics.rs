@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64};
 use std::time::Duration;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -25,16 +25,74 @@ use crate::Result;
 /// `Content-Type` of [`Metrics::render`]'s output.
 pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CONTENT_TYPE;
 
+/// The `method` label of the HTTP metrics. A client may send any token as a
+/// method, so the raw one would let anyone add a series per request (and grow every
+/// scrape without bound); anything but the standard methods is counted as `OTHER`.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Head,
+    Post,
+    Put,
+    Delete,
+    Connect,
+    Options,
+    Trace,
+    Patch,
+    Other,
+}
+
+impl HttpMethod {
+    pub fn of(method: &http::Method) -> Self {
+        match *method {
+            http::Method::GET => Self::Get,
+            http::Method::HEAD => Self::Head,
+            http::Method::POST => Self::Post,
+            http::Method::PUT => Self::Put,
+            http::Method::DELETE => Self::Delete,
+            http::Method::CONNECT => Self::Connect,
+            http::Method::OPTIONS => Self::Options,
+            http::Method::TRACE => Self::Trace,
+            http::Method::PATCH => Self::Patch,
+            _ => Self::Other,
+        }
+    }
+
+    /// The label value: the method as it is written on the wire, or `OTHER`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Head => "HEAD",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Delete => "DELETE",
+            Self::Connect => "CONNECT",
+            Self::Options => "OPTIONS",
+            Self::Trace => "TRACE",
+            Self::Patch => "PATCH",
+            Self::Other => "OTHER",
+        }
+    }
+}
+
+// By hand rather than derived: the derive writes the variant's name (`Get`), and
+// dashboards expect the method as sent (`GET`).
+impl EncodeLabelValue for HttpMethod {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> std::fmt::Result {
+        EncodeLabelValue::encode(&self.as_str(), encoder)
+    }
+}
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct HttpLabels {
-    method: String,
+    method: HttpMethod,
     route: String,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    method: String,
+    method: HttpMethod,
     route: String,
 }
 
@@ -187,9 +245,9 @@ impl Metrics {
 
     /// An HTTP request was answered. `route` is the router's path pattern
     /// (`/inbox/{id}`), never the raw path, so ids and secrets stay out of labels.
-    pub fn http_request(&self, method: String, route: String, status: u16, took: Duration) {
+    pub fn http_request(&self, method: HttpMethod, route: String, status: u16, took: Duration) {
         // Labels are only copied into the family the first time they are seen, so
-        // the two strings made per request are all the allocation this costs.
+        // the route string made per request is all the allocation this costs.
         let labels = RouteLabels { method, route };
         self.http_seconds
             .get_or_create(&labels)
@@ -264,5 +322,29 @@ pub struct OpenSocket(Gauge<i64, AtomicI64>);
 impl Drop for OpenSocket {
     fn drop(&mut self) {
         self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_standard_methods_keep_their_name() {
+        for name in [
+            "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+        ] {
+            let method = http::Method::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(HttpMethod::of(&method).as_str(), name);
+        }
+    }
+
+    #[test]
+    fn any_other_method_is_other() {
+        // Methods are case-sensitive: `get` is not `GET`.
+        for name in ["FOOBAR", "X1", "get", "PROPFIND"] {
+            let method = http::Method::from_bytes(name.as_bytes()).unwrap();
+            assert_eq!(HttpMethod::of(&method), HttpMethod::Other, "{name}");
+        }
     }
 }

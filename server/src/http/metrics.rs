@@ -16,14 +16,15 @@ use tokio::net::TcpListener;
 
 /// Counts the request under its route pattern. Requests no route matched (site
 /// assets, unknown paths) are counted as `/pkg/{file}` or `other`, so a scanner
-/// trying random paths cannot make a label per path.
+/// trying random paths cannot make a label per path; likewise an invented method
+/// is counted as `OTHER`.
 pub async fn count(
     State(services): State<backend::Services>,
     request: Request,
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = request.method().as_str().to_owned();
+    let method = backend::metrics::HttpMethod::of(request.method());
     let route = match request.extensions().get::<MatchedPath>() {
         Some(matched) => matched.as_str().to_owned(),
         None if request.uri().path().starts_with("/pkg/") => "/pkg/{file}".to_owned(),

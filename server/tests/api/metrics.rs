@@ -160,3 +160,37 @@ async fn the_numbers_follow_the_traffic() {
     })
     .await;
 }
+
+/// The HTTP metrics' series: request counts and latency histograms.
+fn http_series(samples: &HashMap<String, f64>) -> usize {
+    samples
+        .keys()
+        .filter(|k| k.starts_with("baton_http_request"))
+        .count()
+}
+
+#[tokio::test]
+async fn invented_methods_add_no_series() {
+    let app = spawn_app_with(|c| c.metrics_addr = Some("127.0.0.1:0".parse().unwrap())).await;
+    let addr = app.metrics_addr.unwrap();
+    let send = |method: String| {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        app.client.request(method, app.url("/healthz")).send()
+    };
+    // One invented method first, so the series all of them share exist before counting.
+    send("X0".to_owned()).await.unwrap();
+    let before = scrape(addr).await;
+
+    for i in 1..=50 {
+        send(format!("X{i}")).await.unwrap();
+    }
+    let after = scrape(addr).await;
+    assert_eq!(http_series(&after), http_series(&before));
+    assert!(!after.keys().any(|k| k.contains(r#"method="X"#)));
+    let other: f64 = after
+        .iter()
+        .filter(|(k, _)| k.starts_with(r#"baton_http_requests_total{method="OTHER","#))
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(other, 51.0);
+}
