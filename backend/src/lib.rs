@@ -12,6 +12,7 @@
 //! - `tickets`: the lifecycle, the commands people give, the views, read state;
 //! - `routing`: teams, who may see which tickets, automatic assignment by capacity;
 //! - `reports`: what happened in a period, per connection, team and agent, with charts;
+//! - `csv`: the one CSV writer (ticket export, report tables), formula-safe;
 //! - `search`: full-text search over customers, tickets, messages and notes;
 //! - `connections`, `botpress`: the bots, the five inbound endpoints, close mapping,
 //!   Botpress API sync;
@@ -40,6 +41,7 @@ pub mod botpress;
 pub mod canned;
 pub mod clock;
 pub mod connections;
+pub mod csv;
 pub mod customers;
 pub mod db;
 pub mod effects;

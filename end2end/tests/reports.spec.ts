@@ -52,8 +52,13 @@ test("reports: a lead reads today's numbers for one bot, with charts, tables and
   const hours = admin.page.waitForEvent("download");
   await admin.page.getByRole("link", { name: "Download by hour (CSV)" }).click();
   const byHour = readFileSync((await (await hours).path())!, "utf8").trim().split("\r\n");
-  expect(byHour[0]).toMatch(/^weekday,00,01,/);
-  const cells = byHour.slice(1).flatMap((line) => line.split(",").slice(1).map(Number));
+  expect(byHour[0]).toMatch(/^"weekday","00","01",/);
+  const cells = byHour.slice(1).flatMap((line) =>
+    line
+      .split(",")
+      .slice(1)
+      .map((cell) => Number(cell.replace(/"/g, ""))),
+  );
   expect(cells).toHaveLength(7 * 24);
   expect(cells.reduce((a, b) => a + b, 0)).toBe(2);
 
@@ -61,7 +66,7 @@ test("reports: a lead reads today's numbers for one bot, with charts, tables and
   await admin.page.getByRole("link", { name: "Download the summary (CSV)" }).click();
   const file = await (await download).path();
   const csv = readFileSync(file!, "utf8");
-  expect(csv.split("\r\n")[1]).toMatch(/^2,1,1,1,0,/);
+  expect(csv.split("\r\n")[1]).toMatch(/^"2","1","1","1","0",/);
 
   await admin.page.setViewportSize({ width: 1280, height: 1000 });
   await admin.page.evaluate(() => window.scrollTo(0, 0));

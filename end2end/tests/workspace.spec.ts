@@ -369,8 +369,10 @@ test("export: a conversation as a text transcript, and tickets as CSV for admins
   const [csv] = await Promise.all([admin.page.waitForEvent("download"), form.getByRole("button", { name: "Download CSV" }).click()]);
   expect(csv.suggestedFilename()).toBe(`tickets-${today}-${today}.csv`);
   const rows = fs.readFileSync(await csv.path(), "utf8");
-  expect(rows.split("\r\n")[0]).toBe("ticket,status,title,bot,customer_name,customer_email,agent,created_at,closed_at,closed_reason,messages,labels");
-  expect(rows).toContain(`${ticket},queued,Export me ${tag},`);
+  expect(rows.split("\r\n")[0]).toBe(
+    '"ticket","status","title","bot","customer_name","customer_email","agent","created_at","closed_at","closed_reason","messages","labels"',
+  );
+  expect(rows).toContain(`"${ticket}","queued","Export me ${tag}",`);
 
   await admin.context.close();
   bot.close();

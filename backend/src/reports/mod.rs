@@ -473,8 +473,8 @@ fn summary_cells(s: &Summary) -> [String; 12] {
 pub fn summary_csv(s: &Summary) -> String {
     format!(
         "{}{}",
-        crate::tickets::export::csv_line(&SUMMARY_HEAD),
-        crate::tickets::export::csv_line(&summary_cells(s))
+        crate::csv::line(&SUMMARY_HEAD),
+        crate::csv::line(&summary_cells(s))
     )
 }
 
@@ -482,7 +482,7 @@ pub fn summary_csv(s: &Summary) -> String {
 pub fn groups_csv(b: &Breakdown) -> String {
     let mut head = vec!["kind", "id", "name"];
     head.extend(SUMMARY_HEAD);
-    let mut out = crate::tickets::export::csv_line(&head);
+    let mut out = crate::csv::line(&head);
     let rows = b
         .connections
         .iter()
@@ -491,7 +491,7 @@ pub fn groups_csv(b: &Breakdown) -> String {
     for (kind, g) in rows {
         let mut row = vec![kind.to_owned(), g.id.to_string(), g.name.clone()];
         row.extend(summary_cells(&g.summary));
-        out.push_str(&crate::tickets::export::csv_line(&row));
+        out.push_str(&crate::csv::line(&row));
     }
     out
 }
@@ -500,17 +500,17 @@ pub fn groups_csv(b: &Breakdown) -> String {
 pub fn hours_csv(by_hour: &[Vec<i64>]) -> String {
     let mut head = vec!["weekday".to_owned()];
     head.extend((0..24).map(|h| format!("{h:02}")));
-    let mut out = crate::tickets::export::csv_line(&head);
+    let mut out = crate::csv::line(&head);
     for (day, hours) in protocol::routing::WEEKDAY_NAMES.iter().zip(by_hour) {
         let mut row = vec![(*day).to_owned()];
         row.extend(hours.iter().map(i64::to_string));
-        out.push_str(&crate::tickets::export::csv_line(&row));
+        out.push_str(&crate::csv::line(&row));
     }
     out
 }
 
 pub fn agents_csv(rows: &[AgentReport]) -> String {
-    let mut out = crate::tickets::export::csv_line(&[
+    let mut out = crate::csv::line(&[
         "agent_id",
         "name",
         "handled",
@@ -519,7 +519,7 @@ pub fn agents_csv(rows: &[AgentReport]) -> String {
         "available_s",
     ]);
     for r in rows {
-        out.push_str(&crate::tickets::export::csv_line(&[
+        out.push_str(&crate::csv::line(&[
             r.id.clone(),
             r.name.clone(),
             r.handled.to_string(),
@@ -532,14 +532,9 @@ pub fn agents_csv(rows: &[AgentReport]) -> String {
 }
 
 pub fn daily_csv(rows: &[Daily]) -> String {
-    let mut out = crate::tickets::export::csv_line(&[
-        "day",
-        "created",
-        "wait_median_s",
-        "first_response_median_s",
-    ]);
+    let mut out = crate::csv::line(&["day", "created", "wait_median_s", "first_response_median_s"]);
     for r in rows {
-        out.push_str(&crate::tickets::export::csv_line(&[
+        out.push_str(&crate::csv::line(&[
             r.day.clone(),
             r.created.to_string(),
             seconds_cell(r.wait_median_s),

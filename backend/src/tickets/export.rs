@@ -278,33 +278,6 @@ pub async fn csv_page(
         .collect())
 }
 
-/// One CSV line (RFC 4180), ending in CRLF. A field a spreadsheet would run as a
-/// formula (`=`, `+`, `-`, `@`, tab, CR at its start) gets a leading `'`: titles and
-/// names come from customers, and must not become formulas on an admin's machine.
-pub fn csv_line(fields: &[impl AsRef<str>]) -> String {
-    let mut out = String::new();
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        let field = field.as_ref();
-        let guarded = if field.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-            format!("'{field}")
-        } else {
-            field.to_owned()
-        };
-        if guarded.contains([',', '"', '\n', '\r']) {
-            out.push('"');
-            out.push_str(&guarded.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&guarded);
-        }
-    }
-    out.push_str("\r\n");
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -354,20 +327,5 @@ mod tests {
             ),
             "Pick [choices: Yes | No]"
         );
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(csv_line(&["a", "b c"]), "a,b c\r\n");
-        assert_eq!(
-            csv_line(&["x,y", "say \"hi\""]),
-            "\"x,y\",\"say \"\"hi\"\"\"\r\n"
-        );
-        assert_eq!(
-            csv_line(&["=HYPERLINK(\"x\")"]),
-            "\"'=HYPERLINK(\"\"x\"\")\"\r\n"
-        );
-        assert_eq!(csv_line(&["-1", "@sum", "+1"]), "'-1,'@sum,'+1\r\n");
-        assert_eq!(csv_line(&["two\nlines"]), "\"two\nlines\"\r\n");
     }
 }

@@ -1,6 +1,6 @@
 //! Exports: a conversation's transcript as text (no private notes) or JSON (with
 //! them), by token or session; the admins' CSV of a date range, streamed in pages,
-//! with fields that cannot turn into spreadsheet formulas.
+//! with fields that cannot turn into spreadsheet formulas (not even after a `;`).
 
 use backend::users::Role;
 use serde_json::{Value, json};
@@ -159,10 +159,14 @@ async fn admins_export_a_date_range_as_csv_streamed_in_pages() {
     );
     let csv = response.text().await.unwrap();
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
-    assert_eq!(lines[0], backend::tickets::export::CSV_HEADER.join(","));
+    let header: Vec<String> = backend::tickets::export::CSV_HEADER
+        .iter()
+        .map(|h| format!("\"{h}\""))
+        .collect();
+    assert_eq!(lines[0], header.join(","));
     assert_eq!(lines.len(), 1 + 521, "every ticket once, across pages");
     assert!(
-        lines[1].starts_with(&format!("{hostile},queued,\"'=HYPERLINK(")),
+        lines[1].starts_with(&format!("\"{hostile}\",\"queued\",\"'=HYPERLINK(")),
         "{}",
         lines[1]
     );
@@ -230,4 +234,29 @@ async fn admins_export_a_date_range_as_csv_streamed_in_pages() {
     .await
     .unwrap();
     assert_eq!(audit.len(), 3, "each export an admin made is on record");
+}
+
+#[tokio::test]
+async fn a_formula_after_a_separator_does_not_reach_the_spreadsheet() {
+    let app = spawn_app().await;
+    let conn = app.connection("bot", false).await;
+    let boss = token(&app, "boss@example.com", Role::Admin).await;
+    // A spreadsheet that splits cells at `;` would read `=1+1` as a cell of its own.
+    let remote = app.escalate(&conn, "x;=1+1").await;
+
+    let response = app
+        .client
+        .get(app.url("/api/v1/tickets/export.csv"))
+        .bearer_auth(&boss.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let csv = response.text().await.unwrap();
+    let row = csv
+        .split("\r\n")
+        .find(|l| l.starts_with(&format!("\"{remote}\",")))
+        .unwrap_or_else(|| panic!("no row for {remote} in:\n{csv}"));
+    assert!(row.contains(r#","x;'=1+1","#), "{row}");
+    assert!(!row.contains(";=1+1"), "{row}");
 }

@@ -95,6 +95,13 @@ async fn csv(app: &TestApp, admin: &ApiClient, path: &str) -> String {
     response.text().await.unwrap()
 }
 
+/// A CSV line as Baton writes it (every cell quoted, CRLF) from its cells separated
+/// by commas; none of the cells here holds a comma or a quote.
+fn quoted(cells: &str) -> String {
+    let cells: Vec<String> = cells.split(',').map(|c| format!("\"{c}\"")).collect();
+    format!("{}\r\n", cells.join(","))
+}
+
 const PARIS: &str = "from=2026-03-28&to=2026-03-30&tz=Europe/Paris";
 
 #[tokio::test]
@@ -345,33 +352,40 @@ async fn a_known_history_gives_known_numbers_in_any_time_zone() {
     // The same tables as CSV.
     let per_group = csv(&app, &admin, &format!("/api/v1/reports/groups.csv?{PARIS}")).await;
     assert!(
-        per_group.starts_with("kind,id,name,created,taken,handed_back,"),
+        per_group.starts_with(r#""kind","id","name","created","taken","handed_back","#),
         "{per_group}"
     );
     for line in [
-        format!(
-            "bot,{},alpha,4,2,1,3,1,180.0,300.0,240.0,360.0,600.0,1800.0,2.8\r\n",
+        quoted(&format!(
+            "bot,{},alpha,4,2,1,3,1,180.0,300.0,240.0,360.0,600.0,1800.0,2.8",
             a.id
-        ),
-        format!("bot,{},beta,1,1,0,0,0,30.0,30.0,90.0,90.0,,,2.0\r\n", b.id),
-        format!(
-            "team,{},Alpha team,4,2,1,3,1,180.0,300.0,240.0,360.0,600.0,1800.0,2.8\r\n",
+        )),
+        quoted(&format!(
+            "bot,{},beta,1,1,0,0,0,30.0,30.0,90.0,90.0,,,2.0",
+            b.id
+        )),
+        quoted(&format!(
+            "team,{},Alpha team,4,2,1,3,1,180.0,300.0,240.0,360.0,600.0,1800.0,2.8",
             team["id"]
-        ),
+        )),
     ] {
         assert!(per_group.contains(&line), "{line} in:\n{per_group}");
     }
     let by_hour = csv(&app, &admin, &format!("/api/v1/reports/hours.csv?{PARIS}")).await;
     let lines: Vec<&str> = by_hour.split("\r\n").collect();
     assert_eq!(lines.len(), 9, "a header, seven weekdays, the last newline");
-    assert!(lines[0].starts_with("weekday,00,01,"), "{by_hour}");
-    assert!(lines[0].ends_with(",23"), "{by_hour}");
+    assert!(lines[0].starts_with(r#""weekday","00","01","#), "{by_hour}");
+    assert!(lines[0].ends_with(r#","23""#), "{by_hour}");
     let monday: Vec<&str> = lines[1].split(',').collect();
-    assert_eq!(monday[0], "Monday");
-    let busy: Vec<usize> = (0..24).filter(|h| monday[h + 1] == "1").collect();
+    assert_eq!(monday[0], r#""Monday""#);
+    let busy: Vec<usize> = (0..24).filter(|h| monday[h + 1] == r#""1""#).collect();
     assert_eq!(busy, [0, 14, 23], "{by_hour}");
-    assert!(lines[6].starts_with("Saturday,"), "{by_hour}");
-    assert_eq!(lines[6].split(',').nth(11), Some("1"), "Saturday 10:00");
+    assert!(lines[6].starts_with(r#""Saturday","#), "{by_hour}");
+    assert_eq!(
+        lines[6].split(',').nth(11),
+        Some(r#""1""#),
+        "Saturday 10:00"
+    );
 
     assert_eq!(
         csv(
@@ -380,18 +394,24 @@ async fn a_known_history_gives_known_numbers_in_any_time_zone() {
             &format!("/api/v1/reports/summary.csv?{PARIS}")
         )
         .await,
-        "created,taken,handed_back,closed,abandoned,wait_median_s,wait_p90_s,\
-         first_response_median_s,first_response_p90_s,resolution_median_s,resolution_p90_s,\
-         messages_per_ticket\r\n5,3,1,3,1,60.0,300.0,120.0,360.0,600.0,1800.0,2.6\r\n"
+        format!(
+            "{}{}",
+            quoted(
+                "created,taken,handed_back,closed,abandoned,wait_median_s,wait_p90_s,\
+                 first_response_median_s,first_response_p90_s,resolution_median_s,\
+                 resolution_p90_s,messages_per_ticket"
+            ),
+            quoted("5,3,1,3,1,60.0,300.0,120.0,360.0,600.0,1800.0,2.6")
+        )
     );
     let daily = csv(&app, &admin, &format!("/api/v1/reports/daily.csv?{PARIS}")).await;
-    assert!(daily.contains("2026-03-30,3,30.0,90.0\r\n"), "{daily}");
+    assert!(daily.contains(&quoted("2026-03-30,3,30.0,90.0")), "{daily}");
     let per_agent = csv(&app, &admin, &format!("/api/v1/reports/agents.csv?{PARIS}")).await;
     assert!(
-        per_agent.contains(&format!(
-            "{},ana@example.org,2,240.0,1200.0,9000\r\n",
+        per_agent.contains(&quoted(&format!(
+            "{},ana@example.org,2,240.0,1200.0,9000",
             ana.user.public_id
-        )),
+        ))),
         "{per_agent}"
     );
 }

@@ -143,7 +143,7 @@ pub async fn csv(
     backend::audit::audit(&*services.store, &actor, "tickets.export", detail).await?;
     let store = services.store.clone();
     let header = futures_util::stream::once(std::future::ready(Ok::<_, std::io::Error>(
-        export::csv_line(CSV_HEADER),
+        backend::csv::line(CSV_HEADER),
     )));
     // Keyset pages by id: each step reads one page, so memory stays flat however
     // many tickets the range holds. A failure mid-way ends the body early, which
@@ -156,7 +156,8 @@ pub async fn csv(
                 Ok(page) if page.is_empty() => None,
                 Ok(page) => {
                     let last = page.last().map(|r| r.id);
-                    let chunk: String = page.iter().map(|r| export::csv_line(&r.fields)).collect();
+                    let chunk: String =
+                        page.iter().map(|r| backend::csv::line(&r.fields)).collect();
                     Some((Ok(chunk), last))
                 }
                 Err(e) => {
