@@ -232,20 +232,25 @@ pub async fn copies(
 
 /// A payload as the browser gets it: each media URL replaced by Baton's copy, or
 /// by the plain link. Files Baton serves itself (agents' attachments) become paths
-/// on Baton, so the page knows them as its own.
+/// on Baton, so the page knows them as its own; only a URL that is exactly one of
+/// them (`protocol::files::is_own_file`) does, so a bot's `<public URL>/files/../x`
+/// stays an absolute link and is never shown inline.
 pub fn localise(
     payload: &mut Value,
     copies: &std::collections::HashMap<String, String>,
     public_url: &str,
 ) {
     const KEYS: [&str; 4] = ["imageUrl", "audioUrl", "videoUrl", "fileUrl"];
-    let own = format!("{}/files/", public_url.trim_end_matches('/'));
+    let origin = public_url.trim_end_matches('/');
     let fix = |v: &mut Value| {
         if let Some(url) = v.as_str() {
             if let Some(local) = copies.get(url) {
                 *v = Value::String(local.clone());
-            } else if let Some(rest) = url.strip_prefix(&own) {
-                *v = Value::String(format!("/files/{rest}"));
+            } else if let Some(path) = url
+                .strip_prefix(origin)
+                .filter(|path| protocol::files::is_own_file(path))
+            {
+                *v = Value::String(path.to_owned());
             }
         }
     };
@@ -308,8 +313,44 @@ mod tests {
             p["imageUrl"], "https://elsewhere.example/b.png",
             "not copied: left as it is"
         );
-        let mut p = json!({"fileUrl": "https://baton.example.com/files/k/n.pdf"});
+        let key = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let mut p = json!({"fileUrl": format!("https://baton.example.com/files/{key}/n.pdf")});
         localise(&mut p, &copies, "https://baton.example.com/");
-        assert_eq!(p["fileUrl"], "/files/k/n.pdf");
+        assert_eq!(p["fileUrl"], format!("/files/{key}/n.pdf"));
+    }
+
+    #[test]
+    fn only_the_exact_path_of_our_own_file_is_made_local() {
+        let copies = std::collections::HashMap::new();
+        for url in [
+            "https://baton.example.com/files/../api/v1/tickets/export.csv",
+            "https://baton.example.com/files/k/n.pdf",
+            // Another host whose name starts like ours.
+            "https://baton.example.com.evil.example/files/0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef/n.pdf",
+        ] {
+            let mut p = json!({"imageUrl": url});
+            localise(&mut p, &copies, "https://baton.example.com");
+            assert_eq!(p["imageUrl"], url, "left as it is");
+        }
+    }
+
+    #[test]
+    fn the_files_baton_names_are_its_own() {
+        // The shape the page trusts is the shape files are stored under.
+        let key = crate::ids::new_token().unwrap();
+        for name in [
+            "../../etc/passwd",
+            "report 2024.pdf",
+            ".htaccess",
+            "",
+            "a..b",
+        ] {
+            let path = format!("/files/{key}/{}", attachments::safe_name(name));
+            assert!(protocol::files::is_own_file(&path), "{path}");
+        }
+        let long = attachments::safe_name(&"n".repeat(300));
+        assert!(protocol::files::is_own_file(&format!(
+            "/files/{key}/{long}"
+        )));
     }
 }

@@ -13,10 +13,12 @@
 //! - `label`: the rules for a label's name and colour;
 //! - `mention`: typing `@` in a note, and picking a colleague;
 //! - `routing`: manual or automatic assignment, capacities, team names;
-//! - `search`: the kinds of search hits and their snippets.
+//! - `search`: the kinds of search hits and their snippets;
+//! - `files`: which URLs are Baton's own files (the only media shown inline).
 
 pub mod account;
 pub mod canned;
+pub mod files;
 pub mod label;
 pub mod mention;
 pub mod realtime;

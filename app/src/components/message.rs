@@ -11,6 +11,9 @@ use super::avatar::initials;
 use super::time::Time;
 use crate::api::inbox::{Delivery, MessageView, Origin};
 
+/// An http(s) URL, or the exact path of one of Baton's own files. Any other
+/// relative path (`/files/../api/…`) is neither a link nor media: it would reach
+/// another of Baton's routes with the viewer's session.
 fn web_url(v: &Value) -> Option<String> {
     let url = v.as_str()?.trim();
     let lower = url.to_ascii_lowercase();
@@ -21,7 +24,7 @@ fn web_url(v: &Value) -> Option<String> {
 /// A file Baton serves itself (an agent's attachment, or its copy of a customer's
 /// media): only those show inline; anything else is a link (see `backend::media`).
 fn own(url: &str) -> bool {
-    url.starts_with("/files/")
+    protocol::files::is_own_file(url)
 }
 
 /// An inline view of our own file, or a link to a file elsewhere.

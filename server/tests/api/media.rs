@@ -173,3 +173,48 @@ async fn on_the_internet_only_https_links_to_public_hosts_are_fetched() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_path_that_only_starts_like_our_files_is_never_loaded_inline() {
+    let app = spawn_app().await;
+    let conn = app.connection("shop", false).await;
+    let ticket = app.escalate(&conn, "Receipt").await;
+    let cookie = app.signed_in("ana@example.com", Role::Agent).await;
+    // Resolved by the browser, this is the admins' CSV export: as an inline image,
+    // every viewer's browser would fetch it with their session.
+    let sneaky = "/files/../api/v1/tickets/export.csv";
+    app.user_says(
+        &conn,
+        &ticket,
+        "BOT",
+        json!({"type": "image", "imageUrl": sneaky}),
+    )
+    .await;
+    assert_eq!(
+        shown_payload(&app, &cookie, &ticket).await["imageUrl"],
+        sneaky
+    );
+    // The same behind our public address: it stays an absolute link, never made local.
+    let absolute = format!("{}{sneaky}", app.address);
+    app.user_says(
+        &conn,
+        &ticket,
+        "BOT",
+        json!({"type": "image", "imageUrl": absolute}),
+    )
+    .await;
+    assert_eq!(
+        shown_payload(&app, &cookie, &ticket).await["imageUrl"],
+        absolute.as_str()
+    );
+
+    let (html, _) = page(&app, &cookie, &ticket).await;
+    for url in [sneaky, absolute.as_str()] {
+        assert!(!html.contains(&format!("src=\"{url}\"")), "{url}: {html}");
+    }
+    assert!(
+        html.contains("Open the image (on another site)"),
+        "the absolute one is a plain link: {html}"
+    );
+    assert!(!html.contains(&format!("href=\"{sneaky}\"")), "{html}");
+}
