@@ -396,6 +396,7 @@ impl<C: crate::Conn> Views for PgTx<C> {
 
     async fn customer_other_tickets(
         &mut self,
+        viewer: i64,
         customer: i64,
         except: i64,
         most: i64,
@@ -404,9 +405,13 @@ impl<C: crate::Conn> Views for PgTx<C> {
             OtherTicket,
             r#"select remote_id, title, status as "status: Status", created_at from tickets
                where customer_id = $1 and id != $2
-               order by created_at desc, id desc limit $3"#,
+                 and (assignee_id = $3
+                      or connection_id in (select connection_id from visible_connections
+                                           where user_id = $3))
+               order by created_at desc, id desc limit $4"#,
             customer,
             except,
+            viewer,
             most
         )
         .fetch_all(&mut *self.tx)

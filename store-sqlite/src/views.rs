@@ -398,6 +398,7 @@ impl<C: crate::Conn> Views for SqliteTx<C> {
 
     async fn customer_other_tickets(
         &mut self,
+        viewer: i64,
         customer: i64,
         except: i64,
         most: i64,
@@ -405,10 +406,14 @@ impl<C: crate::Conn> Views for SqliteTx<C> {
         sqlx::query_as!(
             OtherTicket,
             r#"select remote_id, title, status as "status: Status", created_at from tickets
-               where customer_id = ? and id != ?
-               order by created_at desc, id desc limit ?"#,
+               where customer_id = ?1 and id != ?2
+                 and (assignee_id = ?3
+                      or connection_id in (select connection_id from visible_connections
+                                           where user_id = ?3))
+               order by created_at desc, id desc limit ?4"#,
             customer,
             except,
+            viewer,
             most
         )
         .fetch_all(&mut *self.tx)

@@ -211,9 +211,11 @@ pub trait Views {
     /// `None` when the ticket does not exist.
     async fn ticket_facts(&mut self, viewer: i64, ticket: i64) -> crate::Result<Option<Facts>>;
 
-    /// The customer's tickets other than `except`, newest first, at most `most`.
+    /// The customer's tickets other than `except` that `viewer` may see (on a
+    /// connection they see, or held by them), newest first, at most `most`.
     async fn customer_other_tickets(
         &mut self,
+        viewer: i64,
         customer: i64,
         except: i64,
         most: i64,
