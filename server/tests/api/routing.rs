@@ -1116,3 +1116,141 @@ async fn a_bots_customers_are_only_for_those_who_may_see_its_tickets() {
     let (code, _) = call(&app, &ben.token, "GET", &path, None).await;
     assert_eq!(code, 404);
 }
+
+/// The tickets a person's Mentions view lists, and its count, as their inbox reads
+/// them.
+async fn mentions_of(app: &TestApp, browser: &Browser) -> (Vec<String>, i64) {
+    let (code, page) = app
+        .call_form("inbox/list", browser, &[("view", "mentions")])
+        .await;
+    assert_eq!(code, 200, "{page}");
+    let listed = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let (code, summary) = app.call_form("inbox/summary", browser, &[]).await;
+    assert_eq!(code, 200, "{summary}");
+    (listed, summary["mentions"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn mentions_stay_among_those_who_may_see_the_ticket() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let (_, lee) = person(&app, "Lee", "lee@example.org", Role::Admin).await;
+    let (ana_b, ana) = person(&app, "Ana", "ana@example.org", Role::Agent).await;
+    let (ben_b, ben) = person(&app, "Ben", "ben@example.org", Role::Agent).await;
+    let billing = app.connection("billing", false).await;
+    let refund = app.escalate(&billing, "Refund please").await;
+    let notes = format!("/api/v1/tickets/{refund}/notes");
+
+    // While everyone serves billing, Lee mentions Ben: the ticket waits in his
+    // Mentions view.
+    let (code, note) = call(
+        &app,
+        &lee.token,
+        "POST",
+        &notes,
+        Some(json!({"text": "@Ben can you check?"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{note}");
+    assert_eq!(note["mentions"], json!(["Ben"]));
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![refund.clone()], 1));
+
+    // A team without Ben now serves billing: the mention is still there, but his
+    // Mentions view and its count no longer show him the ticket.
+    let made = team(&app, &lee, "Billing", &[&ana], &[&billing]).await;
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![], 0));
+
+    // The note's `@` picker offers Ana only those who may see the ticket: Lee, an
+    // admin, and not Ben. Ben cannot ask about a ticket he cannot see.
+    let (code, offered) = app
+        .call_form("inbox/mentionable", &ana_b, &[("id", refund.as_str())])
+        .await;
+    assert_eq!(code, 200, "{offered}");
+    let names: Vec<&str> = offered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Lee"]);
+    let (code, _) = app
+        .call_form("inbox/mentionable", &ben_b, &[("id", refund.as_str())])
+        .await;
+    assert_eq!(code, 404);
+
+    // A note that names Ben anyway, by name or by email, is refused with the reason,
+    // and nothing is kept.
+    let (code, refused) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &notes,
+        Some(json!({"text": "@Ben please look"})),
+    )
+    .await;
+    assert_eq!(code, 400, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("Ben is not in a team that serves this bot"),
+        "{refused}"
+    );
+    let (code, refused) = app
+        .call_form(
+            "inbox/note",
+            &ana_b,
+            &[
+                ("id", refund.as_str()),
+                ("text", "@ben@example.org please look"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 400, "{refused}");
+    assert!(
+        refused["Invalid"]
+            .as_str()
+            .unwrap()
+            .contains("Ben is not in a team that serves this bot"),
+        "{refused}"
+    );
+    let (_, read) = call(
+        &app,
+        &lee.token,
+        "GET",
+        &format!("/api/v1/tickets/{refund}"),
+        None,
+    )
+    .await;
+    assert_eq!(read["notes"].as_array().unwrap().len(), 1, "{read}");
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![], 0));
+
+    // Mentioning someone who may see the ticket works as before.
+    let (code, note) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &notes,
+        Some(json!({"text": "@Lee is this approved?"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{note}");
+    assert_eq!(note["mentions"], json!(["Lee"]));
+
+    // Ben joins the team: Lee's old mention shows him the ticket again.
+    let (code, _) = call(
+        &app,
+        &lee.token,
+        "PATCH",
+        &format!("/api/v1/teams/{}", made["id"]),
+        Some(json!({"agent_ids": [ana.user.public_id, ben.user.public_id]})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![refund.clone()], 1));
+}
