@@ -2,6 +2,12 @@
 //! ticket of theirs, notes about them that every ticket shows, and, where the
 //! connection has API credentials, what Botpress knows (their user's tags).
 //!
+//! A customer is for whoever may see one of their tickets (`routing`: those who
+//! serve the customer's bot, admins, and whoever holds one of the tickets), and for
+//! those who serve the bot when the customer has no ticket yet. To anyone else the
+//! customer does not exist: [`find`] is the way in, and it takes the viewer. The
+//! customer's ticket list holds only the tickets the viewer may see.
+//!
 //! Customers are named by their public id (`cus_…`, what Botpress knows them by).
 //! Details an agent edits are kept: a later `/createRemoteUser` does not replace
 //! the name (see `botpress::inbound`). The email stays as Botpress sent it, since
@@ -66,7 +72,7 @@ pub struct CustomerNote {
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Profile {
     pub customer: Customer,
-    /// Newest first, at most 500.
+    /// The tickets the viewer may see, newest first, at most 500.
     pub tickets: Vec<CustomerTicket>,
     /// Newest first, at most 200.
     pub notes: Vec<CustomerNote>,
@@ -113,10 +119,16 @@ impl From<CustomerNoteRow> for CustomerNote {
     }
 }
 
-/// The customer a public id names. Ids Baton gave out are unique; an id Botpress
-/// made up (a customer first seen in a message) may repeat across connections.
-pub async fn find(store: &dyn Store, public_id: &str) -> Result<i64> {
-    let ids = store.autocommit().await?.customer_ids(public_id).await?;
+/// The customer a public id names, if `viewer` may see them (see the module's
+/// comment): to anyone else, as to everyone for an unknown id, it is not found.
+/// Ids Baton gave out are unique; an id Botpress made up (a customer first seen in
+/// a message) may repeat across connections.
+pub async fn find(store: &dyn Store, viewer: i64, public_id: &str) -> Result<i64> {
+    let ids = store
+        .autocommit()
+        .await?
+        .customer_ids(viewer, public_id)
+        .await?;
     match ids.as_slice() {
         [id] => Ok(*id),
         [] => Err(Error::NotFound("customer")),
@@ -136,7 +148,10 @@ pub async fn get(store: &dyn Store, id: i64) -> Result<Customer> {
         .into())
 }
 
-pub async fn profile(store: &dyn Store, id: i64) -> Result<Profile> {
+/// The customer page, as `viewer` sees it: their tickets are only those `viewer`
+/// may see. (`id` comes from [`find`], which checked that they may see the
+/// customer.)
+pub async fn profile(store: &dyn Store, viewer: i64, id: i64) -> Result<Profile> {
     // One snapshot, so the tickets and notes belong to the customer shown.
     let mut tx = store.read().await?;
     let customer = tx
@@ -144,7 +159,7 @@ pub async fn profile(store: &dyn Store, id: i64) -> Result<Profile> {
         .await?
         .ok_or(Error::NotFound("customer"))?
         .into();
-    let tickets = tx.customer_tickets(id, MOST_TICKETS).await?;
+    let tickets = tx.customer_tickets(viewer, id, MOST_TICKETS).await?;
     let notes = tx.customer_notes(id, MOST_NOTES).await?;
     let botpress_linked = tx.customer_botpress_linked(id).await?;
     Ok(Profile {

@@ -5,10 +5,21 @@ use crate::PgTx;
 
 #[async_trait::async_trait]
 impl<C: crate::Conn> Customers for PgTx<C> {
-    async fn customer_ids(&mut self, public_id: &str) -> store::Result<Vec<i64>> {
+    async fn customer_ids(&mut self, viewer: i64, public_id: &str) -> store::Result<Vec<i64>> {
         sqlx::query_scalar!(
-            r#"select id from customers where public_id = $1 limit 2"#,
-            public_id
+            r#"select c.id from customers c
+               where c.public_id = $1
+                 and (c.connection_id in (select connection_id from visible_connections
+                                          where user_id = $2)
+                      or exists (select 1 from tickets t
+                                 where t.customer_id = c.id
+                                   and (t.assignee_id = $2
+                                        or t.connection_id in (select connection_id
+                                                               from visible_connections
+                                                               where user_id = $2))))
+               limit 2"#,
+            public_id,
+            viewer
         )
         .fetch_all(&mut *self.tx)
         .await
@@ -29,6 +40,7 @@ impl<C: crate::Conn> Customers for PgTx<C> {
 
     async fn customer_tickets(
         &mut self,
+        viewer: i64,
         id: i64,
         most: i64,
     ) -> store::Result<Vec<CustomerTicketRow>> {
@@ -38,8 +50,12 @@ impl<C: crate::Conn> Customers for PgTx<C> {
                       t.closed_at, u.name as "agent?"
                from tickets t left join users u on u.id = t.assignee_id
                where t.customer_id = $1
-               order by t.created_at desc, t.id desc limit $2"#,
+                 and (t.assignee_id = $2
+                      or t.connection_id in (select connection_id from visible_connections
+                                             where user_id = $2))
+               order by t.created_at desc, t.id desc limit $3"#,
             id,
+            viewer,
             most
         )
         .fetch_all(&mut *self.tx)

@@ -4,11 +4,19 @@ use crate::PgTx;
 
 #[async_trait::async_trait]
 impl<C: crate::Conn> Notes for PgTx<C> {
-    async fn note_people(&mut self, except: i64) -> store::Result<Vec<Person>> {
+    async fn note_people(&mut self, except: i64, ticket: i64) -> store::Result<Vec<Person>> {
         sqlx::query_as!(
             Person,
-            "select id, name, email from users where active and id != $1 order by id",
-            except
+            r#"select u.id, u.name, u.email,
+                      exists(select 1 from tickets t
+                             where t.id = $2
+                               and (t.assignee_id = u.id
+                                    or t.connection_id in (select connection_id
+                                                           from visible_connections
+                                                           where user_id = u.id))) as "sees!"
+               from users u where u.active and u.id != $1 order by u.id"#,
+            except,
+            ticket
         )
         .fetch_all(&mut *self.tx)
         .await

@@ -109,10 +109,14 @@ impl<C: crate::Conn> Views for PgTx<C> {
             (View::Mentions, None) => keyed!(
                 tx,
                 sqlx::query!(
-                    r#"select max(note_id) as "key!: i64", ticket_id as "id!: i64"
-                       from note_mentions where user_id = $1
-                       group by ticket_id
-                       having (max(note_id), ticket_id) < ($2, $3)
+                    r#"select max(m.note_id) as "key!: i64", m.ticket_id as "id!: i64"
+                       from note_mentions m join tickets t on t.id = m.ticket_id
+                       where m.user_id = $1
+                         and (t.assignee_id = $1
+                              or t.connection_id in (select connection_id from visible_connections
+                                                     where user_id = $1))
+                       group by m.ticket_id
+                       having (max(m.note_id), m.ticket_id) < ($2, $3)
                        order by 1 desc, 2 desc limit $4"#,
                     viewer,
                     k,
@@ -142,7 +146,11 @@ impl<C: crate::Conn> Views for PgTx<C> {
                     r#"select max(m.note_id) as "key!: i64", m.ticket_id as "id!: i64"
                        from note_mentions m
                        join ticket_labels tl on tl.ticket_id = m.ticket_id and tl.label_id = $1
+                       join tickets t on t.id = m.ticket_id
                        where m.user_id = $2
+                         and (t.assignee_id = $2
+                              or t.connection_id in (select connection_id from visible_connections
+                                                     where user_id = $2))
                        group by m.ticket_id
                        having (max(m.note_id), m.ticket_id) < ($3, $4)
                        order by 1 desc, 2 desc limit $5"#,
@@ -228,8 +236,12 @@ impl<C: crate::Conn> Views for PgTx<C> {
                  (select count(*) from tickets where status = 'closed'
                    and connection_id in (select connection_id from visible_connections
                                          where user_id = $1)) as "closed!: i64",
-                 (select count(distinct ticket_id) from note_mentions
-                   where user_id = $1 and seen_at is null) as "mentions!: i64""#,
+                 (select count(distinct m.ticket_id) from note_mentions m
+                   join tickets t on t.id = m.ticket_id
+                   where m.user_id = $1 and m.seen_at is null
+                     and (t.assignee_id = $1
+                          or t.connection_id in (select connection_id from visible_connections
+                                                 where user_id = $1))) as "mentions!: i64""#,
             viewer
         )
         .fetch_one(&mut *self.tx)
@@ -396,6 +408,7 @@ impl<C: crate::Conn> Views for PgTx<C> {
 
     async fn customer_other_tickets(
         &mut self,
+        viewer: i64,
         customer: i64,
         except: i64,
         most: i64,
@@ -404,9 +417,13 @@ impl<C: crate::Conn> Views for PgTx<C> {
             OtherTicket,
             r#"select remote_id, title, status as "status: Status", created_at from tickets
                where customer_id = $1 and id != $2
-               order by created_at desc, id desc limit $3"#,
+                 and (assignee_id = $3
+                      or connection_id in (select connection_id from visible_connections
+                                           where user_id = $3))
+               order by created_at desc, id desc limit $4"#,
             customer,
             except,
+            viewer,
             most
         )
         .fetch_all(&mut *self.tx)

@@ -45,14 +45,19 @@ pub struct CustomerNoteRow {
 
 #[async_trait::async_trait]
 pub trait Customers {
-    /// The customers with this public id: at most two (enough to tell one from many).
-    async fn customer_ids(&mut self, public_id: &str) -> crate::Result<Vec<i64>>;
+    /// The customers with this public id that `viewer` may see: at most two (enough
+    /// to tell one from many). A customer shows to whoever sees their connection's
+    /// tickets (the `visible_connections` view: those who serve it, and admins), or
+    /// sees or holds one of their tickets.
+    async fn customer_ids(&mut self, viewer: i64, public_id: &str) -> crate::Result<Vec<i64>>;
 
     async fn customer_get(&mut self, id: i64) -> crate::Result<Option<CustomerRow>>;
 
-    /// Newest first, at most `most`.
+    /// The customer's tickets that `viewer` may see (on a connection they see, or
+    /// held by them), newest first, at most `most`.
     async fn customer_tickets(
         &mut self,
+        viewer: i64,
         id: i64,
         most: i64,
     ) -> crate::Result<Vec<CustomerTicketRow>>;

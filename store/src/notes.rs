@@ -6,6 +6,9 @@ pub struct Person {
     pub id: i64,
     pub name: String,
     pub email: String,
+    /// Whether they may see the ticket (they serve its connection, are an admin, or
+    /// hold it): only then may a note on it mention them.
+    pub sees: bool,
 }
 
 /// A stored note with its author and the names it mentions.
@@ -23,8 +26,9 @@ pub struct NoteRow {
 
 #[async_trait::async_trait]
 pub trait Notes {
-    /// Every active account but `except`: whom a note by `except` could mention.
-    async fn note_people(&mut self, except: i64) -> crate::Result<Vec<Person>>;
+    /// Every active account but `except`, by id, each with whether they may see
+    /// `ticket`: whom a note by `except` on it names, and may mention.
+    async fn note_people(&mut self, except: i64, ticket: i64) -> crate::Result<Vec<Person>>;
 
     async fn note_insert(
         &mut self,

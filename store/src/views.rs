@@ -19,7 +19,9 @@ pub enum View {
     Closed,
     /// Every ticket, in the order they arrived.
     All,
-    /// Tickets with a note that mentions the viewer, latest mention first.
+    /// Tickets with a note that mentions the viewer, latest mention first, among
+    /// those they may see (on a connection they see, or held by them): a mention
+    /// from before they left a bot's team does not show its ticket.
     Mentions,
 }
 
@@ -63,7 +65,8 @@ pub struct ViewCounts {
     pub mine: i64,
     pub open: i64,
     pub closed: i64,
-    /// Tickets with a mention of the viewer they have not opened since.
+    /// Tickets with a mention of the viewer they have not opened since, among those
+    /// they may see (as the Mentions view).
     pub mentions: i64,
 }
 
@@ -211,9 +214,11 @@ pub trait Views {
     /// `None` when the ticket does not exist.
     async fn ticket_facts(&mut self, viewer: i64, ticket: i64) -> crate::Result<Option<Facts>>;
 
-    /// The customer's tickets other than `except`, newest first, at most `most`.
+    /// The customer's tickets other than `except` that `viewer` may see (on a
+    /// connection they see, or held by them), newest first, at most `most`.
     async fn customer_other_tickets(
         &mut self,
+        viewer: i64,
         customer: i64,
         except: i64,
         most: i64,

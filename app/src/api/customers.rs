@@ -1,5 +1,7 @@
 //! The customer page and the conversation's customer panel: details, tickets,
-//! notes about the customer, and Botpress's attributes on demand.
+//! notes about the customer, and Botpress's attributes on demand. Every function
+//! finds the customer as the signed-in person may see them (`customer_of`): one
+//! they may not see is "not found", as one that does not exist.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -58,14 +60,14 @@ async fn customer_of(
 ) -> Result<(backend::auth::Caller, backend::Services, i64), AppError> {
     let user = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let customer = backend::customers::find(&*services.store, id).await?;
+    let customer = backend::customers::find(&*services.store, user.user.id, id).await?;
     Ok((user, services, customer))
 }
 
 #[server(endpoint = "customers/profile")]
 pub async fn customer(id: String) -> Result<CustomerData, AppError> {
-    let (_, services, id) = customer_of(&id).await?;
-    let p = backend::customers::profile(&*services.store, id).await?;
+    let (user, services, id) = customer_of(&id).await?;
+    let p = backend::customers::profile(&*services.store, user.user.id, id).await?;
     let c = p.customer;
     Ok(CustomerData {
         customer: CustomerDetails {

@@ -477,10 +477,35 @@ pub struct Colleague {
 pub async fn colleagues() -> Result<Vec<Colleague>, AppError> {
     let viewer = super::ssr::signed_in().await?;
     let services = super::ssr::services()?;
-    let mut people: Vec<Colleague> = backend::accounts::people::list(&services)
+    colleagues_among(&services, viewer.user.id, |_| true).await
+}
+
+/// Whom a note on the ticket may mention, online first, for the note's `@` picker:
+/// the colleagues who may see the ticket (those who serve its bot, admins, and
+/// whoever holds it). A note that names anyone else is refused.
+#[server(endpoint = "inbox/mentionable")]
+pub async fn mentionable(id: String) -> Result<Vec<Colleague>, AppError> {
+    let (user, services, ticket) = ticket_of(&id).await?;
+    let may: Vec<i64> =
+        backend::tickets::notes::mentionable(&*services.store, user.user.id, ticket)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect();
+    colleagues_among(&services, user.user.id, |id| may.contains(&id)).await
+}
+
+/// Active people other than `viewer` that `keep` lets through, online first.
+#[cfg(feature = "ssr")]
+async fn colleagues_among(
+    services: &backend::Services,
+    viewer: i64,
+    keep: impl Fn(i64) -> bool,
+) -> Result<Vec<Colleague>, AppError> {
+    let mut people: Vec<Colleague> = backend::accounts::people::list(services)
         .await?
         .into_iter()
-        .filter(|p| p.active && p.id != viewer.user.id)
+        .filter(|p| p.active && p.id != viewer && keep(p.id))
         .map(|p| Colleague {
             id: p.public_id,
             name: p.name,

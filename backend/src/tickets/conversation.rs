@@ -31,7 +31,7 @@ pub struct Customer {
     pub picture_url: Option<String>,
     pub phone: Option<String>,
     pub company: Option<String>,
-    /// Their other tickets on the same connection, newest first (at most 20).
+    /// Their other tickets that the viewer may see, newest first (at most 20).
     pub others: Vec<OtherTicket>,
 }
 
@@ -72,7 +72,7 @@ pub async fn detail(store: &dyn Store, viewer: i64, ticket: i64) -> Result<Detai
         None => None,
         Some(customer) => Some(Customer {
             others: tx
-                .customer_other_tickets(customer, ticket, 20)
+                .customer_other_tickets(viewer, customer, ticket, 20)
                 .await?
                 .into_iter()
                 .map(OtherTicket::from)

@@ -3,8 +3,13 @@
 //! alerted (a realtime event for them alone) and finds the ticket in their Mentions
 //! view until they open it.
 //!
-//! Any active account may write a note on any ticket, open or closed: a note is how
-//! a colleague who does not hold the ticket helps the one who does.
+//! Any active account may write a note on any ticket it may see, open or closed: a
+//! note is how a colleague who does not hold the ticket helps the one who does.
+//!
+//! A note may mention only those who may see its ticket (`routing`: those who serve
+//! its bot, admins, and whoever holds it): the `@` picker offers only them
+//! ([`mentionable`]), and a note that names anyone else is refused, saying who and
+//! why, since a mention would show them the ticket.
 
 use protocol::realtime::Change;
 use serde::Serialize;
@@ -94,8 +99,19 @@ pub fn validate(text: &str) -> Result<&str> {
     Ok(text)
 }
 
+/// Why a note may not mention `names` (in the order the note names them): they
+/// cannot see its ticket.
+fn cannot_mention(names: &[&str]) -> String {
+    let (who, verb) = match names {
+        [] => (String::new(), "is"),
+        [one] => ((*one).to_owned(), "is"),
+        [head @ .., last] => (format!("{} and {last}", head.join(", ")), "are"),
+    };
+    format!("{who} {verb} not in a team that serves this bot, so this note cannot mention them")
+}
+
 /// Adds a note by `author` to the ticket, alerting whoever it mentions (never the
-/// author).
+/// author). A note that mentions someone who may not see the ticket is refused.
 pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) -> Result<Note> {
     let text = validate(text)?;
     let now = now_ms();
@@ -105,9 +121,17 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
         .ticket_remote_id(ticket)
         .await?
         .ok_or(Error::NotFound("ticket"))?;
-    let people = tx.note_people(author.id).await?;
-    let note = tx.note_insert(ticket, author.id, text, now).await?;
+    let people = tx.note_people(author.id, ticket).await?;
     let mentions = mentioned(text, &people);
+    let outsiders: Vec<&str> = mentions
+        .iter()
+        .filter_map(|id| people.iter().find(|p| p.id == *id && !p.sees))
+        .map(|p| p.name.as_str())
+        .collect();
+    if !outsiders.is_empty() {
+        return Err(Error::Invalid(cannot_mention(&outsiders)));
+    }
+    let note = tx.note_insert(ticket, author.id, text, now).await?;
     for &user in &mentions {
         tx.note_mention_insert(note, user, ticket).await?;
         effects.publish_to(
@@ -136,6 +160,17 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
             .map(|p| p.name)
             .collect(),
     })
+}
+
+/// Whom `author` may mention in a note on the ticket: the other active accounts
+/// that may see it, by id.
+pub async fn mentionable(store: &dyn Store, author: i64, ticket: i64) -> Result<Vec<Person>> {
+    let people = store
+        .autocommit()
+        .await?
+        .note_people(author, ticket)
+        .await?;
+    Ok(people.into_iter().filter(|p| p.sees).collect())
 }
 
 /// The ticket's notes written at or after `since` (ms), oldest first.
@@ -179,6 +214,7 @@ mod tests {
             id,
             name: name.into(),
             email: email.into(),
+            sees: true,
         })
         .collect()
     }
@@ -194,6 +230,17 @@ mod tests {
         assert_eq!(mentioned("@Anakin @Benjamin", &p), Vec::<i64>::new());
         assert_eq!(mentioned("write to ana@example.com", &p), Vec::<i64>::new());
         assert_eq!(mentioned("@ben @ben", &p), [3]);
+    }
+
+    #[test]
+    fn a_refused_mention_names_who_and_why() {
+        assert_eq!(
+            cannot_mention(&["Ana"]),
+            "Ana is not in a team that serves this bot, so this note cannot mention them"
+        );
+        assert!(
+            cannot_mention(&["Ana", "Ben", "Cy"]).starts_with("Ana, Ben and Cy are not in a team")
+        );
     }
 
     #[test]

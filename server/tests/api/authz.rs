@@ -150,6 +150,7 @@ pub(crate) const SERVER_FNS: &[(&str, Who, &str)] = &[
         "id=tkt_none&label=999999&on=true",
     ),
     ("inbox/agents", Who::Account, ""),
+    ("inbox/mentionable", Who::Account, "id=tkt_none"),
     // Last: it ends the caller's session.
     ("auth/logout", Who::Public, ""),
 ];

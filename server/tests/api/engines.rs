@@ -789,13 +789,19 @@ async fn customer_rules(services: &backend::Services) -> Vec<String> {
         label: "ana@example.com".into(),
         ip: None,
     };
-    let dana = customers::find(store, "cus_dana").await.unwrap();
+    // Ana (1) sees the Support bot only; Cy (3) is an admin.
+    let dana = customers::find(store, 1, "cus_dana").await.unwrap();
     assert!(matches!(
-        customers::find(store, "cus_twice").await,
+        customers::find(store, 3, "cus_twice").await,
         Err(Error::Conflict(_))
     ));
+    assert_eq!(
+        customers::find(store, 1, "cus_twice").await.unwrap(),
+        2,
+        "the one on a bot Ana sees; the Sales one does not exist for her"
+    );
     assert!(matches!(
-        customers::find(store, "cus_nobody").await,
+        customers::find(store, 1, "cus_nobody").await,
         Err(Error::NotFound("customer"))
     ));
     let edit = Edit {
@@ -834,7 +840,7 @@ async fn customer_rules(services: &backend::Services) -> Vec<String> {
         customers::add_note(services, &ana, 99, "lost").await,
         Err(Error::NotFound("customer"))
     ));
-    let p = customers::profile(store, dana).await.unwrap();
+    let p = customers::profile(store, 1, dana).await.unwrap();
     let proxy = store
         .read()
         .await

@@ -9,7 +9,9 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::helpers::{ApiClient, TestApp, TestConnection, call, eventually, spawn_app, token};
+use crate::helpers::{
+    ApiClient, Browser, PASSWORD, TestApp, TestConnection, call, eventually, spawn_app, token,
+};
 use crate::realtime::{Auth, Ws, next, open};
 
 /// The ids of the tickets `status` lists for the token's owner.
@@ -912,4 +914,343 @@ async fn hours_and_texts_are_checked_with_a_reason() {
     .await;
     assert_eq!(now["hours"], Value::Null, "nothing refused was kept");
     assert_eq!(now["when_unavailable"]["action"], "queue");
+}
+
+/// Someone named `name`, signed in both ways: a browser session (pages and server
+/// functions) and an API token (REST).
+async fn person(app: &TestApp, name: &str, email: &str, role: Role) -> (Browser, ApiClient) {
+    let user =
+        backend::accounts::create_user(app.store(), email, name, role, Some(PASSWORD.into()))
+            .await
+            .unwrap();
+    let response = app.login(email, PASSWORD).await;
+    assert_eq!(response.status(), 200);
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let (_, token) = backend::accounts::create_token(app.store(), user.id, "rest")
+        .await
+        .unwrap();
+    let browser = Browser {
+        user: user.clone(),
+        cookie,
+    };
+    (browser, ApiClient { user, token })
+}
+
+/// The ids of the tickets in a customer's answer (REST), newest first.
+fn tickets_of(customer: &Value) -> Vec<String> {
+    customer["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bots_customers_are_only_for_those_who_may_see_its_tickets() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let (lee_b, lee) = person(&app, "Lee", "lee@example.org", Role::Admin).await;
+    let (ana_b, ana) = person(&app, "Ana", "ana@example.org", Role::Agent).await;
+    let (ben_b, ben) = person(&app, "Ben", "ben@example.org", Role::Agent).await;
+    let billing = app.connection("billing", false).await;
+    let cus = app
+        .remote_user(&billing, "Dana Smith", "dana@example.org")
+        .await;
+    let refund = app.escalate(&billing, "Refund please").await;
+    app.user_says(
+        &billing,
+        &refund,
+        &cus,
+        json!({"type": "text", "text": "Where is my money?"}),
+    )
+    .await;
+    let invoice = app.escalate(&billing, "Invoice copy").await;
+    app.user_says(
+        &billing,
+        &invoice,
+        &cus,
+        json!({"type": "text", "text": "And my invoice"}),
+    )
+    .await;
+    let path = format!("/api/v1/customers/{cus}");
+    let page = format!("/customers/{cus}");
+    // No team serves billing yet: everyone sees Dana.
+    let (code, seen) = call(&app, &ben.token, "GET", &path, None).await;
+    assert_eq!(code, 200, "{seen}");
+
+    let made = team(&app, &lee, "Billing", &[&ana], &[&billing]).await;
+
+    // Ben is not in the team that serves billing: Dana does not exist for him, on
+    // every route that reads or changes her, as for an id nobody has.
+    for (verb, route, body) in [
+        ("GET", path.clone(), None),
+        ("PATCH", path.clone(), Some(json!({"phone": "+1 555 0100"}))),
+        (
+            "POST",
+            format!("{path}/notes"),
+            Some(json!({"text": "Ben was here"})),
+        ),
+        ("GET", format!("{path}/botpress"), None),
+        ("GET", "/api/v1/customers/cus_nobody".to_owned(), None),
+    ] {
+        let (code, answer) = call(&app, &ben.token, verb, &route, body).await;
+        assert_eq!(code, 404, "{verb} {route}: {answer}");
+    }
+    let cus_id = cus.as_str();
+    for (endpoint, fields) in [
+        ("customers/profile", vec![("id", cus_id)]),
+        (
+            "customers/update",
+            vec![
+                ("id", cus_id),
+                ("name", "Ben's name"),
+                ("phone", ""),
+                ("company", ""),
+            ],
+        ),
+        (
+            "customers/note",
+            vec![("id", cus_id), ("text", "Ben was here")],
+        ),
+        ("customers/botpress", vec![("id", cus_id)]),
+    ] {
+        let (code, answer) = app.call_form(endpoint, &ben_b, &fields).await;
+        assert_eq!(code, 404, "{endpoint}: {answer}");
+        assert!(answer["NotFound"].is_string(), "{endpoint}: {answer}");
+    }
+    let response = app.get_as(&ben_b, &page).await;
+    assert_eq!(response.status(), 404, "{page} as Ben");
+    let html = response.text().await.unwrap();
+    assert!(html.contains("No such customer"), "{html}");
+    assert!(!html.contains("dana@example.org"), "{html}");
+    let (_, found) = call(&app, &ben.token, "GET", "/api/v1/search?q=dana", None).await;
+    assert_eq!(found["hits"], json!([]), "nor can he find her");
+
+    // Nothing Ben tried happened. An admin and the team's agent see Dana and both
+    // her tickets, and may change her.
+    let (code, seen) = call(&app, &lee.token, "GET", &path, None).await;
+    assert_eq!(code, 200, "{seen}");
+    assert_eq!(seen["customer"]["name"], "Dana Smith");
+    assert_eq!(seen["customer"]["phone"], Value::Null);
+    assert_eq!(seen["notes"], json!([]));
+    assert_eq!(tickets_of(&seen), [invoice.as_str(), refund.as_str()]);
+    let (code, seen) = call(&app, &ana.token, "GET", &path, None).await;
+    assert_eq!(code, 200, "{seen}");
+    assert_eq!(tickets_of(&seen), [invoice.as_str(), refund.as_str()]);
+    let (code, edited) = call(
+        &app,
+        &ana.token,
+        "PATCH",
+        &path,
+        Some(json!({"phone": "+1 555 0100"})),
+    )
+    .await;
+    assert_eq!(code, 200, "{edited}");
+    let (code, note) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("{path}/notes"),
+        Some(json!({"text": "Prefers email"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{note}");
+    // The bot has no API credentials: a reason, not "not found".
+    let (code, answer) = call(&app, &ana.token, "GET", &format!("{path}/botpress"), None).await;
+    assert_eq!(code, 400, "{answer}");
+    for browser in [&ana_b, &lee_b] {
+        let (code, answer) = app
+            .call_form("customers/profile", browser, &[("id", cus_id)])
+            .await;
+        assert_eq!(code, 200, "{answer}");
+        assert_eq!(answer["customer"]["name"], "Dana Smith");
+        let response = app.get_as(browser, &page).await;
+        assert_eq!(response.status(), 200, "{page}");
+        let html = response.text().await.unwrap();
+        assert!(html.contains("Dana Smith"), "{html}");
+    }
+
+    // Ana takes the refund, then leaves the team: she keeps the ticket she holds,
+    // and so sees Dana, but of Dana's tickets only that one, here and beside the
+    // conversation.
+    let (code, taken) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &format!("/api/v1/tickets/{refund}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(code, 200, "{taken}");
+    let (code, _) = call(
+        &app,
+        &lee.token,
+        "PATCH",
+        &format!("/api/v1/teams/{}", made["id"]),
+        Some(json!({"agent_ids": []})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let (code, seen) = call(&app, &ana.token, "GET", &path, None).await;
+    assert_eq!(code, 200, "{seen}");
+    assert_eq!(tickets_of(&seen), [refund.as_str()]);
+    let html = app.get_as(&ana_b, &page).await.text().await.unwrap();
+    assert!(html.contains("Refund please"), "{html}");
+    assert!(!html.contains("Invoice copy"), "{html}");
+    let (code, conversation) = app
+        .call_form("inbox/ticket", &ana_b, &[("id", refund.as_str())])
+        .await;
+    assert_eq!(code, 200, "{conversation}");
+    assert_eq!(conversation["customer"]["id"], cus_id);
+    assert_eq!(conversation["customer"]["others"], json!([]));
+    let (code, seen) = call(&app, &lee.token, "GET", &path, None).await;
+    assert_eq!(code, 200, "{seen}");
+    assert_eq!(tickets_of(&seen), [invoice.as_str(), refund.as_str()]);
+    let (code, _) = call(&app, &ben.token, "GET", &path, None).await;
+    assert_eq!(code, 404);
+}
+
+/// The tickets a person's Mentions view lists, and its count, as their inbox reads
+/// them.
+async fn mentions_of(app: &TestApp, browser: &Browser) -> (Vec<String>, i64) {
+    let (code, page) = app
+        .call_form("inbox/list", browser, &[("view", "mentions")])
+        .await;
+    assert_eq!(code, 200, "{page}");
+    let listed = page["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect();
+    let (code, summary) = app.call_form("inbox/summary", browser, &[]).await;
+    assert_eq!(code, 200, "{summary}");
+    (listed, summary["mentions"].as_i64().unwrap())
+}
+
+#[tokio::test]
+async fn mentions_stay_among_those_who_may_see_the_ticket() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let (_, lee) = person(&app, "Lee", "lee@example.org", Role::Admin).await;
+    let (ana_b, ana) = person(&app, "Ana", "ana@example.org", Role::Agent).await;
+    let (ben_b, ben) = person(&app, "Ben", "ben@example.org", Role::Agent).await;
+    let billing = app.connection("billing", false).await;
+    let refund = app.escalate(&billing, "Refund please").await;
+    let notes = format!("/api/v1/tickets/{refund}/notes");
+
+    // While everyone serves billing, Lee mentions Ben: the ticket waits in his
+    // Mentions view.
+    let (code, note) = call(
+        &app,
+        &lee.token,
+        "POST",
+        &notes,
+        Some(json!({"text": "@Ben can you check?"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{note}");
+    assert_eq!(note["mentions"], json!(["Ben"]));
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![refund.clone()], 1));
+
+    // A team without Ben now serves billing: the mention is still there, but his
+    // Mentions view and its count no longer show him the ticket.
+    let made = team(&app, &lee, "Billing", &[&ana], &[&billing]).await;
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![], 0));
+
+    // The note's `@` picker offers Ana only those who may see the ticket: Lee, an
+    // admin, and not Ben. Ben cannot ask about a ticket he cannot see.
+    let (code, offered) = app
+        .call_form("inbox/mentionable", &ana_b, &[("id", refund.as_str())])
+        .await;
+    assert_eq!(code, 200, "{offered}");
+    let names: Vec<&str> = offered
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Lee"]);
+    let (code, _) = app
+        .call_form("inbox/mentionable", &ben_b, &[("id", refund.as_str())])
+        .await;
+    assert_eq!(code, 404);
+
+    // A note that names Ben anyway, by name or by email, is refused with the reason,
+    // and nothing is kept.
+    let (code, refused) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &notes,
+        Some(json!({"text": "@Ben please look"})),
+    )
+    .await;
+    assert_eq!(code, 400, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap()
+            .contains("Ben is not in a team that serves this bot"),
+        "{refused}"
+    );
+    let (code, refused) = app
+        .call_form(
+            "inbox/note",
+            &ana_b,
+            &[
+                ("id", refund.as_str()),
+                ("text", "@ben@example.org please look"),
+            ],
+        )
+        .await;
+    assert_eq!(code, 400, "{refused}");
+    assert!(
+        refused["Invalid"]
+            .as_str()
+            .unwrap()
+            .contains("Ben is not in a team that serves this bot"),
+        "{refused}"
+    );
+    let (_, read) = call(
+        &app,
+        &lee.token,
+        "GET",
+        &format!("/api/v1/tickets/{refund}"),
+        None,
+    )
+    .await;
+    assert_eq!(read["notes"].as_array().unwrap().len(), 1, "{read}");
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![], 0));
+
+    // Mentioning someone who may see the ticket works as before.
+    let (code, note) = call(
+        &app,
+        &ana.token,
+        "POST",
+        &notes,
+        Some(json!({"text": "@Lee is this approved?"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{note}");
+    assert_eq!(note["mentions"], json!(["Lee"]));
+
+    // Ben joins the team: Lee's old mention shows him the ticket again.
+    let (code, _) = call(
+        &app,
+        &lee.token,
+        "PATCH",
+        &format!("/api/v1/teams/{}", made["id"]),
+        Some(json!({"agent_ids": [ana.user.public_id, ben.user.public_id]})),
+    )
+    .await;
+    assert_eq!(code, 200);
+    assert_eq!(mentions_of(&app, &ben_b).await, (vec![refund.clone()], 1));
 }

@@ -26,6 +26,8 @@ const TICKET_FNS: &[(&str, &str, Rule)] = &[
     ("inbox/resend", "message={message}", Rule::Holder),
     // A note is how a colleague who does not hold the ticket helps the one who does.
     ("inbox/note", "id={ticket}&text=a+note+for+Bo", Rule::Anyone),
+    // Whom a note may mention: reading, for everyone who sees the ticket.
+    ("inbox/mentionable", "id={ticket}", Rule::Anyone),
     // Labels sort the team's work; anyone may put them on.
     (
         "inbox/label",

@@ -1,5 +1,7 @@
 //! The customer over REST: their details, tickets and notes; editing the details;
-//! notes about them; and what Botpress knows (asked on demand).
+//! notes about them; and what Botpress knows (asked on demand). A customer the
+//! caller may not see (`backend::customers`) is a 404 on every route, as one that
+//! does not exist.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -21,16 +23,18 @@ use crate::http::extract::ApiJson;
     responses(
         (status = 200, description = "The customer", body = Profile),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
-        (status = 404, description = "No such customer"),
+        (status = 404, description = "No such customer, or not one you may see"),
     )
 )]
 pub async fn get(
-    ApiUser(_): ApiUser,
+    ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<Profile>, HttpError> {
-    let id = customers::find(&*services.store, &id).await?;
-    Ok(Json(customers::profile(&*services.store, id).await?))
+    let id = customers::find(&*services.store, user.id, &id).await?;
+    Ok(Json(
+        customers::profile(&*services.store, user.id, id).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -55,7 +59,7 @@ pub struct CustomerEdit {
         (status = 200, description = "The customer, edited", body = Customer),
         (status = 400, description = "A field too long or with line breaks", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
-        (status = 404, description = "No such customer"),
+        (status = 404, description = "No such customer, or not one you may see"),
     )
 )]
 pub async fn update(
@@ -65,7 +69,7 @@ pub async fn update(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CustomerEdit>,
 ) -> Result<Json<Customer>, HttpError> {
-    let id = customers::find(&*services.store, &id).await?;
+    let id = customers::find(&*services.store, user.id, &id).await?;
     let actor = super::actor(&user, addr);
     let edit = Edit {
         name: body.name,
@@ -92,7 +96,7 @@ pub struct NewCustomerNote {
         (status = 201, description = "Saved", body = CustomerNote),
         (status = 400, description = "An empty or too long note", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
-        (status = 404, description = "No such customer"),
+        (status = 404, description = "No such customer, or not one you may see"),
     )
 )]
 pub async fn note(
@@ -101,7 +105,7 @@ pub async fn note(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewCustomerNote>,
 ) -> Result<(StatusCode, Json<CustomerNote>), HttpError> {
-    let id = customers::find(&*services.store, &id).await?;
+    let id = customers::find(&*services.store, user.id, &id).await?;
     let note = customers::add_note(&services, &user, id, &body.text).await?;
     Ok((StatusCode::CREATED, Json(note)))
 }
@@ -115,15 +119,15 @@ pub async fn note(
         (status = 200, description = "The Botpress user", body = BotpressUser),
         (status = 400, description = "No API credentials on the bot, or no Botpress user known yet", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
-        (status = 404, description = "No such customer, or Botpress does not know the user"),
+        (status = 404, description = "No such customer, or not one you may see, or Botpress does not know the user"),
         (status = 502, description = "Botpress failed or refused", body = ErrorBody),
     )
 )]
 pub async fn botpress(
-    ApiUser(_): ApiUser,
+    ApiUser(user): ApiUser,
     State(services): State<backend::Services>,
     Path(id): Path<String>,
 ) -> Result<Json<BotpressUser>, HttpError> {
-    let id = customers::find(&*services.store, &id).await?;
+    let id = customers::find(&*services.store, user.id, &id).await?;
     Ok(Json(customers::botpress_user(&services, id).await?))
 }

@@ -282,7 +282,7 @@ pub struct NewNote {
     request_body = NewNote,
     responses(
         (status = 201, description = "Saved", body = Note),
-        (status = 400, description = "An empty or too long note", body = ErrorBody),
+        (status = 400, description = "An empty or too long note, or one that mentions someone who cannot see the ticket", body = ErrorBody),
         (status = 401, description = "No token, or one that is revoked or void", body = ErrorBody),
         (status = 404, description = "No such ticket"),
     )

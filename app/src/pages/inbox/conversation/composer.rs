@@ -1,6 +1,7 @@
 //! The composer: the reply box, sending, attachments, the canned-reply picker (type
 //! `/` and a shortcut), and private notes (the *Note* tab: for colleagues only), where
-//! `@` offers the colleagues to mention.
+//! `@` offers the colleagues to mention: only those who may see the ticket, since a
+//! mention shows it to them (the server refuses a note that names anyone else).
 
 use leptos::html;
 use leptos::prelude::*;
@@ -8,7 +9,7 @@ use protocol::{canned, mention};
 
 use super::{CanWrite, Loaded, can_write};
 use crate::api::canned::{CannedReply, canned_replies};
-use crate::api::inbox::{AddNote, Colleague, ConversationData, SendReply, colleagues};
+use crate::api::inbox::{AddNote, Colleague, ConversationData, SendReply, mentionable};
 use crate::components::session::Session;
 use crate::error::AppError;
 
@@ -58,12 +59,24 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
     let realtime = crate::components::realtime::use_realtime();
     let typing_id = id.clone();
     let send_id = id.clone();
+    // The note last sent: a refused one (it names someone who cannot see the ticket,
+    // say) comes back to the box, under its reason, to be fixed rather than retyped.
+    let unsent = StoredValue::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Err(_)) = note.value().get() {
+            let body = unsent.get_value();
+            if !body.is_empty() && text.with_untracked(String::is_empty) {
+                text.set(body);
+            }
+        }
+    });
     let send = move || {
         let body = text.get_untracked();
         if body.trim().is_empty() {
             return;
         }
         if noting.get_untracked() {
+            unsent.set_value(body.clone());
             note.dispatch(AddNote {
                 id: send_id.clone(),
                 text: body,
@@ -88,7 +101,16 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
         let at = caret.get();
         text.with(|t| mention::typed(t, at).map(|m| (m.start, at, m.query.to_owned())))
     });
-    let mentions = mention_picker(typing_mention);
+    let mentions = mention_picker(typing_mention, id.clone());
+    // A word typed after `@` that names nobody offered: say who can be mentioned, as
+    // the name the agent looks for may be someone who cannot see this ticket.
+    let nobody_offered = move || {
+        typing_mention.with(|t| {
+            t.as_ref()
+                .is_some_and(|(_, _, q)| !q.is_empty() && !q.contains(char::is_whitespace))
+        }) && mentions.shown.with(Vec::is_empty)
+            && !mentions.dismissed.get()
+    };
     let track_caret = move || {
         if let Some(el) = field.get_untracked() {
             let units = el.selection_start().ok().flatten().unwrap_or(0);
@@ -278,6 +300,9 @@ pub(super) fn Composer(id: String, loaded: Loaded) -> impl IntoView {
                 },
                 choose: pick_mention,
             })}
+            <p class="muted composer-reason" data-testid="mention-hint" hidden=move || !nobody_offered()>
+                "Only colleagues who can see this conversation can be mentioned: those in a team that serves its bot, and admins."
+            </p>
             <div class="composer-actions">
                 <label class=move || if disabled() { "button secondary attach disabled" } else { "button secondary attach" }
                     hidden=move || noting.get()>
@@ -417,13 +442,17 @@ fn canned_picker(text: RwSignal<String>) -> Picker<CannedReply> {
     )
 }
 
-/// The `@` picker of a note: open while a mention is being typed (`typing`: the `@`,
-/// the caret and the query), offering the colleagues whose name or a word of it
-/// starts with the query, online first (the server's order).
-fn mention_picker(typing: Memo<Option<(usize, usize, String)>>) -> Picker<Colleague> {
+/// The `@` picker of a note on `ticket`: open while a mention is being typed
+/// (`typing`: the `@`, the caret and the query), offering the colleagues who may see
+/// the ticket whose name or a word of it starts with the query, online first (the
+/// server's order).
+fn mention_picker(
+    typing: Memo<Option<(usize, usize, String)>>,
+    ticket: String,
+) -> Picker<Colleague> {
     Picker::new(
         typing,
-        Action::new(|_: &()| colleagues()),
+        Action::new(move |_: &()| mentionable(ticket.clone())),
         |(_, _, query): &(usize, usize, String), people| {
             people
                 .into_iter()
