@@ -169,6 +169,18 @@ pub struct Config {
     )]
     pub header_timeout: u64,
 
+    /// Seconds a connection may stay open with no request in flight (HTTP/1
+    /// keep-alive, HTTP/2); then it is shut down, so idle sockets cannot fill the
+    /// connection cap. Websockets are not idle while open.
+    #[arg(
+        long,
+        env = "BATON_IDLE_TIMEOUT",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..=3600),
+        global = true
+    )]
+    pub idle_timeout: u64,
+
     /// Connections open at once (websockets included); more are closed on arrival.
     /// Keep it below the process's file descriptor limit (`LimitNOFILE`).
     #[arg(

@@ -107,6 +107,7 @@ impl Application {
             router,
             limits: crate::serve::Limits {
                 header_timeout: Duration::from_secs(config.header_timeout),
+                idle_timeout: Duration::from_secs(config.idle_timeout),
                 max_connections: usize::try_from(config.max_connections).unwrap_or(usize::MAX),
             },
             services,

@@ -2,7 +2,7 @@
 //! open connections. (Body sizes are in `botpress_inbound`, attachments in
 //! `attachments`, websocket frames and sockets per account in `realtime`.)
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -66,6 +66,106 @@ async fn connections_past_the_cap_are_closed_at_once_and_service_resumes() {
         }
     })
     .await;
+}
+
+/// HTTP/2's connection preface, then an empty SETTINGS frame.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+const H2_SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
+/// A HEADERS frame on stream 1 (`:method GET`) without END_HEADERS: the rest of the
+/// headers would follow in CONTINUATION frames, which never come.
+const H2_HEADERS_UNFINISHED: [u8; 10] = [0, 0, 1, 1, 0, 0, 0, 0, 1, 0x82];
+
+/// Opens a connection and sends the start of one of four requests that never finish.
+async fn never_finishing(address: &str, kind: usize) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let opening: Vec<u8> = match kind % 4 {
+        // Silent.
+        0 => Vec::new(),
+        // Part of the HTTP/2 preface.
+        1 => H2_PREFACE[..10].to_vec(),
+        // The whole preface and settings, then silence.
+        2 => [H2_PREFACE, &H2_SETTINGS].concat(),
+        // HTTP/2 headers that never end.
+        _ => [H2_PREFACE, &H2_SETTINGS, &H2_HEADERS_UNFINISHED].concat(),
+    };
+    stream.write_all(&opening).await.unwrap();
+    stream
+}
+
+#[tokio::test]
+async fn sockets_that_never_finish_a_request_are_closed_on_both_protocols() {
+    let app = spawn_app_with(|c| {
+        c.header_timeout = 2;
+        c.max_connections = 20;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let started = Instant::now();
+    let mut held = Vec::new();
+    for kind in 0..16 {
+        held.push(never_finishing(&address, kind).await);
+    }
+    // Below the cap, the others are served while those sockets hang.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    for kind in 16..20 {
+        held.push(never_finishing(&address, kind).await);
+    }
+    // Each is closed by the server within the header timeout (2 s), give or take.
+    let closed =
+        futures_util::future::join_all(held.iter_mut().enumerate().map(|(i, stream)| async move {
+            (
+                i % 4,
+                read_until_closed(stream, Duration::from_secs(8)).await,
+            )
+        }))
+        .await;
+    let open: Vec<usize> = closed
+        .iter()
+        .filter(|(_, answer)| answer.is_none())
+        .map(|(kind, _)| *kind)
+        .collect();
+    assert!(
+        open.is_empty(),
+        "kinds of socket still open after 8 s: {open:?}"
+    );
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_millis(4500),
+        "closed after {took:?}, not within the 2 s header timeout"
+    );
+    // The cap has room again at once.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    // A real HTTP/2 client (prior knowledge, as a proxy speaks h2c) is still served.
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let answer = h2.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(answer.version(), reqwest::Version::HTTP_2);
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_with_nothing_in_flight_is_shut_down_when_idle() {
+    let app = spawn_app_with(|c| {
+        c.header_timeout = 10;
+        c.idle_timeout = 1;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: baton\r\n\r\n")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    // The answer, then the close: an idle second, not the ten of the header timeout.
+    let answer = read_until_closed(&mut stream, Duration::from_secs(6))
+        .await
+        .expect("the idle connection is closed");
+    assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(4), "closed after {took:?}");
 }
 
 #[tokio::test]

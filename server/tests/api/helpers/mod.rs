@@ -144,6 +144,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         botpress_burst: 600,
         trusted_proxies: Vec::new(),
         header_timeout: 10,
+        idle_timeout: 60,
         max_connections: 4096,
         metrics_addr: None,
         // Two, whatever the machine: renders then really run on several threads.
