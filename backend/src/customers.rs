@@ -224,11 +224,27 @@ pub async fn update(services: &Services, actor: &Actor, id: i64, edit: &Edit) ->
     });
     audit::record(&mut *tx, actor, "customer.update", detail).await?;
     let mut effects = Effects::new();
-    effects.publish(Change::CustomerChanged {
-        customer: before.public_id,
-    });
+    announce(&mut *tx, &mut effects, id, before.public_id).await?;
     services.commit_session(tx, effects).await?;
     get(&*services.store, id).await
+}
+
+/// Tells whoever may see the customer (those whose inbox shows their bot) that
+/// their page changed.
+async fn announce(
+    tx: &mut dyn store::Tx,
+    effects: &mut Effects,
+    id: i64,
+    public_id: String,
+) -> Result<()> {
+    let connection = tx
+        .customer_connection(id)
+        .await?
+        .ok_or(Error::NotFound("customer"))?;
+    let change = Change::CustomerChanged {
+        customer: public_id,
+    };
+    effects.publish_ticket(tx, connection, None, change).await
 }
 
 /// Adds a note about the customer, which every ticket of theirs shows.
@@ -248,9 +264,7 @@ pub async fn add_note(
         .public_id;
     let note = tx.customer_note_insert(id, author.id, text, now).await?;
     let mut effects = Effects::new();
-    effects.publish(Change::CustomerChanged {
-        customer: public_id,
-    });
+    announce(&mut *tx, &mut effects, id, public_id).await?;
     services.commit_session(tx, effects).await?;
     Ok(CustomerNote {
         id: note,

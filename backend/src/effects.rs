@@ -96,9 +96,49 @@ impl Effects {
         Self::default()
     }
 
-    /// Announces a change to everyone.
-    pub fn publish(&mut self, change: Change) {
+    /// Announces a change that names no ticket and no customer (an agent's
+    /// presence) to everyone. A ticket's change goes through [`Effects::publish_ticket`].
+    pub fn publish_to_everyone(&mut self, change: Change) {
+        debug_assert!(change.subject().is_none(), "{change:?} has an audience");
         self.events.push((change, Audience::Everyone));
+    }
+
+    /// Announces a change of a ticket (`ticket`, its row) or of a customer of
+    /// `connection` to whoever may see it: everyone, or, when teams serve the
+    /// connection, their members, the admins, and the ticket's holder (who keeps a
+    /// ticket after leaving the team). Ids, activity and who holds what stay behind
+    /// the team wall.
+    pub async fn publish_ticket(
+        &mut self,
+        tx: &mut dyn store::Tx,
+        connection: i64,
+        ticket: Option<i64>,
+        change: Change,
+    ) -> Result<()> {
+        let mut audience = crate::routing::audience(tx, connection).await?;
+        if let (Some(users), Some(ticket)) = (audience.as_mut(), ticket)
+            && let Some(holder) = tx.ticket_head(ticket).await?.and_then(|t| t.assignee_id)
+            && !users.contains(&holder)
+        {
+            users.push(holder);
+        }
+        self.publish_among(audience, change);
+        Ok(())
+    }
+
+    /// [`Effects::publish_ticket`] for a ticket known by its row id only.
+    pub async fn publish_ticket_row(
+        &mut self,
+        tx: &mut dyn store::Tx,
+        ticket: i64,
+        change: Change,
+    ) -> Result<()> {
+        let head = tx
+            .ticket_head(ticket)
+            .await?
+            .ok_or(crate::Error::NotFound("ticket"))?;
+        self.publish_ticket(tx, head.connection_id, Some(ticket), change)
+            .await
     }
 
     /// Announces a change to one account's sockets only (its own read state).
@@ -216,9 +256,12 @@ mod tests {
     fn effects_keep_event_order_and_wake_each_worker_once() {
         let mut effects = Effects::new();
         effects.wake(Worker::Outbox);
-        effects.publish(Change::Closed {
-            ticket: "tkt_1".into(),
-        });
+        effects.publish_among(
+            None,
+            Change::Closed {
+                ticket: "tkt_1".into(),
+            },
+        );
         effects.wake(Worker::Outbox);
         effects.wake(Worker::Media);
         effects.publish_to(

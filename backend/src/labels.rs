@@ -114,7 +114,12 @@ pub async fn delete(services: &Services, by: &User, actor: &Actor, id: i64) -> R
 /// An event for every ticket that carries the label.
 async fn changed_tickets(tx: &mut dyn store::Tx, effects: &mut Effects, label: i64) -> Result<()> {
     for ticket in tx.label_tickets(label).await? {
-        effects.publish(Change::LabelsChanged { ticket });
+        let change = Change::LabelsChanged {
+            ticket: ticket.remote_id,
+        };
+        effects
+            .publish_ticket(tx, ticket.connection_id, Some(ticket.id), change)
+            .await?;
     }
     Ok(())
 }
@@ -163,7 +168,8 @@ async fn set(services: &Services, by: &User, ticket: i64, label: i64, on: bool) 
             now,
         )
         .await?;
-        effects.publish(Change::LabelsChanged { ticket: remote_id });
+        let change = Change::LabelsChanged { ticket: remote_id };
+        effects.publish_ticket_row(&mut *tx, ticket, change).await?;
     }
     services.commit_session(tx, effects).await?;
     Ok(changed)

@@ -140,15 +140,29 @@ async fn copy(services: &Services, client: &reqwest::Client, item: Pending) {
     match written {
         // The open conversation reloads and shows the copy.
         Ok(_) => {
-            let mut effects = Effects::new();
-            effects.publish(Change::MediaCopied {
-                ticket: item.ticket,
-                message: item.message,
-            });
-            services.apply(effects);
+            if let Err(e) = announce_copy(services, &item).await {
+                tracing::error!(error = ?e, media = item.id, "media: cannot announce the copy");
+            }
         }
         Err(e) => tracing::error!(error = ?e, media = item.id, "media: cannot record the outcome"),
     }
+}
+
+/// Tells whoever may see the ticket that a copy is done: the open conversation
+/// reloads and shows it.
+async fn announce_copy(services: &Services, item: &Pending) -> Result<()> {
+    let mut effects = Effects::new();
+    let change = Change::MediaCopied {
+        ticket: item.ticket.clone(),
+        message: item.message,
+    };
+    let mut tx = services.store.autocommit().await?;
+    effects
+        .publish_ticket(&mut *tx, item.connection, Some(item.ticket_id), change)
+        .await?;
+    drop(tx);
+    services.apply(effects);
+    Ok(())
 }
 
 /// Fetches one URL into the attachment folder: (key, name, content type, size).

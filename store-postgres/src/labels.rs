@@ -53,10 +53,12 @@ impl<C: crate::Conn> Labels for PgTx<C> {
         Ok(())
     }
 
-    async fn label_tickets(&mut self, label: i64) -> store::Result<Vec<String>> {
-        sqlx::query_scalar!(
-            "select t.remote_id from ticket_labels tl join tickets t on t.id = tl.ticket_id
-             where tl.label_id = $1",
+    async fn label_tickets(&mut self, label: i64) -> store::Result<Vec<store::tickets::Named>> {
+        sqlx::query_as!(
+            store::tickets::Named,
+            r#"select t.id as "id!", t.remote_id, t.connection_id from ticket_labels tl
+             join tickets t on t.id = tl.ticket_id
+             where tl.label_id = $1"#,
             label
         )
         .fetch_all(&mut *self.tx)

@@ -26,7 +26,8 @@ impl<C: crate::Conn> Media for SqliteTx<C> {
     async fn media_pending(&mut self, most: i64) -> store::Result<Vec<Pending>> {
         sqlx::query_as!(
             Pending,
-            r#"select m.id as "id!", t.remote_id as ticket, m.message_id as message, m.url
+            r#"select m.id as "id!", t.remote_id as ticket, t.id as "ticket_id!", t.connection_id as connection,
+                      m.message_id as message, m.url
                from media m join tickets t on t.id = m.ticket_id
                where m.state = 'pending' order by m.id limit ?"#,
             most

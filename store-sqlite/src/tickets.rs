@@ -1,5 +1,5 @@
 use protocol::ticket::{ClosedReason, Delivery, Status};
-use store::tickets::{Head, Tickets};
+use store::tickets::{Head, Named, Tickets};
 
 use crate::SqliteTx;
 
@@ -44,13 +44,14 @@ impl<C: crate::Conn> Tickets for SqliteTx<C> {
         .await
     }
 
-    async fn tickets_requeue_held_by(&mut self, user: i64, now: i64) -> store::Result<Vec<String>> {
-        sqlx::query_scalar!(
+    async fn tickets_requeue_held_by(&mut self, user: i64, now: i64) -> store::Result<Vec<Named>> {
+        sqlx::query_as!(
+            Named,
             "update tickets
              set status = 'queued', assignee_id = null, updated_at = ?1, queued_at = ?1,
                  told_position = null
              where assignee_id = ?2 and status = 'assigned'
-             returning remote_id",
+             returning id as \"id!\", remote_id, connection_id",
             now,
             user
         )

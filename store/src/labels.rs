@@ -27,8 +27,8 @@ pub trait Labels {
     /// Deletes the label; it must be on no ticket any more.
     async fn label_delete(&mut self, id: i64) -> crate::Result<()>;
 
-    /// The remote ids of the tickets that carry the label.
-    async fn label_tickets(&mut self, label: i64) -> crate::Result<Vec<String>>;
+    /// The tickets that carry the label.
+    async fn label_tickets(&mut self, label: i64) -> crate::Result<Vec<crate::tickets::Named>>;
 
     /// Takes the label off every ticket; how many carried it.
     async fn label_take_off_all(&mut self, label: i64) -> crate::Result<u64>;

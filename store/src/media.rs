@@ -7,6 +7,9 @@ pub struct Pending {
     pub id: i64,
     /// The id Botpress knows the ticket by (for the event).
     pub ticket: String,
+    /// The ticket's row and connection (who may see the event).
+    pub ticket_id: i64,
+    pub connection: i64,
     pub message: i64,
     pub url: String,
 }

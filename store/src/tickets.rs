@@ -11,6 +11,14 @@ pub struct Head {
     pub assignee_id: Option<i64>,
 }
 
+/// A ticket as its events name it, with the connection that decides who may see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Named {
+    pub id: i64,
+    pub remote_id: String,
+    pub connection_id: i64,
+}
+
 #[async_trait::async_trait]
 pub trait Tickets {
     /// The ticket's remote id (what events and Botpress call it), if it exists.
@@ -29,7 +37,7 @@ pub trait Tickets {
     async fn ticket_reopen(&mut self, id: i64, now: i64) -> crate::Result<Option<String>>;
 
     /// Puts every ticket `user` holds back in the queue: their remote ids.
-    async fn tickets_requeue_held_by(&mut self, user: i64, now: i64) -> crate::Result<Vec<String>>;
+    async fn tickets_requeue_held_by(&mut self, user: i64, now: i64) -> crate::Result<Vec<Named>>;
 
     async fn ticket_head(&mut self, id: i64) -> crate::Result<Option<Head>>;
 

@@ -52,7 +52,7 @@ async fn tell(services: &Services, user: &User, choice: Availability, was: Optio
             tracing::warn!(error = ?e, user = user.id, "presence: cannot share a choice");
         }
     } else if let Some((agent, presence)) = change {
-        effects.publish(Change::Presence { agent, presence });
+        effects.publish_to_everyone(Change::Presence { agent, presence });
     }
     if choice == Availability::Available {
         // Back from a break: what waits may go to them now. Only once the tracker

@@ -245,12 +245,20 @@ async fn store_message(
     };
     let message_id = tx.message_insert(&new).await?;
     // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
-    // too), so the busiest endpoint needs no query for its event.
-    effects.publish(Change::MessageAdded {
-        ticket: message.remote_conversation_id.clone(),
-        message: message_id,
-        origin,
-    });
+    // too); who hears of it is the connection's audience (one indexed lookup when no
+    // team serves it).
+    effects
+        .publish_ticket(
+            tx,
+            connection,
+            Some(ticket),
+            Change::MessageAdded {
+                ticket: message.remote_conversation_id.clone(),
+                message: message_id,
+                origin,
+            },
+        )
+        .await?;
     crate::media::queue_in(
         tx,
         &mut effects,

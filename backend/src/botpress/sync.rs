@@ -289,9 +289,16 @@ async fn sync_ticket(
     tx.ticket_sync_done(ticket).await?;
     // The imported transcript is new to everyone who has the ticket open.
     let mut effects = Effects::new();
-    effects.publish(Change::TranscriptImported {
-        ticket: remote_id.to_owned(),
-    });
+    effects
+        .publish_ticket(
+            &mut *tx,
+            connection,
+            Some(ticket),
+            Change::TranscriptImported {
+                ticket: remote_id.to_owned(),
+            },
+        )
+        .await?;
     services.commit_session(tx, effects).await
 }
 

@@ -363,20 +363,23 @@ async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Resu
                 .await?;
         }
     }
+    let mut effects = Effects::new();
+    // A retry leaves the message `pending`: nothing to show yet.
+    if let (Some(message), false) = (row.message_id, matches!(decision, Decision::Retry { .. })) {
+        let change = Change::DeliveryChanged {
+            ticket: row.remote_id.clone(),
+            message,
+        };
+        effects
+            .publish_ticket(&mut *tx, row.connection_id, Some(row.ticket_id), change)
+            .await?;
+    }
     tx.commit().await?;
     let error = match &decision {
         Decision::Sent => None,
         Decision::Retry { reason, .. } | Decision::Failed(reason) => Some(reason.as_str()),
     };
     connections::record_outbound(&*services.store, row.connection_id, error).await?;
-    let mut effects = Effects::new();
-    // A retry leaves the message `pending`: nothing to show yet.
-    if let (Some(message), false) = (row.message_id, matches!(decision, Decision::Retry { .. })) {
-        effects.publish(Change::DeliveryChanged {
-            ticket: row.remote_id.clone(),
-            message,
-        });
-    }
     Ok(effects)
 }
 

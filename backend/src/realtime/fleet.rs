@@ -231,7 +231,7 @@ async fn renew(services: &Services) -> Result<()> {
             let here = services.hub.sockets().counts(user);
             let there = left.remove(&user).unwrap_or_default();
             let presence = presence_from(sum(here, there), away);
-            effects.publish(Change::Presence {
+            effects.publish_to_everyone(Change::Presence {
                 agent: found.public_id,
                 presence: presence.unwrap_or(Presence::Offline),
             });

@@ -423,7 +423,7 @@ pub async fn presence_changed(
     }
     if let Some((agent, presence)) = change {
         let mut effects = crate::effects::Effects::new();
-        effects.publish(Change::Presence { agent, presence });
+        effects.publish_to_everyone(Change::Presence { agent, presence });
         services.apply(effects);
     }
 }

@@ -47,7 +47,7 @@ impl By {
 }
 
 /// An open ticket as a command sees it.
-struct Open {
+pub(crate) struct Open {
     remote_id: String,
     connection_id: i64,
     assignee_id: Option<i64>,
@@ -66,6 +66,20 @@ async fn open_ticket(tx: &mut dyn store::Tx, ticket: i64) -> Result<Open> {
         connection_id: t.connection_id,
         assignee_id: t.assignee_id,
     })
+}
+
+/// The open ticket, if `agent` holds it; else why they may not write in it.
+pub(crate) async fn held_by(tx: &mut dyn store::Tx, ticket: i64, agent: i64) -> Result<Open> {
+    let t = open_ticket(tx, ticket).await?;
+    match t.assignee_id {
+        Some(holder) if holder == agent => Ok(t),
+        Some(_) => Err(Error::NotAllowed(
+            "a colleague holds this conversation: only they can reply".into(),
+        )),
+        None => Err(Error::Conflict(
+            "take the ticket before replying: it is not assigned to you".into(),
+        )),
+    }
 }
 
 /// The public id of an active account (the id Botpress knows an agent by).
@@ -189,10 +203,11 @@ pub(crate) async fn hand_over(
         agent: agent_id.to_owned(),
     };
     outbox::enqueue(tx, effects, ticket, &call, now).await?;
-    effects.publish(Change::Assigned {
+    let change = Change::Assigned {
         ticket: remote_id.to_owned(),
         agent: Some(agent_id.to_owned()),
-    });
+    };
+    effects.publish_ticket_row(tx, ticket, change).await?;
     // A transfer frees room with the former holder.
     effects.wake(Worker::Router);
     Ok(())
@@ -247,20 +262,7 @@ pub async fn send_message(
     let now = now_ms();
     let mut effects = Effects::new();
     let mut tx = services.store.write().await?;
-    let t = open_ticket(&mut *tx, ticket).await?;
-    match t.assignee_id {
-        Some(holder) if holder == agent => {}
-        Some(_) => {
-            return Err(Error::NotAllowed(
-                "a colleague holds this conversation: only they can reply".into(),
-            ));
-        }
-        None => {
-            return Err(Error::Conflict(
-                "take the ticket before replying: it is not assigned to you".into(),
-            ));
-        }
-    }
+    let t = held_by(&mut *tx, ticket, agent).await?;
     let agent_id = active_agent(&mut *tx, agent).await?;
     let stored = payload.to_string();
     let origin = Origin::Agent;
@@ -277,11 +279,18 @@ pub async fn send_message(
         message,
     };
     outbox::enqueue(&mut *tx, &mut effects, ticket, &call, now).await?;
-    effects.publish(Change::MessageAdded {
-        ticket: t.remote_id,
-        message,
-        origin,
-    });
+    effects
+        .publish_ticket(
+            &mut *tx,
+            t.connection_id,
+            Some(ticket),
+            Change::MessageAdded {
+                ticket: t.remote_id,
+                message,
+                origin,
+            },
+        )
+        .await?;
     services.commit_session(tx, effects).await?;
     Ok(message)
 }
@@ -315,10 +324,17 @@ pub async fn resend(services: &Services, message: i64, by: &By) -> Result<()> {
     let call = WebhookCall::message_from_stored(&body, message)?;
     tx.message_redeliver(message).await?;
     outbox::enqueue(&mut *tx, &mut effects, ticket, &call, now).await?;
-    effects.publish(Change::DeliveryChanged {
-        ticket: t.remote_id,
-        message,
-    });
+    effects
+        .publish_ticket(
+            &mut *tx,
+            t.connection_id,
+            Some(ticket),
+            Change::DeliveryChanged {
+                ticket: t.remote_id,
+                message,
+            },
+        )
+        .await?;
     services.commit_session(tx, effects).await
 }
 

@@ -32,7 +32,8 @@ pub async fn close(
         let why = "the conversation ended before this was delivered";
         outbox::cancel_pending(tx, ticket, why, now).await?;
     }
-    effects.publish(Change::Closed { ticket: remote_id });
+    let change = Change::Closed { ticket: remote_id };
+    effects.publish_ticket_row(tx, ticket, change).await?;
     // Its holder has room for another (automatic assignment).
     effects.wake(Worker::Router);
     Ok(true)
@@ -65,10 +66,11 @@ pub async fn reopen(
         serde_json::json!({ "ticket": remote_id }),
     )
     .await?;
-    effects.publish(Change::Assigned {
+    let change = Change::Assigned {
         ticket: remote_id,
         agent: None,
-    });
+    };
+    effects.publish_ticket_row(tx, ticket, change).await?;
     effects.wake(Worker::Router);
     Ok(true)
 }
@@ -84,10 +86,13 @@ pub async fn requeue_held_by(
     let requeued = tx.tickets_requeue_held_by(user, now).await?;
     let count = u64::try_from(requeued.len()).unwrap_or(u64::MAX);
     for ticket in requeued {
-        effects.publish(Change::Assigned {
-            ticket,
+        let change = Change::Assigned {
+            ticket: ticket.remote_id,
             agent: None,
-        });
+        };
+        effects
+            .publish_ticket(tx, ticket.connection_id, Some(ticket.id), change)
+            .await?;
     }
     effects.wake(Worker::Router);
     Ok(count)

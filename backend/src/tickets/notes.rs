@@ -142,10 +142,11 @@ pub async fn add(services: &Services, ticket: i64, author: &User, text: &str) ->
             },
         );
     }
-    effects.publish(Change::NoteAdded {
+    let change = Change::NoteAdded {
         ticket: remote_id,
         note,
-    });
+    };
+    effects.publish_ticket_row(&mut *tx, ticket, change).await?;
     services.commit_session(tx, effects).await?;
     Ok(Note {
         id: note,

@@ -3170,7 +3170,7 @@ async fn the_group_commit_on_postgres_shares_commits_and_fails_a_write_alone() {
                             return Err(backend::Error::invalid("thirteen is refused"));
                         }
                         let mut effects = Effects::new();
-                        effects.publish(Change::Presence {
+                        effects.publish_to_everyone(Change::Presence {
                             agent: format!("agt_{at}"),
                             presence: protocol::account::Presence::Online,
                         });

@@ -1254,3 +1254,123 @@ async fn mentions_stay_among_those_who_may_see_the_ticket() {
     assert_eq!(code, 200);
     assert_eq!(mentions_of(&app, &ben_b).await, (vec![refund.clone()], 1));
 }
+
+/// The events on the socket up to the one that names `last` (its ticket), presence
+/// and heartbeats left out.
+async fn events_until(ws: &mut Ws, last: &str) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let e = next(ws).await;
+        if e["type"] == "presence" {
+            continue;
+        }
+        let done = e["ticket"] == last;
+        seen.push(e);
+        if done {
+            return seen;
+        }
+    }
+}
+
+/// The types of the events that name the ticket or the customer, in order.
+fn about(events: &[Value], ticket: &str, customer: &str) -> Vec<String> {
+    events
+        .iter()
+        .filter(|e| e["ticket"] == ticket || e["customer"] == customer)
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_bots_ticket_events_reach_only_those_who_may_see_it() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let admin = token(&app, "admin@example.org", Role::Admin).await;
+    let ana = token(&app, "ana@example.org", Role::Agent).await;
+    let ben = token(&app, "ben@example.org", Role::Agent).await;
+    let billing = app.connection("billing", false).await;
+    let sales = app.connection("sales", false).await;
+    team(&app, &admin, "Billing", &[&ana], &[&billing]).await;
+    let (_, label) = call(
+        &app,
+        &admin.token,
+        "POST",
+        "/api/v1/labels",
+        Some(json!({"name": "Urgent", "colour": "#ff0000"})),
+    )
+    .await;
+    let mut tabs = [
+        tab(&app, &ana).await,
+        tab(&app, &ben).await,
+        tab(&app, &admin).await,
+    ];
+
+    // What can happen to a billing ticket and its customer, in Ana's hands.
+    let dana = app
+        .remote_user(&billing, "Dana Smith", "dana@example.org")
+        .await;
+    let refund = app.escalate(&billing, "Refund please").await;
+    app.user_says(
+        &billing,
+        &refund,
+        &dana,
+        json!({"type": "text", "text": "Hello?"}),
+    )
+    .await;
+    let on = |what: &str| format!("/api/v1/tickets/{refund}{what}");
+    let steps = [
+        ("POST", on("/assign"), Some(json!({})), 200),
+        ("POST", on("/messages"), Some(json!({"text": "On it"})), 201),
+        (
+            "POST",
+            on("/notes"),
+            Some(json!({"text": "Long-time customer"})),
+            201,
+        ),
+        ("POST", on(&format!("/labels/{}", label["id"])), None, 204),
+        (
+            "PATCH",
+            format!("/api/v1/customers/{dana}"),
+            Some(json!({"phone": "+44 20 7946 0000"})),
+            200,
+        ),
+        ("POST", on("/close"), None, 200),
+    ];
+    for (verb, path, body, expected) in steps {
+        let (code, answer) = call(&app, &ana.token, verb, &path, body).await;
+        assert_eq!(code, expected, "{verb} {path}: {answer}");
+    }
+    // Then a ticket of a bot everyone serves: every tab gets it, after the rest.
+    let pricing = app.escalate(&sales, "Pricing").await;
+
+    let [ana_tab, ben_tab, admin_tab] = &mut tabs;
+    let ben_saw = events_until(ben_tab, &pricing).await;
+    assert_eq!(
+        about(&ben_saw, &refund, &dana),
+        Vec::<String>::new(),
+        "Ben is in no team that serves billing: {ben_saw:?}"
+    );
+    let expected = [
+        "ticket_created",
+        "message_added",
+        "assigned",
+        "message_added",
+        "note_added",
+        "labels_changed",
+        "customer_changed",
+        "closed",
+    ];
+    for (who, socket) in [("Ana", ana_tab), ("the admin", admin_tab)] {
+        let saw = events_until(socket, &pricing).await;
+        let got = about(&saw, &refund, &dana);
+        // In this order, with others between (a reply's delivery report comes
+        // whenever the bot answers).
+        let mut rest = got.iter();
+        for kind in expected {
+            assert!(
+                rest.any(|t| t == kind),
+                "{who} sees every change of the ticket: {kind} missing from {got:?}"
+            );
+        }
+    }
+}
