@@ -39,6 +39,11 @@ text/csv,application/zip,application/msword,\
 application/vnd.openxmlformats-officedocument.wordprocessingml.document,\
 application/vnd.ms-excel,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// Files received at once, across every agent; one more is refused (503, retry)
+/// rather than queued. Agents send a file now and then: eight at once is a busy
+/// team, and bounds what slow or hostile uploads can hold.
+pub const MAX_UPLOADS: usize = 8;
+
 /// A stored file, as the download route needs it.
 #[derive(Debug, Clone)]
 pub struct Stored {
@@ -92,7 +97,7 @@ impl Limits {
 
     /// Refuses what is too big or of a type not allowed, with a message for people.
     pub fn check(&self, content_type: &str, size: usize) -> Result<String> {
-        let content_type = essence(content_type);
+        let content_type = self.check_type(content_type)?;
         if size == 0 {
             return Err(Error::invalid("the file is empty"));
         }
@@ -103,6 +108,13 @@ impl Limits {
                 self.max_bytes / 1024
             )));
         }
+        Ok(content_type)
+    }
+
+    /// Refuses a type not allowed (before a byte of the file is read); the type
+    /// without parameters, lowercase.
+    pub fn check_type(&self, content_type: &str) -> Result<String> {
+        let content_type = essence(content_type);
         if content_type.is_empty() || !self.allows(&content_type) {
             return Err(Error::invalid(format!(
                 "files of type {:?} cannot be sent; allowed: {}",
@@ -112,6 +124,14 @@ impl Limits {
         }
         Ok(content_type)
     }
+}
+
+/// Whether `agent` may send a file to the ticket now: it is open and theirs. Asked
+/// before the file is read, so nobody else's upload is ever received or stored.
+pub async fn may_send(services: &Services, ticket: i64, agent: i64) -> Result<()> {
+    let mut tx = services.store.read().await?;
+    crate::tickets::commands::held_by(&mut *tx, ticket, agent).await?;
+    Ok(())
 }
 
 /// A file name safe in a URL path and a `Content-Disposition` header.
@@ -136,23 +156,23 @@ pub fn safe_name(name: &str) -> String {
     }
 }
 
-/// Stores a file and sends it to the ticket's customer as one agent message (image,
-/// audio, video or file by its type). Returns the message id. Only the ticket's
-/// holder may send; on any refusal nothing is kept.
+/// Stores a received file and sends it to the ticket's customer as one agent message
+/// (image, audio, video or file by its type). Returns the message id. Only the
+/// ticket's holder may send; on any refusal nothing is kept.
 pub async fn send(
     services: &Services,
     ticket: i64,
     agent: i64,
     name: &str,
     content_type: &str,
-    bytes: &[u8],
+    received: crate::files::Partial,
 ) -> Result<i64> {
     let limits = &services.settings.attachments;
-    let content_type = limits.check(content_type, bytes.len())?;
+    let content_type = limits.check(content_type, received.size())?;
     let name = safe_name(name);
     let key = ids::new_token()?;
-    crate::files::put(services, &key, bytes).await?;
-    let size = i64::try_from(bytes.len()).unwrap_or(i64::MAX);
+    let size = i64::try_from(received.size()).unwrap_or(i64::MAX);
+    received.store(services, &key).await?;
     let now = now_ms();
     let file = store::media::Attachment {
         key: &key,

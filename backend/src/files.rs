@@ -76,6 +76,76 @@ pub async fn remove(services: &Services, key: &str) {
     }
 }
 
+/// A file being received: its bytes go to a temporary file in the attachments
+/// folder as they arrive, so no upload sits whole in memory. Dropped before
+/// [`Partial::store`], the temporary file is removed.
+#[derive(Debug)]
+pub struct Partial {
+    path: PathBuf,
+    file: Option<tokio::fs::File>,
+    size: usize,
+}
+
+impl Partial {
+    pub async fn begin(services: &Services) -> Result<Self> {
+        let dir = &services.settings.attachments.dir;
+        tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        let path = dir.join(format!("{}.upload", crate::ids::new_token()?));
+        let file = tokio::fs::File::create(&path).await.map_err(io)?;
+        Ok(Self {
+            path,
+            file: Some(file),
+            size: 0,
+        })
+    }
+
+    /// Appends the next bytes.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| Error::Internal("the upload is already finished".into()))?;
+        file.write_all(bytes).await.map_err(io)?;
+        self.size += bytes.len();
+        Ok(())
+    }
+
+    /// Bytes received so far.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Keeps the file under `key`: renamed into place in the folder, or copied into
+    /// the database (one value there, so read back once, at the end).
+    pub async fn store(mut self, services: &Services, key: &str) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        if let Some(mut file) = self.file.take() {
+            file.flush().await.map_err(io)?;
+            file.sync_all().await.map_err(io)?;
+        }
+        if in_database(services) {
+            let bytes = tokio::fs::read(&self.path).await.map_err(io)?;
+            return put(services, key, &bytes).await;
+        }
+        tokio::fs::rename(&self.path, path(services, key))
+            .await
+            .map_err(io)
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        // Stored (renamed away) or refused: either way nothing is left behind. A
+        // small synchronous unlink, in no hot loop.
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::Internal(format!("cannot store a file: {e}"))
+}
+
 async fn write_file(dir: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
     let io = |e: std::io::Error| Error::Internal(format!("cannot store a file: {e}"));
     tokio::fs::create_dir_all(dir).await.map_err(io)?;

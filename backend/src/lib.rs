@@ -123,6 +123,9 @@ pub struct Services {
     pub hub: realtime::Hub,
     /// Shared: `Services` is cloned per request, and the instruments are many.
     pub metrics: Arc<metrics::Metrics>,
+    /// Files being received at once (see `attachments::MAX_UPLOADS`): each may hold
+    /// a connection and disk space until it ends.
+    pub uploads: Arc<tokio::sync::Semaphore>,
     webhook_client: reqwest::Client,
     /// This process among the replicas serving the database: who holds a lease.
     replica: Arc<str>,
@@ -166,6 +169,7 @@ impl Services {
             last_seen: Arc::default(),
             last_contact: Arc::new(clock::Every::new(1000)),
             hub: realtime::Hub::new()?,
+            uploads: Arc::new(tokio::sync::Semaphore::new(attachments::MAX_UPLOADS)),
             webhook_client,
             replica: ids::new_id("rpl_")?.into(),
         })

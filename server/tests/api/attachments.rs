@@ -172,17 +172,19 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     assert_eq!(status, 400);
     let (status, _) = send(&app, &holder, &ticket, "none", "image/png", Vec::new()).await;
     assert_eq!(status, 400, "empty");
-    let (status, body) = send(
+    // Too large is known from the declared length, before the body: it is never
+    // sent (answering first while a client still sends could reset its connection).
+    let (answer, _) = raw_upload(
         &app,
         &holder,
         &ticket,
-        "big.pdf",
-        "application/pdf",
-        vec![b'%'; 1024 * 1024 + 1],
+        "Content-Type: application/pdf\r\nContent-Length: 1048577\r\n",
+        b"",
     )
     .await;
-    assert_eq!(status, 413, "{body}");
-    assert!(body["error"].as_str().is_some());
+    let answer = answer.expect("an answer before the body");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"error\""), "{answer}");
 
     assert_eq!(stored_files(&app).await, 0, "refused files are not kept");
     let rows: i64 = crate::sql!(
@@ -227,4 +229,127 @@ async fn a_new_ticket_is_posted_to_the_alert_webhook() {
         text.contains("Where is my order?") && text.contains(&format!("/inbox/{ticket}")),
         "{text}"
     );
+}
+
+/// Sends an upload's headers and then only `body` (perhaps less than they declare),
+/// and returns what the server answers within 3 s (`None`: nothing yet). The socket
+/// is handed back so that a hanging upload stays open.
+async fn raw_upload(
+    app: &TestApp,
+    bearer: &str,
+    ticket: &str,
+    headers: &str,
+    body: &[u8],
+) -> (Option<String>, tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /api/v1/tickets/{ticket}/attachments?name=a.png HTTP/1.1\r\nHost: baton\r\n\
+         Authorization: Bearer {bearer}\r\n{headers}\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(n)) if n > 0 => {
+                got.extend_from_slice(&buf[..n]);
+                // The whole answer: headers and a JSON body, or a closed connection.
+                let text = String::from_utf8_lossy(&got);
+                if text.contains("\r\n\r\n") && (text.ends_with('}') || text.ends_with("\r\n\r\n"))
+                {
+                    break;
+                }
+            }
+            Ok(_) => break,
+            Err(_) => return (None, stream),
+        }
+    }
+    (Some(String::from_utf8_lossy(&got).into_owned()), stream)
+}
+
+#[tokio::test]
+async fn uploads_are_refused_before_the_file_is_read_and_only_a_few_run_at_once() {
+    let app = spawn_app().await;
+    app.accept_webhooks().await;
+    let conn = app.connection("Shop", false).await;
+    let holder = token(&app, "ann@example.org", backend::users::Role::Agent)
+        .await
+        .token;
+    let other = token(&app, "bob@example.org", backend::users::Role::Agent)
+        .await
+        .token;
+    let ticket = live_ticket(&app, &conn, "Invoice").await;
+    let (code, _) = call(
+        &app,
+        &holder,
+        "POST",
+        &format!("/api/v1/tickets/{ticket}/assign"),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(code, 200);
+
+    // Each announces a file and sends none of it: the answer comes at once.
+    let png = |length: usize| format!("Content-Type: image/png\r\nContent-Length: {length}\r\n");
+    for (bearer, headers, status, why) in [
+        (&other, png(5_000_000), "403", "not the holder"),
+        (
+            &holder,
+            png(1024 * 1024 + 1),
+            "413",
+            "larger than the limit",
+        ),
+        (
+            &holder,
+            "Content-Type: text/html\r\nContent-Length: 100\r\n".to_owned(),
+            "400",
+            "a type not allowed",
+        ),
+    ] {
+        let (answer, _) = raw_upload(&app, bearer, &ticket, &headers, b"").await;
+        let answer = answer.unwrap_or_else(|| panic!("{why}: no answer before the body"));
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {status}")),
+            "{why}: {answer}"
+        );
+    }
+
+    // Eight slow uploads at once fill the slots; a ninth is told to come back.
+    let mut slow = Vec::new();
+    for _ in 0..8 {
+        let (answer, stream) = raw_upload(&app, &holder, &ticket, &png(1000), b"\x89PNG").await;
+        assert_eq!(answer, None, "still receiving");
+        slow.push(stream);
+    }
+    let (answer, _) = raw_upload(&app, &holder, &ticket, &png(PNG.len()), PNG).await;
+    let answer = answer.expect("an answer at once");
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(
+        answer.to_ascii_lowercase().contains("retry-after"),
+        "{answer}"
+    );
+
+    // They give up; their partial files go, and the slots free up.
+    drop(slow);
+    let chunked = [
+        format!("{:x}\r\n", PNG.len()).into_bytes(),
+        PNG.to_vec(),
+        b"\r\n0\r\n\r\n".to_vec(),
+    ]
+    .concat();
+    let headers = "Content-Type: image/png\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n";
+    let answer = eventually(5, "a slot for a whole file", || async {
+        let (answer, _) = raw_upload(&app, &holder, &ticket, headers, &chunked).await;
+        answer.filter(|a| a.starts_with("HTTP/1.1 201"))
+    })
+    .await;
+    assert!(answer.contains("\"delivery\":\"pending\""), "{answer}");
+    eventually(5, "only the file sent whole is kept", || async {
+        (stored_files(&app).await == 1).then_some(())
+    })
+    .await;
 }

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use futures_util::StreamExt;
 use protocol::ticket::Delivery;
 use serde::Deserialize;
 
@@ -22,6 +23,11 @@ pub struct Upload {
 /// Sends a file to the customer: the body is the file itself, `Content-Type` its
 /// type. It goes out as an image, audio, video or file message by that type, with a
 /// public URL Botpress can fetch. Limits (size, allowed types) are settings.
+///
+/// Everything that can be refused is refused before the file is read: the ticket
+/// must be the caller's and open, the type allowed, a declared length within the
+/// limit, and one of a few upload slots free. The file then goes to disk as it
+/// arrives, never whole in memory.
 #[utoipa::path(
     post, path = "/api/v1/tickets/{id}/attachments", tag = "rest",
     security(("bearer" = [])),
@@ -38,6 +44,7 @@ pub struct Upload {
         (status = 404, description = "No such ticket"),
         (status = 409, description = "The ticket is closed or not yours", body = ErrorBody),
         (status = 413, description = "Larger than the limit", body = ErrorBody),
+        (status = 503, description = "Too many files being sent at once; retry", body = ErrorBody),
     )
 )]
 pub async fn upload(
@@ -50,14 +57,36 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<Sent>), HttpError> {
     let ticket =
         backend::tickets::views::find_by_remote_id(&*services.store, caller.user.id, &id).await?;
-    let limit = services.settings.attachments.max_bytes;
-    let bytes = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| HttpError::TooLarge(limit / 1024))?;
+    backend::attachments::may_send(&services, ticket, caller.user.id).await?;
+    let limits = &services.settings.attachments;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
+    limits.check_type(content_type)?;
+    let too_large = HttpError::TooLarge(limits.max_bytes / 1024);
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > u64::try_from(limits.max_bytes).unwrap_or(u64::MAX)) {
+        return Err(too_large);
+    }
+    let Ok(_slot) = services.uploads.clone().try_acquire_owned() else {
+        return Err(HttpError::Unavailable(
+            "too many files are being sent at once; retry in a moment".into(),
+        ));
+    };
+    let mut received = backend::files::Partial::begin(&services).await?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|_| HttpError::BadRequest("the file did not arrive whole".into()))?;
+        if received.size() + chunk.len() > limits.max_bytes {
+            return Err(too_large);
+        }
+        received.write(&chunk).await?;
+    }
     let name = params.name.as_deref().unwrap_or("file");
     let message = backend::attachments::send(
         &services,
@@ -65,7 +94,7 @@ pub async fn upload(
         caller.user.id,
         name,
         content_type,
-        &bytes,
+        received,
     )
     .await?;
     Ok((
