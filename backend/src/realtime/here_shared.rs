@@ -8,6 +8,11 @@
 //! Like the seats themselves, nothing is stored: the notices carry the present, and
 //! only the replicas listening now need it. A replica that starts asks the others to
 //! repeat theirs at once, so its agents see their colleagues without waiting a beat.
+//!
+//! Any role that can connect to the database can `NOTIFY` on its channels, so a
+//! notice is signed (HMAC-SHA256) with a key kept in Baton's `settings` table, which
+//! only Baton's own role reads. A notice without the right signature, or one that
+//! does not parse, is ignored: it can neither seat a stranger nor empty a ticket.
 
 use std::time::Duration;
 
@@ -19,8 +24,16 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use subtle::ConstantTimeEq;
+
 use super::fleet::{ALIVE_FOR, BEAT};
-use crate::{Result, Services};
+use crate::{Result, Services, ids};
+
+/// The `settings` key of the notices' signing key (64 hex digits, made once).
+pub const KEY_SETTING: &str = "replica_notice_key";
+
+/// Length of the signature and the space after it, in front of every notice.
+const SIGNATURE_BYTES: usize = 64 + 1;
 
 /// What one replica tells the others (JSON, between replicas of one build; one this
 /// build cannot read, from a newer one during a rolling upgrade, is ignored).
@@ -49,20 +62,64 @@ impl Notice {
     }
 }
 
-/// The notice as sent. PostgreSQL caps a notice's size: a ticket with more people
-/// than fit (dozens of long names on one replica) is told with those that do.
-fn encode(notice: Notice) -> String {
+/// The notice as sent: its signature, a space, its JSON. PostgreSQL caps a
+/// notice's size: a ticket with more people than fit (dozens of long names on one
+/// replica) is told with those that do.
+fn encode(notice: Notice, key: &[u8]) -> String {
     let mut notice = notice;
     loop {
         // A notice of strings and booleans always serialises.
         let text = serde_json::to_string(&notice).unwrap_or_default();
         match &mut notice {
-            Notice::Seats { people, .. } if text.len() > NOTICE_MAX_BYTES && !people.is_empty() => {
+            Notice::Seats { people, .. }
+                if text.len() + SIGNATURE_BYTES > NOTICE_MAX_BYTES && !people.is_empty() =>
+            {
                 people.pop();
             }
-            _ => return text,
+            _ => return format!("{} {text}", ids::keyed_digest(key, text.as_bytes())),
         }
     }
+}
+
+/// The notice in `payload`, if it parses and carries this installation's signature.
+fn decode(payload: &str, key: &[u8]) -> Option<Notice> {
+    let (signature, text) = payload.split_once(' ')?;
+    let expected = ids::keyed_digest(key, text.as_bytes());
+    if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+        tracing::debug!("who is here: a notice without this installation's signature");
+        return None;
+    }
+    match serde_json::from_str::<Notice>(text) {
+        Ok(notice) => Some(notice),
+        Err(e) => {
+            tracing::debug!(error = %e, "who is here: a notice this version cannot read");
+            None
+        }
+    }
+}
+
+/// The signing key the replicas share, made by the first that asks. Under the
+/// write lock, so two replicas starting at once cannot each make one.
+async fn signing_key(services: &Services) -> Result<Vec<u8>> {
+    let mut tx = services.store.write().await?;
+    let stored = tx
+        .setting_get(KEY_SETTING)
+        .await?
+        .and_then(|json| serde_json::from_str::<String>(&json).ok());
+    let key = match stored {
+        Some(key) => key,
+        None => {
+            let key = ids::new_token()?;
+            tx.setting_put(
+                KEY_SETTING,
+                &serde_json::Value::String(key.clone()).to_string(),
+            )
+            .await?;
+            key
+        }
+    };
+    tx.commit().await?;
+    Ok(key.into_bytes())
 }
 
 /// Tells the others and hears them until `cancel` fires; `changed` brings the
@@ -74,6 +131,18 @@ pub async fn run(
     cancel: CancellationToken,
 ) {
     let me = services.replica().to_owned();
+    let key = loop {
+        match signing_key(&services).await {
+            Ok(key) => break key,
+            Err(e) => {
+                tracing::warn!(error = ?e, "who is here: cannot read the signing key; retrying");
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                }
+            }
+        }
+    };
     let mut listener: Option<PgListener> = None;
     let mut repeat = tokio::time::interval(BEAT);
     repeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -88,6 +157,7 @@ pub async fn run(
             started = true;
             tell(
                 &services,
+                &key,
                 vec![Notice::Started {
                     replica: me.clone(),
                 }],
@@ -109,7 +179,7 @@ pub async fn run(
                 batch.sort_unstable();
                 batch.dedup();
                 let tickets = std::mem::take(&mut batch);
-                tell(&services, seats(&services, tickets)).await;
+                tell(&services, &key, seats(&services, tickets)).await;
             }
             _ = repeat.tick() => {
                 if let Some(elsewhere) = services.hub.elsewhere() {
@@ -117,11 +187,11 @@ pub async fn run(
                         services.hub.show_here(&ticket);
                     }
                 }
-                tell(&services, seats(&services, services.hub.seats().tickets())).await;
+                tell(&services, &key, seats(&services, services.hub.seats().tickets())).await;
             }
             heard = heard => match heard {
                 Ok(Some(notification)) => {
-                    hear(&services, &me, notification.payload()).await;
+                    hear(&services, &me, &key, notification.payload()).await;
                 }
                 // The connection dropped; the next call reconnects, and the next
                 // repeats make good what was said meanwhile.
@@ -133,7 +203,7 @@ pub async fn run(
             },
         }
     }
-    tell(&services, vec![Notice::Stopped { replica: me }]).await;
+    tell(&services, &key, vec![Notice::Stopped { replica: me }]).await;
 }
 
 /// Who has each of `tickets` open on this replica, as notices.
@@ -149,14 +219,9 @@ fn seats(services: &Services, tickets: Vec<String>) -> Vec<Notice> {
 }
 
 /// What another replica said.
-async fn hear(services: &Services, me: &str, payload: &str) {
-    let notice = match serde_json::from_str::<Notice>(payload) {
-        Ok(notice) if notice.replica() != me => notice,
-        Ok(_) => return,
-        Err(e) => {
-            tracing::debug!(error = %e, "who is here: a notice this version cannot read");
-            return;
-        }
+async fn hear(services: &Services, me: &str, key: &[u8], payload: &str) {
+    let Some(notice) = decode(payload, key).filter(|n| n.replica() != me) else {
+        return;
     };
     let Some(elsewhere) = services.hub.elsewhere() else {
         return;
@@ -172,7 +237,12 @@ async fn hear(services: &Services, me: &str, payload: &str) {
             }
         }
         Notice::Started { .. } => {
-            tell(services, seats(services, services.hub.seats().tickets())).await;
+            tell(
+                services,
+                key,
+                seats(services, services.hub.seats().tickets()),
+            )
+            .await;
         }
         Notice::Stopped { replica } => {
             for ticket in elsewhere.gone(&replica) {
@@ -183,11 +253,11 @@ async fn hear(services: &Services, me: &str, payload: &str) {
 }
 
 /// Sends `notices`; a failure is logged, and the next repeat says it again.
-async fn tell(services: &Services, notices: Vec<Notice>) {
+async fn tell(services: &Services, key: &[u8], notices: Vec<Notice>) {
     if notices.is_empty() {
         return;
     }
-    let notices: Vec<String> = notices.into_iter().map(encode).collect();
+    let notices: Vec<String> = notices.into_iter().map(|n| encode(n, key)).collect();
     let sent = async {
         // Read-only will do: a notice changes nothing, and waits for no writer.
         let mut tx = services.store.read().await?;
@@ -233,13 +303,17 @@ mod tests {
                 typing: false,
             })
             .collect();
-        let text = encode(Notice::Seats {
-            replica: "r1".into(),
-            ticket: "tkt_1".into(),
-            people: people.clone(),
-        });
+        let key = b"key";
+        let text = encode(
+            Notice::Seats {
+                replica: "r1".into(),
+                ticket: "tkt_1".into(),
+                people: people.clone(),
+            },
+            key,
+        );
         assert!(text.len() <= NOTICE_MAX_BYTES, "{}", text.len());
-        let Ok(Notice::Seats { people: told, .. }) = serde_json::from_str(&text) else {
+        let Some(Notice::Seats { people: told, .. }) = decode(&text, key) else {
             panic!("not a seats notice: {text}");
         };
         assert!(told.len() > 50 && told.len() < 200, "{}", told.len());
@@ -250,9 +324,36 @@ mod tests {
             ticket: "tkt_1".into(),
             people: people[..2].to_vec(),
         };
-        assert_eq!(
-            serde_json::from_str::<Notice>(&encode(small.clone())).ok(),
-            Some(small)
+        assert_eq!(decode(&encode(small.clone(), key), key), Some(small));
+    }
+
+    #[test]
+    fn only_notices_signed_with_the_key_are_heard() {
+        let key = b"the installation's key";
+        let notice = Notice::Stopped {
+            replica: "r1".into(),
+        };
+        let signed = encode(notice.clone(), key);
+        assert_eq!(decode(&signed, key), Some(notice));
+        let (_, text) = signed.split_once(' ').unwrap();
+        for forged in [
+            text.to_owned(),
+            format!("{} {text}", "0".repeat(64)),
+            format!(
+                "{} {text}",
+                ids::keyed_digest(b"another key", text.as_bytes())
+            ),
+            signed.replacen("r1", "r2", 1),
+            format!("{signed} "),
+            String::new(),
+        ] {
+            assert_eq!(decode(&forged, key), None, "{forged}");
+        }
+        let malformed = "{\"notice\":\"seats\"}";
+        let signed_malformed = format!(
+            "{} {malformed}",
+            ids::keyed_digest(key, malformed.as_bytes())
         );
+        assert_eq!(decode(&signed_malformed, key), None);
     }
 }

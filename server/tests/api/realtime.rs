@@ -726,3 +726,82 @@ async fn a_flood_of_viewing_frames_is_cut_to_a_trickle() {
     }
     assert!(heard > 0 && heard <= 2 * 30, "{heard} frames");
 }
+
+/// Sends `payload` on the replicas' "who is here" channel, as any role that can
+/// connect to the database could.
+async fn notify_here(db: &sqlx::PgPool, payload: &str) {
+    sqlx::query("select pg_notify('baton_here', $1)")
+        .bind(payload)
+        .execute(db)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn forged_or_malformed_replica_notices_change_nothing_anyone_sees() {
+    let url = crate::helpers::postgres_database().await;
+    let app = crate::helpers::spawn_app_with(|c| c.database_url = url.clone()).await;
+    let db = sqlx::PgPool::connect(&url).await.unwrap();
+    let conn = app.connection("bot", false).await;
+    let ticket = live_ticket(&app, &conn, "Watched").await;
+    let ana = token(&app, "ana@example.com", backend::users::Role::Agent).await;
+    let mut ws = open(&app, Auth::Bearer(&ana.token), None, None)
+        .await
+        .unwrap();
+    say(&mut ws, json!({"type": "viewing", "ticket": ticket})).await;
+    let alone = vec![("ana@example.com".to_owned(), false)];
+    assert_eq!(next_here(&mut ws).await.1, alone);
+    let key: String = eventually(10, "the replicas' signing key", || async {
+        sqlx::query_scalar::<_, String>(
+            "select value #>> '{}' from settings where key = 'replica_notice_key'",
+        )
+        .fetch_optional(&db)
+        .await
+        .unwrap()
+    })
+    .await;
+
+    let seats = |replica: &str, name: &str| {
+        json!({
+            "notice": "seats", "replica": replica, "ticket": ticket,
+            "people": [{"agent": "agt_00000000000000000000000000000000", "name": name, "typing": false}],
+        })
+        .to_string()
+    };
+    let sign = |text: &str, key: &[u8]| {
+        format!(
+            "{} {text}",
+            backend::ids::keyed_digest(key, text.as_bytes())
+        )
+    };
+    let forged = seats("rpl_mallory", "Mallory");
+    for payload in [
+        // Unsigned, as the notices were before they were signed.
+        forged.clone(),
+        // Signed with a key of one's own, or a signature made up.
+        sign(&forged, b"a key of my own"),
+        format!("{} {forged}", "f".repeat(64)),
+        // A real replica's notice that its people left, unsigned.
+        json!({"notice": "stopped", "replica": "rpl_mallory"}).to_string(),
+        // Not a notice at all, signed or not.
+        "{not json".to_owned(),
+        sign("{\"notice\":\"seats\"}", key.as_bytes()),
+        "x".repeat(7_000),
+    ] {
+        notify_here(&db, &payload).await;
+    }
+    // Then a notice signed with the installation's key (as another replica sends):
+    // it is the next thing Ana sees, so none of the others was shown.
+    notify_here(&db, &sign(&seats("rpl_zed", "Zed"), key.as_bytes())).await;
+    let (on, mut people) = next_here(&mut ws).await;
+    assert_eq!(on, ticket);
+    people.sort();
+    assert_eq!(
+        people,
+        [
+            ("Zed".to_owned(), false),
+            ("ana@example.com".to_owned(), false)
+        ],
+        "Mallory is never shown"
+    );
+}
