@@ -14,8 +14,9 @@
 /// Characters that make a spreadsheet read a cell as a formula when they start it.
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
-/// Characters a spreadsheet may split a cell at.
-const SEPARATORS: [char; 3] = [';', ',', '\t'];
+/// Characters a spreadsheet may split a cell at: separators, and line ends (a
+/// reader that ignores quotes starts a row there).
+const SEPARATORS: [char; 5] = [';', ',', '\t', '\n', '\r'];
 
 /// One field: quoted, its quotes doubled, every formula start neutralised.
 pub fn field(value: &str) -> String {
@@ -77,7 +78,7 @@ mod tests {
             ("-1", "\"'-1\""),
             ("@sum", "\"'@sum\""),
             ("\t=1", "\"'\t'=1\""),
-            ("\r=1", "\"'\r=1\""),
+            ("\r=1", "\"'\r'=1\""),
             ("=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""),
             ("  =1", "\"  '=1\""),
         ] {
@@ -94,6 +95,9 @@ mod tests {
         assert_eq!(field("a;-1;+2"), "\"a;'-1;'+2\"");
         // A tab is both: a separator, and a formula start after another one.
         assert_eq!(field("x;\t=1"), "\"x;'\t'=1\"");
+        // Nor on a new line, for a reader that ignores the quotes.
+        assert_eq!(field("x\n=cmd"), "\"x\n'=cmd\"");
+        assert_eq!(field("x\r\n@sum"), "\"x\r\n'@sum\"");
         // Not after a separator: left alone.
         assert_eq!(field("x; y=1"), "\"x; y=1\"");
     }

@@ -20,7 +20,7 @@ use store::customers::{CustomerNoteRow, CustomerRow, CustomerTicketRow, Details}
 use crate::audit::{self, Actor};
 use crate::botpress::api::{ApiError, Credentials};
 use crate::clock::now_ms;
-use crate::effects::Effects;
+use crate::effects::{Effects, Holders};
 use crate::realtime::Change;
 use crate::tickets::Status;
 use crate::users::User;
@@ -244,7 +244,9 @@ async fn announce(
     let change = Change::CustomerChanged {
         customer: public_id,
     };
-    effects.publish_ticket(tx, connection, None, change).await
+    effects
+        .publish_ticket(tx, connection, Holders::Known(Vec::new()), change)
+        .await
 }
 
 /// Adds a note about the customer, which every ticket of theirs shows.

@@ -12,6 +12,7 @@
 //! (`realtime::shared`), a write's events go into the events table inside its own
 //! transaction, so a committed change is never left unannounced.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use protocol::realtime::Change;
@@ -89,6 +90,21 @@ pub struct Effects {
     /// Accounts whose sockets must close (their access ended).
     sign_out: Vec<i64>,
     alerts: Vec<NewTicket>,
+    /// Each connection's audience, looked up once per write (a label's change may
+    /// name thousands of its tickets).
+    audiences: HashMap<i64, Option<Vec<i64>>>,
+}
+
+/// Who holds the ticket a change is about: they hear of it even from outside the
+/// teams that serve its connection, since an agent keeps a ticket after leaving a
+/// team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holders {
+    /// Looked up by the ticket's row, and only when teams serve the connection.
+    Of(i64),
+    /// Known already: nobody (a customer's change), the holder, or the former and
+    /// the new one (a hand-over).
+    Known(Vec<i64>),
 }
 
 impl Effects {
@@ -112,16 +128,37 @@ impl Effects {
         &mut self,
         tx: &mut dyn store::Tx,
         connection: i64,
-        ticket: Option<i64>,
+        holders: Holders,
         change: Change,
     ) -> Result<()> {
-        let mut audience = crate::routing::audience(tx, connection).await?;
-        if let (Some(users), Some(ticket)) = (audience.as_mut(), ticket)
-            && let Some(holder) = tx.ticket_head(ticket).await?.and_then(|t| t.assignee_id)
-            && !users.contains(&holder)
-        {
-            users.push(holder);
-        }
+        let audience = match self.audiences.get(&connection) {
+            Some(known) => known.clone(),
+            None => {
+                let looked_up = crate::routing::audience(tx, connection).await?;
+                self.audiences.insert(connection, looked_up.clone());
+                looked_up
+            }
+        };
+        let audience = match audience {
+            None => None,
+            Some(mut users) => {
+                let holders = match holders {
+                    Holders::Known(holders) => holders,
+                    Holders::Of(ticket) => tx
+                        .ticket_head(ticket)
+                        .await?
+                        .and_then(|t| t.assignee_id)
+                        .into_iter()
+                        .collect(),
+                };
+                for holder in holders {
+                    if !users.contains(&holder) {
+                        users.push(holder);
+                    }
+                }
+                Some(users)
+            }
+        };
         self.publish_among(audience, change);
         Ok(())
     }
@@ -137,7 +174,8 @@ impl Effects {
             .ticket_head(ticket)
             .await?
             .ok_or(crate::Error::NotFound("ticket"))?;
-        self.publish_ticket(tx, head.connection_id, Some(ticket), change)
+        let holders = Holders::Known(head.assignee_id.into_iter().collect());
+        self.publish_ticket(tx, head.connection_id, holders, change)
             .await
     }
 

@@ -76,9 +76,12 @@ pub async fn remove(services: &Services, key: &str) {
     }
 }
 
-/// A file being received: its bytes go to a temporary file in the attachments
-/// folder as they arrive, so no upload sits whole in memory. Dropped before
-/// [`Partial::store`], the temporary file is removed.
+/// What a file being received is called until it is kept: `<key><UPLOAD>`.
+const UPLOAD: &str = ".upload";
+
+/// A file being received: its bytes go to a temporary file as they arrive, so no
+/// upload sits whole in memory. Dropped before [`Partial::store`], the temporary
+/// file is removed.
 #[derive(Debug)]
 pub struct Partial {
     path: PathBuf,
@@ -88,15 +91,56 @@ pub struct Partial {
 
 impl Partial {
     pub async fn begin(services: &Services) -> Result<Self> {
-        let dir = &services.settings.attachments.dir;
-        tokio::fs::create_dir_all(dir).await.map_err(io)?;
-        let path = dir.join(format!("{}.upload", crate::ids::new_token()?));
+        let dir = Self::dir(services);
+        tokio::fs::create_dir_all(&dir).await.map_err(io)?;
+        let path = dir.join(format!("{}{UPLOAD}", crate::ids::new_token()?));
         let file = tokio::fs::File::create(&path).await.map_err(io)?;
         Ok(Self {
             path,
             file: Some(file),
             size: 0,
         })
+    }
+
+    /// Where files are received: beside the stored ones on SQLite (then a rename
+    /// keeps one), the system's temporary folder on PostgreSQL (which needs no
+    /// folder of Baton's own: the file ends in the database).
+    fn dir(services: &Services) -> PathBuf {
+        if in_database(services) {
+            std::env::temp_dir().join("baton-uploads")
+        } else {
+            services.settings.attachments.dir.clone()
+        }
+    }
+
+    /// Removes what uploads cut short by a crash left behind: received files older
+    /// than an hour (no upload takes that long; a younger one may be another
+    /// replica's on this machine). A failure is logged.
+    pub async fn sweep(services: &Services) {
+        let dir = Self::dir(services);
+        let Ok(mut entries) = tokio::fs::read_dir(&dir).await else {
+            return;
+        };
+        let old = std::time::SystemTime::now()
+            .checked_sub(std::time::Duration::from_secs(3600))
+            .unwrap_or(std::time::UNIX_EPOCH);
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let ours = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(UPLOAD))
+                .is_some_and(|key| key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()));
+            let stale = match entry.metadata().await.and_then(|m| m.modified()) {
+                Ok(at) => at < old,
+                Err(_) => false,
+            };
+            if ours
+                && stale
+                && let Err(e) = tokio::fs::remove_file(entry.path()).await
+            {
+                tracing::warn!(error = %e, "cannot remove an unfinished upload");
+            }
+        }
     }
 
     /// Appends the next bytes.

@@ -8,7 +8,7 @@ use store::Store;
 
 use crate::audit::{self, Actor};
 use crate::clock::now_ms;
-use crate::effects::Effects;
+use crate::effects::{Effects, Holders};
 use crate::error::ResultExt;
 use crate::tickets::activity;
 use crate::users::{Role, User};
@@ -118,7 +118,7 @@ async fn changed_tickets(tx: &mut dyn store::Tx, effects: &mut Effects, label: i
             ticket: ticket.remote_id,
         };
         effects
-            .publish_ticket(tx, ticket.connection_id, Some(ticket.id), change)
+            .publish_ticket(tx, ticket.connection_id, Holders::Of(ticket.id), change)
             .await?;
     }
     Ok(())

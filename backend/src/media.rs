@@ -15,7 +15,7 @@ use store::media::{Pending, Stored};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::now_ms;
-use crate::effects::{Effects, Worker};
+use crate::effects::{Effects, Holders, Worker};
 use crate::{Error, Result, Services, attachments, ids};
 
 /// Media fetched at once; more wait their turn.
@@ -158,7 +158,12 @@ async fn announce_copy(services: &Services, item: &Pending) -> Result<()> {
     };
     let mut tx = services.store.autocommit().await?;
     effects
-        .publish_ticket(&mut *tx, item.connection, Some(item.ticket_id), change)
+        .publish_ticket(
+            &mut *tx,
+            item.connection,
+            Holders::Of(item.ticket_id),
+            change,
+        )
         .await?;
     drop(tx);
     services.apply(effects);

@@ -169,9 +169,9 @@ pub struct Config {
     )]
     pub header_timeout: u64,
 
-    /// Seconds a connection may stay open with no request in flight (HTTP/1
-    /// keep-alive, HTTP/2); then it is shut down, so idle sockets cannot fill the
-    /// connection cap. Websockets are not idle while open.
+    /// Seconds a connection may stay open with no request in flight; then it is shut
+    /// down, so idle sockets cannot fill the connection cap. Websockets are not idle
+    /// while open. (HTTP/1 waits at most the header timeout for a next request.)
     #[arg(
         long,
         env = "BATON_IDLE_TIMEOUT",
@@ -181,7 +181,8 @@ pub struct Config {
     )]
     pub idle_timeout: u64,
 
-    /// Connections open at once (websockets included); more are closed on arrival.
+    /// Connections open at once; more are closed on arrival. (A websocket over HTTP/1
+    /// leaves the count once open; one account may hold 32.)
     /// Keep it below the process's file descriptor limit (`LimitNOFILE`).
     #[arg(
         long,

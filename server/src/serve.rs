@@ -171,12 +171,17 @@ impl Connection {
             request
                 .extensions_mut()
                 .insert(ConnectInfo::<SocketAddr>(peer));
-            // A websocket over HTTP/2 (extended CONNECT) lives on in its stream after
-            // the answer: the connection is not idle while it does.
-            let busy = counted.begin(request.method() == Method::CONNECT);
+            let connect = request.method() == Method::CONNECT;
+            let busy = counted.begin();
             let app = router.clone();
             async move {
                 let response = app.oneshot(request).await?;
+                // A websocket over HTTP/2 (an accepted extended CONNECT) lives on in
+                // its stream after the answer: the connection is not idle while it
+                // does. A refused CONNECT (anyone can send one) changes nothing.
+                if connect && response.status().is_success() {
+                    busy.0.lock().long_lived = true;
+                }
                 Ok::<_, Infallible>(response.map(|body| {
                     Body::new(body.map_frame(move |frame| {
                         // The answer's body owns the mark: it goes once the body is sent.
@@ -281,12 +286,11 @@ impl Activity {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn begin(self: &Arc<Self>, long_lived: bool) -> Busy {
+    fn begin(self: &Arc<Self>) -> Busy {
         {
             let mut state = self.lock();
             state.in_flight += 1;
             state.started = true;
-            state.long_lived |= long_lived;
             state.idle_since = None;
         }
         self.changed.notify_one();

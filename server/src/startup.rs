@@ -65,6 +65,8 @@ impl Application {
         if !services.db.is_postgres() {
             backend::close_stale_availability(&*services.store).await;
         }
+        // Uploads a crash cut short.
+        backend::files::Partial::sweep(&services).await;
 
         let leptos_options = LeptosOptions::builder()
             .output_name(app::OUTPUT_NAME)

@@ -13,7 +13,7 @@ use store::inbound::{MappedBy, NewCustomer, NewMessage};
 
 use super::wire::{BotSendsMessage, CloseRemoteTicket, RemoteConversation, RemoteUser};
 use crate::clock::now_ms;
-use crate::effects::{Effects, NewTicket, Worker};
+use crate::effects::{Effects, Holders, NewTicket, Worker};
 use crate::tickets::lifecycle;
 use crate::{Result, Services, connections, ids};
 
@@ -251,7 +251,7 @@ async fn store_message(
         .publish_ticket(
             tx,
             connection,
-            Some(ticket),
+            Holders::Of(ticket),
             Change::MessageAdded {
                 ticket: message.remote_conversation_id.clone(),
                 message: message_id,

@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use super::api::{ApiError, Credentials, parse_timestamp};
 use super::mapping;
 use crate::clock::now_ms;
-use crate::effects::Effects;
+use crate::effects::{Effects, Holders};
 use crate::{Result, Services, connections};
 
 /// How often an idle worker looks for work another process (the CLI) queued.
@@ -293,7 +293,7 @@ async fn sync_ticket(
         .publish_ticket(
             &mut *tx,
             connection,
-            Some(ticket),
+            Holders::Of(ticket),
             Change::TranscriptImported {
                 ticket: remote_id.to_owned(),
             },

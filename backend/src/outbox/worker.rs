@@ -24,7 +24,7 @@ use protocol::realtime::Change;
 
 use super::Route;
 use crate::clock::now_ms;
-use crate::effects::Effects;
+use crate::effects::{Effects, Holders};
 use crate::{Result, Services, connections};
 
 pub const HOLD_MS: i64 = 2_000;
@@ -371,7 +371,12 @@ async fn record(services: &Services, row: &Claimed, decision: &Decision) -> Resu
             message,
         };
         effects
-            .publish_ticket(&mut *tx, row.connection_id, Some(row.ticket_id), change)
+            .publish_ticket(
+                &mut *tx,
+                row.connection_id,
+                Holders::Of(row.ticket_id),
+                change,
+            )
             .await?;
     }
     tx.commit().await?;

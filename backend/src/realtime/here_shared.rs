@@ -27,13 +27,18 @@ use tokio_util::sync::CancellationToken;
 use subtle::ConstantTimeEq;
 
 use super::fleet::{ALIVE_FOR, BEAT};
+use crate::clock::now_ms;
 use crate::{Result, Services, ids};
 
 /// The `settings` key of the notices' signing key (64 hex digits, made once).
 pub const KEY_SETTING: &str = "replica_notice_key";
 
-/// Length of the signature and the space after it, in front of every notice.
-const SIGNATURE_BYTES: usize = 64 + 1;
+/// Room for the signature, the time and their spaces, in front of every notice.
+const SIGNATURE_BYTES: usize = 64 + 1 + 20 + 1;
+
+/// How far a notice's time may be from a replica's clock (ms). A notice is heard
+/// once, when sent: an old one replayed by a role that listens too is ignored.
+const FRESH_MS: i64 = 30_000;
 
 /// What one replica tells the others (JSON, between replicas of one build; one this
 /// build cannot read, from a newer one during a rolling upgrade, is ignored).
@@ -62,10 +67,10 @@ impl Notice {
     }
 }
 
-/// The notice as sent: its signature, a space, its JSON. PostgreSQL caps a
-/// notice's size: a ticket with more people than fit (dozens of long names on one
-/// replica) is told with those that do.
-fn encode(notice: Notice, key: &[u8]) -> String {
+/// The notice as sent at `at` (ms): its signature (of the rest), the time and its
+/// JSON, separated by spaces. PostgreSQL caps a notice's size: a ticket with more
+/// people than fit (dozens of long names on one replica) is told with those that do.
+fn encode(notice: Notice, key: &[u8], at: i64) -> String {
     let mut notice = notice;
     loop {
         // A notice of strings and booleans always serialises.
@@ -76,17 +81,29 @@ fn encode(notice: Notice, key: &[u8]) -> String {
             {
                 people.pop();
             }
-            _ => return format!("{} {text}", ids::keyed_digest(key, text.as_bytes())),
+            _ => {
+                let signed = format!("{at} {text}");
+                return format!("{} {signed}", ids::keyed_digest(key, signed.as_bytes()));
+            }
         }
     }
 }
 
-/// The notice in `payload`, if it parses and carries this installation's signature.
-fn decode(payload: &str, key: &[u8]) -> Option<Notice> {
-    let (signature, text) = payload.split_once(' ')?;
-    let expected = ids::keyed_digest(key, text.as_bytes());
+/// The notice in `payload`, if it carries this installation's signature, was sent
+/// around `now` (ms) and parses.
+fn decode(payload: &str, key: &[u8], now: i64) -> Option<Notice> {
+    let (signature, signed) = payload.split_once(' ')?;
+    let expected = ids::keyed_digest(key, signed.as_bytes());
     if !bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
         tracing::debug!("who is here: a notice without this installation's signature");
+        return None;
+    }
+    let (at, text) = signed.split_once(' ')?;
+    let fresh = at
+        .parse::<i64>()
+        .is_ok_and(|at| now.abs_diff(at) <= FRESH_MS.unsigned_abs());
+    if !fresh {
+        tracing::debug!("who is here: a stale notice (replayed?)");
         return None;
     }
     match serde_json::from_str::<Notice>(text) {
@@ -220,7 +237,7 @@ fn seats(services: &Services, tickets: Vec<String>) -> Vec<Notice> {
 
 /// What another replica said.
 async fn hear(services: &Services, me: &str, key: &[u8], payload: &str) {
-    let Some(notice) = decode(payload, key).filter(|n| n.replica() != me) else {
+    let Some(notice) = decode(payload, key, now_ms()).filter(|n| n.replica() != me) else {
         return;
     };
     let Some(elsewhere) = services.hub.elsewhere() else {
@@ -257,7 +274,8 @@ async fn tell(services: &Services, key: &[u8], notices: Vec<Notice>) {
     if notices.is_empty() {
         return;
     }
-    let notices: Vec<String> = notices.into_iter().map(|n| encode(n, key)).collect();
+    let at = now_ms();
+    let notices: Vec<String> = notices.into_iter().map(|n| encode(n, key, at)).collect();
     let sent = async {
         // Read-only will do: a notice changes nothing, and waits for no writer.
         let mut tx = services.store.read().await?;
@@ -294,6 +312,9 @@ async fn listen(pool: &sqlx::PgPool) -> Option<PgListener> {
 mod tests {
     use super::*;
 
+    /// When the notices of these tests are sent (ms).
+    const AT: i64 = 1_800_000_000_000;
+
     #[test]
     fn a_crowd_too_big_for_one_notice_is_cut_to_fit() {
         let people: Vec<Viewer> = (0..200)
@@ -311,9 +332,10 @@ mod tests {
                 people: people.clone(),
             },
             key,
+            AT,
         );
         assert!(text.len() <= NOTICE_MAX_BYTES, "{}", text.len());
-        let Some(Notice::Seats { people: told, .. }) = decode(&text, key) else {
+        let Some(Notice::Seats { people: told, .. }) = decode(&text, key, AT) else {
             panic!("not a seats notice: {text}");
         };
         assert!(told.len() > 50 && told.len() < 200, "{}", told.len());
@@ -324,7 +346,10 @@ mod tests {
             ticket: "tkt_1".into(),
             people: people[..2].to_vec(),
         };
-        assert_eq!(decode(&encode(small.clone(), key), key), Some(small));
+        assert_eq!(
+            decode(&encode(small.clone(), key, AT), key, AT),
+            Some(small)
+        );
     }
 
     #[test]
@@ -333,8 +358,8 @@ mod tests {
         let notice = Notice::Stopped {
             replica: "r1".into(),
         };
-        let signed = encode(notice.clone(), key);
-        assert_eq!(decode(&signed, key), Some(notice));
+        let signed = encode(notice.clone(), key, AT);
+        assert_eq!(decode(&signed, key, AT + 1_000), Some(notice.clone()));
         let (_, text) = signed.split_once(' ').unwrap();
         for forged in [
             text.to_owned(),
@@ -347,13 +372,18 @@ mod tests {
             format!("{signed} "),
             String::new(),
         ] {
-            assert_eq!(decode(&forged, key), None, "{forged}");
+            assert_eq!(decode(&forged, key, AT), None, "{forged}");
         }
-        let malformed = "{\"notice\":\"seats\"}";
+        // Heard again a minute later (replayed), or from far ahead: ignored.
+        assert_eq!(decode(&signed, key, AT + 60_000), None);
+        assert_eq!(decode(&signed, key, AT - 60_000), None);
+        let unsigned_time = format!("{} x {text}", ids::keyed_digest(key, text.as_bytes()));
+        assert_eq!(decode(&unsigned_time, key, AT), None);
+        let malformed = format!("{AT} {{\"notice\":\"seats\"}}");
         let signed_malformed = format!(
             "{} {malformed}",
             ids::keyed_digest(key, malformed.as_bytes())
         );
-        assert_eq!(decode(&signed_malformed, key), None);
+        assert_eq!(decode(&signed_malformed, key, AT), None);
     }
 }

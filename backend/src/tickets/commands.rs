@@ -19,7 +19,7 @@ use super::activity::{self, Action};
 use super::lifecycle;
 use crate::audit::{self, Actor};
 use crate::clock::now_ms;
-use crate::effects::{Effects, Worker};
+use crate::effects::{Effects, Holders, Worker};
 use crate::outbox::{self, WebhookCall};
 use crate::{Error, Result, Services, routing};
 
@@ -197,6 +197,12 @@ pub(crate) async fn hand_over(
     agent: i64,
     now: i64,
 ) -> Result<()> {
+    // The former holder hears that it is no longer theirs, even from outside the
+    // teams that serve it.
+    let before = tx
+        .ticket_head(ticket)
+        .await?
+        .ok_or(Error::NotFound("ticket"))?;
     tx.ticket_hand_over(ticket, agent, now).await?;
     let call = WebhookCall::AgentAssigned {
         conversation: remote_id.to_owned(),
@@ -207,7 +213,10 @@ pub(crate) async fn hand_over(
         ticket: remote_id.to_owned(),
         agent: Some(agent_id.to_owned()),
     };
-    effects.publish_ticket_row(tx, ticket, change).await?;
+    let holders = Holders::Known(before.assignee_id.into_iter().chain([agent]).collect());
+    effects
+        .publish_ticket(tx, before.connection_id, holders, change)
+        .await?;
     // A transfer frees room with the former holder.
     effects.wake(Worker::Router);
     Ok(())
@@ -283,7 +292,7 @@ pub async fn send_message(
         .publish_ticket(
             &mut *tx,
             t.connection_id,
-            Some(ticket),
+            Holders::Known(vec![agent]),
             Change::MessageAdded {
                 ticket: t.remote_id,
                 message,
@@ -328,7 +337,7 @@ pub async fn resend(services: &Services, message: i64, by: &By) -> Result<()> {
         .publish_ticket(
             &mut *tx,
             t.connection_id,
-            Some(ticket),
+            Holders::Known(vec![by.user]),
             Change::DeliveryChanged {
                 ticket: t.remote_id,
                 message,

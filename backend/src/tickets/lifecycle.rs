@@ -12,7 +12,7 @@ use protocol::ticket::ClosedReason;
 
 use super::activity::{self, Action};
 use crate::audit::{self, Actor};
-use crate::effects::{Effects, Worker};
+use crate::effects::{Effects, Holders, Worker};
 use crate::{Result, outbox};
 
 /// Closes a ticket if it is open; whether it did. When the Botpress side ended the
@@ -91,7 +91,7 @@ pub async fn requeue_held_by(
             agent: None,
         };
         effects
-            .publish_ticket(tx, ticket.connection_id, Some(ticket.id), change)
+            .publish_ticket(tx, ticket.connection_id, Holders::Known(Vec::new()), change)
             .await?;
     }
     effects.wake(Worker::Router);

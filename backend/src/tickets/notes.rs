@@ -57,25 +57,27 @@ impl From<NoteRow> for Note {
 /// is Ana Lopez even when there is also an Ana.
 pub fn mentioned(text: &str, people: &[Person]) -> Vec<i64> {
     let lower = text.to_lowercase();
-    let names: Vec<(i64, String, String)> = people
+    let names: Vec<(i64, bool, String, String)> = people
         .iter()
-        .map(|p| (p.id, p.name.to_lowercase(), p.email.to_lowercase()))
+        .map(|p| (p.id, p.sees, p.name.to_lowercase(), p.email.to_lowercase()))
         .collect();
     let mut found = Vec::new();
     for (at, _) in lower.match_indices('@') {
         let rest = &lower[at + 1..];
         let best = names
             .iter()
-            .flat_map(|(id, name, email)| [(*id, name), (*id, email)])
-            .filter(|(_, key)| !key.is_empty() && rest.starts_with(key.as_str()))
-            .filter(|(_, key)| {
+            .flat_map(|(id, sees, name, email)| [(*id, *sees, name), (*id, *sees, email)])
+            .filter(|(_, _, key)| !key.is_empty() && rest.starts_with(key.as_str()))
+            .filter(|(_, _, key)| {
                 rest[key.len()..]
                     .chars()
                     .next()
                     .is_none_or(|c| !c.is_alphanumeric() && c != '@')
             })
-            .max_by_key(|(_, key)| key.len());
-        if let Some((id, _)) = best
+            // The longest name wins; of two the same, the one who may see the ticket
+            // (two Anas, one in the team that serves it: the note means her).
+            .max_by_key(|(_, sees, key)| (key.len(), *sees));
+        if let Some((id, _, _)) = best
             && !found.contains(&id)
         {
             found.push(id);
@@ -231,6 +233,22 @@ mod tests {
         assert_eq!(mentioned("@Anakin @Benjamin", &p), Vec::<i64>::new());
         assert_eq!(mentioned("write to ana@example.com", &p), Vec::<i64>::new());
         assert_eq!(mentioned("@ben @ben", &p), [3]);
+    }
+
+    #[test]
+    fn of_two_with_one_name_the_one_who_sees_the_ticket_is_meant() {
+        let mut p = people();
+        p.push(Person {
+            id: 4,
+            name: "Ana".into(),
+            email: "ana@elsewhere.com".into(),
+            sees: false,
+        });
+        assert_eq!(mentioned("@Ana, please", &p), [1], "whichever comes first");
+        p.swap(0, 3);
+        assert_eq!(mentioned("@Ana, please", &p), [1]);
+        // Named by the email only the outsider has, it is the outsider.
+        assert_eq!(mentioned("@ana@elsewhere.com", &p), [4]);
     }
 
     #[test]

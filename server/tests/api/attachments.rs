@@ -174,14 +174,8 @@ async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     assert_eq!(status, 400, "empty");
     // Too large is known from the declared length, before the body: it is never
     // sent (answering first while a client still sends could reset its connection).
-    let (answer, _) = raw_upload(
-        &app,
-        &holder,
-        &ticket,
-        "Content-Type: application/pdf\r\nContent-Length: 1048577\r\n",
-        b"",
-    )
-    .await;
+    let headers = "Content-Type: application/pdf\r\nContent-Length: 1048577\r\n";
+    let (answer, _) = raw_upload(&app, &holder, &ticket, (headers, b""), SOON).await;
     let answer = answer.expect("an answer before the body");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("\"error\""), "{answer}");
@@ -231,15 +225,18 @@ async fn a_new_ticket_is_posted_to_the_alert_webhook() {
     );
 }
 
+/// How long a refusal that needs no body may take to arrive.
+const SOON: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Sends an upload's headers and then only `body` (perhaps less than they declare),
-/// and returns what the server answers within 3 s (`None`: nothing yet). The socket
-/// is handed back so that a hanging upload stays open.
+/// and returns what the server answers within `wait` (`None`: nothing yet). The
+/// socket is handed back so that a hanging upload stays open.
 async fn raw_upload(
     app: &TestApp,
     bearer: &str,
     ticket: &str,
-    headers: &str,
-    body: &[u8],
+    (headers, body): (&str, &[u8]),
+    wait: std::time::Duration,
 ) -> (Option<String>, tokio::net::TcpStream) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let address = app.address.trim_start_matches("http://");
@@ -252,7 +249,7 @@ async fn raw_upload(
     stream.write_all(body).await.unwrap();
     let mut got = Vec::new();
     let mut buf = [0u8; 4096];
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
         match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
             Ok(Ok(n)) if n > 0 => {
@@ -310,7 +307,7 @@ async fn uploads_are_refused_before_the_file_is_read_and_only_a_few_run_at_once(
             "a type not allowed",
         ),
     ] {
-        let (answer, _) = raw_upload(&app, bearer, &ticket, &headers, b"").await;
+        let (answer, _) = raw_upload(&app, bearer, &ticket, (&headers, b""), SOON).await;
         let answer = answer.unwrap_or_else(|| panic!("{why}: no answer before the body"));
         assert!(
             answer.starts_with(&format!("HTTP/1.1 {status}")),
@@ -318,14 +315,21 @@ async fn uploads_are_refused_before_the_file_is_read_and_only_a_few_run_at_once(
         );
     }
 
-    // Eight slow uploads at once fill the slots; a ninth is told to come back.
+    // Eight slow uploads at once fill the slots (well within the 30 s a body may
+    // pause); a ninth is told to come back.
     let mut slow = Vec::new();
+    let part = (png(1000), b"\x89PNG");
     for _ in 0..8 {
-        let (answer, stream) = raw_upload(&app, &holder, &ticket, &png(1000), b"\x89PNG").await;
+        let quick = std::time::Duration::from_millis(100);
+        let (answer, stream) = raw_upload(&app, &holder, &ticket, (&part.0, part.1), quick).await;
         assert_eq!(answer, None, "still receiving");
         slow.push(stream);
     }
-    let (answer, _) = raw_upload(&app, &holder, &ticket, &png(PNG.len()), PNG).await;
+    eventually(5, "eight uploads in their slots", || async {
+        (app.services.uploads.available_permits() == 0).then_some(())
+    })
+    .await;
+    let (answer, _) = raw_upload(&app, &holder, &ticket, (&png(PNG.len()), PNG), SOON).await;
     let answer = answer.expect("an answer at once");
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(
@@ -343,7 +347,7 @@ async fn uploads_are_refused_before_the_file_is_read_and_only_a_few_run_at_once(
     .concat();
     let headers = "Content-Type: image/png\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n";
     let answer = eventually(5, "a slot for a whole file", || async {
-        let (answer, _) = raw_upload(&app, &holder, &ticket, headers, &chunked).await;
+        let (answer, _) = raw_upload(&app, &holder, &ticket, (headers, &chunked), SOON).await;
         answer.filter(|a| a.starts_with("HTTP/1.1 201"))
     })
     .await;

@@ -128,9 +128,11 @@ async fn sockets_that_never_finish_a_request_are_closed_on_both_protocols() {
         open.is_empty(),
         "kinds of socket still open after 8 s: {open:?}"
     );
+    // (Measured from before the first of them opened, with room for a busy machine:
+    // before, they stayed open for good.)
     let took = started.elapsed();
     assert!(
-        took < Duration::from_millis(4500),
+        took < Duration::from_secs(6),
         "closed after {took:?}, not within the 2 s header timeout"
     );
     // The cap has room again at once.
@@ -143,6 +145,29 @@ async fn sockets_that_never_finish_a_request_are_closed_on_both_protocols() {
     let answer = h2.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(answer.version(), reqwest::Version::HTTP_2);
     assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn a_refused_http2_connect_does_not_keep_its_connection_open() {
+    let app = spawn_app_with(|c| {
+        c.header_timeout = 2;
+        c.idle_timeout = 1;
+    })
+    .await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&address).await.unwrap();
+    // HEADERS on stream 1, END_HEADERS and no END_STREAM: `:method CONNECT` and
+    // `:authority baton`, literal (HPACK), a tunnel nobody may open.
+    let mut connect = vec![0x42, 7];
+    connect.extend_from_slice(b"CONNECT");
+    connect.extend_from_slice(&[0x41, 5]);
+    connect.extend_from_slice(b"baton");
+    let frame_header = [0, 0, u8::try_from(connect.len()).unwrap(), 1, 4, 0, 0, 0, 1];
+    let opening = [H2_PREFACE, &H2_SETTINGS, &frame_header, &connect].concat();
+    stream.write_all(&opening).await.unwrap();
+    // Refused, then idle: shut down after a second, closed when it does not go.
+    let answer = read_until_closed(&mut stream, Duration::from_secs(8)).await;
+    assert!(answer.is_some(), "the connection is still open after 8 s");
 }
 
 #[tokio::test]

@@ -768,10 +768,12 @@ async fn forged_or_malformed_replica_notices_change_nothing_anyone_sees() {
         })
         .to_string()
     };
+    // As a replica signs: the time, then the notice.
     let sign = |text: &str, key: &[u8]| {
+        let signed = format!("{} {text}", backend::clock::now_ms());
         format!(
-            "{} {text}",
-            backend::ids::keyed_digest(key, text.as_bytes())
+            "{} {signed}",
+            backend::ids::keyed_digest(key, signed.as_bytes())
         )
     };
     let forged = seats("rpl_mallory", "Mallory");
@@ -787,6 +789,12 @@ async fn forged_or_malformed_replica_notices_change_nothing_anyone_sees() {
         "{not json".to_owned(),
         sign("{\"notice\":\"seats\"}", key.as_bytes()),
         "x".repeat(7_000),
+        // Signed, but sent a minute ago: replayed by someone who listened.
+        {
+            let signed = format!("{} {forged}", backend::clock::now_ms() - 60_000);
+            let signature = backend::ids::keyed_digest(key.as_bytes(), signed.as_bytes());
+            format!("{signature} {signed}")
+        },
     ] {
         notify_here(&db, &payload).await;
     }
