@@ -131,13 +131,19 @@ async fn assigned_calls(app: &TestApp, bot: &TestConnection) -> Vec<(String, Str
         .collect()
 }
 
-#[tokio::test]
-async fn teams_decide_whose_inbox_shows_a_bots_tickets() {
+/// An app whose bots' webhooks answer, with an admin and two agents, Ana and Ben.
+async fn cast() -> (TestApp, ApiClient, ApiClient, ApiClient) {
     let app = spawn_app().await;
     app.accept_webhooks().await;
     let admin = token(&app, "admin@example.org", Role::Admin).await;
     let ana = token(&app, "ana@example.org", Role::Agent).await;
     let ben = token(&app, "ben@example.org", Role::Agent).await;
+    (app, admin, ana, ben)
+}
+
+#[tokio::test]
+async fn teams_decide_whose_inbox_shows_a_bots_tickets() {
+    let (app, admin, ana, ben) = cast().await;
     let billing = app.connection("billing", false).await;
     let sales = app.connection("sales", false).await;
     let refund = app.escalate(&billing, "Refund please").await;
@@ -1283,11 +1289,7 @@ fn about(events: &[Value], ticket: &str, customer: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_bots_ticket_events_reach_only_those_who_may_see_it() {
-    let app = spawn_app().await;
-    app.accept_webhooks().await;
-    let admin = token(&app, "admin@example.org", Role::Admin).await;
-    let ana = token(&app, "ana@example.org", Role::Agent).await;
-    let ben = token(&app, "ben@example.org", Role::Agent).await;
+    let (app, admin, ana, ben) = cast().await;
     let billing = app.connection("billing", false).await;
     let sales = app.connection("sales", false).await;
     team(&app, &admin, "Billing", &[&ana], &[&billing]).await;
