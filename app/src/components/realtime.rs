@@ -379,7 +379,13 @@ mod client {
             }
             c.borrow_mut().socket = None;
             if e.code() == close::SIGNED_OUT {
-                let _ = window().location().set_href("/login");
+                // The tab's own "Sign out" has already gone to the sign-in page; the
+                // server's notice may come after it (through another replica, later).
+                // Going there again would cut short whatever the person does next.
+                let location = window().location();
+                if location.pathname().ok().as_deref() != Some("/login") {
+                    let _ = location.set_href("/login");
+                }
                 return;
             }
             if c.borrow().offline {
