@@ -12,7 +12,7 @@
 //! (`realtime::shared`), a write's events go into the events table inside its own
 //! transaction, so a committed change is never left unannounced.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use protocol::realtime::Change;
@@ -91,8 +91,8 @@ pub struct Effects {
     sign_out: Vec<i64>,
     alerts: Vec<NewTicket>,
     /// Each connection's audience, looked up once per write (a label's change may
-    /// name thousands of its tickets).
-    audiences: HashMap<i64, Option<Vec<i64>>>,
+    /// name thousands of its tickets). Ordered, so that effects print alike.
+    audiences: BTreeMap<i64, Option<Vec<i64>>>,
 }
 
 /// Who holds the ticket a change is about: they hear of it even from outside the
