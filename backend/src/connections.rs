@@ -4,6 +4,7 @@
 //! the Botpress access token live in [`Secrets`], which is not `Serialize`, so the type
 //! system keeps them out of anything sent to a browser.
 
+use protocol::integration::Integration;
 use serde::Serialize;
 use subtle::ConstantTimeEq;
 
@@ -70,20 +71,48 @@ fn non_empty(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// A connection for plus/hitl-api: the bot owner copies its webhook URL in.
 pub async fn create(store: &dyn store::Store, new: NewConnection) -> Result<Keyed> {
     let name = validate_name(&new.name)?;
     let webhook_url = validate_webhook_url(&new.webhook_url)?;
     let bot_id = non_empty(new.botpress_bot_id);
     let api_token = non_empty(new.botpress_token);
+    insert(
+        store,
+        &name,
+        Integration::HitlApi,
+        &webhook_url,
+        bot_id.as_deref(),
+        api_token.as_deref(),
+    )
+    .await
+}
+
+/// A connection for Baton's own integration: nothing to copy in, its registration
+/// brings the webhook URL.
+pub async fn create_for_baton(store: &dyn store::Store, name: &str) -> Result<Keyed> {
+    let name = validate_name(name)?;
+    insert(store, &name, Integration::Baton, "", None, None).await
+}
+
+async fn insert(
+    store: &dyn store::Store,
+    name: &str,
+    integration: Integration,
+    webhook_url: &str,
+    bot_id: Option<&str>,
+    api_token: Option<&str>,
+) -> Result<Keyed> {
     let token = ids::new_token()?;
     let digest = ids::token_digest(&token);
     let row = store::connections::NewRow {
-        name: &name,
+        name,
         endpoint_token: &token,
         endpoint_token_sha256: &digest,
-        webhook_url: &webhook_url,
-        botpress_bot_id: bot_id.as_deref(),
-        botpress_token: api_token.as_deref(),
+        integration,
+        webhook_url,
+        botpress_bot_id: bot_id,
+        botpress_token: api_token,
         at: now_ms(),
     };
     let mut tx = store.write().await?;
@@ -122,11 +151,18 @@ pub async fn find_by_name(store: &dyn store::Store, name: &str) -> Result<Connec
     get_in(&mut *tx, id).await
 }
 
+/// The connection a Botpress request is for, and the integration it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: i64,
+    pub integration: Integration,
+}
+
 /// The connection a Botpress request is for, by its endpoint token.
 ///
 /// The lookup is by the token's SHA-256, so index timing reveals nothing about the
 /// token; the final comparison is constant-time. `None` for any wrong token.
-pub async fn authenticate(store: &dyn store::Store, token: &str) -> Result<Option<i64>> {
+pub async fn authenticate(store: &dyn store::Store, token: &str) -> Result<Option<Endpoint>> {
     let digest = ids::token_digest(token);
     // Every Botpress request asks this: one read, no transaction.
     let row = store
@@ -134,8 +170,11 @@ pub async fn authenticate(store: &dyn store::Store, token: &str) -> Result<Optio
         .await?
         .connection_by_token(&digest)
         .await?;
-    Ok(row.and_then(|(id, stored)| {
-        bool::from(stored.as_bytes().ct_eq(token.as_bytes())).then_some(id)
+    Ok(row.and_then(|row| {
+        bool::from(row.endpoint_token.as_bytes().ct_eq(token.as_bytes())).then_some(Endpoint {
+            id: row.id,
+            integration: row.integration,
+        })
     }))
 }
 
@@ -245,6 +284,12 @@ pub async fn update(store: &dyn store::Store, id: i64, edit: Edit) -> Result<boo
     let end_notice = end_notice(&edit.end_notice_text)?;
     let mut tx = store.write().await?;
     let current = secrets_in(&mut *tx, id).await?;
+    if current.integration == Integration::Baton && webhook_url.is_some() {
+        return Err(Error::invalid(
+            "Baton's integration brings its own webhook URL when it registers; \
+             save the integration's configuration in Botpress instead",
+        ));
+    }
     let (bot_id, token) = if edit.clear_api_credentials {
         (None, None)
     } else {
@@ -291,6 +336,13 @@ pub struct CheckResult {
 /// called, because every call to it acts on a conversation.
 pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
     let secrets = secrets(&*services.store, id).await?;
+    // Baton's integration: only a registered one has anything to test.
+    if let Some(why) = not_callable(&secrets) {
+        return Ok(CheckResult {
+            ok: false,
+            message: format!("{why}."),
+        });
+    }
     if let Some((bot_id, token)) = secrets.api_credentials() {
         let creds = crate::botpress::api::Credentials { bot_id, token };
         return Ok(match services.api.check(creds).await {
@@ -355,6 +407,28 @@ pub async fn check(services: &crate::Services, id: i64) -> Result<CheckResult> {
     })
 }
 
+/// Said of a connection to Baton's integration that never registered.
+pub const NOT_REGISTERED: &str = "Baton's integration has not registered yet: install it on \
+                                  the bot with this connection's endpoint URL";
+
+/// Why Baton's integration cannot be called now, if it cannot: it never registered,
+/// or it was uninstalled. Said to admins and on failed deliveries.
+pub fn not_callable(secrets: &Secrets) -> Option<&'static str> {
+    if secrets.integration != Integration::Baton {
+        return None;
+    }
+    if secrets.unregistered {
+        Some(
+            "Baton's integration was uninstalled from the bot; nothing is sent to it until \
+             it is installed again",
+        )
+    } else if secrets.webhook_url.is_empty() || secrets.signing_key.is_none() {
+        Some(NOT_REGISTERED)
+    } else {
+        None
+    }
+}
+
 /// Remembers how the last webhook call went, for the connection's health.
 pub async fn record_outbound(store: &dyn store::Store, id: i64, error: Option<&str>) -> Result<()> {
     let mut tx = store.autocommit().await?;
@@ -383,10 +457,15 @@ mod tests {
             webhook_url: "https://webhook.botpress.cloud/secret-id".into(),
             botpress_bot_id: Some("bot".into()),
             botpress_token: Some("bp_pat_secret".into()),
+            integration: Integration::Baton,
+            signing_key: Some("signing-secret".into()),
+            unregistered: false,
         };
         let shown = format!("{s:?}");
         assert!(
-            !shown.contains("secret-id") && !shown.contains("bp_pat_secret"),
+            !shown.contains("secret-id")
+                && !shown.contains("bp_pat_secret")
+                && !shown.contains("signing-secret"),
             "{shown}"
         );
     }

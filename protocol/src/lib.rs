@@ -14,11 +14,13 @@
 //! - `mention`: typing `@` in a note, and picking a colleague;
 //! - `routing`: manual or automatic assignment, capacities, team names;
 //! - `search`: the kinds of search hits and their snippets;
-//! - `files`: which URLs are Baton's own files (the only media shown inline).
+//! - `files`: which URLs are Baton's own files (the only media shown inline);
+//! - `integration`: which Botpress integration a connection serves.
 
 pub mod account;
 pub mod canned;
 pub mod files;
+pub mod integration;
 pub mod label;
 pub mod mention;
 pub mod realtime;

@@ -1,4 +1,7 @@
-use store::connections::{Connection, Connections, EditRow, NewRow, Secrets, UnmappedClose};
+use protocol::integration::Integration;
+use store::connections::{
+    ByToken, Connection, Connections, EditRow, NewRow, Secrets, UnmappedClose,
+};
 
 use crate::PgTx;
 
@@ -7,13 +10,14 @@ impl<C: crate::Conn> Connections for PgTx<C> {
     async fn connection_insert(&mut self, new: &NewRow<'_>) -> store::Result<i64> {
         sqlx::query_scalar!(
             r#"insert into connections
-                (name, endpoint_token, endpoint_token_sha256, webhook_url, botpress_bot_id,
-                 botpress_token, created_at)
-               values ($1, $2, $3, $4, $5, $6, $7)
+                (name, endpoint_token, endpoint_token_sha256, integration, webhook_url,
+                 botpress_bot_id, botpress_token, created_at)
+               values ($1, $2, $3, $4, $5, $6, $7, $8)
                returning id as "id!""#,
             new.name,
             new.endpoint_token,
             new.endpoint_token_sha256,
+            new.integration.as_str(),
             new.webhook_url,
             new.botpress_bot_id,
             new.botpress_token,
@@ -46,7 +50,11 @@ impl<C: crate::Conn> Connections for PgTx<C> {
             r#"select id as "id!", name, botpress_bot_id,
                       (botpress_token is not null) as "has_api_token!",
                       end_notice_text, created_at, last_inbound_at, last_outbound_ok_at,
-                      last_outbound_error_at, last_outbound_error
+                      last_outbound_error_at, last_outbound_error,
+                      integration as "integration: Integration",
+                      case when integration = 'baton' and webhook_url <> '' then webhook_url end
+                          as registered_webhook_url,
+                      registered_at, unregistered_at
                from connections where id = $1"#,
             id
         )
@@ -60,7 +68,11 @@ impl<C: crate::Conn> Connections for PgTx<C> {
             r#"select id as "id!", name, botpress_bot_id,
                       (botpress_token is not null) as "has_api_token!",
                       end_notice_text, created_at, last_inbound_at, last_outbound_ok_at,
-                      last_outbound_error_at, last_outbound_error
+                      last_outbound_error_at, last_outbound_error,
+                      integration as "integration: Integration",
+                      case when integration = 'baton' and webhook_url <> '' then webhook_url end
+                          as registered_webhook_url,
+                      registered_at, unregistered_at
                from connections order by lower(name), id"#
         )
         .fetch_all(&mut *self.tx)
@@ -77,24 +89,24 @@ impl<C: crate::Conn> Connections for PgTx<C> {
         .await
     }
 
-    async fn connection_by_token(
-        &mut self,
-        token_sha256: &str,
-    ) -> store::Result<Option<(i64, String)>> {
-        let row = sqlx::query!(
-            r#"select id as "id!", endpoint_token from connections
-               where endpoint_token_sha256 = $1"#,
+    async fn connection_by_token(&mut self, token_sha256: &str) -> store::Result<Option<ByToken>> {
+        sqlx::query_as!(
+            ByToken,
+            r#"select id as "id!", endpoint_token, integration as "integration: Integration"
+               from connections where endpoint_token_sha256 = $1"#,
             token_sha256
         )
         .fetch_optional(&mut *self.tx)
-        .await?;
-        Ok(row.map(|r| (r.id, r.endpoint_token)))
+        .await
     }
 
     async fn connection_secrets(&mut self, id: i64) -> store::Result<Option<Secrets>> {
         sqlx::query_as!(
             Secrets,
-            "select webhook_url, botpress_bot_id, botpress_token from connections where id = $1",
+            r#"select webhook_url, botpress_bot_id, botpress_token,
+                      integration as "integration: Integration", signing_key,
+                      (unregistered_at is not null) as "unregistered!"
+               from connections where id = $1"#,
             id
         )
         .fetch_optional(&mut *self.tx)
@@ -163,6 +175,39 @@ impl<C: crate::Conn> Connections for PgTx<C> {
         )
         .fetch_all(&mut *self.tx)
         .await
+    }
+
+    async fn connection_register(
+        &mut self,
+        id: i64,
+        webhook_url: &str,
+        new_key: &str,
+        now: i64,
+    ) -> store::Result<String> {
+        sqlx::query_scalar!(
+            r#"update connections
+               set webhook_url = $1, signing_key = coalesce(signing_key, $2),
+                   registered_at = $3, unregistered_at = null
+               where id = $4
+               returning signing_key as "signing_key!""#,
+            webhook_url,
+            new_key,
+            now,
+            id
+        )
+        .fetch_one(&mut *self.tx)
+        .await
+    }
+
+    async fn connection_unregister(&mut self, id: i64, now: i64) -> store::Result<()> {
+        sqlx::query!(
+            "update connections set unregistered_at = $1 where id = $2",
+            now,
+            id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 
     async fn connection_outbound(

@@ -77,28 +77,31 @@ impl<C: crate::Conn> Inbound for PgTx<C> {
         .await
     }
 
-    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> store::Result<()> {
+    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> store::Result<i64> {
         let sync_state = if new.sync_at.is_some() {
             "pending"
         } else {
             "none"
         };
-        sqlx::query!(
+        sqlx::query_scalar!(
             "insert into tickets
                 (connection_id, remote_id, title, description, created_at, updated_at,
-                 sync_state, sync_next_at)
-             values ($1, $2, $3, $4, $5, $5, $6, $7)",
+                 sync_state, sync_next_at, priority, team_id, customer_id)
+             values ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)
+             returning id",
             new.connection,
             new.remote_id,
             new.title,
             new.description,
             new.at,
             sync_state,
-            new.sync_at
+            new.sync_at,
+            new.priority.map(|p| p.as_str()),
+            new.team,
+            new.customer
         )
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        .fetch_one(&mut *self.tx)
+        .await
     }
 
     async fn ticket_recover(
@@ -149,19 +152,22 @@ impl<C: crate::Conn> Inbound for PgTx<C> {
         })
     }
 
-    async fn message_insert(&mut self, new: &NewMessage<'_>) -> store::Result<i64> {
+    async fn message_insert(&mut self, new: &NewMessage<'_>) -> store::Result<Option<i64>> {
         sqlx::query_scalar!(
-            "insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
-             values ($1, $2, $3, $4::text::jsonb, $5, $6)
+            "insert into messages
+                (ticket_id, origin, type, payload, customer_id, external_id, created_at)
+             values ($1, $2, $3, $4::text::jsonb, $5, $6, $7)
+             on conflict (ticket_id, external_id) where external_id is not null do nothing
              returning id",
             new.ticket,
             new.origin.as_str(),
             new.kind,
             new.payload,
             new.customer,
+            new.external_id,
             new.at
         )
-        .fetch_one(&mut *self.tx)
+        .fetch_optional(&mut *self.tx)
         .await
     }
 

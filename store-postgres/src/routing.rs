@@ -78,7 +78,12 @@ impl<C: crate::Conn> Routing for PgTx<C> {
                join agents a on a.id = ca.user_id
                where t.status = 'queued' and c.assignment = 'automatic'
                  and a.open < coalesce(a.capacity, c.default_capacity)
-               order by coalesce(t.queued_at, t.created_at), t.id, a.open,
+                 and (t.team_id is null
+                      or exists (select 1 from team_members tm
+                                 where tm.team_id = t.team_id and tm.user_id = a.id))
+               order by case t.priority when 'urgent' then 0 when 'high' then 1
+                                        when 'low' then 3 else 2 end,
+                        coalesce(t.queued_at, t.created_at), t.id, a.open,
                         a.last_routed_at nulls first, a.id
                limit 1"#,
             ready

@@ -1,4 +1,4 @@
-use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
+use protocol::ticket::{ClosedReason, Delivery, Origin, Priority, Status};
 use store::views::{
     ExportRow, Facts, ListRow, MessageRow, OtherTicket, TicketRow, View, ViewCounts, Views,
 };
@@ -206,11 +206,13 @@ impl<C: crate::Conn> Views for PgTx<C> {
                         where x.ticket_id = t.id and x.origin = 'customer'
                           and x.id > coalesce((select r.last_read_message_id from ticket_reads r
                                                where r.user_id = $1 and r.ticket_id = t.id), 0)
-                      ) as "unread!: i64"
+                      ) as "unread!: i64",
+                      t.priority as "priority?: Priority", tm.name as "team?"
                from tickets t
                join connections c on c.id = t.connection_id
                left join customers cu on cu.id = t.customer_id
                left join users u on u.id = t.assignee_id
+               left join teams tm on tm.id = t.team_id
                left join messages m on m.id = (select max(id) from messages
                                                where ticket_id = t.id
                                                  and origin in ('customer', 'agent', 'system'))
@@ -290,7 +292,9 @@ impl<C: crate::Conn> Views for PgTx<C> {
             r#"select id as "id!", connection_id, remote_id, customer_id, title, description,
                       status as "status: Status", assignee_id, recovered,
                       botpress_conversation_id, created_at, closed_at,
-                      closed_reason as "closed_reason: ClosedReason"
+                      closed_reason as "closed_reason: ClosedReason",
+                      priority as "priority: Priority",
+                      (select name from teams where teams.id = tickets.team_id) as "team?"
                from tickets where id = $1"#,
             id
         )

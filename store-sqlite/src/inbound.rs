@@ -77,28 +77,31 @@ impl<C: crate::Conn> Inbound for SqliteTx<C> {
         .await
     }
 
-    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> store::Result<()> {
+    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> store::Result<i64> {
         let sync_state = if new.sync_at.is_some() {
             "pending"
         } else {
             "none"
         };
-        sqlx::query!(
-            "insert into tickets
+        sqlx::query_scalar!(
+            r#"insert into tickets
                 (connection_id, remote_id, title, description, created_at, updated_at,
-                 sync_state, sync_next_at)
-             values (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)",
+                 sync_state, sync_next_at, priority, team_id, customer_id)
+             values (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)
+             returning id as "id!""#,
             new.connection,
             new.remote_id,
             new.title,
             new.description,
             new.at,
             sync_state,
-            new.sync_at
+            new.sync_at,
+            new.priority,
+            new.team,
+            new.customer
         )
-        .execute(&mut *self.tx)
-        .await?;
-        Ok(())
+        .fetch_one(&mut *self.tx)
+        .await
     }
 
     async fn ticket_recover(
@@ -150,19 +153,22 @@ impl<C: crate::Conn> Inbound for SqliteTx<C> {
         })
     }
 
-    async fn message_insert(&mut self, new: &NewMessage<'_>) -> store::Result<i64> {
+    async fn message_insert(&mut self, new: &NewMessage<'_>) -> store::Result<Option<i64>> {
         sqlx::query_scalar!(
-            r#"insert into messages (ticket_id, origin, type, payload, customer_id, created_at)
-               values (?, ?, ?, ?, ?, ?)
+            r#"insert into messages
+                (ticket_id, origin, type, payload, customer_id, external_id, created_at)
+               values (?, ?, ?, ?, ?, ?, ?)
+               on conflict (ticket_id, external_id) where external_id is not null do nothing
                returning id as "id!""#,
             new.ticket,
             new.origin,
             new.kind,
             new.payload,
             new.customer,
+            new.external_id,
             new.at
         )
-        .fetch_one(&mut *self.tx)
+        .fetch_optional(&mut *self.tx)
         .await
     }
 

@@ -4,6 +4,7 @@
 //! the Botpress access token live in [`Secrets`], which is not `Serialize`, so the type
 //! system keeps them out of anything sent to a browser.
 
+use protocol::integration::Integration;
 use serde::Serialize;
 
 /// What anyone allowed to see connections may see.
@@ -20,6 +21,15 @@ pub struct Connection {
     pub last_outbound_ok_at: Option<i64>,
     pub last_outbound_error_at: Option<i64>,
     pub last_outbound_error: Option<String>,
+    /// Which Botpress integration the bot uses for this connection.
+    pub integration: Integration,
+    /// Baton's integration only: the webhook URL its registration brought. Not a
+    /// secret there (every call to it is signed), unlike plus/hitl-api's.
+    pub registered_webhook_url: Option<String>,
+    /// Baton's integration only: when it last registered, and when it was
+    /// uninstalled since (then nothing is sent to it).
+    pub registered_at: Option<i64>,
+    pub unregistered_at: Option<i64>,
 }
 
 /// Server-only: what it takes to call the bot.
@@ -28,6 +38,11 @@ pub struct Secrets {
     pub webhook_url: String,
     pub botpress_bot_id: Option<String>,
     pub botpress_token: Option<String>,
+    pub integration: Integration,
+    /// Baton's integration: the key every call to it is signed with.
+    pub signing_key: Option<String>,
+    /// Baton's integration was uninstalled (and not installed again since).
+    pub unregistered: bool,
 }
 
 impl Secrets {
@@ -51,8 +66,23 @@ impl std::fmt::Debug for Secrets {
                 "botpress_token",
                 &self.botpress_token.as_ref().map(|_| "<redacted>"),
             )
+            .field("integration", &self.integration)
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("unregistered", &self.unregistered)
             .finish()
     }
+}
+
+/// What a request's endpoint token names: the connection, its token (compared in
+/// constant time), and which integration may call it.
+#[derive(Debug, Clone)]
+pub struct ByToken {
+    pub id: i64,
+    pub endpoint_token: String,
+    pub integration: Integration,
 }
 
 /// A connection to store.
@@ -61,6 +91,8 @@ pub struct NewRow<'a> {
     pub name: &'a str,
     pub endpoint_token: &'a str,
     pub endpoint_token_sha256: &'a str,
+    pub integration: Integration,
+    /// Empty for Baton's integration until it registers.
     pub webhook_url: &'a str,
     pub botpress_bot_id: Option<&'a str>,
     pub botpress_token: Option<&'a str>,
@@ -105,10 +137,7 @@ pub trait Connections {
     async fn connection_id_by_name(&mut self, name: &str) -> crate::Result<Option<i64>>;
 
     /// The connection whose endpoint token has this hash, with the token itself.
-    async fn connection_by_token(
-        &mut self,
-        token_sha256: &str,
-    ) -> crate::Result<Option<(i64, String)>>;
+    async fn connection_by_token(&mut self, token_sha256: &str) -> crate::Result<Option<ByToken>>;
 
     async fn connection_secrets(&mut self, id: i64) -> crate::Result<Option<Secrets>>;
 
@@ -135,6 +164,20 @@ pub trait Connections {
 
     /// The close requests not matched to a ticket, newest first (at most 100).
     async fn connection_unmapped_closes(&mut self, id: i64) -> crate::Result<Vec<UnmappedClose>>;
+
+    /// Baton's integration registered with this webhook URL: records it, keeps the
+    /// signing key if there is one (calls in flight stay valid) or stores `new_key`,
+    /// and returns the key in force.
+    async fn connection_register(
+        &mut self,
+        id: i64,
+        webhook_url: &str,
+        new_key: &str,
+        now: i64,
+    ) -> crate::Result<String>;
+
+    /// Baton's integration was uninstalled from the bot.
+    async fn connection_unregister(&mut self, id: i64, now: i64) -> crate::Result<()>;
 
     /// A webhook call succeeded (`error` is `None`) or failed.
     async fn connection_outbound(

@@ -2,7 +2,7 @@
 //! them, the messages it relays, and its close requests with how each was matched to
 //! a ticket.
 
-use protocol::ticket::{Origin, Status};
+use protocol::ticket::{Origin, Priority, Status};
 
 /// How a close request was matched to a ticket (docs/botpress.md §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
@@ -47,6 +47,12 @@ pub struct NewTicket<'a> {
     pub description: &'a str,
     /// When to ask the Botpress API about it, if the connection can.
     pub sync_at: Option<i64>,
+    /// Known from the start with Baton's integration; plus/hitl-api's first message
+    /// names the customer.
+    pub customer: Option<i64>,
+    /// What the bot said about the handoff (Baton's integration only).
+    pub priority: Option<Priority>,
+    pub team: Option<i64>,
     pub at: i64,
 }
 
@@ -68,6 +74,9 @@ pub struct NewMessage<'a> {
     /// JSON text.
     pub payload: &'a str,
     pub customer: Option<i64>,
+    /// Botpress's message id, when the integration sends it (Baton's does): a
+    /// message delivered twice is stored once.
+    pub external_id: Option<&'a str>,
     pub at: i64,
 }
 
@@ -97,7 +106,7 @@ pub trait Inbound {
         now: i64,
     ) -> crate::Result<i64>;
 
-    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> crate::Result<()>;
+    async fn ticket_insert(&mut self, new: &NewTicket<'_>) -> crate::Result<i64>;
 
     /// A conversation Botpress knows and we do not, kept as a recovered ticket: its id.
     async fn ticket_recover(
@@ -117,7 +126,7 @@ pub trait Inbound {
     ) -> crate::Result<Addressed>;
 
     /// The new message's id.
-    async fn message_insert(&mut self, new: &NewMessage<'_>) -> crate::Result<i64>;
+    async fn message_insert(&mut self, new: &NewMessage<'_>) -> crate::Result<Option<i64>>;
 
     /// A message arrived in the ticket: binds the customer if it has none, counts it
     /// if `counted` (the customer's), and returns the ticket's status.

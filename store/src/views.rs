@@ -2,7 +2,7 @@
 //! rows), the counts, a transcript's messages, the conversation page's facts, and
 //! the exports' reads.
 
-use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
+use protocol::ticket::{ClosedReason, Delivery, Origin, Priority, Status};
 
 /// Which tickets a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +56,10 @@ pub struct ListRow {
     pub last_at: Option<i64>,
     /// Customer messages after the viewer's last read one.
     pub unread: i64,
+    /// What the bot said about the handoff (Baton's integration); `None`: not said.
+    pub priority: Option<Priority>,
+    /// The team whose queue it is in, by name.
+    pub team: Option<String>,
 }
 
 /// How many tickets each list holds, for one viewer.
@@ -101,6 +105,10 @@ pub struct TicketRow {
     pub created_at: i64,
     pub closed_at: Option<i64>,
     pub closed_reason: Option<ClosedReason>,
+    /// What the bot said about the handoff (Baton's integration); `None`: not said.
+    pub priority: Option<Priority>,
+    /// The team whose queue it is in, by name.
+    pub team: Option<String>,
 }
 
 /// What the conversation page shows beside the transcript, in one read.

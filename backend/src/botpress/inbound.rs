@@ -23,15 +23,15 @@ pub const SYNC_DELAY_MS: i64 = 3_000;
 
 /// One inbound call: which bot, and when.
 #[derive(Clone, Copy)]
-struct Call {
-    connection: i64,
-    now: i64,
+pub(super) struct Call {
+    pub(super) connection: i64,
+    pub(super) now: i64,
     /// Whether this call writes `last_inbound_at` (see `touch`).
     record_contact: bool,
 }
 
 impl Call {
-    fn new(services: &Services, connection: i64) -> Self {
+    pub(super) fn new(services: &Services, connection: i64) -> Self {
         let now = now_ms();
         Self {
             connection,
@@ -43,7 +43,7 @@ impl Call {
     /// Records when the bot last reached us, at most once a second per connection:
     /// the admin page shows it to the second, and a skipped statement is one round
     /// trip less on the writer's connection, which every Botpress write waits for.
-    async fn touch(self, tx: &mut dyn store::Tx) -> Result<()> {
+    pub(super) async fn touch(self, tx: &mut dyn store::Tx) -> Result<()> {
         if !self.record_contact {
             return Ok(());
         }
@@ -124,50 +124,73 @@ pub async fn create_remote_conversation(
     let remote_id = ids::new_id(ids::TICKET)?;
     let title = conversation.title.unwrap_or_default();
     let description = conversation.description.unwrap_or_default();
-    let ticket = Created {
+    let ticket = Opening {
         remote_id: remote_id.clone(),
         title,
         description,
+        customer: None,
+        priority: None,
+        team: None,
     };
     services
-        .write_applying(move |tx| Box::pin(store_ticket(tx, call, ticket)))
+        .write_applying(move |tx| {
+            Box::pin(async move {
+                let can_sync = connections::secrets_in(tx, connection)
+                    .await?
+                    .api_credentials()
+                    .is_some();
+                let (_, effects) = open_ticket(tx, call, ticket, can_sync).await?;
+                Ok(effects)
+            })
+        })
         .await?;
     Ok(remote_id)
 }
 
-struct Created {
-    remote_id: String,
-    title: String,
-    description: String,
+/// A new ticket, as either integration opens it.
+pub(super) struct Opening {
+    pub remote_id: String,
+    pub title: String,
+    pub description: String,
+    pub customer: Option<i64>,
+    pub priority: Option<protocol::ticket::Priority>,
+    pub team: Option<i64>,
 }
 
-/// Inserts the ticket; its effects: the event, the alert, and a Botpress API sync
-/// when the connection has credentials for one.
-async fn store_ticket(tx: &mut dyn store::Tx, call: Call, ticket: Created) -> Result<Effects> {
+/// Inserts the ticket and returns its row id; its effects: the event, the alert,
+/// and a Botpress API sync when `sync` (the connection has credentials for one).
+pub(super) async fn open_ticket(
+    tx: &mut dyn store::Tx,
+    call: Call,
+    ticket: Opening,
+    sync: bool,
+) -> Result<(i64, Effects)> {
     let Call {
         connection, now, ..
     } = call;
-    let Created {
+    let Opening {
         remote_id,
         title,
         description,
+        customer,
+        priority,
+        team,
     } = ticket;
     call.touch(tx).await?;
-    let can_sync = connections::secrets_in(tx, connection)
-        .await?
-        .api_credentials()
-        .is_some();
     let new = store::inbound::NewTicket {
         connection,
         remote_id: &remote_id,
         title: &title,
         description: &description,
-        sync_at: can_sync.then_some(now + SYNC_DELAY_MS),
+        sync_at: sync.then_some(now + SYNC_DELAY_MS),
+        customer,
+        priority,
+        team,
         at: now,
     };
-    tx.ticket_insert(&new).await?;
+    let id = tx.ticket_insert(&new).await?;
     let mut effects = Effects::new();
-    if can_sync {
+    if sync {
         effects.wake(Worker::Sync);
     }
     // Only those whose inbox shows it hear of it (and are alerted).
@@ -183,7 +206,7 @@ async fn store_ticket(tx: &mut dyn store::Tx, call: Call, ticket: Created) -> Re
         ticket: remote_id,
         title,
     });
-    Ok(effects)
+    Ok((id, effects))
 }
 
 /// `/botSendsMessage`: stores the message whole. Never drops one: an unknown ticket id
@@ -206,44 +229,87 @@ async fn store_message(
     call: Call,
     message: BotSendsMessage,
 ) -> Result<Effects> {
+    let from_bot = message.is_from_bot();
+    let kind = message.message_type().to_owned();
+    let message_relayed = Relay {
+        ticket: &message.remote_conversation_id,
+        customer: (!from_bot).then_some(message.remote_user_id.as_str()),
+        kind: &kind,
+        payload: message.payload.clone(),
+        external_id: None,
+        conversation: None,
+        watch_end_notice: true,
+    };
+    relay(tx, call, message_relayed).await
+}
+
+/// A message Botpress relays into a ticket, from either integration.
+pub(super) struct Relay<'a> {
+    /// The ticket's id as Botpress knows it (`remote_id`).
+    pub ticket: &'a str,
+    /// The customer's public id; `None` for a notice from the bot.
+    pub customer: Option<&'a str>,
+    pub kind: &'a str,
+    pub payload: serde_json::Map<String, Value>,
+    /// Botpress's message id (Baton's integration): stored once however often sent.
+    pub external_id: Option<&'a str>,
+    /// The Botpress conversation, remembered on the ticket (Baton's integration).
+    pub conversation: Option<&'a str>,
+    /// plus/hitl-api: a bot notice equal to the end notice closes the ticket
+    /// (Baton's integration says so with `/stopHitl` instead).
+    pub watch_end_notice: bool,
+}
+
+/// Stores a relayed message whole. Never drops one: an unknown ticket id becomes a
+/// recovered ticket, an unknown customer id a recovered customer.
+pub(super) async fn relay(
+    tx: &mut dyn store::Tx,
+    call: Call,
+    message: Relay<'_>,
+) -> Result<Effects> {
+    let relay = message;
     let Call {
         connection, now, ..
     } = call;
     let mut effects = Effects::new();
     call.touch(tx).await?;
+    let from_bot = relay.customer.is_none();
     // What the message needs to know, in one statement: each statement is a round
     // trip on the writer's connection.
     let found = tx
-        .message_addressed(
-            connection,
-            &message.remote_conversation_id,
-            &message.remote_user_id,
-        )
+        .message_addressed(connection, relay.ticket, relay.customer.unwrap_or("BOT"))
         .await?;
     let ticket = match found.ticket {
         Some(ticket) => ticket,
-        None => recover_ticket(tx, connection, &message.remote_conversation_id, now).await?,
+        None => recover_ticket(tx, connection, relay.ticket, now).await?,
     };
-    let (origin, customer) = match found.customer {
-        _ if message.is_from_bot() => (Origin::System, None),
-        Some(customer) => (Origin::Customer, Some(customer)),
-        None => (
+    let (origin, customer) = match (found.customer, relay.customer) {
+        (_, None) => (Origin::System, None),
+        (Some(customer), Some(_)) => (Origin::Customer, Some(customer)),
+        (None, Some(public_id)) => (
             Origin::Customer,
-            Some(recover_customer(tx, connection, &message.remote_user_id, now).await?),
+            Some(recover_customer(tx, connection, public_id, now).await?),
         ),
     };
-    let kind = message.message_type().to_owned();
-    let payload_value = Value::Object(message.payload.clone());
+    let payload_value = Value::Object(relay.payload);
     let payload = payload_value.to_string();
     let new = NewMessage {
         ticket,
         origin,
-        kind: &kind,
+        kind: relay.kind,
         payload: &payload,
         customer,
+        external_id: relay.external_id,
         at: now,
     };
-    let message_id = tx.message_insert(&new).await?;
+    let Some(message_id) = tx.message_insert(&new).await? else {
+        // Delivered before (Botpress retried): stored already, nothing new to tell.
+        return Ok(effects);
+    };
+    if let Some(conversation) = relay.conversation {
+        tx.ticket_remember_conversation(ticket, conversation)
+            .await?;
+    }
     // The ticket is named by the id Botpress just sent (a recovered ticket keeps it
     // too); who hears of it is the connection's audience (one indexed lookup when no
     // team serves it).
@@ -253,7 +319,7 @@ async fn store_message(
             connection,
             Holders::Of(ticket),
             Change::MessageAdded {
-                ticket: message.remote_conversation_id.clone(),
+                ticket: relay.ticket.to_owned(),
                 message: message_id,
                 origin,
             },
@@ -264,7 +330,7 @@ async fn store_message(
         &mut effects,
         ticket,
         message_id,
-        &kind,
+        relay.kind,
         &payload_value,
         now,
     )
@@ -282,10 +348,13 @@ async fn store_message(
 
     // A message releases calls held until Botpress had the session.
     effects.wake(Worker::Outbox);
-    if !message.is_from_bot() && status == Status::Closed {
+    if !from_bot && status == Status::Closed {
         lifecycle::reopen(tx, &mut effects, ticket, now).await?;
     }
-    if message.is_from_bot() && is_end_notice(&message, found.end_notice.as_deref()) {
+    if from_bot
+        && relay.watch_end_notice
+        && is_end_notice(relay.kind, &payload_value, found.end_notice.as_deref())
+    {
         let reason = ClosedReason::CustomerEnded;
         lifecycle::close(tx, &mut effects, ticket, reason, now).await?;
         tx.ticket_end_notice(ticket, now).await?;
@@ -295,11 +364,11 @@ async fn store_message(
 
 /// Whether a bot message is the connection's end notice (the text the bot sends when
 /// the customer ends the conversation).
-fn is_end_notice(message: &BotSendsMessage, notice: Option<&str>) -> bool {
-    if message.message_type() != "text" {
+fn is_end_notice(kind: &str, payload: &Value, notice: Option<&str>) -> bool {
+    if kind != "text" {
         return false;
     }
-    match (message.payload.get("text").and_then(Value::as_str), notice) {
+    match (payload.get("text").and_then(Value::as_str), notice) {
         (Some(text), Some(notice)) => text.trim() == notice.trim(),
         _ => false,
     }

@@ -6,6 +6,8 @@
 //! surely did not land, and marking failed (with the reason) what may have landed, so
 //! nothing is sent twice behind a person's back and nothing is silently dropped.
 
+pub mod baton;
+pub mod signing;
 pub mod worker;
 
 use serde::{Deserialize, Serialize};

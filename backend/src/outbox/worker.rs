@@ -20,9 +20,10 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use protocol::integration::Integration;
 use protocol::realtime::Change;
 
-use super::Route;
+use super::{Route, baton, signing};
 use crate::clock::now_ms;
 use crate::effects::{Effects, Holders};
 use crate::{Result, Services, connections};
@@ -211,23 +212,19 @@ async fn next_due(services: &Services) -> Result<Option<i64>> {
 
 async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
     let started = std::time::Instant::now();
-    let outcome = match connections::secrets(&*services.store, row.connection_id).await {
-        Ok(secrets) => {
-            let url = format!("{}/{}", secrets.webhook_url, row.route.path());
-            match crate::webhook_guard::check_url(&url, services.settings.allow_private_webhooks) {
+    let outcome = match prepare(services, &row).await {
+        Ok(Ok(request)) => {
+            match crate::webhook_guard::check_url(
+                &request.url,
+                services.settings.allow_private_webhooks,
+            ) {
                 // Never sent, so never landed: failed, with the reason for the admin.
                 Err(e) => Outcome::Refused(e.to_string()),
-                Ok(()) => {
-                    post(
-                        client,
-                        &url,
-                        row.body.clone(),
-                        services.settings.webhook_timeout,
-                    )
-                    .await
-                }
+                Ok(()) => post(client, request, services.settings.webhook_timeout).await,
             }
         }
+        // Baton's integration is not installed: nothing to send it to.
+        Ok(Err(why)) => Outcome::Refused(why.to_owned()),
         Err(e) => Outcome::NotLanded {
             reason: format!("cannot read the connection: {e}"),
             retry_after: None,
@@ -253,19 +250,84 @@ async fn deliver(services: &Services, client: &reqwest::Client, row: Claimed) {
     }
 }
 
-pub(crate) async fn post(
-    client: &reqwest::Client,
-    url: &str,
+/// One call, ready to send.
+pub(crate) struct Request {
+    url: String,
     body: String,
-    timeout: Duration,
-) -> Outcome {
-    let sent = client
-        .post(url)
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .timeout(timeout)
-        .send()
-        .await;
+    /// The signature headers, for Baton's own integration.
+    headers: Vec<(&'static str, String)>,
+}
+
+/// The URL, body and headers of a claimed call, as its connection's integration
+/// takes them; `Ok(Err(why))` when Baton's integration cannot be called now.
+async fn prepare(services: &Services, row: &Claimed) -> Result<Result<Request, &'static str>> {
+    let secrets = connections::secrets(&*services.store, row.connection_id).await?;
+    if let Some(why) = connections::not_callable(&secrets) {
+        return Ok(Err(why));
+    }
+    let url = format!("{}/{}", secrets.webhook_url, row.route.path());
+    let key = match (secrets.integration, &secrets.signing_key) {
+        (Integration::HitlApi, _) => {
+            return Ok(Ok(Request {
+                url,
+                body: row.body.clone(),
+                headers: Vec::new(),
+            }));
+        }
+        (Integration::Baton, Some(key)) => key.clone(),
+        (Integration::Baton, None) => return Ok(Err(connections::NOT_REGISTERED)),
+    };
+    let (conversation, agent) = {
+        let mut tx = services.store.autocommit().await?;
+        let conversation = tx
+            .ticket_get(row.ticket_id)
+            .await?
+            .and_then(|t| t.botpress_conversation_id);
+        let agent = match baton::agent_id(&row.body)? {
+            Some(id) if id == super::BATON_AGENT => Some(baton::baton_itself()),
+            Some(id) => {
+                let name = match tx.user_id_by_public_id(&id).await? {
+                    Some(user) => tx.user_get(user).await?.map(|u| u.name),
+                    None => None,
+                };
+                Some(baton::Agent {
+                    name: name.unwrap_or_else(|| "Agent".to_owned()),
+                    id,
+                    avatar_url: None,
+                })
+            }
+            None => None,
+        };
+        (conversation, agent)
+    };
+    let about = baton::About {
+        ticket: &row.remote_id,
+        conversation: conversation.as_deref(),
+        agent,
+        message: row.message_id,
+    };
+    let body = baton::body(&row.body, about)?;
+    // Signed when sent, not when queued: a retry an hour later must still be fresh.
+    let timestamp = now_ms() / 1000;
+    let signature = signing::sign(&key, timestamp, &body);
+    Ok(Ok(Request {
+        url,
+        body,
+        headers: vec![
+            (signing::TIMESTAMP_HEADER, timestamp.to_string()),
+            (signing::SIGNATURE_HEADER, signature),
+        ],
+    }))
+}
+
+pub(crate) async fn post(client: &reqwest::Client, request: Request, timeout: Duration) -> Outcome {
+    let mut builder = client
+        .post(&request.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json");
+    for (name, value) in request.headers {
+        builder = builder.header(name, value);
+    }
+    let sent = builder.body(request.body).timeout(timeout).send().await;
     match sent {
         Ok(response) => classify_status(response.status(), retry_after(&response)),
         // `without_url`: the webhook URL is a secret, and these reasons are shown to

@@ -81,6 +81,10 @@ pub struct Row {
     pub unread: i64,
     /// Its labels, by name.
     pub labels: Vec<crate::labels::Label>,
+    /// How urgent the bot said it is (Baton's integration); `None`: not said.
+    pub priority: Option<protocol::ticket::Priority>,
+    /// The team whose queue it is in (Baton's integration), by name.
+    pub team: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -176,6 +180,8 @@ impl From<ListRow> for Row {
             last_at: r.last_at,
             unread: r.unread,
             labels: Vec::new(),
+            priority: r.priority,
+            team: r.team,
         }
     }
 }

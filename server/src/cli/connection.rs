@@ -2,6 +2,7 @@
 
 use backend::connections::{self, NewConnection};
 use clap::Subcommand;
+use protocol::integration::Integration;
 
 use super::{open, read_secret_stdin};
 use crate::config::Config;
@@ -9,14 +10,19 @@ use crate::config::Config;
 #[derive(Debug, Clone, Subcommand)]
 pub enum ConnectionCommand {
     /// Create a connection. The last line printed is the endpoint URL to paste into
-    /// the bot's "Human in the Loop API" integration.
+    /// the bot's integration: Baton's own (`--integration baton`), or "Human in the
+    /// Loop API" (the default, which needs `--webhook-url`).
     Create {
         /// A name for people, e.g. the bot's name.
         #[arg(long)]
         name: String,
-        /// The integration's webhook URL, https://webhook.botpress.cloud/<id>.
-        #[arg(long)]
-        webhook_url: String,
+        /// Which Botpress integration the bot uses: `hitl_api` (plus/hitl-api) or
+        /// `baton` (Baton's own, HITL 2.1, which registers its webhook URL itself).
+        #[arg(long, default_value = "hitl_api", value_parser = ["hitl_api", "baton"])]
+        integration: String,
+        /// plus/hitl-api's webhook URL, https://webhook.botpress.cloud/<id>.
+        #[arg(long, required_if_eq("integration", "hitl_api"))]
+        webhook_url: Option<String>,
         /// The Botpress bot id (optional; with an access token it lets Baton map closed
         /// tickets reliably and import the bot transcript).
         #[arg(long)]
@@ -62,10 +68,26 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
     match command {
         ConnectionCommand::Create {
             name,
+            integration,
             webhook_url,
             botpress_bot_id,
             botpress_token_stdin,
         } => {
+            if integration == Integration::Baton.as_str() {
+                if webhook_url.is_some() || botpress_bot_id.is_some() || botpress_token_stdin {
+                    anyhow::bail!(
+                        "Baton's integration brings its own webhook URL and needs no Botpress \
+                         API credentials: create it with --name only"
+                    );
+                }
+                let keyed = connections::create_for_baton(store, &name).await?;
+                let c = &keyed.connection;
+                println!("Created connection {:?} (id {}).", c.name, c.id);
+                println!("Paste this endpoint URL into Baton's integration (endpointUrl):");
+                println!("{}", keyed.endpoint_url(&public_url));
+                db.close().await;
+                return Ok(());
+            }
             let botpress_token = if botpress_token_stdin {
                 Some(read_secret_stdin("Botpress access token")?)
             } else {
@@ -75,7 +97,7 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
                 store,
                 NewConnection {
                     name,
-                    webhook_url,
+                    webhook_url: webhook_url.unwrap_or_default(),
                     botpress_bot_id,
                     botpress_token,
                 },
@@ -98,14 +120,15 @@ pub(super) async fn run(config: &Config, command: ConnectionCommand) -> anyhow::
             let all = connections::list(store).await?;
             if all.is_empty() {
                 println!(
-                    "No connections yet: baton connection create --name NAME --webhook-url URL"
+                    "No connections yet: baton connection create --name NAME --integration baton"
                 );
             }
             for c in all {
                 let token = connections::endpoint_token(store, c.id).await?;
                 println!(
-                    "{}\t{}\tapi:{}\tlast inbound:{}\tlast outbound error:{}",
+                    "{}\t{}\t{}\tapi:{}\tlast inbound:{}\tlast outbound error:{}",
                     c.name,
+                    c.integration,
                     connections::endpoint_url(&public_url, &token),
                     if c.has_api_token && c.botpress_bot_id.is_some() {
                         "yes"

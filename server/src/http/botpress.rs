@@ -1,4 +1,5 @@
-//! The five endpoints plus/hitl-api calls, under `/botpress/<endpoint token>/`.
+//! The five endpoints plus/hitl-api calls, under `/botpress/<endpoint token>/`, and
+//! beside them the six Baton's own integration calls (`integration`).
 //!
 //! - A wrong token, like a wrong route, is a bare 404: enumeration learns nothing.
 //! - A doubled slash (a base URL pasted with a trailing slash) is tolerated, which is
@@ -16,7 +17,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use backend::Services;
 use backend::botpress::inbound;
+use backend::botpress::integration::wire::Route as OwnRoute;
 use backend::botpress::wire::{self, Accepted, Created, Route};
+use protocol::integration::Integration;
 
 use super::error::{ErrorBody, HttpError};
 use crate::http::state::BotpressLimit;
@@ -37,8 +40,8 @@ pub async fn endpoint(
         .split('/')
         .filter(|s| !s.is_empty())
         .nth(1)
-        .and_then(Route::from_path)
-        .map_or("unknown", Route::name);
+        .and_then(Endpoint::from_path)
+        .map_or("unknown", Endpoint::name);
     let response = dispatch(&services, &limit, &rest, body)
         .await
         .into_response();
@@ -59,13 +62,18 @@ async fn dispatch(
     else {
         return Err(HttpError::NotFound);
     };
-    let Some(connection) = backend::connections::authenticate(&*services.store, token).await?
-    else {
+    let Some(endpoint) = backend::connections::authenticate(&*services.store, token).await? else {
         return Err(HttpError::NotFound);
     };
-    let Some(route) = Route::from_path(route) else {
+    let connection = endpoint.id;
+    let Some(route) = Endpoint::from_path(route) else {
         return Err(HttpError::NotFound);
     };
+    // A connection serves one integration; the other's calls are a setup mistake,
+    // answered with what to do (the token was right, so there is nothing to hide).
+    if route.integration() != endpoint.integration {
+        return Err(backend::Error::Conflict(wrong_integration(endpoint.integration)).into());
+    }
     // After authentication, so a stranger cannot spend a real bot's allowance.
     let replicas = services.hub.fleet().map_or(1, |f| f.replicas());
     limit
@@ -86,19 +94,69 @@ async fn dispatch(
         body: &body,
     };
     Ok(match route {
-        Route::Ping => ping(call).await?.into_response(),
-        Route::CreateRemoteUser => create_remote_user(call).await?.into_response(),
-        Route::CreateRemoteConversation => create_remote_conversation(call).await?.into_response(),
-        Route::BotSendsMessage => bot_sends_message(call).await?.into_response(),
-        Route::CloseRemoteTicket => close_remote_ticket(call).await?.into_response(),
+        Endpoint::HitlApi(Route::Ping) => ping(call).await?.into_response(),
+        Endpoint::HitlApi(Route::CreateRemoteUser) => {
+            create_remote_user(call).await?.into_response()
+        }
+        Endpoint::HitlApi(Route::CreateRemoteConversation) => {
+            create_remote_conversation(call).await?.into_response()
+        }
+        Endpoint::HitlApi(Route::BotSendsMessage) => bot_sends_message(call).await?.into_response(),
+        Endpoint::HitlApi(Route::CloseRemoteTicket) => {
+            close_remote_ticket(call).await?.into_response()
+        }
+        Endpoint::Baton(route) => super::botpress_integration::dispatch(route, call).await?,
     })
 }
 
+/// A route under an endpoint URL, of either integration.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    HitlApi(Route),
+    Baton(OwnRoute),
+}
+
+impl Endpoint {
+    fn from_path(segment: &str) -> Option<Self> {
+        Route::from_path(segment)
+            .map(Endpoint::HitlApi)
+            .or_else(|| OwnRoute::from_path(segment).map(Endpoint::Baton))
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Endpoint::HitlApi(route) => route.name(),
+            Endpoint::Baton(route) => route.name(),
+        }
+    }
+
+    fn integration(self) -> Integration {
+        match self {
+            Endpoint::HitlApi(_) => Integration::HitlApi,
+            Endpoint::Baton(_) => Integration::Baton,
+        }
+    }
+}
+
+/// What to do when the other integration calls a connection.
+fn wrong_integration(served: Integration) -> String {
+    match served {
+        Integration::Baton => "this endpoint URL belongs to a connection for Baton's \
+                               integration; plus/hitl-api needs a connection of its own \
+                               (Connections, New connection, plus/hitl-api)"
+            .into(),
+        Integration::HitlApi => "this endpoint URL belongs to a connection for \
+                                 plus/hitl-api; create a connection for Baton's integration \
+                                 and paste its endpoint URL"
+            .into(),
+    }
+}
+
 /// An authenticated call: the connection its token names and its raw body.
-struct Call<'a> {
-    services: &'a Services,
-    connection: i64,
-    body: &'a [u8],
+pub(super) struct Call<'a> {
+    pub services: &'a Services,
+    pub connection: i64,
+    pub body: &'a [u8],
 }
 
 /// Answers 2xx once the bot can reach Baton; Botpress shows an error on saving the
@@ -215,7 +273,9 @@ async fn read_body(body: Body) -> Result<Bytes, HttpError> {
         title = "Baton API",
         description = "The five endpoints the plus/hitl-api integration calls (tag \
             `botpress`; paste `<public URL>/botpress/<token>` as the integration's \
-            endpoint base URL), and the REST API for programs (tag `rest`; \
+            endpoint base URL), the six Baton's own Botpress integration calls (tag \
+            `botpress-integration`, HITL interface 2.1; the same URL is its \
+            `endpointUrl`), and the REST API for programs (tag `rest`; \
             `Authorization: Bearer <personal API token>`).",
     ),
     modifiers(&BearerAuth),
@@ -224,7 +284,13 @@ async fn read_body(body: Body) -> Result<Bytes, HttpError> {
         create_remote_user,
         create_remote_conversation,
         bot_sends_message,
-        close_remote_ticket
+        close_remote_ticket,
+        super::botpress_integration::register,
+        super::botpress_integration::unregister,
+        super::botpress_integration::create_user,
+        super::botpress_integration::start_hitl,
+        super::botpress_integration::message,
+        super::botpress_integration::stop_hitl
     ),
     components(schemas(ErrorBody))
 )]
@@ -254,7 +320,9 @@ mod tests {
         let mut described: Vec<&str> = doc.paths.paths.keys().map(String::as_str).collect();
         let mut dispatched: Vec<String> = Route::ALL
             .iter()
-            .map(|r| format!("/botpress/{{token}}/{}", r.name()))
+            .map(|r| r.name())
+            .chain(OwnRoute::ALL.iter().map(|r| r.name()))
+            .map(|name| format!("/botpress/{{token}}/{name}"))
             .collect();
         described.sort_unstable();
         dispatched.sort_unstable();

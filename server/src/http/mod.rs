@@ -20,6 +20,7 @@
 pub mod api;
 pub mod auth;
 pub mod botpress;
+pub mod botpress_integration;
 pub mod client_addr;
 pub mod error;
 pub mod extract;

@@ -1537,7 +1537,11 @@ async fn connection_rules(services: &backend::Services) -> Vec<String> {
     let token = keyed.endpoint_token.clone();
     said.push(format!(
         "token is for it: {}",
-        connections::authenticate(store, &token).await.unwrap() == Some(id)
+        connections::authenticate(store, &token)
+            .await
+            .unwrap()
+            .map(|e| e.id)
+            == Some(id)
     ));
     said.push(format!(
         "a wrong token: {:?}",
@@ -1553,6 +1557,7 @@ async fn connection_rules(services: &backend::Services) -> Vec<String> {
         connections::authenticate(store, &rotated.endpoint_token)
             .await
             .unwrap()
+            .map(|e| e.id)
             == Some(id)
     ));
     said.push(format!(
@@ -2913,7 +2918,7 @@ async fn inbox_lists_and_transcripts_read_alike_on_both_engines() {
             "Cy Mentions None: []",
             "Cy Mentions Some(1): []",
             "Cy: Counts { queued: 3, mine: 0, open: 4, closed: 2, mentions: 0 }, waiting [\"conv_4\", \"conv_2\"], conv_1 Err(\"Conflict(\\\"\\\\\\\"conv_1\\\\\\\" names tickets on more than one connection\\\")\")",
-            "Row { id: 1, remote_id: \"conv_1\", title: \"First\", description: \"\", status: Assigned, connection: \"Support\", customer_name: Some(\"Dana\"), customer_email: Some(\"dana@example.com\"), assignee_id: Some(1), assignee_name: Some(\"Ana\"), assignee_public_id: Some(\"usr_a\"), created_at: 10, closed_at: None, last_origin: Some(Customer), last_preview: Some(\"Thanks\"), last_at: Some(13), unread: 1, labels: [Label { id: 2, name: \"Billing\", colour: \"#00ff00\" }, Label { id: 1, name: \"urgent\", colour: \"#ff0000\" }] }",
+            "Row { id: 1, remote_id: \"conv_1\", title: \"First\", description: \"\", status: Assigned, connection: \"Support\", customer_name: Some(\"Dana\"), customer_email: Some(\"dana@example.com\"), assignee_id: Some(1), assignee_name: Some(\"Ana\"), assignee_public_id: Some(\"usr_a\"), created_at: 10, closed_at: None, last_origin: Some(Customer), last_preview: Some(\"Thanks\"), last_at: Some(13), unread: 1, labels: [Label { id: 2, name: \"Billing\", colour: \"#00ff00\" }, Label { id: 1, name: \"urgent\", colour: \"#ff0000\" }], priority: None, team: None }",
             "[(11, TranscriptCustomer, 800, None, Object {\"text\": String(\"Human please\")}), (10, TranscriptBot, 900, None, Object {\"text\": String(\"Bot, later\")}), (1, Customer, 0, None, Object {\"text\": String(\"Où est ma commande ?\")}), (2, System, 0, None, Object {\"options\": Array [Object {\"label\": String(\"Yes\")}, String(\"No\"), Object {\"label\": String(\"Later\")}], \"text\": String(\"Pick one\")}), (3, System, 0, None, Object {\"options\": String(\"none\"), \"title\": String(\"Order\")}), (12, Agent, 12, Some(\"Ana\"), Object {\"text\": String(\"Hello\\n  Dana\")}), (13, Customer, 13, None, Object {\"text\": String(\"Thanks\")})]",
             "latest [3, 12, 13], 4 earlier",
             "Message(10): Some(9)",
@@ -2921,13 +2926,13 @@ async fn inbox_lists_and_transcripts_read_alike_on_both_engines() {
             "Message(14): None",
             "Note(1): Some(5)",
             "Note(2): None",
-            "Detail { row: Row { id: 1, remote_id: \"conv_1\", title: \"First\", description: \"\", status: Assigned, connection: \"Support\", customer_name: Some(\"Dana\"), customer_email: Some(\"dana@example.com\"), assignee_id: Some(1), assignee_name: Some(\"Ana\"), assignee_public_id: Some(\"usr_a\"), created_at: 10, closed_at: None, last_origin: Some(Customer), last_preview: Some(\"Thanks\"), last_at: Some(13), unread: 1, labels: [Label { id: 2, name: \"Billing\", colour: \"#00ff00\" }, Label { id: 1, name: \"urgent\", colour: \"#ff0000\" }] }, closed_reason: None, waiting_since: Some(13), customer: Some(Customer { public_id: \"cus_dana\", name: Some(\"Dana\"), email: Some(\"dana@example.com\"), picture_url: None, phone: Some(\"+1 555\"), company: None, others: [OtherTicket { remote_id: \"conv_5\", title: \"Fifth\", status: Closed, created_at: 40 }, OtherTicket { remote_id: \"conv_2\", title: \"Second\", status: Queued, created_at: 20 }] }), last_read: Some(1) }",
+            "Detail { row: Row { id: 1, remote_id: \"conv_1\", title: \"First\", description: \"\", status: Assigned, connection: \"Support\", customer_name: Some(\"Dana\"), customer_email: Some(\"dana@example.com\"), assignee_id: Some(1), assignee_name: Some(\"Ana\"), assignee_public_id: Some(\"usr_a\"), created_at: 10, closed_at: None, last_origin: Some(Customer), last_preview: Some(\"Thanks\"), last_at: Some(13), unread: 1, labels: [Label { id: 2, name: \"Billing\", colour: \"#00ff00\" }, Label { id: 1, name: \"urgent\", colour: \"#ff0000\" }], priority: None, team: None }, closed_reason: None, waiting_since: Some(13), customer: Some(Customer { public_id: \"cus_dana\", name: Some(\"Dana\"), email: Some(\"dana@example.com\"), picture_url: None, phone: Some(\"+1 555\"), company: None, others: [OtherTicket { remote_id: \"conv_5\", title: \"Fifth\", status: Closed, created_at: 40 }, OtherTicket { remote_id: \"conv_2\", title: \"Second\", status: Queued, created_at: 20 }] }), last_read: Some(1) }",
             "Conversation: First | Ticket: conv_1 (bot: Support) | Customer: Dana <dana@example.com> | Opened: 1970-01-01 00:00 UTC | Status: assigned | Labels: Billing, urgent |  | [1970-01-01 00:00 UTC] Dana (to the bot): Human please | [1970-01-01 00:00 UTC] Bot: Bot, later | [1970-01-01 00:00 UTC] Dana (customer): Où est ma commande ? | [1970-01-01 00:00 UTC] Botpress: Pick one [choices: Yes | Later] | [1970-01-01 00:00 UTC] Botpress: [card] [card] | [1970-01-01 00:00 UTC] Ana (agent): Hello |   Dana | [1970-01-01 00:00 UTC] Dana (customer): Thanks | ",
             "conv_2,queued,Second,Support,Dana,dana@example.com,,1970-01-01T00:00:00Z,,,1,urgent",
             "conv_3,closed,Third,Support,,,Ana,1970-01-01T00:00:00Z,1970-01-01T00:00:00Z,agent_closed,0,urgent",
             "conv_4,queued,Sales,Sales,,,,1970-01-01T00:00:00Z,,,0,urgent",
             "conv_5,closed,Fifth,Support,Dana,dana@example.com,,1970-01-01T00:00:00Z,1970-01-01T00:00:00Z,customer_ended,0,Billing",
-            "TicketRow { id: 3, connection_id: 1, remote_id: \"conv_3\", customer_id: None, title: \"Third\", description: \"\", status: Closed, assignee_id: Some(1), recovered: false, botpress_conversation_id: None, created_at: 30, closed_at: Some(35), closed_reason: Some(AgentClosed) }",
+            "TicketRow { id: 3, connection_id: 1, remote_id: \"conv_3\", customer_id: None, title: \"Third\", description: \"\", status: Closed, assignee_id: Some(1), recovered: false, botpress_conversation_id: None, created_at: 30, closed_at: Some(35), closed_reason: Some(AgentClosed), priority: None, team: None }",
         ]
     );
     assert_eq!(view_rules(&e.on_postgres).await, lite);

@@ -12,6 +12,7 @@ mod admin;
 mod attachments;
 mod authz;
 mod botpress_inbound;
+mod botpress_integration;
 mod botpress_outbound;
 mod botpress_sequences;
 mod botpress_sync;

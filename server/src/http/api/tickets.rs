@@ -8,7 +8,7 @@ use axum::{Extension, Json};
 use backend::auth::ClientAddr;
 use backend::tickets::views::{self, Cursor, View};
 use protocol::account::{Presence, Role};
-use protocol::ticket::{Delivery, Origin, Status};
+use protocol::ticket::{Delivery, Origin, Priority, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::http::auth::ApiUser;
@@ -39,6 +39,10 @@ pub struct Ticket {
     pub unread: i64,
     /// Its labels, by name.
     pub labels: Vec<Label>,
+    /// How urgent the bot said it is (Baton's Botpress integration); `null`: not said.
+    pub priority: Option<Priority>,
+    /// The team whose queue it waits in (Baton's Botpress integration).
+    pub team: Option<String>,
 }
 
 /// A label: admins define them, anyone puts them on tickets.
@@ -77,6 +81,8 @@ fn ticket(row: views::Row) -> Ticket {
         last_message_at: row.last_at,
         unread: row.unread,
         labels: row.labels.into_iter().map(Label::from).collect(),
+        priority: row.priority,
+        team: row.team,
     }
 }
 

@@ -39,7 +39,38 @@ impl TestApp {
         }
     }
 
-    /// POSTs a JSON body to one of the five Botpress routes of `conn`.
+    /// A connection for Baton's own integration, registered as the integration does
+    /// when installed (its webhook on the fake Botpress); returns it and the signing
+    /// key the registration answered with.
+    pub async fn baton_connection(&self, name: &str) -> (TestConnection, String) {
+        let webhook_path = format!("/hook/{name}");
+        let keyed = backend::connections::create_for_baton(self.store(), name)
+            .await
+            .unwrap();
+        let conn = TestConnection {
+            id: keyed.connection.id,
+            endpoint: keyed.endpoint_url(&self.address),
+            token: keyed.endpoint_token,
+            webhook_path,
+        };
+        let response = self
+            .botpress_call(
+                &conn,
+                "register",
+                &serde_json::json!({"webhookUrl": format!("{}{}", self.botpress.uri(), conn.webhook_path),
+                                    "botId": "bot_test"}),
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+        let body: Value = response.json().await.unwrap();
+        let key = body["signingKey"]
+            .as_str()
+            .expect("a signing key")
+            .to_owned();
+        (conn, key)
+    }
+
+    /// POSTs a JSON body to one of the Botpress routes of `conn`.
     pub async fn botpress_call(
         &self,
         conn: &TestConnection,
