@@ -80,7 +80,7 @@ test("an invited agent opens the link, chooses a password and is signed in", asy
   await context.close();
 });
 
-test("an admin connects a bot and sees Botpress's first call arrive", async ({ page, request }) => {
+test("an admin connects a bot on plus/hitl-api and sees Botpress's first call arrive", async ({ page, request }) => {
   await signIn(page, createAccount("admin"));
   await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
   await page.getByRole("link", { name: "Connections" }).click();
@@ -88,6 +88,7 @@ test("an admin connects a bot and sees Botpress's first call arrive", async ({ p
   const name = `bot-${randomBytes(4).toString("hex")}`;
   const form = page.locator("form", { has: page.getByRole("button", { name: "Add connection" }) });
   await form.getByLabel("Name").fill(name);
+  await form.getByLabel(/Human in the Loop API/).check();
   await form.getByLabel("Webhook URL").fill("https://webhook.botpress.cloud/secret-webhook-id");
   await form.getByRole("button", { name: "Add connection" }).click();
   const endpoint = await page.getByRole("textbox", { name: "Endpoint URL" }).inputValue();

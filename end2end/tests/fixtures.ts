@@ -155,6 +155,43 @@ export async function fakeBotpress() {
 
 export type Bot = Awaited<ReturnType<typeof fakeBotpress>>;
 
+/**
+ * A bot on Baton's own integration (HITL 2.1): a connection made for it, registered
+ * with a fake webhook that records what Baton sends, and the integration's calls.
+ */
+export async function fakeBatonIntegration(request: APIRequestContext) {
+  const calls: Call[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      calls.push({ path: req.url ?? "", body: body ? JSON.parse(body) : null });
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as AddressInfo).port;
+  const name = `bot-${randomBytes(4).toString("hex")}`;
+  const out = baton(["connection", "create", "--integration", "baton", "--name", name]);
+  const token = out.trim().split("\n").pop()!.split("/botpress/")[1];
+  const post = async (route: string, data: object) => {
+    const r = await request.post(`${SECOND_URL ?? ""}/botpress/${token}/${route}`, { data });
+    expect(r.status(), `${route}: ${await r.text()}`).toBe(200);
+    return r.json();
+  };
+  const registered = await post("register", { webhookUrl: `http://127.0.0.1:${port}/hook`, botId: "bot_e2e" });
+  return {
+    calls,
+    name,
+    signingKey: registered.signingKey as string,
+    /** Calls one of the routes Baton's integration calls. */
+    post,
+    received: (route: string) => calls.filter((c) => c.path === `/hook/${route}`).map((c) => c.body),
+    close: () => server.close(),
+  };
+}
+
 /** Botpress hands a customer's conversation over; returns the ticket id and customer id. */
 export async function escalate(bot: Bot, request: APIRequestContext, title: string, customer = "Dana Customer") {
   const user = await bot.post(request, "createRemoteUser", {

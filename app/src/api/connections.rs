@@ -2,6 +2,7 @@
 //! out: nothing here returns them.
 
 use leptos::prelude::*;
+use protocol::integration::Integration;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -20,6 +21,12 @@ pub struct ConnectionRow {
     pub last_outbound_error_at: Option<i64>,
     pub last_outbound_error: Option<String>,
     pub unmapped_closes: Vec<UnmappedClose>,
+    pub integration: Integration,
+    /// Baton's integration: the webhook URL its registration brought (not a secret:
+    /// only signed calls are acted on).
+    pub registered_webhook_url: Option<String>,
+    pub registered_at: Option<i64>,
+    pub unregistered_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,6 +66,10 @@ pub async fn list_connections() -> Result<Vec<ConnectionRow>, AppError> {
             last_outbound_error_at: c.last_outbound_error_at,
             last_outbound_error: c.last_outbound_error,
             unmapped_closes,
+            integration: c.integration,
+            registered_webhook_url: c.registered_webhook_url,
+            registered_at: c.registered_at,
+            unregistered_at: c.unregistered_at,
         });
     }
     Ok(rows)
@@ -71,44 +82,63 @@ pub struct Endpoint {
     pub connection_id: i64,
     pub name: String,
     pub url: String,
+    /// Which integration to paste it into (the setup steps differ).
+    pub integration: Integration,
 }
 
+/// Creates a connection for `integration` (`baton` or `hitl_api`): Baton's own
+/// integration needs a name only, plus/hitl-api also its webhook URL.
 #[server(endpoint = "admin/connections/create")]
 pub async fn create_connection(
     name: String,
-    webhook_url: String,
+    #[server(default)] integration: String,
+    #[server(default)] webhook_url: String,
     #[server(default)] botpress_bot_id: String,
     #[server(default)] botpress_token: String,
 ) -> Result<Endpoint, AppError> {
     use backend::connections::{self, NewConnection};
     let (_, actor) = super::ssr::admin().await?;
     let services = super::ssr::services()?;
-    // Said now, rather than when the first call fails.
-    backend::webhook_guard::check_url(
-        webhook_url.trim(),
-        services.settings.allow_private_webhooks,
-    )?;
-    let keyed = connections::create(
-        &*services.store,
-        NewConnection {
-            name,
-            webhook_url,
-            botpress_bot_id: Some(botpress_bot_id),
-            botpress_token: Some(botpress_token),
-        },
-    )
-    .await?;
+    let integration: Integration = if integration.is_empty() {
+        Integration::HitlApi
+    } else {
+        integration
+            .parse()
+            .map_err(|e: protocol::UnknownName| AppError::Invalid(e.to_string()))?
+    };
+    let keyed = match integration {
+        Integration::Baton => connections::create_for_baton(&*services.store, &name).await?,
+        Integration::HitlApi => {
+            // Said now, rather than when the first call fails.
+            backend::webhook_guard::check_url(
+                webhook_url.trim(),
+                services.settings.allow_private_webhooks,
+            )?;
+            connections::create(
+                &*services.store,
+                NewConnection {
+                    name,
+                    webhook_url,
+                    botpress_bot_id: Some(botpress_bot_id),
+                    botpress_token: Some(botpress_token),
+                },
+            )
+            .await?
+        }
+    };
     let c = &keyed.connection;
     super::ssr::audit(
         &actor,
         "connection.create",
-        serde_json::json!({"connection": c.id, "name": c.name, "api": c.has_api_token}),
+        serde_json::json!({"connection": c.id, "name": c.name, "api": c.has_api_token,
+                           "integration": c.integration}),
     )
     .await?;
     Ok(Endpoint {
         connection_id: c.id,
         name: c.name.clone(),
         url: keyed.endpoint_url(&services.settings.public_url),
+        integration: c.integration,
     })
 }
 
@@ -174,6 +204,7 @@ pub async fn rotate_connection(id: i64) -> Result<Endpoint, AppError> {
         connection_id: id,
         name: keyed.connection.name.clone(),
         url: keyed.endpoint_url(&services.settings.public_url),
+        integration: keyed.connection.integration,
     })
 }
 
@@ -195,6 +226,7 @@ pub async fn show_endpoint(id: i64) -> Result<Endpoint, AppError> {
         connection_id: id,
         name: c.name,
         url: connections::endpoint_url(&services.settings.public_url, &token),
+        integration: c.integration,
     })
 }
 

@@ -2,7 +2,7 @@
 //! tickets. Tickets are named by the id Botpress knows them by, as in the REST API.
 
 use leptos::prelude::*;
-pub use protocol::ticket::{ClosedReason, Delivery, Origin, Status};
+pub use protocol::ticket::{ClosedReason, Delivery, Origin, Priority, Status};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -26,6 +26,10 @@ pub struct TicketRow {
     pub last_at: Option<i64>,
     pub unread: i64,
     pub labels: Vec<super::labels::LabelView>,
+    /// What the bot said about the handoff (Baton's integration): how urgent it is
+    /// and whose queue it waits in.
+    pub priority: Option<Priority>,
+    pub team: Option<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -47,6 +51,8 @@ impl TicketRow {
             last_at: r.last_at,
             unread: r.unread,
             labels: r.labels.into_iter().map(Into::into).collect(),
+            priority: r.priority,
+            team: r.team,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! health.
 
 use leptos::prelude::*;
+use protocol::integration::Integration;
 
 use crate::api::connections::{
     ConnectionRow, CreateConnection, Endpoint, RotateConnection, ShowEndpoint, TestResult,
@@ -178,13 +179,17 @@ fn AlertSettings(
 
 #[component]
 fn SetupSteps(endpoint: Endpoint) -> impl IntoView {
-    view! {
-        <div class="notice" role="status" data-testid="endpoint">
-            <p>
-                "Endpoint URL for " <strong>{endpoint.name.clone()}</strong>
-                ". It is a secret: anyone who has it can post conversations to Baton."
-            </p>
-            <input class="copy" type="text" readonly value=endpoint.url aria-label="Endpoint URL" />
+    let steps = match endpoint.integration {
+        Integration::Baton => view! {
+            <ol>
+                <li>"Deploy Baton's integration to your Botpress workspace once (the "<code>"botpress-integration"</code>" folder: "<code>"npx bp login"</code>", then "<code>"npx bp deploy"</code>")."</li>
+                <li>"In Botpress Studio, install it on your bot, paste the endpoint URL above as its "<strong>"Endpoint URL"</strong>" and save. It registers with Baton: "<em>"Registered"</em>" below shows when."</li>
+                <li>"Install the HITL plugin and choose Baton's integration for its "<strong>"hitl"</strong>" interface."</li>
+                <li>"Test a handoff: it appears in the inbox, with the conversation before it."</li>
+            </ol>
+        }
+        .into_any(),
+        Integration::HitlApi => view! {
             <ol>
                 <li>"In Botpress Studio, open your bot's Integrations and install "<strong>"Human in the Loop API"</strong>" (plus/hitl-api)."</li>
                 <li>"Paste the endpoint URL above as the integration's endpoint base URL and save. Botpress checks it with a ping; "<em>"Last call from Botpress"</em>" below shows when it arrived."</li>
@@ -192,6 +197,17 @@ fn SetupSteps(endpoint: Endpoint) -> impl IntoView {
                 <li>"Optional but recommended: add the bot id and a personal access token, so Baton can import the bot conversation and match every close reliably."</li>
                 <li>"Turn on the HITL plugin in your bot and test a handoff: it appears in the inbox."</li>
             </ol>
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="notice" role="status" data-testid="endpoint">
+            <p>
+                "Endpoint URL for " <strong>{endpoint.name.clone()}</strong>
+                ". It is a secret: anyone who has it can post conversations to Baton."
+            </p>
+            <input class="copy" type="text" readonly value=endpoint.url aria-label="Endpoint URL" />
+            {steps}
         </div>
     }
 }
@@ -228,16 +244,43 @@ fn ConnectionCard(
         row.botpress_bot_id.clone().unwrap_or_default(),
         row.end_notice_text.clone(),
     );
+    let own = row.integration == Integration::Baton;
+    // Baton's integration: where it stands with its registration.
+    let registration = own.then(|| {
+        let state = match (row.registered_at, row.unregistered_at) {
+            (_, Some(at)) => view! { "uninstalled " <Time ms=at shown=Shown::Full /> }.into_any(),
+            (Some(at), None) => view! { <Time ms=at shown=Shown::Full /> }.into_any(),
+            (None, None) => {
+                "not yet: install the integration on the bot with the endpoint URL".into_any()
+            }
+        };
+        view! {
+            <dt>"Registered"</dt>
+            <dd data-testid="registered">{state}</dd>
+            <dt>"Integration's webhook URL"</dt>
+            <dd data-testid="registered-webhook">
+                {row.registered_webhook_url.clone().map_or_else(
+                    || "brought by its registration".into_any(),
+                    |url| view! { <code>{url}</code> }.into_any(),
+                )}
+            </dd>
+        }
+    });
     view! {
         <section class="card" data-connection=row.name.clone()>
             <h2>{row.name.clone()}</h2>
             <dl class="facts">
-                <dt>"Bot id"</dt>
-                <dd>{row.botpress_bot_id.clone().unwrap_or_else(|| "not set".into())}</dd>
-                <dt>"Botpress API credentials"</dt>
-                <dd>{api}</dd>
-                <dt>"End notice"</dt>
-                <dd>{row.end_notice_text.clone()}</dd>
+                <dt>"Integration"</dt>
+                <dd data-testid="integration">{row.integration.label()}</dd>
+                {registration}
+                {(!own).then(|| view! {
+                    <dt>"Bot id"</dt>
+                    <dd>{row.botpress_bot_id.clone().unwrap_or_else(|| "not set".into())}</dd>
+                    <dt>"Botpress API credentials"</dt>
+                    <dd>{api}</dd>
+                    <dt>"End notice"</dt>
+                    <dd>{row.end_notice_text.clone()}</dd>
+                })}
                 <dt>"Created"</dt>
                 <dd><Time ms=row.created_at shown=Shown::Full /></dd>
                 <dt>"Last call from Botpress"</dt>
@@ -302,17 +345,24 @@ fn ConnectionCard(
                 <ActionForm action=update attr:class="form">
                     <input type="hidden" name="id" value=id />
                     <label>"Name" <input type="text" name="name" value=edit_name required /></label>
-                    <label>
-                        "Webhook URL (leave blank to keep the stored one)"
-                        <input type="url" name="webhook_url" placeholder="unchanged" autocomplete="off" />
-                    </label>
-                    <label>"Bot id" <input type="text" name="botpress_bot_id" value=edit_bot /></label>
-                    <label>
-                        "Personal access token (leave blank to keep the stored one)"
-                        <input type="password" name="botpress_token" placeholder=token_placeholder autocomplete="off" />
-                    </label>
-                    <label class="choice"><input type="checkbox" name="clear_api_credentials" value="on" />"Remove the bot id and access token"</label>
-                    <label>"End notice" <input type="text" name="end_notice_text" value=edit_notice required /></label>
+                    {if own {
+                        // Registration brings everything else; the notice is kept as is.
+                        view! { <input type="hidden" name="end_notice_text" value=edit_notice /> }.into_any()
+                    } else {
+                        view! {
+                            <label>
+                                "Webhook URL (leave blank to keep the stored one)"
+                                <input type="url" name="webhook_url" placeholder="unchanged" autocomplete="off" />
+                            </label>
+                            <label>"Bot id" <input type="text" name="botpress_bot_id" value=edit_bot /></label>
+                            <label>
+                                "Personal access token (leave blank to keep the stored one)"
+                                <input type="password" name="botpress_token" placeholder=token_placeholder autocomplete="off" />
+                            </label>
+                            <label class="choice"><input type="checkbox" name="clear_api_credentials" value="on" />"Remove the bot id and access token"</label>
+                            <label>"End notice" <input type="text" name="end_notice_text" value=edit_notice required /></label>
+                        }.into_any()
+                    }}
                     <button class="button" type="submit">"Save"</button>
                 </ActionForm>
             </details>
@@ -328,20 +378,43 @@ fn CreateForm(create: ServerAction<CreateConnection>) -> impl IntoView {
         Some(Err(e)) => Some(e.to_string()),
         _ => None,
     };
+    // Baton's own integration needs nothing but a name; plus/hitl-api its webhook URL.
+    let (hitl_api, set_hitl_api) = signal(false);
+    // The reset form shows Baton's integration picked again.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            set_hitl_api.set(false);
+        }
+    });
     view! {
         <section class="card">
             <h2>"Add a connection"</h2>
             <ActionForm action=create node_ref=form attr:class="form">
                 <label>"Name (e.g. the bot's name)" <input type="text" name="name" required /></label>
-                <label>
-                    "Webhook URL (from the integration's page in Botpress Studio)"
-                    <input type="url" name="webhook_url" placeholder="https://webhook.botpress.cloud/…" autocomplete="off" required />
-                </label>
-                <label>"Bot id (optional)" <input type="text" name="botpress_bot_id" autocomplete="off" /></label>
-                <label>
-                    "Personal access token (optional)"
-                    <input type="password" name="botpress_token" autocomplete="off" />
-                </label>
+                <fieldset class="choices">
+                    <legend>"The bot's integration"</legend>
+                    <label class="choice">
+                        <input type="radio" name="integration" value="baton" checked
+                            on:change=move |_| set_hitl_api.set(false) />
+                        "Baton's integration (recommended: works with the current HITL plugin)"
+                    </label>
+                    <label class="choice">
+                        <input type="radio" name="integration" value="hitl_api"
+                            on:change=move |_| set_hitl_api.set(true) />
+                        "Human in the Loop API (plus/hitl-api, from the Botpress Hub)"
+                    </label>
+                </fieldset>
+                <Show when=move || hitl_api.get()>
+                    <label>
+                        "Webhook URL (from the integration's page in Botpress Studio)"
+                        <input type="url" name="webhook_url" placeholder="https://webhook.botpress.cloud/…" autocomplete="off" required />
+                    </label>
+                    <label>"Bot id (optional)" <input type="text" name="botpress_bot_id" autocomplete="off" /></label>
+                    <label>
+                        "Personal access token (optional)"
+                        <input type="password" name="botpress_token" autocomplete="off" />
+                    </label>
+                </Show>
                 <p class="error" role="alert">{error}</p>
                 <button class="button" type="submit" disabled=move || create.pending().get()>"Add connection"</button>
             </ActionForm>

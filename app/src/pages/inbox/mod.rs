@@ -20,7 +20,7 @@ use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use crate::api::inbox::{Status, Summary, TicketPage, TicketRow, inbox_page};
+use crate::api::inbox::{Priority, Status, Summary, TicketPage, TicketRow, inbox_page};
 use crate::api::labels::{LabelView, labels};
 use crate::components::alerts::QueueSummary;
 use crate::components::guard::Guard;
@@ -421,6 +421,7 @@ fn Row(
                         <span class="ticket-preview">{preview}</span>
                         {(unread > 0).then(|| view! { <span class="badge" data-testid="unread" title="Unread messages">{unread}</span> })}
                     </span>
+                    {handoff_chips(row.priority, row.team.clone())}
                     {(!row.labels.is_empty()).then(|| view! {
                         <span class="ticket-labels">
                             {row.labels.clone().into_iter().map(|l| view! { <LabelChip label=l /> }).collect_view()}
@@ -431,6 +432,26 @@ fn Row(
             </a>
         </li>
     }
+}
+
+/// What the bot said about the handoff, beside the labels: a priority other than
+/// normal, and the team whose queue it is in.
+pub fn handoff_chips(priority: Option<Priority>, team: Option<String>) -> impl IntoView {
+    let priority = priority.filter(|p| *p != Priority::Normal);
+    (priority.is_some() || team.is_some()).then(|| {
+        view! {
+            <span class="ticket-handoff">
+                {priority.map(|p| view! {
+                    <span class=format!("chip priority {}", p.as_str()) data-testid="priority" title="Priority the bot set">
+                        {p.as_str()}
+                    </span>
+                })}
+                {team.map(|t| view! {
+                    <span class="chip team" data-testid="team" title="The team whose queue it is in">{t}</span>
+                })}
+            </span>
+        }
+    })
 }
 
 /// The realtime connection's state, for the person to see.

@@ -114,6 +114,7 @@ pub(super) fn Header(c: ConversationData, loaded: Loaded) -> impl IntoView {
                     " · "
                     <span class=format!("ticket-state {}", t.status.as_str()) data-testid="ticket-status">{status}</span>
                 </p>
+                {crate::pages::inbox::handoff_chips(t.priority, t.team.clone())}
                 <TicketLabels c=c.clone() loaded />
                 <super::here::AlsoHere />
             </div>

@@ -149,14 +149,21 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
                                                 </button>
                                             })}
                                             <ol class="transcript-list" data-testid="transcript" data-count=count>
-                                                {interleave(group(c.messages), c.activity, c.notes)
+                                                {
+                                                // The conversation with the bot leads, under a heading, and
+                                                // a line marks where a person took over.
+                                                let mut boundary = Boundary::default();
+                                                interleave(group(c.messages), c.activity, c.notes)
                                                     .into_iter()
                                                     .map(|item| match item {
                                                         Item::Message(m, first) => {
+                                                            let line = boundary.before(m.origin).map(|b| view! {
+                                                                <li class="handoff-line" data-testid=b.test_id()><span>{b.text()}</span></li>
+                                                            });
                                                             let new = (Some(m.id) == unread_at).then(|| view! {
                                                                 <li class="unread-marker" data-testid="unread-marker"><span>"New messages"</span></li>
                                                             });
-                                                            view! { {new} <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> }
+                                                            view! { {line} {new} <MessageItem message=m on_resend can_resend=mine first customer=customer.clone() /> }
                                                                 .into_any()
                                                         }
                                                         Item::Activity(a) => view! {
@@ -167,7 +174,8 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
                                                             .into_any(),
                                                         Item::Note(n) => view! { <NoteItem note=n /> }.into_any(),
                                                     })
-                                                    .collect_view()}
+                                                    .collect_view()
+                                                }
                                             </ol>
                                         }
                                     })
@@ -188,6 +196,55 @@ pub(super) fn Transcript(loaded: Loaded) -> impl IntoView {
                 })
         }}
         </div>
+    }
+}
+
+/// The lines around the conversation before the handoff (imported from Botpress, or
+/// brought by Baton's integration): a heading over it, and a line where it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HandoffLine {
+    Before,
+    TakenOver,
+}
+
+impl HandoffLine {
+    fn text(self) -> &'static str {
+        match self {
+            HandoffLine::Before => "Before the handoff: the conversation with the bot",
+            HandoffLine::TakenOver => "Handed over",
+        }
+    }
+
+    fn test_id(self) -> &'static str {
+        match self {
+            HandoffLine::Before => "before-handoff",
+            HandoffLine::TakenOver => "handed-over",
+        }
+    }
+}
+
+/// Where the transcript is, message by message: the imported part comes first.
+#[derive(Debug, Default)]
+struct Boundary {
+    in_history: bool,
+    past_history: bool,
+}
+
+impl Boundary {
+    /// The line to draw before a message of `origin`, if any.
+    fn before(&mut self, origin: Origin) -> Option<HandoffLine> {
+        let imported = matches!(origin, Origin::TranscriptCustomer | Origin::TranscriptBot);
+        match (imported, self.in_history, self.past_history) {
+            (true, false, false) => {
+                self.in_history = true;
+                Some(HandoffLine::Before)
+            }
+            (false, true, false) => {
+                self.past_history = true;
+                Some(HandoffLine::TakenOver)
+            }
+            _ => None,
+        }
     }
 }
 
@@ -407,7 +464,35 @@ fn TranscriptSkeleton() -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::first_unread;
+    use super::{Boundary, HandoffLine, first_unread};
+    use crate::api::inbox::Origin;
+
+    #[test]
+    fn the_history_gets_a_heading_and_its_end_a_line() {
+        let mut b = Boundary::default();
+        let lines: Vec<Option<HandoffLine>> = [
+            Origin::TranscriptCustomer,
+            Origin::TranscriptBot,
+            Origin::Customer,
+            Origin::Agent,
+            Origin::TranscriptBot,
+        ]
+        .into_iter()
+        .map(|o| b.before(o))
+        .collect();
+        assert_eq!(
+            lines,
+            [
+                Some(HandoffLine::Before),
+                None,
+                Some(HandoffLine::TakenOver),
+                None,
+                None
+            ]
+        );
+        let mut without = Boundary::default();
+        assert_eq!(without.before(Origin::Customer), None);
+    }
     use crate::api::inbox::{ConversationData, MessageView, Status, TicketRow};
 
     fn conversation(
@@ -432,6 +517,8 @@ mod tests {
                 last_at: None,
                 unread: 0,
                 labels: Vec::new(),
+                priority: None,
+                team: None,
             },
             description: String::new(),
             closed_reason: None,
