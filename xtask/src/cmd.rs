@@ -102,6 +102,9 @@ impl Tally {
         match line.split_whitespace().collect::<Vec<_>>()[..] {
             [n, "passed", ..] => self.passed += n.parse().unwrap_or(0),
             [n, "failed", ..] => self.failed += n.parse().unwrap_or(0),
+            // node's test runner, in TAP (the Botpress integration's tests).
+            ["#", "pass", n] => self.passed += n.parse().unwrap_or(0),
+            ["#", "fail", n] => self.failed += n.parse().unwrap_or(0),
             _ => {}
         }
     }
@@ -152,7 +155,7 @@ mod tests {
     use super::Tally;
 
     #[test]
-    fn tally_reads_cargo_and_playwright_summaries() {
+    fn tally_reads_cargo_playwright_and_node_summaries() {
         let mut t = Tally::default();
         for line in [
             "test result: ok. 16 passed; 0 failed; 0 ignored; 0 measured; 0 filtered out; finished in 0.18s",
@@ -162,13 +165,16 @@ mod tests {
             "    [chromium] › tests/home.spec.ts:39:1 › unknown pages",
             "  2 passed (3.1s)",
             "test db::tests::passed ... ok",
+            "# pass 65",
+            "# fail 0",
+            "ok 3 - passed a check",
         ] {
             t.read_line(line);
         }
         assert_eq!(
             t,
             Tally {
-                passed: 22,
+                passed: 87,
                 failed: 2
             }
         );

@@ -14,6 +14,7 @@
 mod audit;
 mod bench;
 mod cmd;
+mod integration;
 mod postgres;
 mod run;
 mod setup;

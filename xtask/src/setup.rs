@@ -185,7 +185,16 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 fn ensure_npm_packages() -> Result {
-    let dir = root().join("end2end");
+    npm_packages("end2end", "Playwright, wasm-opt")?;
+    npm_packages(
+        "botpress-integration",
+        "Baton's Botpress integration: the SDK, TypeScript, esbuild",
+    )
+}
+
+/// `npm ci` in `folder` unless its `node_modules` already matches the lockfile.
+fn npm_packages(folder: &str, what: &str) -> Result {
+    let dir = root().join(folder);
     let lock = dir.join("package-lock.json");
     let installed = dir.join("node_modules/.package-lock.json");
     let fresh = match (std::fs::metadata(&lock), std::fs::metadata(&installed)) {
@@ -196,13 +205,16 @@ fn ensure_npm_packages() -> Result {
         _ => false,
     };
     if fresh {
-        ok("npm packages", "(end2end/node_modules up to date)");
+        ok(
+            "npm packages",
+            &format!("({folder}/node_modules up to date)"),
+        );
         return Ok(());
     }
     let mut c = command("npm");
     c.current_dir(&dir).args(["ci", "--no-audit", "--no-fund"]);
     step(
-        "install npm packages (Playwright, wasm-opt; under a minute)",
+        &format!("install npm packages in {folder} ({what}; under a minute)"),
         c,
     )
 }

@@ -12,7 +12,7 @@ use crate::postgres;
 use crate::setup::{self, Needs};
 
 const STEPS: &[&str] = &[
-    "fmt", "deny", "fresh", "clippy", "unit", "sqlx", "build", "e2e", "bench",
+    "fmt", "deny", "fresh", "clippy", "unit", "sqlx", "build", "botpress", "e2e", "bench",
 ];
 
 /// Steps that read crates from the local registry without the network. The `fresh`
@@ -86,6 +86,7 @@ pub fn run(args: &[String]) -> Result {
             "unit" => unit(&mut tally),
             "sqlx" => sqlx_check(),
             "build" => bench::release_build(),
+            "botpress" => crate::integration::run(&mut tally),
             "e2e" => end_to_end(&mut tally),
             // Proves the benchmarks still run; timing is not a test, so no budget is checked.
             "bench" => bench::suite(true),
@@ -128,6 +129,11 @@ fn next_step(name: &str) -> &'static str {
         }
         "sqlx" => "run `cargo xtask prepare` and commit the .sqlx folders",
         "build" => "read the compiler's message above; `cargo xtask test build` retries",
+        "botpress" => {
+            "the failing test is named above; in botpress-integration/, `npm test` reruns the \
+             unit tests and `BATON_BIN=../target/release/baton E2E_VERBOSE=1 npm run test:e2e` \
+             the end-to-end ones with Baton's log"
+        }
         "e2e" => {
             "the server log is in target/e2e/baton.log and Playwright's traces in \
              end2end/test-results; `cargo xtask test e2e` reruns only this step"
