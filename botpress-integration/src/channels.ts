@@ -17,11 +17,12 @@ type HitlHandlers = NonNullable<Props['channels']['hitl']['messages']>
 type HandlerProps = Parameters<HitlHandlers[HitlMessageType]>[0]
 
 /**
- * The payload as Baton stores it: without the plugin's `type` (sent beside it) and
- * `userId` (a Botpress id that means nothing in Baton; `from`/`customerId` say it).
+ * The payload as Baton stores it: whole, `userId` (the end user's Botpress user, which
+ * Baton's customer page reads) and `additionalData` included, without the plugin's
+ * `type` (sent beside it).
  */
 export const payloadForBaton = (payload: object): Record<string, unknown> => {
-  const { userId: _userId, type: _type, ...rest } = payload as Record<string, unknown>
+  const { type: _type, ...rest } = payload as Record<string, unknown>
   return rest
 }
 

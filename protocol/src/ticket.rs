@@ -75,23 +75,12 @@ named_enum! {
 
 named_enum! {
     /// How urgent a ticket is. Set by the bot when it hands over (Baton's own Botpress
-    /// integration, `hitlSession.priority`); a ticket without one is `normal`.
+    /// integration, `hitlSession.priority`); a ticket without one is `normal`. Automatic
+    /// routing serves urgent, high, normal, then low (the order is in the stores' SQL).
     pub enum Priority as "priority" {
         Low = "low",
         Normal = "normal",
         High = "high",
         Urgent = "urgent",
-    }
-}
-
-impl Priority {
-    /// Its place in the queue: the automatic routing serves higher ranks first.
-    pub fn rank(self) -> i64 {
-        match self {
-            Priority::Low => 0,
-            Priority::Normal => 1,
-            Priority::High => 2,
-            Priority::Urgent => 3,
-        }
     }
 }

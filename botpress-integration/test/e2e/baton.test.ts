@@ -140,7 +140,8 @@ describe('end to end with Baton', { skip }, () => {
     const fromCustomer = (await ticket()).messages.filter((m) => m.origin === 'customer')
     assert.deepEqual(
       fromCustomer.map((m) => [m.type, m.payload]),
-      customerMessages.map(([type, payload]) => [type, payload])
+      // Whole, with the end user's Botpress id the plugin sends them as.
+      customerMessages.map(([type, payload]) => [type, { ...payload, userId }])
     )
   })
 

@@ -89,7 +89,8 @@ describe('offline end to end (stand-in Baton)', () => {
     assert.deepEqual(
       stored.map((m) => [m.messageId, m.from, m.customerId, m.type, m.payload]),
       [
-        ...sent.map((m, i) => [m.id, 'customer', customerId, customerMessages[i]![0], customerMessages[i]![1]]),
+        // Whole, with the end user's Botpress id the plugin sends them as.
+        ...sent.map((m, i) => [m.id, 'customer', customerId, customerMessages[i]![0], { ...customerMessages[i]![1], userId }]),
         [notice.message.id, 'bot', undefined, 'text', { text: '( a plugin notice )' }],
       ]
     )

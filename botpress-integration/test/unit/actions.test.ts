@@ -180,8 +180,8 @@ describe('hitl channel', () => {
     await relay('text', { type: 'text', text: '( The user has ended the session. )' })
     const conversationId = fake.store.conversations[0]?.id
     assert.deepEqual(received('message').map(bodyOf), [
-      { ticketId: 'tkt_1', conversationId, messageId: 'msg_0', from: 'customer', customerId: 'cus_1', type: 'text', payload: { text: 'It has not arrived' } },
-      { ticketId: 'tkt_1', conversationId, messageId: 'msg_1', from: 'customer', customerId: 'cus_1', type: 'image', payload: { imageUrl: 'https://x/p.png' } },
+      { ticketId: 'tkt_1', conversationId, messageId: 'msg_0', from: 'customer', customerId: 'cus_1', type: 'text', payload: { text: 'It has not arrived', userId: customer.id } },
+      { ticketId: 'tkt_1', conversationId, messageId: 'msg_1', from: 'customer', customerId: 'cus_1', type: 'image', payload: { imageUrl: 'https://x/p.png', userId: customer.id } },
       { ticketId: 'tkt_1', conversationId, messageId: 'msg_2', from: 'bot', type: 'text', payload: { text: '( The user has ended the session. )' } },
     ])
   })

@@ -42,9 +42,10 @@ describe('customer or bot', () => {
     await assert.rejects(resolveSender(fake.client, { userId: 'user_x' }, { id: 'bot_1', tags: {} }), /down/)
   })
 
-  it('sends Baton the payload without the plugin’s type and userId', () => {
+  it('sends Baton the payload whole but for the plugin’s type', () => {
     assert.deepEqual(payloadForBaton({ type: 'text', text: 'hi', userId: 'user_1', additionalData: 'x' }), {
       text: 'hi',
+      userId: 'user_1',
       additionalData: 'x',
     })
   })
