@@ -142,6 +142,16 @@ impl<C: crate::Conn> Customers for PgTx<C> {
     }
 
     async fn customer_botpress_user_id(&mut self, id: i64) -> store::Result<Option<String>> {
+        let tagged = sqlx::query_scalar!(
+            r#"select botpress_user_id as "id!" from customers
+               where id = $1 and botpress_user_id is not null"#,
+            id
+        )
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if tagged.is_some() {
+            return Ok(tagged);
+        }
         sqlx::query_scalar!(
             r#"select m.payload ->> 'userId' as "user_id!"
                from tickets t join messages m on m.ticket_id = t.id

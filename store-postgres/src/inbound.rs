@@ -59,6 +59,24 @@ impl<C: crate::Conn> Inbound for PgTx<C> {
         Ok(())
     }
 
+    async fn customer_link_botpress(
+        &mut self,
+        connection: i64,
+        public_id: &str,
+        botpress_user_id: &str,
+    ) -> store::Result<()> {
+        sqlx::query!(
+            "update customers set botpress_user_id = $3
+             where connection_id = $1 and public_id = $2",
+            connection,
+            public_id,
+            botpress_user_id
+        )
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
     async fn customer_recover(
         &mut self,
         connection: i64,

@@ -83,6 +83,7 @@ pub trait Customers {
 
     async fn customer_connection(&mut self, id: i64) -> crate::Result<Option<i64>>;
 
-    /// The Botpress user the customer's latest message came from (`payload.userId`).
+    /// The customer's Botpress user: the one Baton's integration tagged them with, else
+    /// the one their latest message came from (`payload.userId`).
     async fn customer_botpress_user_id(&mut self, id: i64) -> crate::Result<Option<String>>;
 }

@@ -98,6 +98,14 @@ pub trait Inbound {
 
     async fn customer_insert(&mut self, new: &NewCustomer<'_>) -> crate::Result<()>;
 
+    /// Tags a customer with the Botpress user Baton's integration created for them.
+    async fn customer_link_botpress(
+        &mut self,
+        connection: i64,
+        public_id: &str,
+        botpress_user_id: &str,
+    ) -> crate::Result<()>;
+
     /// A customer id Botpress sent that we do not know, kept as recovered: its id.
     async fn customer_recover(
         &mut self,

@@ -69,18 +69,28 @@ pub async fn create_remote_user(
     user: RemoteUser,
 ) -> Result<String> {
     let call = Call::new(services, connection);
+    services
+        .writer
+        .write(move |tx| Box::pin(store_customer(tx, call, user)))
+        .await
+}
+
+/// Finds the customer with the user's email, refreshing what Botpress says of them,
+/// or creates one; their public id.
+pub(super) async fn store_customer(
+    tx: &mut dyn store::Tx,
+    call: Call,
+    user: RemoteUser,
+) -> Result<String> {
     let email = user
         .email
         .clone()
         .map(|e| e.trim().to_owned())
         .filter(|e| !e.is_empty());
-    services
-        .writer
-        .write(move |tx| Box::pin(store_customer(tx, call, user, email)))
-        .await
+    find_or_insert_customer(tx, call, user, email).await
 }
 
-async fn store_customer(
+async fn find_or_insert_customer(
     tx: &mut dyn store::Tx,
     call: Call,
     user: RemoteUser,

@@ -290,6 +290,18 @@ async fn a_handoff_brings_its_history_team_and_priority() {
         .await
         .unwrap();
     assert_eq!(again["customerId"], customer.as_str());
+    // Tagged with the Botpress user, the latest one that shares the email.
+    let mut tx = app.store().autocommit().await.unwrap();
+    let id = tx
+        .message_addressed(conn.id, "", &customer)
+        .await
+        .unwrap()
+        .customer
+        .unwrap();
+    assert_eq!(
+        tx.customer_botpress_user_id(id).await.unwrap().as_deref(),
+        Some("user_other")
+    );
 }
 
 #[tokio::test]

@@ -63,19 +63,32 @@ pub async fn unregister(services: &Services, connection: i64) -> Result<()> {
     Ok(())
 }
 
-/// `/createUser`: the same customer for the same email, as with plus/hitl-api.
+/// `/createUser`: the same customer for the same email, as with plus/hitl-api, tagged
+/// with the Botpress user (the latest one, when several share the email).
 pub async fn create_user(
     services: &Services,
     connection: i64,
     request: CreateUser,
 ) -> Result<String> {
     wire::check_id("botpressUserId", &request.botpress_user_id)?;
+    let botpress_user = request.botpress_user_id;
     let user = RemoteUser {
         name: request.name,
         email: request.email,
         picture_url: request.picture_url,
     };
-    common::create_remote_user(services, connection, user).await
+    let call = Call::new(services, connection);
+    services
+        .writer
+        .write(move |tx| {
+            Box::pin(async move {
+                let customer = common::store_customer(tx, call, user).await?;
+                tx.customer_link_botpress(connection, &customer, &botpress_user)
+                    .await?;
+                Ok(customer)
+            })
+        })
+        .await
 }
 
 /// `/startHitl`: a queued ticket for the customer, with its priority and team, and
