@@ -28,6 +28,9 @@ pub enum Action {
     /// Handed back to the bot by Baton: nobody could take it (the reason is the
     /// line's detail).
     Returned,
+    /// Ended from the bot's side through Baton's integration (`stopHitl`; why is the
+    /// line's detail).
+    BotEnded,
 }
 
 impl Action {
@@ -43,10 +46,11 @@ impl Action {
             Action::Unlabelled => "unlabelled",
             Action::Routed => "routed",
             Action::Returned => "returned",
+            Action::BotEnded => "bot_ended",
         }
     }
 
-    const ALL: [Action; 10] = [
+    const ALL: [Action; 11] = [
         Action::Took,
         Action::TookOver,
         Action::Transferred,
@@ -57,6 +61,7 @@ impl Action {
         Action::Unlabelled,
         Action::Routed,
         Action::Returned,
+        Action::BotEnded,
     ];
 
     fn parse(raw: &str) -> Option<Self> {
@@ -76,6 +81,7 @@ impl Action {
             Action::Unlabelled => "ticket.unlabel",
             Action::Routed => "ticket.route",
             Action::Returned => "ticket.return",
+            Action::BotEnded => "ticket.bot_end",
         }
     }
 
@@ -93,6 +99,7 @@ impl Action {
             Action::Unlabelled => format!("{actor} removed the label {detail}"),
             Action::Routed => format!("Assigned automatically to {other}"),
             Action::Returned => format!("Handed back to the bot: {detail}"),
+            Action::BotEnded => format!("Ended from the bot's side: {detail}"),
         }
     }
 }

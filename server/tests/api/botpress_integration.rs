@@ -458,6 +458,11 @@ async fn hitl_messages_are_stored_once_in_order_and_stop_closes_with_the_reason(
             .status(),
         200
     );
+    assert_eq!(
+        app.activity(id).await,
+        ["Ended from the bot's side: the customer left"],
+        "said once, on the activity lines"
+    );
 }
 
 /// A signed call the fake Botpress received: its route, body, and whether its

@@ -11,6 +11,7 @@ use super::wire::{
 use crate::botpress::inbound::{self as common, Call, Opening, Relay};
 use crate::botpress::wire::RemoteUser;
 use crate::effects::Effects;
+use crate::tickets::activity::{self, Action};
 use crate::tickets::lifecycle;
 use crate::{Error, Result, Services, connections, ids};
 
@@ -280,7 +281,14 @@ pub async fn stop_hitl(services: &Services, connection: i64, request: StopHitl) 
                     tx.ticket_remember_conversation(ticket, conversation)
                         .await?;
                 }
-                lifecycle::close(tx, &mut effects, ticket, reason, call.now).await?;
+                if lifecycle::close(tx, &mut effects, ticket, reason, call.now).await? {
+                    let why = match reason {
+                        ClosedReason::CustomerEnded => "the customer left",
+                        _ => "the bot stopped it",
+                    };
+                    let line = Action::BotEnded;
+                    activity::record(tx, ticket, None, line, None, Some(why), call.now).await?;
+                }
                 Ok(effects)
             })
         })
