@@ -121,8 +121,8 @@ export async function signIn(page: Page, email: string, password = PASSWORD) {
 
 export type Call = { path: string; body: any };
 
-/** A fake Botpress: records what Baton posts to the bot's webhook. */
-export async function fakeBotpress() {
+/** A webhook that records every JSON body posted to it and answers 200. */
+async function recordingWebhook() {
   const calls: Call[] = [];
   const server = http.createServer((req, res) => {
     let body = "";
@@ -135,6 +135,12 @@ export async function fakeBotpress() {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const port = (server.address() as AddressInfo).port;
+  return { calls, server, port };
+}
+
+/** A fake Botpress: records what Baton posts to the bot's webhook. */
+export async function fakeBotpress() {
+  const { calls, server, port } = await recordingWebhook();
   const name = `bot-${randomBytes(4).toString("hex")}`;
   const out = baton(["connection", "create", "--name", name, "--webhook-url", `http://127.0.0.1:${port}/hook`]);
   const token = out.trim().split("\n").pop()!.split("/botpress/")[1];
@@ -160,18 +166,7 @@ export type Bot = Awaited<ReturnType<typeof fakeBotpress>>;
  * with a fake webhook that records what Baton sends, and the integration's calls.
  */
 export async function fakeBatonIntegration(request: APIRequestContext) {
-  const calls: Call[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (c) => (body += c));
-    req.on("end", () => {
-      calls.push({ path: req.url ?? "", body: body ? JSON.parse(body) : null });
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end("{}");
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
+  const { calls, server, port } = await recordingWebhook();
   const name = `bot-${randomBytes(4).toString("hex")}`;
   const out = baton(["connection", "create", "--integration", "baton", "--name", name]);
   const token = out.trim().split("\n").pop()!.split("/botpress/")[1];

@@ -37,6 +37,13 @@ async fn start(app: &TestApp, conn: &TestConnection, extra: Value) -> (String, r
     (customer, app.botpress_call(conn, "startHitl", &body).await)
 }
 
+/// The ticket id a `/startHitl` answered with.
+async fn ticket_id(response: reqwest::Response) -> String {
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    body["ticketId"].as_str().expect("a ticket id").to_owned()
+}
+
 /// Ten messages of mixed types, from the customer and the bot.
 fn history() -> Value {
     json!([
@@ -232,11 +239,7 @@ async fn a_handoff_brings_its_history_team_and_priority() {
         json!({"team": "billing", "priority": "urgent"}),
     )
     .await;
-    assert_eq!(response.status(), 200);
-    let remote = response.json::<Value>().await.unwrap()["ticketId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let remote = ticket_id(response).await;
     assert!(remote.starts_with("tkt_"));
     let t = ticket(&app, &admin.token, &remote).await;
     assert_eq!(
@@ -331,6 +334,24 @@ async fn a_wrong_team_or_priority_is_refused_with_the_allowed_values() {
     assert_eq!(response.status(), 400);
     let said = response.text().await.unwrap();
     assert!(said.contains("the teams are Billing, Returns"), "{said}");
+    // Once a team serves the bot, only its teams may hold its tickets: the others'
+    // members could never see them.
+    let (code, _) = call(
+        &app,
+        &admin.token,
+        "POST",
+        "/api/v1/teams",
+        Some(json!({"name": "Sales", "agent_ids": [], "connection_ids": [conn.id]})),
+    )
+    .await;
+    assert_eq!(code, 201);
+    let (_, response) = start(&app, &conn, json!({"team": "Billing"})).await;
+    assert_eq!(response.status(), 400);
+    let said: Value = response.json().await.unwrap();
+    assert_eq!(
+        said["error"],
+        "hitlSession.team: no team named \"Billing\" serves this bot; the teams are Sales"
+    );
     let (_, response) = start(&app, &conn, json!({"priority": "asap"})).await;
     assert_eq!(response.status(), 400);
     let said = response.text().await.unwrap();
@@ -362,10 +383,7 @@ async fn hitl_messages_are_stored_once_in_order_and_stop_closes_with_the_reason(
     let admin = token(&app, "admin@example.org", Role::Admin).await;
     let (conn, _) = app.baton_connection("shop").await;
     let (customer, response) = start(&app, &conn, json!({})).await;
-    let remote = response.json::<Value>().await.unwrap()["ticketId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let remote = ticket_id(response).await;
     let kinds = [
         (
             "text",
@@ -504,10 +522,7 @@ async fn calls_to_the_integration_are_signed_and_name_ticket_conversation_and_ag
     let ben = token(&app, "ben@example.org", Role::Agent).await;
     let (conn, key) = app.baton_connection("shop").await;
     let (customer, response) = start(&app, &conn, json!({})).await;
-    let remote = response.json::<Value>().await.unwrap()["ticketId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let remote = ticket_id(response).await;
     let hello = json!({"ticketId": remote, "conversationId": "conv_7", "messageId": "m1",
                        "from": "customer", "customerId": customer, "type": "text", "payload": {"text": "hello"}});
     assert_eq!(
@@ -589,10 +604,7 @@ async fn nothing_is_sent_to_an_uninstalled_integration() {
     let ana = token(&app, "ana@example.org", Role::Agent).await;
     let (conn, _) = app.baton_connection("shop").await;
     let (customer, response) = start(&app, &conn, json!({})).await;
-    let remote = response.json::<Value>().await.unwrap()["ticketId"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let remote = ticket_id(response).await;
     let hello = json!({"ticketId": remote, "messageId": "m1", "from": "customer",
                        "customerId": customer, "type": "text", "payload": {"text": "hello"}});
     app.botpress_call(&conn, "message", &hello).await;
@@ -674,9 +686,7 @@ async fn automatic_routing_serves_urgent_first_and_a_team_ticket_only_to_its_tea
         json!({}),
     ] {
         let (_, response) = start(&app, &conn, extra).await;
-        assert_eq!(response.status(), 200);
-        let body: Value = response.json().await.unwrap();
-        tickets.push(body["ticketId"].as_str().unwrap().to_owned());
+        tickets.push(ticket_id(response).await);
     }
     let holder = |remote: String| {
         let app = &app;

@@ -126,9 +126,24 @@ fn priority(raw: &str) -> Result<Priority> {
     })
 }
 
-/// The team named `raw` (in any letter case); the message lists the teams there are.
-async fn team(tx: &mut dyn store::Tx, raw: &str) -> Result<i64> {
-    let teams = tx.teams_all().await?;
+/// The team named `raw` (in any letter case) among those that may hold the bot's
+/// tickets: the teams that serve the connection, or any team when none does (then
+/// everyone serves it). A team behind another wall could never see the ticket. The
+/// message lists the teams that may.
+async fn team(tx: &mut dyn store::Tx, connection: i64, raw: &str) -> Result<i64> {
+    let serving: Vec<i64> = tx
+        .team_connections_all()
+        .await?
+        .into_iter()
+        .filter(|served| served.id == connection)
+        .map(|served| served.team_id)
+        .collect();
+    let teams: Vec<(i64, String)> = tx
+        .teams_all()
+        .await?
+        .into_iter()
+        .filter(|(id, _)| serving.is_empty() || serving.contains(id))
+        .collect();
     let wanted = raw.trim().to_lowercase();
     if let Some((id, _)) = teams.iter().find(|(_, name)| name.to_lowercase() == wanted) {
         return Ok(*id);
@@ -138,7 +153,7 @@ async fn team(tx: &mut dyn store::Tx, raw: &str) -> Result<i64> {
         format!("hitlSession.team: no team named {raw:?}; Baton has no teams yet")
     } else {
         format!(
-            "hitlSession.team: no team named {raw:?}; the teams are {}",
+            "hitlSession.team: no team named {raw:?} serves this bot; the teams are {}",
             names.join(", ")
         )
     }))
@@ -152,7 +167,7 @@ async fn store_start(
     request: StartHitl,
 ) -> Result<Effects> {
     let team = match request.team.as_deref().filter(|t| !t.trim().is_empty()) {
-        Some(name) => Some(team(tx, name).await?),
+        Some(name) => Some(team(tx, call.connection, name).await?),
         None => None,
     };
     // The ticket does not exist yet, so only the customer is looked up here.

@@ -230,30 +230,10 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
     if !value.is_object() {
         return Err(Error::invalid("the body must be a JSON object"));
     }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." {
-            Error::invalid(format!("invalid body: {inner}"))
-        } else {
-            Error::invalid(format!("{path}: {inner}"))
-        }
-    })
+    crate::botpress::wire::typed(value)
 }
 
-/// An id Botpress or Baton made: non-empty, and short enough for a Botpress tag.
-pub fn check_id(field: &str, value: &str) -> Result<()> {
-    if value.trim().is_empty() {
-        return Err(Error::invalid(format!("{field}: must not be empty")));
-    }
-    if value.len() > super::super::wire::MAX_ID_LEN {
-        return Err(Error::invalid(format!(
-            "{field}: longer than {} characters",
-            super::super::wire::MAX_ID_LEN
-        )));
-    }
-    Ok(())
-}
+pub use crate::botpress::wire::check_id;
 
 #[cfg(test)]
 mod tests {
