@@ -3,7 +3,7 @@
 //! `--quick` (a few seconds per measure) only proves the suite still works. The
 //! PostgreSQL measures get a throwaway cluster, as the tests do.
 
-use crate::cmd::{Result, cargo_leptos_env, command, root, step};
+use crate::cmd::{Result, command, root, step};
 use crate::setup::{self, Needs};
 
 pub fn run(args: &[String]) -> Result {
@@ -19,33 +19,9 @@ pub fn run(args: &[String]) -> Result {
     suite(quick)
 }
 
-/// The release site and the load generators. They share one `RUSTFLAGS` so the
-/// second build reuses the first one's dependencies instead of rebuilding them.
+/// The release server, the site and the load generators.
 pub fn release_build() -> Result {
-    release_site()?;
-    let mut c = cargo_leptos_env();
-    c.args(["build", "--release", "-p", "bench"]);
-    step(
-        "build the load generators (cargo build --release -p bench)",
-        c,
-    )
-}
-
-/// The release server and site, with precompressed assets, as `cargo xtask run` and
-/// the end-to-end tests serve them.
-///
-/// Release builds use the same `--cfg erase_components` as the debug builds the tests
-/// run: the wasm is then a fifth smaller (421 KB instead of 544 KB brotli at the
-/// three-pane workspace), because component props are no longer monomorphised per
-/// call site, and the release site runs the code the tests checked.
-pub fn release_site() -> Result {
-    let mut c = cargo_leptos_env();
-    c.args(["leptos", "build", "--release", "--precompress", "--split"]);
-    step(
-        "release build (cargo leptos build --release --precompress --split; about 15 min the first \
-         time, optimising the server and the wasm)",
-        c,
-    )
+    crate::site::release(crate::site::Binaries::ServerAndBench)
 }
 
 /// Runs the already built suite, with a throwaway PostgreSQL cluster for the

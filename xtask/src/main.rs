@@ -18,6 +18,8 @@ mod integration;
 mod postgres;
 mod run;
 mod setup;
+mod site;
+mod sqlx;
 mod test;
 
 use std::process::ExitCode;

@@ -5,7 +5,7 @@ use crate::setup::{self, Needs};
 
 pub fn run(args: &[String]) -> Result {
     setup::run(Needs::Run)?;
-    crate::bench::release_site()?;
+    crate::site::release(crate::site::Binaries::Server)?;
 
     let binary = root().join("target/release/baton");
     // `--` separates xtask's arguments from Baton's; accept both forms.
