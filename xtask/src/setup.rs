@@ -8,15 +8,14 @@ use std::process::Command;
 use crate::cmd::{self, Result, command, output, root, step};
 
 const MIN_RUST: (u32, u32) = (1, 95);
-const CARGO_LEPTOS: &str = "0.3.10";
-const SQLX_CLI: &str = "0.8.6";
 const CARGO_DENY: &str = "0.20.2";
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Needs {
     /// Building and running the release site.
     Run,
-    /// Everything `Run` needs plus the test tools (sqlx-cli, Chromium, PostgreSQL).
+    /// Everything `Run` needs plus the test tools (cargo-deny, sqlite3, Chromium,
+    /// PostgreSQL).
     Test,
 }
 
@@ -25,11 +24,10 @@ pub fn run(needs: Needs) -> Result {
     check_rust()?;
     ensure_wasm_target()?;
     ensure_node()?;
-    ensure_cargo_leptos()?;
     ensure_wasm_bindgen()?;
     ensure_npm_packages()?;
     if needs == Needs::Test {
-        ensure_sqlx_cli()?;
+        ensure_sqlite3()?;
         ensure_cargo_deny()?;
         ensure_chromium()?;
         ensure_postgres()?;
@@ -92,23 +90,6 @@ fn ensure_node() -> Result {
     )
 }
 
-fn ensure_cargo_leptos() -> Result {
-    let want = format!("cargo-leptos {CARGO_LEPTOS}");
-    if output(command("cargo").args(["leptos", "--version"])).as_deref() == Some(&want) {
-        ok("cargo-leptos", CARGO_LEPTOS);
-        return Ok(());
-    }
-    // 0.3.11 needs a newer rustc; `no_downloads` because only package registries are
-    // reachable, so its own tool downloads would fail: we provide the tools instead.
-    eprintln!(
-        "    cargo-leptos {CARGO_LEPTOS} is missing: building it (about 20 minutes on 2 cores)"
-    );
-    let mut c = command("cargo");
-    c.args(["install", "cargo-leptos", "--version", CARGO_LEPTOS])
-        .args(["--locked", "--features", "no_downloads"]);
-    step("install cargo-leptos", c)
-}
-
 /// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
 fn locked_wasm_bindgen() -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock"))
@@ -135,8 +116,8 @@ fn ensure_wasm_bindgen() -> Result {
         return Ok(());
     }
     // Not `--locked`: its lockfile names a crate version the registry mirror lacks.
-    let mut c = command("cargo");
-    c.args(["install", "wasm-bindgen-cli", "--version", &want, "--force"]);
+    let mut c = cargo_install();
+    c.args(["wasm-bindgen-cli", "--version", &want, "--force"]);
     if step(
         "install wasm-bindgen-cli (builds from source, about 3 min)",
         c,
@@ -154,8 +135,8 @@ fn ensure_wasm_bindgen() -> Result {
     let _ = std::fs::remove_dir_all(&tmp);
     copy_dir(&src, &tmp).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
     let _ = std::fs::remove_file(tmp.join("Cargo.lock"));
-    let mut c = command("cargo");
-    c.args(["install", "--force", "--path"])
+    let mut c = cargo_install();
+    c.args(["--force", "--path"])
         .arg(&tmp)
         .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
     step("install wasm-bindgen-cli from source", c)
@@ -185,7 +166,10 @@ fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 fn ensure_npm_packages() -> Result {
-    npm_packages("end2end", "Playwright, wasm-opt")?;
+    npm_packages(
+        "end2end",
+        "Playwright; wasm-opt, esbuild and lightningcss for the release build",
+    )?;
     npm_packages(
         "botpress-integration",
         "Baton's Botpress integration: the SDK, TypeScript, esbuild",
@@ -219,56 +203,17 @@ fn npm_packages(folder: &str, what: &str) -> Result {
     )
 }
 
-fn ensure_sqlx_cli() -> Result {
-    let want = format!("sqlx-cli-sqlx {SQLX_CLI}");
-    if output(command("cargo").args(["sqlx", "--version"])).as_deref() == Some(&want)
-        && sqlx_cli_speaks_postgres()
-    {
-        ok("sqlx-cli", SQLX_CLI);
+/// The `sqlite3` shell, which builds the database sqlx's offline data is checked
+/// against.
+fn ensure_sqlite3() -> Result {
+    if let Some(v) = output(command("sqlite3").arg("--version")) {
+        ok("sqlite3", v.split_whitespace().next().unwrap_or_default());
         return Ok(());
     }
-    let mut c = command("cargo");
-    c.args([
-        "install",
-        "sqlx-cli",
-        "--version",
-        SQLX_CLI,
-        "--locked",
-        "--force",
-    ])
-    .args([
-        "--no-default-features",
-        "--features",
-        "sqlite,postgres,completions",
-    ]);
-    step("install sqlx-cli (builds from source, about 2 min)", c)
-}
-
-/// Whether the installed sqlx-cli was built with PostgreSQL: an install from before the
-/// second engine has only SQLite, and its version alone does not say so. Cargo records
-/// each install's features in `.crates2.json` of the cargo home that installed it,
-/// which is not `CARGO_HOME` in the `fresh` step: so the home is found from the binary.
-fn sqlx_cli_speaks_postgres() -> bool {
-    let Some(home) = std::env::split_paths(&cmd::path_env())
-        .find(|dir| dir.join("cargo-sqlx").is_file())
-        .and_then(|bin| bin.parent().map(Path::to_path_buf))
-    else {
-        return false;
-    };
-    let Ok(installs) = std::fs::read_to_string(home.join(".crates2.json")) else {
-        return false;
-    };
-    let Some(entry) = installs.find(&format!("\"sqlx-cli {SQLX_CLI} ")) else {
-        return false;
-    };
-    let rest = &installs[entry..];
-    rest.find("\"features\":[")
-        .and_then(|start| {
-            let list = &rest[start..];
-            list.find(']')
-                .map(|end| list[..end].contains("\"postgres\""))
-        })
-        .unwrap_or(false)
+    apt_install(
+        &["sqlite3"],
+        "the sqlite3 shell (for the sqlx offline data check)",
+    )
 }
 
 /// The licence, ban and source checks (and, where reachable, advisories).
@@ -278,16 +223,20 @@ pub fn ensure_cargo_deny() -> Result {
         ok("cargo-deny", CARGO_DENY);
         return Ok(());
     }
+    let mut c = cargo_install();
+    c.args(["cargo-deny", "--version", CARGO_DENY, "--locked", "--force"]);
+    step("install cargo-deny (builds from source, about 2 min)", c)
+}
+
+/// `cargo install`, with the tool's release profile made quick to build: cargo-deny
+/// asks for fat LTO in one codegen unit, which kept one of the two cores idle for
+/// minutes on a new machine, for a tool that runs for seconds.
+fn cargo_install() -> Command {
     let mut c = command("cargo");
-    c.args([
-        "install",
-        "cargo-deny",
-        "--version",
-        CARGO_DENY,
-        "--locked",
-        "--force",
-    ]);
-    step("install cargo-deny (builds from source, about 4 min)", c)
+    c.arg("install")
+        .env("CARGO_PROFILE_RELEASE_LTO", "false")
+        .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
+    c
 }
 
 /// The Chromium binary Playwright drives: `CHROMIUM_PATH`, else Debian's package.
