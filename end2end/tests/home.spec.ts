@@ -51,6 +51,10 @@ test("signing out ends the session", async ({ page }) => {
   await expect(page.getByRole("heading", { name: "Inbox" })).toBeVisible();
   await page.getByRole("button", { name: "Sign out" }).click();
   await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole("heading", { name: "Sign in" })).toBeVisible();
+  // The server closed this tab's live connection as it signed the session out; the
+  // tab, which signed itself out, must not load the sign-in page again on top of
+  // the person's next page.
   await page.goto("/");
   await expect(page).toHaveURL(/\/login$/);
 });

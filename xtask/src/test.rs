@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::bench;
-use crate::cmd::{Result, Tally, cargo_leptos_env, command, root, step, step_counted};
+use crate::cmd::{Result, Tally, cargo_env, command, root, step, step_counted};
 use crate::postgres;
 use crate::setup::{self, Needs};
 
@@ -44,6 +44,8 @@ const HOST_PACKAGES: &[&str] = &[
     "store-postgres",
     "-p",
     "store-sqlite",
+    "-p",
+    "wasm-split",
     "-p",
     "xtask",
 ];
@@ -135,8 +137,10 @@ fn next_step(name: &str) -> &'static str {
              the end-to-end ones with Baton's log"
         }
         "e2e" => {
-            "the server log is in target/e2e/baton.log and Playwright's traces in \
-             end2end/test-results; `cargo xtask test e2e` reruns only this step"
+            "the server logs are in target/e2e/ (baton.log for SQLite, replica-1.log and \
+             replica-2.log for PostgreSQL) and Playwright's traces in end2end/test-results \
+             (SQLite) and target/e2e/test-results-replicas; `cargo xtask test e2e` reruns \
+             only this step"
         }
         "bench" => "run `cargo xtask bench --quick` to see the failing measure",
         _ => "read the message above",
@@ -181,7 +185,7 @@ fn fmt() -> Result {
 }
 
 fn clippy() -> Result {
-    let mut wasm = cargo_leptos_env();
+    let mut wasm = cargo_env();
     wasm.args([
         "clippy",
         "-p",
@@ -196,12 +200,12 @@ fn clippy() -> Result {
         "clippy (wasm: frontend, app/hydrate; first run about 4 min)",
         wasm,
     )?;
-    let mut host = cargo_leptos_env();
+    let mut host = cargo_env();
     host.arg("clippy")
         .args(HOST_PACKAGES)
         .args(["--all-targets", "--", "-D", "warnings"]);
     step(
-        "clippy (host: app/ssr, backend, baton, bench, protocol, xtask; first run about 5 min)",
+        "clippy (host: app/ssr, backend, baton, bench, protocol, stores, wasm-split, xtask; first run about 5 min)",
         host,
     )
 }
@@ -209,53 +213,192 @@ fn clippy() -> Result {
 fn unit(tally: &mut Tally) -> Result {
     // Dropped when the step ends, which stops the server and removes its files.
     let cluster = postgres::Cluster::start()?;
-    let mut c = cargo_leptos_env();
-    c.arg("test")
-        .args(HOST_PACKAGES)
-        .env(postgres::URL_VAR, &cluster.url);
-    step_counted(
-        "unit and integration tests (compiling takes about 7 min the first time; the fuzz \
-         and fault tests then run for about 4 min)",
-        c,
-        tally,
+    // One build for every run below: they all name the same packages and features,
+    // so none of them relinks anything.
+    let mut build = cargo_env();
+    build.args(["test", "--no-run"]).args(HOST_PACKAGES);
+    step(
+        "build the unit and integration tests (about 5 min the first time)",
+        build,
     )?;
-    // The same API and Botpress tests on PostgreSQL: the binary is built already.
+
+    // The API tests start one server at a time in a process (Leptos' reactive state
+    // is process-wide), so a single run keeps one core half busy. Four processes
+    // instead: each engine's fuzz tests apart from the rest of its tests. The
+    // PostgreSQL runs skip the tests in server/tests/api/sqlite_only.txt.
+    let api = api_test_names()?;
     let list = root().join("server/tests/api/sqlite_only.txt");
     let sqlite_only = std::fs::read_to_string(&list)
         .map_err(|e| format!("cannot read {}: {e}", list.display()))?;
-    let mut pg = cargo_leptos_env();
-    pg.args(["test", "-p", "baton", "--test", "api", "--", "--exact"]);
-    for name in sqlite_only
+    let sqlite_only: Vec<&str> = sqlite_only
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
-    {
-        pg.args(["--skip", name]);
+        .collect();
+    let is_fuzz = |name: &str| name.starts_with("fuzz::");
+    let fuzz: Vec<&str> = api
+        .iter()
+        .map(String::as_str)
+        .filter(|n| is_fuzz(n))
+        .collect();
+
+    let mut runs = Vec::new();
+    // Every crate's tests on SQLite but the fuzz tests.
+    let mut rest = cargo_env();
+    // Every test binary runs even if one fails, so one run names every failure.
+    rest.arg("test")
+        .args(HOST_PACKAGES)
+        .args(["--no-fail-fast", "--", "--exact"]);
+    skip(&mut rest, &fuzz);
+    runs.push((
+        "every crate's tests on SQLite, but the fuzz tests",
+        rest,
+        false,
+    ));
+    let mut fuzz_sqlite = api_run();
+    fuzz_sqlite.args(["--", "--exact"]).args(&fuzz);
+    runs.push(("the fuzz tests on SQLite", fuzz_sqlite, false));
+    let mut rest_pg = api_run();
+    rest_pg.args(["--", "--exact"]);
+    skip(&mut rest_pg, &fuzz);
+    skip(&mut rest_pg, &sqlite_only);
+    runs.push((
+        "the API and Botpress tests on PostgreSQL, but the fuzz tests",
+        rest_pg,
+        true,
+    ));
+    let mut fuzz_pg = api_run();
+    fuzz_pg
+        .args(["--", "--exact"])
+        .args(fuzz.iter().filter(|n| !sqlite_only.contains(n)));
+    runs.push(("the fuzz tests on PostgreSQL", fuzz_pg, true));
+
+    let logs = root().join("target/unit");
+    let _ = std::fs::remove_dir_all(&logs);
+    std::fs::create_dir_all(&logs).map_err(|e| format!("cannot create {}: {e}", logs.display()))?;
+    eprintln!(
+        "\n==> {} test runs side by side, each logging to {} (shown as each ends; the \
+         longest takes about 6 min)",
+        runs.len(),
+        logs.display()
+    );
+    let mut running = Vec::new();
+    for (i, (what, mut c, on_postgres)) in runs.into_iter().enumerate() {
+        c.env(postgres::URL_VAR, &cluster.url);
+        if on_postgres {
+            c.env("BATON_TEST_ENGINE", "postgres");
+        }
+        running.push((
+            what,
+            Background::spawn(c, &logs.join(format!("run-{}.log", i + 1)))?,
+        ));
     }
-    pg.env(postgres::URL_VAR, &cluster.url)
-        .env("BATON_TEST_ENGINE", "postgres");
-    step_counted(
-        "the API and Botpress tests again, on PostgreSQL (about 8 min, the fuzz tests most of \
-         it; those in server/tests/api/sqlite_only.txt run on SQLite only)",
-        pg,
-        tally,
-    )
+    let mut failures = Vec::new();
+    for (what, run) in running {
+        if let Err(e) = run.finish(what, tally) {
+            failures.push(e);
+        }
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("\n"))
+    }
 }
 
-/// A throwaway database with every migration applied, for sqlx's compile-time checks.
-fn prepare_database() -> Result<String> {
-    let dir = root().join("target/sqlx");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let file = dir.join("prepare.db");
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+/// `cargo test` of the API test binary alone (with every package named, so the
+/// features match the build and nothing is recompiled).
+fn api_run() -> Command {
+    let mut c = cargo_env();
+    c.arg("test")
+        .args(HOST_PACKAGES)
+        .args(["--test", "api", "--no-fail-fast"]);
+    c
+}
+
+fn skip(c: &mut Command, names: &[&str]) {
+    for name in names {
+        c.args(["--skip", name]);
     }
-    let url = format!("sqlite://{}", file.display());
-    let mut c = command("cargo");
-    c.args(["sqlx", "database", "setup", "--source", "migrations/sqlite"])
-        .env("DATABASE_URL", &url);
-    step("create the sqlx check database", c)?;
-    Ok(url)
+}
+
+/// The names of the API tests, from the built test binary.
+fn api_test_names() -> Result<Vec<String>> {
+    let mut c = cargo_env();
+    c.arg("test")
+        .args(HOST_PACKAGES)
+        .args(["--test", "api", "--quiet", "--", "--list"])
+        .stderr(Stdio::inherit());
+    let out = c
+        .output()
+        .map_err(|e| format!("cannot list the API tests: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("listing the API tests failed ({})", out.status));
+    }
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.strip_suffix(": test"))
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return Err("the API test binary lists no test".into());
+    }
+    Ok(names)
+}
+
+/// A command running beside the current step, its output in a file that is shown and
+/// counted when it is waited for. Killed if the step ends early.
+struct Background {
+    child: Option<Child>,
+    log: std::path::PathBuf,
+}
+
+impl Background {
+    fn spawn(mut c: Command, log: &Path) -> Result<Self> {
+        let file = std::fs::File::create(log)
+            .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let err = file
+            .try_clone()
+            .map_err(|e| format!("cannot share {}: {e}", log.display()))?;
+        let child = c
+            .stdout(Stdio::from(file))
+            .stderr(Stdio::from(err))
+            .spawn()
+            .map_err(|e| format!("cannot start {:?}: {e}", c.get_program()))?;
+        Ok(Self {
+            child: Some(child),
+            log: log.to_path_buf(),
+        })
+    }
+
+    /// Waits, prints the output under a heading, and adds its test counts to `tally`.
+    fn finish(mut self, what: &str, tally: &mut Tally) -> Result {
+        let status = self.child.take().map(|mut c| c.wait());
+        eprintln!("\n==> {what} (output of the background run)");
+        let output = std::fs::read_to_string(&self.log).unwrap_or_default();
+        for line in output.lines() {
+            tally.read_line(line);
+        }
+        eprintln!("{output}");
+        match status {
+            Some(Ok(s)) if s.success() => Ok(()),
+            Some(Ok(s)) => Err(format!(
+                "{what} failed ({s}); output in {}",
+                self.log.display()
+            )),
+            Some(Err(e)) => Err(format!("{what}: cannot wait for it: {e}")),
+            None => Err(format!("{what} was not running")),
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The crates with checked queries, and whether each is checked against PostgreSQL
@@ -263,39 +406,27 @@ fn prepare_database() -> Result<String> {
 /// queries live in a crate of their own, and `backend` (which depends on both) has none.
 const CHECKED: [(&str, bool); 2] = [("store-sqlite", false), ("store-postgres", true)];
 
-/// Runs `cargo sqlx prepare` (or `--check`) in every crate with checked queries, each
-/// against a throwaway database of its engine with every migration applied.
+/// Regenerates each checked crate's offline query data (`.sqlx/`) from a throwaway
+/// database of its engine with every migration applied, and with `check` compares
+/// it with the committed data instead of writing it. What `cargo sqlx prepare
+/// [--check]` does, without building sqlx-cli: sqlx's macros write a crate's query
+/// data into `SQLX_OFFLINE_DIR` whenever they check against a live database.
 fn sqlx_prepare(check: bool) -> Result {
-    let sqlite = prepare_database()?;
+    let sqlite = crate::sqlx::sqlite_database(&root().join("target/sqlx/prepare.db"))?;
     let cluster = postgres::Cluster::start()?;
-    let postgres = cluster.database_url("baton_prepare");
-    let mut setup = command("cargo");
-    setup
-        .args([
-            "sqlx",
-            "database",
-            "setup",
-            "--source",
-            "migrations/postgres",
-        ])
-        .env("DATABASE_URL", &postgres);
-    step("create the sqlx check database (PostgreSQL)", setup)?;
+    let postgres = cluster.create_database("baton_prepare")?;
+    crate::sqlx::migrate_postgres(&postgres)?;
     for (krate, on_postgres) in CHECKED {
-        let mut c = cargo_leptos_env();
-        c.current_dir(root().join(krate)).args(["sqlx", "prepare"]);
+        let url = if on_postgres { &postgres } else { &sqlite };
+        let fresh = crate::sqlx::query_data(krate, url)?;
+        let committed = root().join(krate).join(".sqlx");
         if check {
-            c.arg("--check");
-        }
-        c.args(["--", "--all-targets"]).env(
-            "DATABASE_URL",
-            if on_postgres { &postgres } else { &sqlite },
-        );
-        let what = if check {
-            format!("sqlx offline data is up to date ({krate}/.sqlx)")
+            crate::sqlx::compare(&fresh, &committed)?;
+            eprintln!("    ok  {krate}/.sqlx is up to date");
         } else {
-            format!("regenerate sqlx offline data ({krate}/.sqlx)")
-        };
-        step(&what, c)?;
+            crate::sqlx::replace(&fresh, &committed)?;
+            eprintln!("    wrote {krate}/.sqlx");
+        }
     }
     Ok(())
 }
@@ -325,36 +456,53 @@ fn end_to_end(tally: &mut Tally) -> Result {
 
     let sqlite = format!("sqlite://{}", data.join("baton.db").display());
     let server = E2eServer::start(&binary, &sqlite, &data, "baton")?;
-    let mut on_sqlite = playwright(&binary, &sqlite, &server.url);
-    on_sqlite.arg("test");
-    let result = step_counted(
-        "end-to-end tests (Playwright, headless Chromium)",
-        on_sqlite,
-        tally,
-    );
-    let log = server.log.clone();
-    drop(server);
-    result.map_err(|e| format!("{e}\n    server log: {}", log.display()))?;
 
+    // The replicas' run goes beside SQLite's, in its own process with its own
+    // servers, database, traces and screenshots (the committed screenshots are
+    // SQLite's): the browser tests wait on pages far more than they compute.
     let cluster = postgres::Cluster::start()?;
     let database = cluster.create_database("baton_e2e")?;
     let first = E2eServer::start(&binary, &database, &data, "replica-1")?;
     let second = E2eServer::start(&binary, &database, &data, "replica-2")?;
     let mut on_replicas = playwright(&binary, &database, &first.url);
-    // Its screenshots go beside the servers' logs: the committed ones are SQLite's.
     on_replicas
         .arg("test")
+        .arg(format!(
+            "--output={}",
+            data.join("test-results-replicas").display()
+        ))
         .env("SECOND_URL", &second.url)
         .env("SCREENSHOTS_DIR", data.join("screenshots-replicas"));
-    let result = step_counted(
-        "end-to-end tests on PostgreSQL, two replicas (Playwright)",
-        on_replicas,
-        tally,
+    let replicas_log = data.join("playwright-replicas.log");
+    eprintln!(
+        "\n==> end-to-end tests on PostgreSQL, two replicas, in the background (output in {} \
+         when it ends)",
+        replicas_log.display()
     );
-    let logs = format!("{} and {}", first.log.display(), second.log.display());
-    drop((first, second));
+    let replicas = Background::spawn(on_replicas, &replicas_log)?;
+
+    let mut on_sqlite = playwright(&binary, &sqlite, &server.url);
+    on_sqlite.arg("test");
+    let on_sqlite = step_counted(
+        "end-to-end tests on SQLite (Playwright, headless Chromium)",
+        on_sqlite,
+        tally,
+    )
+    .map_err(|e| format!("{e}\n    server log: {}", server.log.display()));
+    let on_replicas = replicas
+        .finish("end-to-end tests on PostgreSQL, two replicas", tally)
+        .map_err(|e| {
+            format!(
+                "{e}\n    server logs: {} and {}; traces in {}",
+                first.log.display(),
+                second.log.display(),
+                data.join("test-results-replicas").display()
+            )
+        });
+    drop((server, first, second));
     drop(cluster);
-    result.map_err(|e| format!("{e}\n    server logs: {logs}"))
+    on_sqlite?;
+    on_replicas
 }
 
 /// `npx playwright` for a server at `base_url` on `database` (the CLI the tests run

@@ -113,8 +113,13 @@ fn Nav(
     super::realtime::connect();
     let logout = ServerAction::<Logout>::new();
     let navigate = use_navigate();
+    let realtime = super::realtime::use_realtime();
     Effect::new(move |_| {
-        if logout.value().get().is_some() {
+        if let Some(result) = logout.value().get() {
+            if matches!(result, Err(ref e) if *e != AppError::Unauthorized) {
+                // Maybe still signed in: a sign-out from elsewhere counts again.
+                realtime.signing_out.set(false);
+            }
             navigate("/login", Default::default());
         }
     });
@@ -143,7 +148,10 @@ fn Nav(
             <a href="/profile" data-testid="signed-in-as">
                 {user.name}
             </a>
-            <ActionForm action=logout attr:class="inline">
+            <ActionForm action=logout attr:class="inline"
+                // Before the call goes out: the server closes this tab's socket
+                // while it signs the session out.
+                on:submit=move |_| realtime.signing_out.set(true)>
                 <button class="button secondary" type="submit">
                     "Sign out"
                 </button>

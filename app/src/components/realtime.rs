@@ -63,6 +63,11 @@ pub struct Realtime {
     /// Who has the ticket this tab shows open, and who of them types (see
     /// [`Realtime::viewing`]); `None` until the server says.
     pub here: RwSignal<Option<(String, Vec<Viewer>)>>,
+    /// Set when this tab's own "Sign out" starts. The server closes the tab's socket
+    /// as "signed out" before the sign-out call has answered; the tab must not then
+    /// load the sign-in page a second time on top of the one its sign-out goes to
+    /// (a document load that cut short the person's next navigation).
+    pub signing_out: RwSignal<bool>,
 }
 
 impl Realtime {
@@ -76,6 +81,7 @@ impl Realtime {
             assigned: RwSignal::new(0),
             presence_of: RwSignal::new(None),
             here: RwSignal::new(None),
+            signing_out: RwSignal::new(false),
         }
     }
 
@@ -379,9 +385,13 @@ mod client {
             }
             c.borrow_mut().socket = None;
             if e.code() == close::SIGNED_OUT {
-                // The tab's own "Sign out" has already gone to the sign-in page; the
-                // server's notice may come after it (through another replica, later).
-                // Going there again would cut short whatever the person does next.
+                // Signed out elsewhere (another tab, deactivated): go to sign-in. Not
+                // when this tab signed itself out: its sign-out goes there already,
+                // and the notice can come before or after that (another replica may
+                // send it later); a second load would cut short what comes next.
+                if realtime.signing_out.get_untracked() {
+                    return;
+                }
                 let location = window().location();
                 if location.pathname().ok().as_deref() != Some("/login") {
                     let _ = location.set_href("/login");

@@ -198,9 +198,13 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         // A statement may legitimately run twice (two server functions both look up
         // the signed-in user); a re-run loop runs them by the hundred.
         let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 2).collect();
+        // The busiest page (a ticket) runs 25. The cap leaves room for a statement
+        // or two of a background task (the outbox, routing, sessions) that a loaded
+        // machine lets into the render's window: 25 failed one run in a few beside
+        // other test processes. A page rendered twice over is still well past it.
         assert!(
-            repeated.is_empty() && total <= 25,
-            "{page} ran {total} queries; repeated: {repeated:#?}"
+            repeated.is_empty() && total <= 40,
+            "{page} ran {total} queries; repeated: {repeated:#?}; all: {counts:#?}"
         );
     }
     server.kill().await.unwrap();
