@@ -289,7 +289,11 @@ const capitalised = /^\s*[A-Z]/;
 
 // --- Every page, at every size, in both schemes ----------------------------------------
 
-test.describe("every page", () => {
+// Tagged so the run on two PostgreSQL replicas can leave it out (`cargo xtask test`
+// does): every page at every size, light and dark, and its accessibility scan test
+// how the same HTML lays out, which does not depend on the engine behind it; they
+// are a third of the suite's time.
+test.describe("every page", { tag: "@layout" }, () => {
   type Shared = {
     bot: Bot;
     ticket: string;

@@ -21,7 +21,7 @@ pub fn run(args: &[String]) -> Result {
 
 /// The release server, the site and the load generators.
 pub fn release_build() -> Result {
-    crate::site::release(crate::site::Binaries::ServerAndBench)
+    crate::site::release()
 }
 
 /// Runs the already built suite, with a throwaway PostgreSQL cluster for the

@@ -5,7 +5,7 @@ use crate::setup::{self, Needs};
 
 pub fn run(args: &[String]) -> Result {
     setup::run(Needs::Run)?;
-    crate::site::release(crate::site::Binaries::Server)?;
+    crate::site::release()?;
 
     let binary = root().join("target/release/baton");
     // `--` separates xtask's arguments from Baton's; accept both forms.

@@ -1,8 +1,8 @@
 //! Installing what Baton needs, idempotently: each step checks first and does nothing
 //! when the right version is already there. Versions follow the project's toolchain
-//! notes; wasm-bindgen-cli follows `Cargo.lock`, so a bump cannot drift.
+//! notes. wasm-bindgen is no tool to install: `site-wasm` links its library, pinned
+//! in `Cargo.lock` beside the crate it must match.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::cmd::{self, Result, command, output, root, step};
@@ -24,9 +24,15 @@ pub fn run(needs: Needs) -> Result {
     check_rust()?;
     ensure_wasm_target()?;
     ensure_node()?;
-    ensure_wasm_bindgen()?;
-    ensure_npm_packages()?;
+    npm_packages(
+        "end2end",
+        "Playwright; wasm-opt, esbuild and lightningcss for the release build",
+    )?;
     if needs == Needs::Test {
+        npm_packages(
+            "botpress-integration",
+            "Baton's Botpress integration: the SDK, TypeScript, esbuild",
+        )?;
         ensure_sqlite3()?;
         ensure_cargo_deny()?;
         ensure_chromium()?;
@@ -87,92 +93,6 @@ fn ensure_node() -> Result {
     apt_install(
         &["nodejs", "npm"],
         "Node.js and npm (for wasm-opt and Playwright)",
-    )
-}
-
-/// The wasm-bindgen version pinned in Cargo.lock; the CLI must match it exactly.
-fn locked_wasm_bindgen() -> Result<String> {
-    let lock = std::fs::read_to_string(root().join("Cargo.lock"))
-        .map_err(|e| format!("cannot read Cargo.lock: {e}"))?;
-    let mut lines = lock.lines();
-    while let Some(line) = lines.next() {
-        if line.trim() == r#"name = "wasm-bindgen""#
-            && let Some(v) = lines
-                .next()
-                .and_then(|l| l.trim().strip_prefix("version = "))
-        {
-            return Ok(v.trim_matches('"').to_owned());
-        }
-    }
-    Err("Cargo.lock has no wasm-bindgen entry".into())
-}
-
-fn ensure_wasm_bindgen() -> Result {
-    let want = locked_wasm_bindgen()?;
-    if output(command("wasm-bindgen").arg("--version")).as_deref()
-        == Some(&format!("wasm-bindgen {want}"))
-    {
-        ok("wasm-bindgen", &want);
-        return Ok(());
-    }
-    // Not `--locked`: its lockfile names a crate version the registry mirror lacks.
-    let mut c = cargo_install();
-    c.args(["wasm-bindgen-cli", "--version", &want, "--force"]);
-    if step(
-        "install wasm-bindgen-cli (builds from source, about 3 min)",
-        c,
-    )
-    .is_ok()
-    {
-        return Ok(());
-    }
-    // A newly published dependency may need a newer rustc than ours. Registry installs
-    // ignore rust-version; a path install resolves to versions our rustc supports.
-    eprintln!("    retrying wasm-bindgen-cli from its source with rust-version-aware resolution");
-    let src = find_registry_source(&format!("wasm-bindgen-cli-{want}"))
-        .ok_or("wasm-bindgen-cli source not found in the cargo registry cache")?;
-    let tmp = std::env::temp_dir().join(format!("baton-wasm-bindgen-cli-{want}"));
-    let _ = std::fs::remove_dir_all(&tmp);
-    copy_dir(&src, &tmp).map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
-    let _ = std::fs::remove_file(tmp.join("Cargo.lock"));
-    let mut c = cargo_install();
-    c.args(["--force", "--path"])
-        .arg(&tmp)
-        .env("CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS", "fallback");
-    step("install wasm-bindgen-cli from source", c)
-}
-
-fn find_registry_source(dir_name: &str) -> Option<std::path::PathBuf> {
-    let src = cmd::cargo_home().join("registry/src");
-    std::fs::read_dir(src)
-        .ok()?
-        .filter_map(|e| e.ok())
-        .map(|e| e.path().join(dir_name))
-        .find(|p| p.is_dir())
-}
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
-fn ensure_npm_packages() -> Result {
-    npm_packages(
-        "end2end",
-        "Playwright; wasm-opt, esbuild and lightningcss for the release build",
-    )?;
-    npm_packages(
-        "botpress-integration",
-        "Baton's Botpress integration: the SDK, TypeScript, esbuild",
     )
 }
 

@@ -7,19 +7,19 @@
 //!
 //! 1. the hydrate wasm (`-p frontend`, profile `wasm-release`, linked with
 //!    `--emit-relocs` so it can be split), in `target/front`;
-//! 2. split at every lazy route (`baton-wasm-split`, the library cargo-leptos uses);
-//! 3. `wasm-bindgen --target web` (the CLI matching `Cargo.lock`), `baton_bg.wasm`
-//!    renamed `baton.wasm` as Leptos' hydration scripts expect;
-//! 4. `wasm-opt -Oz` on the main module and every chunk (binaryen from npm);
-//! 5. `baton.js` minified (esbuild from npm);
-//! 6. `style/main.css` prefixed for the `defaults` browsers and minified (lightningcss
+//! 2. split at every lazy route, then `wasm-bindgen --target web`, `baton_bg.wasm`
+//!    renamed `baton.wasm` as Leptos' hydration scripts expect (`baton-site-wasm`,
+//!    with the libraries cargo-leptos uses, built from this lockfile);
+//! 3. `wasm-opt -Oz` on the main module and every chunk (binaryen from npm);
+//! 4. `baton.js` minified (esbuild from npm);
+//! 5. `style/main.css` prefixed for the `defaults` browsers and minified (lightningcss
 //!    from npm), as `pkg/baton.css`;
-//! 7. `public/` copied in, then every file precompressed (`.gz`, `.br`) for the
+//! 6. `public/` copied in, then every file precompressed (`.gz`, `.br`) for the
 //!    server to send as is.
 //!
-//! The server (`cargo build --release -p baton`) compiles at the same time in its own
-//! target folder: the wasm's single-codegen-unit link and the post-processing run
-//! mostly on one core, and the server build fills the other.
+//! The server and the load generators (`cargo build --release -p baton -p bench`)
+//! compile at the same time in `target/`: the wasm's single-codegen-unit link and the
+//! post-processing run mostly on one core, and the server build fills the other.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -34,41 +34,26 @@ const FRONT_TARGET: &str = "target/front";
 /// The browsers the stylesheet is prefixed for (a browserslist query).
 const BROWSERS: &str = "defaults";
 
-/// What to compile besides the site.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Binaries {
-    /// `baton` alone (`cargo xtask run`).
-    Server,
-    /// `baton` and the load generators, in one cargo invocation so that the
-    /// dependencies they share are compiled once (tests and benchmarks).
-    ServerAndBench,
-}
-
-/// Builds the release server (and the load generators, if asked) and the site.
-pub fn release(binaries: Binaries) -> Result {
+/// Builds the release server, the load generators and the site. The load generators
+/// come along even for `cargo xtask run`: built in the same cargo invocation, the
+/// dependencies they share with the server are compiled once, and a later `cargo
+/// xtask test` or `bench` finds everything built.
+pub fn release() -> Result {
     let started = std::time::Instant::now();
     step(
-        "build baton-wasm-split, the tool that cuts the wasm at its lazy routes (seconds; \
-         under a minute the first time)",
+        "build baton-site-wasm, which splits the wasm and binds it to JavaScript (seconds; \
+         about a minute the first time)",
         {
             let mut c = cargo_env();
-            c.args(["build", "--quiet", "-p", "wasm-split"]);
+            c.args(["build", "--quiet", "-p", "site-wasm"]);
             c
         },
     )?;
     let mut server = cargo_env();
-    server.args(["build", "--release", "-p", "baton"]);
-    if binaries == Binaries::ServerAndBench {
-        server.args(["-p", "bench"]);
-    }
+    server.args(["build", "--release", "-p", "baton", "-p", "bench"]);
     eprintln!(
-        "\n==> release build of the server (cargo build --release -p baton{}; about 10 min the \
-         first time), beside the site's",
-        if binaries == Binaries::ServerAndBench {
-            " -p bench"
-        } else {
-            ""
-        }
+        "\n==> release build of the server and the load generators (cargo build --release -p \
+         baton -p bench; about 10 min the first time), beside the site's"
     );
     let server = Running::spawn("the server's release build", server)?;
     // The site's steps run while the server compiles; the server build is waited for
@@ -155,31 +140,20 @@ fn site() -> Result {
     let out = root()
         .join(FRONT_TARGET)
         .join("wasm32-unknown-unknown/wasm-release");
-    let split_main = out.join("frontend_split.wasm");
     let mut split = command(
         &root()
-            .join("target/debug/baton-wasm-split")
+            .join("target/debug/baton-site-wasm")
             .to_string_lossy(),
     );
     split
         .arg(out.join("frontend.wasm"))
+        .arg(out.join("frontend_split.wasm"))
         .arg(&pkg)
-        .arg(&split_main)
         .arg(OUTPUT_NAME);
     step(
-        "split the wasm at its lazy routes (baton-wasm-split)",
+        "split the wasm at its lazy routes and generate its JavaScript glue (baton-site-wasm)",
         split,
     )?;
-
-    let mut bindgen = command("wasm-bindgen");
-    bindgen
-        .args(["--target", "web", "--keep-lld-exports", "--no-demangle"])
-        .args(["--out-name", OUTPUT_NAME, "--out-dir"])
-        .arg(&pkg)
-        .arg(&split_main);
-    step("generate the JavaScript glue (wasm-bindgen)", bindgen)?;
-    let main = pkg.join(format!("{OUTPUT_NAME}.wasm"));
-    rename(&pkg.join(format!("{OUTPUT_NAME}_bg.wasm")), &main)?;
 
     optimise_wasm(&pkg)?;
 
@@ -278,12 +252,7 @@ fn optimise_wasm(pkg: &Path) -> Result {
     }
 }
 
-fn rename(from: &Path, to: &Path) -> Result {
-    std::fs::rename(from, to)
-        .map_err(|e| format!("cannot rename {} to {}: {e}", from.display(), to.display()))
-}
-
-pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
+fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(to)?;
     for entry in std::fs::read_dir(from)? {
         let entry = entry?;
@@ -295,4 +264,31 @@ pub fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The version Cargo.lock gives the package `name`.
+    fn locked(lock: &str, name: &str) -> Option<String> {
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == format!("name = {name:?}") {
+                return lines
+                    .next()
+                    .and_then(|l| l.trim().strip_prefix("version = "))
+                    .map(|v| v.trim_matches('"').to_owned());
+            }
+        }
+        None
+    }
+
+    /// Glue from another wasm-bindgen than the one whose macros compiled the wasm
+    /// fails in the browser at start, not at build time: so it is checked here.
+    #[test]
+    fn the_release_build_binds_with_the_wasm_bindgen_the_wasm_was_compiled_with() {
+        let lock = std::fs::read_to_string(crate::cmd::root().join("Cargo.lock")).unwrap();
+        let macros = locked(&lock, "wasm-bindgen");
+        assert!(macros.is_some(), "Cargo.lock has no wasm-bindgen");
+        assert_eq!(macros, locked(&lock, "wasm-bindgen-cli-support"));
+    }
 }

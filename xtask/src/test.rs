@@ -45,7 +45,7 @@ const HOST_PACKAGES: &[&str] = &[
     "-p",
     "store-sqlite",
     "-p",
-    "wasm-split",
+    "site-wasm",
     "-p",
     "xtask",
 ];
@@ -71,7 +71,7 @@ pub fn run(args: &[String]) -> Result {
     setup::run(Needs::Test)?;
     eprintln!(
         "\n==> steps: {} (stops at the first failure; a first run on a new machine \
-         takes about 45 minutes, most of it compiling; later runs reuse target/)",
+         takes about 45 minutes on 2 cores, most of it compiling; later runs reuse target/)",
         selected.join(" ")
     );
 
@@ -205,7 +205,7 @@ fn clippy() -> Result {
         .args(HOST_PACKAGES)
         .args(["--all-targets", "--", "-D", "warnings"]);
     step(
-        "clippy (host: app/ssr, backend, baton, bench, protocol, stores, wasm-split, xtask; first run about 5 min)",
+        "clippy (host: app/ssr, backend, baton, bench, protocol, stores, site-wasm, xtask; first run about 5 min)",
         host,
     )
 }
@@ -223,9 +223,9 @@ fn unit(tally: &mut Tally) -> Result {
     )?;
 
     // The API tests start one server at a time in a process (Leptos' reactive state
-    // is process-wide), so a single run keeps one core half busy. Four processes
-    // instead: each engine's fuzz tests apart from the rest of its tests. The
-    // PostgreSQL runs skip the tests in server/tests/api/sqlite_only.txt.
+    // is process-wide), so a single run keeps one core half busy. Six processes
+    // instead: per engine, the fuzz tests in two halves apart from the rest of its
+    // tests. The PostgreSQL runs skip the tests in server/tests/api/sqlite_only.txt.
     let api = api_test_names()?;
     let list = root().join("server/tests/api/sqlite_only.txt");
     let sqlite_only = std::fs::read_to_string(&list)
@@ -255,9 +255,6 @@ fn unit(tally: &mut Tally) -> Result {
         rest,
         false,
     ));
-    let mut fuzz_sqlite = api_run();
-    fuzz_sqlite.args(["--", "--exact"]).args(&fuzz);
-    runs.push(("the fuzz tests on SQLite", fuzz_sqlite, false));
     let mut rest_pg = api_run();
     rest_pg.args(["--", "--exact"]);
     skip(&mut rest_pg, &fuzz);
@@ -267,11 +264,25 @@ fn unit(tally: &mut Tally) -> Result {
         rest_pg,
         true,
     ));
-    let mut fuzz_pg = api_run();
-    fuzz_pg
-        .args(["--", "--exact"])
-        .args(fuzz.iter().filter(|n| !sqlite_only.contains(n)));
-    runs.push(("the fuzz tests on PostgreSQL", fuzz_pg, true));
+    // The fuzz tests are the longest (minutes each): each engine's in two halves.
+    for on_postgres in [false, true] {
+        for half in 0..2 {
+            let mut c = api_run();
+            c.args(["--", "--exact"]).args(
+                fuzz.iter()
+                    .skip(half)
+                    .step_by(2)
+                    .filter(|n| !(on_postgres && sqlite_only.contains(n))),
+            );
+            let what: &'static str = match (on_postgres, half) {
+                (false, 0) => "the fuzz tests on SQLite, first half",
+                (false, _) => "the fuzz tests on SQLite, second half",
+                (true, 0) => "the fuzz tests on PostgreSQL, first half",
+                (true, _) => "the fuzz tests on PostgreSQL, second half",
+            };
+            runs.push((what, c, on_postgres));
+        }
+    }
 
     let logs = root().join("target/unit");
     let _ = std::fs::remove_dir_all(&logs);
@@ -467,6 +478,9 @@ fn end_to_end(tally: &mut Tally) -> Result {
     let mut on_replicas = playwright(&binary, &database, &first.url);
     on_replicas
         .arg("test")
+        // The screen-size and accessibility sweep checks layout, the same on either
+        // engine; it runs in the SQLite pass (end2end/tests/layout.spec.ts).
+        .args(["--grep-invert", "@layout"])
         .arg(format!(
             "--output={}",
             data.join("test-results-replicas").display()
