@@ -170,7 +170,9 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
     // The load: many concurrent clients; every 2xx is noted.
     let messages = format!("{endpoint}/botSendsMessage");
     let load = Load::start(CLIENTS, &[messages], &tickets, &customer);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Killed mid-load: once enough has been acknowledged, however long that takes on
+    // a busy machine (a fixed 1.5 s once saw only 46 with other tests beside it).
+    load.until_acknowledged(80, Duration::from_secs(30)).await;
     server.start_kill().unwrap(); // SIGKILL: no shutdown handler runs.
     server.wait().await.unwrap();
     let acknowledged = load.stop().await;
@@ -256,6 +258,16 @@ impl Load {
     }
 
     /// Stops every client; the texts that got a 2xx.
+    /// Waits until `count` writes were acknowledged, or `limit` passed.
+    pub(crate) async fn until_acknowledged(&self, count: usize, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.acknowledged.lock().unwrap().len() < count
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub(crate) async fn stop(mut self) -> Vec<String> {
         self.stop.store(true, Ordering::SeqCst);
         while self.clients.join_next().await.is_some() {}
