@@ -52,6 +52,23 @@ pub fn cargo_env() -> Command {
     c
 }
 
+/// Runs to completion with its output captured, shown only if it fails (for chatty
+/// tools and steps run many times over).
+pub fn run_quietly(what: &str, mut c: Command) -> Result {
+    let out = c
+        .output()
+        .map_err(|e| format!("{what}: cannot start {:?}: {e}", c.get_program()))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{what} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    ))
+}
+
 /// Runs to completion with inherited output; a non-zero exit is an error naming the step.
 pub fn step(what: &str, mut c: Command) -> Result {
     eprintln!("\n==> {what}");

@@ -183,18 +183,7 @@ impl Drop for Cluster {
 }
 
 /// Runs with output captured, showing it only on failure (initdb is chatty).
-fn quiet_step(what: &str, mut c: Command) -> Result {
+fn quiet_step(what: &str, c: Command) -> Result {
     eprintln!("\n==> {what}");
-    let out = c
-        .output()
-        .map_err(|e| format!("{what}: cannot start {:?}: {e}", c.get_program()))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{what} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    ))
+    crate::cmd::run_quietly(what, c)
 }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::cmd::{Result, cargo_env, command, root, step};
+use crate::cmd::{Result, cargo_env, command, root, run_quietly, step};
 
 /// A new SQLite file at `path` with every migration in `migrations/sqlite` applied
 /// (by the `sqlite3` shell), and its URL.
@@ -25,11 +25,11 @@ pub fn sqlite_database(path: &Path) -> Result<String> {
             .map_err(|e| format!("cannot read {}: {e}", migration.display()))?;
         let mut c = command("sqlite3");
         c.arg("-bail").arg(path).stdin(file);
-        step_quietly(&format!("apply {}", name(&migration)), c)?;
+        run_quietly(&format!("apply {}", name(&migration)), c)?;
     }
     let mut c = command("sqlite3");
     c.arg("-bail").arg(path).arg(MIGRATIONS_TABLE_SQLITE);
-    step_quietly("create sqlx's migrations table", c)?;
+    run_quietly("create sqlx's migrations table", c)?;
     Ok(format!("sqlite://{}", path.display()))
 }
 
@@ -65,13 +65,13 @@ pub fn migrate_postgres(url: &str) -> Result {
             .args(["--quiet", "--no-psqlrc", "--single-transaction"])
             .args(["-v", "ON_ERROR_STOP=1", "-f"])
             .arg(&migration);
-        step_quietly(&format!("apply {}", name(&migration)), c)?;
+        run_quietly(&format!("apply {}", name(&migration)), c)?;
     }
     let mut c = command(&psql.to_string_lossy());
     c.arg(url)
         .args(["--quiet", "--no-psqlrc", "-v", "ON_ERROR_STOP=1", "-c"])
         .arg(MIGRATIONS_TABLE_POSTGRES);
-    step_quietly("create sqlx's migrations table", c)
+    run_quietly("create sqlx's migrations table", c)
 }
 
 /// The query data of `krate` checked against the database at `url`, in a fresh
@@ -182,20 +182,4 @@ fn set_modified(path: &Path, when: SystemTime) -> Result {
         .open(path)
         .and_then(|f| f.set_modified(when))
         .map_err(|e| format!("cannot set the time of {}: {e}", path.display()))
-}
-
-/// Runs `c`, showing its output only if it fails.
-fn step_quietly(what: &str, mut c: std::process::Command) -> Result {
-    let out = c
-        .output()
-        .map_err(|e| format!("{what}: cannot start {:?}: {e}", c.get_program()))?;
-    if out.status.success() {
-        return Ok(());
-    }
-    Err(format!(
-        "{what} failed ({}):\n{}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    ))
 }
