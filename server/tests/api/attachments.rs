@@ -119,7 +119,7 @@ async fn an_image_reaches_botpress_at_a_url_that_serves_it() {
 async fn limits_and_ownership_are_enforced_and_refusals_keep_nothing() {
     let app = spawn_app().await;
     Mock::given(method("POST"))
-        .and(path("/hook/Shop/agent-assigned"))
+        .and(path(format!("{}/agent-assigned", app.hook_path("Shop"))))
         .respond_with(ResponseTemplate::new(200))
         .mount(&app.botpress)
         .await;

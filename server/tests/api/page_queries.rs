@@ -127,29 +127,6 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         tickets.push(ticket);
     }
 
-    // The search indexer's own task takes these messages within a second; wait for
-    // it, so that its batch is not counted as a page's queries.
-    {
-        let db = backend::db::connect(&url).await.unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            let (done, newest): (i64, i64) = sqlx::query_as(
-                "select last_message_id, (select max(id) from messages) from search_progress",
-            )
-            .fetch_one(&db)
-            .await
-            .unwrap();
-            if done >= newest {
-                break;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the indexer never ran"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-    }
-
     let login = client
         .post(format!("{base}/api/auth/login"))
         .form(&[("email", "lead@example.com"), ("password", PASSWORD)])
@@ -177,34 +154,46 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         "/admin/connections".to_owned(),
         "/admin/audit".to_owned(),
     ];
+    // The log holds every statement of the process, and other tasks (the outbox,
+    // routing, session clean-up, the indexer's batches) run theirs beside a render,
+    // as many as a loaded machine lets in: they only ever add. A re-run loop repeats
+    // on every render of its page, so a page passes when one of three renders stays
+    // within the cap.
     for page in pages {
-        let before = std::fs::metadata(&log).unwrap().len() as usize;
-        let response = client
-            .get(format!("{base}{page}"))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "{page}");
-        // The page is rendered in full (async SSR) by the time its body ends.
-        let html = response.text().await.unwrap();
-        assert!(html.contains("</html>"), "{page}: {html}");
-        let counts = statements_since(&log, before);
-        let total: usize = counts.values().sum();
+        let mut renders = Vec::new();
+        for _ in 0..3 {
+            let before = std::fs::metadata(&log).unwrap().len() as usize;
+            let response = client
+                .get(format!("{base}{page}"))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{page}");
+            // The page is rendered in full (async SSR) by the time its body ends.
+            let html = response.text().await.unwrap();
+            assert!(html.contains("</html>"), "{page}: {html}");
+            let counts = statements_since(&log, before);
+            let total: usize = counts.values().sum();
+            assert!(
+                total > 0,
+                "{page}: no query logged; is the log level applied?"
+            );
+            // A statement may legitimately run twice (two server functions both look
+            // up the signed-in user); a re-run loop runs them by the hundred.
+            let repeated = counts.values().any(|n| *n > 2);
+            // The busiest page (a ticket) runs 25; rendered twice over, 50.
+            let within = !repeated && total <= 25;
+            renders.push((total, counts));
+            if within {
+                break;
+            }
+        }
+        let (total, counts) = renders.last().unwrap();
         assert!(
-            total > 0,
-            "{page}: no query logged; is the log level applied?"
-        );
-        // A statement may legitimately run twice (two server functions both look up
-        // the signed-in user); a re-run loop runs them by the hundred.
-        let repeated: Vec<_> = counts.iter().filter(|(_, n)| **n > 2).collect();
-        // The busiest page (a ticket) runs 25. The cap leaves room for a statement
-        // or two of a background task (the outbox, routing, sessions) that a loaded
-        // machine lets into the render's window: 25 failed one run in a few beside
-        // other test processes. A page rendered twice over is still well past it.
-        assert!(
-            repeated.is_empty() && total <= 40,
-            "{page} ran {total} queries; repeated: {repeated:#?}; all: {counts:#?}"
+            renders.len() < 3 || (counts.values().all(|n| *n <= 2) && *total <= 25),
+            "{page} ran {:?} queries in three renders; the last: {counts:#?}",
+            renders.iter().map(|(t, _)| t).collect::<Vec<_>>()
         );
     }
     server.kill().await.unwrap();

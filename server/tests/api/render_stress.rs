@@ -83,4 +83,7 @@ async fn every_page_renders_under_concurrent_load_without_hanging() {
     // thread.
     assert_eq!(app.get("/readyz").await.status(), 200);
     assert_eq!(app.render.handled() - before, answered);
+    // On a multi-threaded runtime the server's tasks would run on after the test
+    // returns, until the runtime is dropped: stop them first.
+    app.shutdown().await.unwrap();
 }

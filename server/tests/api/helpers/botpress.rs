@@ -11,15 +11,23 @@ pub struct TestConnection {
     /// `http://127.0.0.1:<port>/botpress/<token>`: what the bot owner pastes into Botpress.
     pub endpoint: String,
     pub token: String,
-    /// Path prefix of this bot's webhook on the fake Botpress, e.g. `/hook/support`.
+    /// Path prefix of this bot's webhook on the fake Botpress, e.g. `/hook/3/support`.
     pub webhook_path: String,
 }
 
 impl TestApp {
+    /// Where a bot named `name` gets its webhook on this app's fake Botpress. The app's
+    /// own number is in it: wiremock hands a finished test's server to the next test,
+    /// and a call still in flight from the finished test's Baton must not count as
+    /// one the next test's Baton made.
+    pub fn hook_path(&self, name: &str) -> String {
+        format!("/hook/{}/{name}", self.number)
+    }
+
     /// A connection whose webhook is the fake Botpress; with `api`, also a bot id and
     /// access token for the fake Runtime API.
     pub async fn connection(&self, name: &str, api: bool) -> TestConnection {
-        let webhook_path = format!("/hook/{name}");
+        let webhook_path = self.hook_path(name);
         let keyed = backend::connections::create(
             self.store(),
             backend::connections::NewConnection {
@@ -43,7 +51,7 @@ impl TestApp {
     /// when installed (its webhook on the fake Botpress); returns it and the signing
     /// key the registration answered with.
     pub async fn baton_connection(&self, name: &str) -> (TestConnection, String) {
-        let webhook_path = format!("/hook/{name}");
+        let webhook_path = self.hook_path(name);
         let keyed = backend::connections::create_for_baton(self.store(), name)
             .await
             .unwrap();

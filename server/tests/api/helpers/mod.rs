@@ -45,8 +45,11 @@ pub struct TestApp {
     pub metrics_addr: Option<std::net::SocketAddr>,
     /// The threads its pages render on.
     pub render: baton::render::RenderPool,
-    /// The fake Botpress: bots' webhooks live under `/hook/<name>`, the API under `/v1`.
+    /// The fake Botpress: bots' webhooks live under `/hook/<number>/<name>`, the API
+    /// under `/v1`.
     pub botpress: MockServer,
+    /// This app's number in the process, unique (see [`TestApp::hook_path`]).
+    pub number: u64,
     /// Dropping it deletes the database and site files.
     pub _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -175,7 +178,9 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    static APPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     TestApp {
+        number: APPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         address,
         client,
         sqlite,
