@@ -47,6 +47,7 @@ pub mod db;
 pub mod effects;
 pub mod error;
 pub mod files;
+pub mod http_client;
 pub mod ids;
 pub mod jobs;
 pub mod labels;
@@ -141,7 +142,7 @@ impl Services {
         // Connecting must fail before the whole call times out: a call that never
         // connected surely did not arrive and is retried, a timed-out one may have.
         let connect_timeout = (settings.webhook_timeout / 2).min(Duration::from_secs(5));
-        let mut webhook_client = reqwest::Client::builder()
+        let mut webhook_client = crate::http_client::client()
             .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(connect_timeout)
             .redirect(reqwest::redirect::Policy::none());

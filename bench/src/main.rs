@@ -140,6 +140,8 @@ impl Scale {
 
 fn main() -> anyhow::Result<()> {
     let config = Config::parse();
+    // Before any `reqwest::Client::new()`: reqwest has no TLS provider of its own.
+    backend::http_client::install_tls_provider();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

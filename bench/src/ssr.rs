@@ -53,7 +53,7 @@ pub async fn measure(
     let baton = Baton::start_at(config, dir, url).await?;
 
     // A page that never answers fails the run instead of hanging it.
-    let client = reqwest::Client::builder()
+    let client = backend::http_client::client()
         .timeout(Duration::from_secs(120))
         .build()?;
     let cookie = sign_in(&client, &baton, EMAIL).await?;

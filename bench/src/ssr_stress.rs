@@ -57,7 +57,7 @@ pub async fn run(config: &Config, scale: &Scale) -> anyhow::Result<Vec<Row>> {
     // The seed includes an admin, whose pages this measure renders too.
     crate::ssr::fill(&crate::process::database_url(&database), &data).await?;
     let baton = Baton::start(config, dir, database).await?;
-    let client = reqwest::Client::builder()
+    let client = backend::http_client::client()
         .timeout(STALL)
         .redirect(reqwest::redirect::Policy::none())
         .pool_max_idle_per_host(scale.stress_clients)

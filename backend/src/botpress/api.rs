@@ -148,7 +148,7 @@ pub struct Credentials<'a> {
 
 impl Api {
     pub fn new(base_url: &str, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let client = reqwest::Client::builder()
+        let client = crate::http_client::client()
             .user_agent(concat!("Baton/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(5))
             .timeout(timeout)

@@ -95,7 +95,7 @@ async fn an_image_reaches_botpress_at_a_url_that_serves_it() {
     );
 
     // Botpress fetches it without any credentials.
-    let fetched = reqwest::get(url).await.unwrap();
+    let fetched = crate::helpers::http().get(url).send().await.unwrap();
     assert_eq!(fetched.status(), 200);
     assert_eq!(fetched.headers()["content-type"], "image/png");
     assert!(

@@ -108,7 +108,7 @@ async fn sigkill_mid_load_keeps_every_acknowledged_message_and_the_outbox_resume
     let mut server = start(dir.path(), &url, port).await;
     let base = format!("http://127.0.0.1:{port}");
     let endpoint = format!("{base}/botpress/{endpoint_token}");
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http();
 
     let customer: Value = client
         .post(format!("{endpoint}/createRemoteUser"))
@@ -227,7 +227,7 @@ impl Load {
         tickets: &[String],
         customer: &str,
     ) -> Self {
-        let client = reqwest::Client::new();
+        let client = crate::helpers::http();
         let acknowledged = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let mut running = tokio::task::JoinSet::new();

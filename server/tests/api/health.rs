@@ -57,6 +57,9 @@ async fn graceful_shutdown_returns_cleanly() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let address = app.address.clone();
     app.shutdown().await.expect("clean shutdown");
-    let after = reqwest::get(format!("{address}/healthz")).await;
+    let after = crate::helpers::http()
+        .get(format!("{address}/healthz"))
+        .send()
+        .await;
     assert!(after.is_err(), "nothing listens after shutdown");
 }

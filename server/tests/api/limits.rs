@@ -59,7 +59,7 @@ async fn connections_past_the_cap_are_closed_at_once_and_service_resumes() {
     assert_eq!(answer.as_deref(), Some(""), "closed without an answer");
     drop(held);
     eventually(5, "service after the idle connections went", || async {
-        let client = reqwest::Client::new();
+        let client = crate::helpers::http();
         match client.get(app.url("/healthz")).send().await {
             Ok(r) if r.status() == 200 => Some(()),
             _ => None,
@@ -138,7 +138,7 @@ async fn sockets_that_never_finish_a_request_are_closed_on_both_protocols() {
     // The cap has room again at once.
     assert_eq!(app.get("/healthz").await.status(), 200);
     // A real HTTP/2 client (prior knowledge, as a proxy speaks h2c) is still served.
-    let h2 = reqwest::Client::builder()
+    let h2 = backend::http_client::client()
         .http2_prior_knowledge()
         .build()
         .unwrap();

@@ -12,7 +12,9 @@ use crate::realtime::{Auth, open};
 
 /// Every sample of a scrape, keyed by its series (`name{labels}`).
 async fn scrape(addr: SocketAddr) -> HashMap<String, f64> {
-    let response = reqwest::get(format!("http://{addr}/metrics"))
+    let response = crate::helpers::http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
         .await
         .unwrap();
     assert_eq!(response.status(), 200);

@@ -87,7 +87,7 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         .unwrap();
     wait_ready(port, &mut server).await;
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
+    let client = backend::http_client::client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -54,7 +54,7 @@ pub(crate) fn free_port() -> u16 {
 pub(crate) async fn wait_ready(port: u16, child: &mut Child) {
     let url = format!("http://127.0.0.1:{port}/readyz");
     for _ in 0..300 {
-        if let Ok(r) = reqwest::get(&url).await
+        if let Ok(r) = crate::helpers::http().get(&url).send().await
             && r.status() == 200
         {
             return;
@@ -195,7 +195,7 @@ async fn a_fresh_install_prints_a_working_setup_link() {
     .expect("a setup link within 30 s");
     wait_ready(port, &mut child).await;
     let token = link.trim_start_matches("/setup?token=");
-    let response = reqwest::Client::new()
+    let response = crate::helpers::http()
         .post(format!("http://127.0.0.1:{port}/api/auth/setup"))
         .form(&[
             ("token", token),
@@ -207,7 +207,9 @@ async fn a_fresh_install_prints_a_working_setup_link() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let page = reqwest::get(format!("http://127.0.0.1:{port}{link}"))
+    let page = crate::helpers::http()
+        .get(format!("http://127.0.0.1:{port}{link}"))
+        .send()
         .await
         .unwrap();
     assert_eq!(page.status(), 200);

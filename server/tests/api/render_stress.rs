@@ -35,7 +35,7 @@ async fn every_page_renders_under_concurrent_load_without_hanging() {
     paths.extend(tickets.iter().map(|t| format!("/inbox/{t}")));
     paths.push("/no-such-page".into());
 
-    let client = reqwest::Client::builder()
+    let client = backend::http_client::client()
         .timeout(STALL)
         .redirect(reqwest::redirect::Policy::none())
         .build()

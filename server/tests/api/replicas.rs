@@ -75,7 +75,7 @@ impl Fleet {
             bo,
             ids,
             replicas: Vec::new(),
-            client: reqwest::Client::new(),
+            client: crate::helpers::http(),
         };
         for _ in 0..replicas {
             fleet.add_replica().await;

@@ -101,6 +101,12 @@ pub const WEBHOOK_TIMEOUT_SECS: u64 = 2;
 /// The CSS the fake site root serves, to check static file serving.
 pub const SITE_CSS: &str = "body{color:rebeccapurple}";
 
+/// A plain HTTP client, as `reqwest::Client::new()` would be: reqwest is built without
+/// a TLS provider of its own (see `backend::http_client`).
+pub fn http() -> reqwest::Client {
+    backend::http_client::client().build().unwrap()
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -174,7 +180,7 @@ pub async fn spawn_app_with(change: impl FnOnce(&mut Config)) -> TestApp {
         let _ = stopped.await;
     }));
 
-    let client = reqwest::Client::builder()
+    let client = backend::http_client::client()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
