@@ -15,6 +15,9 @@ use crate::process::{baton, free_port, wait_ready};
 
 const PASSWORD: &str = "correct horse battery staple";
 
+/// Statements a page's render may run, at most (see the loop below).
+const CAP: usize = 35;
+
 /// The statements in the log lines written after byte `from`, with how often each ran.
 fn statements_since(log: &std::path::Path, from: usize) -> HashMap<String, usize> {
     let text = std::fs::read_to_string(log).unwrap();
@@ -182,8 +185,12 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
             // A statement may legitimately run twice (two server functions both look
             // up the signed-in user); a re-run loop runs them by the hundred.
             let repeated = counts.values().any(|n| *n > 2);
-            // The busiest page (a ticket) runs 25; rendered twice over, 50.
-            let within = !repeated && total <= 25;
+            // The busiest page (a ticket) runs 25. Beside five other test processes
+            // and a browser suite, all three renders of it once counted 26 to 27:
+            // other tasks' statements (the router's queue check, the session store's
+            // transactions) fall into a slow render's window. A page rendered twice
+            // over runs 50, and a re-run loop repeats statements (`repeated`).
+            let within = !repeated && total <= CAP;
             renders.push((total, counts));
             if within {
                 break;
@@ -191,7 +198,7 @@ async fn each_page_runs_each_of_its_queries_once_per_render() {
         }
         let (total, counts) = renders.last().unwrap();
         assert!(
-            renders.len() < 3 || (counts.values().all(|n| *n <= 2) && *total <= 25),
+            renders.len() < 3 || (counts.values().all(|n| *n <= 2) && *total <= CAP),
             "{page} ran {:?} queries in three renders; the last: {counts:#?}",
             renders.iter().map(|(t, _)| t).collect::<Vec<_>>()
         );

@@ -830,8 +830,11 @@ async fn waiting_customers_are_told_their_place_as_it_changes() {
         let (app, bot) = (&app, &bot);
         async move { notices(app, bot, &ticket).await }
     };
+    // Each ticket's notice is its own webhook call, delivered on its own: the
+    // second's may arrive first.
     eventually(10, "both to be told", || async {
-        (told(second.clone()).await.len() == 1).then_some(())
+        (told(first.clone()).await.len() == 1 && told(second.clone()).await.len() == 1)
+            .then_some(())
     })
     .await;
     assert_eq!(
