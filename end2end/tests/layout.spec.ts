@@ -73,6 +73,11 @@ const PAGES: Target[] = [
 
 const AXE_PAGES = PAGES.filter((p) => p.name !== "status" && p.name !== "queue");
 
+/** What a sweep over the pages may take, per page: a guard against a hang, not a
+ * speed test (the benchmarks measure speed). Beside two other browser runs on 2 cores,
+ * the axe sweep took over 120 s for its 14 pages. */
+const PER_PAGE_MS = 20_000;
+
 /** Pages saved as `<name>-<width>.png` at every size, in light mode. */
 const SCREENSHOT_PAGES = new Set(["inbox", "conversation", "agents", "login"]);
 
@@ -363,7 +368,7 @@ test.describe("every page", { tag: "@layout" }, () => {
         watch,
         allowedConsoleErrors,
       }) => {
-        test.setTimeout(120_000);
+        test.setTimeout(PAGES.length * PER_PAGE_MS);
         allowedConsoleErrors.push(SETUP_URL);
         const session = await pages(browser, watch, { viewport: size, colorScheme });
         for (const target of PAGES) {
@@ -412,7 +417,7 @@ test.describe("every page", { tag: "@layout" }, () => {
       watch,
       allowedConsoleErrors,
     }) => {
-      test.setTimeout(120_000);
+      test.setTimeout(AXE_PAGES.length * PER_PAGE_MS);
       allowedConsoleErrors.push(SETUP_URL);
       const session = await pages(browser, watch, { viewport: DESKTOP, colorScheme });
       for (const target of AXE_PAGES) {
@@ -436,7 +441,7 @@ test.describe("every page", { tag: "@layout" }, () => {
   }
 
   test("every page starts with a Skip to content link to #main", async ({ browser, watch, allowedConsoleErrors }) => {
-    test.setTimeout(60_000);
+    test.setTimeout(PAGES.length * PER_PAGE_MS);
     allowedConsoleErrors.push(SETUP_URL);
     const session = await pages(browser, watch, { viewport: DESKTOP });
     for (const target of PAGES) {
