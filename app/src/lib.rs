@@ -99,6 +99,7 @@ macro_rules! lazy_page {
             }
 
             fn view(_this: Self) -> AnyView {
+                components::hydration::mark_page_hydrated();
                 $page().into_any()
             }
         }

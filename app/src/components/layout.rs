@@ -4,11 +4,11 @@
 
 use leptos::prelude::*;
 
-use super::hydration::use_hydrated;
+use super::hydration::provide_hydration_marker;
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
-    let hydrated = use_hydrated();
+    let hydrated = provide_hydration_marker();
     view! {
         <div class="app" data-hydrated=move || hydrated.get().to_string()>
             // First in the tab order, so keyboard users can pass the navigation.

@@ -8,6 +8,7 @@ use crate::api::auth::me;
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    crate::components::hydration::mark_page_hydrated();
     let who = Resource::new(|| (), |_| me());
     view! {
         <Suspense>

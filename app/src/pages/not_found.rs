@@ -3,6 +3,7 @@ use leptos::prelude::*;
 /// Shown for any path no route matches; answers with a real 404 status.
 #[component]
 pub fn NotFound() -> impl IntoView {
+    crate::components::hydration::mark_page_hydrated();
     #[cfg(feature = "ssr")]
     {
         if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {

@@ -77,6 +77,7 @@ pub fn InboxPage() -> impl IntoView {
 /// The middle pane while no conversation is open.
 #[component]
 pub fn NoConversation() -> impl IntoView {
+    crate::components::hydration::mark_page_hydrated();
     view! {
         <section class="pane-empty" data-testid="no-conversation" aria-label="Conversation">
             <div class="empty-state">

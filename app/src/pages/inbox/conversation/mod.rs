@@ -98,6 +98,7 @@ struct TransferMenuState {
 
 #[component]
 pub fn ConversationPage() -> impl IntoView {
+    crate::components::hydration::mark_page_hydrated();
     // The workspace around this route already knows who is signed in.
     let session = use_context::<Session>().unwrap_or_else(Session::load);
     let realtime = use_realtime();
