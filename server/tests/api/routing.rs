@@ -774,8 +774,10 @@ async fn a_conversation_nobody_can_take_is_handed_back_with_the_message() {
         execute
     )
     .unwrap();
-    let pass = backend::routing::auto::route(&app.services).await.unwrap();
-    assert_eq!(pass.returned, 1);
+    // The app's own router sweeps too and may get there first. Passes take turns, so
+    // once this one is done the ticket has gone back exactly once, whichever pass took
+    // it: the activity and the audit below count that.
+    backend::routing::auto::route(&app.services).await.unwrap();
     let id = app.ticket_id(&bot, &waits).await;
     assert_eq!(
         app.activity(id).await,
