@@ -71,7 +71,7 @@ pub fn run(args: &[String]) -> Result {
     setup::run(Needs::Test)?;
     eprintln!(
         "\n==> steps: {} (stops at the first failure; a first run on a new machine \
-         takes about 45 minutes on 2 cores, most of it compiling; later runs reuse target/)",
+         takes about 55 minutes on 2 cores, most of it compiling; later runs reuse target/)",
         selected.join(" ")
     );
 
