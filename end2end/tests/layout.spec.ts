@@ -310,7 +310,6 @@ test.describe("every page", { tag: "@layout" }, () => {
   // One admin, signed in once; one conversation of forty messages that they hold,
   // and a queued ticket with a long title and a long unbroken word.
   test.beforeAll(async ({ browser, request }) => {
-    test.setTimeout(90_000);
     const bot = await fakeBotpress();
     const email = createAccount("admin", `Ada Layout ${randomBytes(3).toString("hex")}`);
     const token = apiToken(email);
@@ -471,7 +470,6 @@ test("the transcript follows the newest message, and offers a pill for new ones 
   bot,
   watch,
 }) => {
-  test.setTimeout(60_000);
   const a = await agentPage(browser, "Finn Follow", { context: { viewport: DESKTOP }, watch });
   const token = apiToken(a.email);
   const { ticket, customer } = await seedConversation(bot, request, token, "Follow the newest", 40);
@@ -529,7 +527,6 @@ test("the transcript follows the newest message, and offers a pill for new ones 
 });
 
 test("a ticket opened again starts at the first unread message, marked", async ({ browser, request, bot, watch }) => {
-  test.setTimeout(90_000);
   const a = await agentPage(browser, "Uma Unread", { context: { viewport: DESKTOP }, watch });
   const token = apiToken(a.email);
   const { ticket, customer } = await seedConversation(bot, request, token, "Read some, then more", 12);
@@ -678,7 +675,6 @@ test("on a slow network, opening another ticket keeps the nav and the list on sc
   bot,
   watch,
 }) => {
-  test.setTimeout(60_000);
   const a = await agentHolding(browser, request, bot, watch, "Stan Slow", ["Slow first", "Slow second"], {
     viewport: DESKTOP,
   });

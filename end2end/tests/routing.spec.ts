@@ -33,9 +33,6 @@ test("automatic assignment: an admin sets it up, two available agents get one ea
   browser,
   request,
 }) => {
-  // Three browsers signed in, a team and the routing set up, three tickets: every
-  // step passed and the test reached its end at 60 s beside two other browser runs.
-  test.setTimeout(120_000);
   const bot = await fakeBotpress();
   const ana = await agentPage(browser, "Ana Auto");
   const ben = await agentPage(browser, "Ben Auto");
